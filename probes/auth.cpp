@@ -1,0 +1,183 @@
+#include "probes/auth.hpp"
+
+#include "net/errc.hpp"
+#include "sasl/base64.hpp"
+
+#include <system_error>
+
+namespace smtpprobe::probes {
+namespace {
+
+constexpr int max_sasl_steps = 10;
+
+bool printable(std::string_view text) {
+    for (char c : text)
+        if (static_cast<unsigned char>(c) < 0x20 && c != '\0')
+            return false;
+    return true;
+}
+
+std::string shown_challenge(std::string_view decoded) {
+    std::string out;
+    for (char c : decoded) {
+        if (c == '\0')
+            out += "\\0";
+        else
+            out += c;
+    }
+    return out;
+}
+
+// RFC 4954 §4: "334" SP [base64]. The text may be absent (bare "334").
+std::string challenge_text(smtp::Reply const& reply) {
+    return reply.lines.empty() ? std::string() : reply.lines.front();
+}
+
+void throw_if_closing(smtp::Reply const& reply) {
+    // RFC 5321 §3.8: 421 may answer any command when the server is about to close.
+    if (reply.code == 421)
+        throw std::system_error(net::errc::closed_by_peer, reply.wire());
+}
+
+} // namespace
+
+Status classify_first_reply(smtp::Reply const& reply, std::string& note) {
+    switch (reply.code) {
+    case 334:
+        return Status::recognised;
+    case 235:
+        note = "the server accepted AUTH without any credentials";
+        return Status::accepted;
+    case 504:
+        return Status::not_supported;
+    case 535:
+    case 501:
+        note = "the server answered " + std::to_string(reply.code) +
+               " before any credential was sent; RFC 4954 §4 says 504 for an unsupported "
+               "mechanism, so this counts as not supported";
+        return Status::not_supported;
+    case 500:
+    case 502:
+        note = "the server does not know the AUTH command";
+        return Status::not_supported;
+    default:
+        break;
+    }
+    if (reply.first_digit() == 4)
+        return Status::temporary_failure;
+    if (reply.first_digit() == 5)
+        return Status::refused;
+    note = "unexpected reply to AUTH";
+    return Status::error;
+}
+
+Status classify_final_reply(smtp::Reply const& reply) {
+    if (reply.code == 235)
+        return Status::accepted;
+    if (reply.code == 504)
+        return Status::not_supported;
+    if (reply.code == 530 || reply.code == 534 || reply.code == 538)
+        return Status::refused;
+    if (reply.first_digit() == 4)
+        return Status::temporary_failure;
+    if (reply.first_digit() == 5)
+        return Status::rejected;
+    return Status::error;
+}
+
+SessionAfter recognise(Conversation& conversation, MechanismRow& row) {
+    smtp::Reply const first = conversation.exchange(smtp::auth_command(row.name));
+    Recognition& r = row.recognition;
+    r.reply = first;
+    r.status = classify_first_reply(first, r.note);
+    row.session = conversation.session();
+    if (first.code == 421)
+        return SessionAfter::closed;
+    if (first.code == 235)
+        return SessionAfter::closed; // authenticated by accident: this session is spent
+    if (first.code != 334)
+        return SessionAfter::usable;
+    std::string const text = challenge_text(first);
+    if (std::optional<std::string> decoded = sasl::base64_decode(text);
+        decoded && !decoded->empty() && printable(*decoded))
+        r.challenge = shown_challenge(*decoded);
+    else if (!decoded && !text.empty())
+        r.challenge = text; // NTLM answers "334 NTLM supported" in plain text (MS-SMTPNTLM)
+    smtp::Reply const cancel = conversation.exchange(smtp::cancel_command());
+    r.cancel_reply = cancel;
+    if (cancel.code != 501) {
+        if (!r.note.empty())
+            r.note += "; ";
+        r.note += "RFC 4954 §4 requires 501 after \"*\"; the server answered " +
+                  std::to_string(cancel.code);
+    }
+    return cancel.code == 421 ? SessionAfter::closed : SessionAfter::usable;
+}
+
+void authenticate(Conversation& conversation, MechanismRow& row, AuthAttempt const& attempt) {
+    Authentication& a = row.authentication;
+    std::optional<sasl::Client> client =
+        sasl::Client::create(row.name, *attempt.credentials, attempt.client);
+    if (!client) {
+        a.status = Status::skipped;
+        a.reason = "not implemented by smtpprobe";
+        return;
+    }
+    row.session = conversation.session();
+    smtp::Reply reply = conversation.exchange(smtp::auth_command(row.name));
+    Recognition& r = row.recognition;
+    r.reply = reply;
+    r.status = classify_first_reply(reply, r.note);
+    if (reply.code != 334) {
+        a.status = reply.code == 235 ? Status::accepted : Status::skipped;
+        a.reason = reply.code == 235 ? "accepted without credentials"
+                                     : "the server did not recognise the mechanism";
+        a.reply = reply;
+        throw_if_closing(reply); // the engine retries once on a new connection
+        return;
+    }
+    if (std::optional<std::string> decoded = sasl::base64_decode(challenge_text(reply));
+        decoded && !decoded->empty() && printable(*decoded))
+        r.challenge = shown_challenge(*decoded);
+    bool sent_credentials = false;
+    for (int step = 0; step < max_sasl_steps && reply.code == 334; ++step) {
+        std::optional<std::string> challenge = sasl::base64_decode(challenge_text(reply));
+        sasl::ClientStep answer;
+        if (!challenge) {
+            answer.kind = sasl::ClientStep::Kind::cancel;
+            answer.error = "the server's challenge is not valid base64";
+        } else {
+            answer = client->respond(*challenge);
+        }
+        if (answer.kind == sasl::ClientStep::Kind::cancel) {
+            smtp::Reply const cancel = conversation.exchange(smtp::cancel_command());
+            a.status = Status::error;
+            a.reason = "cancelled: " + answer.error;
+            a.reply = cancel;
+            return;
+        }
+        smtp::Command const command = smtp::sasl_response_command(answer.data);
+        if (attempt.redactor != nullptr && command.secret)
+            attempt.redactor->add_encoded(command.wire.substr(0, command.wire.size() - 2),
+                                          "SASL response");
+        sent_credentials = sent_credentials || !answer.data.empty();
+        reply = conversation.exchange(command);
+    }
+    a.reply = reply;
+    a.server_verified = client->server_verified();
+    if (reply.code == 334) {
+        conversation.exchange(smtp::cancel_command());
+        a.status = Status::error;
+        a.reason = "the exchange did not end after " + std::to_string(max_sasl_steps) + " steps";
+        return;
+    }
+    a.status =
+        sent_credentials ? classify_final_reply(reply) : classify_first_reply(reply, a.reason);
+    if (a.status == Status::accepted)
+        a.reason = a.server_verified ? "credentials accepted; the server proved it knows them"
+                                     : "credentials accepted";
+    else if (a.status == Status::rejected)
+        a.reason = "credentials rejected";
+}
+
+} // namespace smtpprobe::probes

@@ -1,0 +1,133 @@
+#include "probes/baseline.hpp"
+
+#include "net/errc.hpp"
+#include "smtp/capabilities.hpp"
+
+#include <chrono>
+
+namespace smtpprobe::probes {
+namespace {
+
+double ms_since(net::Clock::time_point start) {
+    return std::chrono::duration<double, std::milli>(net::Clock::now() - start).count();
+}
+
+// EHLO, or HELO when the server does not know EHLO (RFC 5321 §3.2: "command not recognized";
+// like .NET we fall back only on 500/502, and report it).
+bool greet(Conversation& conversation, SetupOptions const& options, ServerFacts& facts,
+           bool after_tls) {
+    net::Clock::time_point const start = net::Clock::now();
+    smtp::Reply reply = conversation.exchange(smtp::ehlo_command(options.ehlo_name));
+    if (reply.code == 250) {
+        smtp::Capabilities caps = smtp::parse_capabilities(reply);
+        if (after_tls) {
+            facts.ehlo_after_tls_reply = reply;
+            facts.after_tls = std::move(caps);
+            facts.timings.ehlo_after_tls = ms_since(start);
+        } else {
+            facts.ehlo_reply = reply;
+            facts.before_tls = std::move(caps);
+            facts.timings.ehlo = ms_since(start);
+        }
+        return true;
+    }
+    if (reply.code == 500 || reply.code == 502) {
+        smtp::Reply helo = conversation.exchange(smtp::helo_command(options.ehlo_name));
+        if (helo.code == 250) {
+            smtp::Capabilities caps;
+            caps.from_helo = true;
+            if (!helo.lines.empty())
+                caps.domain = helo.lines.front().substr(0, helo.lines.front().find(' '));
+            if (after_tls) {
+                facts.ehlo_after_tls_reply = helo;
+                facts.after_tls = std::move(caps);
+                facts.timings.ehlo_after_tls = ms_since(start);
+            } else {
+                facts.ehlo_refusal = reply;
+                facts.ehlo_command = "HELO";
+                facts.ehlo_reply = helo;
+                facts.before_tls = std::move(caps);
+                facts.timings.ehlo = ms_since(start);
+            }
+            return true;
+        }
+        facts.stop_reason =
+            "the server refused EHLO (" + reply.wire() + ") and HELO (" + helo.wire() + ")";
+        return false;
+    }
+    facts.stop_reason = "the server refused EHLO: " + reply.wire();
+    if (!after_tls)
+        facts.ehlo_reply = reply;
+    return false;
+}
+
+void probe_auth_before_tls(Conversation& conversation, ServerFacts& facts) {
+    std::string mechanism = "LOGIN";
+    if (facts.before_tls && !facts.before_tls->auth.empty())
+        mechanism = smtp::to_upper(facts.before_tls->auth.front());
+    facts.auth_before_tls_mechanism = mechanism;
+    smtp::Reply reply = conversation.exchange(smtp::auth_command(mechanism));
+    facts.auth_before_tls_reply = reply;
+    if (reply.code == 334)
+        conversation.exchange(smtp::cancel_command());
+}
+
+} // namespace
+
+ServerFacts open_session(Conversation& conversation, SetupOptions const& options) {
+    ServerFacts facts;
+    if (options.mode == TlsMode::implicit) {
+        net::Clock::time_point const start = net::Clock::now();
+        facts.starttls_attempted = false;
+        facts.tls = conversation.upgrade_to_tls(options.tls);
+        facts.timings.tls_handshake = ms_since(start);
+    }
+    net::Clock::time_point const start = net::Clock::now();
+    facts.banner = conversation.greeting();
+    facts.timings.banner = ms_since(start);
+    if (facts.banner->code != 220) {
+        // RFC 5321 §3.1: 554 (or 421) instead of 220 means "no SMTP service here".
+        facts.stop_reason = "the server did not greet with 220: " + facts.banner->wire();
+        return facts;
+    }
+    if (!greet(conversation, options, facts, conversation.tls()))
+        return facts;
+    if (conversation.tls()) {
+        // Implicit TLS: the one EHLO is already "after TLS".
+        facts.after_tls = facts.before_tls;
+        facts.ehlo_after_tls_reply = facts.ehlo_reply;
+        facts.ready = true;
+        return facts;
+    }
+    facts.starttls_offered = facts.before_tls->has("STARTTLS");
+    bool const want_tls = options.mode == TlsMode::starttls ||
+                          (options.mode == TlsMode::auto_ && facts.starttls_offered);
+    if (!want_tls) {
+        facts.ready = true;
+        return facts;
+    }
+    if (options.probe_auth_before_tls)
+        probe_auth_before_tls(conversation, facts);
+    // With --tls starttls we try even when it is not listed: some servers accept STARTTLS
+    // without advertising it, and the reply is evidence either way.
+    facts.starttls_attempted = true;
+    net::Clock::time_point const starttls_start = net::Clock::now();
+    facts.starttls_reply = conversation.exchange(smtp::starttls_command());
+    facts.timings.starttls = ms_since(starttls_start);
+    if (facts.starttls_reply->code != 220) {
+        facts.stop_reason = "the server refused STARTTLS: " + facts.starttls_reply->wire();
+        // --tls auto carries on in plaintext, as an opportunistic client would.
+        facts.ready = options.mode == TlsMode::auto_;
+        return facts;
+    }
+    net::Clock::time_point const handshake_start = net::Clock::now();
+    facts.tls = conversation.upgrade_to_tls(options.tls);
+    facts.timings.tls_handshake = ms_since(handshake_start);
+    // RFC 3207 §4.2: forget everything learnt before TLS and ask again.
+    if (!greet(conversation, options, facts, true))
+        return facts;
+    facts.ready = true;
+    return facts;
+}
+
+} // namespace smtpprobe::probes

@@ -1,0 +1,29 @@
+#pragma once
+// The straight-line session every probe connection starts with (swaks' sendmail(), msmtp's
+// serverinfo): banner, EHLO (HELO on 500/502), STARTTLS, handshake, EHLO again.
+
+#include "report/report.hpp"
+#include "session/conversation.hpp"
+
+#include <string>
+
+namespace smtpprobe::probes {
+
+struct SetupOptions {
+    std::string ehlo_name;
+    TlsMode mode = TlsMode::auto_; ///< implicit: the handshake already happened or happens first
+    net::TlsConnectOptions tls;
+    /// Before STARTTLS, try "AUTH <mech>" once and record the reply (what a client that skips
+    /// STARTTLS gets). Only the first connection of a run does this.
+    bool probe_auth_before_tls = false;
+};
+
+/// Drives a freshly connected conversation to the state where AUTH is probed.
+///
+/// A refusal the server is entitled to (EHLO and HELO refused, STARTTLS not offered or 454
+/// when the mode requires TLS) returns facts with ready == false and stop_reason set.
+/// Transport and protocol failures throw std::system_error (net::errc, smtp::errc); a failed
+/// handshake is net::errc::tls_handshake_failed.
+ServerFacts open_session(Conversation& conversation, SetupOptions const& options);
+
+} // namespace smtpprobe::probes

@@ -1,0 +1,61 @@
+#pragma once
+// The command line: one Boost.Program_options table (its descriptions are the --help text)
+// -> a Config, plus cross-option validation.
+
+#include "engine/engine.hpp"
+
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+namespace smtpprobe {
+
+enum class Format { text, json };
+
+struct PasswordSource {
+    std::string env;  ///< --password-env VAR
+    std::string file; ///< --password-file PATH
+    bool stdin_ = false;
+};
+
+struct Config {
+    EngineOptions engine;
+    Format format = Format::text;
+    std::string output_file;     ///< --output: the report goes there instead of stdout
+    bool transcript = false;     ///< --transcript: on stderr
+    std::string transcript_file; ///< --transcript-file
+    std::string color = "auto";  ///< auto | always | never
+    bool demo = false;
+    std::string demo_profile; ///< --profile with --demo; empty = built-in azure-acs
+
+    std::string user;
+    bool user_given = false;
+    PasswordSource password;
+    std::string token_env, token_file;
+};
+
+/// What the command line asked for.
+struct Command {
+    enum class Kind { probe, help, version, emulate, explain } kind = Kind::probe;
+    Config config;
+    std::string help_text;
+    // emulate
+    std::string profile_path;
+    std::string listen = "127.0.0.1:2525";
+    std::string ca_out;
+    // explain
+    std::vector<std::string> codes;
+};
+
+/// Parses argv. Throws UsageError with a message for anything wrong (exit 64).
+Command parse_command_line(int argc, char const* const* argv);
+
+struct UsageError : std::runtime_error {
+    using std::runtime_error::runtime_error;
+};
+
+/// "host", "host:587", "[2001:db8::1]:587", "2001:db8::1" -> host and port (0 if absent).
+std::pair<std::string, unsigned short> split_host_port(std::string const& text);
+
+} // namespace smtpprobe

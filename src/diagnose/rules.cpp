@@ -1,0 +1,455 @@
+#include "diagnose/rules.hpp"
+
+#include "diagnose/clients.hpp"
+#include "diagnose/status_codes.hpp"
+#include "engine/engine.hpp"
+#include "smtp/capabilities.hpp"
+
+#include <algorithm>
+#include <set>
+
+namespace smtpprobe {
+namespace {
+
+std::string join(std::vector<std::string> const& items, std::string_view separator) {
+    std::string out;
+    for (std::string const& item : items) {
+        if (!out.empty())
+            out += separator;
+        out += item;
+    }
+    return out;
+}
+
+/// "504 5.7.4" for a reply.
+std::string code_of(smtp::Reply const& reply) {
+    std::string out = std::to_string(reply.code);
+    if (std::string e = reply.enhanced(); !e.empty())
+        out += " " + e;
+    return out;
+}
+
+/// "A, B and C".
+std::string list_words(std::vector<std::string> const& items) {
+    if (items.size() <= 1)
+        return join(items, "");
+    std::vector<std::string> head(items.begin(), items.end() - 1);
+    return join(head, ", ") + " and " + items.back();
+}
+
+class Rules {
+public:
+    explicit Rules(Report& report) : r_(report) {}
+    void run();
+
+private:
+    void add(std::string id, std::string severity, std::string title, std::string detail,
+             std::vector<std::string> evidence = {}) {
+        r_.findings.push_back({std::move(id), std::move(severity), std::move(title),
+                               std::move(detail), std::move(evidence)});
+    }
+    MechanismRow const* row(std::string_view name) const {
+        for (MechanismRow const& m : r_.rows)
+            if (m.name == name)
+                return &m;
+        return nullptr;
+    }
+    void session_rules();
+    void tls_rules();
+    void auth_rules();
+    void credential_rules();
+    void provider_rules();
+    void event_rules();
+    void explanations();
+    void clients();
+    void exit_code();
+    std::string vendor_hint() const {
+        std::string hint = r_.host;
+        if (r_.server.banner)
+            hint += " " + r_.server.banner->wire();
+        return hint;
+    }
+
+    Report& r_;
+};
+
+void Rules::session_rules() {
+    ServerFacts const& s = r_.server;
+    if (!r_.session_established && !r_.fatal_error.empty() && !r_.interrupted) {
+        std::vector<std::string> evidence;
+        if (s.banner)
+            evidence.push_back("banner: " + s.banner->wire());
+        if (s.ehlo_reply)
+            evidence.push_back(s.ehlo_command + ": " + s.ehlo_reply->wire());
+        if (s.starttls_reply)
+            evidence.push_back("STARTTLS: " + s.starttls_reply->wire());
+        add("session.failed", "error", "No SMTP session could be established",
+            "The probe stopped before AUTH could be tested: " + r_.fatal_error + ".", evidence);
+    }
+    if (s.ehlo_command == "HELO" && s.ehlo_refusal)
+        add("ehlo.helo_fallback", "warning", "The server refused EHLO; HELO worked",
+            "Without EHLO the server advertises no extensions (no STARTTLS, no AUTH). Clients "
+            "without a HELO fallback (lettre) fail here; .NET falls back only on 500/502.",
+            {"EHLO: " + s.ehlo_refusal->wire()});
+    if (s.bare_lf_lines > 0)
+        add("protocol.bare_lf", "info", "The server ends reply lines with LF instead of CRLF",
+            std::to_string(s.bare_lf_lines) +
+                " reply line(s) ended with a bare LF (RFC 5321 §2.3.8 requires CRLF). Most "
+                "clients cope; strict ones do not.");
+    if (s.long_lines > 0)
+        add("protocol.long_lines", "info", "Reply lines longer than 512 octets",
+            "RFC 5321 §4.5.3.1.5 limits reply lines to 512 octets including CRLF.");
+}
+
+void Rules::tls_rules() {
+    ServerFacts const& s = r_.server;
+    if (!s.starttls_injected.empty())
+        add("starttls.injection", "error",
+            "The server sent data after its STARTTLS 220, before the TLS handshake",
+            "Bytes that arrive in plaintext between the 220 and the handshake could have been "
+            "injected by a man in the middle (CVE-2011-0411 class, smtp-facts §1.6). smtpprobe "
+            "did not read them as SMTP and did not start TLS on that connection.",
+            {"bytes after the 220: " + s.starttls_injected});
+    bool const plaintext_session = r_.session_established && !s.tls;
+    if (plaintext_session && s.before_tls && !s.starttls_offered && r_.tls_mode != TlsMode::none)
+        add("starttls.not_offered", r_.tls_mode == TlsMode::starttls ? "error" : "warning",
+            "The server does not offer STARTTLS",
+            "The session stays unencrypted. Clients that require TLS (MailKit with "
+            "StartTls, Nodemailer requireTLS, lettre starttls_relay) refuse to continue.");
+    if (s.starttls_reply && s.starttls_reply->code != 220)
+        add("starttls.refused", "error", "STARTTLS was refused",
+            "The server listed STARTTLS but answered " + code_of(*s.starttls_reply) +
+                " (RFC 3207 §4: 454 means TLS is temporarily unavailable).",
+            {"STARTTLS: " + s.starttls_reply->wire()});
+    if (!s.tls_error.empty())
+        add("tls.handshake_failed", "error", "The TLS handshake failed", s.tls_error,
+            {"OpenSSL: " + s.tls_error});
+    if (s.tls && !s.tls->verified()) {
+        std::vector<std::string> evidence;
+        std::string detail;
+        if (!s.tls->chain_verified)
+            detail = "The certificate chain did not verify: " + s.tls->verify_error + ". ";
+        if (s.tls->host_checked && !s.tls->host_verified) {
+            std::string names;
+            if (!s.tls->chain.empty())
+                names = join(s.tls->chain.front().subject_alt_names, ", ");
+            detail += "The certificate is not valid for " + s.tls->verify_name +
+                      (names.empty() ? "" : " (it names " + names + ")") + ". ";
+        }
+        if (!s.tls->chain.empty())
+            evidence.push_back("subject: " + s.tls->chain.front().subject +
+                               "; issuer: " + s.tls->chain.front().issuer);
+        detail += s.tls->verification_skipped
+                      ? "--insecure was given, so the probe went on; credentials are still not "
+                        "sent unless --allow-insecure-auth is given."
+                      : "Clients that verify certificates (most do) will refuse this server. "
+                        "Use --ca-file if the server uses a private CA.";
+        add("tls.not_verified", s.tls->verification_skipped ? "warning" : "error",
+            "The server's certificate did not verify", detail, evidence);
+    }
+}
+
+void Rules::auth_rules() {
+    ServerFacts const& s = r_.server;
+    smtp::Capabilities const* final_caps = s.final_capabilities();
+    if (!r_.session_established || final_caps == nullptr)
+        return;
+    bool const via_starttls = s.tls && s.starttls_attempted;
+    std::vector<std::string> recognised;
+    std::vector<std::string> refused_advertised;
+    for (MechanismRow const& m : r_.rows) {
+        if (m.recognition.status == Status::recognised || m.recognition.status == Status::accepted)
+            recognised.push_back(m.name);
+        bool const advertised = s.tls ? m.advertised_after_tls : m.advertised_before_tls;
+        if (advertised && m.recognition.status != Status::recognised &&
+            m.recognition.status != Status::accepted && m.recognition.status != Status::skipped &&
+            m.recognition.status != Status::pending)
+            refused_advertised.push_back(m.name);
+    }
+    bool const auth_before = s.before_tls && !s.before_tls->auth.empty();
+    bool const auth_after = via_starttls && s.after_tls && !s.after_tls->auth.empty();
+
+    if (via_starttls && auth_after && !auth_before) {
+        std::vector<std::string> evidence{"before TLS: " + join(s.before_tls->keywords(), " "),
+                                          "after TLS: AUTH " + join(s.after_tls->auth, " ")};
+        std::string detail =
+            "AUTH appears only in the EHLO reply after STARTTLS (RFC 4954 §3 allows the list to "
+            "change). Clients that authenticate without STARTTLS find no AUTH at all: Python "
+            "smtplib without starttls() ('SMTP AUTH extension not supported by server'), .NET "
+            "with EnableSsl=false, Jakarta Mail without mail.smtp.starttls.enable, libcurl "
+            "without CURLOPT_USE_SSL.";
+        if (s.auth_before_tls_reply) {
+            evidence.push_back("AUTH " + s.auth_before_tls_mechanism.value_or("") +
+                               " before STARTTLS: " + s.auth_before_tls_reply->wire());
+            detail += " Sent before STARTTLS, AUTH gets " + code_of(*s.auth_before_tls_reply) + ".";
+        }
+        add("auth.only_after_starttls", "warning", "AUTH is offered only after STARTTLS", detail,
+            evidence);
+    }
+    if (via_starttls && auth_before && s.auth_before_tls_reply &&
+        s.auth_before_tls_reply->code != 334 && s.auth_before_tls_reply->first_digit() == 5)
+        add("auth.advertised_before_tls_but_refused", "warning",
+            "AUTH is advertised before TLS but refused there",
+            "The pre-TLS EHLO lists AUTH, yet AUTH " + *s.auth_before_tls_mechanism +
+                " before STARTTLS gets " + code_of(*s.auth_before_tls_reply) + ".",
+            {"AUTH before STARTTLS: " + s.auth_before_tls_reply->wire()});
+
+    MechanismRow const* plain = row("PLAIN");
+    if (!recognised.empty() && plain != nullptr && plain->recognition.reply &&
+        plain->recognition.status != Status::recognised &&
+        plain->recognition.status != Status::accepted) {
+        std::string const code = code_of(*plain->recognition.reply);
+        std::string title = "Only " + list_words(recognised) +
+                            (recognised.size() == 1 ? " is" : " are") + " accepted";
+        if (via_starttls && auth_after && !auth_before)
+            title += ", and only after STARTTLS";
+        title += "; clients that send AUTH PLAIN get " + code;
+        add("auth.mechanism_mismatch", "warning", title,
+            "Clients that send AUTH PLAIN without reading the server's list fail: Go net/smtp "
+            "PlainAuth and Ruby net-smtp's default (:plain) among them. Configure the client to "
+            "use " +
+                list_words(recognised) + " (see \"Client libraries\" below).",
+            {"AUTH PLAIN: " + plain->recognition.reply->wire()});
+    }
+    if (!refused_advertised.empty()) {
+        std::vector<std::string> evidence;
+        for (std::string const& name : refused_advertised)
+            if (MechanismRow const* m = row(name); m != nullptr && m->recognition.reply)
+                evidence.push_back("AUTH " + name + ": " + m->recognition.reply->wire());
+        add("auth.advertised_but_refused", "error",
+            "Advertised but not accepted: " + list_words(refused_advertised),
+            "The EHLO reply lists these mechanisms but the server refuses them. Clients pick "
+            "mechanisms from that list, so they will fail with the replies shown.",
+            evidence);
+    }
+    std::vector<std::string> hidden;
+    for (MechanismRow const& m : r_.rows) {
+        bool const advertised = s.tls ? m.advertised_after_tls : m.advertised_before_tls;
+        if (!advertised && m.recognition.status == Status::recognised)
+            hidden.push_back(m.name);
+    }
+    if (!hidden.empty())
+        add("auth.recognised_not_advertised", "info",
+            "Recognised although not advertised: " + list_words(hidden),
+            "The server answers 334 to these mechanisms without listing them. Clients only "
+            "use advertised mechanisms, so this matters only to clients forced to one.");
+    if (recognised.empty() && !final_caps->from_helo)
+        add("auth.none", r_.credentials_given ? "error" : "warning",
+            "No AUTH mechanism was accepted",
+            final_caps->auth.empty()
+                ? "The server advertises no AUTH in the state probed and refused every mechanism."
+                : "The server advertises AUTH but refused every mechanism tried.");
+    if (!s.tls && !final_caps->auth.empty() &&
+        std::any_of(r_.rows.begin(), r_.rows.end(), [](MechanismRow const& m) {
+            return (m.name == "PLAIN" || m.name == "LOGIN") &&
+                   m.recognition.status == Status::recognised;
+        }))
+        add("auth.plaintext", "warning", "Passwords would travel unencrypted",
+            "The server accepts PLAIN or LOGIN on a connection without TLS (RFC 4954 §4 requires "
+            "a configuration that refuses them there).");
+    if (MechanismRow const* anon = row("ANONYMOUS");
+        anon != nullptr && anon->recognition.status == Status::recognised)
+        add("auth.anonymous", "warning", "ANONYMOUS is accepted",
+            "A submission server that accepts ANONYMOUS may relay for anyone (RFC 4505).");
+    if (s.final_capabilities()->auth_equals_form && !s.final_capabilities()->auth_space_form)
+        add("auth.legacy_equals_only", "warning", "AUTH is advertised only in the old AUTH= form",
+            "PHPMailer, libcurl, Ruby net-smtp, lettre and Go read only \"AUTH \" lines and see "
+            "no mechanisms at all.");
+    if (s.final_capabilities()->auth_lowercase)
+        add("auth.lowercase_names", "warning", "Mechanism names are advertised in lower case",
+            "Python smtplib, PHPMailer, lettre, MailKit and Go compare names case-sensitively "
+            "and find no match.");
+}
+
+void Rules::credential_rules() {
+    if (!r_.credentials_given)
+        return;
+    std::vector<std::string> accepted, rejected, skipped;
+    std::vector<std::string> evidence;
+    std::string skip_reason;
+    for (MechanismRow const& m : r_.rows) {
+        Authentication const& a = m.authentication;
+        if (a.status == Status::accepted)
+            accepted.push_back(m.name);
+        else if (a.status == Status::rejected) {
+            rejected.push_back(m.name);
+            if (a.reply)
+                evidence.push_back("AUTH " + m.name + ": " + a.reply->wire());
+        } else if (a.status == Status::skipped && m.implemented &&
+                   (m.recognition.status == Status::recognised) &&
+                   a.reason.rfind("not sending", 0) == 0) {
+            skipped.push_back(m.name);
+            skip_reason = a.reason;
+        }
+    }
+    if (!accepted.empty())
+        add("auth.credentials_accepted", "info",
+            "The credentials work with " + list_words(accepted), "");
+    if (!rejected.empty())
+        add("auth.credentials_rejected", accepted.empty() ? "error" : "warning",
+            "The credentials were rejected with " + list_words(rejected),
+            accepted.empty()
+                ? "The mechanism is recognised, so the problem is the user name or password (or "
+                  "the account's permission to submit mail)."
+                : "Some mechanisms accept the credentials and others do not: the server's "
+                  "back ends disagree.",
+            evidence);
+    if (!skipped.empty())
+        add("auth.credentials_not_sent", "error", "Credentials were not sent",
+            skip_reason + ". Use --ca-file to trust a private CA, or --allow-insecure-auth to "
+                          "send them anyway (the report will say so).");
+    if (r_.credentials_sent_insecurely)
+        add("auth.credentials_sent_insecurely", "warning",
+            "Credentials were sent over a connection that was not verified TLS",
+            "--allow-insecure-auth was given. Treat the password as exposed if the network is "
+            "not trusted.");
+}
+
+void Rules::provider_rules() {
+    std::string const hint = smtp::to_upper(vendor_hint());
+    if (hint.find("AZURECOMM.NET") != std::string::npos) {
+        bool const rejected =
+            std::any_of(r_.findings.begin(), r_.findings.end(),
+                        [](Finding const& f) { return f.id == "auth.credentials_rejected"; });
+        add("provider.azure_acs", rejected ? "warning" : "info",
+            "Azure Communication Services: how to authenticate",
+            "Use AUTH LOGIN after STARTTLS on port 587. The user name is "
+            "<ACS resource name>.<Entra application id>.<Entra tenant id> (dot- or "
+            "pipe-separated, two GUIDs) or the name of an SMTP Username resource; the password "
+            "is a client secret of that Entra application, which needs the \"Communication and "
+            "Email Service Owner\" role (or a custom role) on the resource (smtp-facts §3.1).");
+    } else if (hint.find("OFFICE365.COM") != std::string::npos ||
+               hint.find("OUTLOOK.COM") != std::string::npos) {
+        add("provider.microsoft365", "info", "Microsoft 365: SMTP AUTH facts",
+            "Exchange Online accepts LOGIN and XOAUTH2, not PLAIN (504 5.7.4). Basic "
+            "authentication for client submission is being retired (550 5.7.30); SMTP AUTH "
+            "may be disabled per tenant or mailbox (535 5.7.139) (smtp-facts §3.2).");
+    } else if (hint.find("GMAIL.COM") != std::string::npos ||
+               hint.find("GOOGLE.COM") != std::string::npos) {
+        add("provider.gmail", "info", "Gmail: SMTP AUTH facts",
+            "Use the full address as user name and an app password (2-step accounts) or an "
+            "OAuth token with XOAUTH2/OAUTHBEARER (smtp-facts §3.3).");
+    } else if (hint.find("AMAZONAWS.COM") != std::string::npos) {
+        add("provider.ses", "info", "Amazon SES: SMTP credentials",
+            "SES SMTP credentials are per region and differ from AWS access keys (smtp-facts "
+            "§3.4).");
+    } else if (hint.find("SENDGRID.NET") != std::string::npos) {
+        add("provider.sendgrid", "info", "SendGrid: SMTP credentials",
+            "The user name is the literal string \"apikey\" and the password is an API key "
+            "(smtp-facts §3.5).");
+    }
+}
+
+void Rules::event_rules() {
+    std::vector<std::string> reconnects;
+    for (Event const& e : r_.events)
+        if (e.kind == "reconnect")
+            reconnects.push_back("connection " + std::to_string(e.session) + ": " + e.detail);
+    if (!reconnects.empty())
+        add("connection.reconnected", "info", "The server dropped connections during AUTH probes",
+            "RFC 4954 §9 lets servers drop a connection after failed attempts (no fewer than 3). "
+            "smtpprobe reconnected and carried on; rows are unaffected.",
+            reconnects);
+    if (std::any_of(r_.events.begin(), r_.events.end(),
+                    [](Event const& e) { return e.kind == "capabilities_differ"; }))
+        add("connection.capabilities_differ", "warning", "Connections got different AUTH lists",
+            "Different connections to the same name saw different capabilities: the name may "
+            "lead to pool members configured differently.");
+    std::size_t skipped = static_cast<std::size_t>(
+        std::count_if(r_.rows.begin(), r_.rows.end(), [](MechanismRow const& m) {
+            return m.recognition.status == Status::skipped;
+        }));
+    if (r_.interrupted)
+        add("run.interrupted", "warning", "Interrupted", "The report is partial.");
+    else if (skipped > 0 && r_.session_established)
+        add("run.incomplete", "warning",
+            std::to_string(skipped) + " mechanism(s) could not be probed",
+            "See the rows marked skipped for the reason.");
+}
+
+void Rules::explanations() {
+    std::set<std::string> seen;
+    std::vector<smtp::Reply const*> replies;
+    ServerFacts const& s = r_.server;
+    for (std::optional<smtp::Reply> const* reply :
+         {&s.banner, &s.ehlo_refusal, &s.starttls_reply, &s.auth_before_tls_reply})
+        if (*reply)
+            replies.push_back(&**reply);
+    for (MechanismRow const& m : r_.rows)
+        for (std::optional<smtp::Reply> const* reply :
+             {&m.recognition.reply, &m.recognition.cancel_reply, &m.authentication.reply})
+            if (*reply)
+                replies.push_back(&**reply);
+    std::string const hint = vendor_hint();
+    for (smtp::Reply const* reply : replies) {
+        if (reply->code == 250 || reply->code == 220 || reply->code == 334)
+            continue;
+        std::string const key = code_of(*reply);
+        if (!seen.insert(key).second)
+            continue;
+        for (diagnose::Meaning& m : diagnose::explain(reply->code, reply->enhanced(), hint)) {
+            bool const duplicate = std::any_of(
+                r_.explanations.begin(), r_.explanations.end(), [&](Explanation const& e) {
+                    return e.subject == m.subject && e.source == m.source;
+                });
+            if (!duplicate)
+                r_.explanations.push_back({m.subject, m.text, m.source, m.advice});
+        }
+    }
+}
+
+void Rules::clients() {
+    ServerFacts const& s = r_.server;
+    if (!r_.session_established)
+        return;
+    diagnose::ServerAuthView view;
+    view.tls_available = s.tls.has_value();
+    view.implicit_tls = s.tls && !s.starttls_attempted;
+    if (s.before_tls && !view.implicit_tls)
+        view.advertised_before_tls = s.before_tls->auth;
+    if (s.tls && s.after_tls)
+        view.advertised_after_tls = s.after_tls->auth;
+    if (smtp::Capabilities const* caps = s.final_capabilities())
+        view.legacy_auth_equals_only = caps->auth_equals_form && !caps->auth_space_form;
+    for (MechanismRow const& m : r_.rows) {
+        if (m.recognition.reply)
+            view.first_reply[m.name] = m.recognition.reply->code;
+        if (m.name == "LOGIN" && m.recognition.challenge)
+            view.login_prompt = *m.recognition.challenge;
+    }
+    for (diagnose::ClientVerdict const& v : diagnose::client_compatibility(view))
+        r_.clients.push_back({v.client, std::string(diagnose::outcome_name(v.outcome)), v.mechanism,
+                              v.how, v.source});
+}
+
+void Rules::exit_code() {
+    if (r_.interrupted)
+        r_.exit_code = exit_code::interrupted;
+    else if (!r_.session_established)
+        r_.exit_code = exit_code::no_session;
+    else if (std::any_of(r_.findings.begin(), r_.findings.end(),
+                         [](Finding const& f) { return f.severity == "error"; }))
+        r_.exit_code = exit_code::problems;
+    else
+        r_.exit_code = exit_code::ok;
+}
+
+void Rules::run() {
+    session_rules();
+    tls_rules();
+    auth_rules();
+    credential_rules();
+    provider_rules();
+    event_rules();
+    explanations();
+    clients();
+    exit_code();
+}
+
+} // namespace
+
+void diagnose_report(Report& report) {
+    Rules(report).run();
+}
+
+} // namespace smtpprobe

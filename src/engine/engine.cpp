@@ -1,0 +1,481 @@
+#include "engine/engine.hpp"
+
+#include "diagnose/rules.hpp"
+#include "net/errc.hpp"
+#include "net/interrupt.hpp"
+#include "net/tcp_transport.hpp"
+#include "probes/auth.hpp"
+#include "probes/baseline.hpp"
+#include "probes/catalogue.hpp"
+#include "smtp/capabilities.hpp"
+#include "smtp/errc.hpp"
+
+#include <algorithm>
+#include <deque>
+#include <memory>
+#include <mutex>
+#include <thread>
+
+namespace smtpprobe {
+namespace {
+
+double ms_between(net::Clock::time_point a, net::Clock::time_point b) {
+    return std::chrono::duration<double, std::milli>(b - a).count();
+}
+
+struct Task {
+    std::size_t row = 0;
+    bool authenticate = false;
+    int attempts = 0;
+};
+
+/// One live connection of a worker.
+struct Session {
+    std::unique_ptr<net::TcpTransport> transport;
+    std::unique_ptr<Conversation> conversation;
+    ServerFacts facts;
+    int auth_probes = 0;
+    bool may_send_credentials = false;
+    std::string no_credentials_reason;
+};
+
+class Run {
+public:
+    Run(EngineOptions const& options, Transcript* transcript, Redactor& redactor)
+        : options_(options), transcript_(transcript), redactor_(redactor),
+          start_(net::Clock::now()), deadline_(start_ + options.total_timeout) {}
+
+    Report execute();
+
+private:
+    void build_rows();
+    void add_row(std::string const& name);
+    void worker(unsigned index);
+    std::unique_ptr<Session> open_session(bool first);
+    void run_task(Session& session, Task& task, bool& keep_session);
+    void adopt_facts(ServerFacts const& facts, int session_id);
+    void event(std::string kind, std::string detail, int session);
+    std::optional<Task> pop_task();
+    void push_front(Task task);
+    void finish_rows();
+
+    EngineOptions const& options_;
+    Transcript* transcript_;
+    Redactor& redactor_;
+    net::Clock::time_point start_;
+    net::Deadline deadline_;
+    std::unique_ptr<net::TlsClientContext> tls_context_;
+    std::vector<net::Endpoint> endpoints_;
+    sasl::ClientOptions client_options_;
+
+    std::mutex mutex_;
+    Report report_;
+    std::deque<Task> queue_;
+    int next_session_ = 1;
+    bool facts_adopted_ = false;
+    bool extras_added_ = false;
+    std::string last_failure_;
+    std::optional<net::Clock::time_point> auth_start_, auth_end_;
+};
+
+void Run::event(std::string kind, std::string detail, int session) {
+    std::lock_guard lock(mutex_);
+    if (report_.events.size() < 1000)
+        report_.events.push_back({std::move(kind), std::move(detail), session});
+}
+
+void Run::add_row(std::string const& name) {
+    std::string const upper = smtp::to_upper(name);
+    for (MechanismRow const& row : report_.rows)
+        if (row.name == upper)
+            return;
+    MechanismRow row;
+    row.name = upper;
+    row.catalogue = probes::find_mechanism(upper) != nullptr;
+    row.implemented = sasl::client_implements(upper);
+    report_.rows.push_back(std::move(row));
+    Task task{report_.rows.size() - 1, false, 0};
+    if (options_.credentials && row.implemented) {
+        bool const token = sasl::uses_token(upper);
+        bool const have =
+            token ? !options_.credentials->token.empty() : !options_.credentials->password.empty();
+        task.authenticate = have;
+        if (!have)
+            report_.rows.back().authentication.reason =
+                token ? "no OAuth token given (--oauth-token-env / --oauth-token-file)"
+                      : "no password given";
+    } else if (options_.credentials) {
+        report_.rows.back().authentication.reason = "not implemented by smtpprobe";
+    } else {
+        report_.rows.back().authentication.reason = "no credentials given";
+    }
+    // Credential exchanges are the slow ones (fresh session each, failure delays): first.
+    if (task.authenticate)
+        queue_.push_front(task);
+    else
+        queue_.push_back(task);
+}
+
+void Run::build_rows() {
+    if (!options_.mechanisms.empty()) {
+        for (std::string const& name : options_.mechanisms)
+            add_row(name);
+        extras_added_ = true; // the user chose the rows
+        return;
+    }
+    for (probes::MechanismInfo const& info : probes::catalogue())
+        add_row(std::string(info.name));
+}
+
+std::optional<Task> Run::pop_task() {
+    std::lock_guard lock(mutex_);
+    if (queue_.empty())
+        return std::nullopt;
+    Task task = queue_.front();
+    queue_.pop_front();
+    return task;
+}
+
+void Run::push_front(Task task) {
+    std::lock_guard lock(mutex_);
+    queue_.push_front(task);
+}
+
+void Run::adopt_facts(ServerFacts const& facts, int session_id) {
+    std::lock_guard lock(mutex_);
+    if (!facts_adopted_ && facts.ready) {
+        facts_adopted_ = true;
+        std::optional<std::string> mech = report_.server.auth_before_tls_mechanism;
+        std::optional<smtp::Reply> reply = report_.server.auth_before_tls_reply;
+        report_.server = facts;
+        if (!report_.server.auth_before_tls_reply && reply) {
+            report_.server.auth_before_tls_mechanism = mech;
+            report_.server.auth_before_tls_reply = reply;
+        }
+        report_.session_established = true;
+    } else if (facts_adopted_ && facts.ready) {
+        if (facts.auth_before_tls_reply && !report_.server.auth_before_tls_reply) {
+            report_.server.auth_before_tls_mechanism = facts.auth_before_tls_mechanism;
+            report_.server.auth_before_tls_reply = facts.auth_before_tls_reply;
+        }
+        // Connections may land on different pool members; say so when they disagree.
+        smtp::Capabilities const* mine = facts.final_capabilities();
+        smtp::Capabilities const* theirs = report_.server.final_capabilities();
+        if (mine != nullptr && theirs != nullptr && mine->auth != theirs->auth &&
+            report_.events.size() < 1000)
+            report_.events.push_back({"capabilities_differ",
+                                      "this connection's AUTH list differs from the first one's",
+                                      session_id});
+    } else if (!facts_adopted_) {
+        // Keep the most informative failed facts for the report.
+        report_.server = facts;
+    }
+    if (!extras_added_ && facts.ready) {
+        extras_added_ = true;
+        for (smtp::Capabilities const* caps : {facts.before_tls ? &*facts.before_tls : nullptr,
+                                               facts.after_tls ? &*facts.after_tls : nullptr}) {
+            if (caps == nullptr)
+                continue;
+            for (std::string const& name : caps->auth) {
+                // Advertised names go on the wire, so only well-formed ones (RFC 4422 §3.1).
+                bool const ok = !name.empty() && name.size() <= 20 &&
+                                std::all_of(name.begin(), name.end(), [](char c) {
+                                    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
+                                           (c >= '0' && c <= '9') || c == '-' || c == '_';
+                                });
+                if (ok)
+                    add_row(name);
+            }
+        }
+    }
+}
+
+std::unique_ptr<Session> Run::open_session(bool first) {
+    int id = 0;
+    {
+        std::lock_guard lock(mutex_);
+        id = next_session_++;
+        report_.sessions = id;
+    }
+    std::unique_ptr<Session> session = std::make_unique<Session>();
+    net::Clock::time_point const start = net::Clock::now();
+    std::vector<net::ConnectAttempt> attempts;
+    try {
+        session->transport =
+            net::TcpTransport::connect(endpoints_, options_.connect_timeout, deadline_, &attempts);
+    } catch (std::system_error const&) {
+        for (net::ConnectAttempt const& a : attempts)
+            if (!a.error.empty())
+                event("connect_failed", a.address + ": " + a.error, id);
+        throw;
+    }
+    double const connect_ms = ms_between(start, net::Clock::now());
+    for (net::ConnectAttempt const& a : attempts)
+        if (!a.error.empty())
+            event("connect_failed", a.address + ": " + a.error, id);
+    if (transcript_ != nullptr)
+        transcript_->add(id, TranscriptEvent::Kind::info, false,
+                         "Connected to " + session->transport->peer().address + " port " +
+                             std::to_string(options_.port));
+    session->conversation = std::make_unique<Conversation>(
+        *session->transport, transcript_, Timeouts{options_.command_timeout, deadline_}, id);
+
+    probes::SetupOptions setup;
+    setup.ehlo_name = options_.ehlo_name;
+    setup.mode = options_.tls_mode;
+    setup.tls.context = tls_context_.get();
+    setup.tls.verify_name = options_.host;
+    if (!options_.no_sni)
+        setup.tls.sni =
+            options_.sni ? *options_.sni : (net::is_ip_literal(options_.host) ? "" : options_.host);
+    setup.probe_auth_before_tls = first;
+    try {
+        session->facts = probes::open_session(*session->conversation, setup);
+    } catch (std::system_error const& e) {
+        ServerFacts failed = session->facts;
+        if (e.code() == smtp::errc::data_after_starttls) {
+            failed.starttls_attempted = true;
+            failed.starttls_injected = session->conversation->injected();
+        }
+        failed.stop_reason = e.code().message();
+        if (e.code() == net::errc::tls_handshake_failed)
+            failed.tls_error = e.what();
+        adopt_facts(failed, id);
+        throw;
+    }
+    session->facts.timings.connect = connect_ms;
+    session->facts.bare_lf_lines = session->conversation->parser().bare_lf_lines();
+    session->facts.long_lines = session->conversation->parser().long_lines();
+    {
+        std::lock_guard lock(mutex_);
+        if (report_.connected_address.empty())
+            report_.connected_address = session->transport->peer().address;
+    }
+    adopt_facts(session->facts, id);
+    if (!session->facts.ready) {
+        std::lock_guard lock(mutex_);
+        last_failure_ = session->facts.stop_reason;
+        return nullptr;
+    }
+    std::optional<net::TlsInfo> const& tls = session->facts.tls;
+    if (!tls) {
+        session->no_credentials_reason = "not sending credentials over an unencrypted connection";
+    } else if (!tls->verified()) {
+        session->no_credentials_reason = "not sending credentials: the certificate did not verify";
+    }
+    session->may_send_credentials =
+        session->no_credentials_reason.empty() || options_.allow_insecure_auth;
+    return session;
+}
+
+void Run::run_task(Session& session, Task& task, bool& keep_session) {
+    MechanismRow row;
+    {
+        std::lock_guard lock(mutex_);
+        row = report_.rows[task.row];
+        if (!auth_start_)
+            auth_start_ = net::Clock::now();
+    }
+    ++session.auth_probes;
+    if (task.authenticate && session.may_send_credentials) {
+        probes::AuthAttempt attempt{&*options_.credentials, client_options_, &redactor_};
+        probes::authenticate(*session.conversation, row, attempt);
+        keep_session = false; // RFC 4954 §4: after 235 the session is spent; fresh one each
+        if (!session.no_credentials_reason.empty()) {
+            std::lock_guard lock(mutex_);
+            report_.credentials_sent_insecurely = true;
+        }
+    } else {
+        if (task.authenticate) {
+            row.authentication.status = Status::skipped;
+            row.authentication.reason = session.no_credentials_reason;
+        }
+        keep_session =
+            probes::recognise(*session.conversation, row) == probes::SessionAfter::usable;
+    }
+    std::lock_guard lock(mutex_);
+    report_.rows[task.row] = std::move(row);
+    auth_end_ = net::Clock::now();
+}
+
+void Run::worker(unsigned index) {
+    std::unique_ptr<Session> session;
+    int open_failures = 0;
+    for (int round = 0; round < 10'000; ++round) {
+        if (net::interrupted() || net::Clock::now() >= deadline_)
+            break;
+        std::optional<Task> task = pop_task();
+        if (!task) {
+            // The first connection to learn the server's extra mechanisms adds their rows;
+            // until some connection is ready, idle workers have nothing to wait for.
+            break;
+        }
+        bool const needs_fresh = task->authenticate && session && session->auth_probes > 0;
+        if (needs_fresh) {
+            session->conversation->quit();
+            session.reset();
+        }
+        if (!session) {
+            try {
+                session = open_session(index == 0 && open_failures == 0 && round == 0);
+            } catch (std::system_error const& e) {
+                std::lock_guard lock(mutex_);
+                last_failure_ = e.what();
+            }
+            if (!session) {
+                push_front(*task);
+                if (++open_failures >= 2)
+                    break;
+                continue;
+            }
+        }
+        bool keep = true;
+        try {
+            run_task(*session, *task, keep);
+        } catch (std::system_error const& e) {
+            keep = false;
+            bool const dropped = e.code() == net::errc::closed_by_peer;
+            if (dropped && task->attempts == 0 && !net::interrupted()) {
+                ++task->attempts;
+                std::string name;
+                {
+                    std::lock_guard lock(mutex_);
+                    name = report_.rows[task->row].name;
+                }
+                event("reconnect",
+                      "the server closed the connection during AUTH " + name + " after " +
+                          std::to_string(session->auth_probes - 1) +
+                          " earlier AUTH attempt(s) on it; reconnected and retried",
+                      session->conversation->session());
+                push_front(*task);
+            } else {
+                std::lock_guard lock(mutex_);
+                MechanismRow& row = report_.rows[task->row];
+                Status const status =
+                    e.code() == net::errc::interrupted ? Status::skipped : Status::error;
+                std::string const what = e.code() == net::errc::interrupted
+                                             ? std::string("interrupted")
+                                             : std::string(e.what());
+                if (row.recognition.status == Status::pending) {
+                    row.recognition.status = status;
+                    row.recognition.note = what;
+                }
+                if (task->authenticate && row.authentication.status == Status::skipped &&
+                    row.authentication.reason.empty()) {
+                    row.authentication.status = status;
+                    row.authentication.reason = what;
+                } else if (task->authenticate) {
+                    row.authentication.status = status;
+                    row.authentication.reason = what;
+                }
+            }
+        }
+        if (!keep) {
+            if (session && session->transport)
+                session->conversation->quit();
+            session.reset();
+        }
+    }
+    if (session)
+        session->conversation->quit();
+}
+
+void Run::finish_rows() {
+    smtp::Capabilities const* before =
+        report_.server.before_tls ? &*report_.server.before_tls : nullptr;
+    smtp::Capabilities const* after =
+        report_.server.tls && report_.server.after_tls ? &*report_.server.after_tls : nullptr;
+    for (MechanismRow& row : report_.rows) {
+        // With implicit TLS there is no "before TLS": the one EHLO is after it.
+        bool const implicit = report_.server.tls && !report_.server.starttls_attempted;
+        row.advertised_before_tls = before != nullptr && !implicit && before->offers(row.name);
+        row.advertised_after_tls = after != nullptr && after->offers(row.name);
+        if (row.recognition.status == Status::pending) {
+            row.recognition.status = Status::skipped;
+            row.recognition.note = report_.interrupted ? "interrupted"
+                                   : net::Clock::now() >= deadline_
+                                       ? "the run's time budget (--timeout) ran out"
+                                       : "no connection was available: " + last_failure_;
+        }
+    }
+}
+
+Report Run::execute() {
+    report_.host = options_.host;
+    report_.port = options_.port;
+    report_.tls_mode = options_.tls_mode;
+    report_.ehlo_name = options_.ehlo_name;
+    report_.parallel = options_.parallel;
+    if (options_.credentials) {
+        report_.credentials_given =
+            !options_.credentials->password.empty() || !options_.credentials->token.empty();
+        report_.token_given = !options_.credentials->token.empty();
+        report_.user_shown =
+            register_secrets(*options_.credentials, options_.show_username, redactor_);
+    }
+    report_.insecure_auth_allowed = options_.allow_insecure_auth;
+    client_options_.host = options_.host;
+    client_options_.port = options_.port;
+
+    tls_context_ = std::make_unique<net::TlsClientContext>(options_.tls);
+    net::Clock::time_point const resolve_start = net::Clock::now();
+    try {
+        endpoints_ = net::resolve(options_.host, options_.port, options_.family);
+    } catch (std::system_error const& e) {
+        report_.fatal_error = e.what();
+        report_.total_ms = ms_between(start_, net::Clock::now());
+        diagnose_report(report_);
+        return std::move(report_);
+    }
+    double const resolve_ms = ms_between(resolve_start, net::Clock::now());
+    for (net::Endpoint const& e : endpoints_)
+        report_.addresses.push_back(e.address);
+
+    build_rows();
+    unsigned const workers = std::max(1u, std::min(options_.parallel, 16u));
+    {
+        std::vector<std::jthread> threads;
+        for (unsigned i = 0; i < workers; ++i)
+            threads.emplace_back([this, i] { worker(i); });
+    }
+    // A worker that found the queue empty early may have left before the extras arrived;
+    // whatever is left now runs here, sequentially, within the same budget.
+    worker(workers);
+
+    report_.interrupted = net::interrupted();
+    report_.server.timings.resolve = resolve_ms;
+    if (report_.server.tls)
+        report_.tls_used =
+            report_.server.starttls_attempted ? TlsMode::starttls : TlsMode::implicit;
+    if (!report_.session_established && report_.fatal_error.empty())
+        report_.fatal_error =
+            !report_.server.stop_reason.empty() ? report_.server.stop_reason : last_failure_;
+    finish_rows();
+    if (auth_start_ && auth_end_)
+        report_.auth_ms = ms_between(*auth_start_, *auth_end_);
+    report_.total_ms = ms_between(start_, net::Clock::now());
+    diagnose_report(report_);
+    return std::move(report_);
+}
+
+} // namespace
+
+std::string register_secrets(sasl::Credentials const& credentials, bool show_username,
+                             Redactor& redactor) {
+    redactor.add_secret(credentials.password, "password");
+    redactor.add_secret(credentials.token, "token");
+    if (credentials.user.empty())
+        return {};
+    if (show_username)
+        return credentials.user;
+    redactor.add_secret(credentials.user, "user name");
+    return "<hidden: " + std::to_string(credentials.user.size()) +
+           " characters; --show-username shows it>";
+}
+
+Report run_probe(EngineOptions const& options, Transcript* transcript, Redactor& redactor) {
+    Run run(options, transcript, redactor);
+    return run.execute();
+}
+
+} // namespace smtpprobe

@@ -1,0 +1,248 @@
+#include "net/tcp_transport.hpp"
+
+#include "net/errc.hpp"
+#include "net/interrupt.hpp"
+
+#include <arpa/inet.h>
+#include <cerrno>
+#include <cstring>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <system_error>
+
+namespace smtpprobe::net {
+namespace {
+
+// Waits for fd events, the interrupt pipe, or the deadline. Returns revents of fd.
+short poll_one(int fd, short events, Deadline deadline) {
+    for (int round = 0; round < 1'000'000; ++round) {
+        pollfd fds[2] = {{fd, events, 0}, {interrupt_fd(), POLLIN, 0}};
+        nfds_t const count = interrupt_fd() >= 0 ? 2 : 1;
+        int const wait_ms = remaining_ms(deadline);
+        int const rc = ::poll(fds, count, wait_ms);
+        if (rc < 0) {
+            if (errno == EINTR) {
+                if (interrupted())
+                    throw std::system_error(errc::interrupted);
+                continue;
+            }
+            throw std::system_error(errno, std::system_category(), "poll");
+        }
+        if (count == 2 && (fds[1].revents & POLLIN) != 0)
+            throw std::system_error(errc::interrupted);
+        if (rc == 0 || (fds[0].revents == 0 && wait_ms == 0))
+            throw std::system_error(errc::timeout);
+        if (fds[0].revents != 0)
+            return fds[0].revents;
+    }
+    throw std::system_error(errc::timeout);
+}
+
+void fill_sockaddr(Endpoint const& e, sockaddr_storage& storage, socklen_t& length) {
+    std::memset(&storage, 0, sizeof storage);
+    if (e.family == AF_INET6) {
+        sockaddr_in6* sa = reinterpret_cast<sockaddr_in6*>(&storage);
+        sa->sin6_family = AF_INET6;
+        sa->sin6_port = htons(e.port);
+        ::inet_pton(AF_INET6, e.address.c_str(), &sa->sin6_addr);
+        length = sizeof(sockaddr_in6);
+    } else {
+        sockaddr_in* sa = reinterpret_cast<sockaddr_in*>(&storage);
+        sa->sin_family = AF_INET;
+        sa->sin_port = htons(e.port);
+        ::inet_pton(AF_INET, e.address.c_str(), &sa->sin_addr);
+        length = sizeof(sockaddr_in);
+    }
+}
+
+} // namespace
+
+std::unique_ptr<TcpTransport> TcpTransport::connect(std::vector<Endpoint> const& endpoints,
+                                                    std::chrono::milliseconds per_address_timeout,
+                                                    Deadline deadline,
+                                                    std::vector<ConnectAttempt>* attempts) {
+    std::string summary;
+    for (Endpoint const& endpoint : endpoints) {
+        int fd = ::socket(endpoint.family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+        std::string error;
+        if (fd < 0) {
+            error = std::strerror(errno);
+        } else {
+            sockaddr_storage storage;
+            socklen_t length = 0;
+            fill_sockaddr(endpoint, storage, length);
+            int rc = ::connect(fd, reinterpret_cast<sockaddr*>(&storage), length);
+            if (rc != 0 && errno != EINPROGRESS) {
+                error = std::strerror(errno);
+            } else if (rc != 0) {
+                try {
+                    poll_one(fd, POLLOUT, earliest(Clock::now() + per_address_timeout, deadline));
+                    int so_error = 0;
+                    socklen_t so_length = sizeof so_error;
+                    ::getsockopt(fd, SOL_SOCKET, SO_ERROR, &so_error, &so_length);
+                    if (so_error != 0)
+                        error = std::strerror(so_error);
+                } catch (std::system_error const& e) {
+                    if (e.code() == errc::interrupted) {
+                        ::close(fd);
+                        throw;
+                    }
+                    error = e.code() == errc::timeout ? "timed out" : e.what();
+                }
+            }
+        }
+        if (attempts != nullptr)
+            attempts->push_back({endpoint.address, error});
+        if (error.empty()) {
+            int one = 1;
+            ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+            return std::unique_ptr<TcpTransport>(new TcpTransport(fd, endpoint));
+        }
+        if (fd >= 0)
+            ::close(fd);
+        summary += (summary.empty() ? "" : "; ") + endpoint.address + " port " +
+                   std::to_string(endpoint.port) + ": " + error;
+        if (Clock::now() >= deadline)
+            break;
+    }
+    throw std::system_error(errc::connect_failed, summary);
+}
+
+TcpTransport::~TcpTransport() {
+    close();
+}
+
+void TcpTransport::close() noexcept {
+    if (ssl_ != nullptr) {
+        SSL_free(static_cast<SSL*>(ssl_));
+        ssl_ = nullptr;
+    }
+    if (fd_ >= 0) {
+        ::close(fd_);
+        fd_ = -1;
+    }
+}
+
+void TcpTransport::wait(short events, Deadline deadline) {
+    poll_one(fd_, events, deadline);
+}
+
+void TcpTransport::send_all(std::string_view bytes, Deadline deadline) {
+    if (fd_ < 0)
+        throw std::system_error(errc::closed_by_peer);
+    std::size_t sent = 0;
+    while (sent < bytes.size()) {
+        if (tls_active()) {
+            SSL* ssl = static_cast<SSL*>(ssl_);
+            std::size_t written = 0;
+            int rc = SSL_write_ex(ssl, bytes.data() + sent, bytes.size() - sent, &written);
+            if (rc == 1) {
+                sent += written;
+                continue;
+            }
+            int const err = SSL_get_error(ssl, rc);
+            if (err == SSL_ERROR_WANT_READ)
+                wait(POLLIN, deadline);
+            else if (err == SSL_ERROR_WANT_WRITE)
+                wait(POLLOUT, deadline);
+            else
+                throw std::system_error(errc::tls_io_failed, openssl_error_text());
+            continue;
+        }
+        ssize_t n = ::send(fd_, bytes.data() + sent, bytes.size() - sent, MSG_NOSIGNAL);
+        if (n > 0) {
+            sent += static_cast<std::size_t>(n);
+        } else if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+            wait(POLLOUT, deadline);
+        } else if (n < 0 && errno == EINTR) {
+            continue;
+        } else if (n < 0 && (errno == EPIPE || errno == ECONNRESET)) {
+            throw std::system_error(errc::closed_by_peer);
+        } else {
+            throw std::system_error(errno, std::system_category(), "send");
+        }
+    }
+}
+
+std::size_t TcpTransport::receive_some(char* buffer, std::size_t size, Deadline deadline) {
+    if (fd_ < 0)
+        return 0;
+    for (int round = 0; round < 100'000; ++round) {
+        if (tls_active()) {
+            SSL* ssl = static_cast<SSL*>(ssl_);
+            std::size_t got = 0;
+            int rc = SSL_read_ex(ssl, buffer, size, &got);
+            if (rc == 1)
+                return got;
+            int const err = SSL_get_error(ssl, rc);
+            if (err == SSL_ERROR_ZERO_RETURN)
+                return 0;
+            if (err == SSL_ERROR_WANT_READ) {
+                wait(POLLIN, deadline);
+            } else if (err == SSL_ERROR_WANT_WRITE) {
+                wait(POLLOUT, deadline);
+            } else if (err == SSL_ERROR_SYSCALL || err == SSL_ERROR_SSL) {
+                // An EOF without close_notify is how most SMTP servers end TLS sessions.
+                std::string const text = openssl_error_text();
+                if (err == SSL_ERROR_SYSCALL || text.find("unexpected eof") != std::string::npos)
+                    return 0;
+                throw std::system_error(errc::tls_io_failed, text);
+            } else {
+                throw std::system_error(errc::tls_io_failed, openssl_error_text());
+            }
+            continue;
+        }
+        ssize_t n = ::recv(fd_, buffer, size, 0);
+        if (n >= 0)
+            return static_cast<std::size_t>(n);
+        if (errno == EAGAIN || errno == EWOULDBLOCK)
+            wait(POLLIN, deadline);
+        else if (errno == ECONNRESET)
+            return 0;
+        else if (errno != EINTR)
+            throw std::system_error(errno, std::system_category(), "recv");
+    }
+    throw std::system_error(errc::timeout);
+}
+
+TlsInfo TcpTransport::start_tls(TlsConnectOptions const& options, Deadline deadline) {
+    if (options.context == nullptr)
+        throw std::system_error(errc::tls_handshake_failed, "no TLS context");
+    SSL* ssl = SSL_new(static_cast<SSL_CTX*>(options.context->native()));
+    if (ssl == nullptr)
+        throw std::system_error(errc::tls_handshake_failed, openssl_error_text());
+    ssl_ = ssl;
+    SSL_set_fd(ssl, fd_);
+    if (!options.sni.empty())
+        SSL_set_tlsext_host_name(ssl, options.sni.c_str());
+    for (int round = 0; round < 100'000; ++round) {
+        ERR_clear_error();
+        int rc = SSL_connect(ssl);
+        if (rc == 1) {
+            tls_up_ = true;
+            return describe_tls(ssl, options);
+        }
+        int const err = SSL_get_error(ssl, rc);
+        if (err == SSL_ERROR_WANT_READ) {
+            wait(POLLIN, deadline);
+        } else if (err == SSL_ERROR_WANT_WRITE) {
+            wait(POLLOUT, deadline);
+        } else {
+            std::string text = openssl_error_text();
+            if (text.empty())
+                text = err == SSL_ERROR_SYSCALL ? "connection closed during the handshake"
+                                                : "handshake failed";
+            throw std::system_error(errc::tls_handshake_failed, text);
+        }
+    }
+    throw std::system_error(errc::timeout);
+}
+
+} // namespace smtpprobe::net

@@ -1,0 +1,49 @@
+#pragma once
+// TCP (+ TLS) transport: non-blocking socket, poll() with deadlines and the interrupt pipe.
+
+#include "net/resolve.hpp"
+#include "net/transport.hpp"
+
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace smtpprobe::net {
+
+/// What a connection attempt tried, for the report.
+struct ConnectAttempt {
+    std::string address;
+    std::string error; ///< empty on success
+};
+
+class TcpTransport final : public Transport {
+public:
+    /// Tries each endpoint in order until one accepts within `per_address_timeout` (and before
+    /// `deadline`). Throws std::system_error(net::errc::connect_failed) listing every attempt;
+    /// `attempts` gets one entry per address tried either way.
+    static std::unique_ptr<TcpTransport> connect(std::vector<Endpoint> const& endpoints,
+                                                 std::chrono::milliseconds per_address_timeout,
+                                                 Deadline deadline,
+                                                 std::vector<ConnectAttempt>* attempts = nullptr);
+    ~TcpTransport() override;
+
+    void send_all(std::string_view bytes, Deadline deadline) override;
+    std::size_t receive_some(char* buffer, std::size_t size, Deadline deadline) override;
+    TlsInfo start_tls(TlsConnectOptions const& options, Deadline deadline) override;
+    bool tls_active() const noexcept override { return ssl_ != nullptr && tls_up_; }
+    void close() noexcept override;
+
+    Endpoint const& peer() const noexcept { return peer_; }
+
+private:
+    TcpTransport(int fd, Endpoint peer) : fd_(fd), peer_(std::move(peer)) {}
+    /// Waits for `events` on the socket; throws timeout / interrupted.
+    void wait(short events, Deadline deadline);
+
+    int fd_ = -1;
+    Endpoint peer_;
+    void* ssl_ = nullptr; // SSL*
+    bool tls_up_ = false;
+};
+
+} // namespace smtpprobe::net

@@ -1,0 +1,204 @@
+#include "net/tls.hpp"
+
+#include "net/resolve.hpp"
+
+#include <openssl/err.h>
+#include <openssl/evp.h>
+#include <openssl/ssl.h>
+#include <openssl/x509.h>
+#include <openssl/x509v3.h>
+
+#include <ctime>
+#include <stdexcept>
+
+namespace smtpprobe::net {
+
+std::string openssl_error_text() {
+    std::string out;
+    while (unsigned long e = ERR_get_error()) {
+        char buffer[256];
+        ERR_error_string_n(e, buffer, sizeof buffer);
+        if (!out.empty())
+            out += "; ";
+        out += buffer;
+    }
+    return out;
+}
+
+namespace {
+
+int parse_version(std::string const& text) {
+    if (text.empty())
+        return 0;
+    if (text == "1.0")
+        return TLS1_VERSION;
+    if (text == "1.1")
+        return TLS1_1_VERSION;
+    if (text == "1.2")
+        return TLS1_2_VERSION;
+    if (text == "1.3")
+        return TLS1_3_VERSION;
+    throw std::runtime_error("unknown TLS version \"" + text + "\" (use 1.0, 1.1, 1.2 or 1.3)");
+}
+
+std::string name_text(X509_NAME const* name) {
+    if (name == nullptr)
+        return {};
+    BIO* bio = BIO_new(BIO_s_mem());
+    X509_NAME_print_ex(bio, name, 0, XN_FLAG_RFC2253 & ~ASN1_STRFLGS_ESC_MSB);
+    char* data = nullptr;
+    long size = BIO_get_mem_data(bio, &data);
+    std::string out(data, static_cast<std::size_t>(size));
+    BIO_free(bio);
+    return out;
+}
+
+std::string time_text(ASN1_TIME const* t) {
+    std::tm tm{};
+    if (t == nullptr || ASN1_TIME_to_tm(t, &tm) != 1)
+        return {};
+    char buffer[32];
+    std::strftime(buffer, sizeof buffer, "%Y-%m-%dT%H:%M:%SZ", &tm);
+    return buffer;
+}
+
+CertificateInfo describe_certificate(X509* cert) {
+    CertificateInfo info;
+    info.subject = name_text(X509_get_subject_name(cert));
+    info.issuer = name_text(X509_get_issuer_name(cert));
+    info.not_before = time_text(X509_get0_notBefore(cert));
+    info.not_after = time_text(X509_get0_notAfter(cert));
+    int days = 0;
+    int seconds = 0;
+    if (ASN1_TIME_diff(&days, &seconds, nullptr, X509_get0_notAfter(cert)) == 1)
+        info.days_left = days;
+    GENERAL_NAMES* names =
+        static_cast<GENERAL_NAMES*>(X509_get_ext_d2i(cert, NID_subject_alt_name, nullptr, nullptr));
+    for (int i = 0; names != nullptr && i < sk_GENERAL_NAME_num(names); ++i) {
+        GENERAL_NAME const* name = sk_GENERAL_NAME_value(names, i);
+        if (name->type == GEN_DNS) {
+            ASN1_STRING const* s = name->d.dNSName;
+            info.subject_alt_names.push_back(
+                "DNS:" + std::string(reinterpret_cast<char const*>(ASN1_STRING_get0_data(s)),
+                                     static_cast<std::size_t>(ASN1_STRING_length(s))));
+        } else if (name->type == GEN_IPADD) {
+            ASN1_OCTET_STRING const* s = name->d.iPAddress;
+            char text[64] = {};
+            int const length = ASN1_STRING_length(s);
+            unsigned char const* bytes = ASN1_STRING_get0_data(s);
+            if (length == 4) {
+                std::snprintf(text, sizeof text, "%u.%u.%u.%u", bytes[0], bytes[1], bytes[2],
+                              bytes[3]);
+            } else if (length == 16) {
+                char* p = text;
+                for (int k = 0; k < 16; k += 2)
+                    p += std::snprintf(p, 6, k == 0 ? "%x" : ":%x", (bytes[k] << 8) | bytes[k + 1]);
+            }
+            info.subject_alt_names.push_back("IP:" + std::string(text));
+        }
+    }
+    GENERAL_NAMES_free(names);
+    EVP_PKEY const* key = X509_get0_pubkey(cert);
+    if (key != nullptr) {
+        std::string type = EVP_PKEY_get0_type_name(key) ? EVP_PKEY_get0_type_name(key) : "?";
+        info.key = type + " " + std::to_string(EVP_PKEY_get_bits(key));
+    }
+    int const nid = X509_get_signature_nid(cert);
+    info.signature_algorithm = nid != NID_undef ? OBJ_nid2ln(nid) : "";
+    unsigned char digest[EVP_MAX_MD_SIZE];
+    unsigned int digest_size = 0;
+    if (X509_digest(cert, EVP_sha256(), digest, &digest_size) == 1) {
+        static char const hex[] = "0123456789ABCDEF";
+        for (unsigned int i = 0; i < digest_size; ++i) {
+            if (i != 0)
+                info.sha256 += ':';
+            info.sha256 += hex[digest[i] >> 4];
+            info.sha256 += hex[digest[i] & 15];
+        }
+    }
+    return info;
+}
+
+} // namespace
+
+TlsClientContext::TlsClientContext(TlsClientOptions const& options) : options_(options) {
+    SSL_CTX* ctx = SSL_CTX_new(TLS_client_method());
+    if (ctx == nullptr)
+        throw std::runtime_error("TLS: " + openssl_error_text());
+    ctx_ = ctx;
+    // The handshake always completes; verification is recorded (SSL_get_verify_result) and
+    // judged by the engine, so that a bad certificate becomes a finding, not a dead end.
+    SSL_CTX_set_verify(ctx, SSL_VERIFY_NONE, nullptr);
+    if (int v = parse_version(options.min_version); v != 0)
+        SSL_CTX_set_min_proto_version(ctx, v);
+    if (int v = parse_version(options.max_version); v != 0)
+        SSL_CTX_set_max_proto_version(ctx, v);
+    bool const custom =
+        !options.ca_file.empty() || !options.ca_path.empty() || !options.ca_pem.empty();
+    if (!options.ca_file.empty() || !options.ca_path.empty()) {
+        if (SSL_CTX_load_verify_locations(
+                ctx, options.ca_file.empty() ? nullptr : options.ca_file.c_str(),
+                options.ca_path.empty() ? nullptr : options.ca_path.c_str()) != 1)
+            throw std::runtime_error("cannot load CA certificates from " +
+                                     (options.ca_file.empty() ? options.ca_path : options.ca_file) +
+                                     ": " + openssl_error_text());
+    }
+    if (!options.ca_pem.empty()) {
+        BIO* bio = BIO_new_mem_buf(options.ca_pem.data(), static_cast<int>(options.ca_pem.size()));
+        X509_STORE* store = SSL_CTX_get_cert_store(ctx);
+        while (X509* cert = PEM_read_bio_X509(bio, nullptr, nullptr, nullptr)) {
+            X509_STORE_add_cert(store, cert);
+            X509_free(cert);
+        }
+        ERR_clear_error();
+        BIO_free(bio);
+    }
+    if (!custom && options.use_system_store)
+        SSL_CTX_set_default_verify_paths(ctx);
+}
+
+TlsClientContext::~TlsClientContext() {
+    SSL_CTX_free(static_cast<SSL_CTX*>(ctx_));
+}
+
+TlsInfo describe_tls(void* native, TlsConnectOptions const& options) {
+    SSL* ssl = static_cast<SSL*>(native);
+    TlsInfo info;
+    info.established = true;
+    info.version = SSL_get_version(ssl);
+    if (SSL_CIPHER const* cipher = SSL_get_current_cipher(ssl))
+        info.cipher = SSL_CIPHER_get_name(cipher);
+    int const group = static_cast<int>(SSL_get_negotiated_group(ssl));
+    if (group != 0 && group != NID_undef) {
+        char const* name = SSL_group_to_name(ssl, group);
+        info.group = name != nullptr ? name : OBJ_nid2sn(group & ~TLSEXT_nid_unknown);
+    }
+    info.resumed = SSL_session_reused(ssl) == 1;
+    info.sni = options.sni;
+    info.verification_skipped = options.context != nullptr && options.context->options().insecure;
+    info.verify_code = SSL_get_verify_result(ssl);
+    info.chain_verified = info.verify_code == X509_V_OK;
+    if (!info.chain_verified)
+        info.verify_error = X509_verify_cert_error_string(info.verify_code);
+    STACK_OF(X509)* chain = SSL_get_peer_cert_chain(ssl);
+    for (int i = 0; chain != nullptr && i < sk_X509_num(chain); ++i)
+        info.chain.push_back(describe_certificate(sk_X509_value(chain, i)));
+    X509* leaf = SSL_get0_peer_certificate(ssl);
+    if (leaf == nullptr) {
+        info.chain_verified = false;
+        info.verify_error = "the server sent no certificate";
+    } else if (!options.verify_name.empty()) {
+        info.host_checked = true;
+        info.verify_name = options.verify_name;
+        // RFC 6125 host check, done apart from the chain so the report can tell them apart.
+        if (is_ip_literal(options.verify_name))
+            info.host_verified = X509_check_ip_asc(leaf, options.verify_name.c_str(), 0) == 1;
+        else
+            info.host_verified =
+                X509_check_host(leaf, options.verify_name.c_str(), 0,
+                                X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS, nullptr) == 1;
+    }
+    return info;
+}
+
+} // namespace smtpprobe::net

@@ -1,0 +1,198 @@
+#include "report/render.hpp"
+
+#include <nlohmann/json.hpp>
+
+namespace smtpprobe {
+namespace {
+
+using Json = nlohmann::ordered_json;
+
+Json reply_json(std::optional<smtp::Reply> const& reply) {
+    if (!reply)
+        return nullptr;
+    return Json{{"code", reply->code},
+                {"enhanced", reply->enhanced()},
+                {"text", reply->text()},
+                {"lines", reply->lines}};
+}
+
+Json capabilities_json(std::optional<smtp::Capabilities> const& caps) {
+    if (!caps)
+        return nullptr;
+    Json items = Json::array();
+    for (smtp::Capability const& c : caps->items)
+        items.push_back(Json{{"keyword", c.keyword}, {"params", c.params}});
+    return items;
+}
+
+Json optional_ms(std::optional<double> const& value) {
+    if (!value)
+        return nullptr;
+    return static_cast<double>(static_cast<long long>(*value * 10.0 + 0.5)) / 10.0;
+}
+
+Json tls_json(ServerFacts const& s) {
+    if (!s.tls)
+        return nullptr;
+    net::TlsInfo const& t = *s.tls;
+    Json chain = Json::array();
+    for (net::CertificateInfo const& c : t.chain)
+        chain.push_back(Json{{"subject", c.subject},
+                             {"issuer", c.issuer},
+                             {"subject_alt_names", c.subject_alt_names},
+                             {"not_before", c.not_before},
+                             {"not_after", c.not_after},
+                             {"days_left", c.days_left},
+                             {"key", c.key},
+                             {"signature_algorithm", c.signature_algorithm},
+                             {"sha256", c.sha256}});
+    return Json{{"established", t.established},
+                {"implicit", !s.starttls_attempted},
+                {"version", t.version},
+                {"cipher", t.cipher},
+                {"group", t.group},
+                {"resumed", t.resumed},
+                {"sni", t.sni.empty() ? Json(nullptr) : Json(t.sni)},
+                {"verified", t.verified()},
+                {"chain_verified", t.chain_verified},
+                {"verify_error", t.verify_error},
+                {"host_checked", t.host_checked},
+                {"host_verified", t.host_verified},
+                {"verify_name", t.verify_name},
+                {"verification_enforced", !t.verification_skipped},
+                {"chain", chain}};
+}
+
+std::vector<std::string> keyword_difference(std::optional<smtp::Capabilities> const& a,
+                                            std::optional<smtp::Capabilities> const& b) {
+    std::vector<std::string> out;
+    if (!a || !b)
+        return out;
+    for (std::string const& k : a->keywords())
+        if (!b->has(k))
+            out.push_back(k);
+    return out;
+}
+
+} // namespace
+
+std::string render_json(Report const& r) {
+    ServerFacts const& s = r.server;
+    bool const two_states = s.tls && s.starttls_attempted;
+    Json caps{{"before_tls", capabilities_json(s.before_tls)},
+              {"after_tls", s.tls ? capabilities_json(s.after_tls) : Json(nullptr)},
+              {"added_after_tls",
+               two_states ? Json(keyword_difference(s.after_tls, s.before_tls)) : Json::array()},
+              {"removed_after_tls",
+               two_states ? Json(keyword_difference(s.before_tls, s.after_tls)) : Json::array()},
+              {"size", s.final_capabilities() && s.final_capabilities()->size
+                           ? Json(*s.final_capabilities()->size)
+                           : Json(nullptr)}};
+    bool const implicit = s.tls && !s.starttls_attempted;
+    Json mechs{{"before_tls", s.before_tls && !implicit ? Json(s.before_tls->auth) : Json::array()},
+               {"after_tls", s.tls && s.after_tls ? Json(s.after_tls->auth) : Json::array()},
+               {"legacy_auth_equals",
+                s.final_capabilities() ? s.final_capabilities()->auth_equals_form : false}};
+    Json server{{"banner", reply_json(s.banner)},
+                {"ehlo", Json{{"command", s.ehlo_command},
+                              {"reply", reply_json(s.ehlo_reply)},
+                              {"ehlo_refusal", reply_json(s.ehlo_refusal)}}},
+                {"capabilities", caps},
+                {"auth_mechanisms", mechs},
+                {"starttls",
+                 Json{{"offered", s.starttls_offered},
+                      {"attempted", s.starttls_attempted},
+                      {"reply", reply_json(s.starttls_reply)},
+                      {"injected_bytes",
+                       s.starttls_injected.empty() ? Json(nullptr) : Json(s.starttls_injected)}}},
+                {"tls", tls_json(s)},
+                {"tls_error", s.tls_error.empty() ? Json(nullptr) : Json(s.tls_error)},
+                {"auth_before_tls", s.auth_before_tls_reply
+                                        ? Json{{"mechanism", *s.auth_before_tls_mechanism},
+                                               {"reply", reply_json(s.auth_before_tls_reply)}}
+                                        : Json(nullptr)}};
+    Json rows = Json::array();
+    for (MechanismRow const& m : r.rows) {
+        Json recognition{
+            {"status", std::string(to_string(m.recognition.status))},
+            {"reply", reply_json(m.recognition.reply)},
+            {"cancel_reply", reply_json(m.recognition.cancel_reply)},
+            {"challenge", m.recognition.challenge ? Json(*m.recognition.challenge) : Json(nullptr)},
+            {"note", m.recognition.note}};
+        Json authentication{{"status", std::string(to_string(m.authentication.status))},
+                            {"reason", m.authentication.reason},
+                            {"reply", reply_json(m.authentication.reply)},
+                            {"server_verified", m.authentication.server_verified}};
+        rows.push_back(Json{{"name", m.name},
+                            {"catalogue", m.catalogue},
+                            {"implemented", m.implemented},
+                            {"advertised_before_tls", m.advertised_before_tls},
+                            {"advertised_after_tls", m.advertised_after_tls},
+                            {"recognition", recognition},
+                            {"authentication", authentication},
+                            {"connection", m.session}});
+    }
+    Json findings = Json::array();
+    for (Finding const& f : r.findings)
+        findings.push_back(Json{{"id", f.id},
+                                {"severity", f.severity},
+                                {"title", f.title},
+                                {"detail", f.detail},
+                                {"evidence", f.evidence}});
+    Json explanations = Json::array();
+    for (Explanation const& e : r.explanations)
+        explanations.push_back(Json{
+            {"subject", e.subject}, {"text", e.text}, {"source", e.source}, {"advice", e.advice}});
+    Json clients = Json::array();
+    for (ClientRow const& c : r.clients)
+        clients.push_back(Json{{"client", c.client},
+                               {"outcome", c.outcome},
+                               {"mechanism", c.mechanism},
+                               {"how", c.how},
+                               {"source", c.source}});
+    Json events = Json::array();
+    for (Event const& e : r.events)
+        events.push_back(Json{{"kind", e.kind}, {"detail", e.detail}, {"connection", e.session}});
+    Timings const& t = s.timings;
+    Json doc{
+        {"schema_version", json_schema_version},
+        {"tool", Json{{"name", "smtpprobe"}, {"version", SMTPPROBE_VERSION}}},
+        {"target", Json{{"host", r.host},
+                        {"port", r.port},
+                        {"tls_mode", std::string(to_string(r.tls_mode))},
+                        {"tls_used", std::string(to_string(r.tls_used))},
+                        {"addresses", r.addresses},
+                        {"connected_address",
+                         r.connected_address.empty() ? Json(nullptr) : Json(r.connected_address)},
+                        {"ehlo_name", r.ehlo_name}}},
+        {"session_established", r.session_established},
+        {"fatal_error", r.fatal_error.empty() ? Json(nullptr) : Json(r.fatal_error)},
+        {"server", server},
+        {"credentials", Json{{"given", r.credentials_given},
+                             {"token_given", r.token_given},
+                             {"user", r.user_shown.empty() ? Json(nullptr) : Json(r.user_shown)},
+                             {"insecure_auth_allowed", r.insecure_auth_allowed},
+                             {"sent_insecurely", r.credentials_sent_insecurely}}},
+        {"mechanisms", rows},
+        {"findings", findings},
+        {"explanations", explanations},
+        {"clients", clients},
+        {"events", events},
+        {"timings_ms", Json{{"resolve", optional_ms(t.resolve)},
+                            {"connect", optional_ms(t.connect)},
+                            {"tls_handshake", optional_ms(t.tls_handshake)},
+                            {"banner", optional_ms(t.banner)},
+                            {"ehlo", optional_ms(t.ehlo)},
+                            {"starttls", optional_ms(t.starttls)},
+                            {"ehlo_after_tls", optional_ms(t.ehlo_after_tls)},
+                            {"auth", optional_ms(r.auth_ms)},
+                            {"total", optional_ms(r.total_ms)}}},
+        {"connections", r.sessions},
+        {"parallel", r.parallel},
+        {"interrupted", r.interrupted},
+        {"exit_code", r.exit_code}};
+    // Server text can hold any byte; replace invalid UTF-8 rather than throw.
+    return doc.dump(2, ' ', false, Json::error_handler_t::replace) + "\n";
+}
+
+} // namespace smtpprobe

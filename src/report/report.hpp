@@ -1,0 +1,159 @@
+#pragma once
+// The one report model. The engine fills it, diagnose/ adds findings, renderers print it.
+// Nothing here knows about JSON or terminals.
+
+#include "net/tls.hpp"
+#include "smtp/capabilities.hpp"
+#include "smtp/reply.hpp"
+
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace smtpprobe {
+
+enum class TlsMode { auto_, starttls, implicit, none };
+std::string_view to_string(TlsMode mode) noexcept;
+
+/// Outcome of one matrix cell.
+enum class Status {
+    pending,           ///< not probed yet (only while running)
+    recognised,        ///< 334: the server knows the mechanism
+    not_supported,     ///< 504, or 535/501/500/502 before any credential was sent
+    refused,           ///< 530/534/538/503 or another 5xx policy refusal
+    temporary_failure, ///< 4xx
+    accepted,          ///< 235
+    rejected,          ///< 535 or another 5xx after credentials were sent
+    error,             ///< the connection broke or the server broke the protocol
+    skipped,           ///< not attempted; `reason` says why
+};
+std::string_view to_string(Status status) noexcept;
+
+struct Recognition {
+    Status status = Status::pending;
+    std::optional<smtp::Reply> reply;        ///< first reply to "AUTH <MECH>"
+    std::optional<smtp::Reply> cancel_reply; ///< reply to "*" after a 334
+    std::optional<std::string> challenge;    ///< decoded first challenge, when printable
+    std::string note;
+};
+
+struct Authentication {
+    Status status = Status::skipped;
+    std::string reason;
+    std::optional<smtp::Reply> reply; ///< the final reply of the exchange
+    bool server_verified = false;     ///< SCRAM: the server proved it knows the password
+};
+
+struct MechanismRow {
+    std::string name; ///< upper case
+    bool catalogue = false;
+    bool advertised_before_tls = false;
+    bool advertised_after_tls = false;
+    bool implemented = false; ///< smtpprobe can authenticate with it
+    Recognition recognition;
+    Authentication authentication;
+    int session = 0; ///< connection that probed it
+};
+
+struct Finding {
+    std::string id;       ///< stable key, e.g. "auth.only_after_starttls"
+    std::string severity; ///< "error", "warning", "info"
+    std::string title;
+    std::string detail;
+    std::vector<std::string> evidence;
+};
+
+struct Event {
+    std::string kind; ///< "reconnect", "connect_failed", "capabilities_differ", ...
+    std::string detail;
+    int session = 0;
+};
+
+struct Explanation {
+    std::string subject; ///< "504", "5.7.4"
+    std::string text;
+    std::string source;
+    std::string advice;
+};
+
+struct ClientRow {
+    std::string client;
+    std::string outcome; ///< "works", "fails", "depends"
+    std::string mechanism;
+    std::string how;
+    std::string source;
+};
+
+struct Timings {
+    std::optional<double> resolve, connect, banner, ehlo, starttls, tls_handshake, ehlo_after_tls;
+};
+
+/// What one connection learnt on its way to the state where AUTH is probed.
+struct ServerFacts {
+    std::optional<smtp::Reply> banner;
+    std::string ehlo_command = "EHLO"; ///< or "HELO" after a fallback
+    std::optional<smtp::Reply> ehlo_reply;
+    std::optional<smtp::Reply> ehlo_refusal; ///< the EHLO reply that caused the HELO fallback
+    std::optional<smtp::Capabilities> before_tls;
+    bool starttls_offered = false;
+    bool starttls_attempted = false;
+    std::optional<smtp::Reply> starttls_reply;
+    std::string starttls_injected; ///< bytes after the STARTTLS 220 (evidence)
+    std::optional<net::TlsInfo> tls;
+    std::string tls_error; ///< handshake failure text
+    std::optional<smtp::Reply> ehlo_after_tls_reply;
+    std::optional<smtp::Capabilities> after_tls;
+    std::optional<std::string> auth_before_tls_mechanism;
+    std::optional<smtp::Reply> auth_before_tls_reply;
+    std::size_t bare_lf_lines = 0;
+    std::size_t long_lines = 0;
+
+    Timings timings;
+    bool ready = false;      ///< AUTH can be probed on this connection
+    std::string stop_reason; ///< why not, when the server refused a step
+
+    /// The capabilities that AUTH is probed under: after TLS when TLS was used.
+    smtp::Capabilities const* final_capabilities() const noexcept {
+        if (after_tls)
+            return &*after_tls;
+        return before_tls ? &*before_tls : nullptr;
+    }
+};
+
+struct Report {
+    // Target
+    std::string host;
+    unsigned short port = 0;
+    TlsMode tls_mode = TlsMode::auto_; ///< as requested
+    TlsMode tls_used = TlsMode::none;  ///< what the run ended up using
+    std::vector<std::string> addresses;
+    std::string connected_address;
+    std::string ehlo_name;
+
+    ServerFacts server; ///< from the first session that got as far as AUTH
+
+    // Credentials (never the secret itself)
+    bool credentials_given = false;
+    bool token_given = false;
+    std::string user_shown; ///< the user, or a length marker without --show-username
+    bool insecure_auth_allowed = false;
+    bool credentials_sent_insecurely = false;
+
+    std::vector<MechanismRow> rows;
+    std::vector<Finding> findings;
+    std::vector<Explanation> explanations;
+    std::vector<ClientRow> clients;
+    std::vector<Event> events;
+    std::optional<double> auth_ms; ///< from the first AUTH probe sent to the last reply
+    double total_ms = 0;
+    int sessions = 0;
+    unsigned parallel = 0;
+
+    bool session_established = false; ///< reached the state where AUTH can be probed
+    std::string fatal_error;          ///< why not
+    bool interrupted = false;
+    int exit_code = 0;
+};
+
+} // namespace smtpprobe

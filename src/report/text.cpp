@@ -1,0 +1,354 @@
+#include "report/render.hpp"
+
+#include <algorithm>
+#include <cstdio>
+
+namespace smtpprobe {
+namespace {
+
+constexpr std::size_t width = 100;
+
+struct Style {
+    bool on = false;
+    std::string wrap(std::string_view code, std::string_view text) const {
+        if (!on)
+            return std::string(text);
+        return "\033[" + std::string(code) + "m" + std::string(text) + "\033[0m";
+    }
+    std::string bold(std::string_view t) const { return wrap("1", t); }
+    std::string red(std::string_view t) const { return wrap("31", t); }
+    std::string yellow(std::string_view t) const { return wrap("33", t); }
+    std::string green(std::string_view t) const { return wrap("32", t); }
+    std::string dim(std::string_view t) const { return wrap("2", t); }
+};
+
+std::string pad(std::string_view text, std::size_t n) {
+    std::string out(text);
+    if (out.size() < n)
+        out.append(n - out.size(), ' ');
+    return out;
+}
+
+/// Word-wraps `text` to the page width; continuation lines start with `indent` spaces.
+std::string wrap(std::string_view text, std::size_t indent, std::size_t first_column) {
+    std::string out;
+    std::size_t column = first_column;
+    std::size_t i = 0;
+    while (i < text.size()) {
+        std::size_t j = text.find(' ', i);
+        if (j == std::string_view::npos)
+            j = text.size();
+        std::string_view word = text.substr(i, j - i);
+        if (column > indent && column + 1 + word.size() > width) {
+            out += "\n" + std::string(indent, ' ');
+            column = indent;
+        } else if (column > first_column || (column > indent && !out.empty())) {
+            out += ' ';
+            ++column;
+        }
+        out += word;
+        column += word.size();
+        i = j + 1;
+    }
+    return out;
+}
+
+std::string join(std::vector<std::string> const& items, std::string_view separator) {
+    std::string out;
+    for (std::string const& item : items) {
+        if (!out.empty())
+            out += separator;
+        out += item;
+    }
+    return out;
+}
+
+std::string caps_line(smtp::Capabilities const& caps) {
+    if (caps.from_helo)
+        return "(HELO: no extensions)";
+    std::vector<std::string> lines;
+    for (smtp::Capability const& c : caps.items)
+        lines.push_back(c.line);
+    return lines.empty() ? std::string("(none)") : join(lines, ", ");
+}
+
+std::string ms(std::optional<double> const& value) {
+    if (!value)
+        return "-";
+    char buffer[32];
+    std::snprintf(buffer, sizeof buffer, *value < 10 ? "%.1f ms" : "%.0f ms", *value);
+    return buffer;
+}
+
+std::string short_reply(smtp::Reply const& reply) {
+    std::string out = std::to_string(reply.code);
+    if (std::string e = reply.enhanced(); !e.empty())
+        out += " " + e;
+    std::string const text = reply.text();
+    if (!text.empty())
+        out += " " + text;
+    return out;
+}
+
+std::string recognised_cell(Recognition const& r) {
+    switch (r.status) {
+    case Status::recognised:
+        return "yes";
+    case Status::accepted:
+        return "yes (235!)";
+    case Status::not_supported:
+        return "no";
+    case Status::refused:
+        return "refused";
+    case Status::temporary_failure:
+        return "temp. fail";
+    case Status::error:
+        return "error";
+    case Status::skipped:
+        return "skipped";
+    default:
+        return "?";
+    }
+}
+
+std::string recognition_detail(Recognition const& r) {
+    std::string out;
+    if (r.reply) {
+        out = r.reply->code == 334 ? "334" : short_reply(*r.reply);
+        if (r.reply->code == 334 && r.challenge)
+            out += " \"" + *r.challenge + "\"";
+    }
+    if (r.cancel_reply)
+        out += ", \"*\" -> " + std::to_string(r.cancel_reply->code) +
+               (r.cancel_reply->enhanced().empty() ? "" : " " + r.cancel_reply->enhanced());
+    if (!r.note.empty() && (r.status == Status::error || r.status == Status::skipped || !r.reply))
+        out += (out.empty() ? "" : "; ") + r.note;
+    return out;
+}
+
+std::string auth_cell(Authentication const& a) {
+    std::string out(to_string(a.status));
+    if (a.reply && (a.status == Status::accepted || a.status == Status::rejected ||
+                    a.status == Status::refused || a.status == Status::temporary_failure ||
+                    a.status == Status::not_supported))
+        out += " " + short_reply(*a.reply);
+    else if (!a.reason.empty() && a.status != Status::accepted)
+        out += " (" + a.reason + ")";
+    return out;
+}
+
+void server_section(Report const& r, Style const& st, std::string& out) {
+    ServerFacts const& s = r.server;
+    auto line = [&](std::string_view label, std::string const& value) {
+        out += "  " + pad(label, 13) + wrap(value, 15, 15) + "\n";
+    };
+    out += st.bold("Server") + "\n";
+    if (s.banner)
+        line("Banner", s.banner->wire());
+    if (s.ehlo_refusal)
+        line("EHLO", s.ehlo_refusal->wire() + "  -> fell back to HELO");
+    if (s.ehlo_reply)
+        line(s.ehlo_command == "HELO" ? "HELO" : "EHLO",
+             std::to_string(s.ehlo_reply->code) + " " +
+                 (s.ehlo_reply->lines.empty() ? "" : s.ehlo_reply->lines.front()));
+    bool const implicit = s.tls && !s.starttls_attempted;
+    if (s.before_tls && !implicit)
+        line(s.tls || s.starttls_attempted ? "Before TLS" : "Extensions", caps_line(*s.before_tls));
+    if (s.auth_before_tls_reply)
+        line("AUTH pre-TLS", "AUTH " + s.auth_before_tls_mechanism.value_or("") + " -> " +
+                                 s.auth_before_tls_reply->wire());
+    if (s.starttls_reply)
+        line("STARTTLS", s.starttls_reply->wire());
+    if (!s.starttls_injected.empty())
+        line("", st.red("data after the 220, before the handshake: ") + s.starttls_injected);
+    if (!s.tls_error.empty())
+        line("TLS", st.red("handshake failed: ") + s.tls_error);
+    if (s.tls) {
+        net::TlsInfo const& t = *s.tls;
+        std::string text = t.version + ", " + t.cipher;
+        if (!t.group.empty())
+            text += ", " + t.group;
+        text += implicit ? " (implicit TLS)" : "";
+        text += t.sni.empty() ? "; no SNI" : "; SNI " + t.sni;
+        line("TLS", text);
+        std::string verdict;
+        if (t.verified())
+            verdict = st.green("certificate verified") + " for " + t.verify_name;
+        else {
+            verdict = st.red("certificate NOT verified");
+            if (!t.chain_verified)
+                verdict += ": " + t.verify_error;
+            if (t.host_checked && !t.host_verified)
+                verdict += (t.chain_verified ? ": " : "; ") + std::string("not valid for ") +
+                           t.verify_name;
+            if (t.verification_skipped)
+                verdict += " (--insecure)";
+        }
+        line("", verdict);
+        if (!t.chain.empty()) {
+            net::CertificateInfo const& c = t.chain.front();
+            line("", c.subject + ", issued by " + c.issuer + "; expires " + c.not_after + " (" +
+                         std::to_string(c.days_left) + " days); " + c.key);
+        }
+    }
+    if (s.tls && s.after_tls) {
+        std::string text = caps_line(*s.after_tls);
+        if (!implicit && s.before_tls) {
+            std::vector<std::string> added, removed;
+            for (std::string const& k : s.after_tls->keywords())
+                if (!s.before_tls->has(k))
+                    added.push_back(k);
+            for (std::string const& k : s.before_tls->keywords())
+                if (!s.after_tls->has(k))
+                    removed.push_back(k);
+            if (!added.empty() || !removed.empty())
+                text += "  (" + (added.empty() ? "" : "added " + join(added, " ")) +
+                        (!added.empty() && !removed.empty() ? "; " : "") +
+                        (removed.empty() ? "" : "removed " + join(removed, " ")) + ")";
+        }
+        line(implicit ? "Extensions" : "After TLS", text);
+    }
+    out += "\n";
+}
+
+void matrix_section(Report const& r, Style const& st, std::string& out) {
+    if (r.rows.empty())
+        return;
+    ServerFacts const& s = r.server;
+    std::string state = !s.tls                 ? "without TLS"
+                        : s.starttls_attempted ? "after STARTTLS"
+                                               : "over implicit TLS";
+    out += st.bold("AUTH mechanisms") +
+           st.dim(" (probed " + state + "; " +
+                  (r.credentials_given ? "with credentials"
+                                       : "no credentials: recognition only, nothing "
+                                         "secret sent") +
+                  ")") +
+           "\n";
+    bool const two_states = s.starttls_attempted;
+    std::size_t name_width = 10;
+    for (MechanismRow const& m : r.rows)
+        name_width = std::max(name_width, m.name.size() + 2);
+    std::string header = "  " + pad("MECHANISM", name_width);
+    if (two_states)
+        header += pad("PRE-TLS", 9) + pad("TLS", 6);
+    else
+        header += pad("ADVERTISED", 12);
+    header += pad("RECOGNISED", 12);
+    header += r.credentials_given ? "AUTHENTICATED / REPLY" : "REPLY";
+    out += st.dim(header) + "\n";
+    std::size_t const detail_column = header.find(r.credentials_given ? "AUTH" : "REPLY");
+    for (MechanismRow const& m : r.rows) {
+        std::string line = "  " + pad(m.name, name_width);
+        if (two_states)
+            line += pad(m.advertised_before_tls ? "yes" : "-", 9) +
+                    pad(m.advertised_after_tls ? "yes" : "-", 6);
+        else
+            line +=
+                pad((s.tls ? m.advertised_after_tls : m.advertised_before_tls) ? "yes" : "-", 12);
+        std::string cell = recognised_cell(m.recognition);
+        std::string const padded = pad(cell, 12);
+        if (m.recognition.status == Status::recognised)
+            line += st.green(padded);
+        else if (m.recognition.status == Status::error)
+            line += st.red(padded);
+        else
+            line += padded;
+        std::string detail = r.credentials_given ? auth_cell(m.authentication) + "; " +
+                                                       recognition_detail(m.recognition)
+                                                 : recognition_detail(m.recognition);
+        line += wrap(detail, detail_column, detail_column);
+        out += line + "\n";
+    }
+    out += "\n";
+}
+
+void findings_section(Report const& r, Style const& st, std::string& out) {
+    if (r.findings.empty())
+        return;
+    out += st.bold("Findings") + "\n";
+    for (Finding const& f : r.findings) {
+        std::string label = f.severity == "error"     ? st.red("ERROR  ")
+                            : f.severity == "warning" ? st.yellow("WARN   ")
+                                                      : st.dim("INFO   ");
+        out += "  " + label + wrap(f.title, 9, 9) + "\n";
+        if (!f.detail.empty())
+            out += "         " + wrap(f.detail, 9, 9) + "\n";
+        for (std::string const& e : f.evidence)
+            out += "         " + st.dim(wrap("> " + e, 11, 9)) + "\n";
+    }
+    out += "\n";
+}
+
+void clients_section(Report const& r, Style const& st, std::string& out) {
+    if (r.clients.empty())
+        return;
+    out += st.bold("Client libraries") + st.dim(" (what each would do against this server)") + "\n";
+    std::size_t client_width = 10;
+    for (ClientRow const& c : r.clients)
+        client_width = std::max(client_width, c.client.size() + 2);
+    for (ClientRow const& c : r.clients) {
+        std::string const outcome = pad(c.outcome, 9);
+        std::string line = "  " + (c.outcome == "fails"   ? st.red(outcome)
+                                   : c.outcome == "works" ? st.green(outcome)
+                                                          : st.yellow(outcome));
+        line += pad(c.client, client_width);
+        std::size_t const indent = 2 + 9 + client_width;
+        line += wrap(c.how, indent, indent);
+        out += line + "\n";
+    }
+    out += "\n";
+}
+
+void explanations_section(Report const& r, Style const& st, std::string& out) {
+    if (r.explanations.empty())
+        return;
+    out += st.bold("Codes seen") + "\n";
+    for (Explanation const& e : r.explanations) {
+        std::string text = e.text + " [" + e.source + "]";
+        if (!e.advice.empty())
+            text += " " + e.advice;
+        out += "  " + pad(e.subject, 9) + wrap(text, 11, 11) + "\n";
+    }
+    out += "\n";
+}
+
+} // namespace
+
+std::string render_text(Report const& r, TextOptions const& options) {
+    Style const st{options.color};
+    std::string out;
+    out +=
+        st.bold("smtpprobe " SMTPPROBE_VERSION) + "  " + r.host + " port " + std::to_string(r.port);
+    if (!r.connected_address.empty())
+        out += " (" + r.connected_address + ")";
+    out += "\n";
+    if (r.addresses.size() > 1)
+        out += "  addresses: " + join(r.addresses, ", ") + "\n";
+    if (!r.credentials_given && !r.user_shown.empty())
+        out += "  user " + r.user_shown + " (no password given)\n";
+    else if (r.credentials_given)
+        out += "  user " + (r.user_shown.empty() ? std::string("(none)") : r.user_shown) + "\n";
+    out += "\n";
+    if (r.server.banner || !r.server.tls_error.empty())
+        server_section(r, st, out);
+    matrix_section(r, st, out);
+    findings_section(r, st, out);
+    clients_section(r, st, out);
+    explanations_section(r, st, out);
+    Timings const& t = r.server.timings;
+    std::string timing = "connect " + ms(t.connect);
+    if (t.tls_handshake)
+        timing += " · TLS handshake " + ms(t.tls_handshake);
+    timing += " · banner " + ms(t.banner) + " · EHLO " + ms(t.ehlo);
+    if (t.starttls)
+        timing += " · STARTTLS " + ms(t.starttls);
+    if (r.auth_ms)
+        timing += " · AUTH probes " + ms(r.auth_ms);
+    timing += " · total " + ms(r.total_ms) + " · " + std::to_string(r.sessions) +
+              " connection(s), at most " + std::to_string(r.parallel) + " at once";
+    out += st.dim(wrap("Timing: " + timing, 8, 0)) + "\n";
+    return out;
+}
+
+} // namespace smtpprobe

@@ -1,0 +1,439 @@
+#include "sasl/base64.hpp"
+#include "sasl/sasl.hpp"
+#include "sasl/scram.hpp"
+
+#include <cstdint>
+#include <stdexcept>
+#include <utility>
+
+namespace smtpprobe::sasl {
+namespace {
+
+constexpr int finished = -1;
+constexpr std::size_t scram_nonce_bytes = 18;
+
+// Google's XOAUTH2 error challenge (developers.google.com/gmail/imap/xoauth2-protocol).
+constexpr std::string_view xoauth2_error =
+    R"({"status":"401","schemes":"bearer","scope":"https://mail.google.com/"})";
+// RFC 7628 §3.2.2: the status is the only required member of the error JSON.
+constexpr std::string_view oauthbearer_error = R"({"status":"invalid_token"})";
+
+ServerStep challenge(std::string data) {
+    return {ServerStep::Kind::challenge, std::move(data), {}};
+}
+ServerStep success(std::string user) {
+    return {ServerStep::Kind::success, {}, std::move(user)};
+}
+ServerStep failure() {
+    return {ServerStep::Kind::failure, {}, {}};
+}
+ServerStep malformed() {
+    return {ServerStep::Kind::malformed, {}, {}};
+}
+
+std::string random_or_throw(std::size_t count) {
+    std::optional<std::string> bytes = detail::random_bytes(count);
+    if (!bytes) {
+        throw std::runtime_error("RAND_bytes failed");
+    }
+    return std::move(*bytes);
+}
+
+std::uint64_t random_number(std::size_t bytes) {
+    std::uint64_t value = 0;
+    for (char c : random_or_throw(bytes)) {
+        value = value << 8 | static_cast<unsigned char>(c);
+    }
+    return value;
+}
+
+Credentials const* find_password_account(std::vector<Credentials> const& accounts,
+                                         std::string_view user) {
+    for (Credentials const& account : accounts) {
+        if (account.user == user && !account.password.empty()) {
+            return &account;
+        }
+    }
+    return nullptr;
+}
+
+bool password_matches(std::vector<Credentials> const& accounts, std::string_view user,
+                      std::string_view password) {
+    Credentials const* account = find_password_account(accounts, user);
+    return account != nullptr && detail::constant_time_equal(account->password, password);
+}
+
+/// The account a bearer token belongs to; with an empty user, any account holding the token
+/// (RFC 7628 §3.1 makes the authzid optional: the token identifies the user).
+Credentials const* find_token_account(std::vector<Credentials> const& accounts,
+                                      std::string_view user, std::string_view token) {
+    if (token.empty()) {
+        return nullptr;
+    }
+    for (Credentials const& account : accounts) {
+        if ((user.empty() || account.user == user) &&
+            detail::constant_time_equal(account.token, token)) {
+            return &account;
+        }
+    }
+    return nullptr;
+}
+
+using KvPairs = std::vector<std::pair<std::string_view, std::string_view>>;
+
+/// RFC 7628 §3.1: *kvpair kvsep, with kvpair = key "=" value kvsep and kvsep = %x01; Google's
+/// XOAUTH2 uses the same framing without the gs2-header.
+std::optional<KvPairs> parse_kvpairs(std::string_view text) {
+    KvPairs pairs;
+    while (text != "\x01") {
+        std::size_t const end = text.find('\x01');
+        if (end == std::string_view::npos) {
+            return std::nullopt;
+        }
+        std::string_view const pair = text.substr(0, end);
+        std::size_t const equals = pair.find('=');
+        if (equals == std::string_view::npos || equals == 0) {
+            return std::nullopt;
+        }
+        pairs.emplace_back(pair.substr(0, equals), pair.substr(equals + 1));
+        text.remove_prefix(end + 1);
+    }
+    return pairs;
+}
+
+std::optional<std::string_view> find_value(KvPairs const& pairs, std::string_view key) {
+    for (auto const& [name, value] : pairs) {
+        if (name == key) {
+            return value;
+        }
+    }
+    return std::nullopt;
+}
+
+/// The token of an "auth" value: RFC 6750 §2.1 credentials, "Bearer" 1*SP b64token, with
+/// the scheme name case-insensitive (RFC 7235 §2.1).
+std::optional<std::string_view> bearer_token(std::string_view auth) {
+    std::string_view const scheme = "Bearer ";
+    if (auth.size() <= scheme.size() ||
+        !detail::equals_ignoring_case(auth.substr(0, scheme.size()), scheme)) {
+        return std::nullopt;
+    }
+    auth.remove_prefix(scheme.size());
+    while (!auth.empty() && auth.front() == ' ') {
+        auth.remove_prefix(1);
+    }
+    if (auth.empty()) {
+        return std::nullopt;
+    }
+    return auth;
+}
+
+ServerStep plain_respond(ServerOptions const& options, std::string_view response) {
+    // RFC 4616 §2: message = [authzid] UTF8NUL authcid UTF8NUL passwd, authcid and passwd
+    // non-empty.
+    std::size_t const first = response.find('\0');
+    std::size_t const second =
+        first == std::string_view::npos ? first : response.find('\0', first + 1);
+    if (second == std::string_view::npos || response.find('\0', second + 1) != std::string::npos) {
+        return malformed();
+    }
+    std::string_view const authzid = response.substr(0, first);
+    std::string_view const authcid = response.substr(first + 1, second - first - 1);
+    std::string_view const password = response.substr(second + 1);
+    if (authcid.empty() || password.empty()) {
+        return malformed();
+    }
+    // The emulator grants no proxy rights: an authzid other than the user is refused.
+    if (!authzid.empty() && authzid != authcid) {
+        return failure();
+    }
+    if (!password_matches(options.accounts, authcid, password)) {
+        return failure();
+    }
+    return success(std::string(authcid));
+}
+
+bool is_lower_hex(std::string_view text) noexcept {
+    for (char c : text) {
+        if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) {
+            return false;
+        }
+    }
+    return true;
+}
+
+ServerStep cram_md5_respond(ServerOptions const& options, std::string_view challenge_sent,
+                            std::string_view response) {
+    // RFC 2195 §2: the user name, a space, and the digest as 32 lowercase hex digits. The user
+    // name may itself contain spaces, so the digest is what follows the last one.
+    std::size_t const space = response.rfind(' ');
+    if (space == std::string_view::npos || space == 0) {
+        return malformed();
+    }
+    std::string_view const user = response.substr(0, space);
+    std::string_view const digest = response.substr(space + 1);
+    if (digest.size() != 32 || !is_lower_hex(digest)) {
+        return malformed();
+    }
+    Credentials const* account = find_password_account(options.accounts, user);
+    if (account == nullptr ||
+        !detail::constant_time_equal(detail::cram_md5_digest(account->password, challenge_sent),
+                                     digest)) {
+        return failure();
+    }
+    return success(std::string(user));
+}
+
+struct ClientFirst {
+    detail::Gs2Header header;
+    std::string_view bare;
+    std::string user;
+    std::string_view nonce;
+};
+
+/// RFC 5802 §7: client-first-message = gs2-header client-first-message-bare, and
+/// client-first-message-bare = [reserved-mext ","] username "," nonce ["," extensions].
+/// A reserved-mext is reported as a missing username (the caller refuses it).
+std::optional<ClientFirst> parse_client_first(std::string_view message) {
+    std::optional<detail::Gs2Header> header = detail::parse_gs2_header(message);
+    if (!header) {
+        return std::nullopt;
+    }
+    ClientFirst parsed;
+    parsed.header = std::move(*header);
+    parsed.bare = message.substr(parsed.header.size);
+    std::optional<std::vector<std::pair<char, std::string_view>>> const attributes =
+        detail::scram_attributes(parsed.bare);
+    if (!attributes || attributes->size() < 2 || (*attributes)[0].first != 'n' ||
+        (*attributes)[1].first != 'r') {
+        return std::nullopt;
+    }
+    std::optional<std::string> user = detail::scram_unescape((*attributes)[0].second);
+    if (!user || user->empty() || !detail::is_scram_nonce((*attributes)[1].second)) {
+        return std::nullopt;
+    }
+    parsed.user = std::move(*user);
+    parsed.nonce = (*attributes)[1].second;
+    return parsed;
+}
+
+bool starts_with_mext(std::string_view message) {
+    std::optional<detail::Gs2Header> const header = detail::parse_gs2_header(message);
+    return header && message.substr(header->size, 2) == "m=";
+}
+
+ServerStep xoauth2_respond(ServerOptions const& options, int step, std::string_view response) {
+    if (step > 1) {
+        // After the error challenge the client must send an empty response; 535 follows.
+        return response.empty() ? failure() : malformed();
+    }
+    std::optional<KvPairs> const pairs = parse_kvpairs(response);
+    if (!pairs) {
+        return malformed();
+    }
+    std::optional<std::string_view> const user = find_value(*pairs, "user");
+    std::optional<std::string_view> const auth = find_value(*pairs, "auth");
+    std::optional<std::string_view> const token = auth ? bearer_token(*auth) : std::nullopt;
+    if (!user || user->empty() || !token) {
+        return malformed();
+    }
+    if (find_token_account(options.accounts, *user, *token) == nullptr) {
+        return challenge(std::string(xoauth2_error));
+    }
+    return success(std::string(*user));
+}
+
+ServerStep oauthbearer_respond(ServerOptions const& options, int step, std::string_view response) {
+    if (step > 1) {
+        // RFC 7628 §3.2.3: the client acknowledges the error with a single %x01.
+        return response == "\x01" ? failure() : malformed();
+    }
+    // RFC 7628 §3.1: client-resp = gs2-header kvsep *kvpair kvsep; no channel binding.
+    std::optional<detail::Gs2Header> const header = detail::parse_gs2_header(response);
+    if (!header || header->flag == 'p') {
+        return malformed();
+    }
+    std::string_view const rest = response.substr(header->size);
+    if (rest.empty() || rest.front() != '\x01') {
+        return malformed();
+    }
+    std::optional<KvPairs> const pairs = parse_kvpairs(rest.substr(1));
+    if (!pairs) {
+        return malformed();
+    }
+    std::optional<std::string_view> const auth = find_value(*pairs, "auth");
+    std::optional<std::string_view> const token = auth ? bearer_token(*auth) : std::nullopt;
+    if (!token) {
+        return malformed();
+    }
+    Credentials const* account = find_token_account(options.accounts, header->authzid, *token);
+    if (account == nullptr) {
+        return challenge(std::string(oauthbearer_error));
+    }
+    return success(account->user);
+}
+
+struct ScramServerState {
+    std::string& client_first; ///< the whole client-first-message
+    std::string& server_first;
+    std::string& nonce; ///< client nonce + server nonce; then the authenticated user
+};
+
+ServerStep scram_server_first(ServerOptions const& options, std::string_view client_first,
+                              ScramServerState& state) {
+    // RFC 5802 §5.1: an unknown mandatory extension must make authentication fail.
+    if (starts_with_mext(client_first)) {
+        return failure();
+    }
+    std::optional<ClientFirst> const parsed = parse_client_first(client_first);
+    if (!parsed) {
+        return malformed();
+    }
+    // No SCRAM-*-PLUS is offered, so a client claiming channel binding is in use ("p=") made
+    // a mistake; "y" (client could, thinks the server cannot) is correct here (RFC 5802 §6).
+    if (parsed->header.flag == 'p') {
+        return failure();
+    }
+    std::string const server_nonce =
+        options.nonce ? *options.nonce : base64_encode(random_or_throw(scram_nonce_bytes));
+    if (!detail::is_scram_nonce(server_nonce)) {
+        return failure();
+    }
+    state.client_first = std::string(client_first);
+    state.nonce = std::string(parsed->nonce) + server_nonce;
+    state.server_first = "r=" + state.nonce + ",s=" + base64_encode(options.scram_salt) +
+                         ",i=" + std::to_string(options.scram_iterations);
+    return challenge(state.server_first);
+}
+
+ServerStep scram_server_final(detail::ScramHash hash, ServerOptions const& options,
+                              std::string_view client_final, ScramServerState& state) {
+    // RFC 5802 §7: client-final-message = channel-binding "," nonce ["," extensions] ","
+    // proof, and the signature covers everything before ",p=".
+    std::optional<std::vector<std::pair<char, std::string_view>>> const attributes =
+        detail::scram_attributes(client_final);
+    std::optional<ClientFirst> const first = parse_client_first(state.client_first);
+    if (!attributes || attributes->size() < 3 || (*attributes)[0].first != 'c' ||
+        (*attributes)[1].first != 'r' || attributes->back().first != 'p' || !first) {
+        return malformed();
+    }
+    std::optional<std::string> const binding = base64_decode((*attributes)[0].second);
+    std::optional<std::string> const proof = base64_decode(attributes->back().second);
+    if (!binding || !proof) {
+        return malformed();
+    }
+    // Without channel binding, cbind-input is the gs2-header itself.
+    if (*binding != std::string_view(state.client_first).substr(0, first->header.size) ||
+        (*attributes)[1].second != state.nonce) {
+        return failure();
+    }
+    if (!first->header.authzid.empty() && first->header.authzid != first->user) {
+        return failure();
+    }
+    Credentials const* account = find_password_account(options.accounts, first->user);
+    std::optional<std::string> const password =
+        account == nullptr ? std::nullopt : detail::saslprep(account->password);
+    std::optional<detail::ScramKeys> const keys =
+        password ? detail::scram_keys(hash, *password, options.scram_salt, options.scram_iterations)
+                 : std::nullopt;
+    if (!keys || proof->size() != keys->client_key.size()) {
+        return failure();
+    }
+    std::string_view const without_proof = client_final.substr(0, client_final.rfind(",p="));
+    std::string const auth_message =
+        std::string(first->bare) + "," + state.server_first + "," + std::string(without_proof);
+    // RFC 5802 §3: ClientKey = ClientProof XOR ClientSignature, and H(ClientKey) must be the
+    // StoredKey.
+    std::string const client_key =
+        detail::xor_bytes(*proof, detail::scram_hmac(hash, keys->stored_key, auth_message));
+    if (!detail::constant_time_equal(detail::scram_digest(hash, client_key), keys->stored_key)) {
+        return failure();
+    }
+    state.nonce = first->user;
+    return challenge("v=" +
+                     base64_encode(detail::scram_hmac(hash, keys->server_key, auth_message)));
+}
+
+ServerStep scram_respond(detail::ScramHash hash, ServerOptions const& options, int step,
+                         std::string_view response, ScramServerState& state) {
+    switch (step) {
+    case 1:
+        return scram_server_first(options, response, state);
+    case 2:
+        return scram_server_final(hash, options, response, state);
+    default:
+        // RFC 4954 §4: the server-final data went out as a challenge; the client answers with
+        // an empty response.
+        return response.empty() ? success(state.nonce) : malformed();
+    }
+}
+
+} // namespace
+
+bool server_implements(std::string_view mechanism) noexcept {
+    return client_implements(mechanism);
+}
+
+std::optional<Server> Server::create(std::string_view mechanism, ServerOptions options) {
+    if (!server_implements(mechanism)) {
+        return std::nullopt;
+    }
+    Server server;
+    server.mechanism_ = detail::upper_ascii(mechanism);
+    server.options_ = std::move(options);
+    return server;
+}
+
+ServerStep Server::start() {
+    step_ = 1;
+    state_a_.clear();
+    state_b_.clear();
+    state_c_.clear();
+    if (mechanism_ == "LOGIN") {
+        return challenge(options_.login_user_prompt);
+    }
+    if (mechanism_ == "CRAM-MD5") {
+        // RFC 2195 §2 suggests "<random.timestamp@hostname>"; with no clock here the second
+        // part is random too, which serves the same purpose (a challenge never repeats).
+        std::string const local = options_.nonce ? *options_.nonce
+                                                 : std::to_string(random_number(8)) + "." +
+                                                       std::to_string(random_number(4));
+        state_a_ = "<" + local + "@" + options_.hostname + ">";
+        return challenge(state_a_);
+    }
+    return challenge({});
+}
+
+ServerStep Server::respond(std::string_view response) {
+    if (step_ <= 0) {
+        return failure();
+    }
+    int const step = step_++;
+    ServerStep result = malformed();
+    if (mechanism_ == "PLAIN") {
+        result = step == 1 ? plain_respond(options_, response) : failure();
+    } else if (mechanism_ == "LOGIN") {
+        if (step == 1) {
+            state_a_ = std::string(response);
+            result = challenge(options_.login_password_prompt);
+        } else {
+            result = password_matches(options_.accounts, state_a_, response) ? success(state_a_)
+                                                                             : failure();
+        }
+    } else if (mechanism_ == "CRAM-MD5") {
+        result = step == 1 ? cram_md5_respond(options_, state_a_, response) : failure();
+    } else if (mechanism_ == "XOAUTH2") {
+        result = xoauth2_respond(options_, step, response);
+    } else if (mechanism_ == "OAUTHBEARER") {
+        result = oauthbearer_respond(options_, step, response);
+    } else if (std::optional<detail::ScramHash> const hash = detail::scram_hash_for(mechanism_)) {
+        ScramServerState state{state_a_, state_b_, state_c_};
+        result = scram_respond(*hash, options_, step, response, state);
+    }
+    if (result.kind != ServerStep::Kind::challenge) {
+        step_ = finished;
+    }
+    return result;
+}
+
+} // namespace smtpprobe::sasl

@@ -1,0 +1,99 @@
+#include "session/conversation.hpp"
+
+#include "net/errc.hpp"
+#include "smtp/errc.hpp"
+
+#include <algorithm>
+#include <system_error>
+
+namespace smtpprobe {
+
+Conversation::Conversation(net::Transport& transport, Transcript* transcript, Timeouts timeouts,
+                           int session)
+    : transport_(transport), transcript_(transcript), timeouts_(timeouts), session_(session) {}
+
+net::Deadline Conversation::deadline() const {
+    return net::earliest(net::Clock::now() + timeouts_.command, timeouts_.run_deadline);
+}
+
+void Conversation::log(TranscriptEvent::Kind kind, std::string_view text) {
+    if (transcript_ != nullptr)
+        transcript_->add(session_, kind, transport_.tls_active(), text);
+}
+
+smtp::Reply Conversation::greeting() {
+    return read_reply(deadline());
+}
+
+smtp::Reply Conversation::exchange(smtp::Command const& command) {
+    net::Deadline const until = deadline();
+    log(TranscriptEvent::Kind::sent, command.shown);
+    transport_.send_all(command.wire, until);
+    return read_reply(until);
+}
+
+smtp::Reply Conversation::read_reply(net::Deadline deadline) {
+    char buffer[4096];
+    for (int reads = 0; reads < 1'000'000; ++reads) {
+        if (std::optional<smtp::Reply> reply = parser_.next()) {
+            for (std::size_t i = 0; i < reply->lines.size(); ++i) {
+                std::string line = std::to_string(reply->code);
+                line += (i + 1 == reply->lines.size()) ? " " : "-";
+                line += reply->lines[i];
+                log(TranscriptEvent::Kind::received, line);
+            }
+            return *reply;
+        }
+        if (std::error_code ec = parser_.error()) {
+            log(TranscriptEvent::Kind::error, ec.message() + ": " + parser_.error_line());
+            throw std::system_error(ec, parser_.error_line());
+        }
+        std::size_t n = transport_.receive_some(buffer, sizeof buffer, deadline);
+        if (n == 0) {
+            parser_.finish();
+            if (parser_.error()) {
+                log(TranscriptEvent::Kind::error, "connection closed in the middle of a reply");
+                throw std::system_error(parser_.error(), parser_.error_line());
+            }
+            log(TranscriptEvent::Kind::error, "connection closed by the server");
+            throw std::system_error(net::errc::closed_by_peer);
+        }
+        recent_.append(buffer, n);
+        if (recent_.size() > 8192)
+            recent_.erase(0, recent_.size() - 4096);
+        parser_.feed(std::string_view(buffer, n));
+    }
+    throw std::system_error(smtp::errc::too_many_lines);
+}
+
+net::TlsInfo Conversation::upgrade_to_tls(net::TlsConnectOptions const& options) {
+    if (parser_.buffered() != 0) {
+        // Anything the server sent after its 220 arrived in plaintext and could have been
+        // injected by a man in the middle: never parse it as SMTP (smtp-facts §1.6).
+        std::size_t const count = parser_.buffered();
+        injected_ = recent_.substr(recent_.size() - std::min(count, recent_.size()));
+        log(TranscriptEvent::Kind::error, "data after the STARTTLS 220, before the handshake");
+        throw std::system_error(smtp::errc::data_after_starttls, injected_);
+    }
+    net::TlsInfo info = transport_.start_tls(options, deadline());
+    std::string summary = "TLS started: " + info.version + " " + info.cipher;
+    summary += info.verified() ? ", certificate verified" : ", certificate NOT verified";
+    log(TranscriptEvent::Kind::info, summary);
+    return info;
+}
+
+void Conversation::quit() noexcept {
+    try {
+        net::Deadline const until = net::earliest(
+            net::Clock::now() + std::chrono::milliseconds(1000), timeouts_.run_deadline);
+        smtp::Command const command = smtp::quit_command();
+        log(TranscriptEvent::Kind::sent, command.shown);
+        transport_.send_all(command.wire, until);
+        read_reply(until);
+    } catch (...) {
+        // QUIT is a courtesy; a server that hangs up first is not a finding.
+    }
+    transport_.close();
+}
+
+} // namespace smtpprobe

@@ -1,0 +1,64 @@
+#include "session/transcript.hpp"
+
+#include "session/redactor.hpp"
+
+#include <algorithm>
+#include <cstdio>
+
+namespace smtpprobe {
+
+void Transcript::add(int session, TranscriptEvent::Kind kind, bool tls, std::string_view text) {
+    long const ms = static_cast<long>(std::chrono::duration_cast<std::chrono::milliseconds>(
+                                          std::chrono::steady_clock::now() - start_)
+                                          .count());
+    std::lock_guard lock(mutex_);
+    if (events_.size() >= 100'000)
+        return; // a bound on memory against a server that talks forever
+    events_.push_back({ms, session, kind, tls, std::string(text)});
+}
+
+std::vector<TranscriptEvent> Transcript::events() const {
+    std::lock_guard lock(mutex_);
+    return events_;
+}
+
+std::string_view transcript_hint(TranscriptEvent::Kind kind, bool tls) noexcept {
+    switch (kind) {
+    case TranscriptEvent::Kind::info:
+        return "===";
+    case TranscriptEvent::Kind::error:
+        return "***";
+    case TranscriptEvent::Kind::sent:
+        return tls ? " ~>" : " ->";
+    case TranscriptEvent::Kind::received:
+        return tls ? "<~ " : "<- ";
+    }
+    return "???";
+}
+
+std::string Transcript::render(Redactor const& redactor, bool timestamps) const {
+    std::vector<TranscriptEvent> all = events();
+    std::stable_sort(
+        all.begin(), all.end(),
+        [](TranscriptEvent const& a, TranscriptEvent const& b) { return a.session < b.session; });
+    std::string out;
+    int current = -1;
+    for (TranscriptEvent const& e : all) {
+        if (e.session != current) {
+            current = e.session;
+            out += "# connection " + std::to_string(current) + "\n";
+        }
+        if (timestamps) {
+            char stamp[32];
+            std::snprintf(stamp, sizeof stamp, "[%6ld ms] ", e.ms);
+            out += stamp;
+        }
+        out += transcript_hint(e.kind, e.tls);
+        out += ' ';
+        out += e.text;
+        out += '\n';
+    }
+    return redactor.redact(out);
+}
+
+} // namespace smtpprobe

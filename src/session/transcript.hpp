@@ -1,0 +1,44 @@
+#pragma once
+// What was said on every connection, in swaks' notation (ARCHITECTURE §7):
+//   "===" info, "***" error, " ->" sent, "<- " received, " ~>" / "<~ " the same under TLS.
+// Secrets never get here: sent lines are recorded from Command::shown.
+
+#include <chrono>
+#include <mutex>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace smtpprobe {
+
+class Redactor;
+
+struct TranscriptEvent {
+    enum class Kind { info, error, sent, received };
+    long ms = 0;     ///< milliseconds since the run started
+    int session = 0; ///< connection number, 1-based
+    Kind kind = Kind::info;
+    bool tls = false;
+    std::string text;
+};
+
+/// Thread-safe event log shared by every connection of a run.
+class Transcript {
+public:
+    Transcript() : start_(std::chrono::steady_clock::now()) {}
+    void add(int session, TranscriptEvent::Kind kind, bool tls, std::string_view text);
+    std::vector<TranscriptEvent> events() const;
+    /// The events grouped by connection, in swaks notation, each line prefixed with
+    /// "[+MS ms] #N" when `timestamps`; passed through the redactor.
+    std::string render(Redactor const& redactor, bool timestamps = true) const;
+
+private:
+    std::chrono::steady_clock::time_point start_;
+    mutable std::mutex mutex_;
+    std::vector<TranscriptEvent> events_;
+};
+
+/// "<- ", " ->", "<~ ", " ~>", "===", "***" for an event.
+std::string_view transcript_hint(TranscriptEvent::Kind kind, bool tls) noexcept;
+
+} // namespace smtpprobe

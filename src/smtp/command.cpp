@@ -1,0 +1,64 @@
+#include "smtp/command.hpp"
+
+#include "sasl/base64.hpp"
+
+#include <stdexcept>
+
+namespace smtpprobe::smtp {
+namespace {
+
+void check_argument(std::string_view text) {
+    if (text.find_first_of(std::string_view("\r\n\0", 3)) != std::string_view::npos)
+        throw std::invalid_argument("command argument contains CR, LF or NUL");
+}
+
+Command plain(std::string text) {
+    Command command{text + "\r\n", text, false};
+    return command;
+}
+
+} // namespace
+
+Command ehlo_command(std::string_view name) {
+    check_argument(name);
+    return plain("EHLO " + std::string(name));
+}
+
+Command helo_command(std::string_view name) {
+    check_argument(name);
+    return plain("HELO " + std::string(name));
+}
+
+Command starttls_command() {
+    return plain("STARTTLS");
+}
+Command quit_command() {
+    return plain("QUIT");
+}
+Command noop_command() {
+    return plain("NOOP");
+}
+
+Command auth_command(std::string_view mechanism) {
+    check_argument(mechanism);
+    if (mechanism.find(' ') != std::string_view::npos)
+        throw std::invalid_argument("mechanism name contains a space");
+    return plain("AUTH " + std::string(mechanism));
+}
+
+Command sasl_response_command(std::string_view raw) {
+    std::string const encoded = sasl::base64_encode(raw);
+    Command command;
+    command.wire = encoded + "\r\n";
+    command.shown = encoded.empty()
+                        ? std::string("<empty response>")
+                        : "<redacted: " + std::to_string(encoded.size()) + " bytes of base64>";
+    command.secret = !encoded.empty();
+    return command;
+}
+
+Command cancel_command() {
+    return plain("*");
+}
+
+} // namespace smtpprobe::smtp

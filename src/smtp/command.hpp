@@ -1,0 +1,31 @@
+#pragma once
+// Commands the probe sends. A command has two forms: what goes on the wire and what may be
+// shown (transcripts, reports, errors). Only `shown` is ever logged (STYLE rule 9).
+
+#include <string>
+#include <string_view>
+
+namespace smtpprobe::smtp {
+
+struct Command {
+    std::string wire;  ///< exact bytes, CRLF included
+    std::string shown; ///< safe to print, no CRLF; secrets replaced by a marker
+    bool secret = false;
+};
+
+/// Refuses (std::invalid_argument) arguments that contain CR, LF or NUL: a caller-supplied
+/// EHLO name must never smuggle a second command onto the wire.
+Command ehlo_command(std::string_view name);
+Command helo_command(std::string_view name);
+Command starttls_command();
+Command quit_command();
+Command noop_command();
+/// "AUTH <MECH>" without an initial response (RFC 4954 §4).
+Command auth_command(std::string_view mechanism);
+/// One SASL response line: base64 of `raw`. Marked secret; shown as a marker that says what
+/// was removed and its length ("<redacted: 24 bytes of base64>").
+Command sasl_response_command(std::string_view raw);
+/// The RFC 4954 §4 cancel line "*".
+Command cancel_command();
+
+} // namespace smtpprobe::smtp
