@@ -87,12 +87,11 @@ Status classify_final_reply(smtp::Reply const& reply) {
 
 SessionAfter recognise(Conversation& conversation, MechanismRow& row) {
     smtp::Reply const first = conversation.exchange(smtp::auth_command(row.name));
+    throw_if_closing(first); // not an answer about this mechanism: the engine retries
     Recognition& r = row.recognition;
     r.reply = first;
     r.status = classify_first_reply(first, r.note);
     row.session = conversation.session();
-    if (first.code == 421)
-        return SessionAfter::closed;
     if (first.code == 235)
         return SessionAfter::closed; // authenticated by accident: this session is spent
     if (first.code != 334)

@@ -26,6 +26,15 @@ smtp::Reply Conversation::greeting() {
 }
 
 smtp::Reply Conversation::exchange(smtp::Command const& command) {
+    if (std::optional<smtp::Reply> early = parser_.next()) {
+        // A reply nobody asked for: a server announcing that it closes (RFC 5321 §3.8: 421
+        // may come at any time), or one that would shift every later reply by one.
+        std::string const text = early->wire();
+        log(TranscriptEvent::Kind::error, "unsolicited reply: " + text);
+        if (early->code == 421)
+            throw std::system_error(net::errc::closed_by_peer, text);
+        throw std::system_error(smtp::errc::unexpected_code, "unsolicited reply: " + text);
+    }
     net::Deadline const until = deadline();
     log(TranscriptEvent::Kind::sent, command.shown);
     transport_.send_all(command.wire, until);

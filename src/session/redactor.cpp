@@ -20,6 +20,8 @@ void Redactor::add(std::string value, std::string marker) {
 }
 
 void Redactor::add_secret(std::string_view secret, std::string_view what) {
+    if (secret.size() < 3)
+        return; // too short to replace without mangling everything else
     add(std::string(secret), "<redacted " + std::string(what) + ">");
     std::string const encoded = sasl::base64_encode(secret);
     add(encoded, "<redacted base64 " + std::string(what) + ">");

@@ -1,0 +1,703 @@
+#include "diagnose/clients.hpp"
+
+#include <algorithm>
+#include <cstddef>
+#include <initializer_list>
+
+namespace smtpprobe::diagnose {
+
+namespace {
+
+using Outcome = ClientVerdict::Outcome;
+using Mechanisms = std::vector<std::string>;
+
+char ascii_upper(char c) {
+    return c >= 'a' && c <= 'z' ? static_cast<char>(c - 'a' + 'A') : c;
+}
+
+char ascii_lower(char c) {
+    return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c;
+}
+
+std::string upper(std::string_view text) {
+    std::string out(text);
+    std::transform(out.begin(), out.end(), out.begin(), ascii_upper);
+    return out;
+}
+
+bool has_exact(Mechanisms const& list, std::string_view name) {
+    return std::find(list.begin(), list.end(), name) != list.end();
+}
+
+// RFC 4954 §8: mechanism names are case-insensitive, so the server treats "plain" as PLAIN.
+bool has_any_case(Mechanisms const& list, std::string_view name) {
+    return std::any_of(list.begin(), list.end(),
+                       [&](std::string const& mech) { return upper(mech) == name; });
+}
+
+// The list the client acts on: after TLS when TLS is in use (smtp-facts.md §4.12).
+Mechanisms const& final_list(ServerAuthView const& view) {
+    if (view.implicit_tls && view.advertised_after_tls.empty()) {
+        return view.advertised_before_tls;
+    }
+    return view.tls_available ? view.advertised_after_tls : view.advertised_before_tls;
+}
+
+bool auth_only_after_tls(ServerAuthView const& view) {
+    return view.tls_available && !view.implicit_tls && view.advertised_before_tls.empty() &&
+           !view.advertised_after_tls.empty();
+}
+
+enum class Answer { recognised, rejected, unknown };
+
+struct Probe {
+    Answer answer = Answer::unknown;
+    int code = 0;
+};
+
+Probe probe(ServerAuthView const& view, std::string_view mech) {
+    auto const it = view.first_reply.find(std::string(mech));
+    if (it == view.first_reply.end()) {
+        return {};
+    }
+    return {it->second == 334 ? Answer::recognised : Answer::rejected, it->second};
+}
+
+std::string answers(Probe const& p) {
+    return "this server answers " + std::to_string(p.code);
+}
+
+// Text for a server-supplied string: control characters (the LOGIN draft's prompts end in NUL)
+// are shown escaped.
+std::string printable(std::string_view text) {
+    static constexpr char hex[] = "0123456789ABCDEF";
+    std::string out;
+    for (char c : text) {
+        unsigned char const byte = static_cast<unsigned char>(c);
+        if (byte == 0) {
+            out += "\\0";
+        } else if (byte < 0x20 || byte == 0x7F) {
+            out += "\\x";
+            out += hex[byte >> 4];
+            out += hex[byte & 0x0F];
+        } else {
+            out += c;
+        }
+    }
+    return out;
+}
+
+std::string join(std::initializer_list<std::string_view> names) {
+    std::string out;
+    for (std::string_view name : names) {
+        if (!out.empty()) {
+            out += ", ";
+        }
+        out += name;
+    }
+    return out;
+}
+
+// " (it compares names case-sensitively; this server advertises "login")" when a preferred
+// mechanism is only advertised in another case.
+std::string case_note(Mechanisms const& list, std::initializer_list<std::string_view> preferred) {
+    for (std::string_view name : preferred) {
+        for (std::string const& mech : list) {
+            if (mech != name && upper(mech) == name) {
+                return " (it compares mechanism names case-sensitively and this server "
+                       "advertises \"" +
+                       mech + "\")";
+            }
+        }
+    }
+    return "";
+}
+
+void append(std::string& how, std::string_view note) {
+    if (!note.empty()) {
+        how += "; ";
+        how += note;
+    }
+}
+
+// An OAuth mechanism the library supports only when configured for it (smtp-facts.md §4.12),
+// offered by the server and not refused in the probe.
+std::string oauth_note(ServerAuthView const& view, Mechanisms const& list,
+                       std::initializer_list<std::string_view> mechs, std::string_view how) {
+    for (std::string_view mech : mechs) {
+        if (has_any_case(list, mech) && probe(view, mech).answer != Answer::rejected) {
+            return "with an OAuth token (" + std::string(how) + ") it can use " +
+                   std::string(mech) + " instead";
+        }
+    }
+    return "";
+}
+
+// How the library gets TLS, for the notes (smtp-facts.md §4.12 quirks table).
+struct TlsHabits {
+    std::string_view starttls; ///< what enables STARTTLS; empty: done automatically
+    std::string_view implicit; ///< how to use implicit TLS; empty: not possible
+};
+
+std::string tls_note(ServerAuthView const& view, TlsHabits const& habits) {
+    if (view.implicit_tls) {
+        return "this port uses implicit TLS: " + std::string(habits.implicit);
+    }
+    if (auth_only_after_tls(view) && !habits.starttls.empty()) {
+        return "AUTH is offered only after STARTTLS: " + std::string(habits.starttls);
+    }
+    return "";
+}
+
+// A library that sends exactly one mechanism: the verdict is that mechanism's probe.
+ClientVerdict single(ServerAuthView const& view, Mechanisms const& list, std::string client,
+                     std::string mech, std::string const& why, std::string_view error,
+                     std::string source) {
+    Probe const p = probe(view, mech);
+    ClientVerdict verdict{std::move(client), Outcome::works, mech, why, std::move(source)};
+    switch (p.answer) {
+    case Answer::recognised:
+        verdict.how += "; " + answers(p);
+        break;
+    case Answer::rejected:
+        verdict.outcome = Outcome::fails;
+        verdict.how += "; " + answers(p);
+        if (!error.empty()) {
+            verdict.how += " (" + std::string(error) + ")";
+        }
+        break;
+    case Answer::unknown:
+        if (has_any_case(list, mech)) {
+            verdict.how += "; " + mech + " is advertised (not probed)";
+        } else {
+            verdict.outcome = Outcome::depends;
+            verdict.how += "; " + mech +
+                           " is not advertised, so the server will probably refuse "
+                           "it (not probed)";
+        }
+        break;
+    }
+    return verdict;
+}
+
+// A library that tries its candidates in order and moves on after any failure.
+ClientVerdict in_order(ServerAuthView const& view, std::string client, Mechanisms const& candidates,
+                       std::string const& order, std::string source) {
+    ClientVerdict verdict{std::move(client), Outcome::fails, "", "", std::move(source)};
+    std::string steps;
+    for (std::string const& mech : candidates) {
+        Probe const p = probe(view, mech);
+        if (!steps.empty()) {
+            steps += ", then ";
+        }
+        if (p.answer == Answer::rejected) {
+            steps += mech + " gets " + std::to_string(p.code);
+            continue;
+        }
+        steps +=
+            mech + (p.answer == Answer::recognised ? " gets 334" : " (advertised, not probed)");
+        verdict.outcome = Outcome::works;
+        verdict.mechanism = mech;
+        break;
+    }
+    verdict.how = "tries the advertised ones of " + order +
+                  " in that order, moving on after a "
+                  "failure: " +
+                  steps;
+    if (verdict.outcome == Outcome::fails) {
+        verdict.mechanism = candidates.back();
+        verdict.how += ", and then gives up with the last error";
+    }
+    return verdict;
+}
+
+ClientVerdict go_plain_auth(ServerAuthView const& view, Mechanisms const& list) {
+    std::string const client = "Go net/smtp (PlainAuth)";
+    std::string const source = "smtp-facts.md §4.1";
+    if (!view.tls_available) {
+        return {client, Outcome::fails, "",
+                "PlainAuth refuses to send credentials without TLS (\"unencrypted connection\") "
+                "unless the server name is localhost, 127.0.0.1 or ::1",
+                source};
+    }
+    if (list.empty() || view.legacy_auth_equals_only) {
+        return {client, Outcome::fails, "",
+                std::string("SendMail stops with \"smtp: server doesn't support AUTH\"") +
+                    (view.legacy_auth_equals_only ? " (it does not read AUTH= lines)" : ""),
+                source};
+    }
+    ClientVerdict verdict = single(view, list, client, "PLAIN",
+                                   "sends AUTH PLAIN without checking the list", "", source);
+    if (verdict.outcome != Outcome::works &&
+        (has_any_case(list, "LOGIN") || probe(view, "LOGIN").answer == Answer::recognised)) {
+        append(verdict.how, "LOGIN would need a custom smtp.Auth, net/smtp has none");
+    }
+    append(verdict.how, tls_note(view, {"", "dial TLS yourself and use NewClient, as SendMail "
+                                            "cannot"}));
+    return verdict;
+}
+
+ClientVerdict python_login(ServerAuthView const& view, Mechanisms const& list) {
+    std::string const client = "Python smtplib (login())";
+    std::string const source = "smtp-facts.md §4.2";
+    TlsHabits const habits{"call starttls() before login()", "use SMTP_SSL"};
+    ClientVerdict verdict;
+    if (list.empty()) {
+        verdict = {client, Outcome::fails, "",
+                   "login() raises SMTPNotSupportedError(\"SMTP AUTH extension not supported by "
+                   "server.\")",
+                   source};
+    } else {
+        Mechanisms candidates;
+        for (std::string_view mech : {"CRAM-MD5", "PLAIN", "LOGIN"}) {
+            if (has_exact(list, mech)) {
+                candidates.emplace_back(mech);
+            }
+        }
+        if (candidates.empty()) {
+            verdict = {client, Outcome::fails, "",
+                       "login() raises SMTPException(\"No suitable authentication method "
+                       "found.\")" +
+                           case_note(list, {"CRAM-MD5", "PLAIN", "LOGIN"}),
+                       source};
+            append(verdict.how,
+                   oauth_note(view, list, {"XOAUTH2"}, "auth() with a caller-supplied authobject"));
+        } else {
+            verdict = in_order(view, client, candidates, "CRAM-MD5, PLAIN, LOGIN", source);
+            if (verdict.outcome == Outcome::works && verdict.mechanism == "LOGIN") {
+                append(verdict.how, "it sends the user name as an initial response (AUTH LOGIN "
+                                    "<user>), which a strict server may refuse");
+            }
+        }
+    }
+    append(verdict.how, tls_note(view, habits));
+    return verdict;
+}
+
+ClientVerdict nodemailer(ServerAuthView const& view, Mechanisms const& list) {
+    std::string const client = "Nodemailer";
+    std::string const source = "smtp-facts.md §4.3";
+    // Names are upper-cased and AUTH= lines are read, so neither matters here.
+    std::string mech;
+    for (std::string_view name : {"PLAIN", "LOGIN", "CRAM-MD5"}) {
+        if (has_any_case(list, name)) {
+            mech = name;
+            break;
+        }
+    }
+    std::string why;
+    if (mech.empty()) {
+        mech = "PLAIN";
+        why = "none of PLAIN, LOGIN, CRAM-MD5 is advertised, so it sends AUTH PLAIN anyway";
+    } else {
+        why = "picks " + mech + ", the first of PLAIN, LOGIN, CRAM-MD5 the server advertises";
+    }
+    std::string_view error = "\"Invalid login\"";
+    if (mech == "LOGIN") {
+        error = "\"Invalid login sequence while waiting for \\\"334 VXNlcm5hbWU6\\\"\"";
+    } else if (mech == "CRAM-MD5") {
+        error = "\"Invalid login sequence while waiting for server challenge string\"";
+    }
+    ClientVerdict verdict = single(view, list, client, mech, why, error, source);
+    if (verdict.outcome != Outcome::works) {
+        append(verdict.how, oauth_note(view, list, {"XOAUTH2"}, "the oauth2 option"));
+    }
+    append(verdict.how, tls_note(view, {"", "set secure: true (the default on port 465)"}));
+    return verdict;
+}
+
+ClientVerdict dotnet_smtp_client(ServerAuthView const& view, Mechanisms const& list) {
+    std::string const client = ".NET System.Net.Mail.SmtpClient";
+    std::string const source = "smtp-facts.md §4.4";
+    if (view.implicit_tls) {
+        return {client, Outcome::fails, "",
+                "it has no implicit TLS (STARTTLS only), so it cannot use this port", source};
+    }
+    std::string const unauthenticated =
+        "so it continues unauthenticated and MAIL FROM is rejected (e.g. 530 5.7.57)";
+    ClientVerdict verdict{client, Outcome::fails, "", "", source};
+    std::string skipped;
+    // Negotiate is registered as "gssapi"; names match case-insensitively, AUTH= lines count.
+    for (std::string_view mech : {"GSSAPI", "NTLM", "LOGIN"}) {
+        if (!has_any_case(list, mech)) {
+            continue;
+        }
+        Probe const p = probe(view, mech);
+        if (p.answer == Answer::rejected && p.code == 504) {
+            skipped += std::string(mech) + " gets 504, ";
+            continue;
+        }
+        verdict.mechanism = mech;
+        if (p.answer == Answer::rejected) {
+            verdict.how = skipped + "AUTH " + std::string(mech) + " gets " +
+                          std::to_string(p.code) +
+                          ", and any failure other than 504 throws SmtpException";
+        } else if (mech == "GSSAPI") {
+            verdict.outcome = Outcome::depends;
+            verdict.how = skipped + "it tries Negotiate (GSSAPI) first, which needs credentials "
+                                    "the server's Negotiate accepts, and a failed exchange "
+                                    "throws instead of moving on to NTLM or LOGIN";
+        } else if (mech == "NTLM") {
+            verdict.outcome = Outcome::works;
+            verdict.how = skipped + "it uses NTLM, the first of Negotiate, NTLM, LOGIN the server "
+                                    "advertises";
+        } else {
+            verdict.outcome = Outcome::works;
+            verdict.how = skipped + "it sends AUTH login <user> (lower case, user name as an "
+                                    "initial response)";
+            verdict.how += p.answer == Answer::recognised ? " and this server answers 334 to AUTH "
+                                                            "LOGIN sent without one"
+                                                          : "; LOGIN is advertised (not probed)";
+        }
+        break;
+    }
+    if (verdict.mechanism.empty()) {
+        verdict.how = skipped +
+                      (list.empty() ? "the server advertises no AUTH, "
+                                    : "none of Negotiate (GSSAPI), NTLM, LOGIN is "
+                                      "usable (it has no PLAIN, CRAM-MD5 or XOAUTH2), ") +
+                      unauthenticated;
+    } else if (verdict.outcome == Outcome::fails && !skipped.empty()) {
+        verdict.how += ", " + unauthenticated;
+    }
+    if (!view.tls_available) {
+        append(verdict.how, "with EnableSsl = true it stops, as the server offers no STARTTLS");
+    } else if (auth_only_after_tls(view)) {
+        append(verdict.how, "AUTH is offered only after STARTTLS: set EnableSsl = true");
+    }
+    return verdict;
+}
+
+ClientVerdict mailkit(ServerAuthView const& view, Mechanisms const& list) {
+    std::string const client = "MailKit";
+    std::string const source = "smtp-facts.md §4.5";
+    ClientVerdict verdict;
+    if (list.empty()) {
+        verdict = {client, Outcome::fails, "",
+                   "Authenticate throws NotSupportedException(\"The SMTP server does not support "
+                   "authentication.\")",
+                   source};
+    } else {
+        std::initializer_list<std::string_view> const ranking = {
+            "SCRAM-SHA-512", "SCRAM-SHA-256", "SCRAM-SHA-1", "NTLM",
+            "DIGEST-MD5",    "CRAM-MD5",      "PLAIN",       "LOGIN"};
+        Mechanisms candidates;
+        for (std::string_view mech : ranking) {
+            // An advertised -PLUS variant is used in place of the plain SCRAM one.
+            std::string const plus = std::string(mech) + "-PLUS";
+            if (mech.starts_with("SCRAM") && has_exact(list, plus)) {
+                candidates.push_back(plus);
+            } else if (has_exact(list, mech)) {
+                candidates.emplace_back(mech);
+            }
+        }
+        if (candidates.empty()) {
+            verdict = {client, Outcome::fails, "",
+                       "Authenticate throws NotSupportedException(\"No compatible authentication "
+                       "mechanisms found.\")" +
+                           case_note(list, ranking),
+                       source};
+            append(verdict.how,
+                   oauth_note(view, list, {"XOAUTH2", "OAUTHBEARER"},
+                              "an explicit SaslMechanism; OAuth is not in the automatic ranking"));
+        } else {
+            verdict = in_order(view, client, candidates,
+                               "SCRAM-SHA-512, SCRAM-SHA-256, SCRAM-SHA-1, NTLM, DIGEST-MD5, "
+                               "CRAM-MD5, PLAIN, LOGIN",
+                               source);
+        }
+    }
+    append(verdict.how,
+           tls_note(view, {"", "SecureSocketOptions.Auto uses it on port 465 (SslOnConnect)"}));
+    return verdict;
+}
+
+ClientVerdict jakarta_mail(ServerAuthView const& view, Mechanisms const& list) {
+    std::string const client = "Jakarta Mail";
+    std::string const source = "smtp-facts.md §4.6";
+    TlsHabits const habits{"set mail.smtp.starttls.enable=true", "set mail.smtp.ssl.enable=true"};
+    std::initializer_list<std::string_view> const order = {"LOGIN", "PLAIN", "DIGEST-MD5", "NTLM"};
+    ClientVerdict verdict;
+    if (list.empty()) {
+        verdict = {client, Outcome::fails, "",
+                   "the server advertises no AUTH, so it has no mechanism to authenticate with",
+                   source};
+        append(verdict.how, tls_note(view, habits));
+        return verdict;
+    }
+    std::string mech;
+    bool exact = true;
+    for (std::string_view name : order) {
+        if (has_exact(list, name)) {
+            mech = name;
+            break;
+        }
+    }
+    if (mech.empty()) {
+        for (std::string_view name : order) {
+            if (has_any_case(list, name)) {
+                mech = name;
+                exact = false;
+                break;
+            }
+        }
+    }
+    if (mech.empty()) {
+        verdict = {client, Outcome::fails, "",
+                   "it throws AuthenticationFailedException(\"No authentication mechanisms "
+                   "supported by both server and client\")",
+                   source};
+        append(verdict.how, oauth_note(view, list, {"XOAUTH2"},
+                                       "mail.smtp.auth.xoauth2.disable=false; it is off by "
+                                       "default"));
+    } else {
+        Probe const p = probe(view, mech);
+        std::string const why = "uses " + mech + ", the first of " + join(order) +
+                                " the server advertises, with no fallback";
+        if (p.answer == Answer::rejected && p.code == 530) {
+            verdict = {client, Outcome::depends, mech,
+                       why + "; this server answers 530, on which it tries STARTTLS and "
+                             "retries",
+                       source};
+        } else {
+            verdict =
+                single(view, list, client, mech, why, "AuthenticationFailedException", source);
+        }
+        if (verdict.outcome == Outcome::works && !exact) {
+            verdict.outcome = Outcome::depends;
+            append(verdict.how, "whether it matches mechanism names in another case was not "
+                                "checked");
+        }
+    }
+    if (view.legacy_auth_equals_only && verdict.outcome == Outcome::works) {
+        verdict.outcome = Outcome::depends;
+        append(verdict.how, "whether it reads an AUTH= line was not checked");
+    }
+    append(verdict.how, tls_note(view, habits));
+    return verdict;
+}
+
+ClientVerdict phpmailer(ServerAuthView const& view, Mechanisms const& list) {
+    std::string const client = "PHPMailer";
+    std::string const source = "smtp-facts.md §4.7";
+    TlsHabits const habits{"", "set SMTPSecure = 'ssl'"};
+    ClientVerdict verdict;
+    if (list.empty() || view.legacy_auth_equals_only) {
+        verdict = {client, Outcome::fails, "",
+                   std::string("authenticate() fails with \"Authentication is not allowed at "
+                               "this stage\"") +
+                       (view.legacy_auth_equals_only ? " (it ignores AUTH= lines)" : ""),
+                   source};
+    } else {
+        std::string mech;
+        for (std::string_view name : {"CRAM-MD5", "LOGIN", "PLAIN"}) {
+            if (has_exact(list, name)) {
+                mech = name;
+                break;
+            }
+        }
+        if (mech.empty()) {
+            verdict = {client, Outcome::fails, "",
+                       "it fails with \"No supported authentication methods found\"" +
+                           case_note(list, {"CRAM-MD5", "LOGIN", "PLAIN"}),
+                       source};
+            append(verdict.how, oauth_note(view, list, {"XOAUTH2"}, "an OAuth provider"));
+        } else {
+            verdict = single(view, list, client, mech,
+                             "uses " + mech +
+                                 ", the first of CRAM-MD5, LOGIN, PLAIN the server advertises, "
+                                 "with no fallback",
+                             "\"SMTP Error: Could not authenticate.\"", source);
+        }
+    }
+    append(verdict.how, tls_note(view, habits));
+    return verdict;
+}
+
+ClientVerdict libcurl(ServerAuthView const& view, Mechanisms const& list) {
+    std::string const client = "libcurl";
+    std::string const source = "smtp-facts.md §4.8";
+    TlsHabits const habits{"set CURLOPT_USE_SSL", "use an smtps:// URL"};
+    ClientVerdict verdict;
+    if (list.empty() || view.legacy_auth_equals_only) {
+        verdict = {client, Outcome::fails, "",
+                   view.legacy_auth_equals_only
+                       ? "it ignores AUTH= lines, so it sees no AUTH to use"
+                       : "the server advertises no AUTH, so it has no mechanism to use",
+                   source};
+        append(verdict.how, tls_note(view, habits));
+        return verdict;
+    }
+    // Curl_sasl_start's order with a password; the starred ones exist only in some builds.
+    struct Candidate {
+        std::string_view mech;
+        bool build_dependent;
+    };
+    constexpr Candidate order[] = {
+        {"GSSAPI", true},    {"SCRAM-SHA-256", true}, {"SCRAM-SHA-1", true}, {"DIGEST-MD5", false},
+        {"CRAM-MD5", false}, {"NTLM", true},          {"PLAIN", false},      {"LOGIN", false},
+    };
+    std::string optional_first;
+    std::string mech;
+    for (Candidate const& candidate : order) {
+        if (!has_any_case(list, candidate.mech)) {
+            continue;
+        }
+        if (candidate.build_dependent) {
+            if (optional_first.empty()) {
+                optional_first = candidate.mech;
+            }
+            continue;
+        }
+        mech = candidate.mech;
+        break;
+    }
+    if (mech.empty()) {
+        if (optional_first.empty()) {
+            verdict = {client, Outcome::fails, "", "none of the mechanisms it knows is advertised",
+                       source};
+            append(verdict.how,
+                   oauth_note(view, list, {"OAUTHBEARER", "XOAUTH2"}, "a bearer token set"));
+        } else {
+            verdict = {client, Outcome::depends, optional_first,
+                       "it can only use " + optional_first +
+                           ", which exists only in libcurl builds with support for it",
+                       source};
+        }
+    } else {
+        verdict = single(view, list, client, mech,
+                         "picks one mechanism by its order (" + mech +
+                             " here) and does not move on after a refusal",
+                         "CURLE_LOGIN_DENIED", source);
+        if (!optional_first.empty() && verdict.outcome == Outcome::works) {
+            verdict.outcome = Outcome::depends;
+            append(verdict.how, "a build with " + optional_first + " support picks " +
+                                    optional_first + " first");
+        }
+    }
+    append(verdict.how, tls_note(view, habits));
+    return verdict;
+}
+
+ClientVerdict ruby_net_smtp(ServerAuthView const& view, Mechanisms const& list) {
+    std::string const client = "Ruby net-smtp (default :plain)";
+    std::string const source = "smtp-facts.md §4.9";
+    Probe const p = probe(view, "PLAIN");
+    // Exception class by reply code, smtp-facts.md §4.9.
+    std::string_view error;
+    if (p.code / 100 == 4) {
+        error = "raised as Net::SMTPServerBusy";
+    } else if (p.code / 10 == 50) {
+        error = "raised as Net::SMTPSyntaxError, not as an authentication error";
+    } else if (p.code / 10 == 53) {
+        error = "raised as Net::SMTPAuthenticationError";
+    } else if (p.code / 100 == 5) {
+        error = "raised as Net::SMTPFatalError";
+    }
+    ClientVerdict verdict =
+        single(view, list, client, "PLAIN",
+               "sends AUTH PLAIN without checking the list (it reads no mechanism list at all)",
+               error, source);
+    if (verdict.outcome != Outcome::works) {
+        if (probe(view, "LOGIN").answer == Answer::recognised ||
+            (probe(view, "LOGIN").answer == Answer::unknown && has_any_case(list, "LOGIN"))) {
+            append(verdict.how, "pass authtype :login, which this server offers");
+        } else {
+            append(verdict.how, oauth_note(view, list, {"XOAUTH2"}, "authtype :xoauth2"));
+        }
+    }
+    append(verdict.how, tls_note(view, {"", "pass tls: true"}));
+    return verdict;
+}
+
+bool lettre_user_prompt(std::string_view prompt) {
+    std::string lower(prompt);
+    std::transform(lower.begin(), lower.end(), lower.begin(), ascii_lower);
+    return lower.find("username") != std::string::npos ||
+           lower.find("user name") != std::string::npos;
+}
+
+ClientVerdict lettre(ServerAuthView const& view, Mechanisms const& list) {
+    std::string const client = "lettre";
+    std::string const source = "smtp-facts.md §4.10";
+    TlsHabits const habits{"", "use relay() (Tls::Wrapper)"};
+    ClientVerdict verdict;
+    std::string mech;
+    if (!view.legacy_auth_equals_only) {
+        for (std::string_view name : {"PLAIN", "LOGIN"}) {
+            if (has_exact(list, name)) {
+                mech = name;
+                break;
+            }
+        }
+    }
+    if (mech.empty()) {
+        verdict = {client, Outcome::fails, "",
+                   "it fails with \"No compatible authentication mechanism was found\"" +
+                       (view.legacy_auth_equals_only
+                            ? std::string(" (it does not read AUTH= lines)")
+                            : case_note(list, {"PLAIN", "LOGIN"})),
+                   source};
+        append(verdict.how, oauth_note(view, list, {"XOAUTH2"}, "XOAUTH2 configured"));
+    } else if (mech == "PLAIN") {
+        verdict = single(view, list, client, mech,
+                         "uses PLAIN, the first of PLAIN, LOGIN the server advertises, with no "
+                         "fallback",
+                         "", source);
+    } else {
+        std::string const why =
+            "uses LOGIN (PLAIN is not advertised) and needs a first prompt containing "
+            "\"Username\" or \"User Name\"";
+        Probe const p = probe(view, "LOGIN");
+        if (p.answer == Answer::rejected) {
+            verdict = {client, Outcome::fails, mech, why + "; " + answers(p), source};
+        } else if (!view.login_prompt) {
+            verdict = {client, Outcome::depends, mech, why + " (the prompt was not probed)",
+                       source};
+        } else if (lettre_user_prompt(*view.login_prompt)) {
+            verdict = {client, Outcome::works, mech,
+                       why + "; this server's prompt \"" + printable(*view.login_prompt) +
+                           "\" is one it recognises",
+                       source};
+        } else {
+            verdict = {client, Outcome::fails, mech,
+                       why + "; this server's prompt \"" + printable(*view.login_prompt) +
+                           "\" is not, so it fails with \"Unrecognized challenge\"",
+                       source};
+        }
+    }
+    if (!view.tls_available && verdict.outcome == Outcome::works) {
+        verdict.outcome = Outcome::depends;
+        append(verdict.how, "the server offers no TLS, so starttls_relay() (Tls::Required) and "
+                            "relay() refuse it; only Tls::Opportunistic or no TLS connects");
+    }
+    append(verdict.how, tls_note(view, habits));
+    return verdict;
+}
+
+} // namespace
+
+std::string_view outcome_name(ClientVerdict::Outcome outcome) noexcept {
+    switch (outcome) {
+    case Outcome::works:
+        return "works";
+    case Outcome::fails:
+        return "fails";
+    case Outcome::depends:
+        return "depends";
+    }
+    return "depends";
+}
+
+std::vector<ClientVerdict> client_compatibility(ServerAuthView const& view) {
+    Mechanisms const& list = final_list(view);
+    return {
+        go_plain_auth(view, list), python_login(view, list),
+        nodemailer(view, list),    dotnet_smtp_client(view, list),
+        mailkit(view, list),       jakarta_mail(view, list),
+        phpmailer(view, list),     libcurl(view, list),
+        ruby_net_smtp(view, list), lettre(view, list),
+    };
+}
+
+} // namespace smtpprobe::diagnose

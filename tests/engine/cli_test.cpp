@@ -1,0 +1,131 @@
+// The built binary, run as a user would: exit codes, --demo, JSON, explain, and no secret in
+// any output stream.
+
+#include "sasl/base64.hpp"
+#include "support/harness.hpp"
+
+#include <catch2/catch.hpp>
+#include <nlohmann/json.hpp>
+
+using namespace smtpprobe;
+using namespace smtpprobe::test;
+
+namespace {
+std::string const binary = SMTPPROBE_BINARY;
+}
+
+TEST_CASE("the demo prints the seed matrix and exits 0", "[cli][demo]") {
+    CommandResult r = run_command(binary + " --demo");
+    CHECK(r.exit_code == 0);
+    CHECK(r.out.find("Only LOGIN is accepted, and only after STARTTLS; clients that send AUTH "
+                     "PLAIN get 504 5.7.4") != std::string::npos);
+    CHECK(r.out.find("334 \"Username:\"") != std::string::npos);
+    CHECK(r.out.find("\033[") == std::string::npos); // not a terminal: no colour
+}
+
+TEST_CASE("the demo as JSON gives a matrix a script can read", "[cli][demo][json]") {
+    CommandResult r = run_command(binary + " --demo --format json");
+    REQUIRE(r.exit_code == 0);
+    nlohmann::json doc = nlohmann::json::parse(r.out);
+    CHECK(doc["schema_version"] == 1);
+    CHECK(doc["server"]["auth_mechanisms"]["before_tls"].empty());
+    CHECK(doc["server"]["auth_mechanisms"]["after_tls"] == nlohmann::json::array({"LOGIN"}));
+    std::map<std::string, nlohmann::json> rows;
+    for (nlohmann::json const& m : doc["mechanisms"])
+        rows[m["name"]] = m;
+    CHECK(rows["LOGIN"]["advertised_after_tls"] == true);
+    CHECK(rows["LOGIN"]["advertised_before_tls"] == false);
+    CHECK(rows["LOGIN"]["recognition"]["status"] == "recognised");
+    CHECK(rows["LOGIN"]["recognition"]["reply"]["code"] == 334);
+    for (char const* name : {"PLAIN", "CRAM-MD5", "XOAUTH2"}) {
+        nlohmann::json const& reply = rows[name]["recognition"]["reply"];
+        CHECK(rows[name]["recognition"]["status"] == "not_supported");
+        CHECK(reply["code"] == 504);
+        CHECK(reply["enhanced"] == "5.7.4");
+        CHECK(reply["text"] == "Unrecognized authentication type");
+    }
+    CHECK(doc["server"]["auth_before_tls"]["reply"]["code"] == 530);
+    CHECK(doc["exit_code"] == 0);
+}
+
+TEST_CASE("credentials from the environment authenticate and never appear in any output",
+          "[cli][auth][redact]") {
+    std::string const user =
+        "acs-demo.00000000-0000-0000-0000-000000000001.00000000-0000-0000-0000-000000000002";
+    std::string const password = "demo-secret-never-printed";
+    CommandResult r =
+        run_command("env SMTP_PASSWORD=" + password + " " + binary + " --demo --user " + user +
+                    " --password-env SMTP_PASSWORD --format json --transcript");
+    CHECK(r.exit_code == 0);
+    nlohmann::json doc = nlohmann::json::parse(r.out);
+    for (nlohmann::json const& m : doc["mechanisms"])
+        if (m["name"] == "LOGIN")
+            CHECK(m["authentication"]["status"] == "accepted");
+    for (std::string const& secret : {password, user}) {
+        for (std::string const& form : {secret, sasl::base64_encode(secret),
+                                        sasl::base64_encode(std::string(1, '\0') + secret)}) {
+            CHECK(r.out.find(form) == std::string::npos);
+            CHECK(r.err.find(form) == std::string::npos);
+        }
+    }
+    CHECK(r.err.find(" ~> <redacted") != std::string::npos); // the transcript shows a marker
+}
+
+TEST_CASE("a wrong password read from stdin exits 1", "[cli][auth]") {
+    CommandResult r =
+        run_command(binary + " --demo --user someone --password-stdin", "not-the-password\n");
+    CHECK(r.exit_code == 1);
+    CHECK(r.out.find("rejected") != std::string::npos);
+    CHECK(r.out.find("not-the-password") == std::string::npos);
+}
+
+TEST_CASE("usage errors exit 64 with one clear message", "[cli][usage]") {
+    for (std::string const& args :
+         {std::string("--password secret example.test"), std::string("--format xml --demo"),
+          std::string("--tls sometimes example.test"), std::string(""),
+          std::string("example.test:99999"), std::string("--parallel 0 example.test"),
+          std::string("--password-env X example.test"), std::string("--demo example.test"),
+          std::string("--timeout -1 example.test"), std::string("--ca-file /nonexistent --demo"),
+          std::string("--mechanisms 'PLAIN LOGIN?' --demo"), std::string("explain nonsense")}) {
+        INFO(args);
+        CommandResult r = run_command(binary + " " + args);
+        CHECK(r.exit_code == 64);
+        CHECK(r.err.find("smtpprobe: error: ") == 0);
+        CHECK(r.out.empty());
+        CHECK(r.err.find("secret") == std::string::npos);
+    }
+}
+
+TEST_CASE("help and version exit 0", "[cli]") {
+    CommandResult help = run_command(binary + " --help");
+    CHECK(help.exit_code == 0);
+    CHECK(help.out.find("--password-env") != std::string::npos);
+    CHECK(run_command(binary + " --version").out == "smtpprobe 0.1.0\n");
+}
+
+TEST_CASE("explain prints meanings with their sources", "[cli][explain]") {
+    CommandResult r = run_command(binary + " explain 504 5.7.4");
+    CHECK(r.exit_code == 0);
+    CHECK(r.out.find("RFC") != std::string::npos);
+    CHECK(r.out.find("5.7.4") != std::string::npos);
+    CommandResult vendor = run_command(binary + " explain 5.7.139");
+    CHECK(vendor.exit_code == 0);
+    CHECK(vendor.out.find("Microsoft") != std::string::npos);
+}
+
+TEST_CASE("nothing listening exits 2 and still prints a report", "[cli][connect]") {
+    CommandResult r = run_command(binary + " 127.0.0.1:1 --connect-timeout 2");
+    CHECK(r.exit_code == 2);
+    CHECK(r.out.find("No SMTP session could be established") != std::string::npos);
+}
+
+TEST_CASE("SIGINT during a probe prints the partial report and exits 130", "[cli][interrupt]") {
+    // The emulator delays every EHLO by 30 s; the probe is interrupted after half a second.
+    CommandResult r = run_command(
+        "sh -c '" + binary + " emulate --profile " + source_path("tests/engine/slow-ehlo.json") +
+        " --listen 127.0.0.1:2599 & E=$!; sleep 0.5; " + binary +
+        " 127.0.0.1:2599 --tls none --timeout 30 & P=$!; sleep 0.7; kill -INT $P; wait $P; "
+        "echo exit=$?; kill -TERM $E; wait $E'");
+    CHECK(r.out.find("exit=130") != std::string::npos);
+    CHECK(r.out.find("smtpprobe 0.1.0") != std::string::npos);
+}

@@ -1,0 +1,333 @@
+#include "engine/engine.hpp"
+
+#include "sasl/base64.hpp"
+#include "support/harness.hpp"
+
+#include <catch2/catch.hpp>
+
+#include <chrono>
+
+using namespace smtpprobe;
+using namespace smtpprobe::test;
+
+namespace {
+
+std::string const acs_user =
+    "acs-demo.00000000-0000-0000-0000-000000000001.00000000-0000-0000-0000-000000000002";
+std::string const acs_password = "demo-secret-never-printed";
+
+/// Every form of a secret that must never appear in any output.
+void require_no_secret(Probed const& p, std::string const& secret) {
+    std::string const b64 = sasl::base64_encode(secret);
+    for (std::string const* output : {&p.text, &p.json, &p.transcript}) {
+        CHECK(output->find(secret) == std::string::npos);
+        CHECK(output->find(b64) == std::string::npos);
+    }
+}
+
+} // namespace
+
+TEST_CASE("the seed case: Azure ACS offers only LOGIN, only after STARTTLS, and 504 5.7.4 "
+          "for the rest",
+          "[engine][seed]") {
+    Emulated acs = Emulated::sample("azure-acs");
+    Probed p = probe(acs.options());
+    Report const& r = p.report;
+    REQUIRE(r.session_established);
+    CHECK(r.exit_code == exit_code::ok);
+    CHECK(r.tls_used == TlsMode::starttls);
+    REQUIRE(r.server.tls);
+    CHECK(r.server.tls->verified());
+    CHECK(r.server.before_tls->auth.empty());
+    CHECK(r.server.before_tls->has("STARTTLS"));
+    CHECK(r.server.after_tls->auth == std::vector<std::string>{"LOGIN"});
+    CHECK_FALSE(r.server.after_tls->has("STARTTLS"));
+    REQUIRE(r.server.auth_before_tls_reply);
+    CHECK(r.server.auth_before_tls_reply->code == 530);
+    CHECK(r.server.auth_before_tls_reply->enhanced() == "5.7.0");
+
+    MechanismRow const& login = row(r, "LOGIN");
+    CHECK(login.recognition.status == Status::recognised);
+    CHECK(login.recognition.reply->code == 334);
+    CHECK(login.recognition.challenge == std::optional<std::string>("Username:"));
+    CHECK(login.recognition.cancel_reply->code == 501);
+    CHECK(login.advertised_after_tls);
+    CHECK_FALSE(login.advertised_before_tls);
+    for (char const* name : {"PLAIN", "CRAM-MD5", "XOAUTH2", "SCRAM-SHA-256", "NTLM"}) {
+        INFO(name);
+        MechanismRow const& m = row(r, name);
+        CHECK(m.recognition.status == Status::not_supported);
+        CHECK(m.recognition.reply->code == 504);
+        CHECK(m.recognition.reply->enhanced() == "5.7.4");
+        CHECK(m.recognition.reply->text() == "Unrecognized authentication type");
+        CHECK(m.authentication.status == Status::skipped);
+    }
+    CHECK(r.rows.size() == 14);
+    CHECK(has_finding(r, "auth.only_after_starttls"));
+    CHECK(has_finding(r, "auth.mechanism_mismatch"));
+    CHECK(p.text.find("Only LOGIN is accepted, and only after STARTTLS; clients that send AUTH "
+                      "PLAIN get 504 5.7.4") != std::string::npos);
+}
+
+TEST_CASE("the seed case with the right credentials authenticates with LOGIN only",
+          "[engine][seed][auth]") {
+    Emulated acs = Emulated::sample("azure-acs");
+    EngineOptions o = acs.options();
+    o.credentials = sasl::Credentials{acs_user, acs_password, ""};
+    Probed p = probe(o);
+    Report const& r = p.report;
+    CHECK(r.exit_code == exit_code::ok);
+    MechanismRow const& login = row(r, "LOGIN");
+    CHECK(login.authentication.status == Status::accepted);
+    CHECK(login.authentication.reply->code == 235);
+    CHECK(row(r, "PLAIN").authentication.status == Status::skipped);
+    CHECK(row(r, "PLAIN").recognition.reply->code == 504);
+    CHECK(has_finding(r, "auth.credentials_accepted"));
+    require_no_secret(p, acs_password);
+    require_no_secret(p, acs_user); // hidden without --show-username
+}
+
+TEST_CASE("a wrong password is rejected with 535 5.7.3 and the run exits 1",
+          "[engine][seed][auth]") {
+    Emulated acs = Emulated::sample("azure-acs");
+    EngineOptions o = acs.options();
+    o.credentials = sasl::Credentials{acs_user, "wrong-password-123", ""};
+    Probed p = probe(o);
+    Report const& r = p.report;
+    CHECK(r.exit_code == exit_code::problems);
+    MechanismRow const& login = row(r, "LOGIN");
+    CHECK(login.recognition.status == Status::recognised);
+    CHECK(login.authentication.status == Status::rejected);
+    CHECK(login.authentication.reply->code == 535);
+    CHECK(login.authentication.reply->enhanced() == "5.7.3");
+    CHECK(has_finding(r, "auth.credentials_rejected"));
+    require_no_secret(p, "wrong-password-123");
+}
+
+TEST_CASE("credentials are not sent when the certificate does not verify", "[engine][auth][tls]") {
+    Emulated acs = Emulated::sample("azure-acs");
+    EngineOptions o = acs.options();
+    o.tls.ca_pem.clear(); // system store: the emulator's private CA is unknown there
+    o.tls.use_system_store = true;
+    o.credentials = sasl::Credentials{acs_user, acs_password, ""};
+    Probed p = probe(o);
+    Report const& r = p.report;
+    REQUIRE(r.server.tls);
+    CHECK_FALSE(r.server.tls->chain_verified);
+    CHECK(r.exit_code == exit_code::problems);
+    CHECK(has_finding(r, "tls.not_verified"));
+    CHECK(has_finding(r, "auth.credentials_not_sent"));
+    MechanismRow const& login = row(r, "LOGIN");
+    CHECK(login.recognition.status == Status::recognised);
+    CHECK(login.authentication.status == Status::skipped);
+    CHECK(login.authentication.reason.find("certificate") != std::string::npos);
+    std::string const b64 = sasl::base64_encode(acs_password);
+    for (std::string const& line : acs.server().received())
+        CHECK(line.find(b64) == std::string::npos);
+}
+
+TEST_CASE("allow-insecure-auth sends credentials over unverified TLS and says so",
+          "[engine][auth][tls]") {
+    Emulated acs = Emulated::sample("azure-acs");
+    EngineOptions o = acs.options();
+    o.tls.ca_pem.clear();
+    o.tls.use_system_store = true;
+    o.tls.insecure = true;
+    o.allow_insecure_auth = true;
+    o.credentials = sasl::Credentials{acs_user, acs_password, ""};
+    Probed p = probe(o);
+    CHECK(row(p.report, "LOGIN").authentication.status == Status::accepted);
+    CHECK(p.report.credentials_sent_insecurely);
+    CHECK(has_finding(p.report, "auth.credentials_sent_insecurely"));
+    CHECK(p.report.exit_code == exit_code::ok); // --insecure: not verifying is a warning
+    require_no_secret(p, acs_password);
+}
+
+TEST_CASE("every implemented mechanism authenticates against a server that offers them all",
+          "[engine][auth]") {
+    nlohmann::json profile = {
+        {"name", "everything"},
+        {"tls", "starttls"},
+        {"ehlo",
+         {{"before_tls", {"STARTTLS"}},
+          {"after_tls",
+           {"AUTH PLAIN LOGIN CRAM-MD5 SCRAM-SHA-1 SCRAM-SHA-256 XOAUTH2 OAUTHBEARER"}}}},
+        {"auth",
+         {{"mechanisms",
+           {"PLAIN", "LOGIN", "CRAM-MD5", "SCRAM-SHA-1", "SCRAM-SHA-256", "XOAUTH2",
+            "OAUTHBEARER"}},
+          {"accounts",
+           {{{"user", "u@example.test"}, {"password", "pw-everything-1"}},
+            {{"user", "u@example.test"}, {"token", "tok-everything-1"}}}}}}};
+    Emulated server = Emulated::inline_profile(profile);
+    EngineOptions o = server.options();
+    o.credentials = sasl::Credentials{"u@example.test", "pw-everything-1", "tok-everything-1"};
+    o.show_username = true;
+    Probed p = probe(o);
+    for (char const* name :
+         {"PLAIN", "LOGIN", "CRAM-MD5", "SCRAM-SHA-1", "SCRAM-SHA-256", "XOAUTH2", "OAUTHBEARER"}) {
+        INFO(name);
+        CHECK(row(p.report, name).authentication.status == Status::accepted);
+    }
+    CHECK(row(p.report, "SCRAM-SHA-256").authentication.server_verified);
+    CHECK(p.report.exit_code == exit_code::ok);
+    require_no_secret(p, "pw-everything-1");
+    require_no_secret(p, "tok-everything-1");
+    CHECK(p.json.find("u@example.test") != std::string::npos); // --show-username
+}
+
+TEST_CASE("a plaintext server gets no credentials unless --allow-insecure-auth",
+          "[engine][auth][plaintext]") {
+    Emulated server = Emulated::sample("plaintext");
+    EngineOptions o = server.options();
+    o.credentials = sasl::Credentials{"plain-user", "plaintext-test-password-not-real", ""};
+    Probed p = probe(o);
+    CHECK(p.report.tls_used == TlsMode::none);
+    CHECK(has_finding(p.report, "auth.plaintext"));
+    CHECK(row(p.report, "PLAIN").recognition.status == Status::recognised);
+    CHECK(row(p.report, "PLAIN").authentication.status == Status::skipped);
+    CHECK(row(p.report, "PLAIN").advertised_before_tls);
+
+    o.allow_insecure_auth = true;
+    Probed sent = probe(o);
+    CHECK(row(sent.report, "PLAIN").authentication.status == Status::accepted);
+    CHECK(row(sent.report, "CRAM-MD5").authentication.status == Status::accepted);
+    CHECK(sent.report.credentials_sent_insecurely);
+    require_no_secret(sent, "plaintext-test-password-not-real");
+}
+
+TEST_CASE("a server that drops after failed attempts is reconnected and every row completes",
+          "[engine][reconnect]") {
+    Emulated server = Emulated::sample("drop-after-3");
+    for (unsigned parallel : {1u, 4u}) {
+        EngineOptions o = server.options();
+        o.parallel = parallel;
+        Probed p = probe(o);
+        INFO("parallel " << parallel);
+        CHECK(p.report.session_established);
+        for (MechanismRow const& m : p.report.rows) {
+            INFO(m.name);
+            CHECK(m.recognition.status != Status::error);
+            CHECK(m.recognition.status != Status::skipped);
+        }
+        // One connection meets the limit for sure; four may spread the attempts thinly enough
+        // that none does.
+        if (parallel == 1)
+            CHECK(has_finding(p.report, "connection.reconnected"));
+    }
+}
+
+TEST_CASE("sequential and parallel runs give the same matrix", "[engine]") {
+    Emulated server = Emulated::sample("postfix-submission");
+    EngineOptions one = server.options();
+    one.parallel = 1;
+    EngineOptions four = server.options();
+    four.parallel = 4;
+    Report a = probe(one).report;
+    Report b = probe(four).report;
+    REQUIRE(a.rows.size() == b.rows.size());
+    for (std::size_t i = 0; i < a.rows.size(); ++i) {
+        CHECK(a.rows[i].name == b.rows[i].name);
+        CHECK(a.rows[i].recognition.status == b.rows[i].recognition.status);
+        CHECK(a.rows[i].recognition.reply == b.rows[i].recognition.reply);
+    }
+    CHECK(a.sessions == 1);
+}
+
+TEST_CASE("plaintext injected after the STARTTLS 220 is never parsed as SMTP",
+          "[engine][starttls]") {
+    Emulated server = Emulated::sample("starttls-inject");
+    Probed p = probe(server.options());
+    CHECK(has_finding(p.report, "starttls.injection"));
+    CHECK_FALSE(p.report.server.starttls_injected.empty());
+    CHECK_FALSE(p.report.server.after_tls.has_value());
+    CHECK(p.report.exit_code == exit_code::no_session);
+}
+
+TEST_CASE("STARTTLS refused: auto carries on in plaintext, starttls mode stops",
+          "[engine][starttls]") {
+    Emulated server = Emulated::sample("starttls-refused");
+    Probed automatic = probe(server.options());
+    CHECK(has_finding(automatic.report, "starttls.refused"));
+    CHECK(automatic.report.session_established);
+    CHECK(automatic.report.exit_code == exit_code::problems);
+
+    EngineOptions o = server.options();
+    o.tls_mode = TlsMode::starttls;
+    Probed required = probe(o);
+    CHECK_FALSE(required.report.session_established);
+    CHECK(required.report.exit_code == exit_code::no_session);
+}
+
+TEST_CASE("a server without EHLO is reached with HELO and reported", "[engine][ehlo]") {
+    Emulated server = Emulated::sample("helo-only");
+    Probed p = probe(server.options());
+    CHECK(p.report.server.ehlo_command == "HELO");
+    CHECK(has_finding(p.report, "ehlo.helo_fallback"));
+}
+
+TEST_CASE("implicit TLS has no 'before TLS' state", "[engine][tls]") {
+    Emulated server = Emulated::sample("implicit-tls");
+    Probed p = probe(server.options());
+    REQUIRE(p.report.session_established);
+    CHECK(p.report.tls_used == TlsMode::implicit);
+    CHECK_FALSE(p.report.server.starttls_attempted);
+    for (MechanismRow const& m : p.report.rows)
+        CHECK_FALSE(m.advertised_before_tls);
+}
+
+TEST_CASE("a legacy Exchange server's AUTH= list and NTLM answer are recorded",
+          "[engine][legacy]") {
+    Emulated server = Emulated::sample("exchange-legacy");
+    Probed p = probe(server.options());
+    REQUIRE(p.report.session_established);
+    smtp::Capabilities const* caps = p.report.server.final_capabilities();
+    REQUIRE(caps != nullptr);
+    CHECK(caps->auth_equals_form);
+    CHECK(row(p.report, "NTLM").recognition.status == Status::recognised);
+}
+
+TEST_CASE("a server that never answers times out within the budget, without hanging",
+          "[engine][timeout]") {
+    nlohmann::json profile = {{"name", "slow"}, {"delays_ms", {{"EHLO", 20000}}}};
+    Emulated server = Emulated::inline_profile(profile);
+    EngineOptions o = server.options();
+    o.command_timeout = std::chrono::milliseconds(300);
+    auto const start = std::chrono::steady_clock::now();
+    Probed p = probe(o);
+    auto const elapsed = std::chrono::steady_clock::now() - start;
+    CHECK_FALSE(p.report.session_established);
+    CHECK(p.report.exit_code == exit_code::no_session);
+    CHECK(p.report.fatal_error.find("timed out") != std::string::npos);
+    CHECK(elapsed < std::chrono::seconds(10)); // a hang guard, not a speed claim
+}
+
+TEST_CASE("nothing listening: exit 2 with the address in the message", "[engine][connect]") {
+    EngineOptions o;
+    o.host = "127.0.0.1";
+    o.port = 1; // privileged and unused here: connection refused
+    o.connect_timeout = std::chrono::milliseconds(1000);
+    Probed p = probe(o);
+    CHECK(p.report.exit_code == exit_code::no_session);
+    CHECK(p.report.fatal_error.find("127.0.0.1") != std::string::npos);
+    CHECK(has_finding(p.report, "session.failed"));
+}
+
+TEST_CASE("a malformed banner is a protocol failure with the line as evidence",
+          "[engine][protocol]") {
+    nlohmann::json profile = {{"name", "broken"}, {"banner", "220-first\n221 second"}};
+    Emulated server = Emulated::inline_profile(profile);
+    Probed p = probe(server.options());
+    CHECK(p.report.exit_code == exit_code::no_session);
+    CHECK(p.report.fatal_error.find("code changes") != std::string::npos);
+}
+
+TEST_CASE("the mechanisms option restricts the rows and keeps non-catalogue names", "[engine]") {
+    Emulated acs = Emulated::sample("azure-acs");
+    EngineOptions o = acs.options();
+    o.mechanisms = {"LOGIN", "PLAIN", "X-CUSTOM"};
+    Probed p = probe(o);
+    REQUIRE(p.report.rows.size() == 3);
+    CHECK(row(p.report, "X-CUSTOM").recognition.reply->code == 504);
+    CHECK_FALSE(row(p.report, "X-CUSTOM").catalogue);
+}

@@ -1,0 +1,43 @@
+#include "support/harness.hpp"
+
+#include <cstdio>
+#include <cstdlib>
+#include <fstream>
+#include <sstream>
+#include <sys/wait.h>
+#include <unistd.h>
+
+namespace smtpprobe::test {
+
+namespace {
+std::string slurp(std::string const& path) {
+    std::ifstream in(path);
+    std::stringstream s;
+    s << in.rdbuf();
+    return s.str();
+}
+} // namespace
+
+CommandResult run_command(std::string const& command_line, std::string const& stdin_text) {
+    char dir_template[] = "/tmp/smtpprobe-test-XXXXXX";
+    char* dir = ::mkdtemp(dir_template);
+    if (dir == nullptr)
+        throw std::runtime_error("mkdtemp failed");
+    std::string const base(dir);
+    {
+        std::ofstream in(base + "/in");
+        in << stdin_text;
+    }
+    // `timeout` bounds every child: a hung binary fails the test instead of hanging CI.
+    std::string const full = "timeout -k 5 60 " + command_line + " <" + base + "/in >" + base +
+                             "/out 2>" + base + "/err";
+    int const status = std::system(full.c_str());
+    CommandResult result;
+    result.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+    result.out = slurp(base + "/out");
+    result.err = slurp(base + "/err");
+    std::system(("rm -rf " + base).c_str());
+    return result;
+}
+
+} // namespace smtpprobe::test

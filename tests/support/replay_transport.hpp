@@ -1,0 +1,51 @@
+#pragma once
+// A Transport that replays a recorded transcript (swaks notation, ARCHITECTURE §7) and checks
+// every client line against it, so the engine's probes run on real servers' bytes without
+// sockets. "<- " / "<~ " lines are what the server sent (before / after TLS), " ->" / " ~>"
+// what the client must send, "===" and "#" lines are ignored, except "# key: value" headers
+// which the test reads. A client line recorded as "<redacted...>" matches any line.
+
+#include "net/transport.hpp"
+
+#include <map>
+#include <string>
+#include <vector>
+
+namespace smtpprobe::test {
+
+struct ReplayStep {
+    enum class Kind { server, client } kind;
+    bool tls = false;
+    std::string text;
+};
+
+struct ReplayScript {
+    std::vector<ReplayStep> steps;
+    std::map<std::string, std::string> headers; ///< "# key: value" lines
+};
+
+ReplayScript load_replay(std::string const& path);
+
+class ReplayTransport final : public net::Transport {
+public:
+    explicit ReplayTransport(ReplayScript script) : script_(std::move(script)) {}
+    void send_all(std::string_view bytes, net::Deadline deadline) override;
+    std::size_t receive_some(char* buffer, std::size_t size, net::Deadline deadline) override;
+    net::TlsInfo start_tls(net::TlsConnectOptions const& options, net::Deadline deadline) override;
+    bool tls_active() const noexcept override { return tls_; }
+    void close() noexcept override { closed_ = true; }
+
+    /// Client lines that did not match the script, "expected X, got Y".
+    std::vector<std::string> const& mismatches() const noexcept { return mismatches_; }
+    bool finished() const noexcept { return position_ >= script_.steps.size(); }
+
+private:
+    ReplayScript script_;
+    std::size_t position_ = 0;
+    std::string pending_;
+    bool tls_ = false;
+    bool closed_ = false;
+    std::vector<std::string> mismatches_;
+};
+
+} // namespace smtpprobe::test
