@@ -1,0 +1,197 @@
+#pragma once
+// Server profiles: what the emulator says, and when. One JSON file per provider or scenario,
+// in samples/servers/.
+//
+// Format. Every field except "name" is optional; the defaults below describe a plain
+// STARTTLS submission server that knows no AUTH mechanism. Objects reject unknown keys (a typo
+// is an error, not a silent default) except keys starting with "_", which are free-form
+// comments. load_profile() also accepts // and /* */ comments.
+//
+// A *reply* is one string or an array of strings. A string may hold several lines separated
+// by "\n". If every line starts with a three-digit code the lines are sent exactly as written
+// (so a profile can send a deliberately malformed reply, e.g. "250-a" then "251 b"); otherwise
+// the first line must start with "NNN " and the continuation lines are plain text that gets
+// "NNN-" / "NNN " prefixes. In every reply, greeting and banner, "{hostname}" becomes the
+// profile's hostname and "{client_ip}" the client's address.
+//
+//   name                  string, required. Identifies the profile in logs and reports.
+//   description           string. What the profile reproduces, in one sentence.
+//   hostname              string, default "localhost". Used for {hostname}, the generated
+//                         certificate's CN and SAN, and the CRAM-MD5 challenge.
+//   tls                   "starttls" (default) | "implicit" (TLS from the first byte, RFC 8314)
+//                         | "none" (no TLS at all).
+//   banner                reply (full wire lines), default "220 {hostname} ESMTP".
+//   ehlo.supported        bool, default true. false: EHLO gets replies.EHLO, else
+//                         replies.unknown (RFC 5321 §3.2: the client falls back to HELO).
+//   ehlo.greeting         string, default "{hostname}": the text of the first EHLO line.
+//   ehlo.before_tls       [string]: capability lines before TLS (and always, tls "none").
+//   ehlo.after_tls        [string]: capability lines once TLS is up (and always, "implicit").
+//                         Lines are sent as written, so legacy forms ("AUTH=LOGIN") and
+//                         lies (advertising what is refused) are possible.
+//   helo                  reply, default "250 {hostname}".
+//   hello_first_reply     reply for AUTH, MAIL, RCPT and DATA before EHLO/HELO (also after
+//                         STARTTLS, which forgets the EHLO, RFC 3207 §4.2). "" (default):
+//                         not enforced.
+//   syntax_reply          reply for EHLO/HELO without a domain and STARTTLS with an argument,
+//                         default "501 5.5.4 Syntax error in parameters or arguments".
+//   auth.mechanisms       [string]: recognised once TLS is up (always, tls "none"/"implicit").
+//                         Names are upper-cased. Both lists empty: AUTH is an unknown command
+//                         (replies.AUTH or replies.unknown).
+//   auth.mechanisms_before_tls  [string]: recognised before STARTTLS. Before TLS, any other
+//                         mechanism gets before_tls_reply if this list is empty or the
+//                         mechanism is in auth.mechanisms, and unknown_mechanism_reply if not.
+//   auth.before_tls_reply            default "530 5.7.0 Must issue a STARTTLS command first".
+//   auth.unknown_mechanism_reply     default "504 5.5.4 Unrecognized authentication type"
+//                                    (RFC 4954 §4).
+//   auth.success_reply               default "235 2.7.0 Authentication successful".
+//   auth.failure_reply               default "535 5.7.8 Authentication credentials invalid".
+//   auth.failure_replies  {MECH: reply}: failure_reply for one mechanism (Postfix with Dovecot
+//                         answers a failed LOGIN with its last prompt as the reason).
+//   auth.cancel_reply                default "501 5.7.0 Authentication cancelled" (after "*").
+//   auth.already_authenticated_reply default "503 5.5.1 Already authenticated".
+//   auth.malformed_reply             default "501 5.5.2 Cannot decode response" (bad base64).
+//   auth.syntax_reply                default "501 5.5.4 Syntax: AUTH mechanism".
+//   auth.line_too_long_reply         default "500 5.5.6 Authentication Exchange line is too
+//                                    long" (a line over 12288 octets, RFC 4954 §4).
+//   auth.login_prompts    [user prompt, password prompt], default ["Username:", "Password:"].
+//   auth.first_replies    {MECH: reply}: the reply to "AUTH MECH" without an initial
+//                         response, instead of the first challenge; the exchange then goes on
+//                         as usual. A listed mechanism the SASL server does not implement
+//                         (NTLM, GSSAPI, DIGEST-MD5, ...) is scripted: this reply (default
+//                         "334 "), then "*" cancels and any other response fails.
+//   auth.accounts         [{"user", "password"} or {"user", "token"}]: accepted credentials.
+//   auth.challenge_nonce  string: fixes the CRAM-MD5 / SCRAM server nonce (reproducible runs).
+//   auth.drop_after_failures  int 0..1000, default 0 (never). After this many failed, cancelled or
+//                         undecodable AUTH attempts on one connection, the last attempt's reply
+//                         is followed at once by drop_reply and the connection is closed
+//                         (RFC 4954 §9 suggests at least 3).
+//   auth.drop_reply       default "421 4.7.0 Too many authentication failures".
+//   auth.failure_delay_ms int 0..600000, default 0: wait before sending a failure reply.
+//   replies               {VERB: reply}: replies to commands by verb (upper case), plus
+//                         "unknown" for verbs without an entry. Defaults: STARTTLS "220 2.0.0
+//                         Ready to start TLS", NOOP "250 2.0.0 OK", RSET "250 2.0.0 OK", QUIT
+//                         "221 2.0.0 Bye", MAIL "250 2.1.0 OK", RCPT "250 2.1.5 OK", DATA
+//                         "354 End data with <CR><LF>.<CR><LF>", VRFY "252 2.0.0 Cannot VRFY
+//                         user", unknown "500 5.5.2 Error: command not recognized".
+//                         A STARTTLS reply other than 220 refuses TLS (e.g. 454). A DATA reply
+//                         of 354 reads the message up to "." and answers data_end_reply; the
+//                         message is discarded, never relayed.
+//   authenticated_replies {VERB: reply}: like replies, used after a successful AUTH.
+//   data_end_reply        default "250 2.0.0 OK: message discarded (the emulator never
+//                         delivers mail)".
+//   starttls_inject       string: bytes appended to the STARTTLS 220 in the same write, before
+//                         the handshake (CVE-2011-0411 class test for clients).
+//   starttls_active_reply default "503 5.5.1 TLS already active" (RFC 3207 §4).
+//   starttls_unavailable_reply  STARTTLS with tls "none", default "454 4.7.0 TLS not
+//                         available due to temporary reason" (RFC 3207 §4).
+//   line_too_long_reply   default "500 5.5.2 Line too long": a command line over 1000 octets
+//                         including CRLF (RFC 5321 §4.5.3.1.4 allows 512; 1000 is lenient).
+//   too_many_connections_reply  default "421 4.3.2 Too many connections, try again later".
+//   timeout_reply         sent when the idle timeout expires, default "421 4.4.2 {hostname}
+//                         Error: timeout exceeded".
+//   delays_ms             {"banner" or VERB: int 0..600000}: wait this long before the reply
+//                         (for AUTH: before the first reply to the AUTH command).
+//   close_after           ["banner" or VERB]: close the connection right after that reply.
+
+#include "sasl/sasl.hpp"
+
+#include <nlohmann/json_fwd.hpp>
+
+#include <chrono>
+#include <filesystem>
+#include <map>
+#include <optional>
+#include <set>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace smtpprobe::emulator {
+
+enum class TlsMode { none, starttls, implicit };
+
+struct EhloProfile {
+    bool supported = true;
+    std::string greeting = "{hostname}";
+    std::vector<std::string> before_tls;
+    std::vector<std::string> after_tls;
+};
+
+struct AuthProfile {
+    std::vector<std::string> mechanisms;
+    std::vector<std::string> mechanisms_before_tls;
+    std::string before_tls_reply = "530 5.7.0 Must issue a STARTTLS command first";
+    std::string unknown_mechanism_reply = "504 5.5.4 Unrecognized authentication type";
+    std::string success_reply = "235 2.7.0 Authentication successful";
+    std::string failure_reply = "535 5.7.8 Authentication credentials invalid";
+    std::string cancel_reply = "501 5.7.0 Authentication cancelled";
+    std::string already_authenticated_reply = "503 5.5.1 Already authenticated";
+    std::string malformed_reply = "501 5.5.2 Cannot decode response";
+    std::string syntax_reply = "501 5.5.4 Syntax: AUTH mechanism";
+    std::string line_too_long_reply = "500 5.5.6 Authentication Exchange line is too long";
+    std::string login_user_prompt = "Username:";
+    std::string login_password_prompt = "Password:";
+    std::map<std::string, std::string> first_replies;   ///< keyed by upper-case mechanism
+    std::map<std::string, std::string> failure_replies; ///< keyed by upper-case mechanism
+    std::vector<sasl::Credentials> accounts;
+    std::optional<std::string> challenge_nonce;
+    unsigned drop_after_failures = 0;
+    std::string drop_reply = "421 4.7.0 Too many authentication failures";
+    std::chrono::milliseconds failure_delay{0};
+
+    /// failure_replies[mechanism] when set, failure_reply otherwise.
+    std::string const& failure_reply_for(std::string const& mechanism) const;
+    /// True when the profile speaks AUTH at all (either list non-empty).
+    bool enabled() const noexcept { return !mechanisms.empty() || !mechanisms_before_tls.empty(); }
+};
+
+/// A parsed, validated profile. Replies are stored as written in the file (multi-line replies
+/// joined with "\n"); the server formats and substitutes them when it sends them.
+struct Profile {
+    std::string name;
+    std::string description;
+    std::string hostname = "localhost";
+    TlsMode tls = TlsMode::starttls;
+    std::string banner = "220 {hostname} ESMTP";
+    EhloProfile ehlo;
+    std::string helo = "250 {hostname}";
+    std::string hello_first_reply;
+    std::string syntax_reply = "501 5.5.4 Syntax error in parameters or arguments";
+    AuthProfile auth;
+    std::map<std::string, std::string> replies; ///< upper-case verb or "UNKNOWN"; defaults filled
+    std::map<std::string, std::string> authenticated_replies;
+    std::string data_end_reply =
+        "250 2.0.0 OK: message discarded (the emulator never delivers mail)";
+    std::string starttls_inject;
+    std::string starttls_active_reply = "503 5.5.1 TLS already active";
+    std::string starttls_unavailable_reply = "454 4.7.0 TLS not available due to temporary reason";
+    std::string line_too_long_reply = "500 5.5.2 Line too long";
+    std::string too_many_connections_reply = "421 4.3.2 Too many connections, try again later";
+    std::string timeout_reply = "421 4.4.2 {hostname} Error: timeout exceeded";
+    std::map<std::string, std::chrono::milliseconds> delays; ///< "banner" or upper-case verb
+    std::set<std::string> close_after;                       ///< "banner" or upper-case verb
+
+    /// The reply for a verb: authenticated_replies (when authenticated), then replies, then
+    /// replies["UNKNOWN"].
+    std::string const& reply_for(std::string const& verb, bool authenticated) const;
+    /// The delay before the reply to a verb (or "banner"); zero when none is set.
+    std::chrono::milliseconds delay_for(std::string const& verb) const;
+};
+
+/// Validates and converts a profile. Errors are std::runtime_error naming the source and the
+/// field: "<source>: auth.accounts[0]: missing \"user\"".
+Profile parse_profile(nlohmann::json const& document, std::string_view source = "profile");
+
+/// Reads a profile file (JSON, comments allowed). Errors name the file, as above; a missing or
+/// unreadable file and a JSON syntax error are std::runtime_error too.
+Profile load_profile(std::filesystem::path const& path);
+
+/// Turns a stored reply into wire text: "{hostname}" and "{client_ip}" substituted, code
+/// prefixes added to plain continuation lines (see the format above), CRLF after every line.
+std::string render_reply(std::string_view reply, std::string_view hostname,
+                         std::string_view client_ip);
+
+/// The TLS mode's profile spelling ("none", "starttls", "implicit").
+std::string_view to_string(TlsMode mode) noexcept;
+
+} // namespace smtpprobe::emulator

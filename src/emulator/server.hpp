@@ -1,0 +1,72 @@
+#pragma once
+// The emulator: a scriptable SMTP server (plain, STARTTLS, implicit TLS) that plays a server
+// Profile over real sockets. `smtpprobe --demo`, `smtpprobe emulate` and the socket-level
+// tests all run it. It never relays or delivers anything: MAIL, RCPT and DATA only get the
+// profile's replies, and message data is discarded.
+
+#include "emulator/cert.hpp"
+#include "emulator/profile.hpp"
+
+#include <chrono>
+#include <cstddef>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace smtpprobe::emulator {
+
+struct ServerOptions {
+    /// Numeric address or "localhost". Tests and --demo use loopback only.
+    std::string listen_host = "127.0.0.1";
+    unsigned short port = 0; ///< 0: an ephemeral port, see Server::port()
+    /// The server's certificate and key. None: a fresh PKI for the profile's hostname,
+    /// localhost, 127.0.0.1 and ::1 (see make_pki).
+    std::optional<Pki> pki;
+    /// Connections served at once. Further ones get too_many_connections_reply and are closed
+    /// (with implicit TLS they are closed without a reply: no handshake is spent on them).
+    std::size_t max_connections = 64;
+    /// How long a connection may stay silent (also bounds each TLS handshake and each write).
+    /// On expiry the server sends the profile's timeout_reply and closes.
+    std::chrono::milliseconds idle_timeout{30000};
+};
+
+class Server {
+public:
+    /// Binds and listens, but accepts nothing until start(). Throws std::system_error for a
+    /// socket error (e.g. address in use, with the address in the message) and
+    /// std::runtime_error for a bad listen address or a TLS setup failure.
+    Server(Profile profile, ServerOptions options);
+    /// Calls stop().
+    ~Server();
+    Server(Server const&) = delete;
+    Server& operator=(Server const&) = delete;
+
+    /// Starts the accept thread; each connection then runs on its own thread. Calling it again,
+    /// or after stop(), does nothing.
+    void start();
+    /// Closes the listening socket, ends every connection (without a reply) and joins every
+    /// thread. Idempotent; returns within milliseconds even while connections wait on a client
+    /// or on a profile delay.
+    void stop();
+
+    /// The bound port (the ephemeral one when ServerOptions::port was 0).
+    unsigned short port() const noexcept;
+    /// The PEM root a client must trust to verify this server.
+    std::string const& ca_pem() const noexcept;
+    Profile const& profile() const noexcept;
+    /// Every line received from clients, in arrival order, as "cN: LINE" where N counts
+    /// accepted connections from 1. Lines are shown as received (credentials included: test
+    /// secrets only) and cut at 1000 octets. Plaintext pipelined behind STARTTLS, which the
+    /// server discards unexecuted (CVE-2011-0411), shows as "cN: [discarded after STARTTLS] LINE";
+    /// a failed handshake as "cN: [TLS handshake failed: REASON]". Thread-safe.
+    std::vector<std::string> received() const;
+    /// Connections accepted so far, including those refused for max_connections.
+    std::size_t connections_accepted() const noexcept;
+
+private:
+    class Impl;
+    std::unique_ptr<Impl> impl_;
+};
+
+} // namespace smtpprobe::emulator
