@@ -13,4 +13,4 @@ std::string base64_encode(std::string_view bytes);
 /// The empty string decodes to the empty string. Returns nullopt on anything else.
 std::optional<std::string> base64_decode(std::string_view text);
 
-}  // namespace smtpprobe::sasl
+} // namespace smtpprobe::sasl

@@ -17,7 +17,7 @@ namespace smtpprobe::sasl {
 struct Credentials {
     std::string user;
     std::string password;
-    std::string token;  ///< OAuth 2.0 bearer token (XOAUTH2, OAUTHBEARER)
+    std::string token; ///< OAuth 2.0 bearer token (XOAUTH2, OAUTHBEARER)
 };
 
 /// Mechanisms this file implements on the client side (upper case):
@@ -27,21 +27,21 @@ bool client_implements(std::string_view mechanism) noexcept;
 bool uses_token(std::string_view mechanism) noexcept;
 
 struct ClientOptions {
-    std::string host;                ///< OAUTHBEARER "host=" and nothing else
-    unsigned port = 0;               ///< OAUTHBEARER "port="
-    std::string authzid;             ///< PLAIN / SCRAM authorisation identity; usually empty
-    std::optional<std::string> nonce;  ///< SCRAM client nonce; tests fix it, otherwise random
+    std::string host;                 ///< OAUTHBEARER "host=" and nothing else
+    unsigned port = 0;                ///< OAUTHBEARER "port="
+    std::string authzid;              ///< PLAIN / SCRAM authorisation identity; usually empty
+    std::optional<std::string> nonce; ///< SCRAM client nonce; tests fix it, otherwise random
 };
 
 /// One step of a client exchange.
 struct ClientStep {
     enum class Kind {
-        respond,  ///< send base64(data) as the next line (data may be empty: send an empty line)
-        cancel,   ///< send "*": the challenge made no sense (error says why)
+        respond, ///< send base64(data) as the next line (data may be empty: send an empty line)
+        cancel,  ///< send "*": the challenge made no sense (error says why)
     };
     Kind kind = Kind::respond;
-    std::string data;   ///< the raw (decoded) response; a secret, never to be shown
-    std::string error;  ///< for cancel: why, in words safe to show (no secret)
+    std::string data;  ///< the raw (decoded) response; a secret, never to be shown
+    std::string error; ///< for cancel: why, in words safe to show (no secret)
 };
 
 /// The client side of one exchange, started by "AUTH <MECH>" *without* an initial response:
@@ -78,25 +78,25 @@ private:
 /// The server side, for the emulator.
 struct ServerStep {
     enum class Kind {
-        challenge,  ///< send "334 " + base64(data)
-        success,    ///< credentials accepted (235)
-        failure,    ///< credentials rejected (535)
-        malformed,  ///< the client's response could not be parsed (501)
+        challenge, ///< send "334 " + base64(data)
+        success,   ///< credentials accepted (235)
+        failure,   ///< credentials rejected (535)
+        malformed, ///< the client's response could not be parsed (501)
     };
     Kind kind = Kind::challenge;
     std::string data;
-    std::string user;  ///< on success: the authenticated identity
+    std::string user; ///< on success: the authenticated identity
 };
 
 /// Mechanisms the server side implements: the client list above.
 bool server_implements(std::string_view mechanism) noexcept;
 
 struct ServerOptions {
-    std::string hostname = "emulator.invalid";  ///< used in the CRAM-MD5 challenge
-    std::vector<Credentials> accounts;          ///< user+password pairs, or user+token
+    std::string hostname = "emulator.invalid"; ///< used in the CRAM-MD5 challenge
+    std::vector<Credentials> accounts;         ///< user+password pairs, or user+token
     std::string login_user_prompt = "Username:";
     std::string login_password_prompt = "Password:";
-    std::optional<std::string> nonce;           ///< CRAM-MD5 / SCRAM server nonce (tests)
+    std::optional<std::string> nonce; ///< CRAM-MD5 / SCRAM server nonce (tests)
     unsigned scram_iterations = 4096;
     std::string scram_salt = "smtpprobe-salt";
 };
@@ -114,9 +114,9 @@ private:
     std::string mechanism_;
     ServerOptions options_;
     int step_ = 0;
-    std::string state_a_;  // mechanism-specific scratch (LOGIN user, CRAM challenge, SCRAM msgs)
+    std::string state_a_; // mechanism-specific scratch (LOGIN user, CRAM challenge, SCRAM msgs)
     std::string state_b_;
     std::string state_c_;
 };
 
-}  // namespace smtpprobe::sasl
+} // namespace smtpprobe::sasl

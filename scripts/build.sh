@@ -1,0 +1,8 @@
+#!/bin/sh
+# Configure and build smtpprobe and its tests into build/ (warnings on, RelWithDebInfo).
+#   scripts/build.sh [extra cmake -D options]
+set -eu
+cd "$(dirname "$0")/.."
+jobs=$(nproc 2>/dev/null || echo 2)
+cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo -DBUILD_TESTING=ON "$@" >/dev/null
+cmake --build build -j"$jobs"
