@@ -25,6 +25,7 @@ fi
 python3 scripts/gen-status-registry.py --check
 
 echo "== unit, engine and replay tests"
+rm -rf build/test-outputs
 (cd build && ctest --output-on-failure -j2 -LE integration)
 
 echo "== integration tests against real servers on 127.0.0.1"
@@ -38,5 +39,8 @@ if [ "$status" -eq 77 ]; then
     echo "integration suite skipped (see above); not a failure outside CI"
     status=0
 fi
+echo "== secret scan over every output the tests produced"
+python3 scripts/scan-secrets.py build/test-outputs build/integration-outputs || status=1
+
 echo "== done in $(( $(date +%s) - start )) s"
 exit "$status"

@@ -130,67 +130,63 @@ Command parse_command_line(int argc, char const* const* argv) {
     double connect_timeout = 10, command_timeout = 10, total_timeout = 60;
     std::string sni;
 
+    std::string expect_auth;
+    // The option table: one option per line, its description is the --help text.
+    // clang-format off
     po::options_description connection("Connection");
-    connection.add_options()("ehlo-name", po::value(&e.ehlo_name)->default_value(e.ehlo_name),
-                             "name sent with EHLO/HELO")("ipv4,4", "use IPv4 addresses only")(
-        "ipv6,6", "use IPv6 addresses only")("connect-timeout",
-                                             po::value(&connect_timeout)->default_value(10),
-                                             "seconds to wait for each address to accept")(
-        "command-timeout", po::value(&command_timeout)->default_value(10),
-        "seconds to wait for each reply and for the TLS handshake")(
-        "timeout", po::value(&total_timeout)->default_value(60),
-        "seconds for the whole run")("parallel", po::value(&e.parallel)->default_value(4),
-                                     "connections at once (1 = strictly sequential)");
+    connection.add_options()
+        ("ehlo-name", po::value(&e.ehlo_name)->default_value(e.ehlo_name), "name sent with EHLO/HELO")
+        ("ipv4,4", "use IPv4 addresses only")
+        ("ipv6,6", "use IPv6 addresses only")
+        ("connect-timeout", po::value(&connect_timeout)->default_value(10), "seconds to wait for each address to accept")
+        ("command-timeout", po::value(&command_timeout)->default_value(10), "seconds to wait for each reply and for the TLS handshake")
+        ("timeout", po::value(&total_timeout)->default_value(60), "seconds for the whole run")
+        ("parallel", po::value(&e.parallel)->default_value(4), "connections at once (1 = strictly sequential)");
     po::options_description tls_options("TLS");
-    tls_options.add_options()(
-        "tls", po::value(&tls)->default_value("auto"),
-        "auto (STARTTLS when offered; implicit on port 465) | starttls | implicit | none")(
-        "ca-file", po::value(&e.tls.ca_file),
-        "trust these CA certificates (PEM) instead of the system store")(
-        "ca-path", po::value(&e.tls.ca_path), "trust the CA certificates in this hashed directory")(
-        "insecure", po::bool_switch(&e.tls.insecure),
-        "carry on although the certificate does not verify, and say so (credentials still need "
-        "--allow-insecure-auth)")("sni", po::value(&sni),
-                                  "server name to send in SNI (default: the host name)")(
-        "no-sni", po::bool_switch(&e.no_sni), "send no SNI")(
-        "tls-min", po::value(&e.tls.min_version),
-        "lowest TLS version to offer: 1.0, 1.1, 1.2, 1.3")("tls-max", po::value(&e.tls.max_version),
-                                                           "highest TLS version to offer");
-    po::options_description auth(
-        "Authentication (no password on the command line: ps would show it)");
-    auth.add_options()("user,u", po::value(&c.user), "user name to authenticate as")(
-        "password-env", po::value(&c.password.env),
-        "read the password from this environment variable")(
-        "password-file", po::value(&c.password.file),
-        "read the password from the first line of this file")(
-        "password-stdin", po::bool_switch(&c.password.stdin_),
-        "read the password from the first line of standard input")(
-        "oauth-token-env", po::value(&c.token_env),
-        "read an OAuth 2.0 access token (XOAUTH2, OAUTHBEARER) from this variable")(
-        "oauth-token-file", po::value(&c.token_file),
-        "read an OAuth 2.0 access token from this file")(
-        "allow-insecure-auth", po::bool_switch(&e.allow_insecure_auth),
-        "send credentials even without TLS or over TLS that did not verify")(
-        "mechanisms", po::value(&mechanisms), "probe only these mechanisms (comma-separated)")(
-        "show-username", po::bool_switch(&e.show_username),
-        "show the user name in outputs (hidden by default)");
+    tls_options.add_options()
+        ("tls", po::value(&tls)->default_value("auto"), "auto (STARTTLS when offered; implicit on port 465) | starttls | implicit | none")
+        ("ca-file", po::value(&e.tls.ca_file), "trust these CA certificates (PEM) instead of the system store")
+        ("ca-path", po::value(&e.tls.ca_path), "trust the CA certificates in this hashed directory")
+        ("insecure", po::bool_switch(&e.tls.insecure), "carry on although the certificate does not verify, and say so (credentials still need --allow-insecure-auth)")
+        ("sni", po::value(&sni), "server name to send in SNI (default: the host name)")
+        ("no-sni", po::bool_switch(&e.no_sni), "send no SNI")
+        ("tls-min", po::value(&e.tls.min_version), "lowest TLS version to offer: 1.0, 1.1, 1.2, 1.3")
+        ("tls-max", po::value(&e.tls.max_version), "highest TLS version to offer")
+        ("cert-warn-days", po::value(&e.cert_warn_days)->default_value(30), "warning when the certificate expires within this many days")
+        ("cert-crit-days", po::value(&e.cert_crit_days)->default_value(7), "critical when the certificate expires within this many days");
+    po::options_description auth("Authentication (no password on the command line: ps would show it)");
+    auth.add_options()
+        ("user,u", po::value(&c.user), "user name to authenticate as")
+        ("password-env", po::value(&c.password.env), "read the password from this environment variable")
+        ("password-file", po::value(&c.password.file), "read the password from the first line of this file")
+        ("password-stdin", po::bool_switch(&c.password.stdin_), "read the password from the first line of standard input")
+        ("oauth-token-env", po::value(&c.token_env), "read an OAuth 2.0 access token (XOAUTH2, OAUTHBEARER) from this variable")
+        ("oauth-token-file", po::value(&c.token_file), "read an OAuth 2.0 access token from this file")
+        ("allow-insecure-auth", po::bool_switch(&e.allow_insecure_auth), "send credentials even without TLS or over TLS that did not verify")
+        ("mechanisms", po::value(&mechanisms), "probe only these mechanisms (comma-separated)")
+        ("show-username", po::bool_switch(&e.show_username), "show the user name in outputs (hidden by default)");
+    po::options_description checks("Checks (monitoring: --format nagios; also evaluated in text and JSON)");
+    checks.add_options()
+        ("expect-auth", po::value(&expect_auth), "critical unless each of these mechanisms is recognised (or, with credentials, authenticates)")
+        ("expect-starttls", po::bool_switch(&c.expect.starttls), "critical unless STARTTLS is offered and works")
+        ("expect-tls-min", po::value(&c.expect.tls_min), "critical if the negotiated TLS version is older than this (1.2, 1.3)")
+        ("warning", po::value<double>(), "warning if the whole run takes longer than this many seconds")
+        ("critical", po::value<double>(), "critical if the whole run takes longer than this many seconds");
     po::options_description output("Output");
-    output.add_options()("format,f", po::value(&format)->default_value("text"),
-                         "text | json")("output,o", po::value(&c.output_file),
-                                        "write the report to this file instead of standard output")(
-        "transcript", po::bool_switch(&c.transcript),
-        "print the redacted session transcript on standard error")(
-        "transcript-file", po::value(&c.transcript_file),
-        "write the redacted transcript to this file")(
-        "color", po::value(&c.color)->default_value("auto"),
-        "auto | always | never (NO_COLOR is honoured)");
+    output.add_options()
+        ("format,f", po::value(&format)->default_value("text"), "text | json | nagios")
+        ("output,o", po::value(&c.output_file), "write the report to this file instead of standard output")
+        ("transcript", po::bool_switch(&c.transcript), "print the redacted session transcript on standard error")
+        ("transcript-file", po::value(&c.transcript_file), "write the redacted transcript to this file")
+        ("bundle", po::value(&c.bundle_dir), "write report.txt, report.json and transcript.txt into this directory (for a support ticket)")
+        ("color", po::value(&c.color)->default_value("auto"), "auto | always | never (NO_COLOR is honoured)");
     po::options_description general("General");
-    general.add_options()(
-        "demo", po::bool_switch(&c.demo),
-        "probe the built-in emulator (Azure ACS profile) on loopback: works offline")(
-        "profile", po::value(&c.demo_profile),
-        "with --demo: the server profile to emulate instead")("help,h", "show this help")(
-        "version", "show the version");
+    general.add_options()
+        ("demo", po::bool_switch(&c.demo), "probe the built-in emulator (Azure ACS profile) on loopback: works offline")
+        ("profile", po::value(&c.demo_profile), "with --demo: the server profile to emulate instead")
+        ("help,h", "show this help")
+        ("version", "show the version");
+    // clang-format on
     po::options_description hidden;
     hidden.add_options()("target", po::value(&target), "HOST[:PORT]");
     po::positional_options_description positional;
@@ -203,7 +199,7 @@ Command parse_command_line(int argc, char const* const* argv) {
         "       smtpprobe explain CODE [ENHANCED]\n\n"
         "Probes an SMTP server's AUTH mechanisms before and after STARTTLS and reports which\n"
         "ones it recognises (334 vs 504) and, with credentials, which ones accept them.\n");
-    visible.add(connection).add(tls_options).add(auth).add(output).add(general);
+    visible.add(connection).add(tls_options).add(auth).add(checks).add(output).add(general);
     po::options_description all;
     all.add(visible).add(hidden);
 
@@ -257,13 +253,32 @@ Command parse_command_line(int argc, char const* const* argv) {
         c.format = Format::text;
     else if (format == "json")
         c.format = Format::json;
+    else if (format == "nagios")
+        c.format = Format::nagios;
     else
-        throw UsageError("--format must be text or json (got \"" + format + "\")");
+        throw UsageError("--format must be text, json or nagios (got \"" + format + "\")");
+    if (!expect_auth.empty())
+        c.expect.auth = split_list(expect_auth);
+    if (!c.expect.tls_min.empty() && c.expect.tls_min != "1.0" && c.expect.tls_min != "1.1" &&
+        c.expect.tls_min != "1.2" && c.expect.tls_min != "1.3")
+        throw UsageError("--expect-tls-min is 1.0, 1.1, 1.2 or 1.3");
+    for (char const* name : {"warning", "critical"}) {
+        if (vm.count(name)) {
+            double const value = vm[name].as<double>();
+            if (!(value > 0) || value > 86400)
+                throw UsageError(std::string("--") + name + " must be between 0 and 86400 seconds");
+            (std::string(name) == "warning" ? c.expect.warning_s : c.expect.critical_s) = value;
+        }
+    }
+    if (c.expect.warning_s && c.expect.critical_s && *c.expect.warning_s > *c.expect.critical_s)
+        throw UsageError("--warning must not exceed --critical");
     if (c.color != "auto" && c.color != "always" && c.color != "never")
         throw UsageError("--color must be auto, always or never");
     e.connect_timeout = seconds(connect_timeout, "connect-timeout");
     e.command_timeout = seconds(command_timeout, "command-timeout");
     e.total_timeout = seconds(total_timeout, "timeout");
+    if (e.cert_warn_days < 0 || e.cert_crit_days < 0 || e.cert_crit_days > e.cert_warn_days)
+        throw UsageError("need 0 <= --cert-crit-days <= --cert-warn-days");
     if (e.parallel < 1 || e.parallel > 16)
         throw UsageError("--parallel must be between 1 and 16");
     if (vm.count("sni")) {

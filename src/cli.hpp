@@ -3,6 +3,7 @@
 // -> a Config, plus cross-option validation.
 
 #include "engine/engine.hpp"
+#include "report/checks.hpp"
 
 #include <optional>
 #include <stdexcept>
@@ -11,7 +12,7 @@
 
 namespace smtpprobe {
 
-enum class Format { text, json };
+enum class Format { text, json, nagios };
 
 struct PasswordSource {
     std::string env;  ///< --password-env VAR
@@ -25,6 +26,8 @@ struct Config {
     std::string output_file;     ///< --output: the report goes there instead of stdout
     bool transcript = false;     ///< --transcript: on stderr
     std::string transcript_file; ///< --transcript-file
+    std::string bundle_dir;      ///< --bundle: text, JSON and transcript for a ticket
+    Expectations expect;         ///< --expect-*, --warning, --critical
     std::string color = "auto";  ///< auto | always | never
     bool demo = false;
     std::string demo_profile; ///< --profile with --demo; empty = built-in azure-acs

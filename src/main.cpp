@@ -6,14 +6,17 @@
 #include "emulator/server.hpp"
 #include "engine/engine.hpp"
 #include "net/interrupt.hpp"
+#include "report/checks.hpp"
 #include "report/render.hpp"
 #include "session/redactor.hpp"
 #include "session/transcript.hpp"
 
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
+#include <filesystem>
 #include <fstream>
 #include <iostream>
 #include <poll.h>
@@ -131,16 +134,32 @@ int run_probe_command(Config& c) {
     }
     Redactor redactor;
     Transcript transcript;
-    bool const want_transcript = c.transcript || !c.transcript_file.empty();
+    bool const want_transcript =
+        c.transcript || !c.transcript_file.empty() || !c.bundle_dir.empty();
     Report report = run_probe(c.engine, want_transcript ? &transcript : nullptr, redactor);
     if (demo)
         demo->stop();
+    evaluate_checks(report, c.expect);
+    int exit = report.exit_code;
+    if (c.format == Format::nagios) {
+        exit = nagios_state(report);
+    } else if (exit == exit_code::ok &&
+               std::any_of(report.checks.begin(), report.checks.end(), [](Check const& k) {
+                   bool const expected =
+                       k.id != "session" && k.id != "findings" && k.id != "certificate";
+                   return expected && k.status != "OK";
+               })) {
+        exit = exit_code::problems; // an expectation given on the command line failed
+    }
+    report.exit_code = exit;
 
     bool const to_terminal = c.output_file.empty() && ::isatty(1) == 1;
     bool const color = c.color == "always" ||
                        (c.color == "auto" && to_terminal && std::getenv("NO_COLOR") == nullptr);
-    std::string const text = redactor.redact(
-        c.format == Format::json ? render_json(report) : render_text(report, {color}));
+    std::string const text =
+        redactor.redact(c.format == Format::json     ? render_json(report)
+                        : c.format == Format::nagios ? render_nagios(report, c.expect)
+                                                     : render_text(report, {color}));
     if (want_transcript) {
         std::string const lines = transcript.render(redactor);
         if (c.transcript)
@@ -148,11 +167,21 @@ int run_probe_command(Config& c) {
         if (!c.transcript_file.empty())
             write_output(c.transcript_file, lines, "transcript");
     }
+    if (!c.bundle_dir.empty()) {
+        std::error_code ec;
+        std::filesystem::create_directories(c.bundle_dir, ec);
+        write_output(c.bundle_dir + "/report.txt", redactor.redact(render_text(report)), "report");
+        write_output(c.bundle_dir + "/report.json", redactor.redact(render_json(report)), "report");
+        write_output(c.bundle_dir + "/transcript.txt", transcript.render(redactor), "transcript");
+        std::cerr
+            << "smtpprobe: wrote " << c.bundle_dir << "/report.txt, report.json and "
+            << "transcript.txt (secrets redacted; the user name too unless --show-username)\n";
+    }
     if (c.output_file.empty())
         std::cout << text << std::flush;
     else
         write_output(c.output_file, text, "report");
-    return report.exit_code;
+    return exit;
 }
 
 int run_explain_command(std::vector<std::string> const& codes) {
@@ -226,6 +255,18 @@ int main(int argc, char** argv) {
             return run_probe_command(command.config);
         }
     } catch (UsageError const& e) {
+        // Monitoring Plugins guidelines: a plugin given bad arguments returns UNKNOWN.
+        bool nagios = false;
+        for (int i = 1; i < argc; ++i) {
+            std::string_view const arg = argv[i];
+            nagios = nagios || arg == "--format=nagios" || arg == "-fnagios" ||
+                     (i + 1 < argc && (arg == "--format" || arg == "-f") &&
+                      std::string_view(argv[i + 1]) == "nagios");
+        }
+        if (nagios) {
+            std::cout << "SMTPPROBE UNKNOWN - " << e.what() << "\n";
+            return 3;
+        }
         print_error(e.what());
         std::cerr << "Try \"smtpprobe --help\".\n";
         return exit_code::usage;

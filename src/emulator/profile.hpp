@@ -86,7 +86,7 @@
 //                         available due to temporary reason" (RFC 3207 §4).
 //   line_too_long_reply   default "500 5.5.2 Line too long": a command line over 1000 octets
 //                         including CRLF (RFC 5321 §4.5.3.1.4 allows 512; 1000 is lenient).
-//   too_many_connections_reply  default "421 4.3.2 Too many connections, try again later".
+//   too_many_connections_reply  default "421 4.3.2 Too many connections".
 //   timeout_reply         sent when the idle timeout expires, default "421 4.4.2 {hostname}
 //                         Error: timeout exceeded".
 //   delays_ms             {"banner" or VERB: int 0..600000}: wait this long before the reply
@@ -166,7 +166,7 @@ struct Profile {
     std::string starttls_active_reply = "503 5.5.1 TLS already active";
     std::string starttls_unavailable_reply = "454 4.7.0 TLS not available due to temporary reason";
     std::string line_too_long_reply = "500 5.5.2 Line too long";
-    std::string too_many_connections_reply = "421 4.3.2 Too many connections, try again later";
+    std::string too_many_connections_reply = "421 4.3.2 Too many connections";
     std::string timeout_reply = "421 4.4.2 {hostname} Error: timeout exceeded";
     std::map<std::string, std::chrono::milliseconds> delays; ///< "banner" or upper-case verb
     std::set<std::string> close_after;                       ///< "banner" or upper-case verb

@@ -4,6 +4,8 @@
 #include "sasl/sasl.hpp"
 
 #include <netdb.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <poll.h>
 #include <pthread.h>
 #include <sys/eventfd.h>
@@ -1001,6 +1003,10 @@ private:
                 }
                 continue;
             }
+            // Replies go out in several writes (session tickets, then EHLO lines); without
+            // TCP_NODELAY, Nagle holds the next one until the client's delayed ACK (~40 ms).
+            int const one = 1;
+            ::setsockopt(client.get(), IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
             std::size_t const id = ++accepted_;
             std::string const client_ip = peer_address(address, length);
             if (active_.load() >= options_.max_connections) {

@@ -406,6 +406,8 @@ Report Run::execute() {
     report_.tls_mode = options_.tls_mode;
     report_.ehlo_name = options_.ehlo_name;
     report_.parallel = options_.parallel;
+    report_.cert_warn_days = options_.cert_warn_days;
+    report_.cert_crit_days = options_.cert_crit_days;
     if (options_.credentials) {
         report_.credentials_given =
             !options_.credentials->password.empty() || !options_.credentials->token.empty();

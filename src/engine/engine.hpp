@@ -32,6 +32,8 @@ struct EngineOptions {
     net::TlsClientOptions tls;
     std::optional<std::string> sni; ///< overrides the host name as SNI
     bool no_sni = false;
+    int cert_warn_days = 30;  ///< certificate expiry thresholds for findings and checks
+    int cert_crit_days = 7;
     /// Probe only these mechanisms (upper case); empty = the catalogue plus all advertised.
     std::vector<std::string> mechanisms;
 };

@@ -150,6 +150,9 @@ std::string render_json(Report const& r) {
                                {"mechanism", c.mechanism},
                                {"how", c.how},
                                {"source", c.source}});
+    Json checks = Json::array();
+    for (Check const& c : r.checks)
+        checks.push_back(Json{{"id", c.id}, {"status", c.status}, {"message", c.message}});
     Json events = Json::array();
     for (Event const& e : r.events)
         events.push_back(Json{{"kind", e.kind}, {"detail", e.detail}, {"connection", e.session}});
@@ -177,6 +180,7 @@ std::string render_json(Report const& r) {
         {"findings", findings},
         {"explanations", explanations},
         {"clients", clients},
+        {"checks", checks},
         {"events", events},
         {"timings_ms", Json{{"resolve", optional_ms(t.resolve)},
                             {"connect", optional_ms(t.connect)},

@@ -85,6 +85,13 @@ struct ClientRow {
     std::string source;
 };
 
+/// One monitoring check (Nagios plugin guidelines' states).
+struct Check {
+    std::string id;      ///< "session", "auth.PLAIN", "starttls", "tls_min", "time", "certificate"
+    std::string status;  ///< "OK", "WARNING", "CRITICAL", "UNKNOWN"
+    std::string message;
+};
+
 struct Timings {
     std::optional<double> resolve, connect, banner, ehlo, starttls, tls_handshake, ehlo_after_tls;
 };
@@ -145,10 +152,14 @@ struct Report {
     std::vector<Explanation> explanations;
     std::vector<ClientRow> clients;
     std::vector<Event> events;
+    std::vector<Check> checks;  ///< filled by evaluate_checks() (report/checks.hpp)
     std::optional<double> auth_ms; ///< from the first AUTH probe sent to the last reply
     double total_ms = 0;
     int sessions = 0;
     unsigned parallel = 0;
+
+    int cert_warn_days = 30; ///< from the options, for findings and checks
+    int cert_crit_days = 7;
 
     bool session_established = false; ///< reached the state where AUTH can be probed
     std::string fatal_error;          ///< why not

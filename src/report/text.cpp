@@ -300,6 +300,24 @@ void clients_section(Report const& r, Style const& st, std::string& out) {
     out += "\n";
 }
 
+void checks_section(Report const& r, Style const& st, std::string& out) {
+    bool const asked = std::any_of(r.checks.begin(), r.checks.end(), [](Check const& c) {
+        return c.id != "session" && c.id != "findings" && c.id != "certificate";
+    });
+    if (!asked)
+        return;
+    out += st.bold("Checks") + "\n";
+    for (Check const& c : r.checks) {
+        std::string const label = pad(c.status, 10);
+        out += "  " +
+               (c.status == "OK"        ? st.green(label)
+                : c.status == "WARNING" ? st.yellow(label)
+                                        : st.red(label)) +
+               pad(c.id, 16) + wrap(c.message, 28, 28) + "\n";
+    }
+    out += "\n";
+}
+
 void explanations_section(Report const& r, Style const& st, std::string& out) {
     if (r.explanations.empty())
         return;
@@ -333,6 +351,7 @@ std::string render_text(Report const& r, TextOptions const& options) {
     if (r.server.banner || !r.server.tls_error.empty())
         server_section(r, st, out);
     matrix_section(r, st, out);
+    checks_section(r, st, out);
     findings_section(r, st, out);
     clients_section(r, st, out);
     explanations_section(r, st, out);

@@ -1,7 +1,9 @@
 #include "support/harness.hpp"
 
+#include <atomic>
 #include <cstdio>
 #include <cstdlib>
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 #include <sys/wait.h>
@@ -17,6 +19,15 @@ std::string slurp(std::string const& path) {
     return s.str();
 }
 } // namespace
+
+void record_output(std::string const& what, std::string const& text) {
+    static std::atomic<int> counter{0};
+    std::string const dir = SMTPPROBE_TEST_OUTPUT_DIR;
+    std::filesystem::create_directories(dir);
+    std::string const name = dir + "/" + std::to_string(::getpid()) + "-" +
+                             std::to_string(counter.fetch_add(1)) + "-" + what;
+    std::ofstream(name) << text;
+}
 
 CommandResult run_command(std::string const& command_line, std::string const& stdin_text) {
     char dir_template[] = "/tmp/smtpprobe-test-XXXXXX";
@@ -36,6 +47,8 @@ CommandResult run_command(std::string const& command_line, std::string const& st
     result.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
     result.out = slurp(base + "/out");
     result.err = slurp(base + "/err");
+    record_output("stdout.txt", result.out);
+    record_output("stderr.txt", result.err);
     std::system(("rm -rf " + base).c_str());
     return result;
 }

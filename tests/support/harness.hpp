@@ -51,6 +51,10 @@ private:
     std::unique_ptr<emulator::Server> server_;
 };
 
+/// Keeps a copy of an output a test produced, for the secret scan that runs after the suite
+/// (scripts/scan-secrets.py over SMTPPROBE_TEST_OUTPUT_DIR).
+void record_output(std::string const& what, std::string const& text);
+
 struct Probed {
     Report report;
     std::string text;
@@ -66,6 +70,9 @@ inline Probed probe(EngineOptions const& options) {
     out.text = redactor.redact(render_text(out.report));
     out.json = redactor.redact(render_json(out.report));
     out.transcript = transcript.render(redactor);
+    record_output("report.txt", out.text);
+    record_output("report.json", out.json);
+    record_output("transcript.txt", out.transcript);
     return out;
 }
 
