@@ -7,6 +7,12 @@
 #include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>
 
+#include <filesystem>
+#include <fstream>
+#include <regex>
+#include <sstream>
+#include <unistd.h>
+
 using namespace smtpprobe;
 using namespace smtpprobe::test;
 
@@ -128,4 +134,79 @@ TEST_CASE("SIGINT during a probe prints the partial report and exits 130", "[cli
         "echo exit=$?; kill -TERM $E; wait $E'");
     CHECK(r.out.find("exit=130") != std::string::npos);
     CHECK(r.out.find("smtpprobe 0.1.0") != std::string::npos);
+}
+
+TEST_CASE("nagios mode: a missing mechanism is CRITICAL with the server's reply", "[cli][nagios]") {
+    CommandResult r = run_command(binary + " --demo --format nagios --expect-auth PLAIN");
+    CHECK(r.exit_code == 2);
+    std::string const first = r.out.substr(0, r.out.find('\n'));
+    CHECK(first.rfind("SMTPPROBE CRITICAL - ", 0) == 0);
+    CHECK(first.find("PLAIN") != std::string::npos);
+    CHECK(first.find("504 5.7.4") != std::string::npos);
+    // Plugin guidelines §2.6: 'label'=value[UOM];[warn];[crit];[min];[max], space-separated.
+    std::string const perf = first.substr(first.find(" | ") + 3);
+    std::regex const item(
+        R"(^'?[A-Za-z_][A-Za-z0-9_ ]*'?=-?[0-9.]+(s|ms|us|%|B|KB|MB|TB|c)?(;[0-9.]*){0,4}$)");
+    std::istringstream words(perf);
+    std::string word;
+    int items = 0;
+    while (words >> word) {
+        INFO(word);
+        CHECK(std::regex_match(word, item));
+        ++items;
+    }
+    CHECK(items >= 7);
+}
+
+TEST_CASE("nagios mode: an offered mechanism is OK; bad arguments are UNKNOWN", "[cli][nagios]") {
+    CommandResult ok = run_command(binary + " --demo --format nagios --expect-auth LOGIN");
+    CHECK(ok.exit_code == 0);
+    CHECK(ok.out.rfind("SMTPPROBE OK - ", 0) == 0);
+    CommandResult bad = run_command(binary + " --format nagios --expect-tls-min 2.0 x.test");
+    CHECK(bad.exit_code == 3);
+    CHECK(bad.out.rfind("SMTPPROBE UNKNOWN - ", 0) == 0);
+    CommandResult slow = run_command(binary + " --demo --format nagios --critical 0.000001");
+    CHECK(slow.exit_code == 2);
+    CHECK(slow.out.find("total=") != std::string::npos);
+}
+
+TEST_CASE("expectations appear as checks in JSON and make text/JSON exit 1 when they fail",
+          "[cli][checks]") {
+    CommandResult r = run_command(binary + " --demo --format json --expect-auth PLAIN,LOGIN "
+                                           "--expect-starttls --expect-tls-min 1.2");
+    CHECK(r.exit_code == 1);
+    nlohmann::json doc = nlohmann::json::parse(r.out);
+    std::map<std::string, std::string> status;
+    for (nlohmann::json const& c : doc["checks"])
+        status[c["id"]] = c["status"];
+    CHECK(status["auth.PLAIN"] == "CRITICAL");
+    CHECK(status["auth.LOGIN"] == "OK");
+    CHECK(status["starttls"] == "OK");
+    CHECK(status["tls_min"] == "OK");
+}
+
+TEST_CASE("the transcript shows the whole session and no secret; a bundle writes three files",
+          "[cli][transcript]") {
+    std::string const dir = "/tmp/smtpprobe-bundle-test-" + std::to_string(::getpid());
+    CommandResult r = run_command(
+        "env SMTP_PASSWORD=demo-secret-never-printed " + binary +
+        " --demo --parallel 1 --user acs-demo.00000000-0000-0000-0000-000000000001."
+        "00000000-0000-0000-0000-000000000002 --password-env SMTP_PASSWORD --transcript --bundle " +
+        dir);
+    CHECK(r.exit_code == 0);
+    for (char const* line : {" -> EHLO", " -> STARTTLS", "=== TLS started", " ~> AUTH LOGIN",
+                             "<~  334 VXNlcm5hbWU6", " ~> <redacted: ", "<~  235 2.7.0"})
+        CHECK(r.err.find(line) != std::string::npos);
+    for (char const* file : {"/report.txt", "/report.json", "/transcript.txt"}) {
+        std::ifstream in(dir + file);
+        std::stringstream content;
+        content << in.rdbuf();
+        INFO(file);
+        CHECK(content.str().size() > 100);
+        CHECK(content.str().find("demo-secret-never-printed") == std::string::npos);
+        CHECK(content.str().find(sasl::base64_encode("demo-secret-never-printed")) ==
+              std::string::npos);
+        record_output(std::string("bundle") + file, content.str());
+    }
+    std::filesystem::remove_all(dir);
 }
