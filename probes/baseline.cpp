@@ -76,6 +76,12 @@ void probe_auth_before_tls(Conversation& conversation, ServerFacts& facts) {
 
 ServerFacts open_session(Conversation& conversation, SetupOptions const& options) {
     ServerFacts facts;
+    return open_session(conversation, options, facts);
+}
+
+ServerFacts open_session(Conversation& conversation, SetupOptions const& options,
+                         ServerFacts& facts) {
+    facts = ServerFacts{};
     if (options.mode == TlsMode::implicit) {
         net::Clock::time_point const start = net::Clock::now();
         facts.starttls_attempted = false;
@@ -90,7 +96,7 @@ ServerFacts open_session(Conversation& conversation, SetupOptions const& options
         facts.stop_reason = "the server did not greet with 220: " + facts.banner->wire();
         return facts;
     }
-    if (!greet(conversation, options, facts, conversation.tls()))
+    if (!greet(conversation, options, facts, false))
         return facts;
     if (conversation.tls()) {
         // Implicit TLS: the one EHLO is already "after TLS".

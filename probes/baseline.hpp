@@ -25,5 +25,9 @@ struct SetupOptions {
 /// Transport and protocol failures throw std::system_error (net::errc, smtp::errc); a failed
 /// handshake is net::errc::tls_handshake_failed.
 ServerFacts open_session(Conversation& conversation, SetupOptions const& options);
+/// The same, writing into `facts` as it goes, so that a caller that catches the exception
+/// still has what the session learnt before it (banner, EHLO, the STARTTLS reply).
+ServerFacts open_session(Conversation& conversation, SetupOptions const& options,
+                         ServerFacts& facts);
 
 } // namespace smtpprobe::probes

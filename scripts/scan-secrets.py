@@ -1,11 +1,11 @@
 #!/usr/bin/env python3
 """Scans every output the tests produced for secrets.
 
-    scripts/scan-secrets.py OUTPUT_DIR [OUTPUT_DIR...]
+    scripts/scan-secrets.py [--secrets-file FILE] OUTPUT_DIR [OUTPUT_DIR...]
 
 Secrets: the passwords and tokens of every account in samples/servers/*.json, the lines of
-tests/test-secrets.txt, and the integration suite's credentials (tests/integration/*.env if
-present). Forms looked for: the secret itself, its base64, the base64 core it keeps inside any
+tests/test-secrets.txt, and the lines of each --secrets-file (the integration suite writes its
+per-run random passwords to one). Forms looked for: the secret itself, its base64, the base64 core it keeps inside any
 longer base64 blob (3 alignments), and the base64 of the PLAIN and XOAUTH2 responses that carry
 it. Exits 1 on any hit (printing file and form, not the secret), 2 if nothing was scanned.
 A self-check plants a secret first and fails if the scan misses it.
@@ -41,7 +41,7 @@ def forms(user: str, secret: str):
         yield "XOAUTH2 response", b64(b"user=" + u + b"\x01auth=Bearer " + s + b"\x01\x01")
 
 
-def secrets():
+def secrets(extra_files):
     pairs = []
     for path in glob.glob(os.path.join(ROOT, "samples/servers/*.json")):
         with open(path) as f:
@@ -56,11 +56,12 @@ def secrets():
             line = line.strip()
             if line and not line.startswith("#"):
                 pairs.append(("", line))
-    for path in glob.glob(os.path.join(ROOT, "tests/integration/*.env")):
-        with open(path) as f:
-            for line in f:
-                if "PASSWORD=" in line:
-                    pairs.append(("", line.split("=", 1)[1].strip().strip('"')))
+    for path in extra_files:
+        if os.path.exists(path):
+            with open(path) as f:
+                for line in f:
+                    if line.strip():
+                        pairs.append(("", line.strip()))
     return [(u, s) for (u, s) in pairs if len(s) >= 3]
 
 
@@ -82,8 +83,13 @@ def scan(dirs, pairs):
 
 
 def main():
-    dirs = [d for d in sys.argv[1:] if os.path.isdir(d)]
-    pairs = secrets()
+    args = sys.argv[1:]
+    extra = []
+    while len(args) >= 2 and args[0] == "--secrets-file":
+        extra.append(args[1])
+        args = args[2:]
+    dirs = [d for d in args if os.path.isdir(d)]
+    pairs = secrets(extra)
     with tempfile.TemporaryDirectory() as planted:
         with open(os.path.join(planted, "planted.txt"), "w") as f:
             f.write("x " + b64(("\0u\0" + pairs[0][1]).encode()) + " y")

@@ -30,7 +30,10 @@ rm -rf build/test-outputs
 
 echo "== integration tests against real servers on 127.0.0.1"
 status=0
-SMTPPROBE="$PWD/build/smtpprobe" tests/integration/run.sh || status=$?
+rm -rf build/integration-outputs
+SMTPPROBE="$PWD/build/smtpprobe" SMTPPROBE_TEST_OUTPUT_DIR="$PWD/build/integration-outputs" \
+    SMTPPROBE_SECRETS_FILE="$PWD/build/integration-secrets.txt" \
+    tests/integration/run.sh || status=$?
 if [ "$status" -eq 77 ]; then
     if [ "${CI:-}" = true ]; then
         echo "integration suite skipped, which CI does not allow (see its output above)"
@@ -40,7 +43,8 @@ if [ "$status" -eq 77 ]; then
     status=0
 fi
 echo "== secret scan over every output the tests produced"
-python3 scripts/scan-secrets.py build/test-outputs build/integration-outputs || status=1
+python3 scripts/scan-secrets.py --secrets-file build/integration-secrets.txt \
+    build/test-outputs build/integration-outputs || status=1
 
 echo "== done in $(( $(date +%s) - start )) s"
 exit "$status"

@@ -133,7 +133,7 @@ Command parse_command_line(int argc, char const* const* argv) {
     std::string expect_auth;
     // The option table: one option per line, its description is the --help text.
     // clang-format off
-    po::options_description connection("Connection");
+    po::options_description connection("Connection", 100, 50);
     connection.add_options()
         ("ehlo-name", po::value(&e.ehlo_name)->default_value(e.ehlo_name), "name sent with EHLO/HELO")
         ("ipv4,4", "use IPv4 addresses only")
@@ -142,19 +142,20 @@ Command parse_command_line(int argc, char const* const* argv) {
         ("command-timeout", po::value(&command_timeout)->default_value(10), "seconds to wait for each reply and for the TLS handshake")
         ("timeout", po::value(&total_timeout)->default_value(60), "seconds for the whole run")
         ("parallel", po::value(&e.parallel)->default_value(4), "connections at once (1 = strictly sequential)");
-    po::options_description tls_options("TLS");
+    po::options_description tls_options("TLS", 100, 50);
     tls_options.add_options()
         ("tls", po::value(&tls)->default_value("auto"), "auto (STARTTLS when offered; implicit on port 465) | starttls | implicit | none")
         ("ca-file", po::value(&e.tls.ca_file), "trust these CA certificates (PEM) instead of the system store")
         ("ca-path", po::value(&e.tls.ca_path), "trust the CA certificates in this hashed directory")
         ("insecure", po::bool_switch(&e.tls.insecure), "carry on although the certificate does not verify, and say so (credentials still need --allow-insecure-auth)")
-        ("sni", po::value(&sni), "server name to send in SNI (default: the host name)")
+        ("sni", po::value(&sni), "server name to send in SNI and to check the certificate against (default: the host name)")
         ("no-sni", po::bool_switch(&e.no_sni), "send no SNI")
         ("tls-min", po::value(&e.tls.min_version), "lowest TLS version to offer: 1.0, 1.1, 1.2, 1.3")
         ("tls-max", po::value(&e.tls.max_version), "highest TLS version to offer")
         ("cert-warn-days", po::value(&e.cert_warn_days)->default_value(30), "warning when the certificate expires within this many days")
-        ("cert-crit-days", po::value(&e.cert_crit_days)->default_value(7), "critical when the certificate expires within this many days");
-    po::options_description auth("Authentication (no password on the command line: ps would show it)");
+        ("cert-crit-days", po::value(&e.cert_crit_days)->default_value(7), "critical when the certificate expires within this many days")
+        ("tls-versions", po::bool_switch(&e.tls_versions), "also try TLS 1.0, 1.1, 1.2 and 1.3 one by one (one connection each) and a handshake without SNI");
+    po::options_description auth("Authentication (no password on the command line: ps would show it)", 100, 50);
     auth.add_options()
         ("user,u", po::value(&c.user), "user name to authenticate as")
         ("password-env", po::value(&c.password.env), "read the password from this environment variable")
@@ -165,14 +166,14 @@ Command parse_command_line(int argc, char const* const* argv) {
         ("allow-insecure-auth", po::bool_switch(&e.allow_insecure_auth), "send credentials even without TLS or over TLS that did not verify")
         ("mechanisms", po::value(&mechanisms), "probe only these mechanisms (comma-separated)")
         ("show-username", po::bool_switch(&e.show_username), "show the user name in outputs (hidden by default)");
-    po::options_description checks("Checks (monitoring: --format nagios; also evaluated in text and JSON)");
+    po::options_description checks("Checks (monitoring: --format nagios; also evaluated in text and JSON)", 100, 50);
     checks.add_options()
         ("expect-auth", po::value(&expect_auth), "critical unless each of these mechanisms is recognised (or, with credentials, authenticates)")
         ("expect-starttls", po::bool_switch(&c.expect.starttls), "critical unless STARTTLS is offered and works")
         ("expect-tls-min", po::value(&c.expect.tls_min), "critical if the negotiated TLS version is older than this (1.2, 1.3)")
         ("warning", po::value<double>(), "warning if the whole run takes longer than this many seconds")
         ("critical", po::value<double>(), "critical if the whole run takes longer than this many seconds");
-    po::options_description output("Output");
+    po::options_description output("Output", 100, 50);
     output.add_options()
         ("format,f", po::value(&format)->default_value("text"), "text | json | nagios")
         ("output,o", po::value(&c.output_file), "write the report to this file instead of standard output")
@@ -180,7 +181,7 @@ Command parse_command_line(int argc, char const* const* argv) {
         ("transcript-file", po::value(&c.transcript_file), "write the redacted transcript to this file")
         ("bundle", po::value(&c.bundle_dir), "write report.txt, report.json and transcript.txt into this directory (for a support ticket)")
         ("color", po::value(&c.color)->default_value("auto"), "auto | always | never (NO_COLOR is honoured)");
-    po::options_description general("General");
+    po::options_description general("General", 100, 50);
     general.add_options()
         ("demo", po::bool_switch(&c.demo), "probe the built-in emulator (Azure ACS profile) on loopback: works offline")
         ("profile", po::value(&c.demo_profile), "with --demo: the server profile to emulate instead")
@@ -192,13 +193,14 @@ Command parse_command_line(int argc, char const* const* argv) {
     po::positional_options_description positional;
     positional.add("target", 1);
 
-    po::options_description visible(
+    std::string const usage =
         "Usage: smtpprobe [options] HOST[:PORT]\n"
         "       smtpprobe --demo [options]\n"
-        "       smtpprobe emulate --profile FILE [--listen HOST:PORT]\n"
+        "       smtpprobe emulate --profile FILE [--listen HOST:PORT] [--ca-out PEM]\n"
         "       smtpprobe explain CODE [ENHANCED]\n\n"
-        "Probes an SMTP server's AUTH mechanisms before and after STARTTLS and reports which\n"
-        "ones it recognises (334 vs 504) and, with credentials, which ones accept them.\n");
+        "Probes an SMTP server's AUTH mechanisms before and after STARTTLS and reports which ones\n"
+        "it recognises (334 vs 504) and, with credentials, which ones accept them.\n";
+    po::options_description visible(100, 50);
     visible.add(connection).add(tls_options).add(auth).add(checks).add(output).add(general);
     po::options_description all;
     all.add(visible).add(hidden);
@@ -219,7 +221,7 @@ Command parse_command_line(int argc, char const* const* argv) {
     if (vm.count("help")) {
         command.kind = Command::Kind::help;
         std::ostringstream text;
-        text << visible;
+        text << usage << "\n" << visible;
         command.help_text = text.str();
         return command;
     }

@@ -2,6 +2,7 @@
 
 #include "diagnose/clients.hpp"
 #include "diagnose/status_codes.hpp"
+#include "diagnose/tls_rules.hpp"
 #include "engine/engine.hpp"
 #include "smtp/capabilities.hpp"
 
@@ -109,7 +110,7 @@ void Rules::tls_rules() {
             "Bytes that arrive in plaintext between the 220 and the handshake could have been "
             "injected by a man in the middle (CVE-2011-0411 class, smtp-facts §1.6). smtpprobe "
             "did not read them as SMTP and did not start TLS on that connection.",
-            {"bytes after the 220: " + s.starttls_injected});
+            {"bytes after the 220: " + escape_bytes(s.starttls_injected)});
     bool const plaintext_session = r_.session_established && !s.tls;
     if (plaintext_session && s.before_tls && !s.starttls_offered && r_.tls_mode != TlsMode::none)
         add("starttls.not_offered", r_.tls_mode == TlsMode::starttls ? "error" : "warning",
@@ -121,32 +122,8 @@ void Rules::tls_rules() {
             "The server listed STARTTLS but answered " + code_of(*s.starttls_reply) +
                 " (RFC 3207 §4: 454 means TLS is temporarily unavailable).",
             {"STARTTLS: " + s.starttls_reply->wire()});
-    if (!s.tls_error.empty())
-        add("tls.handshake_failed", "error", "The TLS handshake failed", s.tls_error,
-            {"OpenSSL: " + s.tls_error});
-    if (s.tls && !s.tls->verified()) {
-        std::vector<std::string> evidence;
-        std::string detail;
-        if (!s.tls->chain_verified)
-            detail = "The certificate chain did not verify: " + s.tls->verify_error + ". ";
-        if (s.tls->host_checked && !s.tls->host_verified) {
-            std::string names;
-            if (!s.tls->chain.empty())
-                names = join(s.tls->chain.front().subject_alt_names, ", ");
-            detail += "The certificate is not valid for " + s.tls->verify_name +
-                      (names.empty() ? "" : " (it names " + names + ")") + ". ";
-        }
-        if (!s.tls->chain.empty())
-            evidence.push_back("subject: " + s.tls->chain.front().subject +
-                               "; issuer: " + s.tls->chain.front().issuer);
-        detail += s.tls->verification_skipped
-                      ? "--insecure was given, so the probe went on; credentials are still not "
-                        "sent unless --allow-insecure-auth is given."
-                      : "Clients that verify certificates (most do) will refuse this server. "
-                        "Use --ca-file if the server uses a private CA.";
-        add("tls.not_verified", s.tls->verification_skipped ? "warning" : "error",
-            "The server's certificate did not verify", detail, evidence);
-    }
+    for (Finding& f : diagnose::tls_findings(r_))
+        r_.findings.push_back(std::move(f));
 }
 
 void Rules::auth_rules() {
@@ -169,6 +146,23 @@ void Rules::auth_rules() {
     bool const auth_before = s.before_tls && !s.before_tls->auth.empty();
     bool const auth_after = via_starttls && s.after_tls && !s.after_tls->auth.empty();
 
+    MechanismRow const* plain = row("PLAIN");
+    if (!recognised.empty() && plain != nullptr && plain->recognition.reply &&
+        plain->recognition.status != Status::recognised &&
+        plain->recognition.status != Status::accepted) {
+        std::string const code = code_of(*plain->recognition.reply);
+        std::string title = "Only " + list_words(recognised) +
+                            (recognised.size() == 1 ? " is" : " are") + " accepted";
+        if (via_starttls && auth_after && !auth_before)
+            title += ", and only after STARTTLS";
+        title += "; clients that send AUTH PLAIN get " + code;
+        add("auth.mechanism_mismatch", "warning", title,
+            "Clients that send AUTH PLAIN without reading the server's list fail: Go net/smtp "
+            "PlainAuth and Ruby net-smtp's default (:plain) among them. Configure the client to "
+            "use " +
+                list_words(recognised) + " (see \"Client libraries\" below).",
+            {"AUTH PLAIN: " + plain->recognition.reply->wire()});
+    }
     if (via_starttls && auth_after && !auth_before) {
         std::vector<std::string> evidence{"before TLS: " + join(s.before_tls->keywords(), " "),
                                           "after TLS: AUTH " + join(s.after_tls->auth, " ")};
@@ -194,23 +188,6 @@ void Rules::auth_rules() {
                 " before STARTTLS gets " + code_of(*s.auth_before_tls_reply) + ".",
             {"AUTH before STARTTLS: " + s.auth_before_tls_reply->wire()});
 
-    MechanismRow const* plain = row("PLAIN");
-    if (!recognised.empty() && plain != nullptr && plain->recognition.reply &&
-        plain->recognition.status != Status::recognised &&
-        plain->recognition.status != Status::accepted) {
-        std::string const code = code_of(*plain->recognition.reply);
-        std::string title = "Only " + list_words(recognised) +
-                            (recognised.size() == 1 ? " is" : " are") + " accepted";
-        if (via_starttls && auth_after && !auth_before)
-            title += ", and only after STARTTLS";
-        title += "; clients that send AUTH PLAIN get " + code;
-        add("auth.mechanism_mismatch", "warning", title,
-            "Clients that send AUTH PLAIN without reading the server's list fail: Go net/smtp "
-            "PlainAuth and Ruby net-smtp's default (:plain) among them. Configure the client to "
-            "use " +
-                list_words(recognised) + " (see \"Client libraries\" below).",
-            {"AUTH PLAIN: " + plain->recognition.reply->wire()});
-    }
     if (!refused_advertised.empty()) {
         std::vector<std::string> evidence;
         for (std::string const& name : refused_advertised)
@@ -296,8 +273,9 @@ void Rules::credential_rules() {
             evidence);
     if (!skipped.empty())
         add("auth.credentials_not_sent", "error", "Credentials were not sent",
-            skip_reason + ". Use --ca-file to trust a private CA, or --allow-insecure-auth to "
-                          "send them anyway (the report will say so).");
+            skip_reason + ". Fix the TLS problem reported above (--ca-file trusts a private "
+                          "CA), or give --allow-insecure-auth to send them anyway (the report "
+                          "will say so).");
     if (r_.credentials_sent_insecurely)
         add("auth.credentials_sent_insecurely", "warning",
             "Credentials were sent over a connection that was not verified TLS",

@@ -523,6 +523,20 @@ Profile parse_profile(nlohmann::json const& document, std::string_view source) {
         }
     }
 
+    for (std::string* version : {&profile.tls_min, &profile.tls_max}) {
+        char const* const key = version == &profile.tls_min ? "tls_min" : "tls_max";
+        *version = top.string(key).value_or(*version);
+        if (*version != "1.0" && *version != "1.1" && *version != "1.2" && *version != "1.3") {
+            context.fail(key, "expected \"1.0\", \"1.1\", \"1.2\" or \"1.3\", got \"" +
+                                  *version + "\"");
+        }
+    }
+    // The strings compare like the versions they name.
+    if (profile.tls_min > profile.tls_max) {
+        context.fail("tls_min", "is newer than tls_max");
+    }
+    profile.require_sni = top.boolean("require_sni").value_or(false);
+
     if (json const* banner = top.find("banner")) {
         profile.banner = top.checked_reply(*banner, "banner");
         for (std::string_view line : split_lines(profile.banner)) {

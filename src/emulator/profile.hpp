@@ -20,6 +20,13 @@
 //                         certificate's CN and SAN, and the CRAM-MD5 challenge.
 //   tls                   "starttls" (default) | "implicit" (TLS from the first byte, RFC 8314)
 //                         | "none" (no TLS at all).
+//   tls_min, tls_max      "1.0" | "1.1" | "1.2" | "1.3": the TLS versions the server accepts,
+//                         default "1.2" to "1.3". Below 1.2 the server runs at OpenSSL security
+//                         level 0, without which OpenSSL 3 refuses TLS 1.0 and 1.1.
+//   require_sni           bool, default false. true: a ClientHello without SNI gets the fatal
+//                         unrecognized_name alert (RFC 6066 §3) and the handshake fails. (A
+//                         server that answers with another certificate instead: see
+//                         ServerOptions::no_sni_pki.)
 //   banner                reply (full wire lines), default "220 {hostname} ESMTP".
 //   ehlo.supported        bool, default true. false: EHLO gets replies.EHLO, else
 //                         replies.unknown (RFC 5321 §3.2: the client falls back to HELO).
@@ -152,6 +159,9 @@ struct Profile {
     std::string description;
     std::string hostname = "localhost";
     TlsMode tls = TlsMode::starttls;
+    std::string tls_min = "1.2"; ///< "1.0" .. "1.3"
+    std::string tls_max = "1.3";
+    bool require_sni = false;
     std::string banner = "220 {hostname} ESMTP";
     EhloProfile ehlo;
     std::string helo = "250 {hostname}";

@@ -123,14 +123,62 @@ struct KeyFree {
     void operator()(EVP_PKEY* key) const noexcept { EVP_PKEY_free(key); }
 };
 
-SslCtxPtr make_tls_context(Pki const& pki) {
+int tls_version(std::string const& text) {
+    if (text == "1.0") {
+        return TLS1_VERSION;
+    }
+    if (text == "1.1") {
+        return TLS1_1_VERSION;
+    }
+    if (text == "1.2") {
+        return TLS1_2_VERSION;
+    }
+    return TLS1_3_VERSION;
+}
+
+/// What the SNI callback needs; lives as long as the server.
+struct SniPolicy {
+    bool require = false;
+    SSL_CTX* no_sni = nullptr; ///< the context to switch to when no SNI came; may be null
+};
+
+// SSL_CTX_set_tlsext_servername_callback(3): the callback runs for every ClientHello, also
+// one without SNI, which is the case handled here. SSL_set_SSL_CTX swaps in the other
+// certificate; the protocol settings stay those of the first context.
+int on_server_name(SSL* ssl, int* alert, void* arg) {
+    SniPolicy const* policy = static_cast<SniPolicy const*>(arg);
+    if (SSL_get_servername(ssl, TLSEXT_NAMETYPE_host_name) != nullptr) {
+        return SSL_TLSEXT_ERR_OK;
+    }
+    if (policy->require) {
+        *alert = SSL_AD_UNRECOGNIZED_NAME;
+        return SSL_TLSEXT_ERR_ALERT_FATAL;
+    }
+    if (policy->no_sni != nullptr && SSL_set_SSL_CTX(ssl, policy->no_sni) == nullptr) {
+        *alert = SSL_AD_INTERNAL_ERROR;
+        return SSL_TLSEXT_ERR_ALERT_FATAL;
+    }
+    return SSL_TLSEXT_ERR_OK;
+}
+
+SslCtxPtr make_tls_context(Pki const& pki, Profile const& profile) {
     ERR_clear_error();
     SslCtxPtr context{SSL_CTX_new(TLS_server_method())};
     if (!context) {
         throw std::runtime_error("emulator: SSL_CTX_new: " + openssl_errors());
     }
-    if (SSL_CTX_set_min_proto_version(context.get(), TLS1_2_VERSION) != 1) {
-        throw std::runtime_error("emulator: setting TLS 1.2 minimum: " + openssl_errors());
+    if (SSL_CTX_set_min_proto_version(context.get(), tls_version(profile.tls_min)) != 1 ||
+        SSL_CTX_set_max_proto_version(context.get(), tls_version(profile.tls_max)) != 1) {
+        throw std::runtime_error("emulator: setting TLS " + profile.tls_min + " to " +
+                                 profile.tls_max + ": " + openssl_errors());
+    }
+    if (tls_version(profile.tls_min) < TLS1_2_VERSION) {
+        // SSL_CTX_set_security_level(3), OpenSSL 3.0: level 1 and up refuse the SHA-1 and
+        // MD5-SHA1 signatures of TLS 1.0 and 1.1; a profile that asks for them gets level 0.
+        SSL_CTX_set_security_level(context.get(), 0);
+        if (SSL_CTX_set_cipher_list(context.get(), "DEFAULT:@SECLEVEL=0") != 1) {
+            throw std::runtime_error("emulator: cipher list for old TLS: " + openssl_errors());
+        }
     }
     std::string const& chain = pki.chain_pem.empty() ? pki.cert_pem : pki.chain_pem;
     std::unique_ptr<BIO, BioFree> bio{
@@ -922,9 +970,17 @@ public:
     Impl(Profile profile, ServerOptions options)
         : profile_(std::move(profile)), options_(std::move(options)),
           pki_(options_.pki ? *options_.pki : make_pki(default_cert_spec(profile_.hostname))),
-          tls_(make_tls_context(pki_)),
+          tls_(make_tls_context(pki_, profile_)),
+          no_sni_tls_(options_.no_sni_pki ? make_tls_context(*options_.no_sni_pki, profile_)
+                                          : nullptr),
           sasl_options_(sasl_options_for(profile_)), shared_{profile_, tls_.get(), sasl_options_,
                                                              recorder_} {
+        sni_policy_.require = profile_.require_sni;
+        sni_policy_.no_sni = no_sni_tls_.get();
+        if (sni_policy_.require || sni_policy_.no_sni != nullptr) {
+            SSL_CTX_set_tlsext_servername_callback(tls_.get(), on_server_name);
+            SSL_CTX_set_tlsext_servername_arg(tls_.get(), &sni_policy_);
+        }
         wake_.reset(::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK));
         if (wake_.get() < 0) {
             throw std::system_error(errno, std::system_category(), "emulator: eventfd");
@@ -1072,6 +1128,8 @@ private:
     ServerOptions options_;
     Pki pki_;
     SslCtxPtr tls_;
+    SslCtxPtr no_sni_tls_;
+    SniPolicy sni_policy_;
     sasl::ServerOptions sasl_options_;
     Recorder recorder_;
     Shared shared_;

@@ -23,6 +23,9 @@ struct ServerOptions {
     /// The server's certificate and key. None: a fresh PKI for the profile's hostname,
     /// localhost, 127.0.0.1 and ::1 (see make_pki).
     std::optional<Pki> pki;
+    /// The certificate for clients that send no SNI; none: the same as for everyone. Lets
+    /// tests reproduce a server that needs SNI to pick the right certificate.
+    std::optional<Pki> no_sni_pki;
     /// Connections served at once. Further ones get too_many_connections_reply and are closed
     /// (with implicit TLS they are closed without a reply: no handshake is spent on them).
     std::size_t max_connections = 64;

@@ -7,6 +7,7 @@
 #include "probes/auth.hpp"
 #include "probes/baseline.hpp"
 #include "probes/catalogue.hpp"
+#include "probes/tls_versions.hpp"
 #include "smtp/capabilities.hpp"
 #include "smtp/errc.hpp"
 
@@ -22,6 +23,8 @@ namespace {
 double ms_between(net::Clock::time_point a, net::Clock::time_point b) {
     return std::chrono::duration<double, std::milli>(b - a).count();
 }
+
+constexpr int max_probes_per_connection = 8;
 
 struct Task {
     std::size_t row = 0;
@@ -58,6 +61,9 @@ private:
     std::optional<Task> pop_task();
     void push_front(Task task);
     void finish_rows();
+    std::string sni() const;
+    std::string verify_name() const { return options_.sni ? *options_.sni : options_.host; }
+    void tls_checks();
 
     EngineOptions const& options_;
     Transcript* transcript_;
@@ -224,13 +230,11 @@ std::unique_ptr<Session> Run::open_session(bool first) {
     setup.ehlo_name = options_.ehlo_name;
     setup.mode = options_.tls_mode;
     setup.tls.context = tls_context_.get();
-    setup.tls.verify_name = options_.host;
-    if (!options_.no_sni)
-        setup.tls.sni =
-            options_.sni ? *options_.sni : (net::is_ip_literal(options_.host) ? "" : options_.host);
+    setup.tls.verify_name = verify_name();
+    setup.tls.sni = sni();
     setup.probe_auth_before_tls = first;
     try {
-        session->facts = probes::open_session(*session->conversation, setup);
+        probes::open_session(*session->conversation, setup, session->facts);
     } catch (std::system_error const& e) {
         ServerFacts failed = session->facts;
         if (e.code() == smtp::errc::data_after_starttls) {
@@ -260,8 +264,12 @@ std::unique_ptr<Session> Run::open_session(bool first) {
     std::optional<net::TlsInfo> const& tls = session->facts.tls;
     if (!tls) {
         session->no_credentials_reason = "not sending credentials over an unencrypted connection";
-    } else if (!tls->verified()) {
-        session->no_credentials_reason = "not sending credentials: the certificate did not verify";
+    } else if (!tls->chain_verified) {
+        session->no_credentials_reason =
+            "not sending credentials: the certificate did not verify (" + tls->verify_error + ")";
+    } else if (!tls->host_verified) {
+        session->no_credentials_reason =
+            "not sending credentials: the certificate is not valid for " + tls->verify_name;
     }
     session->may_send_credentials =
         session->no_credentials_reason.empty() || options_.allow_insecure_auth;
@@ -310,7 +318,13 @@ void Run::worker(unsigned index) {
             // until some connection is ready, idle workers have nothing to wait for.
             break;
         }
-        bool const needs_fresh = task->authenticate && session && session->auth_probes > 0;
+        // A fresh connection for every credential exchange (a 235 spends the session), and
+        // after max_probes_per_connection recognitions: Postfix starts sleeping a second per
+        // error after smtpd_soft_error_limit (10) and Exim refuses after
+        // smtp_accept_max_nonmail (10) non-mail commands (tests/integration/QUIRKS.md).
+        bool const needs_fresh =
+            session && ((task->authenticate && session->auth_probes > 0) ||
+                        session->auth_probes >= max_probes_per_connection);
         if (needs_fresh) {
             session->conversation->quit();
             session.reset();
@@ -400,6 +414,50 @@ void Run::finish_rows() {
     }
 }
 
+std::string Run::sni() const {
+    if (options_.no_sni)
+        return {};
+    if (options_.sni)
+        return *options_.sni;
+    // RFC 6066 §3: "Literal IPv4 and IPv6 addresses are not permitted in "HostName"".
+    return net::is_ip_literal(options_.host) ? std::string() : options_.host;
+}
+
+// The extra handshakes (probes/tls_versions.hpp). The no-SNI check costs a connection, so it
+// runs only with --tls-versions (which asks for extra connections anyway) and, the other way
+// round, after a --no-sni session failed its handshake or verification: then one handshake
+// with SNI tells whether SNI alone would have fixed it.
+void Run::tls_checks() {
+    ServerFacts const& s = report_.server;
+    bool const handshake_tried = s.tls.has_value() || !s.tls_error.empty();
+    if (options_.tls_mode == TlsMode::none || !handshake_tried || net::interrupted())
+        return;
+    probes::HandshakeTarget target;
+    target.endpoints = endpoints_;
+    target.connect_timeout = options_.connect_timeout;
+    target.timeouts = Timeouts{options_.command_timeout, deadline_};
+    target.setup.ehlo_name = options_.ehlo_name;
+    target.setup.mode =
+        options_.tls_mode == TlsMode::implicit ? TlsMode::implicit : TlsMode::starttls;
+    target.setup.tls.verify_name = verify_name();
+    target.setup.tls.sni = sni();
+    target.transcript = transcript_;
+    target.next_session = [this] {
+        std::lock_guard lock(mutex_);
+        report_.sessions = next_session_;
+        return next_session_++;
+    };
+    if (options_.tls_versions) {
+        report_.tls_versions = probes::enumerate_tls_versions(target, options_.tls);
+        if (!sni().empty())
+            report_.sni_check = probes::check_sni(target, *tls_context_, "");
+    }
+    bool const failed = !s.tls || !s.tls->verified();
+    if (!report_.sni_check && sni().empty() && options_.no_sni && failed &&
+        !net::is_ip_literal(options_.host) && !net::interrupted())
+        report_.sni_check = probes::check_sni(target, *tls_context_, options_.host);
+}
+
 Report Run::execute() {
     report_.host = options_.host;
     report_.port = options_.port;
@@ -443,6 +501,7 @@ Report Run::execute() {
     // A worker that found the queue empty early may have left before the extras arrived;
     // whatever is left now runs here, sequentially, within the same budget.
     worker(workers);
+    tls_checks();
 
     report_.interrupted = net::interrupted();
     report_.server.timings.resolve = resolve_ms;

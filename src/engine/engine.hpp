@@ -30,10 +30,13 @@ struct EngineOptions {
     bool allow_insecure_auth = false;
     bool show_username = false;
     net::TlsClientOptions tls;
-    std::optional<std::string> sni; ///< overrides the host name as SNI
+    std::optional<std::string> sni; ///< overrides the host name as SNI and as the name checked
     bool no_sni = false;
     int cert_warn_days = 30;  ///< certificate expiry thresholds for findings and checks
     int cert_crit_days = 7;
+    /// Also try TLS 1.0, 1.1, 1.2 and 1.3 one by one, each on its own connection, plus one
+    /// handshake without SNI (probes/tls_versions.hpp).
+    bool tls_versions = false;
     /// Probe only these mechanisms (upper case); empty = the catalogue plus all advertised.
     std::vector<std::string> mechanisms;
 };

@@ -220,8 +220,7 @@ TlsInfo TcpTransport::start_tls(TlsConnectOptions const& options, Deadline deadl
         throw std::system_error(errc::tls_handshake_failed, openssl_error_text());
     ssl_ = ssl;
     SSL_set_fd(ssl, fd_);
-    if (!options.sni.empty())
-        SSL_set_tlsext_host_name(ssl, options.sni.c_str());
+    prepare_client_ssl(ssl, options);
     for (int round = 0; round < 100'000; ++round) {
         ERR_clear_error();
         int rc = SSL_connect(ssl);

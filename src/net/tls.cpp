@@ -53,6 +53,18 @@ std::string name_text(X509_NAME const* name) {
     return out;
 }
 
+/// Days from now until `t`, to the nearest whole day (half away from zero), so that a
+/// certificate issued for 5 days a second ago still shows 5.
+long days_until(ASN1_TIME const* t) {
+    int days = 0;
+    int seconds = 0;
+    if (t == nullptr || ASN1_TIME_diff(&days, &seconds, nullptr, t) != 1)
+        return 0;
+    // ASN1_TIME_diff(3): days and seconds have the same sign.
+    long const total = static_cast<long>(days) * 86400L + seconds;
+    return total >= 0 ? (total + 43200) / 86400 : -((-total + 43200) / 86400);
+}
+
 std::string time_text(ASN1_TIME const* t) {
     std::tm tm{};
     if (t == nullptr || ASN1_TIME_to_tm(t, &tm) != 1)
@@ -68,10 +80,8 @@ CertificateInfo describe_certificate(X509* cert) {
     info.issuer = name_text(X509_get_issuer_name(cert));
     info.not_before = time_text(X509_get0_notBefore(cert));
     info.not_after = time_text(X509_get0_notAfter(cert));
-    int days = 0;
-    int seconds = 0;
-    if (ASN1_TIME_diff(&days, &seconds, nullptr, X509_get0_notAfter(cert)) == 1)
-        info.days_left = days;
+    info.days_left = days_until(X509_get0_notAfter(cert));
+    info.days_until_valid = days_until(X509_get0_notBefore(cert));
     GENERAL_NAMES* names =
         static_cast<GENERAL_NAMES*>(X509_get_ext_d2i(cert, NID_subject_alt_name, nullptr, nullptr));
     for (int i = 0; names != nullptr && i < sk_GENERAL_NAME_num(names); ++i) {
@@ -119,6 +129,53 @@ CertificateInfo describe_certificate(X509* cert) {
     return info;
 }
 
+constexpr std::size_t max_verify_issues = 16;
+
+struct VerifyLog {
+    std::vector<VerifyIssue> issues;
+};
+
+void free_verify_log(void*, void* ptr, CRYPTO_EX_DATA*, int, long, void*) {
+    delete static_cast<VerifyLog*>(ptr);
+}
+
+int verify_log_index() {
+    static int const index = SSL_get_ex_new_index(0, nullptr, nullptr, nullptr, free_verify_log);
+    return index;
+}
+
+// SSL_CTX_set_verify(3): with SSL_VERIFY_NONE the chain is still verified and this callback
+// still runs for every error; SSL_get_verify_result(3) keeps only the last one, so the first
+// error and its depth (X509_STORE_CTX_get_error_depth(3)) are kept here. Returning 1 lets the
+// verification go on, so later errors (an expired leaf that is also self-signed) are seen too.
+int record_verify_error(int preverify_ok, X509_STORE_CTX* store) {
+    if (preverify_ok == 1)
+        return 1;
+    SSL* ssl = static_cast<SSL*>(
+        X509_STORE_CTX_get_ex_data(store, SSL_get_ex_data_X509_STORE_CTX_idx()));
+    VerifyLog* log =
+        ssl != nullptr ? static_cast<VerifyLog*>(SSL_get_ex_data(ssl, verify_log_index())) : nullptr;
+    if (log == nullptr || log->issues.size() >= max_verify_issues)
+        return 1;
+    VerifyIssue issue;
+    issue.code = X509_STORE_CTX_get_error(store);
+    issue.depth = X509_STORE_CTX_get_error_depth(store);
+    for (VerifyIssue const& seen : log->issues)
+        if (seen.code == issue.code && seen.depth == issue.depth)
+            return 1;
+    issue.reason = X509_verify_cert_error_string(issue.code);
+    if (X509* cert = X509_STORE_CTX_get_current_cert(store)) {
+        issue.subject = name_text(X509_get_subject_name(cert));
+        issue.issuer = name_text(X509_get_issuer_name(cert));
+        issue.not_before = time_text(X509_get0_notBefore(cert));
+        issue.not_after = time_text(X509_get0_notAfter(cert));
+        issue.days_left = days_until(X509_get0_notAfter(cert));
+        issue.days_until_valid = days_until(X509_get0_notBefore(cert));
+    }
+    log->issues.push_back(std::move(issue));
+    return 1;
+}
+
 } // namespace
 
 TlsClientContext::TlsClientContext(TlsClientOptions const& options) : options_(options) {
@@ -128,11 +185,19 @@ TlsClientContext::TlsClientContext(TlsClientOptions const& options) : options_(o
     ctx_ = ctx;
     // The handshake always completes; verification is recorded (SSL_get_verify_result) and
     // judged by the engine, so that a bad certificate becomes a finding, not a dead end.
-    SSL_CTX_set_verify(ctx, SSL_VERIFY_NONE, nullptr);
+    SSL_CTX_set_verify(ctx, SSL_VERIFY_NONE, record_verify_error);
     if (int v = parse_version(options.min_version); v != 0)
         SSL_CTX_set_min_proto_version(ctx, v);
     if (int v = parse_version(options.max_version); v != 0)
         SSL_CTX_set_max_proto_version(ctx, v);
+    if (options.legacy) {
+        // SSL_CTX_set_security_level(3), OpenSSL 3.0: from level 1 on, SHA-1 and MD5 signatures
+        // are refused, and TLS 1.0/1.1 sign their handshakes with MD5-SHA1 or SHA-1, so only
+        // level 0 can ask a server whether it still accepts them.
+        SSL_CTX_set_security_level(ctx, 0);
+        if (SSL_CTX_set_cipher_list(ctx, "DEFAULT:@SECLEVEL=0") != 1)
+            ERR_clear_error();
+    }
     bool const custom =
         !options.ca_file.empty() || !options.ca_path.empty() || !options.ca_pem.empty();
     if (!options.ca_file.empty() || !options.ca_path.empty()) {
@@ -161,6 +226,33 @@ TlsClientContext::~TlsClientContext() {
     SSL_CTX_free(static_cast<SSL_CTX*>(ctx_));
 }
 
+std::string TlsClientContext::local_problem() const {
+    SSL* ssl = SSL_new(static_cast<SSL_CTX*>(ctx_));
+    if (ssl == nullptr)
+        return "SSL_new failed: " + openssl_error_text();
+    // SSL_get1_supported_ciphers(3): the ciphers a ClientHello would offer, given the enabled
+    // protocol versions and security level; none means no handshake can even start.
+    STACK_OF(SSL_CIPHER)* ciphers = SSL_get1_supported_ciphers(ssl);
+    bool const none = ciphers == nullptr || sk_SSL_CIPHER_num(ciphers) == 0;
+    sk_SSL_CIPHER_free(ciphers);
+    SSL_free(ssl);
+    ERR_clear_error();
+    if (!none)
+        return {};
+    std::string range = options_.min_version.empty() ? "any" : options_.min_version;
+    if (options_.max_version != options_.min_version)
+        range += " to " + (options_.max_version.empty() ? "any" : options_.max_version);
+    return "the local OpenSSL (" + std::string(OpenSSL_version(OPENSSL_VERSION)) +
+           ") offers no cipher for TLS " + range;
+}
+
+void prepare_client_ssl(void* native, TlsConnectOptions const& options) {
+    SSL* ssl = static_cast<SSL*>(native);
+    SSL_set_ex_data(ssl, verify_log_index(), new VerifyLog);
+    if (!options.sni.empty())
+        SSL_set_tlsext_host_name(ssl, options.sni.c_str());
+}
+
 TlsInfo describe_tls(void* native, TlsConnectOptions const& options) {
     SSL* ssl = static_cast<SSL*>(native);
     TlsInfo info;
@@ -177,6 +269,12 @@ TlsInfo describe_tls(void* native, TlsConnectOptions const& options) {
     info.sni = options.sni;
     info.verification_skipped = options.context != nullptr && options.context->options().insecure;
     info.verify_code = SSL_get_verify_result(ssl);
+    if (VerifyLog const* log = static_cast<VerifyLog const*>(SSL_get_ex_data(ssl, verify_log_index()));
+        log != nullptr && !log->issues.empty()) {
+        info.verify_issues = log->issues;
+        info.verify_code = log->issues.front().code;
+        info.verify_depth = log->issues.front().depth;
+    }
     info.chain_verified = info.verify_code == X509_V_OK;
     if (!info.chain_verified)
         info.verify_error = X509_verify_cert_error_string(info.verify_code);

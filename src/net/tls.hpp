@@ -14,10 +14,26 @@ struct CertificateInfo {
     std::vector<std::string> subject_alt_names; ///< "DNS:x", "IP:y"
     std::string not_before;                     ///< ISO 8601 UTC
     std::string not_after;
-    long days_left = 0; ///< whole days until not_after (negative: expired)
+    long days_left = 0; ///< days until not_after, rounded to the nearest day (negative: expired)
+    long days_until_valid = 0; ///< days until not_before, rounded; positive: not yet valid
     std::string key;    ///< "EC 256", "RSA 2048"
     std::string signature_algorithm;
     std::string sha256; ///< colon-separated hex fingerprint
+};
+
+/// One error the chain verification met (X509_STORE_CTX_get_error and friends, read in the
+/// verify callback). `depth` counts from the leaf (0) along the chain OpenSSL built, which
+/// can hold certificates from the trust store that the server did not send.
+struct VerifyIssue {
+    long code = 0;        ///< X509_V_ERR_*
+    std::string reason;   ///< X509_verify_cert_error_string(code) of the running library
+    int depth = 0;        ///< where in the built chain it failed
+    std::string subject;  ///< the certificate at that depth
+    std::string issuer;   ///< its issuer (the one that could not be found, for codes 2/20/21)
+    std::string not_before;
+    std::string not_after;
+    long days_left = 0;        ///< as CertificateInfo::days_left
+    long days_until_valid = 0; ///< as CertificateInfo::days_until_valid
 };
 
 /// What a TLS handshake established and how the peer verified.
@@ -29,8 +45,12 @@ struct TlsInfo {
     bool resumed = false;
     std::string sni; ///< the SNI sent; empty when none
     bool chain_verified = false;
-    long verify_code = 0;      ///< X509_V_OK or X509_V_ERR_*
-    std::string verify_error;  ///< OpenSSL's reason, empty when chain_verified
+    long verify_code = 0;     ///< the first error's X509_V_ERR_* (X509_V_OK when verified)
+    std::string verify_error; ///< the first error's reason, empty when chain_verified
+    int verify_depth = -1;    ///< the first error's depth; -1 when verified
+    /// Every verification error in the order OpenSSL met them (at most 16). The handshake
+    /// goes on past each one, so all of them are known, not only the first.
+    std::vector<VerifyIssue> verify_issues;
     bool host_checked = false; ///< a host name or address was checked against the leaf
     bool host_verified = false;
     std::string verify_name;           ///< the name checked
@@ -49,6 +69,9 @@ struct TlsClientOptions {
     bool insecure = false;        ///< record verification failures but do not enforce them
     std::string min_version;      ///< "1.2", "1.3", or empty
     std::string max_version;
+    /// Security level 0 and "DEFAULT:@SECLEVEL=0": lets OpenSSL 3 offer TLS 1.0/1.1 (and the
+    /// SHA-1 signatures they need). Only for the contexts that enumerate server versions.
+    bool legacy = false;
 };
 
 class TlsClientContext {
@@ -61,6 +84,9 @@ public:
 
     void* native() const noexcept { return ctx_; } ///< SSL_CTX*
     TlsClientOptions const& options() const noexcept { return options_; }
+    /// Why this context cannot offer any protocol version with any cipher (the local OpenSSL
+    /// was built or configured without it), or empty when it can send a ClientHello.
+    std::string local_problem() const;
 
 private:
     void* ctx_ = nullptr;
@@ -73,6 +99,10 @@ struct TlsConnectOptions {
     std::string sni;         ///< empty: send none
     std::string verify_name; ///< host name or IP literal checked against the certificate
 };
+
+/// Prepares a client SSL* made from options.context: SNI, and the log the verify callback
+/// fills (freed with the SSL). Call before the handshake. Used by the transport.
+void prepare_client_ssl(void* ssl, TlsConnectOptions const& options);
 
 /// Fills TlsInfo from a finished handshake (SSL*). Used by the transport.
 TlsInfo describe_tls(void* ssl, TlsConnectOptions const& options);

@@ -31,10 +31,7 @@ Json optional_ms(std::optional<double> const& value) {
     return static_cast<double>(static_cast<long long>(*value * 10.0 + 0.5)) / 10.0;
 }
 
-Json tls_json(ServerFacts const& s) {
-    if (!s.tls)
-        return nullptr;
-    net::TlsInfo const& t = *s.tls;
+Json tls_info_json(net::TlsInfo const& t) {
     Json chain = Json::array();
     for (net::CertificateInfo const& c : t.chain)
         chain.push_back(Json{{"subject", c.subject},
@@ -43,24 +40,71 @@ Json tls_json(ServerFacts const& s) {
                              {"not_before", c.not_before},
                              {"not_after", c.not_after},
                              {"days_left", c.days_left},
+                             {"days_until_valid", c.days_until_valid},
                              {"key", c.key},
                              {"signature_algorithm", c.signature_algorithm},
                              {"sha256", c.sha256}});
+    Json errors = Json::array();
+    for (net::VerifyIssue const& i : t.verify_issues)
+        errors.push_back(Json{{"code", i.code},
+                              {"reason", i.reason},
+                              {"depth", i.depth},
+                              {"subject", i.subject},
+                              {"issuer", i.issuer},
+                              {"not_before", i.not_before},
+                              {"not_after", i.not_after}});
     return Json{{"established", t.established},
-                {"implicit", !s.starttls_attempted},
                 {"version", t.version},
                 {"cipher", t.cipher},
                 {"group", t.group},
                 {"resumed", t.resumed},
+                {"sni_sent", !t.sni.empty()},
                 {"sni", t.sni.empty() ? Json(nullptr) : Json(t.sni)},
                 {"verified", t.verified()},
                 {"chain_verified", t.chain_verified},
+                {"verify_code", t.verify_code},
                 {"verify_error", t.verify_error},
+                {"verify_depth", t.chain_verified ? Json(nullptr) : Json(t.verify_depth)},
+                {"verify_errors", errors},
                 {"host_checked", t.host_checked},
                 {"host_verified", t.host_verified},
                 {"verify_name", t.verify_name},
                 {"verification_enforced", !t.verification_skipped},
                 {"chain", chain}};
+}
+
+Json tls_versions_json(Report const& r) {
+    if (!r.tls_versions)
+        return nullptr;
+    Json out = Json::array();
+    for (TlsVersionResult const& v : *r.tls_versions)
+        out.push_back(Json{{"version", v.version},
+                           {"tested", v.tested},
+                           {"accepted", v.accepted},
+                           {"cipher", v.cipher.empty() ? Json(nullptr) : Json(v.cipher)},
+                           {"detail", v.detail}});
+    return out;
+}
+
+Json sni_check_json(Report const& r) {
+    if (!r.sni_check)
+        return nullptr;
+    SniCheck const& c = *r.sni_check;
+    return Json{{"sni", c.sni.empty() ? Json(nullptr) : Json(c.sni)},
+                {"handshake_ok", c.handshake_ok},
+                {"error", c.error.empty() ? Json(nullptr) : Json(c.error)},
+                {"tls", c.tls ? tls_info_json(*c.tls) : Json(nullptr)}};
+}
+
+Json tls_json(ServerFacts const& s) {
+    if (!s.tls)
+        return nullptr;
+    Json out{{"established", s.tls->established}, {"implicit", !s.starttls_attempted}};
+    Json const info = tls_info_json(*s.tls);
+    for (auto const& [key, value] : info.items())
+        if (key != "established")
+            out[key] = value;
+    return out;
 }
 
 std::vector<std::string> keyword_difference(std::optional<smtp::Capabilities> const& a,
@@ -107,6 +151,8 @@ std::string render_json(Report const& r) {
                        s.starttls_injected.empty() ? Json(nullptr) : Json(s.starttls_injected)}}},
                 {"tls", tls_json(s)},
                 {"tls_error", s.tls_error.empty() ? Json(nullptr) : Json(s.tls_error)},
+                {"tls_versions", tls_versions_json(r)},
+                {"sni_check", sni_check_json(r)},
                 {"auth_before_tls", s.auth_before_tls_reply
                                         ? Json{{"mechanism", *s.auth_before_tls_mechanism},
                                                {"reply", reply_json(s.auth_before_tls_reply)}}
@@ -171,6 +217,8 @@ std::string render_json(Report const& r) {
         {"session_established", r.session_established},
         {"fatal_error", r.fatal_error.empty() ? Json(nullptr) : Json(r.fatal_error)},
         {"server", server},
+        {"certificate_thresholds",
+         Json{{"warn_days", r.cert_warn_days}, {"crit_days", r.cert_crit_days}}},
         {"credentials", Json{{"given", r.credentials_given},
                              {"token_given", r.token_given},
                              {"user", r.user_shown.empty() ? Json(nullptr) : Json(r.user_shown)},

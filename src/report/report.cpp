@@ -40,4 +40,27 @@ std::string_view to_string(Status status) noexcept {
     return "?";
 }
 
+std::string escape_bytes(std::string_view bytes) {
+    static char const hex[] = "0123456789ABCDEF";
+    std::string out;
+    for (char c : bytes) {
+        unsigned char const u = static_cast<unsigned char>(c);
+        if (c == '\r')
+            out += "\\r";
+        else if (c == '\n')
+            out += "\\n";
+        else if (c == '\t')
+            out += "\\t";
+        else if (c == '\\')
+            out += "\\\\";
+        else if (u < 0x20 || u >= 0x7f) {
+            out += "\\x";
+            out += hex[u >> 4];
+            out += hex[u & 15];
+        } else
+            out += c;
+    }
+    return out;
+}
+
 } // namespace smtpprobe

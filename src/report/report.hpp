@@ -30,6 +30,10 @@ enum class Status {
 };
 std::string_view to_string(Status status) noexcept;
 
+/// Bytes as one printable line: CR, LF and TAB as \r \n \t, other control and non-ASCII
+/// octets as \xHH, backslash doubled. For evidence such as data injected after STARTTLS.
+std::string escape_bytes(std::string_view bytes);
+
 struct Recognition {
     Status status = Status::pending;
     std::optional<smtp::Reply> reply;        ///< first reply to "AUTH <MECH>"
@@ -96,6 +100,26 @@ struct Timings {
     std::optional<double> resolve, connect, banner, ehlo, starttls, tls_handshake, ehlo_after_tls;
 };
 
+/// One TLS version offered alone on its own connection (--tls-versions).
+struct TlsVersionResult {
+    std::string version;  ///< "1.0", "1.1", "1.2", "1.3"
+    bool tested = false;  ///< false: the local OpenSSL cannot offer it, or no handshake was tried
+    bool accepted = false;
+    std::string cipher;   ///< the cipher negotiated, when accepted
+    std::string detail;   ///< the handshake error, or why it was not tested
+};
+
+/// A handshake that differs from the main session's only in the SNI sent. It runs with
+/// --tls-versions (without SNI, when the main session sent one) and after a failed --no-sni
+/// session (with the host name), so that "the server needs SNI" is observed, not guessed.
+struct SniCheck {
+    std::string sni;          ///< what this handshake sent; empty: no SNI
+    bool handshake_ok = false;
+    bool handshake_failed = false; ///< the handshake itself failed (not what came before it)
+    std::string error;        ///< why no TLS session came up, when !handshake_ok
+    std::optional<net::TlsInfo> tls;
+};
+
 /// What one connection learnt on its way to the state where AUTH is probed.
 struct ServerFacts {
     std::optional<smtp::Reply> banner;
@@ -146,6 +170,10 @@ struct Report {
     std::string user_shown; ///< the user, or a length marker without --show-username
     bool insecure_auth_allowed = false;
     bool credentials_sent_insecurely = false;
+
+    // TLS checks beyond the sessions
+    std::optional<std::vector<TlsVersionResult>> tls_versions; ///< with --tls-versions
+    std::optional<SniCheck> sni_check;
 
     std::vector<MechanismRow> rows;
     std::vector<Finding> findings;

@@ -137,6 +137,76 @@ std::string auth_cell(Authentication const& a) {
     return out;
 }
 
+std::string validity(net::CertificateInfo const& c) {
+    std::string out = "valid " + c.not_before + " to " + c.not_after + " (";
+    if (c.days_until_valid > 0)
+        out += "not valid for another " + std::to_string(c.days_until_valid) + " day(s)";
+    else if (c.days_left < 0)
+        out += "expired " + std::to_string(-c.days_left) + " day(s) ago";
+    else
+        out += std::to_string(c.days_left) + " day(s) left";
+    return out + ")";
+}
+
+template <typename Line>
+void tls_verification_lines(net::TlsInfo const& t, Style const& st, Line const& line) {
+    std::string chain;
+    if (t.chain_verified) {
+        chain = st.green("verified");
+    } else {
+        chain = st.red("NOT verified") + ": " + t.verify_error;
+        if (!t.verify_issues.empty())
+            chain += " (depth " + std::to_string(t.verify_depth) + ": " +
+                     t.verify_issues.front().subject + ")";
+        for (std::size_t i = 1; i < t.verify_issues.size(); ++i)
+            chain += "; also " + t.verify_issues[i].reason + " (depth " +
+                     std::to_string(t.verify_issues[i].depth) + ")";
+    }
+    if (t.verification_skipped && !t.verified())
+        chain += " (--insecure: not enforced)";
+    line("Chain", chain);
+    if (t.host_checked)
+        line("Host name", t.verify_name + ": " +
+                              (t.host_verified ? st.green("matches the certificate")
+                                               : st.red("does NOT match the certificate")));
+    else if (!t.chain.empty())
+        line("Host name", "not checked");
+}
+
+template <typename Line> void tls_chain_lines(net::TlsInfo const& t, Line const& line) {
+    for (std::size_t i = 0; i < t.chain.size(); ++i) {
+        net::CertificateInfo const& c = t.chain[i];
+        line(i == 0 ? "Certificates" : "", "#" + std::to_string(i) + " " + c.subject);
+        line("", "   issuer " + c.issuer);
+        if (!c.subject_alt_names.empty())
+            line("", "   names " + join(c.subject_alt_names, ", "));
+        line("", "   " + validity(c));
+        line("", "   " + c.key + ", " + c.signature_algorithm + "; SHA-256 " + c.sha256);
+    }
+}
+
+template <typename Line> void tls_check_lines(Report const& r, Line const& line) {
+    if (r.tls_versions) {
+        std::string text;
+        for (TlsVersionResult const& v : *r.tls_versions)
+            text += (text.empty() ? "" : "; ") + v.version + " " +
+                    (v.accepted ? "accepted" : v.tested ? "refused" : "not tested") +
+                    (v.accepted || v.detail.empty() ? "" : " (" + v.detail + ")");
+        line("TLS versions", text);
+    }
+    if (r.sni_check) {
+        SniCheck const& c = *r.sni_check;
+        std::string text = c.sni.empty() ? "without SNI: " : "with SNI " + c.sni + ": ";
+        if (!c.handshake_ok || !c.tls)
+            text += "handshake failed: " + c.error;
+        else
+            text += (c.tls->chain.empty() ? std::string("no certificate")
+                                          : c.tls->chain.front().subject) +
+                    (c.tls->verified() ? ", verified" : ", NOT verified");
+        line("SNI check", text);
+    }
+}
+
 void server_section(Report const& r, Style const& st, std::string& out) {
     ServerFacts const& s = r.server;
     auto line = [&](std::string_view label, std::string const& value) {
@@ -160,7 +230,8 @@ void server_section(Report const& r, Style const& st, std::string& out) {
     if (s.starttls_reply)
         line("STARTTLS", s.starttls_reply->wire());
     if (!s.starttls_injected.empty())
-        line("", st.red("data after the 220, before the handshake: ") + s.starttls_injected);
+        line("", st.red("data after the 220, before the handshake: ") +
+                     escape_bytes(s.starttls_injected));
     if (!s.tls_error.empty())
         line("TLS", st.red("handshake failed: ") + s.tls_error);
     if (s.tls) {
@@ -169,28 +240,13 @@ void server_section(Report const& r, Style const& st, std::string& out) {
         if (!t.group.empty())
             text += ", " + t.group;
         text += implicit ? " (implicit TLS)" : "";
-        text += t.sni.empty() ? "; no SNI" : "; SNI " + t.sni;
+        text += t.sni.empty() ? "; no SNI sent" : "; SNI " + t.sni;
+        text += t.resumed ? "; resumed" : "";
         line("TLS", text);
-        std::string verdict;
-        if (t.verified())
-            verdict = st.green("certificate verified") + " for " + t.verify_name;
-        else {
-            verdict = st.red("certificate NOT verified");
-            if (!t.chain_verified)
-                verdict += ": " + t.verify_error;
-            if (t.host_checked && !t.host_verified)
-                verdict += (t.chain_verified ? ": " : "; ") + std::string("not valid for ") +
-                           t.verify_name;
-            if (t.verification_skipped)
-                verdict += " (--insecure)";
-        }
-        line("", verdict);
-        if (!t.chain.empty()) {
-            net::CertificateInfo const& c = t.chain.front();
-            line("", c.subject + ", issued by " + c.issuer + "; expires " + c.not_after + " (" +
-                         std::to_string(c.days_left) + " days); " + c.key);
-        }
+        tls_verification_lines(t, st, line);
+        tls_chain_lines(t, line);
     }
+    tls_check_lines(r, line);
     if (s.tls && s.after_tls) {
         std::string text = caps_line(*s.after_tls);
         if (!implicit && s.before_tls) {

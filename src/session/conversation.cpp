@@ -82,7 +82,10 @@ net::TlsInfo Conversation::upgrade_to_tls(net::TlsConnectOptions const& options)
         std::size_t const count = parser_.buffered();
         injected_ = recent_.substr(recent_.size() - std::min(count, recent_.size()));
         log(TranscriptEvent::Kind::error, "data after the STARTTLS 220, before the handshake");
-        throw std::system_error(smtp::errc::data_after_starttls, injected_);
+        // The bytes themselves stay out of the message (they may hold CR, LF, anything);
+        // injected() has them for the report.
+        throw std::system_error(smtp::errc::data_after_starttls,
+                                std::to_string(injected_.size()) + " bytes");
     }
     net::TlsInfo info = transport_.start_tls(options, deadline());
     std::string summary = "TLS started: " + info.version + " " + info.cipher;

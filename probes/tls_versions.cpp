@@ -1,0 +1,119 @@
+#include "probes/tls_versions.hpp"
+
+#include "net/errc.hpp"
+#include "net/interrupt.hpp"
+#include "net/tcp_transport.hpp"
+
+#include <memory>
+#include <system_error>
+
+namespace smtpprobe::probes {
+
+HandshakeOutcome try_handshake(HandshakeTarget const& target, net::TlsConnectOptions const& tls,
+                               std::string const& purpose) {
+    HandshakeOutcome out;
+    int const id = target.next_session ? target.next_session() : 0;
+    std::unique_ptr<net::TcpTransport> transport;
+    try {
+        transport = net::TcpTransport::connect(target.endpoints, target.connect_timeout,
+                                               target.timeouts.run_deadline);
+    } catch (std::system_error const& e) {
+        out.error = e.what();
+        out.interrupted = e.code() == net::errc::interrupted;
+        return out;
+    }
+    Conversation conversation(*transport, target.transcript, target.timeouts, id);
+    conversation.note("Connected to " + transport->peer().address + " port " +
+                      std::to_string(transport->peer().port) + " (" + purpose + ")");
+    SetupOptions setup = target.setup;
+    setup.tls = tls;
+    setup.probe_auth_before_tls = false;
+    ServerFacts facts;
+    try {
+        open_session(conversation, setup, facts);
+        if (!facts.tls)
+            out.error = !facts.stop_reason.empty() ? facts.stop_reason
+                                                   : "the server does not offer STARTTLS";
+    } catch (std::system_error const& e) {
+        out.handshake_failed = e.code() == net::errc::tls_handshake_failed;
+        out.interrupted = e.code() == net::errc::interrupted;
+        out.error = e.what();
+    }
+    out.handshake_ok = facts.tls.has_value();
+    out.tls = facts.tls;
+    conversation.quit();
+    return out;
+}
+
+std::vector<TlsVersionResult> enumerate_tls_versions(HandshakeTarget const& target,
+                                                     net::TlsClientOptions const& base) {
+    std::vector<TlsVersionResult> results;
+    std::string stopped;
+    for (std::string const version : {"1.0", "1.1", "1.2", "1.3"}) {
+        TlsVersionResult& result = results.emplace_back();
+        result.version = version;
+        if (stopped.empty() && net::interrupted())
+            stopped = "interrupted";
+        if (stopped.empty() && net::Clock::now() >= target.timeouts.run_deadline)
+            stopped = "the run's time budget (--timeout) ran out";
+        if (!stopped.empty()) {
+            result.detail = "not tested: " + stopped;
+            continue;
+        }
+        net::TlsClientOptions options = base;
+        options.min_version = version;
+        options.max_version = version;
+        options.legacy = version == "1.0" || version == "1.1";
+        std::unique_ptr<net::TlsClientContext> context;
+        try {
+            context = std::make_unique<net::TlsClientContext>(options);
+        } catch (std::runtime_error const& e) {
+            result.detail = "not tested: " + std::string(e.what());
+            continue;
+        }
+        if (std::string problem = context->local_problem(); !problem.empty()) {
+            result.detail = "not tested: " + problem;
+            continue;
+        }
+        net::TlsConnectOptions tls = target.setup.tls;
+        tls.context = context.get();
+        HandshakeOutcome const outcome =
+            try_handshake(target, tls, "TLS version check: offering only TLS " + version);
+        if (outcome.handshake_ok) {
+            result.tested = true;
+            result.accepted = true;
+            if (outcome.tls) {
+                result.cipher = outcome.tls->cipher;
+                result.detail = outcome.tls->version + ", " + outcome.tls->cipher;
+            } else {
+                result.detail = "handshake completed; then " + outcome.error;
+            }
+        } else if (outcome.handshake_failed) {
+            result.tested = true;
+            result.detail = "refused: " + outcome.error;
+        } else {
+            if (outcome.interrupted)
+                stopped = "interrupted";
+            result.detail = "not tested: " + outcome.error;
+        }
+    }
+    return results;
+}
+
+SniCheck check_sni(HandshakeTarget const& target, net::TlsClientContext const& context,
+                   std::string const& sni) {
+    net::TlsConnectOptions tls = target.setup.tls;
+    tls.context = &context;
+    tls.sni = sni;
+    HandshakeOutcome outcome = try_handshake(
+        target, tls, sni.empty() ? "SNI check: no SNI" : "SNI check: SNI " + sni);
+    SniCheck check;
+    check.sni = sni;
+    check.handshake_ok = outcome.handshake_ok;
+    check.handshake_failed = outcome.handshake_failed;
+    check.error = std::move(outcome.error);
+    check.tls = std::move(outcome.tls);
+    return check;
+}
+
+} // namespace smtpprobe::probes

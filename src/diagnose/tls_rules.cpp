@@ -1,0 +1,466 @@
+#include "diagnose/tls_rules.hpp"
+
+#include <openssl/x509_vfy.h>
+
+#include <algorithm>
+
+namespace smtpprobe::diagnose {
+namespace {
+
+std::string join(std::vector<std::string> const& items, std::string_view separator) {
+    std::string out;
+    for (std::string const& item : items) {
+        if (!out.empty())
+            out += separator;
+        out += item;
+    }
+    return out;
+}
+
+std::string list_words(std::vector<std::string> const& items) {
+    if (items.size() <= 1)
+        return join(items, "");
+    std::vector<std::string> head(items.begin(), items.end() - 1);
+    return join(head, ", ") + " and " + items.back();
+}
+
+std::string count_of(long n, std::string_view unit) {
+    return std::to_string(n) + " " + std::string(unit) + (n == 1 ? "" : "s");
+}
+
+/// The CN of an RFC 2253 name ("CN=mail.example.net,O=Example"), or the whole name.
+std::string common_name(std::string const& name) {
+    std::size_t start = name.rfind("CN=", 0) == 0 ? 0 : name.find(",CN=");
+    if (start == std::string::npos)
+        return name;
+    start += start == 0 ? 3 : 4;
+    std::size_t end = start;
+    while (end < name.size() && name[end] != ',') {
+        if (name[end] == '\\')
+            ++end;
+        ++end;
+    }
+    return name.substr(start, end - start);
+}
+
+/// The names a certificate is valid for: its DNS and IP subjectAltNames, or its CN when it has
+/// none (X509_check_host(3) falls back to the CN only without DNS names).
+std::vector<std::string> certificate_names(net::CertificateInfo const& cert) {
+    std::vector<std::string> names;
+    for (std::string const& san : cert.subject_alt_names) {
+        std::size_t const colon = san.find(':');
+        names.push_back(colon == std::string::npos ? san : san.substr(colon + 1));
+    }
+    if (names.empty() && cert.subject.find("CN=") != std::string::npos)
+        names.push_back(common_name(cert.subject));
+    return names;
+}
+
+std::string names_phrase(std::vector<std::string> const& names) {
+    if (names.empty())
+        return "no name at all";
+    if (names.size() <= 3)
+        return list_words(names);
+    return names.front() + " and " + count_of(static_cast<long>(names.size()) - 1, "other name");
+}
+
+bool is_version_error(std::string const& text) {
+    for (char const* marker : {"protocol version", "unsupported protocol",
+                               "no protocols available", "wrong version number"})
+        if (text.find(marker) != std::string::npos)
+            return true;
+    return false;
+}
+
+class TlsRules {
+public:
+    explicit TlsRules(Report const& report)
+        : r_(report), s_(report.server),
+          severity_(report.server.tls && report.server.tls->verification_skipped ? "warning"
+                                                                                  : "error") {}
+
+    std::vector<Finding> run() {
+        handshake();
+        if (s_.tls) {
+            verification(*s_.tls);
+            host_name(*s_.tls);
+            expiry(*s_.tls);
+            session_version(*s_.tls);
+        }
+        sni();
+        versions();
+        return std::move(out_);
+    }
+
+private:
+    void add(std::string id, std::string severity, std::string title, std::string detail,
+             std::vector<std::string> evidence) {
+        out_.push_back({std::move(id), std::move(severity), std::move(title), std::move(detail),
+                        std::move(evidence)});
+    }
+    bool has(std::string_view id) const {
+        return std::any_of(out_.begin(), out_.end(), [&](Finding const& f) { return f.id == id; });
+    }
+    std::string consequence(net::TlsInfo const& t) const {
+        return t.verification_skipped
+                   ? " --insecure was given, so the probe went on; credentials are still not "
+                     "sent unless --allow-insecure-auth is given."
+                   : " Clients that verify certificates (most do, and RFC 4954 §14 requires it "
+                     "before AUTH PLAIN) refuse this server.";
+    }
+    static std::string issue_evidence(net::VerifyIssue const& issue) {
+        return "OpenSSL: " + issue.reason + " (code " + std::to_string(issue.code) + ", depth " +
+               std::to_string(issue.depth) + "): " + issue.subject;
+    }
+    bool issue_at(net::TlsInfo const& t, long code, std::string const& subject) const {
+        return std::any_of(t.verify_issues.begin(), t.verify_issues.end(),
+                           [&](net::VerifyIssue const& i) {
+                               return i.code == code && i.subject == subject;
+                           });
+    }
+
+    void handshake();
+    void verification(net::TlsInfo const& t);
+    void expired(net::TlsInfo const& t, net::VerifyIssue const& issue);
+    void not_yet_valid(net::TlsInfo const& t, net::VerifyIssue const& issue);
+    void missing_issuer(net::TlsInfo const& t, net::VerifyIssue const& issue);
+    void host_name(net::TlsInfo const& t);
+    void expiry(net::TlsInfo const& t);
+    void session_version(net::TlsInfo const& t);
+    void sni();
+    void versions();
+
+    Report const& r_;
+    ServerFacts const& s_;
+    std::string severity_;
+    std::vector<Finding> out_;
+};
+
+void TlsRules::handshake() {
+    if (s_.tls_error.empty())
+        return;
+    std::string detail = s_.tls_error + ".";
+    if (is_version_error(s_.tls_error))
+        detail += " The client and the server have no TLS version in common: check --tls-min "
+                  "and --tls-max, and run with --tls-versions to see which versions the server "
+                  "accepts (RFC 8996 retires TLS 1.0 and 1.1; OpenSSL 3 no longer offers them "
+                  "by default).";
+    else if (s_.tls_error.find("unrecognized name") != std::string::npos)
+        detail += " The server refused the name sent in SNI, or the lack of one: check --sni "
+                  "and --no-sni.";
+    else if (s_.tls_error.find("handshake failure") != std::string::npos)
+        detail += " The server found nothing acceptable in the ClientHello: no common cipher or "
+                  "group, or it wants something not sent (SNI, a client certificate).";
+    add("tls.handshake_failed", "error", "The TLS handshake failed", detail,
+        {"OpenSSL: " + s_.tls_error});
+}
+
+// One finding per distinct problem; OpenSSL reports each error with the depth it occurred at
+// (X509_STORE_CTX_get_error_depth(3)), so problems deeper in the chain are named as such.
+void TlsRules::verification(net::TlsInfo const& t) {
+    if (t.chain_verified)
+        return;
+    bool missing_issuer_seen = false;
+    for (net::VerifyIssue const& issue : t.verify_issues) {
+        switch (issue.code) {
+        case X509_V_ERR_CERT_HAS_EXPIRED:
+            expired(t, issue);
+            break;
+        case X509_V_ERR_CERT_NOT_YET_VALID:
+            not_yet_valid(t, issue);
+            break;
+        case X509_V_ERR_DEPTH_ZERO_SELF_SIGNED_CERT:
+            add("tls.self_signed", severity_, "The certificate is self-signed",
+                "The server's certificate (" + issue.subject +
+                    ") is signed by its own key, so no CA vouches for it. Use a certificate from "
+                    "a CA clients trust (e.g. Let's Encrypt), or give each client this "
+                    "certificate as a trust anchor (for smtpprobe: --ca-file)." +
+                    consequence(t),
+                {issue_evidence(issue), "SHA-256: " + (t.chain.empty() ? std::string("(none)")
+                                                                       : t.chain.front().sha256)});
+            break;
+        case X509_V_ERR_SELF_SIGNED_CERT_IN_CHAIN:
+        case X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT_LOCALLY:
+        case X509_V_ERR_UNABLE_TO_VERIFY_LEAF_SIGNATURE:
+            if (!missing_issuer_seen)
+                missing_issuer(t, issue);
+            missing_issuer_seen = true;
+            break;
+        default:
+            add("tls.not_verified", severity_, "The certificate did not verify: " + issue.reason,
+                "OpenSSL stopped at depth " + std::to_string(issue.depth) + " (" + issue.subject +
+                    "): " + issue.reason + "." + consequence(t),
+                {issue_evidence(issue)});
+        }
+    }
+    if (t.verify_issues.empty()) {
+        std::vector<std::string> evidence{"OpenSSL: " + t.verify_error};
+        if (!t.chain.empty())
+            evidence.push_back("subject: " + t.chain.front().subject +
+                               "; issuer: " + t.chain.front().issuer);
+        add("tls.not_verified", severity_, "The certificate did not verify: " + t.verify_error,
+            t.verify_error + "." + consequence(t), evidence);
+    }
+}
+
+void TlsRules::expired(net::TlsInfo const& t, net::VerifyIssue const& issue) {
+    long const ago = -issue.days_left;
+    std::string const when = ago <= 0 ? "less than a day ago" : count_of(ago, "day") + " ago";
+    std::string const what = issue.depth == 0
+                                 ? "The certificate"
+                                 : "The CA certificate " + common_name(issue.subject);
+    add("tls.cert_expired", severity_, what + " expired " + when,
+        (issue.depth == 0 ? "The server's certificate (" + issue.subject + ")"
+                          : "The CA certificate at depth " + std::to_string(issue.depth) + " (" +
+                                issue.subject + ")") +
+            " was valid until " + issue.not_after + ". " +
+            (issue.depth == 0
+                 ? "Renew it and make the server load the new one (with ACME, check that the "
+                   "renewal job runs and that the mail server is reloaded afterwards)."
+                 : "The server sends an outdated chain: install the current intermediate "
+                   "certificate from the CA.") +
+            consequence(t),
+        {issue_evidence(issue), "notAfter: " + issue.not_after});
+}
+
+void TlsRules::not_yet_valid(net::TlsInfo const& t, net::VerifyIssue const& issue) {
+    long const in = issue.days_until_valid;
+    add("tls.cert_not_yet_valid", severity_,
+        "The certificate is not valid yet: it starts on " + issue.not_before +
+            (in > 0 ? " (in " + count_of(in, "day") + ")" : ""),
+        "Either the certificate (" + issue.subject +
+            ") was issued with a start date in the future, or this machine's clock is behind. "
+            "Check the clock here and on the clients; otherwise install a certificate that is "
+            "valid now." +
+            consequence(t),
+        {issue_evidence(issue), "notBefore: " + issue.not_before});
+}
+
+// "unable to get local issuer certificate" / "unable to verify the first certificate" at the
+// leaf while the leaf's issuer is not among the certificates sent: the server leaves out an
+// intermediate (or the issuer is a root this trust store lacks: the client cannot tell, so the
+// fix names both). Otherwise the chain sent is complete but ends at an untrusted CA.
+void TlsRules::missing_issuer(net::TlsInfo const& t, net::VerifyIssue const& issue) {
+    bool issuer_sent = false;
+    if (!t.chain.empty())
+        for (std::size_t i = 1; i < t.chain.size(); ++i)
+            if (t.chain[i].subject == t.chain.front().issuer)
+                issuer_sent = true;
+    std::vector<std::string> sent;
+    for (net::CertificateInfo const& c : t.chain)
+        sent.push_back(common_name(c.subject));
+    std::string const sent_line =
+        "the server sent " + count_of(static_cast<long>(t.chain.size()), "certificate") +
+        (sent.empty() ? "" : ": " + join(sent, " <- "));
+    if (issue.depth == 0 && issue.code != X509_V_ERR_SELF_SIGNED_CERT_IN_CHAIN && !issuer_sent &&
+        !t.chain.empty()) {
+        std::string const issuer = t.chain.front().issuer;
+        add("tls.chain_incomplete", severity_,
+            "Chain incomplete: the server does not send the intermediate certificate (" +
+                common_name(issuer) + ")",
+            "The server sends its own certificate without the one that issued it (" + issuer +
+                "), and that issuer is not in the trust store, so clients cannot build a chain "
+                "to a root they trust. Configure the server to send its certificate followed by "
+                "the intermediate(s) (the CA's \"full chain\" file; Postfix: "
+                "smtpd_tls_chain_files or a fullchain.pem in smtpd_tls_cert_file). If " +
+                common_name(issuer) +
+                " is a private root CA rather than an intermediate, trust it instead: "
+                "--ca-file." +
+                consequence(t),
+            {issue_evidence(issue), sent_line, "leaf issuer: " + issuer});
+        return;
+    }
+    std::string const anchor =
+        issue.code == X509_V_ERR_SELF_SIGNED_CERT_IN_CHAIN ? issue.subject : issue.issuer;
+    add("tls.untrusted_ca", severity_,
+        "The certificate chain ends at a CA that is not trusted: " + common_name(anchor),
+        "The chain the server sends leads to " + anchor +
+            ", which is not in the trust store used. If it is a private CA, give its "
+            "certificate with --ca-file FILE (or --ca-path DIR), and install it on the clients "
+            "too; if the server should have a public certificate, it presents the wrong one." +
+            consequence(t),
+        {issue_evidence(issue), sent_line});
+}
+
+void TlsRules::host_name(net::TlsInfo const& t) {
+    if (!t.host_checked || t.host_verified || t.chain.empty())
+        return;
+    net::CertificateInfo const& leaf = t.chain.front();
+    std::vector<std::string> const names = certificate_names(leaf);
+    std::string detail =
+        "Clients compare the name they connect to with the certificate's subjectAltName "
+        "(RFC 6125; wildcards only in the left-most label), and " +
+        t.verify_name + " is not among " + names_phrase(names) +
+        ". Connect with a name the certificate lists (--sni NAME checks another name), or get a "
+        "certificate that includes " +
+        t.verify_name + ".";
+    if (t.sni.empty())
+        detail += " No SNI was sent: a server with several certificates may pick another one "
+                  "when it gets none.";
+    std::vector<std::string> evidence{
+        "subjectAltName: " +
+            (leaf.subject_alt_names.empty() ? std::string("(none)")
+                                            : join(leaf.subject_alt_names, ", ")),
+        "subject: " + leaf.subject,
+        "name checked: " + t.verify_name + (t.sni.empty() ? "; no SNI sent" : "; SNI " + t.sni)};
+    add("tls.host_mismatch", severity_,
+        "The certificate is for " + names_phrase(names) + ", not " + t.verify_name,
+        detail + consequence(t), evidence);
+}
+
+void TlsRules::expiry(net::TlsInfo const& t) {
+    for (std::size_t depth = 0; depth < t.chain.size(); ++depth) {
+        net::CertificateInfo const& c = t.chain[depth];
+        // A self-signed root sent along is not used by clients (they have their own copy).
+        if (depth > 0 && c.subject == c.issuer)
+            continue;
+        if (c.days_left < 0 || issue_at(t, X509_V_ERR_CERT_HAS_EXPIRED, c.subject) ||
+            c.days_left >= r_.cert_warn_days)
+            continue;
+        bool const critical = c.days_left < r_.cert_crit_days;
+        std::string const when =
+            c.days_left == 0 ? "within a day" : "in " + count_of(c.days_left, "day");
+        std::string const what = depth == 0 ? "The certificate"
+                                            : "The intermediate certificate " +
+                                                  common_name(c.subject);
+        add("tls.cert_expiring", critical ? "error" : "warning",
+            what + " expires " + when + " (" + c.not_after + ")",
+            "Fewer than " +
+                (critical ? std::to_string(r_.cert_crit_days) + " days (--cert-crit-days)"
+                          : std::to_string(r_.cert_warn_days) + " days (--cert-warn-days)") +
+                " are left. Renew it before " + c.not_after +
+                "; from then on clients refuse the server (with ACME: check that renewal runs "
+                "and the mail server is reloaded).",
+            {"subject: " + c.subject, "notAfter: " + c.not_after});
+    }
+}
+
+void TlsRules::session_version(net::TlsInfo const& t) {
+    if (r_.tls_versions || (t.version != "TLSv1" && t.version != "TLSv1.1"))
+        return;
+    add("tls.legacy_version", "warning", "The session used " + t.version,
+        "RFC 8996 forbids TLS 1.0 and 1.1. The server negotiated " + t.version +
+            ", so it either prefers it or accepts nothing newer; run with --tls-versions.",
+        {"negotiated: " + t.version + ", " + t.cipher});
+}
+
+// See engine.cpp (Run::tls_checks) for when each SNI check runs.
+void TlsRules::sni() {
+    if (!r_.sni_check)
+        return;
+    SniCheck const& check = *r_.sni_check;
+    auto describe = [](SniCheck const& c) {
+        if (!c.handshake_ok || !c.tls)
+            return "handshake failed: " + c.error;
+        net::TlsInfo const& t = *c.tls;
+        std::string text = "certificate " + (t.chain.empty() ? "(none)" : t.chain.front().subject);
+        text += t.verified() ? ", verified" : ", NOT verified";
+        if (!t.chain_verified)
+            text += " (" + t.verify_error + ")";
+        if (t.host_checked && !t.host_verified)
+            text += " (not valid for " + t.verify_name + ")";
+        return text;
+    };
+    if (!check.sni.empty()) {
+        // The main session sent no SNI and failed; this one sent the host name.
+        if (!check.handshake_ok || !check.tls || !check.tls->verified())
+            return;
+        std::string const without =
+            !s_.tls_error.empty()
+                ? "handshake failed: " + s_.tls_error
+                : (s_.tls ? "certificate " +
+                                (s_.tls->chain.empty() ? std::string("(none)")
+                                                       : s_.tls->chain.front().subject) +
+                                ", NOT verified"
+                          : std::string("no TLS session"));
+        add("tls.sni_required", s_.tls && s_.tls->verification_skipped ? "warning" : "error",
+            "The server needs SNI: without it " +
+                std::string(!s_.tls_error.empty() ? "the handshake fails"
+                                                  : "it presents a certificate that does "
+                                                    "not verify") +
+                ", with SNI " + check.sni + " it presents a valid one",
+            "This run sent no SNI (--no-sni). Clients must send the server name in SNI (RFC "
+            "6066 §3); current TLS libraries do, but clients that connect by IP address or use "
+            "an old or embedded TLS stack do not, and fail like this run.",
+            {"without SNI: " + without, "with SNI " + check.sni + ": " + describe(check)});
+        return;
+    }
+    // The main session sent SNI and verified; this one sent none.
+    if (!s_.tls || !s_.tls->verified())
+        return;
+    bool const refused = !check.handshake_ok && check.handshake_failed;
+    bool other_certificate = false;
+    if (check.handshake_ok && check.tls && !check.tls->chain.empty() &&
+        !s_.tls->chain.empty())
+        other_certificate = check.tls->chain.front().sha256 != s_.tls->chain.front().sha256 &&
+                            !check.tls->verified();
+    if (!refused && !other_certificate)
+        return;
+    add("tls.sni_required", "warning",
+        refused ? "The server needs SNI: without it the handshake fails"
+                : "The server needs SNI: without it, it presents a certificate that does not "
+                  "verify",
+        "With SNI " + s_.tls->sni +
+            " everything verifies. Clients that send no SNI (those that connect by IP address, "
+            "old or embedded TLS stacks) " +
+            (refused ? "cannot connect." : "get the other certificate and refuse it.") +
+            " RFC 6066 §3 defines SNI; nothing needs fixing for current clients.",
+        {"with SNI " + s_.tls->sni + ": certificate " + s_.tls->chain.front().subject +
+             ", verified",
+         "without SNI: " + describe(check)});
+}
+
+void TlsRules::versions() {
+    if (!r_.tls_versions)
+        return;
+    std::vector<std::string> legacy, accepted;
+    std::vector<std::string> evidence;
+    bool tested_12 = false, accepted_12 = false, tested_13 = false, accepted_13 = false;
+    for (TlsVersionResult const& v : *r_.tls_versions) {
+        evidence.push_back("TLS " + v.version + ": " +
+                           (v.accepted ? "accepted" : (v.tested ? "refused" : "not tested")) +
+                           (v.detail.empty() ? "" : " (" + v.detail + ")"));
+        if (v.accepted)
+            accepted.push_back(v.version);
+        if (v.accepted && (v.version == "1.0" || v.version == "1.1"))
+            legacy.push_back("TLS " + v.version);
+        if (v.version == "1.2") {
+            tested_12 = v.tested;
+            accepted_12 = v.accepted;
+        }
+        if (v.version == "1.3") {
+            tested_13 = v.tested;
+            accepted_13 = v.accepted;
+        }
+    }
+    if (!legacy.empty())
+        add("tls.legacy_version", "warning", "The server accepts " + list_words(legacy),
+            "RFC 8996 deprecates TLS 1.0 and 1.1: they MUST NOT be used. Turn them off in the "
+            "server's TLS settings (Postfix 3.6+: smtpd_tls_protocols = >=TLSv1.2; OpenSSL "
+            "servers generally: MinProtocol = TLSv1.2).",
+            evidence);
+    if (!accepted.empty() && !accepted_12 && !accepted_13 && (tested_12 || tested_13))
+        add("tls.no_modern_version", "error",
+            "The server accepts nothing newer than TLS " + accepted.back(),
+            "Current clients refuse TLS 1.0 and 1.1 by default (RFC 8996; OpenSSL 3 does not "
+            "offer them at its default security level). Enable TLS 1.2 and 1.3 on the server.",
+            evidence);
+    if (tested_12 && !accepted_12 && accepted_13)
+        add("tls.tls13_only", "warning", "The server accepts only TLS 1.3",
+            "Clients without TLS 1.3 cannot connect: OpenSSL 1.0.2 and older, and older Java "
+            "and Windows TLS stacks. Enable TLS 1.2 unless they are meant to be locked out.",
+            evidence);
+    if (tested_13 && !accepted_13 && accepted_12)
+        add("tls.no_tls13", "info", "The server does not accept TLS 1.3",
+            "TLS 1.2 works with every current client; TLS 1.3 (RFC 8446) is faster to set up "
+            "and drops weak algorithms.",
+            evidence);
+}
+
+} // namespace
+
+std::vector<Finding> tls_findings(Report const& report) {
+    return TlsRules(report).run();
+}
+
+} // namespace smtpprobe::diagnose

@@ -1,0 +1,360 @@
+#!/usr/bin/env bash
+# smtpprobe integration suite: real Postfix + Dovecot SASL and Exim on loopback.
+#
+#   tests/integration/run.sh [--smtpprobe PATH] [--capture-transcripts]
+#                            [--keep-state] [--hold SECONDS]
+#
+# Starts, from a `mktemp -d` state directory and the templates next to this
+# script:
+#   - Postfix submission, STARTTLS, AUTH only after TLS   127.0.0.1:$SUBMISSION_PORT (2587)
+#   - Postfix smtps (implicit TLS)                        127.0.0.1:$SMTPS_PORT      (2465)
+#     both with Dovecot SASL (auth socket only): PLAIN LOGIN CRAM-MD5 SCRAM-SHA-1 SCRAM-SHA-256
+#   - Exim shaped like Azure ACS: STARTTLS, only AUTH LOGIN after TLS,
+#     SIZE 31457280                                        127.0.0.1:$EXIM_PORT       (2526)
+# with a per-run test CA, then runs test_servers.py (smtpprobe's JSON checked
+# against each server's configuration, and swaks as a second opinion), and
+# stops every server on exit, even on failure, and checks that nothing is left
+# listening.
+#
+# Exit status: 0 all checks passed; 1 a check failed; 77 skipped (not root,
+# an MTA is not installed, or the smtpprobe binary does not exist: then only
+# the swaks checks ran); 2 the harness itself failed (a server did not start).
+#
+# Environment: SMTPPROBE (binary; default build/smtpprobe), SUBMISSION_PORT,
+# SMTPS_PORT, EXIM_PORT, AUTH_FAILURE_DELAY (Dovecot; default "2 secs", its
+# own default), DOVECOT_AUTH_PENALTY=on (Dovecot's per-IP brute-force
+# penalty, 2..15 s per failure; off by default, see QUIRKS.md),
+# SMTPPROBE_DEB_CACHE (where scripts/install-deps.sh put the
+# exim4-daemon-light .deb), KEEP_STATE=1.
+# shellcheck disable=SC2317  # cleanup and its helpers run from traps
+set -euo pipefail
+
+# The MTAs must start as root; without root, use sudo when it needs no password.
+if [ "$(id -u)" -ne 0 ] && command -v sudo >/dev/null 2>&1 && sudo -n true 2>/dev/null; then
+    exec sudo -n -E "$0" "$@"
+fi
+
+HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+ROOT=$(cd "$HERE/../.." && pwd)
+
+SMTPPROBE=${SMTPPROBE:-$ROOT/build/smtpprobe}
+SUBMISSION_PORT=${SUBMISSION_PORT:-2587}
+SMTPS_PORT=${SMTPS_PORT:-2465}
+EXIM_PORT=${EXIM_PORT:-2526}
+AUTH_FAILURE_DELAY=${AUTH_FAILURE_DELAY:-2 secs}
+DOVECOT_AUTH_PENALTY=${DOVECOT_AUTH_PENALTY:-off}
+DEB_CACHE=${SMTPPROBE_DEB_CACHE:-/var/cache/smtpprobe/debs}
+KEEP_STATE=${KEEP_STATE:-0}
+CAPTURE=0
+HOLD=0
+
+while [ $# -gt 0 ]; do
+    case $1 in
+        --smtpprobe) SMTPPROBE=$2; shift 2 ;;
+        --smtpprobe=*) SMTPPROBE=${1#*=}; shift ;;
+        --capture-transcripts) CAPTURE=1; shift ;;
+        --keep-state) KEEP_STATE=1; shift ;;
+        --hold) HOLD=$2; shift 2 ;;
+        -h|--help) sed -n '2,/^# shellcheck/p' "$0" | sed '$d; s/^# \{0,1\}//'; exit 0 ;;
+        *) echo "run.sh: unknown argument: $1" >&2; exit 64 ;;
+    esac
+done
+
+say() { printf '=== %s\n' "$*"; }
+skip() { printf 'SKIP: %s\n' "$*"; exit 77; }
+die() { printf '*** %s\n' "$*" >&2; exit 2; }
+
+# ---------------------------------------------------------------- prerequisites
+[ "$(id -u)" -eq 0 ] || skip "must run as root or with password-less sudo (Postfix, Dovecot and Exim start as root and drop privileges)"
+POSTFIX=$(command -v postfix || true)
+DOVECOT=$(command -v dovecot || true)
+SWAKS=$(command -v swaks || true)
+[ -n "$POSTFIX" ] || skip "postfix is not installed (scripts/install-deps.sh)"
+[ -n "$DOVECOT" ] || skip "dovecot is not installed (scripts/install-deps.sh)"
+[ -n "$SWAKS" ] || skip "swaks is not installed (scripts/install-deps.sh)"
+command -v openssl >/dev/null || skip "openssl is not installed"
+command -v python3 >/dev/null || skip "python3 is not installed"
+NSS_WRAPPER=""
+for f in /usr/lib/*-linux-gnu/libnss_wrapper.so /usr/lib/libnss_wrapper.so; do
+    [ -e "$f" ] && NSS_WRAPPER=$f && break
+done
+[ -n "$NSS_WRAPPER" ] || skip "libnss-wrapper is not installed (scripts/install-deps.sh)"
+getent passwd postfix >/dev/null || skip "no 'postfix' user (install the postfix package)"
+getent passwd dovecot >/dev/null || skip "no 'dovecot' user (install dovecot-core)"
+
+port_open() { # port -> 0 when something accepts a connection on 127.0.0.1:port
+    timeout 1 bash -c "exec 3<>/dev/tcp/127.0.0.1/$1" 2>/dev/null
+}
+wait_port() { # port: wait at most 10 s
+    for _ in $(seq 1 50); do
+        port_open "$1" && return 0
+        sleep 0.2
+    done
+    return 1
+}
+
+for p in "$SUBMISSION_PORT" "$SMTPS_PORT" "$EXIM_PORT"; do
+    if port_open "$p"; then die "127.0.0.1:$p is already in use; set SUBMISSION_PORT/SMTPS_PORT/EXIM_PORT"; fi
+done
+
+T0=$(date +%s.%N)
+STATE=$(mktemp -d /tmp/smtpprobe-integ.XXXXXX)
+chmod 711 "$STATE"   # the postfix and exim users must traverse it
+say "state directory $STATE"
+
+# ---------------------------------------------------------------- cleanup
+POSTFIX_CONF=$STATE/postfix/etc
+DOVECOT_CONF=$STATE/dovecot/dovecot.conf
+EXIM_CONF=$STATE/exim/exim.conf
+EXIM_PID=""
+DOVECOT_PID=""
+HOLD_PID=""
+TEST_PID=""
+
+pid_alive() { [ -n "${1:-}" ] && kill -0 "$1" 2>/dev/null; }
+stop_pid() { # pid name: TERM, wait at most 5 s, then KILL
+    local pid=$1
+    pid_alive "$pid" || return 0
+    kill -TERM "$pid" 2>/dev/null || true
+    for _ in $(seq 1 25); do pid_alive "$pid" || return 0; sleep 0.2; done
+    say "$2 ($pid) did not stop on TERM; KILL"
+    kill -KILL "$pid" 2>/dev/null || true
+}
+# Processes this run started: the server masters are found by their command
+# line (dovecot -c, exim4 -C) or environment (Postfix's MAIL_CONFIG) naming
+# $STATE, then every descendant of those. Found by scanning /proc, never by a
+# process name.
+our_pids() {
+    local d pid seeds=""
+    for d in /proc/[0-9]*; do
+        pid=${d#/proc/}
+        if { tr '\0' ' ' <"$d/cmdline"; } 2>/dev/null | grep -qF "$STATE/" ||
+           { tr '\0' '\n' <"$d/environ"; } 2>/dev/null | grep -qxF "MAIL_CONFIG=$POSTFIX_CONF"; then
+            seeds="$seeds $pid"
+        fi
+    done
+    [ -n "$seeds" ] || return 0
+    # pid ppid for every process (comm may hold spaces: cut after the last ')').
+    for d in /proc/[0-9]*/stat; do
+        { sed 's/^\([0-9]*\) .*) [A-Za-z] \([0-9]*\) .*/\1 \2/' "$d"; } 2>/dev/null
+    done | awk -v seeds="$seeds" -v self="$$" '
+        BEGIN { n = split(seeds, s, " "); for (i = 1; i <= n; i++) ours[s[i]] = 1 }
+        { parent[$1] = $2 }
+        END {
+            for (round = 0; round < 10; round++)
+                for (p in parent) if (!(p in ours) && (parent[p] in ours)) ours[p] = 1
+            for (p in ours) if (p != self) print p
+        }'
+}
+
+cleanup() {
+    local rc=$? p left
+    trap - EXIT INT TERM
+    set +e
+    [ -n "$HOLD_PID" ] && kill "$HOLD_PID" 2>/dev/null
+    [ -n "$TEST_PID" ] && kill "$TEST_PID" 2>/dev/null
+    say "stopping servers"
+    if [ -f "$POSTFIX_CONF/main.cf" ]; then
+        timeout 15 "$POSTFIX" -c "$POSTFIX_CONF" stop >/dev/null 2>&1
+        stop_pid "$(cat "$STATE/postfix/queue/pid/master.pid" 2>/dev/null | tr -d ' ')" postfix
+    fi
+    stop_pid "$EXIM_PID" exim
+    stop_pid "$DOVECOT_PID" dovecot
+    for p in $(our_pids); do
+        pid_alive "$p" || continue
+        say "left-over process $p ($({ tr '\0' ' ' <"/proc/$p/cmdline"; } 2>/dev/null | cut -c1-80)); KILL"
+        kill -KILL "$p" 2>/dev/null
+    done
+    left=""
+    for p in "$SUBMISSION_PORT" "$SMTPS_PORT" "$EXIM_PORT"; do
+        port_open "$p" && left="$left $p"
+    done
+    if command -v ss >/dev/null; then
+        for p in "$SUBMISSION_PORT" "$SMTPS_PORT" "$EXIM_PORT"; do
+            ss -Hltn "sport = :$p" 2>/dev/null | grep -q . && case " $left " in *" $p "*) ;; *) left="$left $p" ;; esac
+        done
+    fi
+    if [ -n "$left" ]; then
+        echo "*** still listening after stop on port(s):$left" >&2
+        [ "$rc" -eq 0 ] && rc=1
+    else
+        say "all servers stopped; nothing listening on $SUBMISSION_PORT $SMTPS_PORT $EXIM_PORT"
+    fi
+    if [ "$rc" -ne 0 ] && [ "$rc" -ne 77 ]; then
+        for f in "$STATE/postfix/maillog" "$STATE/dovecot/dovecot.log" "$STATE/exim/log/mainlog" "$STATE/exim/log/paniclog"; do
+            [ -s "$f" ] || continue
+            echo "--- last lines of $f"
+            tail -n 25 "$f"
+        done
+    fi
+    if [ "$KEEP_STATE" = 1 ]; then
+        say "state kept in $STATE"
+    else
+        rm -rf "$STATE"
+    fi
+    say "integration run took $(awk -v a="$T0" -v b="$(date +%s.%N)" 'BEGIN{printf "%.1f", b-a}') s, exit $rc"
+    exit "$rc"
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+# ---------------------------------------------------------------- credentials
+# A fresh random password per run (letters and digits only: it is substituted
+# into the Exim configuration); test_servers.py checks it never shows up in any
+# output. Transcripts in samples/ replace it with the fixed test credentials.
+TEST_USER=probe@integration.test
+TEST_PASSWORD=$(openssl rand -hex 16)
+WRONG_PASSWORD=wrong-$(openssl rand -hex 8)
+export TEST_USER TEST_PASSWORD WRONG_PASSWORD
+# For the secret scan after the suite (scripts/scan-secrets.py --secrets-file).
+if [ -n "${SMTPPROBE_SECRETS_FILE:-}" ]; then
+    printf '%s\n%s\n' "$TEST_PASSWORD" "$WRONG_PASSWORD" >"$SMTPPROBE_SECRETS_FILE"
+fi
+
+# ---------------------------------------------------------------- test CA and certificate
+say "generating the test CA and server certificate (CN=localhost, SAN DNS:localhost IP:127.0.0.1)"
+mkdir -p "$STATE/tls"
+(
+    cd "$STATE/tls"
+    openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes \
+        -keyout ca.key -out ca.pem -days 30 -subj "/O=smtpprobe/CN=smtpprobe integration test CA" \
+        -addext "basicConstraints=critical,CA:TRUE" -addext "keyUsage=critical,keyCertSign,cRLSign" 2>/dev/null
+    openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes \
+        -keyout server.key -out server.csr -subj "/O=smtpprobe/CN=localhost" 2>/dev/null
+    printf '%s\n' "subjectAltName=DNS:localhost,IP:127.0.0.1" "basicConstraints=critical,CA:FALSE" \
+        "keyUsage=critical,digitalSignature,keyEncipherment" "extendedKeyUsage=serverAuth" >server.ext
+    openssl x509 -req -in server.csr -CA ca.pem -CAkey ca.key -CAcreateserial \
+        -out server.pem -days 30 -extfile server.ext 2>/dev/null
+    openssl verify -CAfile ca.pem server.pem >/dev/null
+    chmod 600 ca.key server.key
+)
+CA_FILE=$STATE/tls/ca.pem
+
+# ---------------------------------------------------------------- templates
+render() { # template output
+    sed -e "s|@STATE@|$STATE|g" \
+        -e "s|@CERT@|$STATE/tls/server.pem|g" \
+        -e "s|@KEY@|$STATE/tls/server.key|g" \
+        -e "s|@EXIM_CERT@|$STATE/exim/tls/server.pem|g" \
+        -e "s|@EXIM_KEY@|$STATE/exim/tls/server.key|g" \
+        -e "s|@EXIM_BIN@|${EXIM_BIN:-}|g" \
+        -e "s|@SUBMISSION_PORT@|$SUBMISSION_PORT|g" \
+        -e "s|@SMTPS_PORT@|$SMTPS_PORT|g" \
+        -e "s|@EXIM_PORT@|$EXIM_PORT|g" \
+        -e "s|@AUTH_FAILURE_DELAY@|$AUTH_FAILURE_DELAY|g" \
+        -e "s|@AUTH_PENALTY_MODE@|$([ "$DOVECOT_AUTH_PENALTY" = on ] && echo 0600 || echo 0)|g" \
+        -e "s|@USER@|$TEST_USER|g" \
+        -e "s|@PASSWORD@|$TEST_PASSWORD|g" \
+        "$1" >"$2"
+}
+
+# ---------------------------------------------------------------- Dovecot (auth socket only)
+say "starting Dovecot $($DOVECOT --version | cut -d' ' -f1) (auth only, passwd-file, auth_failure_delay = $AUTH_FAILURE_DELAY, auth penalty $DOVECOT_AUTH_PENALTY)"
+mkdir -p "$STATE/dovecot/run" "$STATE/dovecot/state"
+render "$HERE/dovecot/dovecot.conf.in" "$DOVECOT_CONF"
+printf '%s:{PLAIN}%s\n' "$TEST_USER" "$TEST_PASSWORD" >"$STATE/dovecot/users"
+chown root:dovecot "$STATE/dovecot/users"
+chmod 640 "$STATE/dovecot/users"
+"$DOVECOT" -c "$DOVECOT_CONF" -F >"$STATE/dovecot/stdout.log" 2>&1 &
+DOVECOT_PID=$!
+for _ in $(seq 1 50); do
+    [ -S "$STATE/dovecot/run/auth-postfix" ] && break
+    pid_alive "$DOVECOT_PID" || break
+    sleep 0.2
+done
+[ -S "$STATE/dovecot/run/auth-postfix" ] || { cat "$STATE/dovecot/stdout.log" "$STATE/dovecot/dovecot.log" 2>/dev/null || true; die "Dovecot did not create its auth socket within 10 s"; }
+
+# ---------------------------------------------------------------- Postfix
+mkdir -p "$POSTFIX_CONF" "$STATE/postfix/queue" "$STATE/postfix/data"
+render "$HERE/postfix/main.cf.in" "$POSTFIX_CONF/main.cf"
+render "$HERE/postfix/master.cf.in" "$POSTFIX_CONF/master.cf"
+say "starting Postfix $(postconf -c "$POSTFIX_CONF" -h mail_version) (submission 127.0.0.1:$SUBMISSION_PORT, smtps 127.0.0.1:$SMTPS_PORT)"
+chown postfix "$STATE/postfix/data"
+if ! timeout 30 "$POSTFIX" -c "$POSTFIX_CONF" start >"$STATE/postfix/start.log" 2>&1; then
+    cat "$STATE/postfix/start.log" >&2
+    die "postfix -c $POSTFIX_CONF start failed"
+fi
+
+# ---------------------------------------------------------------- Exim (unpacked, not installed)
+EXIM_ROOT=$STATE/exim/pkg
+mkdir -p "$EXIM_ROOT" "$STATE/exim/spool" "$STATE/exim/log" "$STATE/exim/tls"
+EXIM_DEB=$(ls "$DEB_CACHE"/exim4-daemon-light_*.deb 2>/dev/null | sort -V | tail -n1 || true)
+if [ -z "$EXIM_DEB" ]; then
+    say "no exim4-daemon-light .deb in $DEB_CACHE; trying apt-get download"
+    chmod 777 "$STATE/exim"
+    if (cd "$STATE/exim" && timeout 60 apt-get download -qq exim4-daemon-light >/dev/null 2>&1); then
+        EXIM_DEB=$(ls "$STATE"/exim/exim4-daemon-light_*.deb | head -n1)
+    else
+        skip "exim4-daemon-light is not available (run scripts/install-deps.sh)"
+    fi
+    chmod 755 "$STATE/exim"
+fi
+dpkg -x "$EXIM_DEB" "$EXIM_ROOT"
+EXIM_BIN=$EXIM_ROOT/usr/sbin/exim4
+chmod u-s "$EXIM_BIN"
+# Exim resolves its compiled-in user "Debian-exim" at start-up, before reading
+# any configuration; nss_wrapper supplies it without touching /etc/passwd.
+EXIM_UID=64999
+printf 'root:x:0:0:root:/root:/bin/sh\nDebian-exim:x:%s:%s:Exim:%s:/usr/sbin/nologin\n' \
+    "$EXIM_UID" "$EXIM_UID" "$STATE/exim/spool" >"$STATE/exim/passwd"
+printf 'root:x:0:\nDebian-exim:x:%s:\n' "$EXIM_UID" >"$STATE/exim/group"
+cp "$STATE/tls/server.pem" "$STATE/tls/server.key" "$STATE/exim/tls/"
+chown -R "$EXIM_UID:$EXIM_UID" "$STATE/exim/spool" "$STATE/exim/log" "$STATE/exim/tls"
+chmod 600 "$STATE/exim/tls/server.key"
+render "$HERE/exim/exim.conf.in" "$EXIM_CONF"
+chmod 600 "$EXIM_CONF"
+exim_env=(env LD_PRELOAD="$NSS_WRAPPER" NSS_WRAPPER_PASSWD="$STATE/exim/passwd" NSS_WRAPPER_GROUP="$STATE/exim/group")
+EXIM_VERSION=$("${exim_env[@]}" "$EXIM_BIN" -C "$EXIM_CONF" -bV 2>&1 | sed -n 's/^Exim version \([^ ]*\).*/\1/p')
+say "starting Exim $EXIM_VERSION from $(basename "$EXIM_DEB") (127.0.0.1:$EXIM_PORT, ACS-like)"
+"${exim_env[@]}" "$EXIM_BIN" -C "$EXIM_CONF" -bdf >"$STATE/exim/stdout.log" 2>&1 &
+EXIM_PID=$!
+
+# ---------------------------------------------------------------- wait
+for spec in "Postfix submission:$SUBMISSION_PORT" "Postfix smtps:$SMTPS_PORT" "Exim:$EXIM_PORT"; do
+    if ! wait_port "${spec##*:}"; then
+        cat "$STATE/exim/stdout.log" "$STATE/exim/log/paniclog" 2>/dev/null >&2 || true
+        die "${spec%:*} is not listening on 127.0.0.1:${spec##*:} after 10 s"
+    fi
+done
+say "servers up after $(awk -v a="$T0" -v b="$(date +%s.%N)" 'BEGIN{printf "%.1f", b-a}') s"
+
+# Nothing of ours may listen outside loopback.
+if command -v ss >/dev/null; then
+    ours=" $(our_pids | tr '\n' ' ') $DOVECOT_PID $EXIM_PID "
+    bad=$(ss -Hltnp 2>/dev/null | while read -r _ _ _ local _ users; do
+        for pid in $(printf '%s\n' "$users" | grep -o 'pid=[0-9]*' | cut -d= -f2); do
+            case $ours in *" $pid "*) case $local in 127.0.0.1:*) ;; *) echo "$local(pid $pid)" ;; esac ;; esac
+        done
+    done)
+    [ -z "$bad" ] || die "a server listens outside 127.0.0.1: $bad"
+    say "listening sockets of this run: $(ss -Hltnp 2>/dev/null | awk -v o="$ours" '{ if (match($0, /pid=[0-9]+/)) { p = substr($0, RSTART + 4, RLENGTH - 4); if (index(o, " " p " ")) print $4 } }' | sort -u | tr '\n' ' ')"
+fi
+
+export SMTPPROBE CA_FILE SUBMISSION_PORT SMTPS_PORT EXIM_PORT SWAKS EXIM_VERSION
+export INTEG_STATE=$STATE INTEG_AUTH_FAILURE_DELAY=$AUTH_FAILURE_DELAY
+
+if [ "$HOLD" != 0 ]; then
+    say "holding the servers for $HOLD s (CA: $CA_FILE, user $TEST_USER, password $TEST_PASSWORD)"
+    sleep "$HOLD" &
+    HOLD_PID=$!
+    wait "$HOLD_PID" || true
+fi
+
+# ---------------------------------------------------------------- tests
+# Run in the background and `wait`, so that a TERM/INT reaches the trap at once
+# (the cleanup then stops the test process too).
+rc=0
+python3 "$HERE/test_servers.py" &
+TEST_PID=$!
+wait "$TEST_PID" || rc=$?
+TEST_PID=""
+
+if [ "$CAPTURE" = 1 ] && { [ "$rc" -eq 0 ] || [ "$rc" -eq 77 ]; }; then
+    say "capturing transcripts into $ROOT/samples/transcripts"
+    python3 "$HERE/capture_transcripts.py" "$ROOT/samples/transcripts" &
+    TEST_PID=$!
+    wait "$TEST_PID" || rc=1
+    TEST_PID=""
+fi
+exit "$rc"
