@@ -8,6 +8,18 @@
 #include <system_error>
 
 namespace smtpprobe::probes {
+namespace {
+
+/// "error:0A00042E:SSL routines::tlsv1 alert protocol version: TLS handshake failed" ->
+/// "tlsv1 alert protocol version": the reason alone, for a table of versions.
+std::string handshake_reason(std::string const& text) {
+    std::size_t start = text.rfind("::");
+    start = start == std::string::npos ? 0 : start + 2;
+    std::size_t end = text.find(": ", start);
+    return text.substr(start, end == std::string::npos ? std::string::npos : end - start);
+}
+
+} // namespace
 
 HandshakeOutcome try_handshake(HandshakeTarget const& target, net::TlsConnectOptions const& tls,
                                std::string const& purpose) {
@@ -90,7 +102,7 @@ std::vector<TlsVersionResult> enumerate_tls_versions(HandshakeTarget const& targ
             }
         } else if (outcome.handshake_failed) {
             result.tested = true;
-            result.detail = "refused: " + outcome.error;
+            result.detail = handshake_reason(outcome.error);
         } else {
             if (outcome.interrupted)
                 stopped = "interrupted";
@@ -105,8 +117,8 @@ SniCheck check_sni(HandshakeTarget const& target, net::TlsClientContext const& c
     net::TlsConnectOptions tls = target.setup.tls;
     tls.context = &context;
     tls.sni = sni;
-    HandshakeOutcome outcome = try_handshake(
-        target, tls, sni.empty() ? "SNI check: no SNI" : "SNI check: SNI " + sni);
+    HandshakeOutcome outcome =
+        try_handshake(target, tls, sni.empty() ? "SNI check: no SNI" : "SNI check: SNI " + sni);
     SniCheck check;
     check.sni = sni;
     check.handshake_ok = outcome.handshake_ok;

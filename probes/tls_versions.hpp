@@ -25,7 +25,7 @@ struct HandshakeTarget {
     /// ehlo_name, mode (starttls or implicit) and tls.verify_name are used as given;
     /// tls.context and tls.sni are set by each probe.
     SetupOptions setup;
-    Transcript* transcript = nullptr; ///< may be null
+    Transcript* transcript = nullptr;  ///< may be null
     std::function<int()> next_session; ///< a fresh connection number for the transcript
 };
 

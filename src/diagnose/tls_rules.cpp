@@ -3,6 +3,7 @@
 #include <openssl/x509_vfy.h>
 
 #include <algorithm>
+#include <cctype>
 
 namespace smtpprobe::diagnose {
 namespace {
@@ -65,8 +66,8 @@ std::string names_phrase(std::vector<std::string> const& names) {
 }
 
 bool is_version_error(std::string const& text) {
-    for (char const* marker : {"protocol version", "unsupported protocol",
-                               "no protocols available", "wrong version number"})
+    for (char const* marker : {"protocol version", "unsupported protocol", "no protocols available",
+                               "wrong version number"})
         if (text.find(marker) != std::string::npos)
             return true;
     return false;
@@ -77,7 +78,7 @@ public:
     explicit TlsRules(Report const& report)
         : r_(report), s_(report.server),
           severity_(report.server.tls && report.server.tls->verification_skipped ? "warning"
-                                                                                  : "error") {}
+                                                                                 : "error") {}
 
     std::vector<Finding> run() {
         handshake();
@@ -113,10 +114,9 @@ private:
                std::to_string(issue.depth) + "): " + issue.subject;
     }
     bool issue_at(net::TlsInfo const& t, long code, std::string const& subject) const {
-        return std::any_of(t.verify_issues.begin(), t.verify_issues.end(),
-                           [&](net::VerifyIssue const& i) {
-                               return i.code == code && i.subject == subject;
-                           });
+        return std::any_of(
+            t.verify_issues.begin(), t.verify_issues.end(),
+            [&](net::VerifyIssue const& i) { return i.code == code && i.subject == subject; });
     }
 
     void handshake();
@@ -147,7 +147,8 @@ void TlsRules::handshake() {
                   "by default).";
     else if (s_.tls_error.find("unrecognized name") != std::string::npos)
         detail += " The server refused the name sent in SNI, or the lack of one: check --sni "
-                  "and --no-sni.";
+                  "and --no-sni (with an address as the target no SNI is sent; give the host "
+                  "name, or --sni NAME).";
     else if (s_.tls_error.find("handshake failure") != std::string::npos)
         detail += " The server found nothing acceptable in the ClientHello: no common cipher or "
                   "group, or it wants something not sent (SNI, a client certificate).";
@@ -176,8 +177,8 @@ void TlsRules::verification(net::TlsInfo const& t) {
                     "a CA clients trust (e.g. Let's Encrypt), or give each client this "
                     "certificate as a trust anchor (for smtpprobe: --ca-file)." +
                     consequence(t),
-                {issue_evidence(issue), "SHA-256: " + (t.chain.empty() ? std::string("(none)")
-                                                                       : t.chain.front().sha256)});
+                {issue_evidence(issue),
+                 "SHA-256: " + (t.chain.empty() ? std::string("(none)") : t.chain.front().sha256)});
             break;
         case X509_V_ERR_SELF_SIGNED_CERT_IN_CHAIN:
         case X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT_LOCALLY:
@@ -206,9 +207,8 @@ void TlsRules::verification(net::TlsInfo const& t) {
 void TlsRules::expired(net::TlsInfo const& t, net::VerifyIssue const& issue) {
     long const ago = -issue.days_left;
     std::string const when = ago <= 0 ? "less than a day ago" : count_of(ago, "day") + " ago";
-    std::string const what = issue.depth == 0
-                                 ? "The certificate"
-                                 : "The CA certificate " + common_name(issue.subject);
+    std::string const what =
+        issue.depth == 0 ? "The certificate" : "The CA certificate " + common_name(issue.subject);
     add("tls.cert_expired", severity_, what + " expired " + when,
         (issue.depth == 0 ? "The server's certificate (" + issue.subject + ")"
                           : "The CA certificate at depth " + std::to_string(issue.depth) + " (" +
@@ -238,22 +238,30 @@ void TlsRules::not_yet_valid(net::TlsInfo const& t, net::VerifyIssue const& issu
 
 // "unable to get local issuer certificate" / "unable to verify the first certificate" at the
 // leaf while the leaf's issuer is not among the certificates sent: the server leaves out an
-// intermediate (or the issuer is a root this trust store lacks: the client cannot tell, so the
-// fix names both). Otherwise the chain sent is complete but ends at an untrusted CA.
+// intermediate. A client cannot tell that from a leaf issued directly by a root it lacks, so an
+// issuer whose name says "root" is taken for one (public roots mostly say so; intermediates
+// hardly ever do), and both fixes are named either way. Otherwise the chain sent is complete
+// but ends at an untrusted CA.
 void TlsRules::missing_issuer(net::TlsInfo const& t, net::VerifyIssue const& issue) {
     bool issuer_sent = false;
-    if (!t.chain.empty())
+    bool issuer_is_root = false;
+    if (!t.chain.empty()) {
         for (std::size_t i = 1; i < t.chain.size(); ++i)
             if (t.chain[i].subject == t.chain.front().issuer)
                 issuer_sent = true;
+        std::string cn = common_name(t.chain.front().issuer);
+        std::transform(cn.begin(), cn.end(), cn.begin(),
+                       [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+        issuer_is_root = cn.find("root") != std::string::npos;
+    }
     std::vector<std::string> sent;
     for (net::CertificateInfo const& c : t.chain)
         sent.push_back(common_name(c.subject));
-    std::string const sent_line =
-        "the server sent " + count_of(static_cast<long>(t.chain.size()), "certificate") +
-        (sent.empty() ? "" : ": " + join(sent, " <- "));
+    std::string const sent_line = "the server sent " +
+                                  count_of(static_cast<long>(t.chain.size()), "certificate") +
+                                  (sent.empty() ? "" : ": " + join(sent, " <- "));
     if (issue.depth == 0 && issue.code != X509_V_ERR_SELF_SIGNED_CERT_IN_CHAIN && !issuer_sent &&
-        !t.chain.empty()) {
+        !issuer_is_root && !t.chain.empty()) {
         std::string const issuer = t.chain.front().issuer;
         add("tls.chain_incomplete", severity_,
             "Chain incomplete: the server does not send the intermediate certificate (" +
@@ -278,6 +286,11 @@ void TlsRules::missing_issuer(net::TlsInfo const& t, net::VerifyIssue const& iss
             ", which is not in the trust store used. If it is a private CA, give its "
             "certificate with --ca-file FILE (or --ca-path DIR), and install it on the clients "
             "too; if the server should have a public certificate, it presents the wrong one." +
+            (issuer_sent || issue.depth > 0
+                 ? std::string()
+                 : " (Should " + common_name(anchor) +
+                       " be an intermediate CA, the server must send it after its own "
+                       "certificate.)") +
             consequence(t),
         {issue_evidence(issue), sent_line});
 }
@@ -298,9 +311,8 @@ void TlsRules::host_name(net::TlsInfo const& t) {
         detail += " No SNI was sent: a server with several certificates may pick another one "
                   "when it gets none.";
     std::vector<std::string> evidence{
-        "subjectAltName: " +
-            (leaf.subject_alt_names.empty() ? std::string("(none)")
-                                            : join(leaf.subject_alt_names, ", ")),
+        "subjectAltName: " + (leaf.subject_alt_names.empty() ? std::string("(none)")
+                                                             : join(leaf.subject_alt_names, ", ")),
         "subject: " + leaf.subject,
         "name checked: " + t.verify_name + (t.sni.empty() ? "; no SNI sent" : "; SNI " + t.sni)};
     add("tls.host_mismatch", severity_,
@@ -320,9 +332,9 @@ void TlsRules::expiry(net::TlsInfo const& t) {
         bool const critical = c.days_left < r_.cert_crit_days;
         std::string const when =
             c.days_left == 0 ? "within a day" : "in " + count_of(c.days_left, "day");
-        std::string const what = depth == 0 ? "The certificate"
-                                            : "The intermediate certificate " +
-                                                  common_name(c.subject);
+        std::string const what = depth == 0
+                                     ? "The certificate"
+                                     : "The intermediate certificate " + common_name(c.subject);
         add("tls.cert_expiring", critical ? "error" : "warning",
             what + " expires " + when + " (" + c.not_after + ")",
             "Fewer than " +
@@ -374,11 +386,11 @@ void TlsRules::sni() {
                                 ", NOT verified"
                           : std::string("no TLS session"));
         add("tls.sni_required", s_.tls && s_.tls->verification_skipped ? "warning" : "error",
-            "The server needs SNI: without it " +
+            "The server needs SNI: without it, " +
                 std::string(!s_.tls_error.empty() ? "the handshake fails"
                                                   : "it presents a certificate that does "
                                                     "not verify") +
-                ", with SNI " + check.sni + " it presents a valid one",
+                ", with SNI " + check.sni + " it presents a valid certificate",
             "This run sent no SNI (--no-sni). Clients must send the server name in SNI (RFC "
             "6066 §3); current TLS libraries do, but clients that connect by IP address or use "
             "an old or embedded TLS stack do not, and fail like this run.",
@@ -390,14 +402,13 @@ void TlsRules::sni() {
         return;
     bool const refused = !check.handshake_ok && check.handshake_failed;
     bool other_certificate = false;
-    if (check.handshake_ok && check.tls && !check.tls->chain.empty() &&
-        !s_.tls->chain.empty())
+    if (check.handshake_ok && check.tls && !check.tls->chain.empty() && !s_.tls->chain.empty())
         other_certificate = check.tls->chain.front().sha256 != s_.tls->chain.front().sha256 &&
                             !check.tls->verified();
     if (!refused && !other_certificate)
         return;
     add("tls.sni_required", "warning",
-        refused ? "The server needs SNI: without it the handshake fails"
+        refused ? "The server needs SNI: without it, the handshake fails"
                 : "The server needs SNI: without it, it presents a certificate that does not "
                   "verify",
         "With SNI " + s_.tls->sni +
@@ -417,9 +428,9 @@ void TlsRules::versions() {
     std::vector<std::string> evidence;
     bool tested_12 = false, accepted_12 = false, tested_13 = false, accepted_13 = false;
     for (TlsVersionResult const& v : *r_.tls_versions) {
-        evidence.push_back("TLS " + v.version + ": " +
-                           (v.accepted ? "accepted" : (v.tested ? "refused" : "not tested")) +
-                           (v.detail.empty() ? "" : " (" + v.detail + ")"));
+        evidence.push_back(
+            "TLS " + v.version + ": " +
+            (v.tested ? (v.accepted ? "accepted (" : "refused (") + v.detail + ")" : v.detail));
         if (v.accepted)
             accepted.push_back(v.version);
         if (v.accepted && (v.version == "1.0" || v.version == "1.1"))

@@ -527,8 +527,8 @@ Profile parse_profile(nlohmann::json const& document, std::string_view source) {
         char const* const key = version == &profile.tls_min ? "tls_min" : "tls_max";
         *version = top.string(key).value_or(*version);
         if (*version != "1.0" && *version != "1.1" && *version != "1.2" && *version != "1.3") {
-            context.fail(key, "expected \"1.0\", \"1.1\", \"1.2\" or \"1.3\", got \"" +
-                                  *version + "\"");
+            context.fail(key,
+                         "expected \"1.0\", \"1.1\", \"1.2\" or \"1.3\", got \"" + *version + "\"");
         }
     }
     // The strings compare like the versions they name.

@@ -322,9 +322,8 @@ void Run::worker(unsigned index) {
         // after max_probes_per_connection recognitions: Postfix starts sleeping a second per
         // error after smtpd_soft_error_limit (10) and Exim refuses after
         // smtp_accept_max_nonmail (10) non-mail commands (tests/integration/QUIRKS.md).
-        bool const needs_fresh =
-            session && ((task->authenticate && session->auth_probes > 0) ||
-                        session->auth_probes >= max_probes_per_connection);
+        bool const needs_fresh = session && ((task->authenticate && session->auth_probes > 0) ||
+                                             session->auth_probes >= max_probes_per_connection);
         if (needs_fresh) {
             session->conversation->quit();
             session.reset();
@@ -374,11 +373,7 @@ void Run::worker(unsigned index) {
                     row.recognition.status = status;
                     row.recognition.note = what;
                 }
-                if (task->authenticate && row.authentication.status == Status::skipped &&
-                    row.authentication.reason.empty()) {
-                    row.authentication.status = status;
-                    row.authentication.reason = what;
-                } else if (task->authenticate) {
+                if (task->authenticate) {
                     row.authentication.status = status;
                     row.authentication.reason = what;
                 }

@@ -32,7 +32,7 @@ struct EngineOptions {
     net::TlsClientOptions tls;
     std::optional<std::string> sni; ///< overrides the host name as SNI and as the name checked
     bool no_sni = false;
-    int cert_warn_days = 30;  ///< certificate expiry thresholds for findings and checks
+    int cert_warn_days = 30; ///< certificate expiry thresholds for findings and checks
     int cert_crit_days = 7;
     /// Also try TLS 1.0, 1.1, 1.2 and 1.3 one by one, each on its own connection, plus one
     /// handshake without SNI (probes/tls_versions.hpp).

@@ -2,6 +2,7 @@
 
 #include "net/resolve.hpp"
 
+#include <arpa/inet.h>
 #include <openssl/err.h>
 #include <openssl/evp.h>
 #include <openssl/ssl.h>
@@ -93,17 +94,11 @@ CertificateInfo describe_certificate(X509* cert) {
                                      static_cast<std::size_t>(ASN1_STRING_length(s))));
         } else if (name->type == GEN_IPADD) {
             ASN1_OCTET_STRING const* s = name->d.iPAddress;
-            char text[64] = {};
+            char text[INET6_ADDRSTRLEN] = {};
             int const length = ASN1_STRING_length(s);
             unsigned char const* bytes = ASN1_STRING_get0_data(s);
-            if (length == 4) {
-                std::snprintf(text, sizeof text, "%u.%u.%u.%u", bytes[0], bytes[1], bytes[2],
-                              bytes[3]);
-            } else if (length == 16) {
-                char* p = text;
-                for (int k = 0; k < 16; k += 2)
-                    p += std::snprintf(p, 6, k == 0 ? "%x" : ":%x", (bytes[k] << 8) | bytes[k + 1]);
-            }
+            if (length == 4 || length == 16)
+                ::inet_ntop(length == 4 ? AF_INET : AF_INET6, bytes, text, sizeof text);
             info.subject_alt_names.push_back("IP:" + std::string(text));
         }
     }
@@ -151,10 +146,11 @@ int verify_log_index() {
 int record_verify_error(int preverify_ok, X509_STORE_CTX* store) {
     if (preverify_ok == 1)
         return 1;
-    SSL* ssl = static_cast<SSL*>(
-        X509_STORE_CTX_get_ex_data(store, SSL_get_ex_data_X509_STORE_CTX_idx()));
-    VerifyLog* log =
-        ssl != nullptr ? static_cast<VerifyLog*>(SSL_get_ex_data(ssl, verify_log_index())) : nullptr;
+    SSL* ssl =
+        static_cast<SSL*>(X509_STORE_CTX_get_ex_data(store, SSL_get_ex_data_X509_STORE_CTX_idx()));
+    VerifyLog* log = ssl != nullptr
+                         ? static_cast<VerifyLog*>(SSL_get_ex_data(ssl, verify_log_index()))
+                         : nullptr;
     if (log == nullptr || log->issues.size() >= max_verify_issues)
         return 1;
     VerifyIssue issue;
@@ -269,7 +265,8 @@ TlsInfo describe_tls(void* native, TlsConnectOptions const& options) {
     info.sni = options.sni;
     info.verification_skipped = options.context != nullptr && options.context->options().insecure;
     info.verify_code = SSL_get_verify_result(ssl);
-    if (VerifyLog const* log = static_cast<VerifyLog const*>(SSL_get_ex_data(ssl, verify_log_index()));
+    if (VerifyLog const* log =
+            static_cast<VerifyLog const*>(SSL_get_ex_data(ssl, verify_log_index()));
         log != nullptr && !log->issues.empty()) {
         info.verify_issues = log->issues;
         info.verify_code = log->issues.front().code;

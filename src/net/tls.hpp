@@ -16,7 +16,7 @@ struct CertificateInfo {
     std::string not_after;
     long days_left = 0; ///< days until not_after, rounded to the nearest day (negative: expired)
     long days_until_valid = 0; ///< days until not_before, rounded; positive: not yet valid
-    std::string key;    ///< "EC 256", "RSA 2048"
+    std::string key;           ///< "EC 256", "RSA 2048"
     std::string signature_algorithm;
     std::string sha256; ///< colon-separated hex fingerprint
 };
@@ -25,11 +25,11 @@ struct CertificateInfo {
 /// verify callback). `depth` counts from the leaf (0) along the chain OpenSSL built, which
 /// can hold certificates from the trust store that the server did not send.
 struct VerifyIssue {
-    long code = 0;        ///< X509_V_ERR_*
-    std::string reason;   ///< X509_verify_cert_error_string(code) of the running library
-    int depth = 0;        ///< where in the built chain it failed
-    std::string subject;  ///< the certificate at that depth
-    std::string issuer;   ///< its issuer (the one that could not be found, for codes 2/20/21)
+    long code = 0;       ///< X509_V_ERR_*
+    std::string reason;  ///< X509_verify_cert_error_string(code) of the running library
+    int depth = 0;       ///< where in the built chain it failed
+    std::string subject; ///< the certificate at that depth
+    std::string issuer;  ///< its issuer (the one that could not be found, for codes 2/20/21)
     std::string not_before;
     std::string not_after;
     long days_left = 0;        ///< as CertificateInfo::days_left

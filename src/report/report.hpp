@@ -91,8 +91,8 @@ struct ClientRow {
 
 /// One monitoring check (Nagios plugin guidelines' states).
 struct Check {
-    std::string id;      ///< "session", "auth.PLAIN", "starttls", "tls_min", "time", "certificate"
-    std::string status;  ///< "OK", "WARNING", "CRITICAL", "UNKNOWN"
+    std::string id;     ///< "session", "auth.PLAIN", "starttls", "tls_min", "time", "certificate"
+    std::string status; ///< "OK", "WARNING", "CRITICAL", "UNKNOWN"
     std::string message;
 };
 
@@ -102,21 +102,21 @@ struct Timings {
 
 /// One TLS version offered alone on its own connection (--tls-versions).
 struct TlsVersionResult {
-    std::string version;  ///< "1.0", "1.1", "1.2", "1.3"
-    bool tested = false;  ///< false: the local OpenSSL cannot offer it, or no handshake was tried
+    std::string version; ///< "1.0", "1.1", "1.2", "1.3"
+    bool tested = false; ///< false: the local OpenSSL cannot offer it, or no handshake was tried
     bool accepted = false;
-    std::string cipher;   ///< the cipher negotiated, when accepted
-    std::string detail;   ///< the handshake error, or why it was not tested
+    std::string cipher; ///< the cipher negotiated, when accepted
+    std::string detail; ///< the handshake error, or why it was not tested
 };
 
 /// A handshake that differs from the main session's only in the SNI sent. It runs with
 /// --tls-versions (without SNI, when the main session sent one) and after a failed --no-sni
 /// session (with the host name), so that "the server needs SNI" is observed, not guessed.
 struct SniCheck {
-    std::string sni;          ///< what this handshake sent; empty: no SNI
+    std::string sni; ///< what this handshake sent; empty: no SNI
     bool handshake_ok = false;
     bool handshake_failed = false; ///< the handshake itself failed (not what came before it)
-    std::string error;        ///< why no TLS session came up, when !handshake_ok
+    std::string error;             ///< why no TLS session came up, when !handshake_ok
     std::optional<net::TlsInfo> tls;
 };
 
@@ -180,7 +180,7 @@ struct Report {
     std::vector<Explanation> explanations;
     std::vector<ClientRow> clients;
     std::vector<Event> events;
-    std::vector<Check> checks;  ///< filled by evaluate_checks() (report/checks.hpp)
+    std::vector<Check> checks;     ///< filled by evaluate_checks() (report/checks.hpp)
     std::optional<double> auth_ms; ///< from the first AUTH probe sent to the last reply
     double total_ms = 0;
     int sessions = 0;

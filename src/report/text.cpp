@@ -190,8 +190,12 @@ template <typename Line> void tls_check_lines(Report const& r, Line const& line)
         std::string text;
         for (TlsVersionResult const& v : *r.tls_versions)
             text += (text.empty() ? "" : "; ") + v.version + " " +
-                    (v.accepted ? "accepted" : v.tested ? "refused" : "not tested") +
-                    (v.accepted || v.detail.empty() ? "" : " (" + v.detail + ")");
+                    (v.accepted ? "accepted"
+                     : v.tested ? "refused"
+                                : "") +
+                    (v.accepted || v.detail.empty() ? ""
+                     : v.tested                     ? " (" + v.detail + ")"
+                                                    : v.detail);
         line("TLS versions", text);
     }
     if (r.sni_check) {

@@ -87,9 +87,21 @@ net::TlsInfo Conversation::upgrade_to_tls(net::TlsConnectOptions const& options)
         throw std::system_error(smtp::errc::data_after_starttls,
                                 std::to_string(injected_.size()) + " bytes");
     }
-    net::TlsInfo info = transport_.start_tls(options, deadline());
+    net::TlsInfo info;
+    try {
+        info = transport_.start_tls(options, deadline());
+    } catch (std::system_error const& e) {
+        log(TranscriptEvent::Kind::error, std::string("TLS handshake failed: ") + e.what());
+        throw;
+    }
     std::string summary = "TLS started: " + info.version + " " + info.cipher;
     summary += info.verified() ? ", certificate verified" : ", certificate NOT verified";
+    if (!info.chain_verified)
+        summary +=
+            " (" + info.verify_error +
+            (info.verify_depth >= 0 ? " at depth " + std::to_string(info.verify_depth) : "") + ")";
+    else if (info.host_checked && !info.host_verified)
+        summary += " (not valid for " + info.verify_name + ")";
     log(TranscriptEvent::Kind::info, summary);
     return info;
 }

@@ -116,7 +116,7 @@ TEST_CASE("credentials are not sent when the certificate does not verify", "[eng
     CHECK_FALSE(r.server.tls->chain_verified);
     CHECK(r.exit_code == exit_code::problems);
     // The emulator's root is neither sent nor in the system store.
-    CHECK(has_finding(r, "tls.chain_incomplete"));
+    CHECK(has_finding(r, "tls.untrusted_ca"));
     CHECK(has_finding(r, "auth.credentials_not_sent"));
     MechanismRow const& login = row(r, "LOGIN");
     CHECK(login.recognition.status == Status::recognised);
@@ -232,7 +232,7 @@ TEST_CASE("sequential and parallel runs give the same matrix", "[engine]") {
         CHECK(a.rows[i].recognition.status == b.rows[i].recognition.status);
         CHECK(a.rows[i].recognition.reply == b.rows[i].recognition.reply);
     }
-    CHECK(a.sessions == 2);  // 14 rows, at most 8 AUTH probes per connection
+    CHECK(a.sessions == 2); // 14 rows, at most 8 AUTH probes per connection
 }
 
 TEST_CASE("plaintext injected after the STARTTLS 220 is never parsed as SMTP",

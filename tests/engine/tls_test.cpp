@@ -363,7 +363,7 @@ TEST_CASE("version enumeration: a TLS 1.2-only server", "[tls][versions]") {
     CHECK(v[2].tested);
     CHECK_FALSE(v[3].accepted);
     CHECK(v[3].tested);
-    CHECK(contains(v[3].detail, "refused"));
+    CHECK(v[3].detail == "tlsv1 alert protocol version");
     CHECK(has_finding(p.report, "tls.no_tls13"));
     CHECK_FALSE(has_finding(p.report, "tls.legacy_version"));
     Json const doc = Json::parse(p.json);
@@ -426,7 +426,7 @@ TEST_CASE("a server that needs SNI: --no-sni fails, and one handshake with SNI s
     CHECK(p.report.sni_check->handshake_ok);
     Finding const& f = finding(p.report, "tls.sni_required");
     CHECK(f.severity == "error");
-    CHECK(contains(f.title, "The server needs SNI: without it the handshake fails"));
+    CHECK(contains(f.title, "The server needs SNI: without it, the handshake fails"));
     CHECK(contains(p.text, "unrecognized name"));
 
     // With SNI the run works; --tls-versions adds the handshake without SNI.
@@ -449,8 +449,7 @@ TEST_CASE("a server that shows another certificate without SNI", "[tls][sni]") {
     other.common_name = "default.example.net";
     other.dns_names = {"default.example.net"};
     other.ip_addresses = {};
-    Emulated server =
-        serve(emulator::make_pki({}), base_profile(), emulator::make_pki(other));
+    Emulated server = serve(emulator::make_pki({}), base_profile(), emulator::make_pki(other));
     EngineOptions o = options_for(server);
     o.host = "localhost";
     o.family = net::Family::ipv4;
@@ -461,6 +460,7 @@ TEST_CASE("a server that shows another certificate without SNI", "[tls][sni]") {
     Finding const& host = finding(p.report, "tls.host_mismatch");
     CHECK(host.title == "The certificate is for default.example.net, not localhost");
     CHECK(contains(host.detail, "No SNI was sent"));
+    CHECK(has_finding(p.report, "tls.untrusted_ca")); // another CA signed that one
     Finding const& sni = finding(p.report, "tls.sni_required");
     CHECK(contains(sni.title, "presents a certificate that does not verify"));
     CHECK(p.report.exit_code == exit_code::problems);
@@ -487,4 +487,26 @@ TEST_CASE("STARTTLS injection: the bytes are evidence, shown escaped, never capa
     CHECK(Json::parse(p.json)["server"]["starttls"]["injected_bytes"] ==
           "250-inject.example.test\r\n250 AUTH PLAIN\r\n");
     CHECK(r.exit_code == exit_code::no_session);
+}
+
+TEST_CASE("the command line: --tls-versions, --cert-warn-days and --cert-crit-days reach the "
+          "report",
+          "[tls][cli]") {
+    std::string const base = std::string(SMTPPROBE_BINARY) + " --demo --profile " +
+                             source_path("samples/servers/legacy-tls.json") +
+                             " --mechanisms PLAIN --tls-versions -f json";
+    CommandResult warned = run_command(base + " --cert-warn-days 400 --cert-crit-days 100");
+    INFO(warned.err);
+    CHECK(warned.exit_code == exit_code::ok);
+    Json const doc = Json::parse(warned.out);
+    CHECK(doc["certificate_thresholds"]["warn_days"] == 400);
+    REQUIRE(doc["server"]["tls_versions"].size() == 4);
+    CHECK(doc["server"]["tls_versions"][3]["accepted"] == false);
+    CHECK(doc["findings"].dump().find("tls.cert_expiring") != std::string::npos);
+
+    CommandResult critical = run_command(base + " --cert-warn-days 500 --cert-crit-days 400");
+    CHECK(critical.exit_code == exit_code::problems);
+
+    CommandResult help = run_command(std::string(SMTPPROBE_BINARY) + " --help");
+    CHECK(contains(help.out, "--tls-versions"));
 }
