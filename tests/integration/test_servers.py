@@ -212,7 +212,8 @@ _kept = [0]
 def keep_output(run):
     """Copies every output to $SMTPPROBE_TEST_OUTPUT_DIR for scripts/scan-secrets.py."""
     out_dir = os.environ.get("SMTPPROBE_TEST_OUTPUT_DIR")
-    if not out_dir:
+    # Only smtpprobe's own outputs: swaks, the second opinion, prints base64 credentials.
+    if not out_dir or "smtpprobe" not in os.path.basename(run.argv[0]):
         return
     os.makedirs(out_dir, exist_ok=True)
     parts = {"stdout.txt": run.stdout or "", "stderr.txt": run.stderr or ""}
