@@ -1,5 +1,7 @@
 #include "diagnose/rules.hpp"
 
+#include "report/words.hpp"
+
 #include "diagnose/clients.hpp"
 #include "diagnose/status_codes.hpp"
 #include "diagnose/tls_rules.hpp"
@@ -11,32 +13,6 @@
 
 namespace smtpprobe {
 namespace {
-
-std::string join(std::vector<std::string> const& items, std::string_view separator) {
-    std::string out;
-    for (std::string const& item : items) {
-        if (!out.empty())
-            out += separator;
-        out += item;
-    }
-    return out;
-}
-
-/// "504 5.7.4" for a reply.
-std::string code_of(smtp::Reply const& reply) {
-    std::string out = std::to_string(reply.code);
-    if (std::string e = reply.enhanced(); !e.empty())
-        out += " " + e;
-    return out;
-}
-
-/// "A, B and C".
-std::string list_words(std::vector<std::string> const& items) {
-    if (items.size() <= 1)
-        return join(items, "");
-    std::vector<std::string> head(items.begin(), items.end() - 1);
-    return join(head, ", ") + " and " + items.back();
-}
 
 class Rules {
 public:
@@ -119,7 +95,7 @@ void Rules::tls_rules() {
             "StartTls, Nodemailer requireTLS, lettre starttls_relay) refuse to continue.");
     if (s.starttls_reply && s.starttls_reply->code != 220)
         add("starttls.refused", "error", "STARTTLS was refused",
-            "The server listed STARTTLS but answered " + code_of(*s.starttls_reply) +
+            "The server listed STARTTLS but answered " + s.starttls_reply->status() +
                 " (RFC 3207 §4: 454 means TLS is temporarily unavailable).",
             {"STARTTLS: " + s.starttls_reply->wire()});
     for (Finding& f : diagnose::tls_findings(r_))
@@ -150,7 +126,7 @@ void Rules::auth_rules() {
     if (!recognised.empty() && plain != nullptr && plain->recognition.reply &&
         plain->recognition.status != Status::recognised &&
         plain->recognition.status != Status::accepted) {
-        std::string const code = code_of(*plain->recognition.reply);
+        std::string const code = plain->recognition.reply->status();
         std::string title = "Only " + list_words(recognised) +
                             (recognised.size() == 1 ? " is" : " are") + " accepted";
         if (via_starttls && auth_after && !auth_before)
@@ -175,7 +151,7 @@ void Rules::auth_rules() {
         if (s.auth_before_tls_reply) {
             evidence.push_back("AUTH " + s.auth_before_tls_mechanism.value_or("") +
                                " before STARTTLS: " + s.auth_before_tls_reply->wire());
-            detail += " Sent before STARTTLS, AUTH gets " + code_of(*s.auth_before_tls_reply) + ".";
+            detail += " Sent before STARTTLS, AUTH gets " + s.auth_before_tls_reply->status() + ".";
         }
         add("auth.only_after_starttls", "warning", "AUTH is offered only after STARTTLS", detail,
             evidence);
@@ -185,7 +161,7 @@ void Rules::auth_rules() {
         add("auth.advertised_before_tls_but_refused", "warning",
             "AUTH is advertised before TLS but refused there",
             "The pre-TLS EHLO lists AUTH, yet AUTH " + *s.auth_before_tls_mechanism +
-                " before STARTTLS gets " + code_of(*s.auth_before_tls_reply) + ".",
+                " before STARTTLS gets " + s.auth_before_tls_reply->status() + ".",
             {"AUTH before STARTTLS: " + s.auth_before_tls_reply->wire()});
 
     if (!refused_advertised.empty()) {
@@ -362,7 +338,7 @@ void Rules::explanations() {
     for (smtp::Reply const* reply : replies) {
         if (reply->code == 250 || reply->code == 220 || reply->code == 334)
             continue;
-        std::string const key = code_of(*reply);
+        std::string const key = reply->status();
         if (!seen.insert(key).second)
             continue;
         for (diagnose::Meaning& m : diagnose::explain(reply->code, reply->enhanced(), hint)) {

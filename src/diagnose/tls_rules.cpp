@@ -1,5 +1,7 @@
 #include "diagnose/tls_rules.hpp"
 
+#include "report/words.hpp"
+
 #include <openssl/x509_vfy.h>
 
 #include <algorithm>
@@ -7,23 +9,6 @@
 
 namespace smtpprobe::diagnose {
 namespace {
-
-std::string join(std::vector<std::string> const& items, std::string_view separator) {
-    std::string out;
-    for (std::string const& item : items) {
-        if (!out.empty())
-            out += separator;
-        out += item;
-    }
-    return out;
-}
-
-std::string list_words(std::vector<std::string> const& items) {
-    if (items.size() <= 1)
-        return join(items, "");
-    std::vector<std::string> head(items.begin(), items.end() - 1);
-    return join(head, ", ") + " and " + items.back();
-}
 
 std::string count_of(long n, std::string_view unit) {
     return std::to_string(n) + " " + std::string(unit) + (n == 1 ? "" : "s");

@@ -29,15 +29,6 @@ char const* state_name(int value) noexcept {
     }
 }
 
-std::string reply_summary(smtp::Reply const& reply) {
-    std::string out = std::to_string(reply.code);
-    if (std::string e = reply.enhanced(); !e.empty())
-        out += " " + e;
-    if (std::string t = reply.text(); !t.empty())
-        out += " " + t;
-    return out;
-}
-
 /// "TLSv1.2" -> 12, "1.3" -> 13; 0 when unknown.
 int version_number(std::string_view text) {
     if (text.starts_with("TLSv"))
@@ -72,7 +63,7 @@ void auth_check(Report const& r, std::string const& name, std::vector<Check>& ou
         else
             out.push_back({id, "CRITICAL",
                            name + " " + std::string(to_string(a.status)) +
-                               (a.reply ? " (" + reply_summary(*a.reply) + ")" : "") +
+                               (a.reply ? " (" + a.reply->summary() + ")" : "") +
                                (a.reason.empty() ? "" : ": " + a.reason)});
         return;
     }
@@ -83,7 +74,7 @@ void auth_check(Report const& r, std::string const& name, std::vector<Check>& ou
     }
     std::string message = name + " not recognised";
     if (rec.reply)
-        message += " (" + reply_summary(*rec.reply) + ")";
+        message += " (" + rec.reply->summary() + ")";
     else if (!rec.note.empty())
         message += " (" + rec.note + ")";
     out.push_back(
@@ -134,7 +125,7 @@ void evaluate_checks(Report& r, Expectations const& expect) {
             message +=
                 !r.server.starttls_offered ? "not offered"
                 : r.server.starttls_reply && r.server.starttls_reply->code != 220
-                    ? "refused (" + reply_summary(*r.server.starttls_reply) + ")"
+                    ? "refused (" + r.server.starttls_reply->summary() + ")"
                     : "failed" + (r.server.tls_error.empty() ? "" : ": " + r.server.tls_error);
         out.push_back({"starttls", ok ? "OK" : "CRITICAL", message});
     }

@@ -1,5 +1,7 @@
 #include "report/render.hpp"
 
+#include "report/words.hpp"
+
 #include <algorithm>
 #include <cstdio>
 
@@ -53,16 +55,6 @@ std::string wrap(std::string_view text, std::size_t indent, std::size_t first_co
     return out;
 }
 
-std::string join(std::vector<std::string> const& items, std::string_view separator) {
-    std::string out;
-    for (std::string const& item : items) {
-        if (!out.empty())
-            out += separator;
-        out += item;
-    }
-    return out;
-}
-
 std::string caps_line(smtp::Capabilities const& caps) {
     if (caps.from_helo)
         return "(HELO: no extensions)";
@@ -78,16 +70,6 @@ std::string ms(std::optional<double> const& value) {
     char buffer[32];
     std::snprintf(buffer, sizeof buffer, *value < 10 ? "%.1f ms" : "%.0f ms", *value);
     return buffer;
-}
-
-std::string short_reply(smtp::Reply const& reply) {
-    std::string out = std::to_string(reply.code);
-    if (std::string e = reply.enhanced(); !e.empty())
-        out += " " + e;
-    std::string const text = reply.text();
-    if (!text.empty())
-        out += " " + text;
-    return out;
 }
 
 std::string recognised_cell(Recognition const& r) {
@@ -114,7 +96,7 @@ std::string recognised_cell(Recognition const& r) {
 std::string recognition_detail(Recognition const& r) {
     std::string out;
     if (r.reply) {
-        out = r.reply->code == 334 ? "334" : short_reply(*r.reply);
+        out = r.reply->code == 334 ? "334" : r.reply->summary();
         if (r.reply->code == 334 && r.challenge)
             out += " \"" + *r.challenge + "\"";
     }
@@ -131,7 +113,7 @@ std::string auth_cell(Authentication const& a) {
     if (a.reply && (a.status == Status::accepted || a.status == Status::rejected ||
                     a.status == Status::refused || a.status == Status::temporary_failure ||
                     a.status == Status::not_supported))
-        out += " " + short_reply(*a.reply);
+        out += " " + a.reply->summary();
     else if (!a.reason.empty() && a.status != Status::accepted)
         out += " (" + a.reason + ")";
     return out;

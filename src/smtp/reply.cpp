@@ -72,6 +72,20 @@ std::string Reply::text() const {
     return out;
 }
 
+std::string Reply::status() const {
+    std::string out = std::to_string(code);
+    if (std::string const e = enhanced(); !e.empty())
+        out += " " + e;
+    return out;
+}
+
+std::string Reply::summary() const {
+    std::string out = status();
+    if (std::string const t = text(); !t.empty())
+        out += " " + t;
+    return out;
+}
+
 std::string Reply::wire() const {
     std::string out;
     std::string const number = std::to_string(code);

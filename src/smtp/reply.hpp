@@ -21,6 +21,10 @@ struct Reply {
     std::string enhanced() const;
     /// All lines joined by a space, each with its leading enhanced code removed.
     std::string text() const;
+    /// The code and the enhanced code when present: "504 5.7.4", "504".
+    std::string status() const;
+    /// status() and text(): "504 5.7.4 Unrecognized authentication type".
+    std::string summary() const;
     /// The reply as it came on the wire, lines joined by "\n" ("504 5.7.4 Unrecognized ...").
     std::string wire() const;
 

@@ -1,0 +1,29 @@
+#pragma once
+// Small text helpers shared by the renderers and the diagnosis.
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace smtpprobe {
+
+/// The items separated by `separator`.
+inline std::string join(std::vector<std::string> const& items, std::string_view separator) {
+    std::string out;
+    for (std::string const& item : items) {
+        if (!out.empty())
+            out += separator;
+        out += item;
+    }
+    return out;
+}
+
+/// "A", "A and B", "A, B and C".
+inline std::string list_words(std::vector<std::string> const& items) {
+    if (items.size() <= 1)
+        return join(items, "");
+    std::vector<std::string> head(items.begin(), items.end() - 1);
+    return join(head, ", ") + " and " + items.back();
+}
+
+} // namespace smtpprobe
