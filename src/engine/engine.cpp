@@ -25,6 +25,7 @@ double ms_between(net::Clock::time_point a, net::Clock::time_point b) {
 }
 
 constexpr int max_probes_per_connection = 8;
+constexpr std::size_t max_extra_mechanisms = 16;
 
 struct Task {
     std::size_t row = 0;
@@ -189,8 +190,21 @@ void Run::adopt_facts(ServerFacts const& facts, int session_id) {
                                     return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
                                            (c >= '0' && c <= '9') || c == '-' || c == '_';
                                 });
-                if (ok)
-                    add_row(name);
+                if (!ok)
+                    continue;
+                // A hostile or broken server may list hundreds of names; the catalogue plus
+                // max_extra_mechanisms keeps the run bounded.
+                if (report_.rows.size() >= probes::catalogue().size() + max_extra_mechanisms) {
+                    if (report_.events.size() < 1000)
+                        report_.events.push_back(
+                            {"too_many_mechanisms",
+                             "the server advertises more mechanisms than smtpprobe probes (" +
+                                 std::to_string(max_extra_mechanisms) +
+                                 " beyond the catalogue); the rest were not probed",
+                             0});
+                    return;
+                }
+                add_row(name);
             }
         }
     }
