@@ -1,5 +1,7 @@
 #include "report/checks.hpp"
 
+#include "report/words.hpp"
+
 #include <algorithm>
 #include <cstdio>
 
@@ -132,10 +134,22 @@ void evaluate_checks(Report& r, Expectations const& expect) {
     if (!expect.tls_min.empty()) {
         int const want = version_number(expect.tls_min);
         int const got = r.server.tls ? version_number(r.server.tls->version) : 0;
-        out.push_back({"tls_min", got >= want ? "OK" : "CRITICAL",
-                       got == 0 ? "no TLS (expected at least TLS " + expect.tls_min + ")"
-                                : r.server.tls->version + (got >= want ? " >= " : " < ") + "TLSv" +
-                                      expect.tls_min});
+        std::string status = got >= want ? "OK" : "CRITICAL";
+        std::string message = got == 0 ? "no TLS (expected at least TLS " + expect.tls_min + ")"
+                                       : r.server.tls->version + (got >= want ? " >= " : " < ") +
+                                             "TLSv" + expect.tls_min;
+        // With --tls-versions we also know what else the server would accept.
+        if (r.tls_versions) {
+            std::vector<std::string> older;
+            for (TlsVersionResult const& v : *r.tls_versions)
+                if (v.accepted && version_number(v.version) < want)
+                    older.push_back("TLS " + v.version);
+            if (!older.empty()) {
+                status = "CRITICAL";
+                message += "; the server also accepts " + list_words(older);
+            }
+        }
+        out.push_back({"tls_min", status, message});
     }
     if (expect.warning_s || expect.critical_s) {
         double const total_s = r.total_ms / 1000.0;
