@@ -113,14 +113,15 @@ SessionAfter recognise(Conversation& conversation, MechanismRow& row) {
     return cancel.code == 421 ? SessionAfter::closed : SessionAfter::usable;
 }
 
-void authenticate(Conversation& conversation, MechanismRow& row, AuthAttempt const& attempt) {
+SessionAfter authenticate(Conversation& conversation, MechanismRow& row,
+                          AuthAttempt const& attempt) {
     Authentication& a = row.authentication;
     std::optional<sasl::Client> client =
         sasl::Client::create(row.name, *attempt.credentials, attempt.client);
     if (!client) {
         a.status = Status::skipped;
         a.reason = "not implemented by smtpprobe";
-        return;
+        return SessionAfter::usable;
     }
     row.session = conversation.session();
     smtp::Reply reply = conversation.exchange(smtp::auth_command(row.name));
@@ -133,7 +134,7 @@ void authenticate(Conversation& conversation, MechanismRow& row, AuthAttempt con
                                      : "the server did not recognise the mechanism";
         a.reply = reply;
         throw_if_closing(reply); // the engine retries once on a new connection
-        return;
+        return reply.code == 235 ? SessionAfter::closed : SessionAfter::usable;
     }
     if (std::optional<std::string> decoded = sasl::base64_decode(challenge_text(reply));
         decoded && !decoded->empty() && printable(*decoded))
@@ -153,7 +154,7 @@ void authenticate(Conversation& conversation, MechanismRow& row, AuthAttempt con
             a.status = Status::error;
             a.reason = "cancelled: " + answer.error;
             a.reply = cancel;
-            return;
+            return SessionAfter::closed;
         }
         smtp::Command const command = smtp::sasl_response_command(answer.data);
         if (attempt.redactor != nullptr && command.secret)
@@ -168,7 +169,7 @@ void authenticate(Conversation& conversation, MechanismRow& row, AuthAttempt con
         conversation.exchange(smtp::cancel_command());
         a.status = Status::error;
         a.reason = "the exchange did not end after " + std::to_string(max_sasl_steps) + " steps";
-        return;
+        return SessionAfter::closed;
     }
     a.status =
         sent_credentials ? classify_final_reply(reply) : classify_first_reply(reply, a.reason);
@@ -177,6 +178,7 @@ void authenticate(Conversation& conversation, MechanismRow& row, AuthAttempt con
                                      : "credentials accepted";
     else if (a.status == Status::rejected)
         a.reason = "credentials rejected";
+    return SessionAfter::closed;
 }
 
 } // namespace smtpprobe::probes

@@ -31,9 +31,12 @@ struct AuthAttempt {
     Redactor* redactor = nullptr; ///< every response's base64 is registered before it is sent
 };
 
-/// A real exchange on a fresh session: "AUTH <MECH>" without initial response (so the first
-/// reply still tells recognition), then the SASL steps. Fills row.recognition and
-/// row.authentication. Throws std::system_error like recognise().
-void authenticate(Conversation& conversation, MechanismRow& row, AuthAttempt const& attempt);
+/// A real exchange on a session that has carried no credentials yet: "AUTH <MECH>" without
+/// initial response (so the first reply still tells recognition), then the SASL steps. Fills
+/// row.recognition and row.authentication. Returns `usable` when the server refused the
+/// mechanism before any credential was sent, `closed` (spent: the caller opens a fresh
+/// session for the next exchange, RFC 4954 §4) otherwise. Throws like recognise().
+SessionAfter authenticate(Conversation& conversation, MechanismRow& row,
+                          AuthAttempt const& attempt);
 
 } // namespace smtpprobe::probes

@@ -301,9 +301,13 @@ void Run::run_task(Session& session, Task& task, bool& keep_session) {
     ++session.auth_probes;
     if (task.authenticate && session.may_send_credentials) {
         probes::AuthAttempt attempt{&*options_.credentials, client_options_, &redactor_};
-        probes::authenticate(*session.conversation, row, attempt);
-        keep_session = false; // RFC 4954 §4: after 235 the session is spent; fresh one each
-        if (!session.no_credentials_reason.empty()) {
+        // A session that carried credentials is spent (RFC 4954 §4: no second AUTH after
+        // 235), so every credential exchange gets a fresh one; a refusal before any
+        // credential was sent leaves the session as good as new.
+        bool const spent = probes::authenticate(*session.conversation, row, attempt) ==
+                           probes::SessionAfter::closed;
+        keep_session = !spent;
+        if (spent && !session.no_credentials_reason.empty()) {
             std::lock_guard lock(mutex_);
             report_.credentials_sent_insecurely = true;
         }
@@ -332,12 +336,11 @@ void Run::worker(unsigned index) {
             // until some connection is ready, idle workers have nothing to wait for.
             break;
         }
-        // A fresh connection for every credential exchange (a 235 spends the session), and
-        // after max_probes_per_connection recognitions: Postfix starts sleeping a second per
-        // error after smtpd_soft_error_limit (10) and Exim refuses after
+        // A fresh connection after max_probes_per_connection AUTH probes: Postfix starts
+        // sleeping a second per error after smtpd_soft_error_limit (10) and Exim refuses after
         // smtp_accept_max_nonmail (10) non-mail commands (tests/integration/QUIRKS.md).
-        bool const needs_fresh = session && ((task->authenticate && session->auth_probes > 0) ||
-                                             session->auth_probes >= max_probes_per_connection);
+        // (A connection that carried credentials is never reused: run_task drops it.)
+        bool const needs_fresh = session && session->auth_probes >= max_probes_per_connection;
         if (needs_fresh) {
             session->conversation->quit();
             session.reset();
