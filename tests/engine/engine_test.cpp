@@ -332,3 +332,16 @@ TEST_CASE("the mechanisms option restricts the rows and keeps non-catalogue name
     CHECK(row(p.report, "X-CUSTOM").recognition.reply->code == 504);
     CHECK_FALSE(row(p.report, "X-CUSTOM").catalogue);
 }
+
+TEST_CASE("credential exchanges refused before any credential was sent reuse the connection",
+          "[engine][auth]") {
+    Emulated acs = Emulated::sample("azure-acs");
+    EngineOptions o = acs.options();
+    o.parallel = 1;
+    o.credentials = sasl::Credentials{acs_user, acs_password, ""};
+    Probed p = probe(o);
+    CHECK(row(p.report, "LOGIN").authentication.status == Status::accepted);
+    // The 13 refusals share connections (at most 8 probes each); LOGIN's exchange spends one.
+    CHECK(p.report.sessions <= 3);
+    CHECK_FALSE(p.report.credentials_sent_insecurely);
+}
