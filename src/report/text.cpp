@@ -108,14 +108,34 @@ std::string recognition_detail(Recognition const& r) {
     return out;
 }
 
-std::string auth_cell(Authentication const& a) {
-    std::string out(to_string(a.status));
-    if (a.reply && (a.status == Status::accepted || a.status == Status::rejected ||
-                    a.status == Status::refused || a.status == Status::temporary_failure ||
-                    a.status == Status::not_supported))
-        out += " " + a.reply->summary();
-    else if (!a.reason.empty() && a.status != Status::accepted)
+/// The AUTHENTICATED column: a word. Why a row was not tried goes in the notes under the table.
+std::string auth_cell(MechanismRow const& m) {
+    Authentication const& a = m.authentication;
+    switch (a.status) {
+    case Status::accepted:
+        return "yes";
+    case Status::rejected:
+        return "NO";
+    case Status::skipped:
+        if (m.recognition.status != Status::recognised)
+            return "-";
+        return a.reason.rfind("not sending", 0) == 0 ? "withheld" : "not tried";
+    default:
+        return std::string(to_string(a.status));
+    }
+}
+
+/// The REPLY column with credentials: the exchange's last reply when credentials went out.
+std::string auth_detail(MechanismRow const& m) {
+    Authentication const& a = m.authentication;
+    bool const attempted = a.status != Status::skipped && a.reply;
+    if (!attempted)
+        return recognition_detail(m.recognition);
+    std::string out = a.reply->summary();
+    if (a.status != Status::accepted && a.status != Status::rejected && !a.reason.empty())
         out += " (" + a.reason + ")";
+    if (a.server_verified)
+        out += "; the server proved it knows the password";
     return out;
 }
 
@@ -277,9 +297,10 @@ void matrix_section(Report const& r, Style const& st, std::string& out) {
     else
         header += pad("ADVERTISED", 12);
     header += pad("RECOGNISED", 12);
-    header += r.credentials_given ? "AUTHENTICATED / REPLY" : "REPLY";
+    if (r.credentials_given)
+        header += pad("AUTHENTICATED", 15);
+    header += "REPLY";
     out += st.dim(header) + "\n";
-    std::size_t const detail_column = header.find(r.credentials_given ? "AUTH" : "REPLY");
     for (MechanismRow const& m : r.rows) {
         std::string line = "  " + pad(m.name, name_width);
         if (two_states)
@@ -296,12 +317,35 @@ void matrix_section(Report const& r, Style const& st, std::string& out) {
             line += st.red(padded);
         else
             line += padded;
-        std::string detail = r.credentials_given ? auth_cell(m.authentication) + "; " +
-                                                       recognition_detail(m.recognition)
-                                                 : recognition_detail(m.recognition);
-        line += wrap(detail, detail_column, detail_column);
+        if (r.credentials_given) {
+            std::string const word = auth_cell(m);
+            std::string const cell_text = pad(word, 15);
+            line += word == "yes"                     ? st.green(cell_text)
+                    : word == "NO" || word == "error" ? st.red(cell_text)
+                                                      : cell_text;
+        }
+        std::string const detail =
+            r.credentials_given ? auth_detail(m) : recognition_detail(m.recognition);
+        line += detail; // one line per row, however long: rows stay greppable
         out += line + "\n";
     }
+    // Why recognised mechanisms were not tried with the credentials, grouped by reason.
+    std::vector<std::pair<std::string, std::vector<std::string>>> reasons;
+    for (MechanismRow const& m : r.rows) {
+        if (!r.credentials_given || m.authentication.status != Status::skipped ||
+            m.recognition.status != Status::recognised)
+            continue;
+        std::string const reason =
+            m.authentication.reason.empty() ? "not tried" : m.authentication.reason;
+        auto it = std::find_if(reasons.begin(), reasons.end(),
+                               [&](auto const& entry) { return entry.first == reason; });
+        if (it == reasons.end())
+            reasons.push_back({reason, {m.name}});
+        else
+            it->second.push_back(m.name);
+    }
+    for (auto const& [reason, names] : reasons)
+        out += "  " + wrap(join(names, ", ") + ": " + reason, 4, 2) + "\n";
     out += "\n";
 }
 
