@@ -20,6 +20,17 @@
 namespace smtpprobe {
 namespace {
 
+/// How far a connection got on its way to AUTH: banner, EHLO, STARTTLS, TLS.
+int progress(ServerFacts const& f) {
+    if (f.tls || !f.tls_error.empty() || !f.starttls_injected.empty())
+        return 4;
+    if (f.starttls_reply)
+        return 3;
+    if (f.ehlo_reply)
+        return 2;
+    return f.banner ? 1 : 0;
+}
+
 double ms_between(net::Clock::time_point a, net::Clock::time_point b) {
     return std::chrono::duration<double, std::milli>(b - a).count();
 }
@@ -62,6 +73,11 @@ private:
     std::optional<Task> pop_task();
     void push_front(Task task);
     void finish_rows();
+    /// True once a connection failed while none had reached AUTH: the others stop retrying.
+    bool give_up() {
+        std::lock_guard lock(mutex_);
+        return unreachable_ && !report_.session_established;
+    }
     std::string sni() const;
     std::string verify_name() const { return options_.sni ? *options_.sni : options_.host; }
     void tls_checks();
@@ -80,6 +96,7 @@ private:
     std::deque<Task> queue_;
     int next_session_ = 1;
     bool facts_adopted_ = false;
+    bool unreachable_ = false; ///< a connection failed before any reached AUTH
     bool extras_added_ = false;
     std::string last_failure_;
     std::optional<net::Clock::time_point> auth_start_, auth_end_;
@@ -173,8 +190,8 @@ void Run::adopt_facts(ServerFacts const& facts, int session_id) {
             report_.events.push_back({"capabilities_differ",
                                       "this connection's AUTH list differs from the first one's",
                                       session_id});
-    } else if (!facts_adopted_) {
-        // Keep the most informative failed facts for the report.
+    } else if (!facts_adopted_ && progress(facts) >= progress(report_.server)) {
+        // Of the failed connections, report the one that got furthest.
         report_.server = facts;
     }
     if (!extras_added_ && facts.ready) {
@@ -328,7 +345,7 @@ void Run::worker(unsigned index) {
     std::unique_ptr<Session> session;
     int open_failures = 0;
     for (int round = 0; round < 10'000; ++round) {
-        if (net::interrupted() || net::Clock::now() >= deadline_)
+        if (net::interrupted() || net::Clock::now() >= deadline_ || give_up())
             break;
         std::optional<Task> task = pop_task();
         if (!task) {
@@ -354,6 +371,11 @@ void Run::worker(unsigned index) {
             }
             if (!session) {
                 push_front(*task);
+                std::lock_guard lock(mutex_);
+                // No connection has ever got as far as AUTH: the server is down or refuses
+                // us, and N workers retrying would only repeat the same failure N times.
+                if (!report_.session_established)
+                    unreachable_ = true;
                 if (++open_failures >= 2)
                     break;
                 continue;
@@ -492,7 +514,8 @@ Report Run::execute() {
     tls_context_ = std::make_unique<net::TlsClientContext>(options_.tls);
     net::Clock::time_point const resolve_start = net::Clock::now();
     try {
-        endpoints_ = net::resolve(options_.host, options_.port, options_.family);
+        endpoints_ = net::resolve(options_.host, options_.port, options_.family,
+                                  net::earliest(start_ + options_.connect_timeout, deadline_));
     } catch (std::system_error const& e) {
         report_.fatal_error = e.what();
         report_.total_ms = ms_between(start_, net::Clock::now());

@@ -1,13 +1,17 @@
 #include "net/resolve.hpp"
 
 #include "net/errc.hpp"
+#include "net/interrupt.hpp"
 
 #include <arpa/inet.h>
 #include <netdb.h>
 #include <sys/socket.h>
 
 #include <algorithm>
+#include <future>
+#include <memory>
 #include <system_error>
+#include <thread>
 
 namespace smtpprobe::net {
 
@@ -54,6 +58,26 @@ std::vector<Endpoint> resolve(std::string const& host, unsigned short port, Fami
     if (out.empty())
         throw std::system_error(errc::resolve_failed, host + ": no IPv4 or IPv6 address");
     return out;
+}
+
+std::vector<Endpoint> resolve(std::string const& host, unsigned short port, Family family,
+                              Deadline deadline) {
+    auto task = std::make_shared<std::packaged_task<std::vector<Endpoint>()>>(
+        [host, port, family] { return resolve(host, port, family); });
+    std::future<std::vector<Endpoint>> result = task->get_future();
+    std::thread([task] { (*task)(); }).detach();
+    // Wake up now and then to notice SIGINT; bounded by the deadline.
+    for (int round = 0; round < 1'000'000; ++round) {
+        if (interrupted())
+            throw std::system_error(errc::interrupted);
+        int const left = remaining_ms(deadline);
+        if (result.wait_for(std::chrono::milliseconds(std::min(left, 100))) ==
+            std::future_status::ready)
+            return result.get();
+        if (left == 0)
+            break;
+    }
+    throw std::system_error(errc::timeout, host + ": the name did not resolve in time");
 }
 
 } // namespace smtpprobe::net

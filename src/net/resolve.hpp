@@ -1,5 +1,7 @@
 #pragma once
 
+#include "net/deadline.hpp"
+
 #include <string>
 #include <vector>
 
@@ -16,6 +18,12 @@ struct Endpoint {
 /// Every A/AAAA address of host, in getaddrinfo order, deduplicated. Throws std::system_error
 /// (net::errc::resolve_failed) with gai_strerror's text in what().
 std::vector<Endpoint> resolve(std::string const& host, unsigned short port, Family family);
+
+/// resolve() under a deadline. getaddrinfo() cannot be cancelled, so it runs on a detached
+/// thread; past the deadline (or on SIGINT) this throws net::errc::timeout / interrupted and
+/// the lookup finishes unobserved.
+std::vector<Endpoint> resolve(std::string const& host, unsigned short port, Family family,
+                              Deadline deadline);
 
 /// True for an IPv4 or IPv6 literal (no brackets).
 bool is_ip_literal(std::string const& host) noexcept;

@@ -10,6 +10,7 @@
 #include <openssl/x509v3.h>
 
 #include <ctime>
+#include <memory>
 #include <stdexcept>
 
 namespace smtpprobe::net {
@@ -175,10 +176,13 @@ int record_verify_error(int preverify_ok, X509_STORE_CTX* store) {
 } // namespace
 
 TlsClientContext::TlsClientContext(TlsClientOptions const& options) : options_(options) {
-    SSL_CTX* ctx = SSL_CTX_new(TLS_client_method());
+    // Owned by `guard` until the constructor finishes: a throw below (an unreadable CA file)
+    // must not leak the context, and the destructor does not run for a half-built object.
+    std::unique_ptr<SSL_CTX, void (*)(SSL_CTX*)> guard(SSL_CTX_new(TLS_client_method()),
+                                                       SSL_CTX_free);
+    SSL_CTX* ctx = guard.get();
     if (ctx == nullptr)
         throw std::runtime_error("TLS: " + openssl_error_text());
-    ctx_ = ctx;
     // The handshake always completes; verification is recorded (SSL_get_verify_result) and
     // judged by the engine, so that a bad certificate becomes a finding, not a dead end.
     SSL_CTX_set_verify(ctx, SSL_VERIFY_NONE, record_verify_error);
@@ -216,6 +220,7 @@ TlsClientContext::TlsClientContext(TlsClientOptions const& options) : options_(o
     }
     if (!custom && options.use_system_store)
         SSL_CTX_set_default_verify_paths(ctx);
+    ctx_ = guard.release();
 }
 
 TlsClientContext::~TlsClientContext() {

@@ -276,6 +276,11 @@ void server_section(Report const& r, Style const& st, std::string& out) {
 void matrix_section(Report const& r, Style const& st, std::string& out) {
     if (r.rows.empty())
         return;
+    if (!r.session_established) {
+        // Fourteen rows all saying "skipped" would bury the one line that matters.
+        out += st.bold("AUTH mechanisms") + " not probed: no session got that far\n\n";
+        return;
+    }
     ServerFacts const& s = r.server;
     std::string state = !s.tls                 ? "without TLS"
                         : s.starttls_attempted ? "after STARTTLS"

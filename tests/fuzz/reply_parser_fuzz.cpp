@@ -90,7 +90,8 @@ void check_reply(Reply const& reply, ParserLimits const& limits) {
 
     // wire() is the reply as sent; sent again (CRLF-terminated) it parses to the same reply.
     std::string wire = reply.wire();
-    std::size_t const newlines = static_cast<std::size_t>(std::count(wire.begin(), wire.end(), '\n'));
+    std::size_t const newlines =
+        static_cast<std::size_t>(std::count(wire.begin(), wire.end(), '\n'));
     FUZZ_CHECK(newlines + 1 == reply.lines.size());
     std::string crlf;
     for (char c : wire) {
@@ -100,7 +101,8 @@ void check_reply(Reply const& reply, ParserLimits const& limits) {
     }
     crlf += "\r\n";
     // a bare "250" line comes back as "250 ": one octet longer than it was
-    ReplyParser again(ParserLimits{std::max<std::size_t>(limits.max_line, 4) + 1, limits.max_lines});
+    ReplyParser again(
+        ParserLimits{std::max<std::size_t>(limits.max_line, 4) + 1, limits.max_lines});
     FUZZ_CHECK(again.feed(crlf) == crlf.size());
     FUZZ_CHECK(!again.error());
     std::optional<Reply> reparsed = again.next();

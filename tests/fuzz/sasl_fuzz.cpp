@@ -199,14 +199,32 @@ void fuzz_client(FuzzedDataProvider& in) {
 
 // ---------------------------------------------------------------------------------- server
 
-sasl::ServerOptions server_accounts() {
+/// Three server configurations: the RFC 5802 (SCRAM-SHA-1) and RFC 7677 (SCRAM-SHA-256)
+/// examples, whose client messages the seeds carry, and the CRAM-MD5 challenge recorded in
+/// samples/transcripts/auth (user "tim", password "tanstaaftanstaaf").
+sasl::ServerOptions server_options(int config) {
     sasl::ServerOptions options;
     options.accounts.push_back({"user", "pencil", ""});
+    options.accounts.push_back({"tim", "tanstaaftanstaaf", ""});
     options.accounts.push_back({"alice", "Wh0?Kn0ws!", ""});
     options.accounts.push_back({"bob@example.org", "", "ya29.good-token"});
-    options.nonce = "%hvYDpWUa2RaTCAfuxFIlj)hNlF$k0"; // RFC 7677's server part
-    options.scram_iterations = 64;
-    options.scram_salt = "fuzz-salt";
+    options.scram_iterations = 4096;
+    switch (config) {
+    case 0:
+        options.nonce = "3rfcNHYJY1ZVvWVs7j";
+        options.scram_salt = sasl::base64_decode("QSXCR+Q6sek8bf92").value();
+        break;
+    case 1:
+        options.nonce = "%hvYDpWUa2RaTCAfuxFIlj)hNlF$k0";
+        options.scram_salt = sasl::base64_decode("W22ZaJ0SNY7soEsUEjb6gQ==").value();
+        break;
+    default:
+        options.nonce = "0302787859903040.1795912064";
+        options.hostname = "dovecot.integration.test";
+        options.scram_iterations = 64;
+        options.scram_salt = "fuzz-salt";
+        break;
+    }
     return options;
 }
 
@@ -219,7 +237,7 @@ bool is_account_user(sasl::ServerOptions const& options, std::string_view user) 
 
 void fuzz_server(FuzzedDataProvider& in) {
     std::string_view const mechanism = mechanisms[in.ConsumeIntegralInRange<std::size_t>(0, 6)];
-    sasl::ServerOptions const options = server_accounts();
+    sasl::ServerOptions const options = server_options(in.ConsumeIntegralInRange<int>(0, 2));
     std::optional<sasl::Server> server = sasl::Server::create(mechanism, options);
     FUZZ_CHECK(server.has_value());
 
@@ -320,11 +338,10 @@ void fuzz_round_trip(FuzzedDataProvider& in) {
     // user name (empty authcid) or password, an empty token or one starting with a space
     // (RFC 6750 b64token has none; the server skips spaces after "Bearer").
     bool const user_required = mechanism != "OAUTHBEARER";
-    bool const refusable =
-        (user_required && credentials.user.empty()) ||
-        (uses_password(mechanism) && credentials.password.empty()) ||
-        (!uses_password(mechanism) &&
-         (credentials.token.empty() || credentials.token.front() == ' '));
+    bool const refusable = (user_required && credentials.user.empty()) ||
+                           (uses_password(mechanism) && credentials.password.empty()) ||
+                           (!uses_password(mechanism) &&
+                            (credentials.token.empty() || credentials.token.front() == ' '));
     FUZZ_CHECK(step.kind != sasl::ServerStep::Kind::challenge); // the loop ended on a decision
     FUZZ_CHECK(refusable);
 }
