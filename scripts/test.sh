@@ -28,6 +28,13 @@ echo "== unit, engine and replay tests"
 rm -rf build/test-outputs
 (cd build && ctest --output-on-failure -j2 -LE integration)
 
+echo "== the same tests again under AddressSanitizer + UndefinedBehaviorSanitizer"
+if [ "${SMTPPROBE_SKIP_SANITIZE:-0}" != 1 ]; then
+    cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Debug -DBUILD_TESTING=ON -DSMTPPROBE_SANITIZE=ON >/dev/null
+    cmake --build build-asan -j"$(nproc 2>/dev/null || echo 2)" >/dev/null
+    (cd build-asan && ctest --output-on-failure -j2 -LE integration)
+fi
+
 echo "== integration tests against real servers on 127.0.0.1"
 status=0
 rm -rf build/integration-outputs
