@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <charconv>
+#include <unordered_set>
 
 namespace smtpprobe::smtp {
 
@@ -55,11 +56,15 @@ std::vector<std::string> split_words(std::string_view text) {
     return words;
 }
 
-void add_mechanisms(Capabilities& caps, std::vector<std::string> const& names) {
+// Deduplicated through `seen` (upper-cased names), so a hostile EHLO with hundreds of
+// thousands of names stays linear; at most max_mechanisms are kept.
+void add_mechanisms(Capabilities& caps, std::vector<std::string> const& names,
+                    std::unordered_set<std::string>& seen) {
+    constexpr std::size_t max_mechanisms = 256;
     for (std::string const& name : names) {
         if (std::any_of(name.begin(), name.end(), [](char c) { return c >= 'a' && c <= 'z'; }))
             caps.auth_lowercase = true;
-        if (!caps.offers(name))
+        if (caps.auth.size() < max_mechanisms && seen.insert(to_upper(name)).second)
             caps.auth.push_back(name);
     }
 }
@@ -68,6 +73,7 @@ void add_mechanisms(Capabilities& caps, std::vector<std::string> const& names) {
 
 Capabilities parse_capabilities(Reply const& ehlo_reply) {
     Capabilities caps;
+    std::unordered_set<std::string> seen;
     if (ehlo_reply.lines.empty())
         return caps;
     std::vector<std::string> first = split_words(ehlo_reply.lines.front());
@@ -87,7 +93,7 @@ Capabilities parse_capabilities(Reply const& ehlo_reply) {
             cap.params.push_back(head.substr(5));
             cap.params.insert(cap.params.end(), words.begin() + 1, words.end());
             caps.auth_equals_form = true;
-            add_mechanisms(caps, cap.params);
+            add_mechanisms(caps, cap.params, seen);
             caps.items.push_back(std::move(cap));
             continue;
         }
@@ -95,7 +101,7 @@ Capabilities parse_capabilities(Reply const& ehlo_reply) {
         cap.params.assign(words.begin() + 1, words.end());
         if (cap.keyword == "AUTH") {
             caps.auth_space_form = true;
-            add_mechanisms(caps, cap.params);
+            add_mechanisms(caps, cap.params, seen);
         } else if (cap.keyword == "SIZE" && !cap.params.empty()) {
             std::uint64_t value = 0;
             std::string const& p = cap.params.front();

@@ -60,7 +60,9 @@ std::string Reply::text() const {
     std::string const status = enhanced();
     for (std::string const& line : lines) {
         std::string_view view = line;
-        if (!status.empty() && view.starts_with(status)) {
+        // Only the same code, whole: "2.1.5" must not be cut out of "2.1.50".
+        if (!status.empty() && enhanced_code_length(view) == status.size() &&
+            view.starts_with(status)) {
             view.remove_prefix(status.size());
             while (!view.empty() && view.front() == ' ')
                 view.remove_prefix(1);

@@ -9,6 +9,7 @@
 # Environment:
 #   FUZZ_SECONDS   time per target, default 60 (libFuzzer -max_total_time)
 #   FUZZ_TARGETS   which targets, default "reply_parser_fuzz sasl_fuzz"
+#   FUZZ_KEEP_GOING=1  fork mode: keep fuzzing past crashes (see below)
 #   CXX            compiler, default clang++
 #
 # Bounded in time: each target gets FUZZ_SECONDS, and is killed FUZZ_SECONDS + 120 s after it
@@ -156,6 +157,10 @@ client_seeds = [
     ("SCRAM-SHA-1", rfc5802), ("SCRAM-SHA-256", rfc7677),
     ("SCRAM-SHA-1", rfc5802[:2] + [b"e=invalid-proof"]),
     ("SCRAM-SHA-256", [b"", b"e=unknown-user"]),
+    # a server that echoes a credential: the client must withhold the text
+    ("SCRAM-SHA-1", [b"", b"e=pencil"]), ("SCRAM-SHA-256", [b"", b"e=Wh0?Kn0ws!"]),
+    ("SCRAM-SHA-256", [b"", b"e=p\xc3\xa4sswort-\xc3\xbc"]), ("SCRAM-SHA-1", [b"", b"e=p=w,d"]),
+    ("SCRAM-SHA-1", [b"", b"r=fyko+d2lbbFgONRv9qkxdawLx,s=QQ==,i=ya29.fuzz-token-0"]),
     ("SCRAM-SHA-256", [b"", b"m=ext,r=rOprNGfwEbeRWgbNEkqO%hv,s=QQ==,i=1"]),
     ("SCRAM-SHA-256", [b"", b"r=rOprNGfwEbeRWgbNEkqO%hv,s=QQ==,i=99999999999"]),
     ("PLAIN", [b""]), ("LOGIN", [b"Username:", b"Password:"]),
@@ -247,39 +252,58 @@ cat >"$BUILD/sasl_fuzz.dict" <<'EOF'
 EOF
 
 # --------------------------------------------------------------------------------------- run
+# Normally libFuzzer stops at the first crash. With FUZZ_KEEP_GOING=1 it runs in fork mode
+# (-fork=1 -ignore_crashes=1 -ignore_timeouts=1 -ignore_ooms=1) and keeps fuzzing past known
+# crashes, writing each crash input to the artifacts directory; its cov/ft counters are
+# fork mode's own and not comparable with a normal run's.
+mode=()
+if [ "${FUZZ_KEEP_GOING:-0}" = 1 ]; then
+    mode=(-fork=1 -ignore_crashes=1 -ignore_timeouts=1 -ignore_ooms=1)
+fi
+field() { # field NAME LINE: the value after "NAME: " (or "NAME ") in a libFuzzer status line
+    echo "$2" | sed -n "s|.*[[:space:]]$1:* \([0-9][0-9/A-Za-z]*\).*|\1|p"
+}
 status=0
 summary=()
 for target in $TARGETS; do
     corpus="$BUILD/corpus/$target"
     artifacts="$BUILD/artifacts/$target"
     log="$BUILD/$target.log"
-    mkdir -p "$corpus" "$artifacts"
-    echo "== run $target for ${SECONDS_PER_TARGET}s (log: $log)"
     marker="$BUILD/.started-$target"
+    mkdir -p "$corpus" "$artifacts"
     touch "$marker"
+    echo "== run $target for ${SECONDS_PER_TARGET}s (log: $log)"
     rc=0
     timeout --kill-after=10 $((SECONDS_PER_TARGET + 120)) \
         "$BUILD/$target" -max_total_time="$SECONDS_PER_TARGET" -max_len=4096 -rss_limit_mb=2048 \
-        -timeout=30 -print_final_stats=1 -dict="$BUILD/$target.dict" \
+        -timeout=30 -print_final_stats=1 -dict="$BUILD/$target.dict" ${mode[@]+"${mode[@]}"} \
         -artifact_prefix="$artifacts/" "$corpus" "$BUILD/seeds/$target" >"$log" 2>&1 || rc=$?
-    # the final stats line: "#N DONE cov: C ft: F corp: ... exec/s: E ..."; after a crash the
-    # last "#N ..." status line stands in for it
-    last=$(grep -E '^#[0-9]+[[:space:]]' "$log" | tail -n 1 || true)
+    # The final stats: "#N DONE cov: C ft: F corp: U/S lim: L exec/s: E rss: R" and the
+    # stat:: lines of -print_final_stats; after a crash the last "#N ..." status line stands in.
+    # Fork mode: "#N: cov: C ft: F corp: U exec/s E oom/timeout/crash: O/T/C time: Ts ...".
+    last=$(grep -E '^#[0-9]+:?[[:space:]]' "$log" | tail -n 1 || true)
     runs=$(sed -n 's/^stat::number_of_executed_units:[[:space:]]*//p' "$log" | tail -n 1)
     [ -n "$runs" ] || runs=$(echo "$last" | sed -n 's/^#\([0-9]*\).*/\1/p')
     rate=$(sed -n 's/^stat::average_exec_per_sec:[[:space:]]*//p' "$log" | tail -n 1)
-    [ -n "$rate" ] || rate=$(echo "$last" | sed -n 's/.*exec\/s: \([0-9]*\).*/\1/p')
-    cov=$(echo "$last" | sed -n 's/.*cov: \([0-9]*\).*/\1/p')
-    ft=$(echo "$last" | sed -n 's/.* ft: \([0-9]*\).*/\1/p')
-    corp=$(echo "$last" | sed -n 's/.*corp: \([0-9]*\/[0-9A-Za-z]*\).*/\1/p')
+    if [ -z "$rate" ]; then
+        elapsed=$(echo "$last" | sed -n 's/.* time: \([0-9]*\)s.*/\1/p')
+        if [ -n "$elapsed" ] && [ "$elapsed" -gt 0 ] && [ -n "$runs" ]; then
+            rate=$((runs / elapsed)) # fork mode: the average over the whole run
+        else
+            rate=$(field exec/s "$last")
+        fi
+    fi
+    cov=$(field cov "$last")
+    ft=$(field ft "$last")
+    corp=$(field corp "$last")
+    crashes=$(find "$artifacts" -type f -newer "$marker" 2>/dev/null | wc -l)
     crash=no
-    found=$(find "$artifacts" -type f -newer "$marker" 2>/dev/null | head -n 1)
     if [ "$rc" -eq 124 ] || [ "$rc" -eq 137 ]; then
         crash="YES: killed after $((SECONDS_PER_TARGET + 120))s (a hang?)"
         status=1
-    elif [ "$rc" -ne 0 ] || [ -n "$found" ] ||
+    elif [ "$rc" -ne 0 ] || [ "$crashes" -gt 0 ] ||
         grep -qE '^==[0-9]+==ERROR|^SUMMARY: |Test unit written to' "$log"; then
-        crash="YES (exit $rc): ${found:-see the log}"
+        crash="YES (exit $rc, $crashes input(s) in $artifacts)"
         status=1
     fi
     line=$(printf '%-18s executions %-10s exec/s %-7s cov %-6s ft %-6s corpus %-10s crash %s' \

@@ -75,3 +75,18 @@ TEST_CASE("duplicate mechanisms across AUTH lines are deduplicated case-insensit
         parse_capabilities(reply("250-mx\r\n250-AUTH PLAIN\r\n250 AUTH plain LOGIN\r\n"));
     CHECK(caps.auth == std::vector<std::string>{"PLAIN", "LOGIN"});
 }
+
+TEST_CASE("a hostile AUTH list is deduplicated in linear time and bounded",
+          "[unit][capabilities]") {
+    std::string wire = "250-mx\r\n";
+    for (int line = 0; line < 200; ++line) {
+        wire += "250-AUTH";
+        for (int i = 0; i < 100; ++i)
+            wire += " M" + std::to_string(line * 100 + i);
+        wire += "\r\n";
+    }
+    wire += "250 AUTH M1 m1\r\n";
+    Capabilities caps = parse_capabilities(reply(wire));
+    CHECK(caps.auth.size() == 256);
+    CHECK(caps.auth.front() == "M0");
+}

@@ -191,3 +191,12 @@ TEST_CASE("buffered counts bytes that belong to no reply taken yet", "[unit][rep
     parser.feed("250-partial");
     CHECK(parser.buffered() == 11);
 }
+
+TEST_CASE("a longer enhanced code on a later line is not cut into", "[unit][reply]") {
+    ReplyParser parser;
+    parser.feed("250-2.1.5 first\r\n250 2.1.50 second\r\n");
+    std::optional<Reply> r = parser.next();
+    REQUIRE(r);
+    CHECK(r->text() == "first 2.1.50 second"); // found by tests/fuzz/reply_parser_fuzz.cpp
+    CHECK(r->summary() == "250 2.1.5 first 2.1.50 second");
+}
