@@ -213,9 +213,9 @@ TEST_CASE("the transcript shows the whole session and no secret; a bundle writes
 
 TEST_CASE("nagios mode: --expect-tls-min also judges the versions --tls-versions found",
           "[cli][nagios][tls]") {
-    CommandResult r = run_command(binary + " --demo --profile " +
-                                  source_path("samples/servers/legacy-tls.json") +
-                                  " --tls-versions --format nagios --expect-tls-min 1.2");
+    CommandResult r =
+        run_command(binary + " --demo --profile " + source_path("samples/servers/legacy-tls.json") +
+                    " --tls-versions --format nagios --expect-tls-min 1.2");
     CHECK(r.exit_code == 2);
     CHECK(r.out.find("also accepts TLS 1.0 and TLS 1.1") != std::string::npos);
 }
