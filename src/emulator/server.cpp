@@ -819,18 +819,9 @@ private:
                 return false;
             }
             std::string response;
-            switch (read_response(response)) {
-            case Answer::data:
-                break;
-            case Answer::cancel:
-                return auth_failed(auth.cancel_reply, false);
-            case Answer::malformed:
-                return auth_failed(auth.malformed_reply, false);
-            case Answer::too_long:
-                return auth_failed(auth.line_too_long_reply, false);
-            case Answer::ended:
-                return false;
-            }
+            Answer const answer = read_response(response);
+            if (answer != Answer::data)
+                return refuse_answer(answer);
             step = server->respond(response);
         }
         return auth_failed(auth.failure_reply_for(mechanism), true);
@@ -849,15 +840,24 @@ private:
             return false;
         }
         std::string response;
-        switch (read_response(response)) {
-        case Answer::data:
-            return auth_failed(auth.failure_reply_for(mechanism), true);
+        Answer const answer = read_response(response);
+        if (answer != Answer::data)
+            return refuse_answer(answer);
+        return auth_failed(auth.failure_reply_for(mechanism), true);
+    }
+
+    /// The reply to a client answer that is not SASL data: "*" (RFC 4954 §4: 501), bad
+    /// base64, an over-long line; false when the connection ended.
+    bool refuse_answer(Answer answer) {
+        AuthProfile const& auth = profile_.auth;
+        switch (answer) {
         case Answer::cancel:
             return auth_failed(auth.cancel_reply, false);
         case Answer::malformed:
             return auth_failed(auth.malformed_reply, false);
         case Answer::too_long:
             return auth_failed(auth.line_too_long_reply, false);
+        case Answer::data:
         case Answer::ended:
             break;
         }

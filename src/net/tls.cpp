@@ -76,14 +76,19 @@ std::string time_text(ASN1_TIME const* t) {
     return buffer;
 }
 
+/// The fields CertificateInfo and VerifyIssue share: who, by whom, and when.
+template <typename Described> void describe_identity(X509* cert, Described& out) {
+    out.subject = name_text(X509_get_subject_name(cert));
+    out.issuer = name_text(X509_get_issuer_name(cert));
+    out.not_before = time_text(X509_get0_notBefore(cert));
+    out.not_after = time_text(X509_get0_notAfter(cert));
+    out.days_left = days_until(X509_get0_notAfter(cert));
+    out.days_until_valid = days_until(X509_get0_notBefore(cert));
+}
+
 CertificateInfo describe_certificate(X509* cert) {
     CertificateInfo info;
-    info.subject = name_text(X509_get_subject_name(cert));
-    info.issuer = name_text(X509_get_issuer_name(cert));
-    info.not_before = time_text(X509_get0_notBefore(cert));
-    info.not_after = time_text(X509_get0_notAfter(cert));
-    info.days_left = days_until(X509_get0_notAfter(cert));
-    info.days_until_valid = days_until(X509_get0_notBefore(cert));
+    describe_identity(cert, info);
     GENERAL_NAMES* names =
         static_cast<GENERAL_NAMES*>(X509_get_ext_d2i(cert, NID_subject_alt_name, nullptr, nullptr));
     for (int i = 0; names != nullptr && i < sk_GENERAL_NAME_num(names); ++i) {
@@ -161,14 +166,8 @@ int record_verify_error(int preverify_ok, X509_STORE_CTX* store) {
         if (seen.code == issue.code && seen.depth == issue.depth)
             return 1;
     issue.reason = X509_verify_cert_error_string(issue.code);
-    if (X509* cert = X509_STORE_CTX_get_current_cert(store)) {
-        issue.subject = name_text(X509_get_subject_name(cert));
-        issue.issuer = name_text(X509_get_issuer_name(cert));
-        issue.not_before = time_text(X509_get0_notBefore(cert));
-        issue.not_after = time_text(X509_get0_notAfter(cert));
-        issue.days_left = days_until(X509_get0_notAfter(cert));
-        issue.days_until_valid = days_until(X509_get0_notBefore(cert));
-    }
+    if (X509* cert = X509_STORE_CTX_get_current_cert(store))
+        describe_identity(cert, issue);
     log->issues.push_back(std::move(issue));
     return 1;
 }
