@@ -133,11 +133,15 @@ void Run::add_row(std::string const& name) {
     } else {
         report_.rows.back().authentication.reason = "no credentials given";
     }
-    // Credential exchanges are the slow ones (fresh session each, failure delays): first.
-    if (task.authenticate)
-        queue_.push_front(task);
-    else
+    // Credential exchanges are the slow ones (fresh session each, failure delays): first,
+    // in catalogue order, ahead of the recognitions.
+    if (task.authenticate) {
+        std::deque<Task>::iterator const first_recognition = std::find_if(
+            queue_.begin(), queue_.end(), [](Task const& t) { return !t.authenticate; });
+        queue_.insert(first_recognition, task);
+    } else {
         queue_.push_back(task);
+    }
 }
 
 void Run::build_rows() {

@@ -219,3 +219,60 @@ TEST_CASE("nagios mode: --expect-tls-min also judges the versions --tls-versions
     CHECK(r.exit_code == 2);
     CHECK(r.out.find("also accepts TLS 1.0 and TLS 1.1") != std::string::npos);
 }
+
+namespace {
+
+/// Masks what changes from run to run: ports, times, dates, fingerprints, durations.
+std::string mask_volatile(std::string text) {
+    struct Rule {
+        char const* pattern;
+        char const* replacement;
+    };
+    static Rule const rules[] = {
+        {R"(\[\s*\d+ ms\])", "[T ms]"},
+        {R"(\d+(\.\d+)? ms)", "T ms"},
+        {R"(port \d+)", "port P"},
+        {R"(127\.0\.0\.1:\d+)", "127.0.0.1:P"},
+        {R"("port": \d+)", "\"port\": P"},
+        {R"(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ)", "DATE"},
+        {R"(([0-9A-F]{2}:){31}[0-9A-F]{2})", "FINGERPRINT"},
+        {R"(=\d+\.\d+s)", "=Ts"},
+        {R"(": \d+\.\d+)", "\": T"},
+    };
+    for (Rule const& rule : rules)
+        text = std::regex_replace(text, std::regex(rule.pattern), rule.replacement);
+    return text;
+}
+
+std::string read_file(std::string const& path) {
+    std::ifstream in(path);
+    std::stringstream s;
+    s << in.rdbuf();
+    return s.str();
+}
+
+} // namespace
+
+TEST_CASE("the sample reports in samples/reports are what the tool prints today",
+          "[cli][samples]") {
+    // If this fails after an intended change of output: scripts/regen-samples.sh, then review.
+    std::string const dir = source_path("samples/reports/");
+    CommandResult text = run_command(binary + " --demo --parallel 1 --color never");
+    CHECK(mask_volatile(text.out) == mask_volatile(read_file(dir + "azure-acs.txt")));
+    CommandResult json = run_command(binary + " --demo --parallel 1 --format json");
+    CHECK(mask_volatile(json.out) == mask_volatile(read_file(dir + "azure-acs.json")));
+    CommandResult nagios =
+        run_command(binary + " --demo --parallel 1 --format nagios --expect-auth PLAIN");
+    CHECK(mask_volatile(nagios.out) == mask_volatile(read_file(dir + "azure-acs-nagios.txt")));
+    std::string const transcript = "/tmp/smtpprobe-sample-" + std::to_string(::getpid());
+    CommandResult login = run_command(
+        "env SMTP_PASSWORD=demo-secret-never-printed " + binary +
+        " --demo --parallel 1 --user acs-demo.00000000-0000-0000-0000-000000000001."
+        "00000000-0000-0000-0000-000000000002 --password-env SMTP_PASSWORD --color never "
+        "--transcript-file " +
+        transcript);
+    CHECK(mask_volatile(login.out) == mask_volatile(read_file(dir + "azure-acs-login.txt")));
+    CHECK(mask_volatile(read_file(transcript)) ==
+          mask_volatile(read_file(dir + "azure-acs-login-transcript.txt")));
+    std::filesystem::remove(transcript);
+}
