@@ -275,4 +275,7 @@ TEST_CASE("the sample reports in samples/reports are what the tool prints today"
     CHECK(mask_volatile(read_file(transcript)) ==
           mask_volatile(read_file(dir + "azure-acs-login-transcript.txt")));
     std::filesystem::remove(transcript);
+    CommandResult postfix = run_command(binary + " --demo --parallel 1 --color never --profile " +
+                                        source_path("samples/servers/postfix-submission.json"));
+    CHECK(mask_volatile(postfix.out) == mask_volatile(read_file(dir + "postfix-submission.txt")));
 }
