@@ -94,15 +94,14 @@ Command parse_command_line(int argc, char const* const* argv) {
     }
     if (!args.empty() && args.front() == "emulate") {
         command.kind = Command::Kind::emulate;
-        po::options_description emulate(
-            "smtpprobe emulate: run a server that behaves like a provider");
-        emulate.add_options()("profile", po::value(&command.profile_path)->required(),
-                              "server profile (JSON), e.g. samples/servers/azure-acs.json")(
-            "listen", po::value(&command.listen)->default_value("127.0.0.1:2525"),
-            "address and port to listen on (loopback by default)")(
-            "ca-out", po::value(&command.ca_out),
-            "write the emulator's CA certificate (PEM) here, for clients to trust")(
-            "help,h", "show this help");
+        // clang-format off
+        po::options_description emulate(100, 50);
+        emulate.add_options()
+            ("profile", po::value(&command.profile_path)->required(), "server profile (JSON), e.g. samples/servers/azure-acs.json")
+            ("listen", po::value(&command.listen)->default_value("127.0.0.1:2525"), "address and port to listen on (loopback by default)")
+            ("ca-out", po::value(&command.ca_out), "write the emulator's CA certificate (PEM) here, for clients to trust")
+            ("help,h", "show this help");
+        // clang-format on
         po::variables_map vm;
         try {
             po::store(
@@ -113,7 +112,11 @@ Command parse_command_line(int argc, char const* const* argv) {
             if (vm.count("help")) {
                 command.kind = Command::Kind::help;
                 std::ostringstream text;
-                text << emulate;
+                text << "Usage: smtpprobe emulate --profile FILE [--listen HOST:PORT] [--ca-out "
+                        "PEM]\n\n"
+                        "Runs a local SMTP server that behaves like the profile's provider (Ctrl-C "
+                        "stops it).\n\n"
+                     << emulate;
                 command.help_text = text.str();
                 return command;
             }

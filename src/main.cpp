@@ -6,6 +6,7 @@
 #include "emulator/server.hpp"
 #include "engine/engine.hpp"
 #include "net/interrupt.hpp"
+#include "net/resolve.hpp"
 #include "report/checks.hpp"
 #include "report/render.hpp"
 #include "session/redactor.hpp"
@@ -215,6 +216,9 @@ int run_emulate_command(Command const& command) {
     options.listen_host = listen.first;
     options.port = listen.second;
     std::string const name = profile.name;
+    if (!net::is_loopback(listen.first))
+        std::cerr << "smtpprobe: warning: listening on " << listen.first
+                  << ", which other hosts may reach; the emulator is a test server\n";
     emulator::Server server(std::move(profile), options);
     if (!command.ca_out.empty())
         write_output(command.ca_out, server.ca_pem(), "CA certificate");

@@ -15,6 +15,13 @@
 
 namespace smtpprobe::net {
 
+bool is_loopback(std::string const& host) noexcept {
+    in_addr v4{};
+    if (::inet_pton(AF_INET, host.c_str(), &v4) == 1)
+        return (ntohl(v4.s_addr) >> 24) == 127;
+    return host == "localhost" || host == "::1";
+}
+
 bool is_ip_literal(std::string const& host) noexcept {
     unsigned char buffer[sizeof(in6_addr)];
     return ::inet_pton(AF_INET, host.c_str(), buffer) == 1 ||

@@ -25,6 +25,9 @@ std::vector<Endpoint> resolve(std::string const& host, unsigned short port, Fami
 std::vector<Endpoint> resolve(std::string const& host, unsigned short port, Family family,
                               Deadline deadline);
 
+/// True for "localhost", 127.0.0.0/8 and ::1.
+bool is_loopback(std::string const& host) noexcept;
+
 /// True for an IPv4 or IPv6 literal (no brackets).
 bool is_ip_literal(std::string const& host) noexcept;
 
