@@ -59,8 +59,10 @@ std::string read_secret_env(std::string const& name, char const* what) {
 }
 
 /// Reads a password from the terminal without echo (msmtp and swaks do the same).
-std::string prompt_password(std::string const& user) {
-    std::cerr << "Password for " << user << ": " << std::flush;
+std::string prompt_password() {
+    // Not "Password for <user>": stderr may be captured into a ticket, and the user name is
+    // shown only with --show-username.
+    std::cerr << "Password (not echoed): " << std::flush;
     termios old_mode{};
     bool const restore = ::tcgetattr(0, &old_mode) == 0;
     if (restore) {
@@ -87,7 +89,7 @@ void load_credentials(Config& c) {
     else if (c.password.stdin_)
         credentials.password = first_line(std::cin);
     else if (c.token_env.empty() && c.token_file.empty() && ::isatty(0) == 1)
-        credentials.password = prompt_password(c.user);
+        credentials.password = prompt_password();
     if (!c.token_env.empty())
         credentials.token = read_secret_env(c.token_env, "token");
     else if (!c.token_file.empty())
