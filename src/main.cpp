@@ -68,11 +68,11 @@ std::string prompt_password() {
     if (restore) {
         termios quiet = old_mode;
         quiet.c_lflag &= ~static_cast<tcflag_t>(ECHO);
-        ::tcsetattr(0, TCSAFLUSH, &quiet);
+        ::tcsetattr(0, TCSANOW, &quiet);
     }
     std::string password = first_line(std::cin);
     if (restore)
-        ::tcsetattr(0, TCSAFLUSH, &old_mode);
+        ::tcsetattr(0, TCSANOW, &old_mode);
     std::cerr << "\n";
     return password;
 }

@@ -279,3 +279,15 @@ TEST_CASE("the sample reports in samples/reports are what the tool prints today"
                                         source_path("samples/servers/postfix-submission.json"));
     CHECK(mask_volatile(postfix.out) == mask_volatile(read_file(dir + "postfix-submission.txt")));
 }
+
+TEST_CASE("on a terminal the password is prompted for without echo", "[cli][auth][tty]") {
+    // script(1) gives the binary a pseudo-terminal; the password is typed after the prompt.
+    CommandResult r = run_command(
+        "sh -c '(sleep 1; echo demo-secret-never-printed) | script -qec \"" + binary +
+        " --demo --user acs-demo.00000000-0000-0000-0000-000000000001."
+        "00000000-0000-0000-0000-000000000002 --format nagios --expect-auth LOGIN\" /dev/null'");
+    CHECK(r.out.find("Password (not echoed):") != std::string::npos);
+    CHECK(r.out.find("LOGIN authenticates") != std::string::npos);
+    CHECK(r.out.find("demo-secret-never-printed") == std::string::npos);
+    CHECK(r.out.find("acs-demo") == std::string::npos);
+}
