@@ -1,5 +1,7 @@
 #include "emulator/cert.hpp"
 
+#include "net/openssl_ptr.hpp"
+
 #include <openssl/asn1.h>
 #include <openssl/bio.h>
 #include <openssl/bn.h>
@@ -18,31 +20,12 @@
 namespace smtpprobe::emulator {
 namespace {
 
-struct KeyFree {
-    void operator()(EVP_PKEY* key) const noexcept { EVP_PKEY_free(key); }
-};
-struct CertFree {
-    void operator()(X509* cert) const noexcept { X509_free(cert); }
-};
-struct BioFree {
-    void operator()(BIO* bio) const noexcept { BIO_free(bio); }
-};
-struct BnFree {
-    void operator()(BIGNUM* bn) const noexcept { BN_free(bn); }
-};
-struct ExtFree {
-    void operator()(X509_EXTENSION* ext) const noexcept { X509_EXTENSION_free(ext); }
-};
-struct NamesFree {
-    void operator()(GENERAL_NAMES* names) const noexcept { GENERAL_NAMES_free(names); }
-};
-
-using KeyPtr = std::unique_ptr<EVP_PKEY, KeyFree>;
-using CertPtr = std::unique_ptr<X509, CertFree>;
-using BioPtr = std::unique_ptr<BIO, BioFree>;
-using BnPtr = std::unique_ptr<BIGNUM, BnFree>;
-using ExtPtr = std::unique_ptr<X509_EXTENSION, ExtFree>;
-using NamesPtr = std::unique_ptr<GENERAL_NAMES, NamesFree>;
+using net::BioPtr;
+using net::BnPtr;
+using net::CertPtr;
+using net::ExtPtr;
+using net::KeyPtr;
+using net::NamesPtr;
 
 constexpr long seconds_per_day = 86400;
 // RFC 5280 §4.1.2.2: at most 20 octets, positive; 159 random bits stay within both.

@@ -1,5 +1,7 @@
 #include "emulator/server.hpp"
 
+#include "net/openssl_ptr.hpp"
+
 #include "sasl/base64.hpp"
 #include "sasl/sasl.hpp"
 
@@ -108,20 +110,10 @@ private:
     int fd_ = -1;
 };
 
-struct SslCtxFree {
-    void operator()(SSL_CTX* context) const noexcept { SSL_CTX_free(context); }
-};
-using SslCtxPtr = std::unique_ptr<SSL_CTX, SslCtxFree>;
-
-struct BioFree {
-    void operator()(BIO* bio) const noexcept { BIO_free(bio); }
-};
-struct X509Free {
-    void operator()(X509* cert) const noexcept { X509_free(cert); }
-};
-struct KeyFree {
-    void operator()(EVP_PKEY* key) const noexcept { EVP_PKEY_free(key); }
-};
+using net::BioPtr;
+using net::CertPtr;
+using net::KeyPtr;
+using net::SslCtxPtr;
 
 int tls_version(std::string const& text) {
     if (text == "1.0") {
@@ -181,10 +173,8 @@ SslCtxPtr make_tls_context(Pki const& pki, Profile const& profile) {
         }
     }
     std::string const& chain = pki.chain_pem.empty() ? pki.cert_pem : pki.chain_pem;
-    std::unique_ptr<BIO, BioFree> bio{
-        BIO_new_mem_buf(chain.data(), static_cast<int>(chain.size()))};
-    std::unique_ptr<X509, X509Free> leaf{
-        bio ? PEM_read_bio_X509(bio.get(), nullptr, nullptr, nullptr) : nullptr};
+    BioPtr bio{BIO_new_mem_buf(chain.data(), static_cast<int>(chain.size()))};
+    CertPtr leaf{bio ? PEM_read_bio_X509(bio.get(), nullptr, nullptr, nullptr) : nullptr};
     if (!leaf || SSL_CTX_use_certificate(context.get(), leaf.get()) != 1) {
         throw std::runtime_error("emulator: loading the server certificate: " + openssl_errors());
     }
@@ -199,10 +189,9 @@ SslCtxPtr make_tls_context(Pki const& pki, Profile const& profile) {
         }
     }
     ERR_clear_error();
-    std::unique_ptr<BIO, BioFree> key_bio{
-        BIO_new_mem_buf(pki.key_pem.data(), static_cast<int>(pki.key_pem.size()))};
-    std::unique_ptr<EVP_PKEY, KeyFree> key{
-        key_bio ? PEM_read_bio_PrivateKey(key_bio.get(), nullptr, nullptr, nullptr) : nullptr};
+    BioPtr key_bio{BIO_new_mem_buf(pki.key_pem.data(), static_cast<int>(pki.key_pem.size()))};
+    KeyPtr key{key_bio ? PEM_read_bio_PrivateKey(key_bio.get(), nullptr, nullptr, nullptr)
+                       : nullptr};
     if (!key || SSL_CTX_use_PrivateKey(context.get(), key.get()) != 1 ||
         SSL_CTX_check_private_key(context.get()) != 1) {
         throw std::runtime_error("emulator: loading the server key: " + openssl_errors());

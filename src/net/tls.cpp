@@ -1,5 +1,6 @@
 #include "net/tls.hpp"
 
+#include "net/openssl_ptr.hpp"
 #include "net/resolve.hpp"
 
 #include <arpa/inet.h>
@@ -177,8 +178,7 @@ int record_verify_error(int preverify_ok, X509_STORE_CTX* store) {
 TlsClientContext::TlsClientContext(TlsClientOptions const& options) : options_(options) {
     // Owned by `guard` until the constructor finishes: a throw below (an unreadable CA file)
     // must not leak the context, and the destructor does not run for a half-built object.
-    std::unique_ptr<SSL_CTX, void (*)(SSL_CTX*)> guard(SSL_CTX_new(TLS_client_method()),
-                                                       SSL_CTX_free);
+    SslCtxPtr guard(SSL_CTX_new(TLS_client_method()));
     SSL_CTX* ctx = guard.get();
     if (ctx == nullptr)
         throw std::runtime_error("TLS: " + openssl_error_text());

@@ -2,6 +2,7 @@
 
 #include "emulator/cert.hpp"
 #include "emulator/profile.hpp"
+#include "net/openssl_ptr.hpp"
 #include "sasl/base64.hpp"
 
 #include <catch2/catch.hpp>
@@ -72,22 +73,14 @@ Profile sample(char const* name) {
     return load_profile(samples_dir() / name);
 }
 
-struct SslCtxFree {
-    void operator()(SSL_CTX* context) const noexcept { SSL_CTX_free(context); }
-};
-struct SslFree {
-    void operator()(SSL* ssl) const noexcept { SSL_free(ssl); }
-};
-struct X509Free {
-    void operator()(X509* cert) const noexcept { X509_free(cert); }
-};
-struct BioFree {
-    void operator()(BIO* bio) const noexcept { BIO_free(bio); }
-};
+using smtpprobe::net::BioPtr;
+using smtpprobe::net::CertPtr;
+using smtpprobe::net::SslCtxPtr;
+using smtpprobe::net::SslPtr;
 
-std::vector<std::unique_ptr<X509, X509Free>> read_certs(std::string const& pem) {
-    std::vector<std::unique_ptr<X509, X509Free>> certs;
-    std::unique_ptr<BIO, BioFree> bio{BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size()))};
+std::vector<CertPtr> read_certs(std::string const& pem) {
+    std::vector<CertPtr> certs;
+    BioPtr bio{BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size()))};
     for (int i = 0; i < 8; ++i) {
         X509* cert = PEM_read_bio_X509(bio.get(), nullptr, nullptr, nullptr);
         if (cert == nullptr) {
@@ -194,7 +187,7 @@ public:
         context_.reset(SSL_CTX_new(TLS_client_method()));
         REQUIRE(context_);
         X509_STORE* store = SSL_CTX_get_cert_store(context_.get());
-        for (std::unique_ptr<X509, X509Free>& cert : read_certs(ca_pem)) {
+        for (CertPtr& cert : read_certs(ca_pem)) {
             X509_STORE_add_cert(store, cert.get());
         }
         SSL_CTX_set_verify(context_.get(), SSL_VERIFY_NONE, nullptr);
@@ -235,8 +228,8 @@ private:
     }
 
     int fd_ = -1;
-    std::unique_ptr<SSL_CTX, SslCtxFree> context_;
-    std::unique_ptr<SSL, SslFree> ssl_;
+    SslCtxPtr context_;
+    SslPtr ssl_;
     std::string in_;
     bool timed_out_ = false;
 };
@@ -318,10 +311,10 @@ long long days_from_now(ASN1_TIME const* time) {
 }
 
 long verify(Pki const& pki, bool trust_ca) {
-    std::vector<std::unique_ptr<X509, X509Free>> chain = read_certs(pki.chain_pem);
+    std::vector<CertPtr> chain = read_certs(pki.chain_pem);
     REQUIRE(!chain.empty());
     std::unique_ptr<X509_STORE, void (*)(X509_STORE*)> store{X509_STORE_new(), X509_STORE_free};
-    std::vector<std::unique_ptr<X509, X509Free>> roots = read_certs(pki.ca_pem);
+    std::vector<CertPtr> roots = read_certs(pki.ca_pem);
     if (trust_ca) {
         X509_STORE_add_cert(store.get(), roots.front().get());
     }
@@ -359,7 +352,7 @@ std::string cram_md5_response(std::string const& user, std::string const& passwo
 TEST_CASE("make_pki issues a leaf valid from yesterday for a year, for localhost and loopback",
           "[emulator][pki]") {
     Pki const pki = make_pki({});
-    std::vector<std::unique_ptr<X509, X509Free>> leaf = read_certs(pki.cert_pem);
+    std::vector<CertPtr> leaf = read_certs(pki.cert_pem);
     REQUIRE(leaf.size() == 1);
     CHECK(days_from_now(X509_get0_notBefore(leaf.front().get())) == -1);
     long long const not_after = days_from_now(X509_get0_notAfter(leaf.front().get()));
@@ -417,7 +410,7 @@ TEST_CASE("make_pki's knobs produce expired, future, self-signed and incomplete 
         spec.common_name = "mx.example.test";
         spec.dns_names = {"mx.example.test", "*.example.test"};
         spec.ip_addresses = {};
-        std::vector<std::unique_ptr<X509, X509Free>> leaf = read_certs(make_pki(spec).cert_pem);
+        std::vector<CertPtr> leaf = read_certs(make_pki(spec).cert_pem);
         CHECK(X509_check_host(leaf.front().get(), "mx.example.test", 0, 0, nullptr) == 1);
         CHECK(X509_check_host(leaf.front().get(), "a.example.test", 0, 0, nullptr) == 1);
         CHECK(X509_check_ip_asc(leaf.front().get(), "127.0.0.1", 0) == 0);
