@@ -128,7 +128,8 @@ Command parse_command_line(int argc, char const* const* argv) {
     }
 
     Config& c = command.config;
-    EngineOptions& e = c.engine;
+    ProbeOptions& e = c.options;
+    Target& t = c.target;
     std::string target, tls = "auto", format = "text", mechanisms;
     double connect_timeout = 10, command_timeout = 10, total_timeout = 60;
     std::string sni;
@@ -155,8 +156,8 @@ Command parse_command_line(int argc, char const* const* argv) {
         ("no-sni", po::bool_switch(&e.no_sni), "send no SNI")
         ("tls-min", po::value(&e.tls.min_version), "lowest TLS version to offer: 1.0, 1.1, 1.2, 1.3")
         ("tls-max", po::value(&e.tls.max_version), "highest TLS version to offer")
-        ("cert-warn-days", po::value(&e.cert_warn_days)->default_value(30), "warning when the certificate expires within this many days")
-        ("cert-crit-days", po::value(&e.cert_crit_days)->default_value(7), "critical when the certificate expires within this many days")
+        ("cert-warn-days", po::value(&c.expect.cert_warn_days)->default_value(30), "warning when the certificate expires within this many days")
+        ("cert-crit-days", po::value(&c.expect.cert_crit_days)->default_value(7), "critical when the certificate expires within this many days")
         ("tls-versions", po::bool_switch(&e.tls_versions), "also try TLS 1.0, 1.1, 1.2 and 1.3 one by one (one connection each) and a handshake without SNI");
     po::options_description auth("Authentication (no password on the command line: ps would show it)", 100, 50);
     auth.add_options()
@@ -244,15 +245,15 @@ Command parse_command_line(int argc, char const* const* argv) {
     e.family = vm.count("ipv4")   ? net::Family::ipv4
                : vm.count("ipv6") ? net::Family::ipv6
                                   : net::Family::any;
-    e.tls_mode = parse_tls(tls);
+    t.tls_mode = parse_tls(tls);
     if (!c.demo) {
         std::pair<std::string, unsigned short> hp = split_host_port(target);
-        e.host = hp.first;
+        t.host = hp.first;
         bool const tls_given = !vm["tls"].defaulted();
-        e.port = hp.second != 0 ? hp.second : (e.tls_mode == TlsMode::implicit ? 465 : 587);
+        t.port = hp.second != 0 ? hp.second : (t.tls_mode == TlsMode::implicit ? 465 : 587);
         // RFC 8314: 465 is implicit TLS; anything else starts in plaintext.
-        if (!tls_given && e.port == 465)
-            e.tls_mode = TlsMode::implicit;
+        if (!tls_given && t.port == 465)
+            t.tls_mode = TlsMode::implicit;
     }
     if (format == "text")
         c.format = Format::text;
@@ -262,6 +263,7 @@ Command parse_command_line(int argc, char const* const* argv) {
         c.format = Format::nagios;
     else
         throw UsageError("--format must be text, json or nagios (got \"" + format + "\")");
+    c.expect.nagios = c.format == Format::nagios;
     if (!expect_auth.empty())
         c.expect.auth = split_list(expect_auth);
     if (!c.expect.tls_min.empty() && c.expect.tls_min != "1.0" && c.expect.tls_min != "1.1" &&
@@ -282,14 +284,15 @@ Command parse_command_line(int argc, char const* const* argv) {
     e.connect_timeout = seconds(connect_timeout, "connect-timeout");
     e.command_timeout = seconds(command_timeout, "command-timeout");
     e.total_timeout = seconds(total_timeout, "timeout");
-    if (e.cert_warn_days < 0 || e.cert_crit_days < 0 || e.cert_crit_days > e.cert_warn_days)
+    if (c.expect.cert_warn_days < 0 || c.expect.cert_crit_days < 0 ||
+        c.expect.cert_crit_days > c.expect.cert_warn_days)
         throw UsageError("need 0 <= --cert-crit-days <= --cert-warn-days");
     if (e.parallel < 1 || e.parallel > 16)
         throw UsageError("--parallel must be between 1 and 16");
     if (vm.count("sni")) {
         if (e.no_sni)
             throw UsageError("--sni and --no-sni exclude each other");
-        e.sni = sni;
+        t.sni = sni;
     }
     for (std::string const* v : {&e.tls.min_version, &e.tls.max_version})
         if (!v->empty() && *v != "1.0" && *v != "1.1" && *v != "1.2" && *v != "1.3")

@@ -2,8 +2,8 @@
 // The command line: one Boost.Program_options table (its descriptions are the --help text)
 // -> a Config, plus cross-option validation.
 
-#include "engine/engine.hpp"
-#include "report/checks.hpp"
+#include "diagnose/evaluate.hpp"
+#include "engine/probe.hpp"
 
 #include <optional>
 #include <stdexcept>
@@ -21,13 +21,14 @@ struct PasswordSource {
 };
 
 struct Config {
-    EngineOptions engine;
+    Target target;
+    ProbeOptions options;
     Format format = Format::text;
     std::string output_file;     ///< --output: the report goes there instead of stdout
     bool transcript = false;     ///< --transcript: on stderr
     std::string transcript_file; ///< --transcript-file
     std::string bundle_dir;      ///< --bundle: text, JSON and transcript for a ticket
-    Expectations expect;         ///< --expect-*, --warning, --critical
+    Expectations expect;         ///< --expect-*, --warning, --critical, --cert-*-days
     std::string color = "auto";  ///< auto | always | never
     bool demo = false;
     std::string demo_profile; ///< --profile with --demo; empty = built-in azure-acs

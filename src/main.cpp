@@ -1,13 +1,13 @@
 // smtpprobe: parse the command line, run the probe, print the report, return the exit code.
 
 #include "cli.hpp"
+#include "diagnose/evaluate.hpp"
 #include "diagnose/status_codes.hpp"
 #include "emulator/profile.hpp"
 #include "emulator/server.hpp"
-#include "engine/engine.hpp"
+#include "engine/probe.hpp"
 #include "net/interrupt.hpp"
 #include "net/resolve.hpp"
-#include "report/checks.hpp"
 #include "report/render.hpp"
 #include "session/redactor.hpp"
 #include "session/transcript.hpp"
@@ -94,7 +94,7 @@ void load_credentials(Config& c) {
         credentials.token = read_secret_env(c.token_env, "token");
     else if (!c.token_file.empty())
         credentials.token = read_secret_file(c.token_file, "token");
-    c.engine.credentials = std::move(credentials);
+    c.options.credentials = std::move(credentials);
 }
 
 void write_output(std::string const& path, std::string const& text, char const* what) {
@@ -107,7 +107,7 @@ int run_probe_command(Config& c) {
     load_credentials(c);
     // Local configuration problems (unreadable CA file, bad TLS version) are usage errors.
     try {
-        net::TlsClientContext check(c.engine.tls);
+        net::TlsClientContext check(c.options.tls);
     } catch (std::runtime_error const& e) {
         throw UsageError(e.what());
     }
@@ -126,43 +126,32 @@ int run_probe_command(Config& c) {
         bool const implicit = profile.tls == emulator::TlsMode::implicit;
         demo = std::make_unique<emulator::Server>(std::move(profile), emulator::ServerOptions{});
         demo->start();
-        c.engine.host = "127.0.0.1";
-        c.engine.port = demo->port();
-        c.engine.tls.ca_pem = demo->ca_pem();
-        c.engine.tls.use_system_store = false;
-        if (implicit && c.engine.tls_mode == TlsMode::auto_)
-            c.engine.tls_mode = TlsMode::implicit;
+        c.target.host = "127.0.0.1";
+        c.target.port = demo->port();
+        c.options.tls.ca_pem = demo->ca_pem();
+        c.options.tls.use_system_store = false;
+        if (implicit && c.target.tls_mode == TlsMode::auto_)
+            c.target.tls_mode = TlsMode::implicit;
         std::cerr << "smtpprobe: demo: probing the built-in emulator (profile " << name
                   << ") on 127.0.0.1:" << demo->port() << "\n";
     }
-    Redactor redactor;
-    Transcript transcript;
     bool const want_transcript =
         c.transcript || !c.transcript_file.empty() || !c.bundle_dir.empty();
-    Report report = run_probe(c.engine, want_transcript ? &transcript : nullptr, redactor);
+    TranscriptObserver observer(want_transcript);
+    Report const report = probe(c.target, c.options, observer);
     if (demo)
         demo->stop();
-    evaluate_checks(report, c.expect);
-    int exit = report.exit_code;
-    if (c.format == Format::nagios) {
-        exit = nagios_state(report);
-    } else if (exit == exit_code::ok &&
-               std::any_of(report.checks.begin(), report.checks.end(), [](Check const& k) {
-                   bool const expected =
-                       k.id != "session" && k.id != "findings" && k.id != "certificate";
-                   return expected && k.status != "OK";
-               })) {
-        exit = exit_code::problems; // an expectation given on the command line failed
-    }
-    report.exit_code = exit;
+    Verdict const verdict = evaluate(report, c.expect);
+    Redactor const& redactor = observer.redactor();
+    Transcript const& transcript = observer.transcript();
 
     bool const to_terminal = c.output_file.empty() && ::isatty(1) == 1;
     bool const color = c.color == "always" ||
                        (c.color == "auto" && to_terminal && std::getenv("NO_COLOR") == nullptr);
     std::string const text =
-        redactor.redact(c.format == Format::json     ? render_json(report)
-                        : c.format == Format::nagios ? render_nagios(report, c.expect)
-                                                     : render_text(report, {color}));
+        redactor.redact(c.format == Format::json     ? render_json(report, verdict)
+                        : c.format == Format::nagios ? render_nagios(report, verdict)
+                                                     : render_text(report, verdict, {color}));
     if (want_transcript) {
         std::string const lines = transcript.render(redactor);
         if (c.transcript)
@@ -173,8 +162,10 @@ int run_probe_command(Config& c) {
     if (!c.bundle_dir.empty()) {
         std::error_code ec;
         std::filesystem::create_directories(c.bundle_dir, ec);
-        write_output(c.bundle_dir + "/report.txt", redactor.redact(render_text(report)), "report");
-        write_output(c.bundle_dir + "/report.json", redactor.redact(render_json(report)), "report");
+        write_output(c.bundle_dir + "/report.txt", redactor.redact(render_text(report, verdict)),
+                     "report");
+        write_output(c.bundle_dir + "/report.json", redactor.redact(render_json(report, verdict)),
+                     "report");
         write_output(c.bundle_dir + "/transcript.txt", transcript.render(redactor), "transcript");
         std::cerr
             << "smtpprobe: wrote " << c.bundle_dir << "/report.txt, report.json and "
@@ -184,7 +175,7 @@ int run_probe_command(Config& c) {
         std::cout << text << std::flush;
     else
         write_output(c.output_file, text, "report");
-    return exit;
+    return verdict.exit_code;
 }
 
 int run_explain_command(std::vector<std::string> const& codes) {

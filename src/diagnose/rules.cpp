@@ -5,7 +5,6 @@
 #include "diagnose/clients.hpp"
 #include "diagnose/status_codes.hpp"
 #include "diagnose/tls_rules.hpp"
-#include "engine/engine.hpp"
 #include "smtp/capabilities.hpp"
 
 #include <algorithm>
@@ -16,13 +15,14 @@ namespace {
 
 class Rules {
 public:
-    explicit Rules(Report& report) : r_(report) {}
+    Rules(Report const& report, Expectations const& expect, Verdict& out)
+        : r_(report), expect_(expect), v_(out) {}
     void run();
 
 private:
-    void add(std::string id, std::string severity, std::string title, std::string detail,
+    void add(std::string id, Severity severity, std::string title, std::string detail,
              std::vector<std::string> evidence = {}) {
-        r_.findings.push_back({std::move(id), std::move(severity), std::move(title),
+        v_.findings.push_back({std::move(id), std::move(severity), std::move(title),
                                std::move(detail), std::move(evidence)});
     }
     MechanismRow const* row(std::string_view name) const {
@@ -39,7 +39,6 @@ private:
     void event_rules();
     void explanations();
     void clients();
-    void exit_code();
     std::string vendor_hint() const {
         std::string hint = r_.host;
         if (r_.server.banner)
@@ -47,7 +46,9 @@ private:
         return hint;
     }
 
-    Report& r_;
+    Report const& r_;
+    Expectations const& expect_;
+    Verdict& v_;
 };
 
 void Rules::session_rules() {
@@ -60,28 +61,29 @@ void Rules::session_rules() {
             evidence.push_back(s.ehlo_command + ": " + s.ehlo_reply->wire());
         if (s.starttls_reply)
             evidence.push_back("STARTTLS: " + s.starttls_reply->wire());
-        add("session.failed", "error", "No SMTP session could be established",
+        add("session.failed", Severity::error, "No SMTP session could be established",
             "The probe stopped before AUTH could be tested: " + r_.fatal_error + ".", evidence);
     }
     if (s.ehlo_command == "HELO" && s.ehlo_refusal)
-        add("ehlo.helo_fallback", "warning", "The server refused EHLO; HELO worked",
+        add("ehlo.helo_fallback", Severity::warning, "The server refused EHLO; HELO worked",
             "Without EHLO the server advertises no extensions (no STARTTLS, no AUTH). Clients "
             "without a HELO fallback (lettre) fail here; .NET falls back only on 500/502.",
             {"EHLO: " + s.ehlo_refusal->wire()});
     if (s.bare_lf_lines > 0)
-        add("protocol.bare_lf", "info", "The server ends reply lines with LF instead of CRLF",
+        add("protocol.bare_lf", Severity::info,
+            "The server ends reply lines with LF instead of CRLF",
             std::to_string(s.bare_lf_lines) +
                 " reply line(s) ended with a bare LF (RFC 5321 §2.3.8 requires CRLF). Most "
                 "clients cope; strict ones do not.");
     if (s.long_lines > 0)
-        add("protocol.long_lines", "info", "Reply lines longer than 512 octets",
+        add("protocol.long_lines", Severity::info, "Reply lines longer than 512 octets",
             "RFC 5321 §4.5.3.1.5 limits reply lines to 512 octets including CRLF.");
 }
 
 void Rules::tls_rules() {
     ServerFacts const& s = r_.server;
     if (!s.starttls_injected.empty())
-        add("starttls.injection", "error",
+        add("starttls.injection", Severity::error,
             "The server sent data after its STARTTLS 220, before the TLS handshake",
             "Bytes that arrive in plaintext between the 220 and the handshake could have been "
             "injected by a man in the middle (CVE-2011-0411 class, smtp-facts §1.6). smtpprobe "
@@ -89,17 +91,18 @@ void Rules::tls_rules() {
             {"bytes after the 220: " + escape_bytes(s.starttls_injected)});
     bool const plaintext_session = r_.session_established && !s.tls;
     if (plaintext_session && s.before_tls && !s.starttls_offered && r_.tls_mode != TlsMode::none)
-        add("starttls.not_offered", r_.tls_mode == TlsMode::starttls ? "error" : "warning",
+        add("starttls.not_offered",
+            r_.tls_mode == TlsMode::starttls ? Severity::error : Severity::warning,
             "The server does not offer STARTTLS",
             "The session stays unencrypted. Clients that require TLS (MailKit with "
             "StartTls, Nodemailer requireTLS, lettre starttls_relay) refuse to continue.");
     if (s.starttls_reply && s.starttls_reply->code != 220)
-        add("starttls.refused", "error", "STARTTLS was refused",
+        add("starttls.refused", Severity::error, "STARTTLS was refused",
             "The server listed STARTTLS but answered " + s.starttls_reply->status() +
                 " (RFC 3207 §4: 454 means TLS is temporarily unavailable).",
             {"STARTTLS: " + s.starttls_reply->wire()});
-    for (Finding& f : diagnose::tls_findings(r_))
-        r_.findings.push_back(std::move(f));
+    for (Finding& f : diagnose::tls_findings(r_, expect_))
+        v_.findings.push_back(std::move(f));
 }
 
 void Rules::auth_rules() {
@@ -132,7 +135,7 @@ void Rules::auth_rules() {
         if (via_starttls && auth_after && !auth_before)
             title += ", and only after STARTTLS";
         title += "; clients that send AUTH PLAIN get " + code;
-        add("auth.mechanism_mismatch", "warning", title,
+        add("auth.mechanism_mismatch", Severity::warning, title,
             "Clients that send AUTH PLAIN without reading the server's list fail: Go net/smtp "
             "PlainAuth and Ruby net-smtp's default (:plain) among them. Configure the client to "
             "use " +
@@ -153,12 +156,12 @@ void Rules::auth_rules() {
                                " before STARTTLS: " + s.auth_before_tls_reply->wire());
             detail += " Sent before STARTTLS, AUTH gets " + s.auth_before_tls_reply->status() + ".";
         }
-        add("auth.only_after_starttls", "warning", "AUTH is offered only after STARTTLS", detail,
-            evidence);
+        add("auth.only_after_starttls", Severity::warning, "AUTH is offered only after STARTTLS",
+            detail, evidence);
     }
     if (via_starttls && auth_before && s.auth_before_tls_reply &&
         s.auth_before_tls_reply->code != 334 && s.auth_before_tls_reply->first_digit() == 5)
-        add("auth.advertised_before_tls_but_refused", "warning",
+        add("auth.advertised_before_tls_but_refused", Severity::warning,
             "AUTH is advertised before TLS but refused there",
             "The pre-TLS EHLO lists AUTH, yet AUTH " + *s.auth_before_tls_mechanism +
                 " before STARTTLS gets " + s.auth_before_tls_reply->status() + ".",
@@ -169,7 +172,7 @@ void Rules::auth_rules() {
         for (std::string const& name : refused_advertised)
             if (MechanismRow const* m = row(name); m != nullptr && m->recognition.reply)
                 evidence.push_back("AUTH " + name + ": " + m->recognition.reply->wire());
-        add("auth.advertised_but_refused", "error",
+        add("auth.advertised_but_refused", Severity::error,
             "Advertised but not accepted: " + list_words(refused_advertised),
             "The EHLO reply lists these mechanisms but the server refuses them. Clients pick "
             "mechanisms from that list, so they will fail with the replies shown.",
@@ -182,12 +185,12 @@ void Rules::auth_rules() {
             hidden.push_back(m.name);
     }
     if (!hidden.empty())
-        add("auth.recognised_not_advertised", "info",
+        add("auth.recognised_not_advertised", Severity::info,
             "Recognised although not advertised: " + list_words(hidden),
             "The server answers 334 to these mechanisms without listing them. Clients only "
             "use advertised mechanisms, so this matters only to clients forced to one.");
     if (recognised.empty() && !final_caps->from_helo)
-        add("auth.none", r_.credentials_given ? "error" : "warning",
+        add("auth.none", r_.credentials_given ? Severity::error : Severity::warning,
             "No AUTH mechanism was accepted",
             final_caps->auth.empty()
                 ? "The server advertises no AUTH in the state probed and refused every mechanism."
@@ -197,19 +200,21 @@ void Rules::auth_rules() {
             return (m.name == "PLAIN" || m.name == "LOGIN") &&
                    m.recognition.status == Status::recognised;
         }))
-        add("auth.plaintext", "warning", "Passwords would travel unencrypted",
+        add("auth.plaintext", Severity::warning, "Passwords would travel unencrypted",
             "The server accepts PLAIN or LOGIN on a connection without TLS (RFC 4954 §4 requires "
             "a configuration that refuses them there).");
     if (MechanismRow const* anon = row("ANONYMOUS");
         anon != nullptr && anon->recognition.status == Status::recognised)
-        add("auth.anonymous", "warning", "ANONYMOUS is accepted",
+        add("auth.anonymous", Severity::warning, "ANONYMOUS is accepted",
             "A submission server that accepts ANONYMOUS may relay for anyone (RFC 4505).");
     if (s.final_capabilities()->auth_equals_form && !s.final_capabilities()->auth_space_form)
-        add("auth.legacy_equals_only", "warning", "AUTH is advertised only in the old AUTH= form",
+        add("auth.legacy_equals_only", Severity::warning,
+            "AUTH is advertised only in the old AUTH= form",
             "PHPMailer, libcurl, Ruby net-smtp, lettre and Go read only \"AUTH \" lines and see "
             "no mechanisms at all.");
     if (s.final_capabilities()->auth_lowercase)
-        add("auth.lowercase_names", "warning", "Mechanism names are advertised in lower case",
+        add("auth.lowercase_names", Severity::warning,
+            "Mechanism names are advertised in lower case",
             "Python smtplib, PHPMailer, lettre, MailKit and Go compare names case-sensitively "
             "and find no match.");
 }
@@ -236,10 +241,10 @@ void Rules::credential_rules() {
         }
     }
     if (!accepted.empty())
-        add("auth.credentials_accepted", "info",
+        add("auth.credentials_accepted", Severity::info,
             "The credentials work with " + list_words(accepted), "");
     if (!rejected.empty())
-        add("auth.credentials_rejected", accepted.empty() ? "error" : "warning",
+        add("auth.credentials_rejected", accepted.empty() ? Severity::error : Severity::warning,
             "The credentials were rejected with " + list_words(rejected),
             accepted.empty()
                 ? "The mechanism is recognised, so the problem is the user name or password (or "
@@ -248,12 +253,12 @@ void Rules::credential_rules() {
                   "back ends disagree.",
             evidence);
     if (!skipped.empty())
-        add("auth.credentials_not_sent", "error", "Credentials were not sent",
+        add("auth.credentials_not_sent", Severity::error, "Credentials were not sent",
             skip_reason + ". Fix the TLS problem reported above (--ca-file trusts a private "
                           "CA), or give --allow-insecure-auth to send them anyway (the report "
                           "will say so).");
     if (r_.credentials_sent_insecurely)
-        add("auth.credentials_sent_insecurely", "warning",
+        add("auth.credentials_sent_insecurely", Severity::warning,
             "Credentials were sent over a connection that was not verified TLS",
             "--allow-insecure-auth was given. Treat the password as exposed if the network is "
             "not trusted.");
@@ -263,9 +268,9 @@ void Rules::provider_rules() {
     std::string const hint = smtp::to_upper(vendor_hint());
     if (hint.find("AZURECOMM.NET") != std::string::npos) {
         bool const rejected =
-            std::any_of(r_.findings.begin(), r_.findings.end(),
+            std::any_of(v_.findings.begin(), v_.findings.end(),
                         [](Finding const& f) { return f.id == "auth.credentials_rejected"; });
-        add("provider.azure_acs", rejected ? "warning" : "info",
+        add("provider.azure_acs", rejected ? Severity::warning : Severity::info,
             "Azure Communication Services: how to authenticate",
             "Use AUTH LOGIN after STARTTLS on port 587. The user name is "
             "<ACS resource name>.<Entra application id>.<Entra tenant id> (dot- or "
@@ -274,21 +279,21 @@ void Rules::provider_rules() {
             "Email Service Owner\" role (or a custom role) on the resource (smtp-facts §3.1).");
     } else if (hint.find("OFFICE365.COM") != std::string::npos ||
                hint.find("OUTLOOK.COM") != std::string::npos) {
-        add("provider.microsoft365", "info", "Microsoft 365: SMTP AUTH facts",
+        add("provider.microsoft365", Severity::info, "Microsoft 365: SMTP AUTH facts",
             "Exchange Online accepts LOGIN and XOAUTH2, not PLAIN (504 5.7.4). Basic "
             "authentication for client submission is being retired (550 5.7.30); SMTP AUTH "
             "may be disabled per tenant or mailbox (535 5.7.139) (smtp-facts §3.2).");
     } else if (hint.find("GMAIL.COM") != std::string::npos ||
                hint.find("GOOGLE.COM") != std::string::npos) {
-        add("provider.gmail", "info", "Gmail: SMTP AUTH facts",
+        add("provider.gmail", Severity::info, "Gmail: SMTP AUTH facts",
             "Use the full address as user name and an app password (2-step accounts) or an "
             "OAuth token with XOAUTH2/OAUTHBEARER (smtp-facts §3.3).");
     } else if (hint.find("AMAZONAWS.COM") != std::string::npos) {
-        add("provider.ses", "info", "Amazon SES: SMTP credentials",
+        add("provider.ses", Severity::info, "Amazon SES: SMTP credentials",
             "SES SMTP credentials are per region and differ from AWS access keys (smtp-facts "
             "§3.4).");
     } else if (hint.find("SENDGRID.NET") != std::string::npos) {
-        add("provider.sendgrid", "info", "SendGrid: SMTP credentials",
+        add("provider.sendgrid", Severity::info, "SendGrid: SMTP credentials",
             "The user name is the literal string \"apikey\" and the password is an API key "
             "(smtp-facts §3.5).");
     }
@@ -300,13 +305,15 @@ void Rules::event_rules() {
         if (e.kind == "reconnect")
             reconnects.push_back("connection " + std::to_string(e.session) + ": " + e.detail);
     if (!reconnects.empty())
-        add("connection.reconnected", "info", "The server dropped connections during AUTH probes",
+        add("connection.reconnected", Severity::info,
+            "The server dropped connections during AUTH probes",
             "RFC 4954 §9 lets servers drop a connection after failed attempts (no fewer than 3). "
             "smtpprobe reconnected and carried on; rows are unaffected.",
             reconnects);
     if (std::any_of(r_.events.begin(), r_.events.end(),
                     [](Event const& e) { return e.kind == "capabilities_differ"; }))
-        add("connection.capabilities_differ", "warning", "Connections got different AUTH lists",
+        add("connection.capabilities_differ", Severity::warning,
+            "Connections got different AUTH lists",
             "Different connections to the same name saw different capabilities: the name may "
             "lead to pool members configured differently.");
     std::size_t skipped = static_cast<std::size_t>(
@@ -314,9 +321,9 @@ void Rules::event_rules() {
             return m.recognition.status == Status::skipped;
         }));
     if (r_.interrupted)
-        add("run.interrupted", "warning", "Interrupted", "The report is partial.");
+        add("run.interrupted", Severity::warning, "Interrupted", "The report is partial.");
     else if (skipped > 0 && r_.session_established)
-        add("run.incomplete", "warning",
+        add("run.incomplete", Severity::warning,
             std::to_string(skipped) + " mechanism(s) could not be probed",
             "See the rows marked skipped for the reason.");
 }
@@ -343,11 +350,11 @@ void Rules::explanations() {
             continue;
         for (diagnose::Meaning& m : diagnose::explain(reply->code, reply->enhanced(), hint)) {
             bool const duplicate = std::any_of(
-                r_.explanations.begin(), r_.explanations.end(), [&](Explanation const& e) {
+                v_.explanations.begin(), v_.explanations.end(), [&](Explanation const& e) {
                     return e.subject == m.subject && e.source == m.source;
                 });
             if (!duplicate)
-                r_.explanations.push_back({m.subject, m.text, m.source, m.advice});
+                v_.explanations.push_back({m.subject, m.text, m.source, m.advice});
         }
     }
 }
@@ -372,20 +379,8 @@ void Rules::clients() {
             view.login_prompt = *m.recognition.challenge;
     }
     for (diagnose::ClientVerdict const& v : diagnose::client_compatibility(view))
-        r_.clients.push_back({v.client, std::string(diagnose::outcome_name(v.outcome)), v.mechanism,
+        v_.clients.push_back({v.client, std::string(diagnose::outcome_name(v.outcome)), v.mechanism,
                               v.how, v.source});
-}
-
-void Rules::exit_code() {
-    if (r_.interrupted)
-        r_.exit_code = exit_code::interrupted;
-    else if (!r_.session_established)
-        r_.exit_code = exit_code::no_session;
-    else if (std::any_of(r_.findings.begin(), r_.findings.end(),
-                         [](Finding const& f) { return f.severity == "error"; }))
-        r_.exit_code = exit_code::problems;
-    else
-        r_.exit_code = exit_code::ok;
 }
 
 void Rules::run() {
@@ -397,13 +392,12 @@ void Rules::run() {
     event_rules();
     explanations();
     clients();
-    exit_code();
 }
 
 } // namespace
 
-void diagnose_report(Report& report) {
-    Rules(report).run();
+void diagnose_findings(Report const& report, Expectations const& expect, Verdict& out) {
+    Rules(report, expect, out).run();
 }
 
 } // namespace smtpprobe

@@ -1,12 +1,12 @@
 #pragma once
 // Observations -> findings a person can act on, each with its evidence; explanations of every
-// code seen; client-library compatibility; the exit code (README "Exit codes").
+// code seen; client-library compatibility. Called by evaluate() (diagnose/evaluate.hpp).
 
-#include "report/report.hpp"
+#include "diagnose/evaluate.hpp"
 
 namespace smtpprobe {
 
-/// Fills report.findings, report.explanations, report.clients and report.exit_code.
-void diagnose_report(Report& report);
+/// Fills out.findings, out.explanations and out.clients.
+void diagnose_findings(Report const& report, Expectations const& expect, Verdict& out);
 
 } // namespace smtpprobe

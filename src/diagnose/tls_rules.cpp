@@ -60,10 +60,11 @@ bool is_version_error(std::string const& text) {
 
 class TlsRules {
 public:
-    explicit TlsRules(Report const& report)
-        : r_(report), s_(report.server),
-          severity_(report.server.tls && report.server.tls->verification_skipped ? "warning"
-                                                                                 : "error") {}
+    TlsRules(Report const& report, Expectations const& expect)
+        : r_(report), expect_(expect), s_(report.server),
+          severity_(report.server.tls && report.server.tls->verification_skipped
+                        ? Severity::warning
+                        : Severity::error) {}
 
     std::vector<Finding> run() {
         handshake();
@@ -79,7 +80,7 @@ public:
     }
 
 private:
-    void add(std::string id, std::string severity, std::string title, std::string detail,
+    void add(std::string id, Severity severity, std::string title, std::string detail,
              std::vector<std::string> evidence) {
         out_.push_back({std::move(id), std::move(severity), std::move(title), std::move(detail),
                         std::move(evidence)});
@@ -116,8 +117,9 @@ private:
     void versions();
 
     Report const& r_;
+    Expectations const& expect_;
     ServerFacts const& s_;
-    std::string severity_;
+    Severity severity_;
     std::vector<Finding> out_;
 };
 
@@ -137,7 +139,7 @@ void TlsRules::handshake() {
     else if (s_.tls_error.find("handshake failure") != std::string::npos)
         detail += " The server found nothing acceptable in the ClientHello: no common cipher or "
                   "group, or it wants something not sent (SNI, a client certificate).";
-    add("tls.handshake_failed", "error", "The TLS handshake failed", detail,
+    add("tls.handshake_failed", Severity::error, "The TLS handshake failed", detail,
         {"OpenSSL: " + s_.tls_error});
 }
 
@@ -312,19 +314,19 @@ void TlsRules::expiry(net::TlsInfo const& t) {
         if (depth > 0 && c.subject == c.issuer)
             continue;
         if (c.days_left < 0 || issue_at(t, X509_V_ERR_CERT_HAS_EXPIRED, c.subject) ||
-            c.days_left >= r_.cert_warn_days)
+            c.days_left >= expect_.cert_warn_days)
             continue;
-        bool const critical = c.days_left < r_.cert_crit_days;
+        bool const critical = c.days_left < expect_.cert_crit_days;
         std::string const when =
             c.days_left == 0 ? "within a day" : "in " + count_of(c.days_left, "day");
         std::string const what = depth == 0
                                      ? "The certificate"
                                      : "The intermediate certificate " + common_name(c.subject);
-        add("tls.cert_expiring", critical ? "error" : "warning",
+        add("tls.cert_expiring", critical ? Severity::error : Severity::warning,
             what + " expires " + when + " (" + c.not_after + ")",
             "Fewer than " +
-                (critical ? std::to_string(r_.cert_crit_days) + " days (--cert-crit-days)"
-                          : std::to_string(r_.cert_warn_days) + " days (--cert-warn-days)") +
+                (critical ? std::to_string(expect_.cert_crit_days) + " days (--cert-crit-days)"
+                          : std::to_string(expect_.cert_warn_days) + " days (--cert-warn-days)") +
                 " are left. Renew it before " + c.not_after +
                 "; from then on clients refuse the server (with ACME: check that renewal runs "
                 "and the mail server is reloaded).",
@@ -335,7 +337,7 @@ void TlsRules::expiry(net::TlsInfo const& t) {
 void TlsRules::session_version(net::TlsInfo const& t) {
     if (r_.tls_versions || (t.version != "TLSv1" && t.version != "TLSv1.1"))
         return;
-    add("tls.legacy_version", "warning", "The session used " + t.version,
+    add("tls.legacy_version", Severity::warning, "The session used " + t.version,
         "RFC 8996 forbids TLS 1.0 and 1.1. The server negotiated " + t.version +
             ", so it either prefers it or accepts nothing newer; run with --tls-versions.",
         {"negotiated: " + t.version + ", " + t.cipher});
@@ -370,7 +372,8 @@ void TlsRules::sni() {
                                                        : s_.tls->chain.front().subject) +
                                 ", NOT verified"
                           : std::string("no TLS session"));
-        add("tls.sni_required", s_.tls && s_.tls->verification_skipped ? "warning" : "error",
+        add("tls.sni_required",
+            s_.tls && s_.tls->verification_skipped ? Severity::warning : Severity::error,
             "The server needs SNI: without it, " +
                 std::string(!s_.tls_error.empty() ? "the handshake fails"
                                                   : "it presents a certificate that does "
@@ -392,7 +395,7 @@ void TlsRules::sni() {
                             !check.tls->verified();
     if (!refused && !other_certificate)
         return;
-    add("tls.sni_required", "warning",
+    add("tls.sni_required", Severity::warning,
         refused ? "The server needs SNI: without it, the handshake fails"
                 : "The server needs SNI: without it, it presents a certificate that does not "
                   "verify",
@@ -430,24 +433,24 @@ void TlsRules::versions() {
         }
     }
     if (!legacy.empty())
-        add("tls.legacy_version", "warning", "The server accepts " + list_words(legacy),
+        add("tls.legacy_version", Severity::warning, "The server accepts " + list_words(legacy),
             "RFC 8996 deprecates TLS 1.0 and 1.1: they MUST NOT be used. Turn them off in the "
             "server's TLS settings (Postfix 3.6+: smtpd_tls_protocols = >=TLSv1.2; OpenSSL "
             "servers generally: MinProtocol = TLSv1.2).",
             evidence);
     if (!accepted.empty() && !accepted_12 && !accepted_13 && (tested_12 || tested_13))
-        add("tls.no_modern_version", "error",
+        add("tls.no_modern_version", Severity::error,
             "The server accepts nothing newer than TLS " + accepted.back(),
             "Current clients refuse TLS 1.0 and 1.1 by default (RFC 8996; OpenSSL 3 does not "
             "offer them at its default security level). Enable TLS 1.2 and 1.3 on the server.",
             evidence);
     if (tested_12 && !accepted_12 && accepted_13)
-        add("tls.tls13_only", "warning", "The server accepts only TLS 1.3",
+        add("tls.tls13_only", Severity::warning, "The server accepts only TLS 1.3",
             "Clients without TLS 1.3 cannot connect: OpenSSL 1.0.2 and older, and older Java "
             "and Windows TLS stacks. Enable TLS 1.2 unless they are meant to be locked out.",
             evidence);
     if (tested_13 && !accepted_13 && accepted_12)
-        add("tls.no_tls13", "info", "The server does not accept TLS 1.3",
+        add("tls.no_tls13", Severity::info, "The server does not accept TLS 1.3",
             "TLS 1.2 works with every current client; TLS 1.3 (RFC 8446) is faster to set up "
             "and drops weak algorithms.",
             evidence);
@@ -455,8 +458,8 @@ void TlsRules::versions() {
 
 } // namespace
 
-std::vector<Finding> tls_findings(Report const& report) {
-    return TlsRules(report).run();
+std::vector<Finding> tls_findings(Report const& report, Expectations const& expect) {
+    return TlsRules(report, expect).run();
 }
 
 } // namespace smtpprobe::diagnose

@@ -1,6 +1,5 @@
-#include "engine/engine.hpp"
+#include "engine/probe.hpp"
 
-#include "diagnose/rules.hpp"
 #include "net/errc.hpp"
 #include "net/interrupt.hpp"
 #include "net/tcp_transport.hpp"
@@ -56,9 +55,17 @@ struct Session {
 
 class Run {
 public:
-    Run(EngineOptions const& options, Transcript* transcript, Redactor& redactor)
-        : options_(options), transcript_(transcript), redactor_(redactor),
-          start_(net::Clock::now()), deadline_(start_ + options.total_timeout) {}
+    Run(Target const& target, ProbeOptions const& options, Observer& observer)
+        : target_(target), options_(options), observer_(observer), redactor_(observer.redactor()),
+          start_(net::Clock::now()), deadline_(start_ + options.total_timeout) {
+        if (observer.wants_transcript()) {
+            recorder_.emplace([this](TranscriptEvent const& line) {
+                std::lock_guard lock(observer_mutex_);
+                observer_.transcript_line(line);
+            });
+            transcript_ = &*recorder_;
+        }
+    }
 
     Report execute();
 
@@ -79,12 +86,15 @@ private:
         return unreachable_ && !report_.session_established;
     }
     std::string sni() const;
-    std::string verify_name() const { return options_.sni ? *options_.sni : options_.host; }
+    std::string verify_name() const { return target_.sni ? *target_.sni : target_.host; }
     void tls_checks();
 
-    EngineOptions const& options_;
-    Transcript* transcript_;
+    Target const& target_;
+    ProbeOptions const& options_;
+    Observer& observer_;
     Redactor& redactor_;
+    std::optional<Transcript> recorder_; ///< forwards each line to the observer
+    Transcript* transcript_ = nullptr;
     net::Clock::time_point start_;
     net::Deadline deadline_;
     std::unique_ptr<net::TlsClientContext> tls_context_;
@@ -100,6 +110,8 @@ private:
     bool extras_added_ = false;
     std::string last_failure_;
     std::optional<net::Clock::time_point> auth_start_, auth_end_;
+    std::size_t rows_done_ = 0;
+    std::mutex observer_mutex_; ///< one observer callback at a time
 };
 
 void Run::event(std::string kind, std::string detail, int session) {
@@ -257,13 +269,13 @@ std::unique_ptr<Session> Run::open_session(bool first) {
     if (transcript_ != nullptr)
         transcript_->add(id, TranscriptEvent::Kind::info, false,
                          "Connected to " + session->transport->peer().address + " port " +
-                             std::to_string(options_.port));
+                             std::to_string(target_.port));
     session->conversation = std::make_unique<Conversation>(
         *session->transport, transcript_, Timeouts{options_.command_timeout, deadline_}, id);
 
     probes::SetupOptions setup;
     setup.ehlo_name = options_.ehlo_name;
-    setup.mode = options_.tls_mode;
+    setup.mode = target_.tls_mode;
     setup.tls.context = tls_context_.get();
     setup.tls.verify_name = verify_name();
     setup.tls.sni = sni();
@@ -340,16 +352,22 @@ void Run::run_task(Session& session, Task& task, bool& keep_session) {
         keep_session =
             probes::recognise(*session.conversation, row) == probes::SessionAfter::usable;
     }
-    std::lock_guard lock(mutex_);
-    report_.rows[task.row] = std::move(row);
-    auth_end_ = net::Clock::now();
+    Progress progress;
+    {
+        std::lock_guard lock(mutex_);
+        report_.rows[task.row] = std::move(row);
+        auth_end_ = net::Clock::now();
+        progress = {++rows_done_, report_.rows.size(), report_.sessions};
+    }
+    std::lock_guard lock(observer_mutex_);
+    observer_.progress(progress);
 }
 
 void Run::worker(unsigned index) {
     std::unique_ptr<Session> session;
     int open_failures = 0;
     for (int round = 0; round < 10'000; ++round) {
-        if (net::interrupted() || net::Clock::now() >= deadline_ || give_up())
+        if (observer_.interrupted() || net::Clock::now() >= deadline_ || give_up())
             break;
         std::optional<Task> task = pop_task();
         if (!task) {
@@ -391,7 +409,7 @@ void Run::worker(unsigned index) {
         } catch (std::system_error const& e) {
             keep = false;
             bool const dropped = e.code() == net::errc::closed_by_peer;
-            if (dropped && task->attempts == 0 && !net::interrupted()) {
+            if (dropped && task->attempts == 0 && !observer_.interrupted()) {
                 ++task->attempts;
                 std::string name;
                 {
@@ -455,10 +473,10 @@ void Run::finish_rows() {
 std::string Run::sni() const {
     if (options_.no_sni)
         return {};
-    if (options_.sni)
-        return *options_.sni;
+    if (target_.sni)
+        return *target_.sni;
     // RFC 6066 §3: "Literal IPv4 and IPv6 addresses are not permitted in "HostName"".
-    return net::is_ip_literal(options_.host) ? std::string() : options_.host;
+    return net::is_ip_literal(target_.host) ? std::string() : target_.host;
 }
 
 // The extra handshakes (probes/tls_versions.hpp). The no-SNI check costs a connection, so it
@@ -468,7 +486,7 @@ std::string Run::sni() const {
 void Run::tls_checks() {
     ServerFacts const& s = report_.server;
     bool const handshake_tried = s.tls.has_value() || !s.tls_error.empty();
-    if (options_.tls_mode == TlsMode::none || !handshake_tried || net::interrupted())
+    if (target_.tls_mode == TlsMode::none || !handshake_tried || observer_.interrupted())
         return;
     probes::HandshakeTarget target;
     target.endpoints = endpoints_;
@@ -476,7 +494,7 @@ void Run::tls_checks() {
     target.timeouts = Timeouts{options_.command_timeout, deadline_};
     target.setup.ehlo_name = options_.ehlo_name;
     target.setup.mode =
-        options_.tls_mode == TlsMode::implicit ? TlsMode::implicit : TlsMode::starttls;
+        target_.tls_mode == TlsMode::implicit ? TlsMode::implicit : TlsMode::starttls;
     target.setup.tls.verify_name = verify_name();
     target.setup.tls.sni = sni();
     target.transcript = transcript_;
@@ -492,18 +510,16 @@ void Run::tls_checks() {
     }
     bool const failed = !s.tls || !s.tls->verified();
     if (!report_.sni_check && sni().empty() && options_.no_sni && failed &&
-        !net::is_ip_literal(options_.host) && !net::interrupted())
-        report_.sni_check = probes::check_sni(target, *tls_context_, options_.host);
+        !net::is_ip_literal(target_.host) && !observer_.interrupted())
+        report_.sni_check = probes::check_sni(target, *tls_context_, target_.host);
 }
 
 Report Run::execute() {
-    report_.host = options_.host;
-    report_.port = options_.port;
-    report_.tls_mode = options_.tls_mode;
+    report_.host = target_.host;
+    report_.port = target_.port;
+    report_.tls_mode = target_.tls_mode;
     report_.ehlo_name = options_.ehlo_name;
     report_.parallel = options_.parallel;
-    report_.cert_warn_days = options_.cert_warn_days;
-    report_.cert_crit_days = options_.cert_crit_days;
     if (options_.credentials) {
         report_.credentials_given =
             !options_.credentials->password.empty() || !options_.credentials->token.empty();
@@ -512,18 +528,17 @@ Report Run::execute() {
             register_secrets(*options_.credentials, options_.show_username, redactor_);
     }
     report_.insecure_auth_allowed = options_.allow_insecure_auth;
-    client_options_.host = options_.host;
-    client_options_.port = options_.port;
+    client_options_.host = target_.host;
+    client_options_.port = target_.port;
 
     tls_context_ = std::make_unique<net::TlsClientContext>(options_.tls);
     net::Clock::time_point const resolve_start = net::Clock::now();
     try {
-        endpoints_ = net::resolve(options_.host, options_.port, options_.family,
+        endpoints_ = net::resolve(target_.host, target_.port, options_.family,
                                   net::earliest(start_ + options_.connect_timeout, deadline_));
     } catch (std::system_error const& e) {
         report_.fatal_error = e.what();
         report_.total_ms = ms_between(start_, net::Clock::now());
-        diagnose_report(report_);
         return std::move(report_);
     }
     double const resolve_ms = ms_between(resolve_start, net::Clock::now());
@@ -542,7 +557,7 @@ Report Run::execute() {
     worker(workers);
     tls_checks();
 
-    report_.interrupted = net::interrupted();
+    report_.interrupted = observer_.interrupted();
     report_.server.timings.resolve = resolve_ms;
     if (report_.server.tls)
         report_.tls_used =
@@ -554,7 +569,6 @@ Report Run::execute() {
     if (auth_start_ && auth_end_)
         report_.auth_ms = ms_between(*auth_start_, *auth_end_);
     report_.total_ms = ms_between(start_, net::Clock::now());
-    diagnose_report(report_);
     return std::move(report_);
 }
 
@@ -573,8 +587,12 @@ std::string register_secrets(sasl::Credentials const& credentials, bool show_use
            " characters; --show-username shows it>";
 }
 
-Report run_probe(EngineOptions const& options, Transcript* transcript, Redactor& redactor) {
-    Run run(options, transcript, redactor);
+bool Observer::interrupted() const {
+    return net::interrupted();
+}
+
+Report probe(Target const& target, ProbeOptions const& options, Observer& observer) {
+    Run run(target, options, observer);
     return run.execute();
 }
 

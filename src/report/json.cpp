@@ -120,7 +120,7 @@ std::vector<std::string> keyword_difference(std::optional<smtp::Capabilities> co
 
 } // namespace
 
-std::string render_json(Report const& r) {
+std::string render_json(Report const& r, Verdict const& v) {
     ServerFacts const& s = r.server;
     bool const two_states = s.tls && s.starttls_attempted;
     Json caps{{"before_tls", capabilities_json(s.before_tls)},
@@ -179,26 +179,27 @@ std::string render_json(Report const& r) {
                             {"connection", m.session}});
     }
     Json findings = Json::array();
-    for (Finding const& f : r.findings)
+    for (Finding const& f : v.findings)
         findings.push_back(Json{{"id", f.id},
-                                {"severity", f.severity},
+                                {"severity", std::string(to_string(f.severity))},
                                 {"title", f.title},
                                 {"detail", f.detail},
                                 {"evidence", f.evidence}});
     Json explanations = Json::array();
-    for (Explanation const& e : r.explanations)
+    for (Explanation const& e : v.explanations)
         explanations.push_back(Json{
             {"subject", e.subject}, {"text", e.text}, {"source", e.source}, {"advice", e.advice}});
     Json clients = Json::array();
-    for (ClientRow const& c : r.clients)
+    for (ClientRow const& c : v.clients)
         clients.push_back(Json{{"client", c.client},
                                {"outcome", c.outcome},
                                {"mechanism", c.mechanism},
                                {"how", c.how},
                                {"source", c.source}});
     Json checks = Json::array();
-    for (Check const& c : r.checks)
-        checks.push_back(Json{{"id", c.id}, {"status", c.status}, {"message", c.message}});
+    for (Check const& c : v.checks)
+        checks.push_back(Json{
+            {"id", c.id}, {"status", std::string(to_string(c.status))}, {"message", c.message}});
     Json events = Json::array();
     for (Event const& e : r.events)
         events.push_back(Json{{"kind", e.kind}, {"detail", e.detail}, {"connection", e.session}});
@@ -217,8 +218,8 @@ std::string render_json(Report const& r) {
         {"session_established", r.session_established},
         {"fatal_error", r.fatal_error.empty() ? Json(nullptr) : Json(r.fatal_error)},
         {"server", server},
-        {"certificate_thresholds",
-         Json{{"warn_days", r.cert_warn_days}, {"crit_days", r.cert_crit_days}}},
+        {"certificate_thresholds", Json{{"warn_days", v.expectations.cert_warn_days},
+                                        {"crit_days", v.expectations.cert_crit_days}}},
         {"credentials", Json{{"given", r.credentials_given},
                              {"token_given", r.token_given},
                              {"user", r.user_shown.empty() ? Json(nullptr) : Json(r.user_shown)},
@@ -242,7 +243,7 @@ std::string render_json(Report const& r) {
         {"connections", r.sessions},
         {"parallel", r.parallel},
         {"interrupted", r.interrupted},
-        {"exit_code", r.exit_code}};
+        {"exit_code", v.exit_code}};
     // Server text can hold any byte; replace invalid UTF-8 rather than throw.
     return doc.dump(2, ' ', false, Json::error_handler_t::replace) + "\n";
 }

@@ -1,7 +1,8 @@
 #pragma once
-// Renderers of the one report model. Callers pass the result through Redactor::redact()
+// Renderers of a report and its verdict. Callers pass the result through Redactor::redact()
 // before printing it (belt and braces: no secret ever reaches the model either).
 
+#include "diagnose/evaluate.hpp"
 #include "report/report.hpp"
 
 #include <string>
@@ -15,8 +16,12 @@ struct TextOptions {
     bool color = false; ///< ANSI colours (stdout is a terminal and NO_COLOR is unset)
 };
 
-std::string render_text(Report const& report, TextOptions const& options = {});
+std::string render_text(Report const& report, Verdict const& verdict,
+                        TextOptions const& options = {});
 /// Pretty-printed JSON, keys in a stable order, ending with a newline.
-std::string render_json(Report const& report);
+std::string render_json(Report const& report, Verdict const& verdict);
+/// "SMTPPROBE CRITICAL - ... | perfdata" and one line per check after it (Monitoring Plugins
+/// guidelines: one status line, then perfdata).
+std::string render_nagios(Report const& report, Verdict const& verdict);
 
 } // namespace smtpprobe

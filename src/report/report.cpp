@@ -16,6 +16,32 @@ std::string_view to_string(TlsMode mode) noexcept {
     return "?";
 }
 
+std::string_view to_string(Severity severity) noexcept {
+    switch (severity) {
+    case Severity::info:
+        return "info";
+    case Severity::warning:
+        return "warning";
+    case Severity::error:
+        return "error";
+    }
+    return "?";
+}
+
+std::string_view to_string(CheckState state) noexcept {
+    switch (state) {
+    case CheckState::ok:
+        return "OK";
+    case CheckState::warning:
+        return "WARNING";
+    case CheckState::critical:
+        return "CRITICAL";
+    case CheckState::unknown:
+        return "UNKNOWN";
+    }
+    return "UNKNOWN";
+}
+
 std::string_view to_string(Status status) noexcept {
     switch (status) {
     case Status::pending:

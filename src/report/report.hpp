@@ -1,6 +1,7 @@
 #pragma once
-// The one report model. The engine fills it, diagnose/ adds findings, renderers print it.
-// Nothing here knows about JSON or terminals.
+// The facts of one probe: what was sent, what came back, timings. probe() (engine/probe.hpp)
+// returns it and nothing writes it afterwards; evaluate() (diagnose/evaluate.hpp) judges it
+// into a Verdict; renderers print both. Nothing here knows about JSON or terminals.
 
 #include "net/tls.hpp"
 #include "smtp/capabilities.hpp"
@@ -60,9 +61,13 @@ struct MechanismRow {
     int session = 0; ///< connection that probed it
 };
 
+enum class Severity { info, warning, error };
+/// "info", "warning", "error" (the JSON form).
+std::string_view to_string(Severity severity) noexcept;
+
 struct Finding {
-    std::string id;       ///< stable key, e.g. "auth.only_after_starttls"
-    std::string severity; ///< "error", "warning", "info"
+    std::string id; ///< stable key, e.g. "auth.only_after_starttls"
+    Severity severity = Severity::info;
     std::string title;
     std::string detail;
     std::vector<std::string> evidence;
@@ -89,11 +94,17 @@ struct ClientRow {
     std::string source;
 };
 
-/// One monitoring check (Nagios plugin guidelines' states).
+/// A monitoring state (Monitoring Plugins guidelines), in the order of the plugin return codes.
+enum class CheckState { ok = 0, warning = 1, critical = 2, unknown = 3 };
+/// "OK", "WARNING", "CRITICAL", "UNKNOWN".
+std::string_view to_string(CheckState state) noexcept;
+
+/// One monitoring check.
 struct Check {
-    std::string id;     ///< "session", "auth.PLAIN", "starttls", "tls_min", "time", "certificate"
-    std::string status; ///< "OK", "WARNING", "CRITICAL", "UNKNOWN"
+    std::string id; ///< "session", "auth.PLAIN", "starttls", "tls_min", "time", "certificate"
+    CheckState status = CheckState::unknown;
     std::string message;
+    bool expected = false; ///< from an expectation the user gave (--expect-*, --warning, ...)
 };
 
 struct Timings {
@@ -176,23 +187,15 @@ struct Report {
     std::optional<SniCheck> sni_check;
 
     std::vector<MechanismRow> rows;
-    std::vector<Finding> findings;
-    std::vector<Explanation> explanations;
-    std::vector<ClientRow> clients;
     std::vector<Event> events;
-    std::vector<Check> checks;     ///< filled by evaluate_checks() (report/checks.hpp)
     std::optional<double> auth_ms; ///< from the first AUTH probe sent to the last reply
     double total_ms = 0;
     int sessions = 0;
     unsigned parallel = 0;
 
-    int cert_warn_days = 30; ///< from the options, for findings and checks
-    int cert_crit_days = 7;
-
     bool session_established = false; ///< reached the state where AUTH can be probed
     std::string fatal_error;          ///< why not
     bool interrupted = false;
-    int exit_code = 0;
 };
 
 } // namespace smtpprobe

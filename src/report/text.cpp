@@ -354,14 +354,14 @@ void matrix_section(Report const& r, Style const& st, std::string& out) {
     out += "\n";
 }
 
-void findings_section(Report const& r, Style const& st, std::string& out) {
-    if (r.findings.empty())
+void findings_section(Verdict const& v, Style const& st, std::string& out) {
+    if (v.findings.empty())
         return;
     out += st.bold("Findings") + "\n";
-    for (Finding const& f : r.findings) {
-        std::string label = f.severity == "error"     ? st.red("ERROR  ")
-                            : f.severity == "warning" ? st.yellow("WARN   ")
-                                                      : st.dim("INFO   ");
+    for (Finding const& f : v.findings) {
+        std::string label = f.severity == Severity::error     ? st.red("ERROR  ")
+                            : f.severity == Severity::warning ? st.yellow("WARN   ")
+                                                              : st.dim("INFO   ");
         out += "  " + label + wrap(f.title, 9, 9) + "\n";
         if (!f.detail.empty())
             out += "         " + wrap(f.detail, 9, 9) + "\n";
@@ -371,7 +371,7 @@ void findings_section(Report const& r, Style const& st, std::string& out) {
     out += "\n";
 }
 
-void clients_section(Report const& r, Style const& st, std::string& out) {
+void clients_section(Verdict const& r, Style const& st, std::string& out) {
     if (r.clients.empty())
         return;
     out += st.bold("Client libraries") + st.dim(" (what each would do against this server)") + "\n";
@@ -391,25 +391,24 @@ void clients_section(Report const& r, Style const& st, std::string& out) {
     out += "\n";
 }
 
-void checks_section(Report const& r, Style const& st, std::string& out) {
-    bool const asked = std::any_of(r.checks.begin(), r.checks.end(), [](Check const& c) {
-        return c.id != "session" && c.id != "findings" && c.id != "certificate";
-    });
+void checks_section(Verdict const& v, Style const& st, std::string& out) {
+    bool const asked =
+        std::any_of(v.checks.begin(), v.checks.end(), [](Check const& c) { return c.expected; });
     if (!asked)
         return;
     out += st.bold("Checks") + "\n";
-    for (Check const& c : r.checks) {
-        std::string const label = pad(c.status, 10);
+    for (Check const& c : v.checks) {
+        std::string const label = pad(std::string(to_string(c.status)), 10);
         out += "  " +
-               (c.status == "OK"        ? st.green(label)
-                : c.status == "WARNING" ? st.yellow(label)
-                                        : st.red(label)) +
+               (c.status == CheckState::ok        ? st.green(label)
+                : c.status == CheckState::warning ? st.yellow(label)
+                                                  : st.red(label)) +
                pad(c.id, 16) + wrap(c.message, 28, 28) + "\n";
     }
     out += "\n";
 }
 
-void explanations_section(Report const& r, Style const& st, std::string& out) {
+void explanations_section(Verdict const& r, Style const& st, std::string& out) {
     if (r.explanations.empty())
         return;
     out += st.bold("Codes seen") + "\n";
@@ -424,7 +423,7 @@ void explanations_section(Report const& r, Style const& st, std::string& out) {
 
 } // namespace
 
-std::string render_text(Report const& r, TextOptions const& options) {
+std::string render_text(Report const& r, Verdict const& v, TextOptions const& options) {
     Style const st{options.color};
     std::string out;
     out +=
@@ -442,10 +441,10 @@ std::string render_text(Report const& r, TextOptions const& options) {
     if (r.server.banner || !r.server.tls_error.empty())
         server_section(r, st, out);
     matrix_section(r, st, out);
-    checks_section(r, st, out);
-    findings_section(r, st, out);
-    clients_section(r, st, out);
-    explanations_section(r, st, out);
+    checks_section(v, st, out);
+    findings_section(v, st, out);
+    clients_section(v, st, out);
+    explanations_section(v, st, out);
     Timings const& t = r.server.timings;
     std::string timing = "connect " + ms(t.connect);
     if (t.tls_handshake)

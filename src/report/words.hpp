@@ -1,6 +1,7 @@
 #pragma once
 // Small text helpers shared by the renderers and the diagnosis.
 
+#include <cstdio>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -24,6 +25,13 @@ inline std::string list_words(std::vector<std::string> const& items) {
         return join(items, "");
     std::vector<std::string> head(items.begin(), items.end() - 1);
     return join(head, ", ") + " and " + items.back();
+}
+
+/// Milliseconds as seconds with six decimals: "0.412345" (nagios perfdata, the time check).
+inline std::string seconds_text(double ms) {
+    char buffer[32];
+    std::snprintf(buffer, sizeof buffer, "%.6f", ms / 1000.0);
+    return buffer;
 }
 
 } // namespace smtpprobe

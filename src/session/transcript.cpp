@@ -6,15 +6,28 @@
 #include <cstdio>
 
 namespace smtpprobe {
+namespace {
+constexpr std::size_t max_events = 100'000;
+} // namespace
 
 void Transcript::add(int session, TranscriptEvent::Kind kind, bool tls, std::string_view text) {
     long const ms = static_cast<long>(std::chrono::duration_cast<std::chrono::milliseconds>(
                                           std::chrono::steady_clock::now() - start_)
                                           .count());
     std::lock_guard lock(mutex_);
-    if (events_.size() >= 100'000)
+    if (sink_) {
+        sink_(TranscriptEvent{ms, session, kind, tls, std::string(text)});
+        return;
+    }
+    if (events_.size() >= max_events)
         return; // a bound on memory against a server that talks forever
     events_.push_back({ms, session, kind, tls, std::string(text)});
+}
+
+void Transcript::append(TranscriptEvent event) {
+    std::lock_guard lock(mutex_);
+    if (events_.size() < max_events)
+        events_.push_back(std::move(event));
 }
 
 std::vector<TranscriptEvent> Transcript::events() const {

@@ -4,6 +4,7 @@
 // Secrets never get here: sent lines are recorded from Command::shown.
 
 #include <chrono>
+#include <functional>
 #include <mutex>
 #include <string>
 #include <string_view>
@@ -25,8 +26,14 @@ struct TranscriptEvent {
 /// Thread-safe event log shared by every connection of a run.
 class Transcript {
 public:
+    using Sink = std::function<void(TranscriptEvent const&)>;
     Transcript() : start_(std::chrono::steady_clock::now()) {}
+    /// A transcript that keeps nothing: each event goes to `sink`, one at a time.
+    explicit Transcript(Sink sink)
+        : start_(std::chrono::steady_clock::now()), sink_(std::move(sink)) {}
     void add(int session, TranscriptEvent::Kind kind, bool tls, std::string_view text);
+    /// Keeps an event recorded elsewhere (by another Transcript's sink).
+    void append(TranscriptEvent event);
     std::vector<TranscriptEvent> events() const;
     /// The events grouped by connection, in swaks notation, each line prefixed with
     /// "[+MS ms] #N" when `timestamps`; passed through the redactor.
@@ -34,6 +41,7 @@ public:
 
 private:
     std::chrono::steady_clock::time_point start_;
+    Sink sink_;
     mutable std::mutex mutex_;
     std::vector<TranscriptEvent> events_;
 };

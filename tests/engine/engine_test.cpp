@@ -1,4 +1,4 @@
-#include "engine/engine.hpp"
+#include "engine/probe.hpp"
 
 #include "sasl/base64.hpp"
 #include "support/harness.hpp"
@@ -33,8 +33,9 @@ TEST_CASE("the seed case: Azure ACS offers only LOGIN, only after STARTTLS, and 
     Emulated acs = Emulated::sample("azure-acs");
     Probed p = probe(acs.options());
     Report const& r = p.report;
+    Verdict const& v = p.verdict;
     REQUIRE(r.session_established);
-    CHECK(r.exit_code == exit_code::ok);
+    CHECK(v.exit_code == exit_code::ok);
     CHECK(r.tls_used == TlsMode::starttls);
     REQUIRE(r.server.tls);
     CHECK(r.server.tls->verified());
@@ -63,8 +64,8 @@ TEST_CASE("the seed case: Azure ACS offers only LOGIN, only after STARTTLS, and 
         CHECK(m.authentication.status == Status::skipped);
     }
     CHECK(r.rows.size() == 14);
-    CHECK(has_finding(r, "auth.only_after_starttls"));
-    CHECK(has_finding(r, "auth.mechanism_mismatch"));
+    CHECK(has_finding(v, "auth.only_after_starttls"));
+    CHECK(has_finding(v, "auth.mechanism_mismatch"));
     CHECK(p.text.find("Only LOGIN is accepted, and only after STARTTLS; clients that send AUTH "
                       "PLAIN get 504 5.7.4") != std::string::npos);
 }
@@ -72,17 +73,18 @@ TEST_CASE("the seed case: Azure ACS offers only LOGIN, only after STARTTLS, and 
 TEST_CASE("the seed case with the right credentials authenticates with LOGIN only",
           "[engine][seed][auth]") {
     Emulated acs = Emulated::sample("azure-acs");
-    EngineOptions o = acs.options();
-    o.credentials = sasl::Credentials{acs_user, acs_password, ""};
+    Setup o = acs.options();
+    o.options.credentials = sasl::Credentials{acs_user, acs_password, ""};
     Probed p = probe(o);
     Report const& r = p.report;
-    CHECK(r.exit_code == exit_code::ok);
+    Verdict const& v = p.verdict;
+    CHECK(v.exit_code == exit_code::ok);
     MechanismRow const& login = row(r, "LOGIN");
     CHECK(login.authentication.status == Status::accepted);
     CHECK(login.authentication.reply->code == 235);
     CHECK(row(r, "PLAIN").authentication.status == Status::skipped);
     CHECK(row(r, "PLAIN").recognition.reply->code == 504);
-    CHECK(has_finding(r, "auth.credentials_accepted"));
+    CHECK(has_finding(v, "auth.credentials_accepted"));
     require_no_secret(p, acs_password);
     require_no_secret(p, acs_user); // hidden without --show-username
 }
@@ -90,34 +92,36 @@ TEST_CASE("the seed case with the right credentials authenticates with LOGIN onl
 TEST_CASE("a wrong password is rejected with 535 5.7.3 and the run exits 1",
           "[engine][seed][auth]") {
     Emulated acs = Emulated::sample("azure-acs");
-    EngineOptions o = acs.options();
-    o.credentials = sasl::Credentials{acs_user, "wrong-password-123", ""};
+    Setup o = acs.options();
+    o.options.credentials = sasl::Credentials{acs_user, "wrong-password-123", ""};
     Probed p = probe(o);
     Report const& r = p.report;
-    CHECK(r.exit_code == exit_code::problems);
+    Verdict const& v = p.verdict;
+    CHECK(v.exit_code == exit_code::problems);
     MechanismRow const& login = row(r, "LOGIN");
     CHECK(login.recognition.status == Status::recognised);
     CHECK(login.authentication.status == Status::rejected);
     CHECK(login.authentication.reply->code == 535);
     CHECK(login.authentication.reply->enhanced() == "5.7.3");
-    CHECK(has_finding(r, "auth.credentials_rejected"));
+    CHECK(has_finding(v, "auth.credentials_rejected"));
     require_no_secret(p, "wrong-password-123");
 }
 
 TEST_CASE("credentials are not sent when the certificate does not verify", "[engine][auth][tls]") {
     Emulated acs = Emulated::sample("azure-acs");
-    EngineOptions o = acs.options();
-    o.tls.ca_pem.clear(); // system store: the emulator's private CA is unknown there
-    o.tls.use_system_store = true;
-    o.credentials = sasl::Credentials{acs_user, acs_password, ""};
+    Setup o = acs.options();
+    o.options.tls.ca_pem.clear(); // system store: the emulator's private CA is unknown there
+    o.options.tls.use_system_store = true;
+    o.options.credentials = sasl::Credentials{acs_user, acs_password, ""};
     Probed p = probe(o);
     Report const& r = p.report;
+    Verdict const& v = p.verdict;
     REQUIRE(r.server.tls);
     CHECK_FALSE(r.server.tls->chain_verified);
-    CHECK(r.exit_code == exit_code::problems);
+    CHECK(v.exit_code == exit_code::problems);
     // The emulator's root is neither sent nor in the system store.
-    CHECK(has_finding(r, "tls.untrusted_ca"));
-    CHECK(has_finding(r, "auth.credentials_not_sent"));
+    CHECK(has_finding(v, "tls.untrusted_ca"));
+    CHECK(has_finding(v, "auth.credentials_not_sent"));
     MechanismRow const& login = row(r, "LOGIN");
     CHECK(login.recognition.status == Status::recognised);
     CHECK(login.authentication.status == Status::skipped);
@@ -130,17 +134,17 @@ TEST_CASE("credentials are not sent when the certificate does not verify", "[eng
 TEST_CASE("allow-insecure-auth sends credentials over unverified TLS and says so",
           "[engine][auth][tls]") {
     Emulated acs = Emulated::sample("azure-acs");
-    EngineOptions o = acs.options();
-    o.tls.ca_pem.clear();
-    o.tls.use_system_store = true;
-    o.tls.insecure = true;
-    o.allow_insecure_auth = true;
-    o.credentials = sasl::Credentials{acs_user, acs_password, ""};
+    Setup o = acs.options();
+    o.options.tls.ca_pem.clear();
+    o.options.tls.use_system_store = true;
+    o.options.tls.insecure = true;
+    o.options.allow_insecure_auth = true;
+    o.options.credentials = sasl::Credentials{acs_user, acs_password, ""};
     Probed p = probe(o);
     CHECK(row(p.report, "LOGIN").authentication.status == Status::accepted);
     CHECK(p.report.credentials_sent_insecurely);
-    CHECK(has_finding(p.report, "auth.credentials_sent_insecurely"));
-    CHECK(p.report.exit_code == exit_code::ok); // --insecure: not verifying is a warning
+    CHECK(has_finding(p.verdict, "auth.credentials_sent_insecurely"));
+    CHECK(p.verdict.exit_code == exit_code::ok); // --insecure: not verifying is a warning
     require_no_secret(p, acs_password);
 }
 
@@ -161,9 +165,10 @@ TEST_CASE("every implemented mechanism authenticates against a server that offer
            {{{"user", "u@example.test"}, {"password", "pw-everything-1"}},
             {{"user", "u@example.test"}, {"token", "tok-everything-1"}}}}}}};
     Emulated server = Emulated::inline_profile(profile);
-    EngineOptions o = server.options();
-    o.credentials = sasl::Credentials{"u@example.test", "pw-everything-1", "tok-everything-1"};
-    o.show_username = true;
+    Setup o = server.options();
+    o.options.credentials =
+        sasl::Credentials{"u@example.test", "pw-everything-1", "tok-everything-1"};
+    o.options.show_username = true;
     Probed p = probe(o);
     for (char const* name :
          {"PLAIN", "LOGIN", "CRAM-MD5", "SCRAM-SHA-1", "SCRAM-SHA-256", "XOAUTH2", "OAUTHBEARER"}) {
@@ -171,7 +176,7 @@ TEST_CASE("every implemented mechanism authenticates against a server that offer
         CHECK(row(p.report, name).authentication.status == Status::accepted);
     }
     CHECK(row(p.report, "SCRAM-SHA-256").authentication.server_verified);
-    CHECK(p.report.exit_code == exit_code::ok);
+    CHECK(p.verdict.exit_code == exit_code::ok);
     require_no_secret(p, "pw-everything-1");
     require_no_secret(p, "tok-everything-1");
     CHECK(p.json.find("u@example.test") != std::string::npos); // --show-username
@@ -180,16 +185,16 @@ TEST_CASE("every implemented mechanism authenticates against a server that offer
 TEST_CASE("a plaintext server gets no credentials unless --allow-insecure-auth",
           "[engine][auth][plaintext]") {
     Emulated server = Emulated::sample("plaintext");
-    EngineOptions o = server.options();
-    o.credentials = sasl::Credentials{"plain-user", "plaintext-test-password-not-real", ""};
+    Setup o = server.options();
+    o.options.credentials = sasl::Credentials{"plain-user", "plaintext-test-password-not-real", ""};
     Probed p = probe(o);
     CHECK(p.report.tls_used == TlsMode::none);
-    CHECK(has_finding(p.report, "auth.plaintext"));
+    CHECK(has_finding(p.verdict, "auth.plaintext"));
     CHECK(row(p.report, "PLAIN").recognition.status == Status::recognised);
     CHECK(row(p.report, "PLAIN").authentication.status == Status::skipped);
     CHECK(row(p.report, "PLAIN").advertised_before_tls);
 
-    o.allow_insecure_auth = true;
+    o.options.allow_insecure_auth = true;
     Probed sent = probe(o);
     CHECK(row(sent.report, "PLAIN").authentication.status == Status::accepted);
     CHECK(row(sent.report, "CRAM-MD5").authentication.status == Status::accepted);
@@ -201,8 +206,8 @@ TEST_CASE("a server that drops after failed attempts is reconnected and every ro
           "[engine][reconnect]") {
     Emulated server = Emulated::sample("drop-after-3");
     for (unsigned parallel : {1u, 4u}) {
-        EngineOptions o = server.options();
-        o.parallel = parallel;
+        Setup o = server.options();
+        o.options.parallel = parallel;
         Probed p = probe(o);
         INFO("parallel " << parallel);
         CHECK(p.report.session_established);
@@ -214,16 +219,16 @@ TEST_CASE("a server that drops after failed attempts is reconnected and every ro
         // One connection meets the limit for sure; four may spread the attempts thinly enough
         // that none does.
         if (parallel == 1)
-            CHECK(has_finding(p.report, "connection.reconnected"));
+            CHECK(has_finding(p.verdict, "connection.reconnected"));
     }
 }
 
 TEST_CASE("sequential and parallel runs give the same matrix", "[engine]") {
     Emulated server = Emulated::sample("postfix-submission");
-    EngineOptions one = server.options();
-    one.parallel = 1;
-    EngineOptions four = server.options();
-    four.parallel = 4;
+    Setup one = server.options();
+    one.options.parallel = 1;
+    Setup four = server.options();
+    four.options.parallel = 4;
     Report a = probe(one).report;
     Report b = probe(four).report;
     REQUIRE(a.rows.size() == b.rows.size());
@@ -239,32 +244,32 @@ TEST_CASE("plaintext injected after the STARTTLS 220 is never parsed as SMTP",
           "[engine][starttls]") {
     Emulated server = Emulated::sample("starttls-inject");
     Probed p = probe(server.options());
-    CHECK(has_finding(p.report, "starttls.injection"));
+    CHECK(has_finding(p.verdict, "starttls.injection"));
     CHECK_FALSE(p.report.server.starttls_injected.empty());
     CHECK_FALSE(p.report.server.after_tls.has_value());
-    CHECK(p.report.exit_code == exit_code::no_session);
+    CHECK(p.verdict.exit_code == exit_code::no_session);
 }
 
 TEST_CASE("STARTTLS refused: auto carries on in plaintext, starttls mode stops",
           "[engine][starttls]") {
     Emulated server = Emulated::sample("starttls-refused");
     Probed automatic = probe(server.options());
-    CHECK(has_finding(automatic.report, "starttls.refused"));
+    CHECK(has_finding(automatic.verdict, "starttls.refused"));
     CHECK(automatic.report.session_established);
-    CHECK(automatic.report.exit_code == exit_code::problems);
+    CHECK(automatic.verdict.exit_code == exit_code::problems);
 
-    EngineOptions o = server.options();
-    o.tls_mode = TlsMode::starttls;
+    Setup o = server.options();
+    o.target.tls_mode = TlsMode::starttls;
     Probed required = probe(o);
     CHECK_FALSE(required.report.session_established);
-    CHECK(required.report.exit_code == exit_code::no_session);
+    CHECK(required.verdict.exit_code == exit_code::no_session);
 }
 
 TEST_CASE("a server without EHLO is reached with HELO and reported", "[engine][ehlo]") {
     Emulated server = Emulated::sample("helo-only");
     Probed p = probe(server.options());
     CHECK(p.report.server.ehlo_command == "HELO");
-    CHECK(has_finding(p.report, "ehlo.helo_fallback"));
+    CHECK(has_finding(p.verdict, "ehlo.helo_fallback"));
 }
 
 TEST_CASE("implicit TLS has no 'before TLS' state", "[engine][tls]") {
@@ -292,26 +297,26 @@ TEST_CASE("a server that never answers times out within the budget, without hang
           "[engine][timeout]") {
     nlohmann::json profile = {{"name", "slow"}, {"delays_ms", {{"EHLO", 20000}}}};
     Emulated server = Emulated::inline_profile(profile);
-    EngineOptions o = server.options();
-    o.command_timeout = std::chrono::milliseconds(300);
+    Setup o = server.options();
+    o.options.command_timeout = std::chrono::milliseconds(300);
     auto const start = std::chrono::steady_clock::now();
     Probed p = probe(o);
     auto const elapsed = std::chrono::steady_clock::now() - start;
     CHECK_FALSE(p.report.session_established);
-    CHECK(p.report.exit_code == exit_code::no_session);
+    CHECK(p.verdict.exit_code == exit_code::no_session);
     CHECK(p.report.fatal_error.find("timed out") != std::string::npos);
     CHECK(elapsed < std::chrono::seconds(10)); // a hang guard, not a speed claim
 }
 
 TEST_CASE("nothing listening: exit 2 with the address in the message", "[engine][connect]") {
-    EngineOptions o;
-    o.host = "127.0.0.1";
-    o.port = 1; // privileged and unused here: connection refused
-    o.connect_timeout = std::chrono::milliseconds(1000);
+    Setup o;
+    o.target.host = "127.0.0.1";
+    o.target.port = 1; // privileged and unused here: connection refused
+    o.options.connect_timeout = std::chrono::milliseconds(1000);
     Probed p = probe(o);
-    CHECK(p.report.exit_code == exit_code::no_session);
+    CHECK(p.verdict.exit_code == exit_code::no_session);
     CHECK(p.report.fatal_error.find("127.0.0.1") != std::string::npos);
-    CHECK(has_finding(p.report, "session.failed"));
+    CHECK(has_finding(p.verdict, "session.failed"));
 }
 
 TEST_CASE("a malformed banner is a protocol failure with the line as evidence",
@@ -319,14 +324,14 @@ TEST_CASE("a malformed banner is a protocol failure with the line as evidence",
     nlohmann::json profile = {{"name", "broken"}, {"banner", "220-first\n221 second"}};
     Emulated server = Emulated::inline_profile(profile);
     Probed p = probe(server.options());
-    CHECK(p.report.exit_code == exit_code::no_session);
+    CHECK(p.verdict.exit_code == exit_code::no_session);
     CHECK(p.report.fatal_error.find("code changes") != std::string::npos);
 }
 
 TEST_CASE("the mechanisms option restricts the rows and keeps non-catalogue names", "[engine]") {
     Emulated acs = Emulated::sample("azure-acs");
-    EngineOptions o = acs.options();
-    o.mechanisms = {"LOGIN", "PLAIN", "X-CUSTOM"};
+    Setup o = acs.options();
+    o.options.mechanisms = {"LOGIN", "PLAIN", "X-CUSTOM"};
     Probed p = probe(o);
     REQUIRE(p.report.rows.size() == 3);
     CHECK(row(p.report, "X-CUSTOM").recognition.reply->code == 504);
@@ -336,9 +341,9 @@ TEST_CASE("the mechanisms option restricts the rows and keeps non-catalogue name
 TEST_CASE("credential exchanges refused before any credential was sent reuse the connection",
           "[engine][auth]") {
     Emulated acs = Emulated::sample("azure-acs");
-    EngineOptions o = acs.options();
-    o.parallel = 1;
-    o.credentials = sasl::Credentials{acs_user, acs_password, ""};
+    Setup o = acs.options();
+    o.options.parallel = 1;
+    o.options.credentials = sasl::Credentials{acs_user, acs_password, ""};
     Probed p = probe(o);
     CHECK(row(p.report, "LOGIN").authentication.status == Status::accepted);
     // The 13 refusals share connections (at most 8 probes each); LOGIN's exchange spends one.

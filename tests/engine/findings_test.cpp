@@ -10,7 +10,7 @@ using namespace smtpprobe::test;
 
 namespace {
 
-Finding const& finding(Report const& r, std::string const& id) {
+Finding const& finding(Verdict const& r, std::string const& id) {
     for (Finding const& f : r.findings)
         if (f.id == id)
             return f;
@@ -33,42 +33,42 @@ TEST_CASE("a mechanism advertised but refused is an error with the refusal as ev
     Emulated server =
         Emulated::inline_profile(starttls_profile({"AUTH PLAIN CRAM-MD5"}, {"PLAIN"}));
     Probed p = probe(server.options());
-    Finding const& f = finding(p.report, "auth.advertised_but_refused");
-    CHECK(f.severity == "error");
+    Finding const& f = finding(p.verdict, "auth.advertised_but_refused");
+    CHECK(f.severity == Severity::error);
     CHECK(f.title.find("CRAM-MD5") != std::string::npos);
     REQUIRE_FALSE(f.evidence.empty());
     CHECK(f.evidence.front().find("504") != std::string::npos);
-    CHECK(p.report.exit_code == exit_code::problems);
+    CHECK(p.verdict.exit_code == exit_code::problems);
 }
 
 TEST_CASE("a mechanism recognised without being advertised is reported", "[findings]") {
     Emulated server =
         Emulated::inline_profile(starttls_profile({"AUTH PLAIN"}, {"PLAIN", "LOGIN"}));
     Probed p = probe(server.options());
-    CHECK(finding(p.report, "auth.recognised_not_advertised").title.find("LOGIN") !=
+    CHECK(finding(p.verdict, "auth.recognised_not_advertised").title.find("LOGIN") !=
           std::string::npos);
-    CHECK(p.report.exit_code == exit_code::ok);
+    CHECK(p.verdict.exit_code == exit_code::ok);
 }
 
 TEST_CASE("no AUTH at all is a warning without credentials", "[findings]") {
     Emulated server =
         Emulated::inline_profile({{"name", "no-auth"}, {"ehlo", {{"before_tls", {"STARTTLS"}}}}});
     Probed p = probe(server.options());
-    CHECK(finding(p.report, "auth.none").severity == "warning");
-    CHECK_FALSE(has_finding(p.report, "auth.mechanism_mismatch"));
+    CHECK(finding(p.verdict, "auth.none").severity == Severity::warning);
+    CHECK_FALSE(has_finding(p.verdict, "auth.mechanism_mismatch"));
 }
 
 TEST_CASE("lower-case names, AUTH= only and ANONYMOUS are flagged", "[findings]") {
     Emulated lower =
         Emulated::inline_profile(starttls_profile({"AUTH login plain"}, {"PLAIN", "LOGIN"}));
-    CHECK(has_finding(probe(lower.options()).report, "auth.lowercase_names"));
+    CHECK(has_finding(probe(lower.options()).verdict, "auth.lowercase_names"));
 
     Emulated equals = Emulated::inline_profile(starttls_profile({"AUTH=LOGIN"}, {"LOGIN"}));
-    CHECK(has_finding(probe(equals.options()).report, "auth.legacy_equals_only"));
+    CHECK(has_finding(probe(equals.options()).verdict, "auth.legacy_equals_only"));
 
     Emulated anonymous = Emulated::inline_profile(
         starttls_profile({"AUTH PLAIN ANONYMOUS"}, {"PLAIN", "ANONYMOUS"}));
-    CHECK(has_finding(probe(anonymous.options()).report, "auth.anonymous"));
+    CHECK(has_finding(probe(anonymous.options()).verdict, "auth.anonymous"));
 }
 
 TEST_CASE("AUTH advertised before TLS but refused there is reported", "[findings]") {
@@ -80,7 +80,7 @@ TEST_CASE("AUTH advertised before TLS but refused there is reported", "[findings
           {"before_tls_reply", "530 5.7.0 Must issue a STARTTLS command first"}}}};
     Emulated server = Emulated::inline_profile(profile);
     Probed p = probe(server.options());
-    Finding const& f = finding(p.report, "auth.advertised_before_tls_but_refused");
+    Finding const& f = finding(p.verdict, "auth.advertised_before_tls_but_refused");
     CHECK(f.detail.find("530 5.7.0") != std::string::npos);
 }
 
@@ -95,7 +95,7 @@ TEST_CASE("provider hints come from the banner", "[findings][provider]") {
         profile["banner"] = banner;
         Emulated server = Emulated::inline_profile(profile);
         INFO(banner);
-        CHECK(has_finding(probe(server.options()).report, id));
+        CHECK(has_finding(probe(server.options()).verdict, id));
     }
 }
 
@@ -103,7 +103,7 @@ TEST_CASE("every code seen is explained with its source", "[findings][explain]")
     Emulated acs = Emulated::sample("azure-acs");
     Probed p = probe(acs.options());
     bool saw_504 = false, saw_574 = false;
-    for (Explanation const& e : p.report.explanations) {
+    for (Explanation const& e : p.verdict.explanations) {
         CHECK_FALSE(e.source.empty());
         saw_504 = saw_504 || e.subject == "504";
         saw_574 = saw_574 || e.subject == "5.7.4" || e.subject == "X.7.4";
@@ -117,7 +117,7 @@ TEST_CASE("client libraries are judged against the probed server", "[findings][c
     Emulated acs = Emulated::sample("azure-acs");
     Probed p = probe(acs.options());
     bool go_fails = false;
-    for (ClientRow const& c : p.report.clients)
+    for (ClientRow const& c : p.verdict.clients)
         if (c.client.find("Go net/smtp") != std::string::npos)
             go_fails = c.outcome == "fails" && c.how.find("504") != std::string::npos;
     CHECK(go_fails);

@@ -1,7 +1,7 @@
 // Servers that misbehave on purpose, scripted byte by byte on 127.0.0.1: every one must end
 // in a clear message and a defined exit code, within the budget, never a crash or a hang.
 
-#include "engine/engine.hpp"
+#include "engine/probe.hpp"
 #include "support/harness.hpp"
 
 #include <catch2/catch.hpp>
@@ -87,15 +87,15 @@ std::string read_some(int fd, std::chrono::milliseconds wait) {
     return n > 0 ? std::string(buffer, static_cast<std::size_t>(n)) : std::string();
 }
 
-EngineOptions fast_options(unsigned short port) {
-    EngineOptions o;
-    o.host = "127.0.0.1";
-    o.port = port;
-    o.tls_mode = TlsMode::auto_;
-    o.connect_timeout = 1000ms;
-    o.command_timeout = 500ms;
-    o.total_timeout = 8000ms;
-    o.parallel = 2;
+Setup fast_options(unsigned short port) {
+    Setup o;
+    o.target.host = "127.0.0.1";
+    o.target.port = port;
+    o.target.tls_mode = TlsMode::auto_;
+    o.options.connect_timeout = 1000ms;
+    o.options.command_timeout = 500ms;
+    o.options.total_timeout = 8000ms;
+    o.options.parallel = 2;
     return o;
 }
 
@@ -104,7 +104,7 @@ struct Timed {
     std::chrono::milliseconds elapsed;
 };
 
-Timed timed_probe(EngineOptions const& o) {
+Timed timed_probe(Setup const& o) {
     auto const start = std::chrono::steady_clock::now();
     Probed p = probe(o);
     return {std::move(p), std::chrono::duration_cast<std::chrono::milliseconds>(
@@ -123,7 +123,7 @@ TEST_CASE("a server that drips one byte at a time times out per exchange, not pe
         }
     });
     Timed t = timed_probe(fast_options(server.port()));
-    CHECK(t.probed.report.exit_code == exit_code::no_session);
+    CHECK(t.probed.verdict.exit_code == exit_code::no_session);
     CHECK(t.probed.report.fatal_error.find("timed out") != std::string::npos);
     CHECK(t.elapsed < 6s); // a hang guard: 500 ms per exchange, two attempts per worker
 }
@@ -135,7 +135,7 @@ TEST_CASE("an endless line is cut at the parser's limit", "[hostile]") {
             send_text(fd, chunk);
     });
     Timed t = timed_probe(fast_options(server.port()));
-    CHECK(t.probed.report.exit_code == exit_code::no_session);
+    CHECK(t.probed.verdict.exit_code == exit_code::no_session);
     CHECK(t.probed.report.fatal_error.find("too long") != std::string::npos);
 }
 
@@ -145,7 +145,7 @@ TEST_CASE("an endless multi-line reply is cut at the line-count limit", "[hostil
             send_text(fd, "220-still greeting you\r\n");
     });
     Timed t = timed_probe(fast_options(server.port()));
-    CHECK(t.probed.report.exit_code == exit_code::no_session);
+    CHECK(t.probed.verdict.exit_code == exit_code::no_session);
     CHECK(t.probed.report.fatal_error.find("too many lines") != std::string::npos);
 }
 
@@ -154,7 +154,7 @@ TEST_CASE("binary garbage instead of a banner is a malformed reply", "[hostile]"
         send_text(fd, std::string("\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03\r\n", 13));
     });
     Timed t = timed_probe(fast_options(server.port()));
-    CHECK(t.probed.report.exit_code == exit_code::no_session);
+    CHECK(t.probed.verdict.exit_code == exit_code::no_session);
     CHECK(t.probed.report.fatal_error.find("malformed") != std::string::npos);
     CHECK(nlohmann::json::accept(t.probed.json)); // invalid UTF-8 does not break the JSON
 }
@@ -163,14 +163,14 @@ TEST_CASE("a server that hangs up at once, or answers 421, gives exit 2 with the
           "[hostile]") {
     ScriptedServer silent([](int, std::atomic<bool> const&) {});
     Timed closed = timed_probe(fast_options(silent.port()));
-    CHECK(closed.probed.report.exit_code == exit_code::no_session);
+    CHECK(closed.probed.verdict.exit_code == exit_code::no_session);
     CHECK(closed.probed.report.fatal_error.find("closed") != std::string::npos);
 
     ScriptedServer busy([](int fd, std::atomic<bool> const&) {
         send_text(fd, "421 4.3.2 busy.example.test Service not available, try later\r\n");
     });
     Timed refused = timed_probe(fast_options(busy.port()));
-    CHECK(refused.probed.report.exit_code == exit_code::no_session);
+    CHECK(refused.probed.verdict.exit_code == exit_code::no_session);
     CHECK(refused.probed.report.fatal_error.find("421") != std::string::npos);
 }
 
@@ -189,8 +189,8 @@ TEST_CASE("a server that hangs up in the TLS handshake is a handshake failure", 
         }
     });
     Timed t = timed_probe(fast_options(server.port()));
-    CHECK(t.probed.report.exit_code == exit_code::no_session);
-    CHECK(has_finding(t.probed.report, "tls.handshake_failed"));
+    CHECK(t.probed.verdict.exit_code == exit_code::no_session);
+    CHECK(has_finding(t.probed.verdict, "tls.handshake_failed"));
 }
 
 TEST_CASE("a server that advertises hundreds of mechanisms gets a bounded run", "[hostile]") {
@@ -211,8 +211,8 @@ TEST_CASE("a server that advertises hundreds of mechanisms gets a bounded run", 
                 send_text(fd, "504 5.5.4 no\r\n");
         }
     });
-    EngineOptions o = fast_options(server.port());
-    o.tls_mode = TlsMode::none;
+    Setup o = fast_options(server.port());
+    o.target.tls_mode = TlsMode::none;
     Timed t = timed_probe(o);
     CHECK(t.probed.report.session_established);
     CHECK(t.probed.report.rows.size() == 14 + 16);

@@ -3,7 +3,7 @@
 // root, expiring; protocol version enumeration; SNI; STARTTLS injection evidence.
 
 #include "emulator/cert.hpp"
-#include "engine/engine.hpp"
+#include "engine/probe.hpp"
 #include "sasl/base64.hpp"
 #include "support/harness.hpp"
 
@@ -42,15 +42,15 @@ Emulated serve(emulator::Pki const& pki, Json const& profile = base_profile(),
 }
 
 /// Options against `server` trusting `ca_pem` (the server's own test CA by default).
-EngineOptions options_for(Emulated const& server, std::string const& ca_pem = {}) {
-    EngineOptions o = server.options();
+Setup options_for(Emulated const& server, std::string const& ca_pem = {}) {
+    Setup o = server.options();
     if (!ca_pem.empty())
-        o.tls.ca_pem = ca_pem;
-    o.mechanisms = {"PLAIN", "LOGIN"};
+        o.options.tls.ca_pem = ca_pem;
+    o.options.mechanisms = {"PLAIN", "LOGIN"};
     return o;
 }
 
-Finding const& finding(Report const& report, std::string const& id) {
+Finding const& finding(Verdict const& report, std::string const& id) {
     for (Finding const& f : report.findings)
         if (f.id == id)
             return f;
@@ -62,9 +62,9 @@ bool contains(std::string const& text, std::string const& part) {
 }
 
 /// No TLS finding of severity error (tls.*).
-bool no_tls_errors(Report const& report) {
+bool no_tls_errors(Verdict const& report) {
     for (Finding const& f : report.findings)
-        if (f.id.rfind("tls.", 0) == 0 && f.severity == "error")
+        if (f.id.rfind("tls.", 0) == 0 && f.severity == Severity::error)
             return false;
     return true;
 }
@@ -106,12 +106,13 @@ TEST_CASE("a valid certificate verifies with --ca-file of the test CA", "[tls]")
     emulator::Pki const pki = emulator::make_pki({});
     Emulated server = serve(pki);
     TempFile ca(pki.ca_pem);
-    EngineOptions o = options_for(server);
-    o.tls.ca_pem.clear();
-    o.tls.ca_file = ca.path();
+    Setup o = options_for(server);
+    o.options.tls.ca_pem.clear();
+    o.options.tls.ca_file = ca.path();
     Probed p = probe(o);
     print_example("valid", p);
     Report const& r = p.report;
+    Verdict const& v = p.verdict;
     REQUIRE(r.server.tls);
     net::TlsInfo const& t = *r.server.tls;
     CHECK(t.verified());
@@ -120,8 +121,8 @@ TEST_CASE("a valid certificate verifies with --ca-file of the test CA", "[tls]")
     REQUIRE(t.chain.size() == 1);
     CHECK(t.chain.front().days_left == 365);
     CHECK(t.chain.front().key == "EC 256");
-    CHECK(no_tls_errors(r));
-    CHECK(r.exit_code == exit_code::ok);
+    CHECK(no_tls_errors(v));
+    CHECK(v.exit_code == exit_code::ok);
 
     Json const doc = Json::parse(p.json);
     Json const& tls = doc["server"]["tls"];
@@ -145,17 +146,18 @@ TEST_CASE("an expired certificate: how long ago, at which depth, exit 1", "[tls]
     Probed p = probe(options_for(server));
     print_example("expired", p);
     Report const& r = p.report;
+    Verdict const& v = p.verdict;
     REQUIRE(r.server.tls);
     CHECK(r.server.tls->verify_code == 10);
     CHECK(r.server.tls->verify_depth == 0);
-    Finding const& f = finding(r, "tls.cert_expired");
-    CHECK(f.severity == "error");
+    Finding const& f = finding(v, "tls.cert_expired");
+    CHECK(f.severity == Severity::error);
     CHECK(f.title == "The certificate expired 12 days ago");
     CHECK(contains(p.text, "The certificate expired 12 days ago"));
     CHECK(contains(p.text, "NOT verified: certificate has expired (depth 0: CN=localhost"));
-    CHECK_FALSE(has_finding(r, "tls.cert_expiring"));
-    CHECK_FALSE(has_finding(r, "tls.not_verified"));
-    CHECK(r.exit_code == exit_code::problems);
+    CHECK_FALSE(has_finding(v, "tls.cert_expiring"));
+    CHECK_FALSE(has_finding(v, "tls.not_verified"));
+    CHECK(v.exit_code == exit_code::problems);
     Json const doc = Json::parse(p.json);
     CHECK(doc["server"]["tls"]["verify_code"] == 10);
     CHECK(doc["server"]["tls"]["verify_depth"] == 0);
@@ -170,11 +172,11 @@ TEST_CASE("a certificate that is not valid yet", "[tls]") {
     Emulated server = serve(emulator::make_pki(spec));
     Probed p = probe(options_for(server));
     print_example("not yet valid", p);
-    Finding const& f = finding(p.report, "tls.cert_not_yet_valid");
-    CHECK(f.severity == "error");
+    Finding const& f = finding(p.verdict, "tls.cert_not_yet_valid");
+    CHECK(f.severity == Severity::error);
     CHECK(contains(f.title, "(in 3 days)"));
     CHECK(p.report.server.tls->verify_code == 9);
-    CHECK(p.report.exit_code == exit_code::problems);
+    CHECK(p.verdict.exit_code == exit_code::problems);
 }
 
 TEST_CASE("a certificate for another host: names it, lists the SANs, sends no credentials",
@@ -184,21 +186,22 @@ TEST_CASE("a certificate for another host: names it, lists the SANs, sends no cr
     spec.dns_names = {"mail.example.net"};
     spec.ip_addresses = {};
     Emulated server = serve(emulator::make_pki(spec));
-    EngineOptions o = options_for(server);
-    o.sni = "smtp.example.com";
-    o.credentials = sasl::Credentials{tls_user, tls_password, ""};
+    Setup o = options_for(server);
+    o.target.sni = "smtp.example.com";
+    o.options.credentials = sasl::Credentials{tls_user, tls_password, ""};
     Probed p = probe(o);
     print_example("wrong host", p);
     Report const& r = p.report;
+    Verdict const& v = p.verdict;
     REQUIRE(r.server.tls);
     CHECK(r.server.tls->chain_verified); // the chain is fine: only the name is wrong
     CHECK_FALSE(r.server.tls->host_verified);
-    Finding const& f = finding(r, "tls.host_mismatch");
-    CHECK(f.severity == "error");
+    Finding const& f = finding(v, "tls.host_mismatch");
+    CHECK(f.severity == Severity::error);
     CHECK(f.title == "The certificate is for mail.example.net, not smtp.example.com");
     CHECK(contains(f.evidence.front(), "DNS:mail.example.net"));
     CHECK(contains(p.text, "smtp.example.com: does NOT match the certificate"));
-    CHECK(has_finding(r, "auth.credentials_not_sent"));
+    CHECK(has_finding(v, "auth.credentials_not_sent"));
     for (char const* name : {"PLAIN", "LOGIN"}) {
         INFO(name);
         MechanismRow const& m = row(r, name);
@@ -222,7 +225,7 @@ TEST_CASE("a certificate for another host: names it, lists the SANs, sends no cr
         CHECK_FALSE(contains(line, sasl::base64_encode(std::string(1, '\0') + tls_user +
                                                        std::string(1, '\0') + tls_password)));
     }
-    CHECK(r.exit_code == exit_code::problems);
+    CHECK(v.exit_code == exit_code::problems);
 }
 
 TEST_CASE("a chain failure also keeps credentials back; --allow-insecure-auth sends them",
@@ -231,8 +234,8 @@ TEST_CASE("a chain failure also keeps credentials back; --allow-insecure-auth se
     spec.not_before_days = -400;
     spec.not_after_days = -2;
     Emulated server = serve(emulator::make_pki(spec));
-    EngineOptions o = options_for(server);
-    o.credentials = sasl::Credentials{tls_user, tls_password, ""};
+    Setup o = options_for(server);
+    o.options.credentials = sasl::Credentials{tls_user, tls_password, ""};
     Probed p = probe(o);
     MechanismRow const& plain = row(p.report, "PLAIN");
     CHECK(plain.authentication.status == Status::skipped);
@@ -241,12 +244,12 @@ TEST_CASE("a chain failure also keeps credentials back; --allow-insecure-auth se
     for (std::string const& line : server.server().received())
         CHECK_FALSE(contains(line, sasl::base64_encode(tls_password)));
 
-    o.tls.insecure = true;
-    o.allow_insecure_auth = true;
+    o.options.tls.insecure = true;
+    o.options.allow_insecure_auth = true;
     Probed sent = probe(o);
     CHECK(row(sent.report, "PLAIN").authentication.status == Status::accepted);
-    CHECK(finding(sent.report, "tls.cert_expired").severity == "warning"); // --insecure
-    CHECK(has_finding(sent.report, "auth.credentials_sent_insecurely"));
+    CHECK(finding(sent.verdict, "tls.cert_expired").severity == Severity::warning); // --insecure
+    CHECK(has_finding(sent.verdict, "auth.credentials_sent_insecurely"));
     CHECK(contains(sent.text, "(--insecure: not enforced)"));
     CHECK(Json::parse(sent.json)["server"]["tls"]["verification_enforced"] == false);
 }
@@ -257,12 +260,12 @@ TEST_CASE("a self-signed certificate", "[tls]") {
     Emulated server = serve(emulator::make_pki(spec));
     Probed p = probe(options_for(server, stranger_ca()));
     print_example("self-signed", p);
-    Finding const& f = finding(p.report, "tls.self_signed");
-    CHECK(f.severity == "error");
+    Finding const& f = finding(p.verdict, "tls.self_signed");
+    CHECK(f.severity == Severity::error);
     CHECK(f.title == "The certificate is self-signed");
     CHECK(p.report.server.tls->verify_code == 18);
-    CHECK_FALSE(has_finding(p.report, "tls.chain_incomplete"));
-    CHECK(p.report.exit_code == exit_code::problems);
+    CHECK_FALSE(has_finding(p.verdict, "tls.chain_incomplete"));
+    CHECK(p.verdict.exit_code == exit_code::problems);
 
     // Trusting the certificate itself (what --ca-file with it does) makes it verify.
     Probed trusted = probe(options_for(server));
@@ -277,15 +280,16 @@ TEST_CASE("an intermediate the server does not send: chain incomplete", "[tls]")
     Probed p = probe(options_for(server));
     print_example("chain incomplete", p);
     Report const& r = p.report;
+    Verdict const& v = p.verdict;
     REQUIRE(r.server.tls);
     CHECK(r.server.tls->chain.size() == 1);
     CHECK(r.server.tls->verify_depth == 0);
-    Finding const& f = finding(r, "tls.chain_incomplete");
-    CHECK(f.severity == "error");
+    Finding const& f = finding(v, "tls.chain_incomplete");
+    CHECK(f.severity == Severity::error);
     CHECK(f.title == "Chain incomplete: the server does not send the intermediate certificate "
                      "(smtpprobe emulator test intermediate CA)");
-    CHECK_FALSE(has_finding(r, "tls.untrusted_ca"));
-    CHECK(r.exit_code == exit_code::problems);
+    CHECK_FALSE(has_finding(v, "tls.untrusted_ca"));
+    CHECK(v.exit_code == exit_code::problems);
 }
 
 TEST_CASE("an intermediate the server sends: the chain verifies", "[tls]") {
@@ -298,18 +302,18 @@ TEST_CASE("an intermediate the server sends: the chain verifies", "[tls]") {
     CHECK(p.report.server.tls->verified());
     CHECK(p.report.server.tls->chain.size() == 2);
     CHECK(contains(p.text, "#1 CN=smtpprobe emulator test intermediate CA"));
-    CHECK(no_tls_errors(p.report));
-    CHECK(p.report.exit_code == exit_code::ok);
+    CHECK(no_tls_errors(p.verdict));
+    CHECK(p.verdict.exit_code == exit_code::ok);
 
     // The same complete chain under a root nobody here trusts.
     Probed untrusted = probe(options_for(server, stranger_ca()));
     print_example("untrusted root", untrusted);
-    Finding const& f = finding(untrusted.report, "tls.untrusted_ca");
+    Finding const& f = finding(untrusted.verdict, "tls.untrusted_ca");
     CHECK(f.title == "The certificate chain ends at a CA that is not trusted: smtpprobe emulator "
                      "test root CA (not for production)");
     CHECK(contains(f.detail, "--ca-file"));
     CHECK(untrusted.report.server.tls->verify_depth == 1);
-    CHECK_FALSE(has_finding(untrusted.report, "tls.chain_incomplete"));
+    CHECK_FALSE(has_finding(untrusted.verdict, "tls.chain_incomplete"));
 }
 
 TEST_CASE("expiry against --cert-warn-days and --cert-crit-days", "[tls]") {
@@ -318,33 +322,33 @@ TEST_CASE("expiry against --cert-warn-days and --cert-crit-days", "[tls]") {
     Emulated server = serve(emulator::make_pki(soon));
     Probed p = probe(options_for(server));
     print_example("expiring", p);
-    Finding const& f = finding(p.report, "tls.cert_expiring");
-    CHECK(f.severity == "error");
+    Finding const& f = finding(p.verdict, "tls.cert_expiring");
+    CHECK(f.severity == Severity::error);
     CHECK(contains(f.title, "The certificate expires in 5 days"));
-    CHECK(p.report.exit_code == exit_code::problems);
+    CHECK(p.verdict.exit_code == exit_code::problems);
 
-    EngineOptions lenient = options_for(server);
-    lenient.cert_warn_days = 6;
-    lenient.cert_crit_days = 3;
+    Setup lenient = options_for(server);
+    lenient.expect.cert_warn_days = 6;
+    lenient.expect.cert_crit_days = 3;
     Probed warned = probe(lenient);
-    CHECK(finding(warned.report, "tls.cert_expiring").severity == "warning");
-    CHECK(warned.report.exit_code == exit_code::ok);
+    CHECK(finding(warned.verdict, "tls.cert_expiring").severity == Severity::warning);
+    CHECK(warned.verdict.exit_code == exit_code::ok);
     CHECK(Json::parse(warned.json)["certificate_thresholds"]["crit_days"] == 3);
 
-    lenient.cert_warn_days = 5;
-    CHECK_FALSE(has_finding(probe(lenient).report, "tls.cert_expiring"));
+    lenient.expect.cert_warn_days = 5;
+    CHECK_FALSE(has_finding(probe(lenient).verdict, "tls.cert_expiring"));
 }
 
 TEST_CASE("no TLS version in common: the handshake fails, exit 2, with the reason",
           "[tls][versions]") {
     Emulated server = serve(emulator::make_pki({}), base_profile({{"tls_min", "1.3"}}));
-    EngineOptions o = options_for(server);
-    o.tls.max_version = "1.2";
+    Setup o = options_for(server);
+    o.options.tls.max_version = "1.2";
     Probed p = probe(o);
     print_example("no common version", p);
     CHECK_FALSE(p.report.session_established);
-    CHECK(p.report.exit_code == exit_code::no_session);
-    Finding const& f = finding(p.report, "tls.handshake_failed");
+    CHECK(p.verdict.exit_code == exit_code::no_session);
+    Finding const& f = finding(p.verdict, "tls.handshake_failed");
     CHECK(contains(f.detail, "no TLS version in common"));
     CHECK(contains(p.text, "handshake failed"));
 }
@@ -352,8 +356,8 @@ TEST_CASE("no TLS version in common: the handshake fails, exit 2, with the reaso
 TEST_CASE("version enumeration: a TLS 1.2-only server", "[tls][versions]") {
     Emulated server =
         serve(emulator::make_pki({}), base_profile({{"tls_min", "1.2"}, {"tls_max", "1.2"}}));
-    EngineOptions o = options_for(server);
-    o.tls_versions = true;
+    Setup o = options_for(server);
+    o.options.tls_versions = true;
     Probed p = probe(o);
     print_example("TLS 1.2 only", p);
     REQUIRE(p.report.tls_versions);
@@ -366,8 +370,8 @@ TEST_CASE("version enumeration: a TLS 1.2-only server", "[tls][versions]") {
     CHECK_FALSE(v[3].accepted);
     CHECK(v[3].tested);
     CHECK(v[3].detail == "tlsv1 alert protocol version");
-    CHECK(has_finding(p.report, "tls.no_tls13"));
-    CHECK_FALSE(has_finding(p.report, "tls.legacy_version"));
+    CHECK(has_finding(p.verdict, "tls.no_tls13"));
+    CHECK_FALSE(has_finding(p.verdict, "tls.legacy_version"));
     Json const doc = Json::parse(p.json);
     Json const& versions = doc["server"]["tls_versions"];
     REQUIRE(versions.size() == 4);
@@ -375,13 +379,13 @@ TEST_CASE("version enumeration: a TLS 1.2-only server", "[tls][versions]") {
     CHECK(versions[2]["accepted"] == true);
     CHECK(versions[3]["accepted"] == false);
     CHECK(contains(p.text, "TLS versions 1.0 "));
-    CHECK(p.report.exit_code == exit_code::ok);
+    CHECK(p.verdict.exit_code == exit_code::ok);
 }
 
 TEST_CASE("version enumeration: TLS 1.2 and 1.3, then everything from 1.0", "[tls][versions]") {
     Emulated modern = serve(emulator::make_pki({}));
-    EngineOptions o = options_for(modern);
-    o.tls_versions = true;
+    Setup o = options_for(modern);
+    o.options.tls_versions = true;
     Probed p = probe(o);
     REQUIRE(p.report.tls_versions);
     std::vector<TlsVersionResult> const& v = *p.report.tls_versions;
@@ -389,13 +393,13 @@ TEST_CASE("version enumeration: TLS 1.2 and 1.3, then everything from 1.0", "[tl
     CHECK_FALSE(v[1].accepted);
     CHECK(v[2].accepted);
     CHECK(v[3].accepted);
-    CHECK_FALSE(has_finding(p.report, "tls.legacy_version"));
-    CHECK_FALSE(has_finding(p.report, "tls.no_tls13"));
+    CHECK_FALSE(has_finding(p.verdict, "tls.legacy_version"));
+    CHECK_FALSE(has_finding(p.verdict, "tls.no_tls13"));
 
     Emulated legacy =
         serve(emulator::make_pki({}), base_profile({{"tls_min", "1.0"}, {"tls_max", "1.3"}}));
-    EngineOptions lo = options_for(legacy);
-    lo.tls_versions = true;
+    Setup lo = options_for(legacy);
+    lo.options.tls_versions = true;
     Probed old = probe(lo);
     print_example("TLS 1.0 accepted", old);
     REQUIRE(old.report.tls_versions);
@@ -405,8 +409,8 @@ TEST_CASE("version enumeration: TLS 1.2 and 1.3, then everything from 1.0", "[tl
         CHECK(contains(v10.detail, "local OpenSSL"));
     } else {
         CHECK(v10.accepted);
-        Finding const& f = finding(old.report, "tls.legacy_version");
-        CHECK(f.severity == "warning");
+        Finding const& f = finding(old.verdict, "tls.legacy_version");
+        CHECK(f.severity == Severity::warning);
         CHECK(contains(f.title, "The server accepts TLS 1.0"));
     }
 }
@@ -414,35 +418,35 @@ TEST_CASE("version enumeration: TLS 1.2 and 1.3, then everything from 1.0", "[tl
 TEST_CASE("a server that needs SNI: --no-sni fails, and one handshake with SNI shows why",
           "[tls][sni]") {
     Emulated server = serve(emulator::make_pki({}), base_profile({{"require_sni", true}}));
-    EngineOptions o = options_for(server);
-    o.host = "localhost";
-    o.family = net::Family::ipv4;
-    o.no_sni = true;
+    Setup o = options_for(server);
+    o.target.host = "localhost";
+    o.options.family = net::Family::ipv4;
+    o.options.no_sni = true;
     Probed p = probe(o);
     print_example("SNI required", p);
     CHECK_FALSE(p.report.session_established);
-    CHECK(p.report.exit_code == exit_code::no_session);
-    CHECK(has_finding(p.report, "tls.handshake_failed"));
+    CHECK(p.verdict.exit_code == exit_code::no_session);
+    CHECK(has_finding(p.verdict, "tls.handshake_failed"));
     REQUIRE(p.report.sni_check);
     CHECK(p.report.sni_check->sni == "localhost");
     CHECK(p.report.sni_check->handshake_ok);
-    Finding const& f = finding(p.report, "tls.sni_required");
-    CHECK(f.severity == "error");
+    Finding const& f = finding(p.verdict, "tls.sni_required");
+    CHECK(f.severity == Severity::error);
     CHECK(contains(f.title, "The server needs SNI: without it, the handshake fails"));
     CHECK(contains(p.text, "unrecognized name"));
 
     // With SNI the run works; --tls-versions adds the handshake without SNI.
-    EngineOptions with_sni = o;
-    with_sni.no_sni = false;
-    with_sni.tls_versions = true;
+    Setup with_sni = o;
+    with_sni.options.no_sni = false;
+    with_sni.options.tls_versions = true;
     Probed ok = probe(with_sni);
     CHECK(ok.report.session_established);
     CHECK(ok.report.server.tls->sni == "localhost");
     REQUIRE(ok.report.sni_check);
     CHECK(ok.report.sni_check->sni.empty());
     CHECK_FALSE(ok.report.sni_check->handshake_ok);
-    CHECK(finding(ok.report, "tls.sni_required").severity == "warning");
-    CHECK(ok.report.exit_code == exit_code::ok);
+    CHECK(finding(ok.verdict, "tls.sni_required").severity == Severity::warning);
+    CHECK(ok.verdict.exit_code == exit_code::ok);
     CHECK(Json::parse(ok.json)["server"]["sni_check"]["handshake_ok"] == false);
 }
 
@@ -452,20 +456,20 @@ TEST_CASE("a server that shows another certificate without SNI", "[tls][sni]") {
     other.dns_names = {"default.example.net"};
     other.ip_addresses = {};
     Emulated server = serve(emulator::make_pki({}), base_profile(), emulator::make_pki(other));
-    EngineOptions o = options_for(server);
-    o.host = "localhost";
-    o.family = net::Family::ipv4;
-    o.no_sni = true;
+    Setup o = options_for(server);
+    o.target.host = "localhost";
+    o.options.family = net::Family::ipv4;
+    o.options.no_sni = true;
     Probed p = probe(o);
     print_example("other certificate without SNI", p);
     CHECK(p.report.session_established);
-    Finding const& host = finding(p.report, "tls.host_mismatch");
+    Finding const& host = finding(p.verdict, "tls.host_mismatch");
     CHECK(host.title == "The certificate is for default.example.net, not localhost");
     CHECK(contains(host.detail, "No SNI was sent"));
-    CHECK(has_finding(p.report, "tls.untrusted_ca")); // another CA signed that one
-    Finding const& sni = finding(p.report, "tls.sni_required");
+    CHECK(has_finding(p.verdict, "tls.untrusted_ca")); // another CA signed that one
+    Finding const& sni = finding(p.verdict, "tls.sni_required");
     CHECK(contains(sni.title, "presents a certificate that does not verify"));
-    CHECK(p.report.exit_code == exit_code::problems);
+    CHECK(p.verdict.exit_code == exit_code::problems);
 }
 
 TEST_CASE("STARTTLS injection: the bytes are evidence, shown escaped, never capabilities",
@@ -474,8 +478,9 @@ TEST_CASE("STARTTLS injection: the bytes are evidence, shown escaped, never capa
     Probed p = probe(server.options());
     print_example("STARTTLS injection", p);
     Report const& r = p.report;
-    Finding const& f = finding(r, "starttls.injection");
-    CHECK(f.severity == "error");
+    Verdict const& v = p.verdict;
+    Finding const& f = finding(v, "starttls.injection");
+    CHECK(f.severity == Severity::error);
     REQUIRE(f.evidence.size() == 1);
     CHECK(f.evidence.front() ==
           "bytes after the 220: 250-inject.example.test\\r\\n250 AUTH PLAIN\\r\\n");
@@ -488,7 +493,7 @@ TEST_CASE("STARTTLS injection: the bytes are evidence, shown escaped, never capa
         CHECK(m.recognition.status != Status::recognised);
     CHECK(Json::parse(p.json)["server"]["starttls"]["injected_bytes"] ==
           "250-inject.example.test\r\n250 AUTH PLAIN\r\n");
-    CHECK(r.exit_code == exit_code::no_session);
+    CHECK(v.exit_code == exit_code::no_session);
 }
 
 TEST_CASE("the command line: --tls-versions, --cert-warn-days and --cert-crit-days reach the "

@@ -2,9 +2,10 @@
 // Test helpers: an emulator on 127.0.0.1:0 plus a probe against it, and a subprocess runner
 // for the built binary. Everything stays on loopback and is bounded in time.
 
+#include "diagnose/evaluate.hpp"
 #include "emulator/profile.hpp"
 #include "emulator/server.hpp"
-#include "engine/engine.hpp"
+#include "engine/probe.hpp"
 #include "report/render.hpp"
 
 #include <nlohmann/json.hpp>
@@ -17,6 +18,13 @@ namespace smtpprobe::test {
 inline std::string source_path(std::string const& relative) {
     return std::string(SMTPPROBE_SOURCE_DIR) + "/" + relative;
 }
+
+/// Everything one probe() plus evaluate() call takes, as main() builds it from the command line.
+struct Setup {
+    Target target;
+    ProbeOptions options;
+    Expectations expect;
+};
 
 /// A running emulator for one profile.
 class Emulated {
@@ -31,18 +39,18 @@ public:
     static Emulated inline_profile(nlohmann::json const& profile) {
         return Emulated(emulator::parse_profile(profile, "test profile"));
     }
-    /// Options that point at this emulator and trust its CA.
-    EngineOptions options() const {
-        EngineOptions o;
-        o.host = "127.0.0.1";
-        o.port = server_->port();
-        o.tls.ca_pem = server_->ca_pem();
-        o.tls.use_system_store = false;
-        o.connect_timeout = std::chrono::milliseconds(2000);
-        o.command_timeout = std::chrono::milliseconds(3000);
-        o.total_timeout = std::chrono::milliseconds(20000);
+    /// A setup that points at this emulator and trusts its CA.
+    Setup options() const {
+        Setup o;
+        o.target.host = "127.0.0.1";
+        o.target.port = server_->port();
+        o.options.tls.ca_pem = server_->ca_pem();
+        o.options.tls.use_system_store = false;
+        o.options.connect_timeout = std::chrono::milliseconds(2000);
+        o.options.command_timeout = std::chrono::milliseconds(3000);
+        o.options.total_timeout = std::chrono::milliseconds(20000);
         if (server_->profile().tls == emulator::TlsMode::implicit)
-            o.tls_mode = TlsMode::implicit;
+            o.target.tls_mode = TlsMode::implicit;
         return o;
     }
     emulator::Server& server() { return *server_; }
@@ -57,19 +65,22 @@ void record_output(std::string const& what, std::string const& text);
 
 struct Probed {
     Report report;
+    Verdict verdict;
     std::string text;
     std::string json;
     std::string transcript;
 };
 
-/// Runs the engine and renders every output through the redactor, as main() does.
-inline Probed probe(EngineOptions const& options) {
-    Redactor redactor;
-    Transcript transcript;
-    Probed out{run_probe(options, &transcript, redactor), {}, {}, {}};
-    out.text = redactor.redact(render_text(out.report));
-    out.json = redactor.redact(render_json(out.report));
-    out.transcript = transcript.render(redactor);
+/// Runs probe() and evaluate() and renders every output through the redactor, as main() does.
+inline Probed probe(Setup const& setup) {
+    TranscriptObserver observer;
+    Probed out;
+    out.report = smtpprobe::probe(setup.target, setup.options, observer);
+    out.verdict = evaluate(out.report, setup.expect);
+    Redactor const& redactor = observer.redactor();
+    out.text = redactor.redact(render_text(out.report, out.verdict));
+    out.json = redactor.redact(render_json(out.report, out.verdict));
+    out.transcript = observer.transcript().render(redactor);
     record_output("report.txt", out.text);
     record_output("report.json", out.json);
     record_output("transcript.txt", out.transcript);
@@ -83,8 +94,8 @@ inline MechanismRow const& row(Report const& report, std::string const& name) {
     throw std::runtime_error("no row " + name);
 }
 
-inline bool has_finding(Report const& report, std::string const& id) {
-    for (Finding const& f : report.findings)
+inline bool has_finding(Verdict const& verdict, std::string const& id) {
+    for (Finding const& f : verdict.findings)
         if (f.id == id)
             return true;
     return false;

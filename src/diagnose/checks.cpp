@@ -1,4 +1,4 @@
-#include "report/checks.hpp"
+#include "diagnose/checks.hpp"
 
 #include "report/words.hpp"
 
@@ -7,29 +7,6 @@
 
 namespace smtpprobe {
 namespace {
-
-int state_value(std::string const& status) noexcept {
-    if (status == "OK")
-        return 0;
-    if (status == "WARNING")
-        return 1;
-    if (status == "CRITICAL")
-        return 2;
-    return 3;
-}
-
-char const* state_name(int value) noexcept {
-    switch (value) {
-    case 0:
-        return "OK";
-    case 1:
-        return "WARNING";
-    case 2:
-        return "CRITICAL";
-    default:
-        return "UNKNOWN";
-    }
-}
 
 /// "TLSv1.2" -> 12, "1.3" -> 13; 0 when unknown.
 int version_number(std::string_view text) {
@@ -40,12 +17,6 @@ int version_number(std::string_view text) {
     return 10 + (text[2] - '0');
 }
 
-std::string seconds(double ms) {
-    char buffer[32];
-    std::snprintf(buffer, sizeof buffer, "%.6f", ms / 1000.0);
-    return buffer;
-}
-
 void auth_check(Report const& r, std::string const& name, std::vector<Check>& out) {
     MechanismRow const* row = nullptr;
     for (MechanismRow const& m : r.rows)
@@ -53,7 +24,7 @@ void auth_check(Report const& r, std::string const& name, std::vector<Check>& ou
             row = &m;
     std::string const id = "auth." + name;
     if (row == nullptr) {
-        out.push_back({id, "UNKNOWN", name + " was not probed"});
+        out.push_back({id, CheckState::unknown, name + " was not probed"});
         return;
     }
     bool const with_credentials =
@@ -61,9 +32,9 @@ void auth_check(Report const& r, std::string const& name, std::vector<Check>& ou
     if (with_credentials) {
         Authentication const& a = row->authentication;
         if (a.status == Status::accepted)
-            out.push_back({id, "OK", name + " authenticates"});
+            out.push_back({id, CheckState::ok, name + " authenticates"});
         else
-            out.push_back({id, "CRITICAL",
+            out.push_back({id, CheckState::critical,
                            name + " " + std::string(to_string(a.status)) +
                                (a.reply ? " (" + a.reply->summary() + ")" : "") +
                                (a.reason.empty() ? "" : ": " + a.reason)});
@@ -71,7 +42,7 @@ void auth_check(Report const& r, std::string const& name, std::vector<Check>& ou
     }
     Recognition const& rec = row->recognition;
     if (rec.status == Status::recognised || rec.status == Status::accepted) {
-        out.push_back({id, "OK", name + " recognised"});
+        out.push_back({id, CheckState::ok, name + " recognised"});
         return;
     }
     std::string message = name + " not recognised";
@@ -80,11 +51,11 @@ void auth_check(Report const& r, std::string const& name, std::vector<Check>& ou
     else if (!rec.note.empty())
         message += " (" + rec.note + ")";
     out.push_back(
-        {id, rec.status == Status::error || rec.status == Status::skipped ? "UNKNOWN" : "CRITICAL",
+        {id, rec.status == Status::error || rec.status == Status::skipped ? CheckState::unknown : CheckState::critical,
          message});
 }
 
-void certificate_check(Report const& r, std::vector<Check>& out) {
+void certificate_check(Report const& r, Expectations const& expect, std::vector<Check>& out) {
     if (!r.server.tls || r.server.tls->chain.empty())
         return;
     net::TlsInfo const& t = *r.server.tls;
@@ -92,13 +63,13 @@ void certificate_check(Report const& r, std::vector<Check>& out) {
     std::string message = "certificate expires in " + std::to_string(days) + " days";
     if (days < 0)
         message = "certificate expired " + std::to_string(-days) + " days ago";
-    std::string status = "OK";
-    if (days < r.cert_crit_days)
-        status = "CRITICAL";
-    else if (days < r.cert_warn_days)
-        status = "WARNING";
+    CheckState status = CheckState::ok;
+    if (days < expect.cert_crit_days)
+        status = CheckState::critical;
+    else if (days < expect.cert_warn_days)
+        status = CheckState::warning;
     if (!t.verified() && !t.verification_skipped) {
-        status = "CRITICAL";
+        status = CheckState::critical;
         message += "; not verified: " +
                    (t.chain_verified ? "not valid for " + t.verify_name : t.verify_error);
     }
@@ -107,17 +78,19 @@ void certificate_check(Report const& r, std::vector<Check>& out) {
 
 } // namespace
 
-void evaluate_checks(Report& r, Expectations const& expect) {
+std::vector<Check> evaluate_checks(Report const& r, std::vector<Finding> const& findings,
+                                   Expectations const& expect) {
     std::vector<Check> out;
     if (r.interrupted)
-        out.push_back({"session", "UNKNOWN", "interrupted"});
+        out.push_back({"session", CheckState::unknown, "interrupted"});
     else if (!r.session_established)
         out.push_back(
-            {"session", "CRITICAL", r.fatal_error.empty() ? "no SMTP session" : r.fatal_error});
+            {"session", CheckState::critical, r.fatal_error.empty() ? "no SMTP session" : r.fatal_error});
     else
-        out.push_back({"session", "OK",
+        out.push_back({"session", CheckState::ok,
                        "SMTP session" + std::string(r.server.tls ? " with " + r.server.tls->version
                                                                  : " without TLS")});
+    std::size_t const first_expected = out.size();
     for (std::string const& name : expect.auth)
         auth_check(r, name, out);
     if (expect.starttls) {
@@ -129,12 +102,12 @@ void evaluate_checks(Report& r, Expectations const& expect) {
                 : r.server.starttls_reply && r.server.starttls_reply->code != 220
                     ? "refused (" + r.server.starttls_reply->summary() + ")"
                     : "failed" + (r.server.tls_error.empty() ? "" : ": " + r.server.tls_error);
-        out.push_back({"starttls", ok ? "OK" : "CRITICAL", message});
+        out.push_back({"starttls", ok ? CheckState::ok : CheckState::critical, message});
     }
     if (!expect.tls_min.empty()) {
         int const want = version_number(expect.tls_min);
         int const got = r.server.tls ? version_number(r.server.tls->version) : 0;
-        std::string status = got >= want ? "OK" : "CRITICAL";
+        CheckState status = got >= want ? CheckState::ok : CheckState::critical;
         std::string message = got == 0 ? "no TLS (expected at least TLS " + expect.tls_min + ")"
                                        : r.server.tls->version + (got >= want ? " >= " : " < ") +
                                              "TLSv" + expect.tls_min;
@@ -145,7 +118,7 @@ void evaluate_checks(Report& r, Expectations const& expect) {
                 if (v.accepted && version_number(v.version) < want)
                     older.push_back("TLS " + v.version);
             if (!older.empty()) {
-                status = "CRITICAL";
+                status = CheckState::critical;
                 message += "; the server also accepts " + list_words(older);
             }
         }
@@ -153,92 +126,43 @@ void evaluate_checks(Report& r, Expectations const& expect) {
     }
     if (expect.warning_s || expect.critical_s) {
         double const total_s = r.total_ms / 1000.0;
-        std::string status = "OK";
+        CheckState status = CheckState::ok;
         if (expect.critical_s && total_s > *expect.critical_s)
-            status = "CRITICAL";
+            status = CheckState::critical;
         else if (expect.warning_s && total_s > *expect.warning_s)
-            status = "WARNING";
-        out.push_back({"time", status, "run took " + seconds(r.total_ms) + " s"});
+            status = CheckState::warning;
+        out.push_back({"time", status, "run took " + seconds_text(r.total_ms) + " s"});
     }
-    certificate_check(r, out);
+    for (std::size_t i = first_expected; i < out.size(); ++i)
+        out[i].expected = true;
+    certificate_check(r, expect, out);
     // Problems no expectation named still count, but only as a warning: the service works.
     std::vector<std::string> errors;
-    for (Finding const& f : r.findings)
-        if (f.severity == "error" && f.id != "session.failed")
+    for (Finding const& f : findings)
+        if (f.severity == Severity::error && f.id != "session.failed")
             errors.push_back(f.title);
     if (!errors.empty()) {
         std::string message = errors.front();
         if (errors.size() > 1)
             message += " (+" + std::to_string(errors.size() - 1) + " more)";
-        out.push_back({"findings", "WARNING", message});
+        out.push_back({"findings", CheckState::warning, message});
     }
-    r.checks = std::move(out);
+    return out;
 }
 
-int nagios_state(Report const& r) noexcept {
-    int worst = 0;
-    for (Check const& c : r.checks) {
-        int const v = state_value(c.status);
+CheckState nagios_state(std::vector<Check> const& checks) noexcept {
+    CheckState worst = CheckState::ok;
+    for (Check const& c : checks) {
         // UNKNOWN only wins when nothing is CRITICAL (plugin guidelines: CRITICAL > UNKNOWN
         // for the service's state, but UNKNOWN > WARNING).
-        if (v == 3 && worst < 2)
-            worst = 3;
-        else if (v == 2)
-            worst = 2;
-        else if (v == 1 && worst == 0)
-            worst = 1;
+        if (c.status == CheckState::unknown && worst != CheckState::critical)
+            worst = CheckState::unknown;
+        else if (c.status == CheckState::critical)
+            worst = CheckState::critical;
+        else if (c.status == CheckState::warning && worst == CheckState::ok)
+            worst = CheckState::warning;
     }
     return worst;
-}
-
-std::string render_nagios(Report const& r, Expectations const& expect) {
-    int const state = nagios_state(r);
-    std::vector<std::string> bad;
-    for (Check const& c : r.checks)
-        if (c.status != "OK")
-            bad.push_back(c.message);
-    std::string summary;
-    if (bad.empty()) {
-        for (Check const& c : r.checks)
-            summary += (summary.empty() ? "" : ", ") + c.message;
-    } else {
-        for (std::string const& b : bad)
-            summary += (summary.empty() ? "" : "; ") + b;
-    }
-    // Perfdata (guidelines §2.6): 'label'=value[UOM];[warn];[crit];[min];[max]
-    Timings const& t = r.server.timings;
-    std::string perf;
-    auto add = [&](char const* label, std::optional<double> const& ms, std::string const& warn,
-                   std::string const& crit) {
-        if (!ms)
-            return;
-        perf += std::string(perf.empty() ? "" : " ") + label + "=" + seconds(*ms) + "s;" + warn +
-                ";" + crit + ";0;";
-    };
-    add("connect", t.connect, "", "");
-    add("tls_handshake", t.tls_handshake, "", "");
-    add("banner", t.banner, "", "");
-    add("ehlo", t.ehlo, "", "");
-    add("starttls", t.starttls, "", "");
-    add("auth", r.auth_ms, "", "");
-    auto threshold = [](std::optional<double> const& s) {
-        if (!s)
-            return std::string();
-        char buffer[32];
-        std::snprintf(buffer, sizeof buffer, "%.3f", *s);
-        return std::string(buffer);
-    };
-    add("total", r.total_ms, threshold(expect.warning_s), threshold(expect.critical_s));
-    if (r.server.tls && !r.server.tls->chain.empty())
-        perf += " cert_days=" + std::to_string(r.server.tls->chain.front().days_left) + ";" +
-                std::to_string(r.cert_warn_days) + ";" + std::to_string(r.cert_crit_days) + ";;";
-    std::string out = std::string("SMTPPROBE ") + state_name(state) + " - " + summary;
-    if (!perf.empty())
-        out += " | " + perf;
-    out += "\n";
-    for (Check const& c : r.checks)
-        out += "[" + c.status + "] " + c.id + ": " + c.message + "\n";
-    return out;
 }
 
 } // namespace smtpprobe

@@ -1,0 +1,107 @@
+#pragma once
+// The one entry point of a probe (ARCHITECTURE §11): Target + ProbeOptions -> Report. Every
+// front end (the CLI, batch runs, the exporter, tests) calls probe() and then evaluate()
+// (diagnose/evaluate.hpp); nothing writes the Report after probe() returns.
+
+#include "net/resolve.hpp"
+#include "net/tls.hpp"
+#include "report/report.hpp"
+#include "sasl/sasl.hpp"
+#include "session/redactor.hpp"
+#include "session/transcript.hpp"
+
+#include <chrono>
+#include <cstddef>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace smtpprobe {
+
+/// What is probed.
+struct Target {
+    std::string host;
+    unsigned short port = 587;
+    TlsMode tls_mode = TlsMode::auto_;
+    std::optional<std::string> sni; ///< overrides the host name as SNI and as the name checked
+};
+
+/// How it is probed.
+struct ProbeOptions {
+    net::Family family = net::Family::any;
+    std::string ehlo_name = "smtpprobe.invalid";
+    std::chrono::milliseconds connect_timeout{10'000};
+    std::chrono::milliseconds command_timeout{10'000};
+    std::chrono::milliseconds total_timeout{60'000};
+    unsigned parallel = 4; ///< connections at once; 1 = strictly sequential
+    std::optional<sasl::Credentials> credentials;
+    bool allow_insecure_auth = false;
+    bool show_username = false;
+    net::TlsClientOptions tls;
+    bool no_sni = false;
+    /// Also try TLS 1.0, 1.1, 1.2 and 1.3 one by one, each on its own connection, plus one
+    /// handshake without SNI (probes/tls_versions.hpp).
+    bool tls_versions = false;
+    /// Probe only these mechanisms (upper case); empty = the catalogue plus all advertised.
+    std::vector<std::string> mechanisms;
+};
+
+/// How far a probe has got: sent after each matrix cell.
+struct Progress {
+    std::size_t rows_done = 0;
+    std::size_t rows_total = 0;
+    int connections = 0;
+};
+
+/// What a front end learns while a probe runs. The callbacks may come from any of the probe's
+/// worker threads, one at a time (the probe serialises them); they must not block for long.
+class Observer {
+public:
+    Observer() = default;
+    Observer(Observer const&) = delete;
+    Observer& operator=(Observer const&) = delete;
+    virtual ~Observer() = default;
+
+    /// True: probe() records what is said on every connection and passes each line to
+    /// transcript_line(). Lines carry no secret (Command::shown), but pass them through
+    /// redactor() before showing them anyway.
+    virtual bool wants_transcript() const { return false; }
+    virtual void transcript_line(TranscriptEvent const& line) { (void)line; }
+    virtual void progress(Progress const& progress) { (void)progress; }
+    /// Polled between steps; true stops the probe, which then returns what it has with
+    /// Report::interrupted set. The default is SIGINT/SIGTERM (net/interrupt.hpp).
+    virtual bool interrupted() const;
+
+    /// Every secret of the probe (password, token, the base64 of each SASL response, the user
+    /// name unless ProbeOptions::show_username) is registered here before any I/O. Front ends
+    /// pass every output of this probe through redactor().redact().
+    Redactor& redactor() noexcept { return redactor_; }
+
+private:
+    Redactor redactor_;
+};
+
+/// An observer that keeps the transcript (when `record`), for front ends that print it
+/// afterwards.
+class TranscriptObserver : public Observer {
+public:
+    explicit TranscriptObserver(bool record = true) : record_(record) {}
+    bool wants_transcript() const override { return record_; }
+    void transcript_line(TranscriptEvent const& line) override { transcript_.append(line); }
+    Transcript const& transcript() const noexcept { return transcript_; }
+
+private:
+    bool record_;
+    Transcript transcript_;
+};
+
+/// Runs the whole probe. Never throws for anything the server or network does; a
+/// std::runtime_error escapes only for local problems (e.g. an unreadable CA file).
+Report probe(Target const& target, ProbeOptions const& options, Observer& observer);
+
+/// Registers the secrets of `credentials` (and the user unless `show_username`) in `redactor`
+/// and returns the user as the report may show it.
+std::string register_secrets(sasl::Credentials const& credentials, bool show_username,
+                             Redactor& redactor);
+
+} // namespace smtpprobe
