@@ -1,5 +1,9 @@
 #include "emulator/profile.hpp"
 
+#include "emulator/object_reader.hpp"
+#include "emulator/reply_text.hpp"
+#include "smtp/capabilities.hpp"
+
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
@@ -20,228 +24,7 @@ constexpr long long max_drop_after = 1000;
 constexpr std::size_t max_mechanism_name = 64;
 constexpr std::size_t max_profile_bytes = 1 << 20;
 
-std::string upper(std::string_view text) {
-    std::string out(text);
-    std::transform(out.begin(), out.end(), out.begin(),
-                   [](unsigned char c) { return static_cast<char>(std::toupper(c)); });
-    return out;
-}
-
-bool is_digit(char c) noexcept {
-    return c >= '0' && c <= '9';
-}
-
-bool starts_with_code(std::string_view line) noexcept {
-    return line.size() >= 3 && is_digit(line[0]) && is_digit(line[1]) && is_digit(line[2]);
-}
-
-std::vector<std::string_view> split_lines(std::string_view text) {
-    std::vector<std::string_view> lines;
-    std::size_t start = 0;
-    while (start <= text.size()) {
-        std::size_t end = text.find('\n', start);
-        if (end == std::string_view::npos) {
-            end = text.size();
-        }
-        std::string_view line = text.substr(start, end - start);
-        if (!line.empty() && line.back() == '\r') {
-            line.remove_suffix(1);
-        }
-        lines.push_back(line);
-        start = end + 1;
-    }
-    return lines;
-}
-
-/// Why a stored reply cannot be rendered, or "" when it can.
-std::string reply_problem(std::string_view reply) {
-    if (reply.empty()) {
-        return "empty reply";
-    }
-    if (reply.find('\0') != std::string_view::npos) {
-        return "a reply must not contain NUL";
-    }
-    std::vector<std::string_view> lines = split_lines(reply);
-    if (!starts_with_code(lines.front())) {
-        return "a reply must start with a three-digit code";
-    }
-    for (std::string_view line : lines) {
-        if (line.find('\r') != std::string_view::npos) {
-            return "a reply line must not contain CR";
-        }
-    }
-    return {};
-}
-
-void replace_all(std::string& text, std::string_view from, std::string_view to) {
-    std::size_t at = 0;
-    while ((at = text.find(from, at)) != std::string::npos) {
-        text.replace(at, from.size(), to);
-        at += to.size();
-    }
-}
-
-class Context {
-public:
-    explicit Context(std::string_view source) : source_(source) {}
-
-    [[noreturn]] void fail(std::string const& path, std::string const& message) const {
-        std::string text = source_ + ": ";
-        if (!path.empty()) {
-            text += path + ": ";
-        }
-        throw std::runtime_error(text + message);
-    }
-
-private:
-    std::string source_;
-};
-
-std::string join_path(std::string const& parent, std::string_view key) {
-    return parent.empty() ? std::string(key) : parent + "." + std::string(key);
-}
-
-/// Reads one JSON object field by field and rejects the keys nobody asked for.
-class ObjectReader {
-public:
-    ObjectReader(Context const& context, json const& object, std::string path)
-        : context_(context), object_(object), path_(std::move(path)) {
-        if (!object_.is_object()) {
-            context_.fail(path_, "expected an object");
-        }
-    }
-
-    std::string const& path() const noexcept { return path_; }
-    Context const& context() const noexcept { return context_; }
-
-    json const* find(std::string_view key) {
-        used_.emplace_back(key);
-        json::const_iterator it = object_.find(key);
-        return it == object_.end() ? nullptr : &*it;
-    }
-
-    std::optional<std::string> string(std::string_view key) {
-        json const* value = find(key);
-        if (value == nullptr) {
-            return std::nullopt;
-        }
-        if (!value->is_string()) {
-            context_.fail(join_path(path_, key), "expected a string");
-        }
-        return value->get<std::string>();
-    }
-
-    std::optional<bool> boolean(std::string_view key) {
-        json const* value = find(key);
-        if (value == nullptr) {
-            return std::nullopt;
-        }
-        if (!value->is_boolean()) {
-            context_.fail(join_path(path_, key), "expected true or false");
-        }
-        return value->get<bool>();
-    }
-
-    std::optional<long long> integer(std::string_view key, long long min, long long max) {
-        json const* value = find(key);
-        if (value == nullptr) {
-            return std::nullopt;
-        }
-        return checked_integer(*value, join_path(path_, key), min, max);
-    }
-
-    std::optional<std::vector<std::string>> strings(std::string_view key) {
-        json const* value = find(key);
-        if (value == nullptr) {
-            return std::nullopt;
-        }
-        return string_array(*value, join_path(path_, key));
-    }
-
-    /// A reply: a string (lines separated by "\n") or an array of lines.
-    std::optional<std::string> reply(std::string_view key, bool allow_empty = false) {
-        json const* value = find(key);
-        if (value == nullptr) {
-            return std::nullopt;
-        }
-        return checked_reply(*value, join_path(path_, key), allow_empty);
-    }
-
-    std::string checked_reply(json const& value, std::string const& path,
-                              bool allow_empty = false) const {
-        std::string text;
-        if (value.is_string()) {
-            text = value.get<std::string>();
-        } else if (value.is_array() && !value.empty()) {
-            std::vector<std::string> lines = string_array(value, path);
-            for (std::size_t i = 0; i < lines.size(); ++i) {
-                text += (i == 0 ? "" : "\n") + lines[i];
-            }
-        } else {
-            context_.fail(path, "expected a reply (a string or a non-empty array of strings)");
-        }
-        if (allow_empty && text.empty()) {
-            return text;
-        }
-        if (std::string problem = reply_problem(text); !problem.empty()) {
-            context_.fail(path, problem + ": \"" + text.substr(0, 80) + "\"");
-        }
-        return text;
-    }
-
-    std::vector<std::string> string_array(json const& value, std::string const& path) const {
-        if (!value.is_array()) {
-            context_.fail(path, "expected an array of strings");
-        }
-        std::vector<std::string> out;
-        for (std::size_t i = 0; i < value.size(); ++i) {
-            if (!value[i].is_string()) {
-                context_.fail(path + "[" + std::to_string(i) + "]", "expected a string");
-            }
-            out.push_back(value[i].get<std::string>());
-        }
-        return out;
-    }
-
-    long long checked_integer(json const& value, std::string const& path, long long min,
-                              long long max) const {
-        if (!value.is_number_integer()) {
-            context_.fail(path, "expected an integer");
-        }
-        long long number = value.get<long long>();
-        if (value.is_number_unsigned() &&
-            value.get<unsigned long long>() >
-                static_cast<unsigned long long>(std::numeric_limits<long long>::max())) {
-            number = max + 1;
-        }
-        if (number < min || number > max) {
-            context_.fail(path,
-                          "must be between " + std::to_string(min) + " and " + std::to_string(max));
-        }
-        return number;
-    }
-
-    /// Call after the last field: any key not asked for is an error ("_" keys are comments).
-    void finish() const {
-        for (json::const_iterator it = object_.begin(); it != object_.end(); ++it) {
-            std::string const& key = it.key();
-            if (key.starts_with("_")) {
-                continue;
-            }
-            if (std::find(used_.begin(), used_.end(), key) == used_.end()) {
-                context_.fail(join_path(path_, key), "unknown field");
-            }
-        }
-    }
-
-private:
-    Context const& context_;
-    json const& object_;
-    std::string path_;
-    std::vector<std::string> used_;
-};
-
-void check_hostname(Context const& context, std::string const& hostname) {
+void check_hostname(ProfileSource const& context, std::string const& hostname) {
     if (hostname.empty()) {
         context.fail("hostname", "must not be empty");
     }
@@ -253,11 +36,11 @@ void check_hostname(Context const& context, std::string const& hostname) {
     }
 }
 
-std::vector<std::string> mechanism_list(Context const& context, std::string const& path,
+std::vector<std::string> mechanism_list(ProfileSource const& context, std::string const& path,
                                         std::vector<std::string> const& names) {
     std::vector<std::string> out;
     for (std::size_t i = 0; i < names.size(); ++i) {
-        std::string const name = upper(names[i]);
+        std::string const name = smtp::to_upper(names[i]);
         bool const valid =
             !name.empty() && name.size() <= max_mechanism_name &&
             std::all_of(name.begin(), name.end(), [](char c) {
@@ -274,9 +57,9 @@ std::vector<std::string> mechanism_list(Context const& context, std::string cons
     return out;
 }
 
-std::string verb_key(Context const& context, std::string const& path, std::string const& key,
+std::string verb_key(ProfileSource const& context, std::string const& path, std::string const& key,
                      bool allow_banner) {
-    if (allow_banner && upper(key) == "BANNER") {
+    if (allow_banner && smtp::to_upper(key) == "BANNER") {
         return "banner";
     }
     bool const valid = !key.empty() && std::all_of(key.begin(), key.end(), [](char c) {
@@ -285,7 +68,7 @@ std::string verb_key(Context const& context, std::string const& path, std::strin
     if (!valid) {
         context.fail(join_path(path, key), "not a command verb");
     }
-    return upper(key);
+    return smtp::to_upper(key);
 }
 
 std::map<std::string, std::string> reply_map(ObjectReader& parent, std::string_view key) {
@@ -334,7 +117,7 @@ void parse_ehlo(ObjectReader& top, EhloProfile& ehlo) {
     reader.finish();
 }
 
-sasl::Credentials parse_account(Context const& context, json const& value,
+sasl::Credentials parse_account(ProfileSource const& context, json const& value,
                                 std::string const& path) {
     ObjectReader reader(context, value, path);
     sasl::Credentials account;
@@ -378,7 +161,7 @@ void parse_auth(ObjectReader& top, AuthProfile& auth) {
     if (value == nullptr) {
         return;
     }
-    Context const& context = top.context();
+    ProfileSource const& context = top.context();
     ObjectReader reader(context, *value, "auth");
     if (std::optional<std::vector<std::string>> list = reader.strings("mechanisms")) {
         auth.mechanisms = mechanism_list(context, "auth.mechanisms", *list);
@@ -494,7 +277,7 @@ std::chrono::milliseconds Profile::delay_for(std::string const& verb) const {
 }
 
 Profile parse_profile(nlohmann::json const& document, std::string_view source) {
-    Context const context(source);
+    ProfileSource const context(source);
     if (!document.is_object()) {
         context.fail("", "a profile must be a JSON object");
     }
@@ -596,31 +379,6 @@ Profile load_profile(std::filesystem::path const& path) {
         throw std::runtime_error(source + ": not valid JSON: " + e.what());
     }
     return parse_profile(document, source);
-}
-
-std::string render_reply(std::string_view reply, std::string_view hostname,
-                         std::string_view client_ip) {
-    std::vector<std::string_view> lines = split_lines(reply);
-    bool const verbatim = std::all_of(lines.begin(), lines.end(), starts_with_code);
-    std::string const code(lines.front().substr(0, 3));
-    std::string out;
-    for (std::size_t i = 0; i < lines.size(); ++i) {
-        std::string line;
-        if (verbatim) {
-            line = lines[i];
-        } else {
-            std::string_view text = lines[i];
-            if (i == 0) {
-                text.remove_prefix(std::min<std::size_t>(text.size(), 4));
-            }
-            line = code + (i + 1 < lines.size() ? "-" : " ") + std::string(text);
-        }
-        replace_all(line, "{hostname}", hostname);
-        replace_all(line, "{client_ip}", client_ip);
-        out += line;
-        out += "\r\n";
-    }
-    return out;
 }
 
 std::string_view to_string(TlsMode mode) noexcept {

@@ -100,6 +100,7 @@
 //                         (for AUTH: before the first reply to the AUTH command).
 //   close_after           ["banner" or VERB]: close the connection right after that reply.
 
+#include "emulator/reply_text.hpp"
 #include "sasl/sasl.hpp"
 
 #include <nlohmann/json_fwd.hpp>
@@ -195,11 +196,6 @@ Profile parse_profile(nlohmann::json const& document, std::string_view source = 
 /// Reads a profile file (JSON, comments allowed). Errors name the file, as above; a missing or
 /// unreadable file and a JSON syntax error are std::runtime_error too.
 Profile load_profile(std::filesystem::path const& path);
-
-/// Turns a stored reply into wire text: "{hostname}" and "{client_ip}" substituted, code
-/// prefixes added to plain continuation lines (see the format above), CRLF after every line.
-std::string render_reply(std::string_view reply, std::string_view hostname,
-                         std::string_view client_ip);
 
 /// The TLS mode's profile spelling ("none", "starttls", "implicit").
 std::string_view to_string(TlsMode mode) noexcept;

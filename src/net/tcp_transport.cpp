@@ -2,6 +2,7 @@
 
 #include "net/errc.hpp"
 #include "net/interrupt.hpp"
+#include "net/poll.hpp"
 
 #include <arpa/inet.h>
 #include <cerrno>
@@ -19,31 +20,6 @@
 
 namespace smtpprobe::net {
 namespace {
-
-// Waits for fd events, the interrupt pipe, or the deadline. Returns revents of fd.
-short poll_one(int fd, short events, Deadline deadline) {
-    for (int round = 0; round < 1'000'000; ++round) {
-        pollfd fds[2] = {{fd, events, 0}, {interrupt_fd(), POLLIN, 0}};
-        nfds_t const count = interrupt_fd() >= 0 ? 2 : 1;
-        int const wait_ms = remaining_ms(deadline);
-        int const rc = ::poll(fds, count, wait_ms);
-        if (rc < 0) {
-            if (errno == EINTR) {
-                if (interrupted())
-                    throw std::system_error(errc::interrupted);
-                continue;
-            }
-            throw std::system_error(errno, std::system_category(), "poll");
-        }
-        if (count == 2 && (fds[1].revents & POLLIN) != 0)
-            throw std::system_error(errc::interrupted);
-        if (rc == 0 || (fds[0].revents == 0 && wait_ms == 0))
-            throw std::system_error(errc::timeout);
-        if (fds[0].revents != 0)
-            return fds[0].revents;
-    }
-    throw std::system_error(errc::timeout);
-}
 
 void fill_sockaddr(Endpoint const& e, sockaddr_storage& storage, socklen_t& length) {
     std::memset(&storage, 0, sizeof storage);
@@ -83,7 +59,8 @@ std::unique_ptr<TcpTransport> TcpTransport::connect(std::vector<Endpoint> const&
                 error = std::strerror(errno);
             } else if (rc != 0) {
                 try {
-                    poll_one(fd, POLLOUT, earliest(Clock::now() + per_address_timeout, deadline));
+                    wait_ready(fd, POLLOUT, earliest(Clock::now() + per_address_timeout, deadline),
+                               interrupt_fd());
                     int so_error = 0;
                     socklen_t so_length = sizeof so_error;
                     ::getsockopt(fd, SOL_SOCKET, SO_ERROR, &so_error, &so_length);
@@ -131,7 +108,7 @@ void TcpTransport::close() noexcept {
 }
 
 void TcpTransport::wait(short events, Deadline deadline) {
-    poll_one(fd_, events, deadline);
+    wait_ready(fd_, events, deadline, cancel_fd_ >= 0 ? cancel_fd_ : interrupt_fd());
 }
 
 void TcpTransport::send_all(std::string_view bytes, Deadline deadline) {
@@ -221,12 +198,37 @@ TlsInfo TcpTransport::start_tls(TlsConnectOptions const& options, Deadline deadl
     ssl_ = ssl;
     SSL_set_fd(ssl, fd_);
     prepare_client_ssl(ssl, options);
+    SSL_set_connect_state(ssl);
+    handshake(deadline);
+    return describe_tls(ssl, options);
+}
+
+std::unique_ptr<TcpTransport> TcpTransport::adopt(int fd, Endpoint peer, int cancel_fd) {
+    std::unique_ptr<TcpTransport> transport(new TcpTransport(fd, std::move(peer)));
+    transport->cancel_fd_ = cancel_fd;
+    return transport;
+}
+
+void TcpTransport::accept_tls(void* server_context, Deadline deadline) {
+    ERR_clear_error();
+    SSL* ssl = SSL_new(static_cast<SSL_CTX*>(server_context));
+    if (ssl == nullptr)
+        throw std::system_error(errc::tls_handshake_failed, openssl_error_text());
+    ssl_ = ssl;
+    if (SSL_set_fd(ssl, fd_) != 1)
+        throw std::system_error(errc::tls_handshake_failed, openssl_error_text());
+    SSL_set_accept_state(ssl);
+    handshake(deadline);
+}
+
+void TcpTransport::handshake(Deadline deadline) {
+    SSL* ssl = static_cast<SSL*>(ssl_);
     for (int round = 0; round < 100'000; ++round) {
         ERR_clear_error();
-        int rc = SSL_connect(ssl);
+        int rc = SSL_do_handshake(ssl);
         if (rc == 1) {
             tls_up_ = true;
-            return describe_tls(ssl, options);
+            return;
         }
         int const err = SSL_get_error(ssl, rc);
         if (err == SSL_ERROR_WANT_READ) {
@@ -242,6 +244,31 @@ TlsInfo TcpTransport::start_tls(TlsConnectOptions const& options, Deadline deadl
         }
     }
     throw std::system_error(errc::timeout);
+}
+
+void TcpTransport::close_gracefully(Deadline deadline) noexcept {
+    if (fd_ < 0)
+        return;
+    if (tls_active()) {
+        ERR_clear_error();
+        SSL_shutdown(static_cast<SSL*>(ssl_));
+        ERR_clear_error();
+    }
+    ::shutdown(fd_, SHUT_WR);
+    char buffer[4096];
+    for (int i = 0; i < 64; ++i) {
+        ssize_t const n = ::recv(fd_, buffer, sizeof buffer, 0);
+        if (n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR))
+            break;
+        if (n < 0) {
+            try {
+                wait(POLLIN, deadline);
+            } catch (std::system_error const&) {
+                break;
+            }
+        }
+    }
+    close();
 }
 
 } // namespace smtpprobe::net

@@ -25,6 +25,9 @@ public:
                                                  std::chrono::milliseconds per_address_timeout,
                                                  Deadline deadline,
                                                  std::vector<ConnectAttempt>* attempts = nullptr);
+    /// A connection accepted by a server (the emulator). Its waits end with
+    /// errc::interrupted once `cancel_fd` is readable, instead of on SIGINT.
+    static std::unique_ptr<TcpTransport> adopt(int fd, Endpoint peer, int cancel_fd);
     ~TcpTransport() override;
 
     void send_all(std::string_view bytes, Deadline deadline) override;
@@ -33,17 +36,28 @@ public:
     bool tls_active() const noexcept override { return ssl_ != nullptr && tls_up_; }
     void close() noexcept override;
 
+    /// The server side of the handshake, with a server SSL_CTX* the caller built. Throws
+    /// errc::tls_handshake_failed with OpenSSL's reason, timeout or interrupted.
+    void accept_tls(void* server_context, Deadline deadline);
+    /// Ends the connection politely: TLS close_notify, FIN, then reads and drops whatever the
+    /// peer still sends until it closes or the deadline passes (so that the last bytes sent
+    /// are not lost to a reset caused by unread data), then closes.
+    void close_gracefully(Deadline deadline) noexcept;
+
     Endpoint const& peer() const noexcept { return peer_; }
 
 private:
     TcpTransport(int fd, Endpoint peer) : fd_(fd), peer_(std::move(peer)) {}
     /// Waits for `events` on the socket; throws timeout / interrupted.
     void wait(short events, Deadline deadline);
+    /// Runs SSL_do_handshake on ssl_ (either side) until it completes.
+    void handshake(Deadline deadline);
 
     int fd_ = -1;
     Endpoint peer_;
     void* ssl_ = nullptr; // SSL*
     bool tls_up_ = false;
+    int cancel_fd_ = -1; ///< -1: the SIGINT self-pipe (interrupt_fd())
 };
 
 } // namespace smtpprobe::net

@@ -28,9 +28,7 @@ std::string openssl_error_text() {
     return out;
 }
 
-namespace {
-
-int parse_version(std::string const& text) {
+int parse_tls_version(std::string const& text) {
     if (text.empty())
         return 0;
     if (text == "1.0")
@@ -43,6 +41,8 @@ int parse_version(std::string const& text) {
         return TLS1_3_VERSION;
     throw std::runtime_error("unknown TLS version \"" + text + "\" (use 1.0, 1.1, 1.2 or 1.3)");
 }
+
+namespace {
 
 std::string name_text(X509_NAME const* name) {
     if (name == nullptr)
@@ -185,9 +185,9 @@ TlsClientContext::TlsClientContext(TlsClientOptions const& options) : options_(o
     // The handshake always completes; verification is recorded (SSL_get_verify_result) and
     // judged by the engine, so that a bad certificate becomes a finding, not a dead end.
     SSL_CTX_set_verify(ctx, SSL_VERIFY_NONE, record_verify_error);
-    if (int v = parse_version(options.min_version); v != 0)
+    if (int v = parse_tls_version(options.min_version); v != 0)
         SSL_CTX_set_min_proto_version(ctx, v);
-    if (int v = parse_version(options.max_version); v != 0)
+    if (int v = parse_tls_version(options.max_version); v != 0)
         SSL_CTX_set_max_proto_version(ctx, v);
     if (options.legacy) {
         // SSL_CTX_set_security_level(3), OpenSSL 3.0: from level 1 on, SHA-1 and MD5 signatures

@@ -107,6 +107,10 @@ void prepare_client_ssl(void* ssl, TlsConnectOptions const& options);
 /// Fills TlsInfo from a finished handshake (SSL*). Used by the transport.
 TlsInfo describe_tls(void* ssl, TlsConnectOptions const& options);
 
+/// "1.0", "1.1", "1.2", "1.3" as OpenSSL's protocol version number (TLS1_2_VERSION, ...); 0
+/// for "" (no bound). Throws std::runtime_error for anything else.
+int parse_tls_version(std::string const& text);
+
 /// The last OpenSSL error as text (and clears the queue).
 std::string openssl_error_text();
 

@@ -1,0 +1,51 @@
+#pragma once
+// One AUTH exchange of the emulator (RFC 4954 §4), without I/O: the client's lines in, the
+// next challenge or the outcome out. The session sends the replies and counts failures.
+
+#include "emulator/profile.hpp"
+
+#include "sasl/sasl.hpp"
+
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace smtpprobe::emulator {
+
+class AuthExchange {
+public:
+    struct Result {
+        enum class Kind {
+            challenge, ///< send `challenge` and pass the client's next line to answer()
+            success,   ///< credentials accepted
+            failure,   ///< credentials rejected (the profile's failure delay applies)
+            malformed, ///< not base64, or not what the mechanism expects
+            cancelled, ///< the client sent "*"
+        };
+        Kind kind = Kind::failure;
+        std::string challenge; ///< a stored reply (see render_reply), for Kind::challenge
+    };
+
+    /// "AUTH MECHANISM [initial]" for a mechanism the profile recognises. The initial response
+    /// "=" stands for an empty one. A mechanism the SASL server does not implement (NTLM,
+    /// GSSAPI, ...) is scripted: the profile's first reply (default "334 "), then any answer
+    /// but "*" fails; with an initial response it fails at once.
+    AuthExchange(AuthProfile const& profile, sasl::ServerOptions const& options,
+                 std::string mechanism);
+    Result begin(std::optional<std::string> const& initial);
+    /// The client's answer to the last challenge, as received (base64 or "*").
+    Result answer(std::string_view line);
+
+    std::string const& mechanism() const noexcept { return mechanism_; }
+
+private:
+    Result next(sasl::ServerStep const& step);
+
+    AuthProfile const& profile_;
+    std::string mechanism_;
+    std::optional<sasl::Server> server_; ///< none: a scripted mechanism
+    bool first_reply_pending_ = true;
+    int rounds_ = 0;
+};
+
+} // namespace smtpprobe::emulator

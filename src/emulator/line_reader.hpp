@@ -1,0 +1,75 @@
+#pragma once
+// Splits the bytes a client sends into lines, with a bound on the line length. Sans-I/O.
+
+#include <algorithm>
+#include <cstddef>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+
+namespace smtpprobe::emulator {
+
+class LineReader {
+public:
+    struct Line {
+        std::string text;      ///< without CRLF or bare LF; only the head when too_long
+        bool too_long = false; ///< the line was over the limit and was consumed whole
+    };
+
+    /// max_length: the longest line accepted; head_length: how much of a longer one is kept.
+    LineReader(std::size_t max_length, std::size_t head_length)
+        : max_length_(max_length), head_length_(head_length) {}
+
+    /// Adds received bytes. The buffer never holds more than one line's worth (plus the bytes
+    /// of the current chunk): the middle of an over-long line is dropped as it arrives.
+    void feed(std::string_view bytes) {
+        in_.append(bytes);
+        if (in_.find('\n') == std::string::npos && in_.size() > max_length_ + 1) {
+            if (!overflow_) {
+                overflow_ = true;
+                overflow_head_ = in_.substr(0, head_length_);
+            }
+            in_.clear();
+        }
+    }
+
+    /// The next complete line, if one has arrived.
+    std::optional<Line> next() {
+        std::size_t const newline = in_.find('\n');
+        if (newline == std::string::npos) {
+            feed({}); // applies the bound to what is left
+            return std::nullopt;
+        }
+        std::size_t length = newline;
+        if (length > 0 && in_[length - 1] == '\r') {
+            --length;
+        }
+        Line line;
+        if (overflow_) {
+            overflow_ = false;
+            line.text = std::move(overflow_head_);
+            line.too_long = true;
+        } else {
+            line.too_long = length > max_length_;
+            line.text.assign(in_, 0, line.too_long ? std::min(length, head_length_) : length);
+        }
+        in_.erase(0, newline + 1);
+        return line;
+    }
+
+    /// Removes and returns every byte received but not yet consumed as a line.
+    std::string take_buffered() {
+        overflow_ = false;
+        return std::exchange(in_, {});
+    }
+
+private:
+    std::size_t max_length_;
+    std::size_t head_length_;
+    std::string in_;
+    bool overflow_ = false;
+    std::string overflow_head_;
+};
+
+} // namespace smtpprobe::emulator

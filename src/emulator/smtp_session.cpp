@@ -1,0 +1,407 @@
+#include "emulator/smtp_session.hpp"
+
+#include "smtp/capabilities.hpp"
+
+#include <algorithm>
+#include <utility>
+
+namespace smtpprobe::emulator {
+namespace {
+
+// RFC 5321 §4.5.3.1.6: a text line is at most 1000 octets including CRLF. Command lines may be
+// only 512 (§4.5.3.1.4); the emulator is lenient up to the text-line limit.
+constexpr std::size_t max_command_line = 998;
+// RFC 4954 §4: "12288 octets is considered to be a sufficient line length limit" for AUTH,
+// which also covers long initial responses (XOAUTH2 tokens) on the AUTH command line. Every
+// line is read with this limit; command lines are then held to max_command_line.
+constexpr std::size_t max_line = 12288;
+constexpr std::size_t max_commands = 100'000;
+constexpr std::size_t max_message_lines = 1'000'000;
+constexpr std::size_t max_discarded_lines = 1000;
+
+bool contains(std::vector<std::string> const& list, std::string const& value) {
+    return std::find(list.begin(), list.end(), value) != list.end();
+}
+
+} // namespace
+
+SmtpSession::SmtpSession(SessionContext const& context, std::size_t id, std::string client_ip)
+    : context_(context), profile_(context.profile), id_(id), client_ip_(std::move(client_ip)),
+      reader_(max_line, Recorder::max_line) {}
+
+std::vector<Step> SmtpSession::start() {
+    if (profile_.tls == TlsMode::implicit) {
+        phase_ = Phase::tls_pending;
+        steps_.push_back({Step::Kind::start_tls, {}, {}});
+        return std::exchange(steps_, {});
+    }
+    greet();
+    return std::exchange(steps_, {});
+}
+
+void SmtpSession::greet() {
+    banner_sent_ = true;
+    reply_to("banner", profile_.banner);
+    if (profile_.close_after.contains("banner")) {
+        close();
+    }
+}
+
+std::vector<Step> SmtpSession::receive(std::string_view bytes) {
+    if (phase_ == Phase::finished || phase_ == Phase::tls_pending) {
+        return {};
+    }
+    reader_.feed(bytes);
+    while (phase_ != Phase::finished && phase_ != Phase::tls_pending) {
+        std::optional<LineReader::Line> line = reader_.next();
+        if (!line) {
+            break;
+        }
+        ++lines_;
+        on_line(*line);
+        if (lines_ >= max_commands + max_message_lines && phase_ != Phase::finished) {
+            close();
+        }
+    }
+    return std::exchange(steps_, {});
+}
+
+std::vector<Step> SmtpSession::tls_started() {
+    if (phase_ != Phase::tls_pending) {
+        return {};
+    }
+    tls_active_ = true;
+    phase_ = Phase::command;
+    if (!banner_sent_) {
+        greet(); // implicit TLS: the banner comes after the handshake
+    } else {
+        // RFC 3207 §4.2: forget everything learnt from the client before TLS.
+        greeted_ = false;
+        authenticated_ = false;
+    }
+    return std::exchange(steps_, {});
+}
+
+void SmtpSession::tls_failed(std::string_view reason) {
+    record("[TLS handshake failed: " + std::string(reason) + "]");
+    phase_ = Phase::finished;
+}
+
+std::vector<Step> SmtpSession::timed_out() {
+    if (phase_ != Phase::finished) {
+        send(profile_.timeout_reply);
+        close();
+    }
+    return std::exchange(steps_, {});
+}
+
+void SmtpSession::on_line(LineReader::Line const& line) {
+    switch (phase_) {
+    case Phase::command:
+        if (line.too_long) {
+            on_too_long(line.text);
+        } else {
+            on_command(line.text);
+        }
+        return;
+    case Phase::auth:
+        on_auth_line(line);
+        return;
+    case Phase::data:
+        on_data_line(line);
+        return;
+    case Phase::tls_pending:
+    case Phase::finished:
+        return;
+    }
+}
+
+void SmtpSession::on_too_long(std::string const& head) {
+    record(head + " [line too long, cut]");
+    if (smtp::to_upper(head.substr(0, 5)) == "AUTH ") {
+        send(profile_.auth.line_too_long_reply);
+    } else {
+        send(profile_.line_too_long_reply);
+    }
+}
+
+void SmtpSession::on_command(std::string const& line) {
+    record(line);
+    std::size_t const space = line.find(' ');
+    verb_ = smtp::to_upper(line.substr(0, space));
+    std::string args;
+    if (space != std::string::npos) {
+        std::size_t const start = line.find_first_not_of(' ', space);
+        args = start == std::string::npos ? "" : line.substr(start);
+    }
+    if (line.size() > max_command_line && verb_ != "AUTH") {
+        send(profile_.line_too_long_reply);
+        return;
+    }
+    dispatch(verb_, args);
+    if (phase_ == Phase::command) {
+        command_done();
+    }
+}
+
+void SmtpSession::command_done() {
+    if (phase_ != Phase::finished && profile_.close_after.contains(verb_)) {
+        close();
+    }
+}
+
+void SmtpSession::dispatch(std::string const& verb, std::string const& args) {
+    if (verb == "EHLO") {
+        on_ehlo(args);
+        return;
+    }
+    if (verb == "HELO") {
+        if (args.empty()) {
+            reply_to(verb, profile_.syntax_reply);
+            return;
+        }
+        greeted_ = true;
+        reply_to(verb, profile_.helo);
+        return;
+    }
+    if (verb == "STARTTLS") {
+        on_starttls(args);
+        return;
+    }
+    bool const auth_enabled = verb == "AUTH" && profile_.auth.enabled();
+    bool const needs_hello = verb == "MAIL" || verb == "RCPT" || verb == "DATA" || auth_enabled;
+    if (needs_hello && !greeted_ && !profile_.hello_first_reply.empty()) {
+        reply_to(verb, profile_.hello_first_reply);
+        return;
+    }
+    if (auth_enabled) {
+        on_auth(args);
+        return;
+    }
+    std::string const& reply = profile_.reply_for(verb, authenticated_);
+    reply_to(verb, reply);
+    if (verb == "QUIT") {
+        close();
+    } else if (verb == "DATA" && reply.starts_with("354")) {
+        // RFC 5321 §4.1.1.4: the message ends with a line holding a single ".". It is read and
+        // thrown away: the emulator never delivers or relays.
+        phase_ = Phase::data;
+        data_lines_ = 0;
+    }
+}
+
+void SmtpSession::on_ehlo(std::string const& args) {
+    if (!profile_.ehlo.supported) {
+        reply_to("EHLO", profile_.reply_for("EHLO", authenticated_));
+        return;
+    }
+    if (args.empty()) {
+        reply_to("EHLO", profile_.syntax_reply);
+        return;
+    }
+    greeted_ = true;
+    std::vector<std::string> const& lines =
+        tls_active_ ? profile_.ehlo.after_tls : profile_.ehlo.before_tls;
+    std::string wire =
+        render_reply(std::string(lines.empty() ? "250 " : "250-") + profile_.ehlo.greeting,
+                     profile_.hostname, client_ip_);
+    for (std::size_t i = 0; i < lines.size(); ++i) {
+        wire += render_reply(std::string(i + 1 < lines.size() ? "250-" : "250 ") + lines[i],
+                             profile_.hostname, client_ip_);
+    }
+    pause(profile_.delay_for("EHLO"));
+    send_wire(std::move(wire));
+}
+
+void SmtpSession::on_starttls(std::string const& args) {
+    if (tls_active_) {
+        reply_to("STARTTLS", profile_.starttls_active_reply);
+        return;
+    }
+    if (profile_.tls != TlsMode::starttls) {
+        reply_to("STARTTLS", profile_.starttls_unavailable_reply);
+        return;
+    }
+    if (!args.empty()) {
+        reply_to("STARTTLS", profile_.syntax_reply);
+        return;
+    }
+    std::string const reply =
+        render_reply(profile_.reply_for("STARTTLS", authenticated_), profile_.hostname, client_ip_);
+    pause(profile_.delay_for("STARTTLS"));
+    if (!reply.starts_with("220")) {
+        send_wire(reply);
+        return;
+    }
+    // CVE-2011-0411: plaintext pipelined behind STARTTLS must not be executed as if it had
+    // arrived over TLS, so it is dropped unread (RFC 3207 §4.2: the protocol restarts).
+    std::string const pipelined = reader_.take_buffered();
+    std::size_t start = 0;
+    for (std::size_t i = 0; i < max_discarded_lines && start < pipelined.size(); ++i) {
+        std::size_t end = pipelined.find('\n', start);
+        end = end == std::string::npos ? pipelined.size() : end;
+        std::string line = pipelined.substr(start, end - start);
+        if (!line.empty() && line.back() == '\r') {
+            line.pop_back();
+        }
+        record("[discarded after STARTTLS] " + line);
+        start = end + 1;
+    }
+    send_wire(reply + profile_.starttls_inject);
+    if (profile_.close_after.contains("STARTTLS")) {
+        close();
+        return;
+    }
+    phase_ = Phase::tls_pending;
+    steps_.push_back({Step::Kind::start_tls, {}, {}});
+}
+
+bool SmtpSession::recognised_now(std::string const& mechanism) const {
+    AuthProfile const& auth = profile_.auth;
+    if (profile_.tls != TlsMode::starttls || tls_active_) {
+        return contains(auth.mechanisms, mechanism);
+    }
+    return contains(auth.mechanisms_before_tls, mechanism);
+}
+
+void SmtpSession::on_auth(std::string const& args) {
+    AuthProfile const& auth = profile_.auth;
+    if (authenticated_) {
+        // RFC 4954 §4: after a successful AUTH, further AUTH commands are refused with 503.
+        reply_to("AUTH", auth.already_authenticated_reply);
+        return;
+    }
+    std::vector<std::string> words;
+    std::size_t start = args.find_first_not_of(' ');
+    while (start != std::string::npos && words.size() < 3) {
+        std::size_t const end = args.find(' ', start);
+        words.push_back(args.substr(start, end == std::string::npos ? end : end - start));
+        start = end == std::string::npos ? end : args.find_first_not_of(' ', end);
+    }
+    if (words.empty() || words.size() > 2) {
+        reply_to("AUTH", auth.syntax_reply);
+        return;
+    }
+    std::string const mechanism = smtp::to_upper(words[0]);
+    if (!recognised_now(mechanism)) {
+        bool const needs_tls =
+            profile_.tls == TlsMode::starttls && !tls_active_ &&
+            (auth.mechanisms_before_tls.empty() || contains(auth.mechanisms, mechanism));
+        reply_to("AUTH", needs_tls ? auth.before_tls_reply : auth.unknown_mechanism_reply);
+        return;
+    }
+    pause(profile_.delay_for("AUTH"));
+    std::optional<std::string> initial;
+    if (words.size() == 2) {
+        initial = words[1];
+    }
+    start_exchange(mechanism, initial);
+}
+
+void SmtpSession::start_exchange(std::string const& mechanism,
+                                 std::optional<std::string> const& initial) {
+    exchange_.emplace(profile_.auth, context_.sasl_options, mechanism);
+    on_result(exchange_->begin(initial));
+}
+
+void SmtpSession::on_result(AuthExchange::Result const& result) {
+    AuthProfile const& auth = profile_.auth;
+    phase_ = Phase::command;
+    switch (result.kind) {
+    case AuthExchange::Result::Kind::challenge:
+        send(result.challenge);
+        phase_ = Phase::auth;
+        return;
+    case AuthExchange::Result::Kind::success:
+        authenticated_ = true;
+        send(auth.success_reply);
+        return;
+    case AuthExchange::Result::Kind::failure:
+        auth_failed(auth.failure_reply_for(exchange_->mechanism()), true);
+        return;
+    case AuthExchange::Result::Kind::malformed:
+        auth_failed(auth.malformed_reply, false);
+        return;
+    case AuthExchange::Result::Kind::cancelled:
+        auth_failed(auth.cancel_reply, false); // RFC 4954 §4: "*" gets 501
+        return;
+    }
+}
+
+void SmtpSession::on_auth_line(LineReader::Line const& line) {
+    if (line.too_long) {
+        record(line.text + " [line too long, cut]");
+        auth_failed(profile_.auth.line_too_long_reply, false);
+    } else {
+        record(line.text);
+        on_result(exchange_->answer(line.text));
+    }
+    if (phase_ == Phase::command) {
+        command_done();
+    }
+}
+
+/// Sends the reply for a failed, cancelled or undecodable attempt; after the profile's limit
+/// (RFC 4954 §9) follows it with drop_reply in the same write and ends the session.
+void SmtpSession::auth_failed(std::string const& reply, bool delayed) {
+    AuthProfile const& auth = profile_.auth;
+    ++failures_;
+    phase_ = Phase::command;
+    if (delayed) {
+        pause(auth.failure_delay);
+    }
+    std::string wire = render_reply(reply, profile_.hostname, client_ip_);
+    if (auth.drop_after_failures > 0 && failures_ >= auth.drop_after_failures) {
+        wire += render_reply(auth.drop_reply, profile_.hostname, client_ip_);
+        send_wire(std::move(wire));
+        close();
+        return;
+    }
+    send_wire(std::move(wire));
+}
+
+void SmtpSession::on_data_line(LineReader::Line const& line) {
+    if (line.too_long) {
+        record(line.text + " [line too long, cut]");
+    } else {
+        record(line.text);
+    }
+    ++data_lines_;
+    if (!line.too_long && line.text == ".") {
+        phase_ = Phase::command;
+        send(profile_.data_end_reply);
+        command_done();
+    } else if (data_lines_ >= max_message_lines) {
+        close();
+    }
+}
+
+void SmtpSession::record(std::string_view line) {
+    context_.recorder.add(id_, line);
+}
+
+void SmtpSession::send(std::string_view reply) {
+    send_wire(render_reply(reply, profile_.hostname, client_ip_));
+}
+
+void SmtpSession::send_wire(std::string wire) {
+    steps_.push_back({Step::Kind::send, std::move(wire), {}});
+}
+
+void SmtpSession::pause(std::chrono::milliseconds duration) {
+    if (duration > std::chrono::milliseconds{0}) {
+        steps_.push_back({Step::Kind::pause, {}, duration});
+    }
+}
+
+void SmtpSession::reply_to(std::string const& verb, std::string_view reply) {
+    pause(profile_.delay_for(verb));
+    send(reply);
+}
+
+void SmtpSession::close() {
+    steps_.push_back({Step::Kind::close, {}, {}});
+    phase_ = Phase::finished;
+}
+
+} // namespace smtpprobe::emulator
