@@ -44,6 +44,11 @@ if [ "$(id -u)" -ne 0 ]; then
 fi
 
 BUILD_PKGS="g++ cmake make pkg-config libssl-dev libboost-program-options-dev nlohmann-json3-dev catch2 ca-certificates openssl python3"
+# The exporter (`smtpprobe exporter`, src/exporter): cpp-httplib serves HTTP, prometheus-cpp
+# serialises the exposition, yaml-cpp reads the config (README "Dependencies").
+EXPORTER_PKGS="libcpp-httplib-dev prometheus-cpp-dev libyaml-cpp-dev"
+# Its tests (tests/exporter/run.sh): a real Prometheus 2.42 and promtool, curl as the client.
+EXPORTER_TEST_PKGS="prometheus curl"
 # Postfix with Dovecot SASL; swaks is the second opinion; iproute2 gives `ss`
 # (run.sh uses it, when present, to prove nothing is left listening);
 # libnss-wrapper lets the unpacked Exim find its compiled-in user
@@ -53,9 +58,9 @@ INTEG_PKGS="postfix dovecot-core swaks iproute2 libnss-wrapper"
 # unpacked by run.sh finds them.
 EXIM_LIBS="libdb5.3 libgnutls-dane0 libgnutls30 libidn12 libidn2-0 libnsl2 libpcre2-8-0 libcrypt1"
 
-PKGS=$BUILD_PKGS
+PKGS="$BUILD_PKGS $EXPORTER_PKGS"
 if [ "${SMTPPROBE_NO_INTEGRATION:-0}" != 1 ]; then
-    PKGS="$PKGS $INTEG_PKGS $EXIM_LIBS"
+    PKGS="$PKGS $INTEG_PKGS $EXIM_LIBS $EXPORTER_TEST_PKGS"
 fi
 
 missing=""
@@ -117,7 +122,7 @@ if [ -n "$missing" ]; then
     # The packages enable their services for the next boot; the suite runs its
     # own instances from a temporary directory, so switch that off again for
     # the services this run installed (never for ones that were already there).
-    for pkg_svc in postfix:postfix dovecot-core:dovecot; do
+    for pkg_svc in postfix:postfix dovecot-core:dovecot prometheus:prometheus; do
         pkg=${pkg_svc%%:*} svc=${pkg_svc#*:}
         case " $missing " in *" $pkg "*) ;; *) continue ;; esac
         step "disabling boot-time start of $svc (installed for the integration suite only)"

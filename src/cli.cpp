@@ -28,14 +28,8 @@ std::chrono::milliseconds seconds(double value, char const* option) {
 }
 
 TlsMode parse_tls(std::string const& text) {
-    if (text == "auto")
-        return TlsMode::auto_;
-    if (text == "starttls")
-        return TlsMode::starttls;
-    if (text == "implicit")
-        return TlsMode::implicit;
-    if (text == "none")
-        return TlsMode::none;
+    if (std::optional<TlsMode> mode = parse_tls_mode(text))
+        return *mode;
     throw UsageError("--tls must be auto, starttls, implicit or none (got \"" + text + "\")");
 }
 
@@ -90,6 +84,11 @@ Command parse_command_line(int argc, char const* const* argv) {
         command.codes.assign(args.begin() + 1, args.end());
         if (command.codes.empty())
             throw UsageError("explain needs a code, e.g. \"smtpprobe explain 504 5.7.4\"");
+        return command;
+    }
+    if (!args.empty() && args.front() == "exporter") {
+        command.kind = Command::Kind::exporter;
+        command.codes.assign(args.begin() + 1, args.end());
         return command;
     }
     if (!args.empty() && args.front() == "emulate") {
@@ -201,7 +200,8 @@ Command parse_command_line(int argc, char const* const* argv) {
         "Usage: smtpprobe [options] HOST[:PORT]\n"
         "       smtpprobe --demo [options]\n"
         "       smtpprobe emulate --profile FILE [--listen HOST:PORT] [--ca-out PEM]\n"
-        "       smtpprobe explain CODE [ENHANCED]\n\n"
+        "       smtpprobe explain CODE [ENHANCED]\n"
+        "       smtpprobe exporter [--listen HOST:PORT] [--config FILE] [--allow-target P]...\n\n"
         "Probes an SMTP server's AUTH mechanisms before and after STARTTLS and reports which ones\n"
         "it recognises (334 vs 504) and, with credentials, which ones accept them.\n";
     po::options_description visible(100, 50);

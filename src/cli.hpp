@@ -41,14 +41,14 @@ struct Config {
 
 /// What the command line asked for.
 struct Command {
-    enum class Kind { probe, help, version, emulate, explain } kind = Kind::probe;
+    enum class Kind { probe, help, version, emulate, explain, exporter } kind = Kind::probe;
     Config config;
     std::string help_text;
     // emulate
     std::string profile_path;
     std::string listen = "127.0.0.1:2525";
     std::string ca_out;
-    // explain
+    // explain; exporter: the words after the subcommand (src/exporter parses them)
     std::vector<std::string> codes;
 };
 

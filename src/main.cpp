@@ -6,6 +6,7 @@
 #include "emulator/profile.hpp"
 #include "emulator/server.hpp"
 #include "engine/probe.hpp"
+#include "exporter/exporter_command.hpp"
 #include "net/interrupt.hpp"
 #include "net/resolve.hpp"
 #include "report/render.hpp"
@@ -248,6 +249,8 @@ int main(int argc, char** argv) {
             return run_explain_command(command.codes);
         case Command::Kind::emulate:
             return run_emulate_command(command);
+        case Command::Kind::exporter:
+            return exporter::run_exporter_command(command.codes);
         case Command::Kind::probe:
             return run_probe_command(command.config);
         }

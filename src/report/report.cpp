@@ -16,6 +16,13 @@ std::string_view to_string(TlsMode mode) noexcept {
     return "?";
 }
 
+std::optional<TlsMode> parse_tls_mode(std::string_view text) noexcept {
+    for (TlsMode mode : {TlsMode::auto_, TlsMode::starttls, TlsMode::implicit, TlsMode::none})
+        if (to_string(mode) == text)
+            return mode;
+    return std::nullopt;
+}
+
 std::string_view to_string(Severity severity) noexcept {
     switch (severity) {
     case Severity::info:

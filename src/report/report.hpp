@@ -16,6 +16,8 @@ namespace smtpprobe {
 
 enum class TlsMode { auto_, starttls, implicit, none };
 std::string_view to_string(TlsMode mode) noexcept;
+/// The inverse of to_string(TlsMode): "auto", "starttls", "implicit", "none".
+std::optional<TlsMode> parse_tls_mode(std::string_view text) noexcept;
 
 /// Outcome of one matrix cell.
 enum class Status {

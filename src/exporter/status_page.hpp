@@ -1,0 +1,19 @@
+#pragma once
+// The exporter's page at /: the modules, the last probes with links to their debug reports
+// (/logs?id=N), and the configuration (which holds no secret; the user name is masked).
+
+#include "exporter/config.hpp"
+#include "exporter/recent_probes.hpp"
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace smtpprobe::exporter {
+
+std::string render_status_page(Config const& config, std::vector<ProbeRecord> const& recent);
+
+/// &, <, >, " and ' as HTML entities.
+std::string html_escape(std::string_view text);
+
+} // namespace smtpprobe::exporter
