@@ -4,6 +4,7 @@
 #include <prometheus/registry.h>
 #include <prometheus/text_serializer.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <ctime>
 
@@ -12,6 +13,13 @@ namespace {
 
 using prometheus::Gauge;
 using prometheus::Labels;
+
+std::vector<std::string> label_key(prometheus::ClientMetric const& metric) {
+    std::vector<std::string> key;
+    for (prometheus::ClientMetric::Label const& label : metric.label)
+        key.push_back(label.value);
+    return key;
+}
 
 class Families {
 public:
@@ -23,6 +31,13 @@ public:
         // A family with no sample (e.g. no TLS, so no version) is left out rather than
         // exposed as a bare HELP/TYPE pair.
         std::erase_if(out, [](prometheus::MetricFamily const& f) { return f.metric.empty(); });
+        // Families keep their samples in a hash map: sort them by label values, so that the
+        // same report always gives the same text (readable diffs, stable debug output).
+        for (prometheus::MetricFamily& family : out)
+            std::sort(family.metric.begin(), family.metric.end(),
+                      [](prometheus::ClientMetric const& a, prometheus::ClientMetric const& b) {
+                          return label_key(a) < label_key(b);
+                      });
         return out;
     }
 

@@ -182,7 +182,12 @@ void Server::routes() {
             res.set_content("more than 64 header fields\n", "text/plain");
             return httplib::Server::HandlerResponse::Handled;
         }
-        (void)this;
+        // Here rather than as a POST route: httplib would first want a body (a Content-Length)
+        // and answer `curl -X POST .../-/reload` with 400.
+        if (req.path == "/-/reload" && (req.method == "POST" || req.method == "PUT")) {
+            handle_reload(res);
+            return httplib::Server::HandlerResponse::Handled;
+        }
         return httplib::Server::HandlerResponse::Unhandled;
     });
     // Every answered request is counted here, refusals by httplib itself included.
@@ -198,10 +203,6 @@ void Server::routes() {
     http_->Get("/-/healthy", [](httplib::Request const&, httplib::Response& res) {
         res.set_content("Healthy\n", "text/plain");
     });
-    http_->Post("/-/reload",
-                [this](httplib::Request const&, httplib::Response& res) { handle_reload(res); });
-    http_->Put("/-/reload",
-               [this](httplib::Request const&, httplib::Response& res) { handle_reload(res); });
     http_->Get("/-/reload", [](httplib::Request const&, httplib::Response& res) {
         res.status = 405;
         res.set_header("Allow", "POST, PUT");
