@@ -2,7 +2,8 @@
 # The whole test suite, from a fresh Debian 12 machine: installs every dependency
 # (apt-get, non-interactive), builds with warnings on, runs the unit, engine and replay
 # tests, then starts Postfix + Dovecot and Exim on 127.0.0.1 and runs the integration suite
-# against them (they are stopped at the end, also on failure).
+# against them (they are stopped at the end, also on failure), then the exporter with a real
+# Prometheus (tests/exporter/run.sh), then the secret scan over every output.
 #   scripts/test.sh
 set -eu
 cd "$(dirname "$0")/.."
@@ -48,6 +49,16 @@ if [ "$status" -eq 77 ]; then
     fi
     echo "integration suite skipped (see above); not a failure outside CI"
     status=0
+fi
+echo "== exporter end to end: real Prometheus, promtool, systemd-analyze (tests/exporter/run.sh)"
+exporter_status=0
+SMTPPROBE="$PWD/build/smtpprobe" SMTPPROBE_TEST_OUTPUT_DIR="$PWD/build/test-outputs" \
+    EXPORTER_PORT_BASE="${EXPORTER_PORT_BASE:-7500}" tests/exporter/run.sh || exporter_status=$?
+if [ "$exporter_status" -eq 77 ] && [ "${CI:-}" = true ]; then
+    echo "exporter suite skipped, which CI does not allow"
+    status=1
+elif [ "$exporter_status" -ne 0 ] && [ "$exporter_status" -ne 77 ]; then
+    status=1
 fi
 echo "== secret scan over every output the tests produced"
 python3 scripts/scan-secrets.py --secrets-file build/integration-secrets.txt \

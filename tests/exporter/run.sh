@@ -71,6 +71,22 @@ step "promtool test rules tests/exporter/alerts_test.yml (samples/prometheus/smt
 promtool test rules tests/exporter/alerts_test.yml >"$OUT/promtool-test-rules.txt" 2>&1 ||
     fail "promtool test rules: $(cat "$OUT/promtool-test-rules.txt")"
 
+if command -v systemd-analyze >/dev/null 2>&1; then
+    # The unit as shipped names /usr/bin/smtpprobe and its man page; verify a copy that points
+    # at the binary under test (the rest is unchanged).
+    step "systemd-analyze verify samples/systemd/smtpprobe-exporter.service"
+    sed -e "s|/usr/bin/smtpprobe|$(realpath "$SMTPPROBE")|" -e '/^Documentation=/d' \
+        samples/systemd/smtpprobe-exporter.service >"$tmp/smtpprobe-exporter.service"
+    timeout 60 systemd-analyze verify "$tmp/smtpprobe-exporter.service" >"$OUT/systemd-verify.txt" 2>&1 &&
+        [ ! -s "$OUT/systemd-verify.txt" ] || fail "systemd-analyze verify: $(cat "$OUT/systemd-verify.txt")"
+    if timeout 60 systemd-analyze security --offline=yes "$tmp/smtpprobe-exporter.service" \
+        >"$OUT/systemd-security.txt" 2>&1; then
+        tail -n 1 "$OUT/systemd-security.txt"
+    fi
+else
+    step "systemd-analyze not installed: the unit is not verified here"
+fi
+
 step "a bad configuration at start: exit 64 with the key named"
 printf 'modules:\n  m:\n    tls: sometimes\n' >"$tmp/bad.yml"
 rc=0
