@@ -96,25 +96,33 @@ async def handle(client_reader, client_writer, upstream, delay):
 
 async def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--listen", required=True, help="HOST:PORT")
-    parser.add_argument("--upstream", required=True, help="HOST:PORT")
+    # Repeatable in pairs: the n-th --listen forwards to the n-th --upstream (the exporter
+    # benchmark delays 20 emulators with one process).
+    parser.add_argument("--listen", required=True, action="append", help="HOST:PORT")
+    parser.add_argument("--upstream", required=True, action="append", help="HOST:PORT")
     parser.add_argument("--one-way-ms", type=float, required=True)
     args = parser.parse_args()
 
+    if len(args.listen) != len(args.upstream):
+        parser.error("give one --upstream per --listen")
     delay = args.one_way_ms / 1000.0
-    upstream = split_hostport(args.upstream)
-    host, port = split_hostport(args.listen)
-    server = await asyncio.start_server(
-        lambda r, w: handle(r, w, upstream, delay), host, port, reuse_address=True
-    )
+    servers = []
+    for listen, up in zip(args.listen, args.upstream):
+        upstream = split_hostport(up)
+        host, port = split_hostport(listen)
+        servers.append(await asyncio.start_server(
+            lambda r, w, upstream=upstream: handle(r, w, upstream, delay), host, port,
+            reuse_address=True))
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
-    print(f"delay_proxy: {args.listen} -> {args.upstream}, {args.one_way_ms} ms each way",
-          file=sys.stderr, flush=True)
-    async with server:
-        await stop.wait()
+    for listen, up in zip(args.listen, args.upstream):
+        print(f"delay_proxy: {listen} -> {up}, {args.one_way_ms} ms each way",
+              file=sys.stderr, flush=True)
+    await stop.wait()
+    for server in servers:
+        server.close()
 
 
 if __name__ == "__main__":
