@@ -9,7 +9,7 @@ Prints probes/s, p50/p99 scrape latency, the CLI's p50/p99 (alone, and 4 at once
 scrapers), the exporter's overhead at p50, its peak RSS (VmHWM) and CPU per probe. Asserts
 nothing (a benchmark, not a test). Everything runs on 127.0.0.1; the latency comes from
 tests/bench/delay_proxy.py (this kernel has no netem; see tests/bench/README.md). Every
-process it starts is stopped on exit, also on Ctrl-C. Ports: BASE+1 exporter, BASE+20..
+process it starts is stopped on exit, also on Ctrl-C. Ports: BASE+5 exporter, BASE+20..
 delay proxies (the targets), BASE+60.. emulators.
 """
 
@@ -146,7 +146,7 @@ def main():
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(130))
     try:
         base = args.port_base
-        exporter_port = base + 1
+        exporter_port = base + 5
         targets = [base + 20 + i for i in range(args.targets)]
         upstreams = [base + 60 + i for i in range(args.targets)]
         ca_bundle = os.path.join(tmp, "ca.pem")

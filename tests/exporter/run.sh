@@ -95,6 +95,29 @@ timeout 10 "$SMTPPROBE" exporter --listen "127.0.0.1:$((BASE + 2))" --config "$t
 [ "$rc" = 64 ] || fail "bad config: exit $rc, expected 64"
 grep -q 'modules.m.tls' "$OUT/bad-config.err" || fail "bad config: message does not name modules.m.tls"
 
+step "bad options: exit 64"
+L="--listen 127.0.0.1:$((BASE + 2))"
+for bad in "$L --allow-target smtp.example.com" "$L --ca-file /nonexistent/ca.pem" \
+    "--listen 127.0.0.1" "--listen 127.0.0.1:99999" "--listen bad_host:1" "$L --no-such-option"; do
+    rc=0
+    # shellcheck disable=SC2086
+    timeout 10 "$SMTPPROBE" exporter $bad >>"$OUT/bad-options.out" 2>>"$OUT/bad-options.err" || rc=$?
+    [ "$rc" = 64 ] || fail "exporter $bad: exit $rc, expected 64"
+done
+grep -q 'allow-target "smtp.example.com": expected HOST:PORTS' "$OUT/bad-options.err" ||
+    fail "a bad --allow-target is not named: $(cat "$OUT/bad-options.err")"
+
+if python3 -c 'import socket; s=socket.socket(socket.AF_INET6); s.bind(("::1", 0))' 2>/dev/null; then
+    step "listening on [::1]:$((BASE + 3))"
+    "$SMTPPROBE" exporter --listen "[::1]:$((BASE + 3))" >/dev/null 2>"$OUT/ipv6.err" &
+    v6_pid=$!
+    pids="$pids $v6_pid"
+    wait_for 20 http -f "http://[::1]:$((BASE + 3))/-/healthy" || fail "no answer on [::1]"
+    grep -q 'allow_targets is empty' "$OUT/ipv6.err" || fail "no warning about an empty allow-list"
+    ! grep -q 'which other hosts may reach' "$OUT/ipv6.err" || fail "::1 taken for a public address"
+    kill "$v6_pid"
+fi
+
 step "one emulator per profile in samples/servers/"
 n=0
 : >"$tmp/ca.pem"
