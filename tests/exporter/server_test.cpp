@@ -147,6 +147,19 @@ httplib::Result get(Server const& s, std::string const& path, httplib::Headers h
     return r;
 }
 
+/// Polls /metrics (every 20 ms, at most 5 s) until `series` has `value`.
+bool wait_for_gauge(Server const& s, std::string const& series, double value) {
+    auto const end = Clock::now() + 5s;
+    while (Clock::now() < end) {
+        httplib::Client c("127.0.0.1", s.port());
+        httplib::Result r = c.Get("/metrics");
+        if (r && sample(r->body, series) == value)
+            return true;
+        std::this_thread::sleep_for(20ms);
+    }
+    return false;
+}
+
 std::string probe_path(unsigned short port, std::string const& module = {}) {
     return "/probe?target=127.0.0.1:" + std::to_string(port) +
            (module.empty() ? "" : "&module=" + module);
@@ -289,7 +302,7 @@ TEST_CASE("exporter: tarpit and drip-feed targets block neither the server nor o
         slow.push_back(slow_probe(tarpit.server().port()));
         slow.push_back(slow_probe(drip.port()));
     }
-    std::this_thread::sleep_for(300ms);
+    REQUIRE(wait_for_gauge(*s, "smtpprobe_exporter_probes_in_flight", 6));
     auto t0 = Clock::now();
     std::string const m = get(*s, "/metrics")->body;
     CHECK(Clock::now() - t0 < 500ms);
@@ -316,13 +329,12 @@ TEST_CASE("exporter: past max_concurrent_probes a probe waits, then is refused w
     auto busy = std::async(std::launch::async, [&] {
         return get(*s, probe_path(tarpit.server().port(), "slow"))->body;
     });
-    std::this_thread::sleep_for(300ms);
+    REQUIRE(wait_for_gauge(*s, "smtpprobe_exporter_probes_in_flight", 1));
     // One waits for the slot (the queue holds one); it gets none within its 2 s budget.
     auto waiting = std::async(std::launch::async, [&] {
         return get(*s, probe_path(f.acs.server().port(), "slow"))->body;
     });
-    std::this_thread::sleep_for(300ms);
-    CHECK(sample(get(*s, "/metrics")->body, "smtpprobe_exporter_probes_waiting") == 1);
+    REQUIRE(wait_for_gauge(*s, "smtpprobe_exporter_probes_waiting", 1));
     // The queue is full: answered at once.
     auto const t0 = Clock::now();
     std::string const refused = get(*s, probe_path(f.acs.server().port()))->body;
