@@ -11,6 +11,33 @@ namespace {
 using Outcome = ClientVerdict::Outcome;
 using Mechanisms = std::vector<std::string>;
 
+// The versions the real-client suite (tests/clients) runs; it fails when the installed ones
+// differ, so this table stays true. .NET, MailKit and lettre cannot be installed there.
+std::string checked_against(std::string_view client) {
+    if (client.starts_with("Go ")) {
+        return "Go 1.19.8 net/smtp";
+    }
+    if (client.starts_with("Python")) {
+        return "Python 3.11.2 smtplib";
+    }
+    if (client.starts_with("Nodemailer")) {
+        return "Nodemailer 10.6.1";
+    }
+    if (client == "PHPMailer") {
+        return "PHPMailer 6.6.3";
+    }
+    if (client.starts_with("Ruby")) {
+        return "net-smtp 0.3.1 (Ruby 3.1.2)";
+    }
+    if (client.starts_with("libcurl")) {
+        return "curl 7.88.1 (Debian 12 build, with NTLM and GSS-API)";
+    }
+    if (client == "Jakarta Mail") {
+        return "Jakarta Mail 2.0.0";
+    }
+    return "";
+}
+
 char ascii_upper(char c) {
     return c >= 'a' && c <= 'z' ? static_cast<char>(c - 'a' + 'A') : c;
 }
@@ -65,6 +92,22 @@ Probe probe(ServerAuthView const& view, std::string_view mech) {
 
 std::string answers(Probe const& p) {
     return "this server answers " + std::to_string(p.code);
+}
+
+// The first line of the server's reply to "AUTH <mech>", as sent ("504 5.7.4 ..."); the code
+// alone when the text was not kept.
+std::string reply_text(ServerAuthView const& view, std::string_view mech) {
+    auto const it = view.first_reply_text.find(std::string(mech));
+    if (it != view.first_reply_text.end()) {
+        return it->second;
+    }
+    Probe const p = probe(view, mech);
+    return p.code == 0 ? std::string() : std::to_string(p.code);
+}
+
+// Go's net/smtp isLocalhost(): the names PlainAuth sends credentials to without TLS.
+bool loopback_name(std::string_view name) {
+    return name == "localhost" || name == "127.0.0.1" || name == "::1";
 }
 
 // Text for a server-supplied string: control characters (the LOGIN draft's prompts end in NUL)
@@ -162,9 +205,7 @@ ClientVerdict single(ServerAuthView const& view, Mechanisms const& list, std::st
     case Answer::rejected:
         verdict.outcome = Outcome::fails;
         verdict.how += "; " + answers(p);
-        if (!error.empty()) {
-            verdict.how += " (" + std::string(error) + ")";
-        }
+        verdict.error = error;
         break;
     case Answer::unknown:
         if (has_any_case(list, mech)) {
@@ -182,7 +223,7 @@ ClientVerdict single(ServerAuthView const& view, Mechanisms const& list, std::st
 
 // A library that tries its candidates in order and moves on after any failure.
 ClientVerdict in_order(ServerAuthView const& view, std::string client, Mechanisms const& candidates,
-                       std::string const& order, std::string source) {
+                       std::string const& order, std::string source, std::string_view error) {
     ClientVerdict verdict{std::move(client), Outcome::fails, "", "", std::move(source)};
     std::string steps;
     for (std::string const& mech : candidates) {
@@ -207,30 +248,53 @@ ClientVerdict in_order(ServerAuthView const& view, std::string client, Mechanism
     if (verdict.outcome == Outcome::fails) {
         verdict.mechanism = candidates.back();
         verdict.how += ", and then gives up with the last error";
+        verdict.error = error;
     }
     return verdict;
 }
 
-ClientVerdict go_plain_auth(ServerAuthView const& view, Mechanisms const& list) {
-    std::string const client = "Go net/smtp (PlainAuth)";
+// Go's net/smtp, driven the way SendMail does it (Hello, STARTTLS when advertised, the AUTH
+// extension check, Auth). PlainAuth, or (plain == false) a LOGIN smtp.Auth as applications
+// write it: net/smtp has none.
+ClientVerdict go_net_smtp(ServerAuthView const& view, Mechanisms const& list, bool plain) {
+    std::string const client = plain ? "Go net/smtp (PlainAuth)" : "Go net/smtp (LOGIN smtp.Auth)";
     std::string const source = "smtp-facts.md §4.1";
-    if (!view.tls_available) {
-        return {client, Outcome::fails, "",
-                "PlainAuth refuses to send credentials without TLS (\"unencrypted connection\") "
-                "unless the server name is localhost, 127.0.0.1 or ::1",
-                source};
-    }
+    std::string const mech = plain ? "PLAIN" : "LOGIN";
     if (list.empty() || view.legacy_auth_equals_only) {
-        return {client, Outcome::fails, "",
-                std::string("SendMail stops with \"smtp: server doesn't support AUTH\"") +
-                    (view.legacy_auth_equals_only ? " (it does not read AUTH= lines)" : ""),
-                source};
+        ClientVerdict verdict{
+            client, Outcome::fails, "",
+            std::string("SendMail stops with \"smtp: server doesn't support "
+                        "AUTH\"") +
+                (view.legacy_auth_equals_only ? " (it does not read AUTH= lines)" : ""),
+            source};
+        verdict.error = "smtp: server doesn't support AUTH";
+        return verdict;
     }
-    ClientVerdict verdict = single(view, list, client, "PLAIN",
-                                   "sends AUTH PLAIN without checking the list", "", source);
-    if (verdict.outcome != Outcome::works &&
+    bool const exempt = loopback_name(view.server_name);
+    if (!view.tls_available && !exempt) {
+        ClientVerdict verdict{
+            client, Outcome::fails, "",
+            std::string(plain ? "PlainAuth" : "an smtp.Auth written like PlainAuth") +
+                " refuses to send credentials without TLS (\"unencrypted connection\"); only a "
+                "server name of localhost, 127.0.0.1 or ::1 is exempt, and the name here is " +
+                (view.server_name.empty() ? std::string("not known") : view.server_name),
+            source};
+        verdict.error = "unencrypted connection";
+        return verdict;
+    }
+    std::string const why =
+        plain ? "sends AUTH PLAIN without checking the list"
+              : "sends AUTH LOGIN without checking the list (this smtp.Auth answers the first "
+                "challenge with the user name and the second with the password)";
+    ClientVerdict verdict = single(view, list, client, mech, why, reply_text(view, mech), source);
+    if (plain && verdict.outcome != Outcome::works &&
         (has_any_case(list, "LOGIN") || probe(view, "LOGIN").answer == Answer::recognised)) {
         append(verdict.how, "LOGIN would need a custom smtp.Auth, net/smtp has none");
+    }
+    if (!view.tls_available) {
+        append(verdict.how, "there is no TLS, but the server name " + view.server_name +
+                                " is exempt (Go's localhost exemption), so the password goes in "
+                                "plaintext");
     }
     append(verdict.how, tls_note(view, {"", "dial TLS yourself and use NewClient, as SendMail "
                                             "cannot"}));
@@ -247,6 +311,7 @@ ClientVerdict python_login(ServerAuthView const& view, Mechanisms const& list) {
                    "login() raises SMTPNotSupportedError(\"SMTP AUTH extension not supported by "
                    "server.\")",
                    source};
+        verdict.error = "SMTPNotSupportedError: SMTP AUTH extension not supported by server.";
     } else {
         Mechanisms candidates;
         for (std::string_view mech : {"CRAM-MD5", "PLAIN", "LOGIN"}) {
@@ -260,10 +325,12 @@ ClientVerdict python_login(ServerAuthView const& view, Mechanisms const& list) {
                        "found.\")" +
                            case_note(list, {"CRAM-MD5", "PLAIN", "LOGIN"}),
                        source};
+            verdict.error = "SMTPException: No suitable authentication method found.";
             append(verdict.how,
                    oauth_note(view, list, {"XOAUTH2"}, "auth() with a caller-supplied authobject"));
         } else {
-            verdict = in_order(view, client, candidates, "CRAM-MD5, PLAIN, LOGIN", source);
+            verdict = in_order(view, client, candidates, "CRAM-MD5, PLAIN, LOGIN", source,
+                               "SMTPAuthenticationError");
             if (verdict.outcome == Outcome::works && verdict.mechanism == "LOGIN") {
                 append(verdict.how, "it sends the user name as an initial response (AUTH LOGIN "
                                     "<user>), which a strict server may refuse");
@@ -274,31 +341,49 @@ ClientVerdict python_login(ServerAuthView const& view, Mechanisms const& list) {
     return verdict;
 }
 
-ClientVerdict nodemailer(ServerAuthView const& view, Mechanisms const& list) {
-    std::string const client = "Nodemailer";
+// Nodemailer; forced: auth.method set to that mechanism (empty: its own choice).
+ClientVerdict nodemailer(ServerAuthView const& view, Mechanisms const& list,
+                         std::string_view forced) {
+    std::string const client =
+        forced.empty() ? "Nodemailer" : "Nodemailer (authMethod " + std::string(forced) + ")";
     std::string const source = "smtp-facts.md §4.3";
     // Names are upper-cased and AUTH= lines are read, so neither matters here.
-    std::string mech;
-    for (std::string_view name : {"PLAIN", "LOGIN", "CRAM-MD5"}) {
-        if (has_any_case(list, name)) {
-            mech = name;
-            break;
+    std::string mech(forced);
+    std::string why;
+    if (!mech.empty()) {
+        why = "auth.method '" + mech + "' makes it send AUTH " + mech + " whatever is advertised";
+    } else {
+        for (std::string_view name : {"PLAIN", "LOGIN", "CRAM-MD5"}) {
+            if (has_any_case(list, name)) {
+                mech = name;
+                break;
+            }
+        }
+        if (mech.empty()) {
+            mech = "PLAIN";
+            why = view.helo_only
+                      ? "after HELO it assumes AUTH is available and sends AUTH PLAIN"
+                      : "none of PLAIN, LOGIN, CRAM-MD5 is advertised, so it sends AUTH PLAIN "
+                        "anyway";
+        } else {
+            why = "picks " + mech + ", the first of PLAIN, LOGIN, CRAM-MD5 the server advertises";
         }
     }
-    std::string why;
-    if (mech.empty()) {
-        mech = "PLAIN";
-        why = "none of PLAIN, LOGIN, CRAM-MD5 is advertised, so it sends AUTH PLAIN anyway";
-    } else {
-        why = "picks " + mech + ", the first of PLAIN, LOGIN, CRAM-MD5 the server advertises";
-    }
-    std::string_view error = "\"Invalid login\"";
+    std::string error = "Invalid login";
     if (mech == "LOGIN") {
-        error = "\"Invalid login sequence while waiting for \\\"334 VXNlcm5hbWU6\\\"\"";
+        error = "Invalid login sequence while waiting for \"334 VXNlcm5hbWU6\"";
     } else if (mech == "CRAM-MD5") {
-        error = "\"Invalid login sequence while waiting for server challenge string\"";
+        error = "Invalid login sequence while waiting for server challenge string";
+    } else if (!reply_text(view, mech).empty()) {
+        error += ": " + reply_text(view, mech);
     }
     ClientVerdict verdict = single(view, list, client, mech, why, error, source);
+    if (verdict.outcome == Outcome::depends && view.helo_only) {
+        // No EHLO: every AUTH is an unknown command to such a server.
+        verdict.outcome = Outcome::fails;
+        verdict.error = "Invalid login";
+        append(verdict.how, "a server without EHLO knows no AUTH");
+    }
     if (verdict.outcome != Outcome::works) {
         append(verdict.how, oauth_note(view, list, {"XOAUTH2"}, "the oauth2 option"));
     }
@@ -377,6 +462,7 @@ ClientVerdict mailkit(ServerAuthView const& view, Mechanisms const& list) {
                    "Authenticate throws NotSupportedException(\"The SMTP server does not support "
                    "authentication.\")",
                    source};
+        verdict.error = "NotSupportedException";
     } else {
         std::initializer_list<std::string_view> const ranking = {
             "SCRAM-SHA-512", "SCRAM-SHA-256", "SCRAM-SHA-1", "NTLM",
@@ -404,7 +490,7 @@ ClientVerdict mailkit(ServerAuthView const& view, Mechanisms const& list) {
             verdict = in_order(view, client, candidates,
                                "SCRAM-SHA-512, SCRAM-SHA-256, SCRAM-SHA-1, NTLM, DIGEST-MD5, "
                                "CRAM-MD5, PLAIN, LOGIN",
-                               source);
+                               source, "AuthenticationException");
         }
     }
     append(verdict.how,
@@ -420,7 +506,9 @@ ClientVerdict jakarta_mail(ServerAuthView const& view, Mechanisms const& list) {
     ClientVerdict verdict;
     if (list.empty()) {
         verdict = {client, Outcome::fails, "",
-                   "the server advertises no AUTH, so it has no mechanism to authenticate with",
+                   "the server advertises no AUTH, so connect() returns without authenticating, "
+                   "with no error, and the mail goes out unauthenticated (MAIL FROM is where a "
+                   "server that needs AUTH refuses it)",
                    source};
         append(verdict.how, tls_note(view, habits));
         return verdict;
@@ -447,6 +535,8 @@ ClientVerdict jakarta_mail(ServerAuthView const& view, Mechanisms const& list) {
                    "it throws AuthenticationFailedException(\"No authentication mechanisms "
                    "supported by both server and client\")",
                    source};
+        verdict.error = "jakarta.mail.AuthenticationFailedException: No authentication mechanisms "
+                        "supported by both server and client";
         append(verdict.how, oauth_note(view, list, {"XOAUTH2"},
                                        "mail.smtp.auth.xoauth2.disable=false; it is off by "
                                        "default"));
@@ -460,8 +550,8 @@ ClientVerdict jakarta_mail(ServerAuthView const& view, Mechanisms const& list) {
                              "retries",
                        source};
         } else {
-            verdict =
-                single(view, list, client, mech, why, "AuthenticationFailedException", source);
+            verdict = single(view, list, client, mech, why,
+                             "jakarta.mail.AuthenticationFailedException", source);
         }
         if (verdict.outcome == Outcome::works && !exact) {
             verdict.outcome = Outcome::depends;
@@ -480,14 +570,26 @@ ClientVerdict jakarta_mail(ServerAuthView const& view, Mechanisms const& list) {
 ClientVerdict phpmailer(ServerAuthView const& view, Mechanisms const& list) {
     std::string const client = "PHPMailer";
     std::string const source = "smtp-facts.md §4.7";
+    std::string const failed = "SMTP Error: Could not authenticate.";
     TlsHabits const habits{"", "set SMTPSecure = 'ssl'"};
     ClientVerdict verdict;
-    if (list.empty() || view.legacy_auth_equals_only) {
+    if (view.helo_only) {
+        // SMTP::authenticate() without EHLO capabilities assumes LOGIN.
+        verdict =
+            single(view, list, client, "LOGIN",
+                   "after HELO it knows no capabilities and sends AUTH LOGIN", failed, source);
+        if (verdict.outcome == Outcome::depends) {
+            verdict.outcome = Outcome::fails;
+            verdict.error = failed;
+            append(verdict.how, "a server without EHLO knows no AUTH");
+        }
+    } else if (list.empty() || view.legacy_auth_equals_only) {
         verdict = {client, Outcome::fails, "",
                    std::string("authenticate() fails with \"Authentication is not allowed at "
                                "this stage\"") +
                        (view.legacy_auth_equals_only ? " (it ignores AUTH= lines)" : ""),
                    source};
+        verdict.error = failed;
     } else {
         std::string mech;
         for (std::string_view name : {"CRAM-MD5", "LOGIN", "PLAIN"}) {
@@ -501,78 +603,99 @@ ClientVerdict phpmailer(ServerAuthView const& view, Mechanisms const& list) {
                        "it fails with \"No supported authentication methods found\"" +
                            case_note(list, {"CRAM-MD5", "LOGIN", "PLAIN"}),
                        source};
+            verdict.error = failed;
             append(verdict.how, oauth_note(view, list, {"XOAUTH2"}, "an OAuth provider"));
         } else {
             verdict = single(view, list, client, mech,
                              "uses " + mech +
                                  ", the first of CRAM-MD5, LOGIN, PLAIN the server advertises, "
                                  "with no fallback",
-                             "\"SMTP Error: Could not authenticate.\"", source);
+                             failed, source);
         }
     }
     append(verdict.how, tls_note(view, habits));
     return verdict;
 }
 
-ClientVerdict libcurl(ServerAuthView const& view, Mechanisms const& list) {
-    std::string const client = "libcurl";
+// The command-line tool and the library alike. forced: --login-options AUTH=<mech>
+// (CURLOPT_LOGIN_OPTIONS); empty: its own choice. Checked against Debian 12's build, which has
+// NTLM and GSS-API and no SCRAM.
+ClientVerdict libcurl(ServerAuthView const& view, Mechanisms const& list, std::string_view forced) {
+    std::string const client =
+        forced.empty() ? "libcurl" : "libcurl (AUTH=" + std::string(forced) + ")";
     std::string const source = "smtp-facts.md §4.8";
+    std::string const denied = "(67) Login denied";
     TlsHabits const habits{"set CURLOPT_USE_SSL", "use an smtps:// URL"};
     ClientVerdict verdict;
     if (list.empty() || view.legacy_auth_equals_only) {
         verdict = {client, Outcome::fails, "",
-                   view.legacy_auth_equals_only
-                       ? "it ignores AUTH= lines, so it sees no AUTH to use"
-                       : "the server advertises no AUTH, so it has no mechanism to use",
+                   std::string(view.legacy_auth_equals_only
+                                   ? "it ignores AUTH= lines, so it sees no AUTH"
+                                   : "the server advertises no AUTH") +
+                       ", so it skips authentication without an error and sends the mail "
+                       "unauthenticated (MAIL FROM is where a server that needs AUTH refuses it)",
                    source};
         append(verdict.how, tls_note(view, habits));
         return verdict;
     }
-    // Curl_sasl_start's order with a password; the starred ones exist only in some builds.
-    struct Candidate {
-        std::string_view mech;
-        bool build_dependent;
-    };
-    constexpr Candidate order[] = {
-        {"GSSAPI", true},    {"SCRAM-SHA-256", true}, {"SCRAM-SHA-1", true}, {"DIGEST-MD5", false},
-        {"CRAM-MD5", false}, {"NTLM", true},          {"PLAIN", false},      {"LOGIN", false},
-    };
-    std::string optional_first;
     std::string mech;
-    for (Candidate const& candidate : order) {
-        if (!has_any_case(list, candidate.mech)) {
-            continue;
-        }
-        if (candidate.build_dependent) {
-            if (optional_first.empty()) {
-                optional_first = candidate.mech;
-            }
-            continue;
-        }
-        mech = candidate.mech;
-        break;
-    }
-    if (mech.empty()) {
-        if (optional_first.empty()) {
-            verdict = {client, Outcome::fails, "", "none of the mechanisms it knows is advertised",
-                       source};
-            append(verdict.how,
-                   oauth_note(view, list, {"OAUTHBEARER", "XOAUTH2"}, "a bearer token set"));
+    if (!forced.empty()) {
+        if (has_any_case(list, forced)) {
+            mech = forced;
         } else {
-            verdict = {client, Outcome::depends, optional_first,
-                       "it can only use " + optional_first +
-                           ", which exists only in libcurl builds with support for it",
-                       source};
+            verdict = {
+                client, Outcome::fails, "",
+                "AUTH=" + std::string(forced) +
+                    " is not advertised, so it sends no AUTH and fails with CURLE_LOGIN_DENIED",
+                source};
+            verdict.error = denied;
+            append(verdict.how, tls_note(view, habits));
+            return verdict;
         }
     } else {
-        verdict = single(view, list, client, mech,
-                         "picks one mechanism by its order (" + mech +
-                             " here) and does not move on after a refusal",
-                         "CURLE_LOGIN_DENIED", source);
-        if (!optional_first.empty() && verdict.outcome == Outcome::works) {
-            verdict.outcome = Outcome::depends;
-            append(verdict.how, "a build with " + optional_first + " support picks " +
-                                    optional_first + " first");
+        // Curl_sasl_start's order with a password, as built in Debian 12's curl 7.88.1.
+        for (std::string_view name :
+             {"GSSAPI", "DIGEST-MD5", "CRAM-MD5", "NTLM", "PLAIN", "LOGIN"}) {
+            if (has_any_case(list, name)) {
+                mech = name;
+                break;
+            }
+        }
+    }
+    if (mech.empty()) {
+        verdict = {client, Outcome::fails, "",
+                   "none of the mechanisms it knows is advertised, so it fails with "
+                   "CURLE_LOGIN_DENIED",
+                   source};
+        verdict.error = denied;
+        append(verdict.how,
+               oauth_note(view, list, {"OAUTHBEARER", "XOAUTH2"}, "a bearer token set"));
+    } else {
+        std::string const why =
+            forced.empty()
+                ? "picks one mechanism by its order (GSSAPI, DIGEST-MD5, CRAM-MD5, NTLM, PLAIN, "
+                  "LOGIN; " +
+                      mech + " here) and does not move on after a refusal"
+                : "--login-options AUTH=" + mech + " makes it send AUTH " + mech;
+        verdict = single(view, list, client, mech, why, denied, source);
+        if (mech == "NTLM" && probe(view, "NTLM").answer != Answer::rejected) {
+            // The probe sees 334 to a bare AUTH NTLM; the NTLM exchange itself needs a domain
+            // account, and a password-only login is refused.
+            verdict.outcome = Outcome::fails;
+            verdict.error = denied;
+            verdict.how += "; the NTLM exchange fails with a plain user name and password "
+                           "(CURLE_LOGIN_DENIED)";
+        }
+        if (verdict.outcome != Outcome::works && forced.empty()) {
+            for (std::string_view other : {"LOGIN", "PLAIN"}) {
+                if (other != mech && has_any_case(list, other) &&
+                    probe(view, other).answer != Answer::rejected) {
+                    append(verdict.how, "--login-options AUTH=" + std::string(other) +
+                                            " (CURLOPT_LOGIN_OPTIONS) makes it use " +
+                                            std::string(other) + ", which this server offers");
+                    break;
+                }
+            }
         }
     }
     append(verdict.how, tls_note(view, habits));
@@ -582,22 +705,18 @@ ClientVerdict libcurl(ServerAuthView const& view, Mechanisms const& list) {
 ClientVerdict ruby_net_smtp(ServerAuthView const& view, Mechanisms const& list) {
     std::string const client = "Ruby net-smtp (default :plain)";
     std::string const source = "smtp-facts.md §4.9";
-    Probe const p = probe(view, "PLAIN");
-    // Exception class by reply code, smtp-facts.md §4.9.
-    std::string_view error;
-    if (p.code / 100 == 4) {
-        error = "raised as Net::SMTPServerBusy";
-    } else if (p.code / 10 == 50) {
-        error = "raised as Net::SMTPSyntaxError, not as an authentication error";
-    } else if (p.code / 10 == 53) {
-        error = "raised as Net::SMTPAuthenticationError";
-    } else if (p.code / 100 == 5) {
-        error = "raised as Net::SMTPFatalError";
-    }
+    // net-smtp 0.3.1's check_auth_response raises SMTPAuthenticationError for every refusal of
+    // AUTH PLAIN, whatever the code (smtp-facts.md §4.9 says otherwise: FINDINGS.md).
+    std::string const error = "Net::SMTPAuthenticationError";
     ClientVerdict verdict =
         single(view, list, client, "PLAIN",
                "sends AUTH PLAIN without checking the list (it reads no mechanism list at all)",
                error, source);
+    if (verdict.outcome == Outcome::depends && view.helo_only) {
+        verdict.outcome = Outcome::fails;
+        verdict.error = error;
+        append(verdict.how, "a server without EHLO knows no AUTH");
+    }
     if (verdict.outcome != Outcome::works) {
         if (probe(view, "LOGIN").answer == Answer::recognised ||
             (probe(view, "LOGIN").answer == Answer::unknown && has_any_case(list, "LOGIN"))) {
@@ -675,6 +794,94 @@ ClientVerdict lettre(ServerAuthView const& view, Mechanisms const& list) {
     return verdict;
 }
 
+// Every client here, configured for TLS because the server offers STARTTLS, stops when the
+// server refuses it: none goes on to AUTH in plaintext.
+ClientVerdict starttls_refused(ServerAuthView const& view, std::string const& client) {
+    std::string const& reply = *view.starttls_refusal;
+    std::string const code = reply.substr(0, 3);
+    std::string const text = reply.size() > 4 ? reply.substr(4) : std::string();
+    ClientVerdict verdict{client, Outcome::fails, "",
+                          "STARTTLS is offered but refused (" + reply +
+                              "), and a client configured for TLS stops there: it sends no AUTH",
+                          "smtp-facts.md §4.12"};
+    std::string ruby_class = "Net::SMTPUnknownError";
+    if (code.starts_with('4')) {
+        ruby_class = "Net::SMTPServerBusy";
+    } else if (code.starts_with("50")) {
+        ruby_class = "Net::SMTPSyntaxError";
+    } else if (code.starts_with("53")) {
+        ruby_class = "Net::SMTPAuthenticationError";
+    } else if (code.starts_with('5')) {
+        ruby_class = "Net::SMTPFatalError";
+    }
+    bool const simple_text = text.find_first_of("'\\") == std::string::npos;
+    if (client.starts_with("Go ")) {
+        verdict.error = reply;
+    } else if (client.starts_with("Python")) {
+        verdict.error = "SMTPResponseException: (" + code +
+                        (simple_text ? ", b'" + text + "')" : std::string(", "));
+    } else if (client.starts_with("Nodemailer")) {
+        verdict.error = "Error upgrading connection with STARTTLS: " + reply;
+    } else if (client == "PHPMailer") {
+        verdict.error = "STARTTLS command failed";
+    } else if (client.starts_with("Ruby")) {
+        verdict.error = ruby_class + ": " + reply;
+    } else if (client.starts_with("libcurl")) {
+        verdict.error = "(64) STARTTLS denied, code " + code;
+    } else if (client == "Jakarta Mail") {
+        verdict.error = "jakarta.mail.MessagingException: " + reply;
+    } else if (client == "MailKit") {
+        verdict.error = "SmtpCommandException";
+    } else if (client.starts_with(".NET")) {
+        verdict.error = "SmtpException";
+    } else if (client == "lettre") {
+        verdict.error = code.starts_with('4') ? "transient error" : "permanent error";
+    }
+    append(verdict.how, "it fails with " + verdict.error);
+    return verdict;
+}
+
+// The server sent bytes behind its STARTTLS 220. The verdict otherwise stands for a client that
+// discards them; curl refuses; PHPMailer reads them as its post-TLS EHLO reply.
+void injected(ServerAuthView const& view, ClientVerdict& verdict) {
+    using Injection = ClientVerdict::Injection;
+    std::string const source = "tests/clients/FINDINGS.md";
+    if (verdict.client.starts_with("libcurl")) {
+        verdict = {verdict.client, Outcome::fails, "",
+                   "it refuses data after the STARTTLS 220 and stops before the handshake", source};
+        verdict.error = "(8) Weird server reply";
+        verdict.injection = Injection::refuses;
+    } else if (verdict.client == "PHPMailer") {
+        std::string mech;
+        for (std::string_view name : {"CRAM-MD5", "LOGIN", "PLAIN"}) {
+            if (has_exact(view.injected_auth, name)) {
+                mech = name;
+                break;
+            }
+        }
+        verdict = {verdict.client, mech.empty() ? Outcome::depends : Outcome::fails, mech,
+                   "EXPOSED (CVE-2011-0411 class): it takes the injected plaintext as its "
+                   "post-TLS EHLO reply and reads every later reply one step late",
+                   source};
+        if (mech.empty()) {
+            verdict.how += "; what it sends then depends on the injected bytes";
+        } else {
+            verdict.how +=
+                "; the injected AUTH line makes it send AUTH " + mech + ", which fails out of step";
+            verdict.error = "SMTP Error: Could not authenticate.";
+        }
+        verdict.injection = Injection::exposed;
+    } else if (!checked_against(verdict.client).empty()) {
+        verdict.injection = Injection::discards;
+        append(verdict.how, "it discards the bytes injected behind the STARTTLS 220 and goes on "
+                            "over TLS");
+    } else {
+        verdict.injection = Injection::unchecked;
+        append(verdict.how, "whether it discards the bytes injected behind the STARTTLS 220 was "
+                            "not checked");
+    }
+}
+
 } // namespace
 
 std::string_view outcome_name(ClientVerdict::Outcome outcome) noexcept {
@@ -689,15 +896,54 @@ std::string_view outcome_name(ClientVerdict::Outcome outcome) noexcept {
     return "depends";
 }
 
+std::string_view injection_name(ClientVerdict::Injection injection) noexcept {
+    using Injection = ClientVerdict::Injection;
+    switch (injection) {
+    case Injection::none:
+        return "";
+    case Injection::discards:
+        return "discards";
+    case Injection::refuses:
+        return "refuses";
+    case Injection::exposed:
+        return "exposed";
+    case Injection::unchecked:
+        return "not checked";
+    }
+    return "";
+}
+
 std::vector<ClientVerdict> client_compatibility(ServerAuthView const& view) {
     Mechanisms const& list = final_list(view);
-    return {
-        go_plain_auth(view, list), python_login(view, list),
-        nodemailer(view, list),    dotnet_smtp_client(view, list),
-        mailkit(view, list),       jakarta_mail(view, list),
-        phpmailer(view, list),     libcurl(view, list),
-        ruby_net_smtp(view, list), lettre(view, list),
+    std::vector<ClientVerdict> verdicts = {
+        go_net_smtp(view, list, true),
+        go_net_smtp(view, list, false),
+        python_login(view, list),
+        nodemailer(view, list, ""),
+        nodemailer(view, list, "PLAIN"),
+        dotnet_smtp_client(view, list),
+        mailkit(view, list),
+        jakarta_mail(view, list),
+        phpmailer(view, list),
+        libcurl(view, list, ""),
+        libcurl(view, list, "PLAIN"),
+        libcurl(view, list, "LOGIN"),
+        ruby_net_smtp(view, list),
+        lettre(view, list),
     };
+    if (view.starttls_refusal) {
+        for (ClientVerdict& verdict : verdicts) {
+            verdict = starttls_refused(view, verdict.client);
+        }
+    } else if (view.starttls_injected) {
+        for (ClientVerdict& verdict : verdicts) {
+            injected(view, verdict);
+        }
+    }
+    for (ClientVerdict& verdict : verdicts) {
+        verdict.checked_against = checked_against(verdict.client);
+    }
+    return verdicts;
 }
 
 } // namespace smtpprobe::diagnose

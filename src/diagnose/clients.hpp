@@ -1,12 +1,14 @@
 #pragma once
 // Which common SMTP client libraries would authenticate against the probed server, and how the
 // others fail. The rules encode smtp-facts.md §4.1-§4.10 (per library), summarised in §4.12
-// and §4.13; each verdict cites the section its rule comes from.
+// and §4.13, as corrected by running the real libraries (tests/clients/FINDINGS.md); each
+// verdict cites the section its rule comes from and names the version it was checked against.
 
 #include <map>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 namespace smtpprobe::diagnose {
@@ -15,6 +17,17 @@ namespace smtpprobe::diagnose {
 struct ServerAuthView {
     bool tls_available = false; ///< STARTTLS worked, or the connection used implicit TLS
     bool implicit_tls = false;
+    /// The name a client is configured with (--sni, else the target host). Go's PlainAuth sends
+    /// credentials without TLS when it is localhost, 127.0.0.1 or ::1.
+    std::string server_name;
+    bool helo_only = false; ///< EHLO was refused and HELO used: no extension is known
+    /// STARTTLS was offered and answered with this reply (first line, "454 4.7.0 ..."): every
+    /// client configured for TLS stops there.
+    std::optional<std::string> starttls_refusal;
+    /// The server sent bytes behind its STARTTLS 220, before the handshake. injected_auth: the
+    /// AUTH mechanisms of the EHLO reply those bytes hold, if they hold one.
+    bool starttls_injected = false;
+    std::vector<std::string> injected_auth;
     /// AUTH mechanisms as advertised, case kept. With implicit TLS there is only one EHLO: put
     /// it in advertised_after_tls (advertised_before_tls is used when that is empty).
     std::vector<std::string> advertised_before_tls;
@@ -23,22 +36,47 @@ struct ServerAuthView {
     /// Upper-case mechanism -> code of the first reply to "AUTH <MECH>" sent without an initial
     /// response (334 = recognised). Missing: not probed.
     std::map<std::string, int> first_reply;
+    /// The same replies' first line as sent ("504 5.7.4 Unrecognized authentication type").
+    std::map<std::string, std::string> first_reply_text;
     std::optional<std::string> login_prompt; ///< decoded first LOGIN challenge, if probed
 };
 
 struct ClientVerdict {
-    /// "Go net/smtp (PlainAuth)", "Python smtplib (login())", "Nodemailer",
-    /// ".NET System.Net.Mail.SmtpClient", "MailKit", "Jakarta Mail", "PHPMailer", "libcurl",
-    /// "Ruby net-smtp (default :plain)", "lettre"
+    enum class Outcome { works, fails, depends };
+    enum class Injection { none, discards, refuses, exposed, unchecked };
+
+    ClientVerdict() = default;
+    ClientVerdict(std::string client_, Outcome outcome_, std::string mechanism_, std::string how_,
+                  std::string source_)
+        : client(std::move(client_)), outcome(outcome_), mechanism(std::move(mechanism_)),
+          how(std::move(how_)), source(std::move(source_)) {}
+
+    /// "Go net/smtp (PlainAuth)", "Go net/smtp (LOGIN smtp.Auth)", "Python smtplib (login())",
+    /// "Nodemailer", "Nodemailer (authMethod PLAIN)", ".NET System.Net.Mail.SmtpClient",
+    /// "MailKit", "Jakarta Mail", "PHPMailer", "libcurl", "libcurl (AUTH=PLAIN)",
+    /// "libcurl (AUTH=LOGIN)", "Ruby net-smtp (default :plain)", "lettre"
     std::string client;
-    enum class Outcome { works, fails, depends } outcome = Outcome::depends;
-    std::string mechanism; ///< what it would send, e.g. "PLAIN"; empty when it sends no AUTH
+    Outcome outcome = Outcome::depends;
+    std::string mechanism; ///< what it sends last, e.g. "PLAIN"; empty when it sends no AUTH
     std::string how;       ///< one sentence on why, quoting the server's code when known
     std::string source;    ///< "smtp-facts.md §4.1"
+    /// The error the library reports, as it words it (class and message, or the start of
+    /// them); empty when it works, or when it reports none (it goes on without AUTH).
+    std::string error;
+    /// What it does with bytes injected behind the STARTTLS 220 (only when the server did).
+    Injection injection = Injection::none;
+    /// The library version this verdict was checked against by running it (tests/clients);
+    /// empty: the verdict comes from documentation and source only.
+    std::string checked_against;
+
+    bool reaches_auth() const noexcept { return !mechanism.empty(); }
+    bool verified() const noexcept { return !checked_against.empty(); }
 };
 
 /// "works", "fails", "depends".
 std::string_view outcome_name(ClientVerdict::Outcome outcome) noexcept;
+/// "discards", "refuses", "exposed", "not checked"; "" for none.
+std::string_view injection_name(ClientVerdict::Injection injection) noexcept;
 
 /// One verdict per library, in the order listed for ClientVerdict::client.
 ///

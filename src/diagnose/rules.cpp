@@ -87,7 +87,9 @@ void Rules::tls_rules() {
             "The server sent data after its STARTTLS 220, before the TLS handshake",
             "Bytes that arrive in plaintext between the 220 and the handshake could have been "
             "injected by a man in the middle (CVE-2011-0411 class, smtp-facts §1.6). smtpprobe "
-            "did not read them as SMTP and did not start TLS on that connection.",
+            "did not read them as SMTP: without credentials it discarded them and went on over "
+            "TLS, as most clients do; with credentials it stops there. The client table says "
+            "which clients are exposed.",
             {"bytes after the 220: " + escape_bytes(s.starttls_injected)});
     bool const plaintext_session = r_.session_established && !s.tls;
     if (plaintext_session && s.before_tls && !s.starttls_offered && r_.tls_mode != TlsMode::none)
@@ -359,13 +361,30 @@ void Rules::explanations() {
     }
 }
 
+// The first line of a reply as sent: "454 4.7.0 TLS not available due to local problem".
+std::string first_wire_line(smtp::Reply const& reply) {
+    return std::to_string(reply.code) + (reply.lines.empty() ? "" : " " + reply.lines.front());
+}
+
 void Rules::clients() {
     ServerFacts const& s = r_.server;
     if (!r_.session_established)
         return;
     diagnose::ServerAuthView view;
+    view.server_name = r_.server_name.empty() ? r_.host : r_.server_name;
     view.tls_available = s.tls.has_value();
     view.implicit_tls = s.tls && !s.starttls_attempted;
+    view.helo_only = s.ehlo_command == "HELO";
+    if (s.starttls_offered && s.starttls_reply && s.starttls_reply->code != 220)
+        view.starttls_refusal = first_wire_line(*s.starttls_reply);
+    if (!s.starttls_injected.empty()) {
+        view.starttls_injected = true;
+        // What a client that reads the injected bytes as its post-TLS EHLO reply sees.
+        smtp::ReplyParser parser;
+        parser.feed(s.starttls_injected);
+        if (std::optional<smtp::Reply> reply = parser.next(); reply && reply->code == 250)
+            view.injected_auth = smtp::parse_capabilities(*reply).auth;
+    }
     if (s.before_tls && !view.implicit_tls)
         view.advertised_before_tls = s.before_tls->auth;
     if (s.tls && s.after_tls)
@@ -373,14 +392,17 @@ void Rules::clients() {
     if (smtp::Capabilities const* caps = s.final_capabilities())
         view.legacy_auth_equals_only = caps->auth_equals_form && !caps->auth_space_form;
     for (MechanismRow const& m : r_.rows) {
-        if (m.recognition.reply)
+        if (m.recognition.reply) {
             view.first_reply[m.name] = m.recognition.reply->code;
+            view.first_reply_text[m.name] = first_wire_line(*m.recognition.reply);
+        }
         if (m.name == "LOGIN" && m.recognition.challenge)
             view.login_prompt = *m.recognition.challenge;
     }
     for (diagnose::ClientVerdict const& v : diagnose::client_compatibility(view))
-        v_.clients.push_back({v.client, std::string(diagnose::outcome_name(v.outcome)), v.mechanism,
-                              v.how, v.source});
+        v_.clients.push_back(
+            {v.client, std::string(diagnose::outcome_name(v.outcome)), v.mechanism, v.how, v.source,
+             v.error, std::string(diagnose::injection_name(v.injection)), v.checked_against});
 }
 
 void Rules::run() {

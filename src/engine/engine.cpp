@@ -273,6 +273,10 @@ std::unique_ptr<Session> Run::open_session(bool first) {
     session->conversation = std::make_unique<Conversation>(
         *session->transport, transcript_, Timeouts{options_.command_timeout, deadline_}, id);
 
+    // Without credentials nothing secret follows, so bytes injected after the STARTTLS 220 are
+    // discarded unread and the run goes on over TLS, as most clients do; that shows what they
+    // get. With credentials the connection is refused (below).
+    session->conversation->discard_injected(!options_.credentials);
     probes::SetupOptions setup;
     setup.ehlo_name = options_.ehlo_name;
     setup.mode = target_.tls_mode;
@@ -294,6 +298,8 @@ std::unique_ptr<Session> Run::open_session(bool first) {
         adopt_facts(failed, id);
         throw;
     }
+    if (!session->conversation->injected().empty())
+        session->facts.starttls_injected = session->conversation->injected();
     session->facts.timings.connect = connect_ms;
     session->facts.bare_lf_lines = session->conversation->parser().bare_lf_lines();
     session->facts.long_lines = session->conversation->parser().long_lines();
@@ -516,6 +522,7 @@ void Run::tls_checks() {
 
 Report Run::execute() {
     report_.host = target_.host;
+    report_.server_name = target_.sni.value_or(target_.host);
     report_.port = target_.port;
     report_.tls_mode = target_.tls_mode;
     report_.ehlo_name = options_.ehlo_name;

@@ -190,12 +190,17 @@ std::string render_json(Report const& r, Verdict const& v) {
         explanations.push_back(Json{
             {"subject", e.subject}, {"text", e.text}, {"source", e.source}, {"advice", e.advice}});
     Json clients = Json::array();
-    for (ClientRow const& c : v.clients)
-        clients.push_back(Json{{"client", c.client},
-                               {"outcome", c.outcome},
-                               {"mechanism", c.mechanism},
-                               {"how", c.how},
-                               {"source", c.source}});
+    for (ClientRow const& c : v.clients) {
+        Json client{{"client", c.client},       {"outcome", c.outcome},
+                    {"mechanism", c.mechanism}, {"how", c.how},
+                    {"source", c.source},       {"reaches_auth", !c.mechanism.empty()},
+                    {"error", c.error},         {"verified", !c.checked_against.empty()}};
+        if (!c.checked_against.empty())
+            client["checked_against"] = c.checked_against;
+        if (!c.injection.empty())
+            client["starttls_injection"] = c.injection;
+        clients.push_back(std::move(client));
+    }
     Json checks = Json::array();
     for (Check const& c : v.checks)
         checks.push_back(Json{

@@ -94,6 +94,9 @@ struct ClientRow {
     std::string mechanism;
     std::string how;
     std::string source;
+    std::string error;           ///< the library's own error; empty: it works or reports none
+    std::string injection;       ///< "discards", "refuses", "exposed", "not checked"; "": n/a
+    std::string checked_against; ///< library version run against (tests/clients); "": docs only
 };
 
 /// A monitoring state (Monitoring Plugins guidelines), in the order of the plugin return codes.
@@ -168,6 +171,7 @@ struct ServerFacts {
 struct Report {
     // Target
     std::string host;
+    std::string server_name; ///< the name a client is configured with: --sni, else host
     unsigned short port = 0;
     TlsMode tls_mode = TlsMode::auto_; ///< as requested
     TlsMode tls_used = TlsMode::none;  ///< what the run ended up using

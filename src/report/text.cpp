@@ -385,9 +385,20 @@ void clients_section(Verdict const& r, Style const& st, std::string& out) {
                                                           : st.yellow(outcome));
         line += pad(c.client, client_width);
         std::size_t const indent = 2 + 9 + client_width;
-        line += wrap(c.how, indent, indent);
+        std::string how = c.how;
+        if (!c.error.empty())
+            how += "; error: " + c.error;
+        how += c.checked_against.empty() ? " (from documentation)"
+                                         : " (checked against " + c.checked_against + ")";
+        line += wrap(how, indent, indent);
         out += line + "\n";
     }
+    std::string exposed;
+    for (ClientRow const& c : r.clients)
+        if (c.injection == "exposed")
+            exposed += (exposed.empty() ? "" : ", ") + c.client;
+    if (!exposed.empty())
+        out += "  " + st.red("Exposed to the STARTTLS injection: " + exposed) + "\n";
     out += "\n";
 }
 

@@ -82,10 +82,18 @@ net::TlsInfo Conversation::upgrade_to_tls(net::TlsConnectOptions const& options)
         std::size_t const count = parser_.buffered();
         injected_ = recent_.substr(recent_.size() - std::min(count, recent_.size()));
         log(TranscriptEvent::Kind::error, "data after the STARTTLS 220, before the handshake");
-        // The bytes themselves stay out of the message (they may hold CR, LF, anything);
-        // injected() has them for the report.
-        throw std::system_error(smtp::errc::data_after_starttls,
-                                std::to_string(injected_.size()) + " bytes");
+        if (discard_injected_) {
+            // Dropped unread, as a client that discards its plaintext buffer does. The reply
+            // counters are kept.
+            log(TranscriptEvent::Kind::info,
+                std::to_string(count) + " bytes discarded unread; starting TLS");
+            parser_.discard_buffered();
+        } else {
+            // The bytes themselves stay out of the message (they may hold CR, LF, anything);
+            // injected() has them for the report.
+            throw std::system_error(smtp::errc::data_after_starttls,
+                                    std::to_string(injected_.size()) + " bytes");
+        }
     }
     net::TlsInfo info;
     try {

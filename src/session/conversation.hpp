@@ -26,8 +26,11 @@ public:
     /// Sends the command, then reads exactly one reply.
     smtp::Reply exchange(smtp::Command const& command);
     /// After the STARTTLS 220: refuses (smtp::errc::data_after_starttls) if any byte is
-    /// buffered (CVE-2011-0411 class; RFC 3207 §4.2), otherwise runs the handshake.
+    /// buffered (CVE-2011-0411 class; RFC 3207 §4.2), otherwise runs the handshake. With
+    /// discard_injected(true) the buffered bytes are kept in injected() and dropped unread, and
+    /// the handshake runs: what most client libraries do (tests/clients/FINDINGS.md).
     net::TlsInfo upgrade_to_tls(net::TlsConnectOptions const& options);
+    void discard_injected(bool discard) noexcept { discard_injected_ = discard; }
     /// Best effort QUIT (short deadline, errors ignored), then close.
     void quit() noexcept;
 
@@ -49,6 +52,7 @@ private:
     int session_;
     smtp::ReplyParser parser_;
     std::string injected_;
+    bool discard_injected_ = false;
     std::string recent_; ///< the last few KiB received, raw, for evidence
 };
 

@@ -187,6 +187,15 @@ std::size_t ReplyParser::buffered() const noexcept {
     return ready_bytes_ + partial_reply_bytes_ + partial_line_.size();
 }
 
+void ReplyParser::discard_buffered() noexcept {
+    partial_line_.clear();
+    partial_reply_.reset();
+    partial_reply_bytes_ = 0;
+    ready_.clear();
+    ready_sizes_.clear();
+    ready_bytes_ = 0;
+}
+
 void ReplyParser::finish() {
     if (!error_ && (partial_reply_ || !partial_line_.empty()))
         fail(errc::truncated_reply, partial_line_);

@@ -59,6 +59,8 @@ public:
     std::error_code error() const noexcept { return error_; }
     /// The raw text of the line that caused error(), for evidence (bounded to 200 octets).
     std::string const& error_line() const noexcept { return error_line_; }
+    /// Drops every buffered byte and reply not yet taken (the counters and error() stay).
+    void discard_buffered() noexcept;
     /// Tell the parser the stream ended; sets truncated_reply if a reply was half read.
     void finish();
 

@@ -243,11 +243,22 @@ TEST_CASE("sequential and parallel runs give the same matrix", "[engine]") {
 TEST_CASE("plaintext injected after the STARTTLS 220 is never parsed as SMTP",
           "[engine][starttls]") {
     Emulated server = Emulated::sample("starttls-inject");
+    // Without credentials the bytes are discarded unread and the run goes on over TLS, as most
+    // clients do: the capabilities are the ones the server sends inside TLS.
     Probed p = probe(server.options());
     CHECK(has_finding(p.verdict, "starttls.injection"));
     CHECK_FALSE(p.report.server.starttls_injected.empty());
-    CHECK_FALSE(p.report.server.after_tls.has_value());
-    CHECK(p.verdict.exit_code == exit_code::no_session);
+    REQUIRE(p.report.server.after_tls.has_value());
+    CHECK(p.report.server.after_tls->auth == std::vector<std::string>{"PLAIN", "LOGIN"});
+    CHECK(p.verdict.exit_code == exit_code::problems);
+    // With credentials it stops at the injection: nothing secret follows it.
+    Setup o = server.options();
+    o.options.credentials =
+        smtpprobe::sasl::Credentials{"inject-user", "inject-test-password-not-real", ""};
+    Probed with_password = probe(o);
+    CHECK(has_finding(with_password.verdict, "starttls.injection"));
+    CHECK_FALSE(with_password.report.server.after_tls.has_value());
+    CHECK(with_password.verdict.exit_code == exit_code::no_session);
 }
 
 TEST_CASE("STARTTLS refused: auto carries on in plaintext, starttls mode stops",

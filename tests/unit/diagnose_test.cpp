@@ -297,7 +297,7 @@ TEST_CASE("compiled-in registry matches data/enhanced-status-codes.json", "[unit
 TEST_CASE("clients: Azure Communication Services (LOGIN only)", "[unit][diagnose]") {
     std::vector<ClientVerdict> const verdicts =
         smtpprobe::diagnose::client_compatibility(acs_view());
-    REQUIRE(verdicts.size() == 10);
+    REQUIRE(verdicts.size() == 14);
 
     ClientVerdict const& go = verdict_for(verdicts, "Go net/smtp (PlainAuth)");
     CHECK(go.outcome == Outcome::fails);
@@ -308,7 +308,9 @@ TEST_CASE("clients: Azure Communication Services (LOGIN only)", "[unit][diagnose
 
     ClientVerdict const& ruby = verdict_for(verdicts, "Ruby net-smtp (default :plain)");
     CHECK(ruby.outcome == Outcome::fails);
-    CHECK(contains(ruby.how, "SMTPSyntaxError"));
+    // net-smtp 0.3.1 raises SMTPAuthenticationError for a 504 too (tests/clients/FINDINGS.md).
+    CHECK(ruby.error == "Net::SMTPAuthenticationError");
+    CHECK(ruby.checked_against == "net-smtp 0.3.1 (Ruby 3.1.2)");
     CHECK(contains(ruby.how, ":login"));
 
     for (std::string_view client :
@@ -321,6 +323,12 @@ TEST_CASE("clients: Azure Communication Services (LOGIN only)", "[unit][diagnose
         CHECK(verdict.source.starts_with("smtp-facts.md §4."));
     }
     CHECK(contains(verdict_for(verdicts, "lettre").how, "Username:"));
+    CHECK(verdict_for(verdicts, "lettre").checked_against.empty());
+    CHECK(verdict_for(verdicts, "MailKit").checked_against.empty());
+    CHECK(verdict_for(verdicts, "Go net/smtp (LOGIN smtp.Auth)").outcome == Outcome::works);
+    CHECK(verdict_for(verdicts, "libcurl (AUTH=PLAIN)").outcome == Outcome::fails);
+    CHECK(verdict_for(verdicts, "libcurl (AUTH=PLAIN)").error == "(67) Login denied");
+    CHECK_FALSE(verdict_for(verdicts, "libcurl (AUTH=PLAIN)").reaches_auth());
     // AUTH only after STARTTLS: the libraries that need STARTTLS turned on say so.
     CHECK(contains(verdict_for(verdicts, "Python smtplib (login())").how, "starttls()"));
     CHECK(contains(verdict_for(verdicts, "Jakarta Mail").how, "starttls.enable"));
@@ -558,4 +566,71 @@ TEST_CASE("clients: OAuth-only server", "[unit][diagnose]") {
     }
     CHECK(contains(verdict_for(verdicts, "Jakarta Mail").how, "xoauth2.disable=false"));
     CHECK(contains(verdict_for(verdicts, "MailKit").how, "OAuth"));
+}
+
+TEST_CASE("clients: STARTTLS refused, injected, and the loopback exemption", "[unit][diagnose]") {
+    SECTION("every client stops at a refused STARTTLS, with its own error") {
+        ServerAuthView view;
+        view.advertised_before_tls = {};
+        view.starttls_refusal = "454 4.7.0 TLS not available due to local problem";
+        std::vector<ClientVerdict> const verdicts = smtpprobe::diagnose::client_compatibility(view);
+        for (ClientVerdict const& verdict : verdicts) {
+            CAPTURE(verdict.client);
+            CHECK(verdict.outcome == Outcome::fails);
+            CHECK_FALSE(verdict.reaches_auth());
+            CHECK_FALSE(verdict.error.empty());
+        }
+        CHECK(verdict_for(verdicts, "Go net/smtp (PlainAuth)").error ==
+              "454 4.7.0 TLS not available due to local problem");
+        CHECK(verdict_for(verdicts, "Python smtplib (login())").error ==
+              "SMTPResponseException: (454, b'4.7.0 TLS not available due to local problem')");
+        CHECK(verdict_for(verdicts, "Ruby net-smtp (default :plain)").error ==
+              "Net::SMTPServerBusy: 454 4.7.0 TLS not available due to local problem");
+        CHECK(verdict_for(verdicts, "libcurl").error == "(64) STARTTLS denied, code 454");
+    }
+    SECTION("injected bytes: curl refuses, PHPMailer is exposed, the others discard") {
+        ServerAuthView view = acs_view();
+        view.starttls_injected = true;
+        view.injected_auth = {"PLAIN"};
+        std::vector<ClientVerdict> const verdicts = smtpprobe::diagnose::client_compatibility(view);
+        ClientVerdict const& php = verdict_for(verdicts, "PHPMailer");
+        CHECK(php.injection == ClientVerdict::Injection::exposed);
+        CHECK(php.mechanism == "PLAIN");
+        CHECK(php.outcome == Outcome::fails);
+        CHECK(verdict_for(verdicts, "libcurl").injection == ClientVerdict::Injection::refuses);
+        CHECK(verdict_for(verdicts, "libcurl").error == "(8) Weird server reply");
+        ClientVerdict const& go = verdict_for(verdicts, "Go net/smtp (LOGIN smtp.Auth)");
+        CHECK(go.injection == ClientVerdict::Injection::discards);
+        CHECK(go.outcome == Outcome::works);
+        CHECK(verdict_for(verdicts, "MailKit").injection == ClientVerdict::Injection::unchecked);
+        CHECK(smtpprobe::diagnose::injection_name(php.injection) == "exposed");
+    }
+    SECTION("Go sends PLAIN in plaintext only to a loopback name") {
+        ServerAuthView view;
+        view.advertised_before_tls = {"PLAIN", "LOGIN"};
+        view.first_reply = {{"PLAIN", 334}, {"LOGIN", 334}};
+        view.server_name = "plain.example.test";
+        CHECK(
+            verdict_for(smtpprobe::diagnose::client_compatibility(view), "Go net/smtp (PlainAuth)")
+                .error == "unencrypted connection");
+        for (char const* name : {"127.0.0.1", "localhost", "::1"}) {
+            view.server_name = name;
+            ClientVerdict const go = verdict_for(smtpprobe::diagnose::client_compatibility(view),
+                                                 "Go net/smtp (PlainAuth)");
+            CHECK(go.outcome == Outcome::works);
+            CHECK(contains(go.how, "localhost exemption"));
+        }
+    }
+    SECTION("curl picks NTLM where it is offered, and is told to use LOGIN") {
+        ServerAuthView view;
+        view.tls_available = true;
+        view.advertised_after_tls = {"NTLM", "LOGIN"};
+        view.first_reply = {{"NTLM", 334}, {"LOGIN", 334}};
+        ClientVerdict const curl =
+            verdict_for(smtpprobe::diagnose::client_compatibility(view), "libcurl");
+        CHECK(curl.mechanism == "NTLM");
+        CHECK(curl.outcome == Outcome::fails);
+        CHECK(curl.error == "(67) Login denied");
+        CHECK(contains(curl.how, "--login-options AUTH=LOGIN"));
+    }
 }
