@@ -15,9 +15,18 @@
 #   with `dpkg -x` into its temporary directory. Exim's shared libraries, which do
 #   not conflict with anything, are installed normally.
 #
+# - The real-client suite (tests/clients) needs the client libraries it runs: Go
+#   (net/smtp), Debian's python3 (smtplib), PHPMailer with php-cli, Ruby
+#   (net-smtp), curl, Jakarta Mail with a JDK, and Node.js with npm (Nodemailer
+#   itself comes from the npm registry, pinned by tests/clients/node/
+#   package-lock.json, installed by the suite into the build tree). nodejs and
+#   npm are installed only when npm is missing: a Node.js from elsewhere (e.g.
+#   NodeSource, which bundles npm) conflicts with Debian's npm package.
+#
 # Environment:
 #   SMTPPROBE_DEB_CACHE   where to keep the downloaded exim4-daemon-light .deb
 #   SMTPPROBE_NO_INTEGRATION=1   install only the build dependencies
+#   SMTPPROBE_NO_CLIENTS=1       do not install the real-client suite's libraries
 set -eu
 
 export DEBIAN_FRONTEND=noninteractive
@@ -58,9 +67,18 @@ INTEG_PKGS="postfix dovecot-core swaks iproute2 libnss-wrapper"
 # unpacked by run.sh finds them.
 EXIM_LIBS="libdb5.3 libgnutls-dane0 libgnutls30 libidn12 libidn2-0 libnsl2 libpcre2-8-0 libcrypt1"
 
+# The real-client suite (tests/clients/run_clients.py).
+CLIENT_PKGS="golang-go python3 php-cli libphp-phpmailer ruby curl libjakarta-mail-java default-jdk-headless"
+if ! command -v npm >/dev/null 2>&1; then
+    CLIENT_PKGS="$CLIENT_PKGS nodejs npm"
+fi
+
 PKGS="$BUILD_PKGS $EXPORTER_PKGS"
 if [ "${SMTPPROBE_NO_INTEGRATION:-0}" != 1 ]; then
     PKGS="$PKGS $INTEG_PKGS $EXIM_LIBS $EXPORTER_TEST_PKGS"
+fi
+if [ "${SMTPPROBE_NO_CLIENTS:-0}" != 1 ]; then
+    PKGS="$PKGS $CLIENT_PKGS"
 fi
 
 missing=""

@@ -287,7 +287,15 @@ class RecordingProxy:
                 if not ready:
                     ready, _, _ = select.select([client, server], [], [], 1)
                 for s in ready:
-                    data = s.recv(65536)
+                    # Non-blocking: a TLS record without application data (a TLS 1.3 session
+                    # ticket) must not block the relay until the timeout.
+                    s.setblocking(False)
+                    try:
+                        data = s.recv(65536)
+                    except (ssl.SSLWantReadError, BlockingIOError):
+                        continue
+                    finally:
+                        s.settimeout(20)
                     if not data:
                         return
                     if s is client:
@@ -606,6 +614,7 @@ def main():
             "%s %s" % (o["outcome"], mech), "agree" if row["agrees"] else "DISAGREE"))
         if o["error"] or not row["agrees"]:
             say("    error: %s" % (o["error"] or "-"))
+            say("    named: %s" % (p.get("error") or "-"))
         if o["post_auth_error"]:
             say("    after AUTH (MAIL/RCPT/DATA, not compared): %s" % o["post_auth_error"])
         for problem in row["problems"]:
@@ -617,6 +626,9 @@ def main():
     say("")
     say("%d agree, %d disagree (%d without a prediction); %d targets x %d client variants; %.1f s" % (
         agree, disagree, no_prediction, len(targets), len(wanted), elapsed))
+    unverified = sorted({c["client"] for preds, _ in predictions.values() for c in preds.values()
+                         if not c.get("verified")})
+    say("not run here, predictions from documentation (\"verified\": false): %s" % ", ".join(unverified))
     with open(os.path.join(args.output, "results%s.json" % ("-real" if args.real else "")), "w") as f:
         json.dump({"versions": vers, "agree": agree, "disagree": disagree, "seconds": round(elapsed, 1),
                    "timings": timings, "rows": rows}, f, indent=1)

@@ -2,7 +2,7 @@
 # smtpprobe integration suite: real Postfix + Dovecot SASL and Exim on loopback.
 #
 #   tests/integration/run.sh [--smtpprobe PATH] [--capture-transcripts]
-#                            [--keep-state] [--hold SECONDS]
+#                            [--keep-state] [--hold SECONDS] [--with COMMAND]...
 #
 # Starts, from a `mktemp -d` state directory and the templates next to this
 # script:
@@ -14,7 +14,10 @@
 # with a per-run test CA, then runs test_servers.py (smtpprobe's JSON checked
 # against each server's configuration, and swaks as a second opinion), and
 # stops every server on exit, even on failure, and checks that nothing is left
-# listening.
+# listening. Each --with COMMAND (run by sh, from the source tree) is a further
+# suite that runs while the servers are up, after test_servers.py, with the
+# environment below exported (tests/clients/run_clients.py --real uses it); its
+# failure fails the run.
 #
 # Exit status: 0 all checks passed; 1 a check failed; 77 skipped (not root,
 # an MTA is not installed, or the smtpprobe binary does not exist: then only
@@ -47,6 +50,7 @@ DEB_CACHE=${SMTPPROBE_DEB_CACHE:-/var/cache/smtpprobe/debs}
 KEEP_STATE=${KEEP_STATE:-0}
 CAPTURE=0
 HOLD=0
+WITH=()
 
 while [ $# -gt 0 ]; do
     case $1 in
@@ -55,6 +59,7 @@ while [ $# -gt 0 ]; do
         --capture-transcripts) CAPTURE=1; shift ;;
         --keep-state) KEEP_STATE=1; shift ;;
         --hold) HOLD=$2; shift 2 ;;
+        --with) WITH+=("$2"); shift 2 ;;
         -h|--help) sed -n '2,/^# shellcheck/p' "$0" | sed '$d; s/^# \{0,1\}//'; exit 0 ;;
         *) echo "run.sh: unknown argument: $1" >&2; exit 64 ;;
     esac
@@ -349,6 +354,17 @@ python3 "$HERE/test_servers.py" &
 TEST_PID=$!
 wait "$TEST_PID" || rc=$?
 TEST_PID=""
+
+for suite in ${WITH[@]+"${WITH[@]}"}; do
+    say "running $suite"
+    (cd "$ROOT" && exec sh -c "$suite") &
+    TEST_PID=$!
+    suite_rc=0
+    wait "$TEST_PID" || suite_rc=$?
+    TEST_PID=""
+    say "$suite: exit $suite_rc"
+    if [ "$suite_rc" -ne 0 ] && [ "$rc" -eq 0 ]; then rc=1; fi
+done
 
 if [ "$CAPTURE" = 1 ] && { [ "$rc" -eq 0 ] || [ "$rc" -eq 77 ]; }; then
     say "capturing transcripts into $ROOT/samples/transcripts"
