@@ -513,27 +513,21 @@ ClientVerdict jakarta_mail(ServerAuthView const& view, Mechanisms const& list) {
         append(verdict.how, tls_note(view, habits));
         return verdict;
     }
+    // Jakarta Mail 2.0.0 matches names in any case, and an AUTH= line gives it no mechanism.
     std::string mech;
-    bool exact = true;
-    for (std::string_view name : order) {
-        if (has_exact(list, name)) {
-            mech = name;
-            break;
-        }
-    }
-    if (mech.empty()) {
+    if (!view.legacy_auth_equals_only) {
         for (std::string_view name : order) {
             if (has_any_case(list, name)) {
                 mech = name;
-                exact = false;
                 break;
             }
         }
     }
     if (mech.empty()) {
         verdict = {client, Outcome::fails, "",
-                   "it throws AuthenticationFailedException(\"No authentication mechanisms "
-                   "supported by both server and client\")",
+                   std::string("it throws AuthenticationFailedException(\"No authentication "
+                               "mechanisms supported by both server and client\")") +
+                       (view.legacy_auth_equals_only ? " (it does not read AUTH= lines)" : ""),
                    source};
         verdict.error = "jakarta.mail.AuthenticationFailedException: No authentication mechanisms "
                         "supported by both server and client";
@@ -553,15 +547,6 @@ ClientVerdict jakarta_mail(ServerAuthView const& view, Mechanisms const& list) {
             verdict = single(view, list, client, mech, why,
                              "jakarta.mail.AuthenticationFailedException", source);
         }
-        if (verdict.outcome == Outcome::works && !exact) {
-            verdict.outcome = Outcome::depends;
-            append(verdict.how, "whether it matches mechanism names in another case was not "
-                                "checked");
-        }
-    }
-    if (view.legacy_auth_equals_only && verdict.outcome == Outcome::works) {
-        verdict.outcome = Outcome::depends;
-        append(verdict.how, "whether it reads an AUTH= line was not checked");
     }
     append(verdict.how, tls_note(view, habits));
     return verdict;
@@ -639,8 +624,9 @@ ClientVerdict libcurl(ServerAuthView const& view, Mechanisms const& list, std::s
         return verdict;
     }
     std::string mech;
+    // Mechanism names are matched case-sensitively (curl 7.88.1: "AUTH login" is not LOGIN).
     if (!forced.empty()) {
-        if (has_any_case(list, forced)) {
+        if (has_exact(list, forced)) {
             mech = forced;
         } else {
             verdict = {
@@ -656,17 +642,19 @@ ClientVerdict libcurl(ServerAuthView const& view, Mechanisms const& list, std::s
         // Curl_sasl_start's order with a password, as built in Debian 12's curl 7.88.1.
         for (std::string_view name :
              {"GSSAPI", "DIGEST-MD5", "CRAM-MD5", "NTLM", "PLAIN", "LOGIN"}) {
-            if (has_any_case(list, name)) {
+            if (has_exact(list, name)) {
                 mech = name;
                 break;
             }
         }
     }
     if (mech.empty()) {
-        verdict = {client, Outcome::fails, "",
-                   "none of the mechanisms it knows is advertised, so it fails with "
-                   "CURLE_LOGIN_DENIED",
-                   source};
+        verdict = {
+            client, Outcome::fails, "",
+            "none of the mechanisms it knows is advertised, so it fails with "
+            "CURLE_LOGIN_DENIED" +
+                case_note(list, {"GSSAPI", "DIGEST-MD5", "CRAM-MD5", "NTLM", "PLAIN", "LOGIN"}),
+            source};
         verdict.error = denied;
         append(verdict.how,
                oauth_note(view, list, {"OAUTHBEARER", "XOAUTH2"}, "a bearer token set"));
@@ -688,7 +676,7 @@ ClientVerdict libcurl(ServerAuthView const& view, Mechanisms const& list, std::s
         }
         if (verdict.outcome != Outcome::works && forced.empty()) {
             for (std::string_view other : {"LOGIN", "PLAIN"}) {
-                if (other != mech && has_any_case(list, other) &&
+                if (other != mech && has_exact(list, other) &&
                     probe(view, other).answer != Answer::rejected) {
                     append(verdict.how, "--login-options AUTH=" + std::string(other) +
                                             " (CURLOPT_LOGIN_OPTIONS) makes it use " +
