@@ -671,8 +671,9 @@ ClientVerdict libcurl(ServerAuthView const& view, Mechanisms const& list, std::s
             // account, and a password-only login is refused.
             verdict.outcome = Outcome::fails;
             verdict.error = denied;
-            verdict.how += "; the NTLM exchange fails with a plain user name and password "
-                           "(CURLE_LOGIN_DENIED)";
+            verdict.how += "; it stays with NTLM, which works only for an account NTLM accepts "
+                           "(a domain account, DOMAIN\\user) and otherwise ends in "
+                           "CURLE_LOGIN_DENIED, without trying another mechanism";
         }
         if (verdict.outcome != Outcome::works && forced.empty()) {
             for (std::string_view other : {"LOGIN", "PLAIN"}) {
