@@ -494,7 +494,10 @@ def main():
         if not os.access(binary, os.X_OK):
             say("SKIP: %s is not built" % binary)
             return 77
-    commands, hosts_file = build(args.work)
+    try:
+        commands, hosts_file = build(args.work)
+    except (subprocess.SubprocessError, OSError) as e:
+        raise HarnessError("building the clients failed (go build, npm ci or javac): %s" % e)
     vers = versions(os.path.join(args.work, "node"))
     say("== versions: " + ", ".join("%s %s" % kv for kv in vers.items()))
 
