@@ -3,7 +3,7 @@
 // 1.3 the server accepts) and one that differs from the main session only in the SNI sent.
 // Each runs on its own connection, as far as the handshake and the EHLO after it, then QUITs.
 
-#include "net/resolve.hpp"
+#include "net/opener.hpp"
 #include "probes/baseline.hpp"
 #include "report/report.hpp"
 #include "session/conversation.hpp"
@@ -19,8 +19,9 @@ namespace smtpprobe::probes {
 
 /// Where and how the extra connections go: what the engine's own sessions use.
 struct HandshakeTarget {
-    std::vector<net::Endpoint> endpoints;
-    std::chrono::milliseconds connect_timeout{10'000};
+    /// Opens one more connection to the server (the engine's opener and addresses); throws
+    /// std::system_error like net::Opener.
+    std::function<net::Opened()> connect;
     Timeouts timeouts;
     /// ehlo_name, mode (starttls or implicit) and tls.verify_name are used as given;
     /// tls.context and tls.sni are set by each probe.

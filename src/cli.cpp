@@ -1,5 +1,6 @@
 #include "cli.hpp"
 
+#include "sasl/mechanisms.hpp"
 #include "smtp/capabilities.hpp"
 
 #include <boost/program_options.hpp>
@@ -266,8 +267,7 @@ Command parse_command_line(int argc, char const* const* argv) {
     c.expect.nagios = c.format == Format::nagios;
     if (!expect_auth.empty())
         c.expect.auth = split_list(expect_auth);
-    if (!c.expect.tls_min.empty() && c.expect.tls_min != "1.0" && c.expect.tls_min != "1.1" &&
-        c.expect.tls_min != "1.2" && c.expect.tls_min != "1.3")
+    if (!c.expect.tls_min.empty() && !net::is_tls_version(c.expect.tls_min))
         throw UsageError("--expect-tls-min is 1.0, 1.1, 1.2 or 1.3");
     for (char const* name : {"warning", "critical"}) {
         if (vm.count(name)) {
@@ -295,7 +295,7 @@ Command parse_command_line(int argc, char const* const* argv) {
         t.sni = sni;
     }
     for (std::string const* v : {&e.tls.min_version, &e.tls.max_version})
-        if (!v->empty() && *v != "1.0" && *v != "1.1" && *v != "1.2" && *v != "1.3")
+        if (!v->empty() && !net::is_tls_version(*v))
             throw UsageError("TLS versions are 1.0, 1.1, 1.2 or 1.3 (got \"" + *v + "\")");
     if (!e.tls.ca_file.empty() || !e.tls.ca_path.empty())
         e.tls.use_system_store = false;
@@ -311,8 +311,7 @@ Command parse_command_line(int argc, char const* const* argv) {
     if (!mechanisms.empty()) {
         e.mechanisms = split_list(mechanisms);
         for (std::string const& m : e.mechanisms)
-            if (m.size() > 20 ||
-                m.find_first_not_of("ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_") != std::string::npos)
+            if (!sasl::valid_mechanism_name(m))
                 throw UsageError("\"" + m + "\" is not a SASL mechanism name (RFC 4422 §3.1)");
     }
     for (char ch : e.ehlo_name)

@@ -236,8 +236,7 @@ void Rules::credential_rules() {
             if (a.reply)
                 evidence.push_back("AUTH " + m.name + ": " + a.reply->wire());
         } else if (a.status == Status::skipped && m.implemented &&
-                   (m.recognition.status == Status::recognised) &&
-                   a.reason.rfind("not sending", 0) == 0) {
+                   (m.recognition.status == Status::recognised) && a.withheld != Withheld::no) {
             skipped.push_back(m.name);
             skip_reason = a.reason;
         }

@@ -335,7 +335,8 @@ void TlsRules::expiry(net::TlsInfo const& t) {
 }
 
 void TlsRules::session_version(net::TlsInfo const& t) {
-    if (r_.tls_versions || (t.version != "TLSv1" && t.version != "TLSv1.1"))
+    int const version = net::tls_version_number(t.version);
+    if (r_.tls_versions || version == 0 || version >= 12)
         return;
     add("tls.legacy_version", Severity::warning, "The session used " + t.version,
         "RFC 8996 forbids TLS 1.0 and 1.1. The server negotiated " + t.version +
@@ -421,7 +422,7 @@ void TlsRules::versions() {
             (v.tested ? (v.accepted ? "accepted (" : "refused (") + v.detail + ")" : v.detail));
         if (v.accepted)
             accepted.push_back(v.version);
-        if (v.accepted && (v.version == "1.0" || v.version == "1.1"))
+        if (v.accepted && net::tls_version_number(v.version) < 12)
             legacy.push_back("TLS " + v.version);
         if (v.version == "1.2") {
             tested_12 = v.tested;

@@ -3,6 +3,7 @@
 // front end (the CLI, batch runs, the exporter, tests) calls probe() and then evaluate()
 // (diagnose/evaluate.hpp); nothing writes the Report after probe() returns.
 
+#include "net/opener.hpp"
 #include "net/resolve.hpp"
 #include "net/tls.hpp"
 #include "report/report.hpp"
@@ -44,6 +45,10 @@ struct ProbeOptions {
     bool tls_versions = false;
     /// Probe only these mechanisms (upper case); empty = the catalogue plus all advertised.
     std::vector<std::string> mechanisms;
+    /// The seams (net/opener.hpp); empty = the real ones (getaddrinfo, TCP). Tests give a fake
+    /// resolver or a replay transport here; a proxy is another opener.
+    net::Resolver resolve;
+    net::Opener open;
 };
 
 /// How far a probe has got: sent after each matrix cell.

@@ -119,7 +119,7 @@ std::string auth_cell(MechanismRow const& m) {
     case Status::skipped:
         if (m.recognition.status != Status::recognised)
             return "-";
-        return a.reason.rfind("not sending", 0) == 0 ? "withheld" : "not tried";
+        return a.withheld != Withheld::no ? "withheld" : "not tried";
     default:
         return std::string(to_string(a.status));
     }
