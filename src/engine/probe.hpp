@@ -43,6 +43,9 @@ struct ProbeOptions {
     /// Also try TLS 1.0, 1.1, 1.2 and 1.3 one by one, each on its own connection, plus one
     /// handshake without SNI (probes/tls_versions.hpp).
     bool tls_versions = false;
+    /// The first connection also tries one AUTH before STARTTLS (what a client that skips
+    /// STARTTLS gets: ServerFacts::auth_before_tls_reply).
+    bool auth_before_tls = true;
     /// Probe only these mechanisms (upper case); empty = the catalogue plus all advertised.
     std::vector<std::string> mechanisms;
     /// The seams (net/opener.hpp); empty = the real ones (getaddrinfo, TCP). Tests give a fake
