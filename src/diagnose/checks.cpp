@@ -87,7 +87,7 @@ std::vector<Check> evaluate_checks(Report const& r, std::vector<Finding> const& 
     for (std::string const& name : expect.auth)
         auth_check(r, name, out);
     if (expect.starttls) {
-        bool const ok = r.server.tls && r.server.starttls_attempted;
+        bool const ok = r.tls_used == TlsMode::starttls;
         std::string message = ok ? "STARTTLS works" : "STARTTLS ";
         if (!ok)
             message +=

@@ -84,6 +84,7 @@ public:
     /// name unless ProbeOptions::show_username) is registered here before any I/O. Front ends
     /// pass every output of this probe through redactor().redact().
     Redactor& redactor() noexcept { return redactor_; }
+    Redactor const& redactor() const noexcept { return redactor_; }
 
 private:
     Redactor redactor_;

@@ -227,7 +227,7 @@ void server_section(Report const& r, Style const& st, std::string& out) {
         line(s.ehlo_command == "HELO" ? "HELO" : "EHLO",
              std::to_string(s.ehlo_reply->code) + " " +
                  (s.ehlo_reply->lines.empty() ? "" : s.ehlo_reply->lines.front()));
-    bool const implicit = s.tls && !s.starttls_attempted;
+    bool const implicit = r.tls_used == TlsMode::implicit;
     if (s.before_tls && !implicit)
         line(s.tls || s.starttls_attempted ? "Before TLS" : "Extensions", caps_line(*s.before_tls));
     if (s.auth_before_tls_reply)
