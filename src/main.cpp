@@ -9,9 +9,11 @@
 #include "exporter/exporter_command.hpp"
 #include "net/interrupt.hpp"
 #include "net/resolve.hpp"
+#include "profile_search.hpp"
 #include "report/render.hpp"
 #include "session/redactor.hpp"
 #include "session/transcript.hpp"
+#include "version.hpp"
 
 #include <nlohmann/json.hpp>
 
@@ -119,7 +121,7 @@ int run_probe_command(Config& c) {
             profile = c.demo_profile.empty()
                           ? emulator::parse_profile(nlohmann::json::parse(builtin_demo_profile),
                                                     "built-in azure-acs profile")
-                          : emulator::load_profile(c.demo_profile);
+                          : emulator::load_profile(resolve_profile(c.demo_profile));
         } catch (std::exception const& e) {
             throw UsageError(e.what());
         }
@@ -201,7 +203,7 @@ int run_explain_command(std::vector<std::string> const& codes) {
 int run_emulate_command(Command const& command) {
     emulator::Profile profile;
     try {
-        profile = emulator::load_profile(command.profile_path);
+        profile = emulator::load_profile(resolve_profile(command.profile_path));
     } catch (std::exception const& e) {
         throw UsageError(e.what());
     }
@@ -243,7 +245,7 @@ int main(int argc, char** argv) {
             std::cout << command.help_text;
             return exit_code::ok;
         case Command::Kind::version:
-            std::cout << "smtpprobe " SMTPPROBE_VERSION "\n";
+            std::cout << version_text();
             return exit_code::ok;
         case Command::Kind::explain:
             return run_explain_command(command.codes);
