@@ -456,10 +456,10 @@ for target in $TARGETS; do
     echo "== $target crashed; the end of its log ($BUILD/$target.log):"
     grep -vE '^#[0-9]+[[:space:]]+(NEW|REDUCE|pulse|INITED)' "$BUILD/$target.log" | tail -n 40
     find "$BUILD/artifacts/$target" -type f -newer "$BUILD/.started-$target" | while read -r f; do
+        b64=$(head -c 65536 "$f" | base64 -w 0)
         echo "crashing input ${f##*/} ($(wc -c <"$f") bytes), base64:"
-        head -c 65536 "$f" | base64 -w 0
-        echo
-        echo "reproduce: echo '<base64>' | base64 -d > crash && $BUILD/$target crash"
+        echo "$b64"
+        echo "reproduce: echo '$b64' | base64 -d >crash && $BUILD/$target crash"
     done
 done
 
@@ -469,7 +469,9 @@ if [ "${FUZZ_MERGE:-0}" = 1 ]; then
         merged="$BUILD/merged/$target"
         rm -rf "$merged"
         mkdir -p "$merged" "$checked_in"
-        "$BUILD/$target" -merge=1 -max_len=4096 "$merged" "$checked_in" "$BUILD/corpus/$target" \
+        # -use_counters=0: keep the inputs that reach new edges, not every new hit count, so the
+        # checked-in corpus stays small.
+        "$BUILD/$target" -merge=1 -use_counters=0 -max_len=4096 "$merged" "$checked_in" "$BUILD/corpus/$target" \
             "$BUILD/seeds/$target" >"$BUILD/$target.merge.log" 2>&1
         rm -rf "$checked_in"
         mv "$merged" "$checked_in"
