@@ -9,8 +9,8 @@
 set -eu
 cd "$(dirname "$0")/.."
 SMTPPROBE_DEPS_GROUPS=build scripts/install-deps.sh >&2
-if [ ! -x build/smtpprobe ] || [ -n "$(find src probes samples/servers data CMakeLists.txt -newer build/smtpprobe -print -quit 2>/dev/null)" ]; then
-    scripts/build.sh >&2
+if [ ! -x build/smtpprobe ] || [ -n "$(find src probes samples/servers CMakeLists.txt cmake -newer build/smtpprobe -print -quit 2>/dev/null)" ]; then
+    SMTPPROBE_BUILD_TARGET=smtpprobe scripts/build.sh >&2
 fi
 if [ $# -eq 0 ]; then
     set -- --demo
