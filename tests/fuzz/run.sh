@@ -67,18 +67,36 @@ build() {
     fi
     mv -f "$BUILD/$target.tmp" "$BUILD/$target"
 }
+build_target() {
+    case $1 in
+    reply_parser_fuzz) build "$1" "$ROOT"/src/smtp/*.cpp "$ROOT"/src/sasl/*.cpp ;;
+    sasl_fuzz) build "$1" "$ROOT"/src/sasl/*.cpp ;;
+    profile_fuzz) build "$1" "$ROOT"/src/emulator/profile.cpp "$ROOT"/src/sasl/*.cpp ;;
+    explain_fuzz) build "$1" "$ROOT"/src/diagnose/status_codes.cpp ;;
+    esac
+}
 for target in $TARGETS; do
     case $target in
-    reply_parser_fuzz) build "$target" "$ROOT"/src/smtp/*.cpp "$ROOT"/src/sasl/*.cpp ;;
-    sasl_fuzz) build "$target" "$ROOT"/src/sasl/*.cpp ;;
-    profile_fuzz) build "$target" "$ROOT"/src/emulator/profile.cpp "$ROOT"/src/sasl/*.cpp ;;
-    explain_fuzz) build "$target" "$ROOT"/src/diagnose/status_codes.cpp ;;
+    reply_parser_fuzz | sasl_fuzz | profile_fuzz | explain_fuzz) ;;
     *)
         echo "unknown target $target" >&2
         exit 2
         ;;
     esac
 done
+# FUZZ_PARALLEL builds at once (one clang++ per target).
+building=()
+build_failed=0
+for target in $TARGETS; do
+    build_target "$target" &
+    building+=($!)
+    if [ "${#building[@]}" -ge "$PARALLEL" ]; then
+        wait "${building[0]}" || build_failed=1
+        building=("${building[@]:1}")
+    fi
+done
+for pid in ${building[@]+"${building[@]}"}; do wait "$pid" || build_failed=1; done
+[ "$build_failed" = 0 ] || exit 2
 
 # ------------------------------------------------------------------------------------- seeds
 echo "== seeds"
