@@ -215,4 +215,4 @@ if command -v pgrep >/dev/null 2>&1; then
         fi
     done
 fi
-step "done: $(ls "$DEB_CACHE"/exim4-daemon-light_*.deb 2>/dev/null | head -n1)"
+step "done$(ls "$DEB_CACHE"/exim4-daemon-light_*.deb 2>/dev/null | head -n1 | sed "s/^/: exim .deb /")"
