@@ -133,10 +133,14 @@ TEST_CASE("nothing listening exits 2 and still prints a report", "[cli][connect]
 }
 
 TEST_CASE("SIGINT during a probe prints the partial report and exits 130", "[cli][interrupt]") {
-    // The emulator delays every EHLO by 30 s; the probe is interrupted after half a second.
+    // The emulator delays every EHLO by 30 s; the probe is interrupted 0.7 s after it started,
+    // once the emulator says it listens (at most 10 s: slow under ASan on a loaded machine).
     CommandResult r = run_command(
-        "sh -c '" + binary + " emulate --profile " + source_path("tests/engine/slow-ehlo.json") +
-        " --listen 127.0.0.1:2599 & E=$!; sleep 0.5; " + binary +
+        "sh -c 'L=$(mktemp); " + binary + " emulate --profile " +
+        source_path("tests/engine/slow-ehlo.json") +
+        " --listen 127.0.0.1:2599 2>$L & E=$!; i=0; until grep -q emulating $L || [ $i -ge 100 ]; "
+        "do sleep 0.1; i=$((i+1)); done; rm -f $L; " +
+        binary +
         " 127.0.0.1:2599 --tls none --timeout 30 & P=$!; sleep 0.7; kill -INT $P; wait $P; "
         "echo exit=$?; kill -TERM $E; wait $E'");
     CHECK(r.out.find("exit=130") != std::string::npos);

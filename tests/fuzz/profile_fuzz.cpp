@@ -1,20 +1,19 @@
 // libFuzzer target: the emulator's profile loader (src/emulator/profile.hpp), which reads
-// files users write: JSON with comments, as load_profile() parses it, then parse_profile()
-// and render_reply() on every reply of the profile it accepts. Built and run by
-// tests/fuzz/run.sh (in CI from scripts/test.sh).
+// files users write: parse_profile_text() (what load_profile() does with a file's bytes: JSON
+// with comments, then parse_profile()), and render_reply() on every reply of a profile it
+// accepts. Built and run by tests/fuzz/run.sh (in CI from scripts/test.sh).
 //
 // Input: the bytes of a profile file.
 //
 // A bad profile must be a std::runtime_error naming the source ("fuzz: <field>: ..."): the
-// message `smtpprobe emulate` prints. Any other exception (a nlohmann::json type error, an
-// out_of_range from a standard container) escaping parse_profile traps, and so does a
-// profile that parses but has a reply render_reply() cannot send as SMTP lines.
+// message `smtpprobe emulate` prints. Any other exception (a nlohmann::json error, an
+// out_of_range from a standard container) escaping it traps, and so does a profile that
+// parses but has a reply render_reply() cannot send as SMTP lines.
 
 #include "emulator/profile.hpp"
+#include "emulator/reply_text.hpp"
 
 #include "fuzz_check.hpp"
-
-#include <nlohmann/json.hpp>
 
 #include <cstddef>
 #include <cstdint>
@@ -24,7 +23,7 @@
 #include <string_view>
 #include <typeinfo>
 
-using smtpprobe::emulator::parse_profile;
+using smtpprobe::emulator::parse_profile_text;
 using smtpprobe::emulator::Profile;
 using smtpprobe::emulator::render_reply;
 
@@ -79,16 +78,10 @@ void check_profile(Profile const& p) {
 } // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(std::uint8_t const* data, std::size_t size) {
-    nlohmann::json document;
-    try {
-        // As load_profile(): exceptions on, comments allowed.
-        document = nlohmann::json::parse(data, data + size, nullptr, true, true);
-    } catch (nlohmann::json::parse_error const&) {
-        return 0;
-    }
     Profile profile;
     try {
-        profile = parse_profile(document, "fuzz");
+        profile =
+            parse_profile_text(std::string_view(reinterpret_cast<char const*>(data), size), "fuzz");
     } catch (std::runtime_error const& e) {
         std::string_view const what = e.what();
         if (typeid(e) != typeid(std::runtime_error) || what.substr(0, 6) != "fuzz: ") {
