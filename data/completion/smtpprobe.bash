@@ -24,7 +24,7 @@ _smtpprobe() {
     fi
 
     local command=""
-    [[ ${words[1]:-} == emulate || ${words[1]:-} == explain ]] && command=${words[1]}
+    case ${words[1]:-} in emulate | explain | exporter) command=${words[1]} ;; esac
 
     case $prev in
     --tls)
@@ -51,7 +51,8 @@ _smtpprobe() {
             COMPREPLY=($(compgen -W "$(_smtpprobe_profiles)" -- "$cur") $(compgen -f -X '!*.json' -- "$cur"))
         fi
         return ;;
-    --ca-file | --password-file | --oauth-token-file | --output | -o | --transcript-file | --ca-out)
+    --ca-file | --password-file | --oauth-token-file | --output | -o | --transcript-file | --ca-out | \
+        --config)
         COMPREPLY=($(compgen -f -- "$cur"))
         return ;;
     --ca-path | --bundle)
@@ -61,13 +62,17 @@ _smtpprobe() {
         COMPREPLY=($(compgen -v -- "$cur"))
         return ;;
     --ehlo-name | --connect-timeout | --command-timeout | --timeout | --parallel | --sni | \
-        --cert-warn-days | --cert-crit-days | --user | -u | --warning | --critical | --listen)
+        --cert-warn-days | --cert-crit-days | --user | -u | --warning | --critical | --listen | \
+        --allow-target)
         return ;;
     esac
 
     case $command in
     emulate)
         COMPREPLY=($(compgen -W '--profile --listen --ca-out --help' -- "$cur"))
+        return ;;
+    exporter)
+        COMPREPLY=($(compgen -W '--listen --config --allow-target --ca-file --help' -- "$cur"))
         return ;;
     explain)
         return ;;
@@ -82,7 +87,7 @@ _smtpprobe() {
             --expect-tls-min --warning --critical --format --output --transcript
             --transcript-file --bundle --color --demo --profile --help --version' -- "$cur"))
     elif [[ $cword -eq 1 ]]; then
-        COMPREPLY=($(compgen -W 'emulate explain' -- "$cur") $(compgen -A hostname -- "$cur"))
+        COMPREPLY=($(compgen -W 'emulate explain exporter' -- "$cur") $(compgen -A hostname -- "$cur"))
     else
         COMPREPLY=($(compgen -A hostname -- "$cur"))
     fi

@@ -3,7 +3,8 @@
 
     check_man.py SMTPPROBE MAN_PAGE BASH_COMPLETION ZSH_COMPLETION
 
-Checks that every long option of `smtpprobe --help` and `smtpprobe emulate --help` is
+Checks that every long option of `smtpprobe --help`, `smtpprobe emulate --help` and
+`smtpprobe exporter --help` is
 described in the man page (as a .TP item) and offered by both completions, and that every
 option the man page or a completion names is one of them; that `groff -man -ww -z` and
 `man --warnings -l` print no warning; and that the page has the sections the issue asks for.
@@ -39,7 +40,8 @@ def help_options(args):
 
 main_options = help_options([])
 emulate_options = help_options(["emulate"])
-all_options = main_options | emulate_options
+exporter_options = help_options(["exporter"])
+all_options = main_options | emulate_options | exporter_options
 
 # roff writes a hyphen as \- ; the options are then plain --name words.
 page = open(man_page, encoding="utf-8").read()
@@ -59,7 +61,7 @@ for section in ("NAME", "SYNOPSIS", "DESCRIPTION", "COMMANDS", "OPTIONS", "EXIT 
                 "ENVIRONMENT", "FILES", "EXAMPLES"):
     if not re.search(rf"^\.SH {section}$", page, re.M):
         problems.append(f"{man_page} has no section {section}")
-for word in ("emulate", "explain"):
+for word in ("emulate", "explain", "exporter"):
     if not re.search(rf"^\.B {word}$", page, re.M):
         problems.append(f"{man_page} does not describe the subcommand {word}")
 for status in ("0", "1", "2", "64", "70", "130"):
@@ -86,6 +88,7 @@ elif "SMTPPROBE(1)" not in man.stdout:
 
 for p in problems:
     print(p)
-print(f"{len(all_options)} long options ({len(main_options)} + {len(emulate_options)} of emulate); "
+print(f"{len(all_options)} long options ({len(main_options)}, {len(emulate_options)} of emulate, "
+      f"{len(exporter_options)} of exporter); "
       f"{len(problems)} problem(s)")
 sys.exit(1 if problems else 0)
