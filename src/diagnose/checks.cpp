@@ -50,9 +50,11 @@ void auth_check(Report const& r, std::string const& name, std::vector<Check>& ou
         message += " (" + rec.reply->summary() + ")";
     else if (!rec.note.empty())
         message += " (" + rec.note + ")";
-    out.push_back(
-        {id, rec.status == Status::error || rec.status == Status::skipped ? CheckState::unknown : CheckState::critical,
-         message});
+    out.push_back({id,
+                   rec.status == Status::error || rec.status == Status::skipped
+                       ? CheckState::unknown
+                       : CheckState::critical,
+                   message});
 }
 
 void certificate_check(Report const& r, Expectations const& expect, std::vector<Check>& out) {
@@ -84,8 +86,8 @@ std::vector<Check> evaluate_checks(Report const& r, std::vector<Finding> const& 
     if (r.interrupted)
         out.push_back({"session", CheckState::unknown, "interrupted"});
     else if (!r.session_established)
-        out.push_back(
-            {"session", CheckState::critical, r.fatal_error.empty() ? "no SMTP session" : r.fatal_error});
+        out.push_back({"session", CheckState::critical,
+                       r.fatal_error.empty() ? "no SMTP session" : r.fatal_error});
     else
         out.push_back({"session", CheckState::ok,
                        "SMTP session" + std::string(r.server.tls ? " with " + r.server.tls->version
