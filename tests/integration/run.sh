@@ -153,7 +153,8 @@ our_pids() {
     [ -n "$seeds" ] || return 0
     # pid ppid for every process (comm may hold spaces: cut after the last ')').
     for d in /proc/[0-9]*/stat; do
-        { sed 's/^\([0-9]*\) .*) [A-Za-z] \([0-9]*\) .*/\1 \2/' "$d"; } 2>/dev/null
+        # A process may exit between the glob and the read: that is not a failure.
+        { sed 's/^\([0-9]*\) .*) [A-Za-z] \([0-9]*\) .*/\1 \2/' "$d"; } 2>/dev/null || true
     done | awk -v seeds="$seeds" -v self="$$" '
         BEGIN { n = split(seeds, s, " "); for (i = 1; i <= n; i++) ours[s[i]] = 1 }
         { parent[$1] = $2 }
