@@ -80,8 +80,9 @@ group integration postfix dovecot-core swaks libnet-ssleay-perl libio-socket-ssl
 # The run-time libraries of exim4-daemon-light 4.96 (bookworm), so the binary unpacked by
 # tests/integration/run.sh finds them.
 group exim_libs libdb5.3 libgnutls-dane0 libgnutls30 libidn12 libidn2-0 libnsl2 libpcre2-8-0 libcrypt1
-# The exporter's tests (tests/exporter/run.sh): a real Prometheus 2.42 and promtool, curl.
-group exporter_tests prometheus curl
+# The exporter's tests (tests/exporter/run.sh): a real Prometheus 2.42 and promtool, curl,
+# and systemd for `systemd-analyze verify` of the shipped unit (nothing is started).
+group exporter_tests prometheus curl systemd
 # The real-client suite (tests/clients/run_clients.py): Go (net/smtp), Debian's python3
 # (smtplib), PHPMailer with php-cli, Ruby (net-smtp), curl, Jakarta Mail with a JDK.
 group clients golang-go python3 php-cli libphp-phpmailer ruby curl libjakarta-mail-java default-jdk-headless
