@@ -89,7 +89,7 @@ po::options_description probe_options(Config& c) {
         ("critical", po::value<double>(), "critical if the whole run takes longer than this many seconds");
     po::options_description output("Output", 100, 50);
     output.add_options()
-        ("format,f", po::value(&g.format)->default_value("text"), "text | json | nagios")
+        ("format,f", po::value(&g.format)->default_value("text"), "text | json | ndjson (one report a line, as each target finishes) | nagios")
         ("output,o", po::value(&c.output_file), "write the report to this file instead of standard output")
         ("transcript", po::bool_switch(&c.transcript), "print the redacted session transcript on standard error")
         ("transcript-file", po::value(&c.transcript_file), "write the redacted transcript to this file")
@@ -97,6 +97,8 @@ po::options_description probe_options(Config& c) {
         ("color", po::value(&c.color)->default_value("auto"), "auto | always | never (NO_COLOR is honoured)");
     po::options_description general("General", 100, 50);
     general.add_options()
+        ("targets-file", po::value(&c.targets_file), "probe the targets in this file, one HOST[:PORT] a line (# comments; - = standard input)")
+        ("jobs", po::value(&c.jobs)->default_value(4), "targets probed at once with several targets (--parallel is per target)")
         ("demo", po::bool_switch(&c.demo), "probe the built-in emulator (Azure ACS profile) on loopback: works offline")
         ("profile", po::value(&c.demo_profile), "with --demo: the server profile to emulate instead (a shipped name or a file)")
         ("help,h", "show this help")
@@ -108,7 +110,8 @@ po::options_description probe_options(Config& c) {
 }
 
 char const* const usage =
-    "Usage: smtpprobe [options] HOST[:PORT]\n"
+    "Usage: smtpprobe [options] HOST[:PORT]...\n"
+    "       smtpprobe [options] --targets-file FILE|-\n"
     "       smtpprobe --demo [options]\n"
     "       smtpprobe emulate --profile FILE [--listen HOST:PORT] [--ca-out PEM]\n"
     "       smtpprobe explain CODE [ENHANCED]\n"
@@ -163,9 +166,9 @@ Command parse_command_line(int argc, char const* const* argv) {
     Config& c = command.config;
     po::options_description const visible = probe_options(c);
     po::options_description hidden;
-    hidden.add_options()("target", po::value(&c.given.target), "HOST[:PORT]");
+    hidden.add_options()("target", po::value(&c.given.targets), "HOST[:PORT]");
     po::positional_options_description positional;
-    positional.add("target", 1);
+    positional.add("target", -1);
     po::options_description all;
     all.add(visible).add(hidden);
 

@@ -13,7 +13,7 @@
 
 namespace smtpprobe {
 
-enum class Format { text, json, nagios };
+enum class Format { text, json, ndjson, nagios };
 
 struct PasswordSource {
     std::string env;  ///< --password-env VAR
@@ -33,6 +33,9 @@ struct Config {
     std::string color = "auto";  ///< auto | always | never
     bool demo = false;
     std::string demo_profile; ///< --profile with --demo; empty = built-in azure-acs
+    std::string targets_file; ///< --targets-file: one HOST[:PORT] a line; "-" = stdin
+    unsigned jobs = 4;        ///< --jobs: targets probed at once
+    bool batch = false;       ///< several targets, a targets file, or NDJSON (batch.hpp)
 
     std::string user;
     bool user_given = false;
@@ -41,7 +44,7 @@ struct Config {
 
     /// What the command line said where validate() has to check or convert it.
     struct Given {
-        std::string target; ///< HOST[:PORT]
+        std::vector<std::string> targets; ///< HOST[:PORT] ...
         std::string tls = "auto", format = "text", mechanisms, expect_auth, sni;
         double connect_timeout = 10, command_timeout = 10, total_timeout = 60;
         std::optional<double> warning, critical;
@@ -70,6 +73,10 @@ Command parse_command_line(int argc, char const* const* argv);
 
 /// The cross-option checks, and Config::given turned into the typed fields. Throws UsageError.
 void validate(Config& config);
+
+/// "HOST[:PORT]" as a Target under the given --tls and --sni (port 587, or 465 and implicit
+/// TLS). Throws UsageError.
+Target parse_target(std::string const& text, Config::Given const& given);
 
 struct UsageError : std::runtime_error {
     explicit UsageError(std::string const& message, bool nagios = false)

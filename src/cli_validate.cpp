@@ -72,13 +72,28 @@ std::pair<std::string, unsigned short> split_host_port(std::string const& text) 
     return {text.substr(0, colon), parse_port(text.substr(colon + 1))};
 }
 
+Target parse_target(std::string const& text, Config::Given const& g) {
+    Target t;
+    t.tls_mode = parse_tls(g.tls);
+    std::pair<std::string, unsigned short> hp = split_host_port(text);
+    t.host = hp.first;
+    t.port = hp.second != 0 ? hp.second : (t.tls_mode == TlsMode::implicit ? 465 : 587);
+    // RFC 8314: 465 is implicit TLS; anything else starts in plaintext.
+    if (!g.tls_given && t.port == 465)
+        t.tls_mode = TlsMode::implicit;
+    if (g.sni_given)
+        t.sni = g.sni;
+    return t;
+}
+
 void validate(Config& c) {
     Config::Given const& g = c.given;
     ProbeOptions& e = c.options;
     Target& t = c.target;
-    if (c.demo && !g.target.empty())
+    bool const listed = !g.targets.empty() || !c.targets_file.empty();
+    if (c.demo && listed)
         throw UsageError("--demo probes the built-in emulator; give no HOST with it");
-    if (!c.demo && g.target.empty())
+    if (!c.demo && !listed)
         throw UsageError("no HOST given (try \"smtpprobe --demo\" or \"smtpprobe --help\")");
     if (!c.demo_profile.empty() && !c.demo)
         throw UsageError("--profile goes with --demo (or use \"smtpprobe emulate --profile\")");
@@ -86,22 +101,29 @@ void validate(Config& c) {
         throw UsageError("-4 and -6 exclude each other");
     e.family = g.ipv4 ? net::Family::ipv4 : g.ipv6 ? net::Family::ipv6 : net::Family::any;
     t.tls_mode = parse_tls(g.tls);
-    if (!c.demo) {
-        std::pair<std::string, unsigned short> hp = split_host_port(g.target);
-        t.host = hp.first;
-        t.port = hp.second != 0 ? hp.second : (t.tls_mode == TlsMode::implicit ? 465 : 587);
-        // RFC 8314: 465 is implicit TLS; anything else starts in plaintext.
-        if (!g.tls_given && t.port == 465)
-            t.tls_mode = TlsMode::implicit;
-    }
+    c.batch = g.targets.size() > 1 || !c.targets_file.empty() || g.format == "ndjson";
+    if (c.jobs < 1 || c.jobs > 64)
+        throw UsageError("--jobs must be between 1 and 64");
+    if (c.batch && g.format == "nagios")
+        throw UsageError("--format nagios checks one target (got " +
+                         (c.targets_file.empty() ? std::to_string(g.targets.size())
+                                                 : std::string("a targets file")) +
+                         ")");
+    if (c.batch && (c.transcript || !c.transcript_file.empty() || !c.bundle_dir.empty()))
+        throw UsageError("--transcript, --transcript-file and --bundle take one target");
+    if (!c.demo && !c.batch)
+        t = parse_target(g.targets.front(), g);
     if (g.format == "text")
         c.format = Format::text;
     else if (g.format == "json")
         c.format = Format::json;
     else if (g.format == "nagios")
         c.format = Format::nagios;
+    else if (g.format == "ndjson")
+        c.format = Format::ndjson;
     else
-        throw UsageError("--format must be text, json or nagios (got \"" + g.format + "\")");
+        throw UsageError("--format must be text, json, ndjson or nagios (got \"" + g.format +
+                         "\")");
     c.expect.nagios = c.format == Format::nagios;
     if (!g.expect_auth.empty())
         c.expect.auth = split_list(g.expect_auth);
@@ -124,11 +146,8 @@ void validate(Config& c) {
         throw UsageError("need 0 <= --cert-crit-days <= --cert-warn-days");
     if (e.parallel < 1 || e.parallel > 16)
         throw UsageError("--parallel must be between 1 and 16");
-    if (g.sni_given) {
-        if (e.no_sni)
-            throw UsageError("--sni and --no-sni exclude each other");
-        t.sni = g.sni;
-    }
+    if (g.sni_given && e.no_sni)
+        throw UsageError("--sni and --no-sni exclude each other");
     for (std::string const* v : {&e.tls.min_version, &e.tls.max_version})
         if (!v->empty() && !net::is_tls_version(*v))
             throw UsageError("TLS versions are 1.0, 1.1, 1.2 or 1.3 (got \"" + *v + "\")");

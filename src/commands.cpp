@@ -1,5 +1,6 @@
 #include "commands.hpp"
 
+#include "batch.hpp"
 #include "credentials_input.hpp"
 #include "diagnose/evaluate.hpp"
 #include "diagnose/status_codes.hpp"
@@ -106,7 +107,41 @@ void write_outputs(Config const& c, Report const& report, Verdict const& verdict
 
 } // namespace
 
+int run_batch_command(Config& c) {
+    std::ifstream file;
+    std::istream* list = nullptr;
+    try {
+        load_credentials(c);
+        check_tls_settings(c.options.tls);
+        if (c.targets_file == "-") {
+            list = &std::cin;
+        } else if (!c.targets_file.empty()) {
+            file.open(c.targets_file);
+            if (!file)
+                throw UsageError("cannot read the targets file " + c.targets_file);
+            list = &file;
+        }
+    } catch (UsageError const& e) {
+        throw UsageError(e.what(), c.format == Format::nagios);
+    }
+    std::ofstream output;
+    if (!c.output_file.empty()) {
+        output.open(c.output_file, std::ios::binary | std::ios::trunc);
+        if (!output)
+            throw UsageError("cannot write the report to " + c.output_file);
+    }
+    int bad = exit_code::ok;
+    TargetSource targets(c, list, [&bad](std::string const& message) {
+        std::cerr << "smtpprobe: error: " << message << "\n";
+        bad = exit_code::usage;
+    });
+    int const worst = run_batch(c, targets, c.output_file.empty() ? std::cout : output);
+    return worse_exit_code(worst, bad);
+}
+
 int run_probe_command(Config& c) {
+    if (c.batch)
+        return run_batch_command(c);
     std::unique_ptr<emulator::Server> demo;
     try {
         load_credentials(c);

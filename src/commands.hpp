@@ -10,6 +10,8 @@ namespace smtpprobe {
 
 /// Probe the target (or the --demo emulator), evaluate, write the outputs.
 int run_probe_command(Config& config);
+/// Several targets (batch.hpp); run_probe_command() calls it when Config::batch.
+int run_batch_command(Config& config);
 /// "smtpprobe explain 504 5.7.4".
 int run_explain_command(std::vector<std::string> const& codes);
 /// "smtpprobe emulate --profile FILE": a local server until SIGINT/SIGTERM.

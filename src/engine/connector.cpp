@@ -63,10 +63,10 @@ ConnectResult connect(ConnectorSetup const& s, ConnectRequest const& request) {
     try {
         probes::open_session(*session->conversation, setup, facts);
     } catch (std::system_error const& e) {
-        if (e.code() == smtp::errc::data_after_starttls) {
+        if (e.code() == smtp::errc::data_after_starttls)
             facts.starttls_attempted = true;
-            facts.starttls_injected = session->conversation->injected();
-        }
+        // The evidence of an injection is kept whether the connection refused or went on.
+        facts.starttls_injected = session->conversation->injected();
         facts.stop_reason = e.code().message();
         if (e.code() == net::errc::tls_handshake_failed)
             facts.tls_error = e.what();

@@ -1,3 +1,4 @@
+#include "report/ndjson.hpp"
 #include "report/render.hpp"
 
 #include <nlohmann/json.hpp>
@@ -119,9 +120,7 @@ std::vector<std::string> keyword_difference(std::optional<smtp::Capabilities> co
     return out;
 }
 
-} // namespace
-
-std::string render_json(Report const& r, Verdict const& v) {
+Json json_document(Report const& r, Verdict const& v) {
     ServerFacts const& s = r.server;
     bool const two_states = r.tls_used == TlsMode::starttls;
     Json caps{{"before_tls", capabilities_json(s.before_tls)},
@@ -250,8 +249,18 @@ std::string render_json(Report const& r, Verdict const& v) {
         {"parallel", r.parallel},
         {"interrupted", r.interrupted},
         {"exit_code", v.exit_code}};
+    return doc;
+}
+
+} // namespace
+
+std::string render_json(Report const& r, Verdict const& v) {
     // Server text can hold any byte; replace invalid UTF-8 rather than throw.
-    return doc.dump(2, ' ', false, Json::error_handler_t::replace) + "\n";
+    return json_document(r, v).dump(2, ' ', false, Json::error_handler_t::replace) + "\n";
+}
+
+std::string render_json_line(Report const& r, Verdict const& v) {
+    return json_document(r, v).dump(-1, ' ', false, Json::error_handler_t::replace) + "\n";
 }
 
 } // namespace smtpprobe

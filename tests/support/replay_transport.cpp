@@ -58,8 +58,7 @@ void ReplayTransport::send_all(std::string_view bytes, net::Deadline) {
     bool const recorded_quit = position_ < script_.steps.size() &&
                                script_.steps[position_].kind == ReplayStep::Kind::client &&
                                script_.steps[position_].text == "QUIT";
-    if ((line == "QUIT") != recorded_quit ||
-        (line == "QUIT" && position_ >= script_.steps.size())) {
+    if ((line == "QUIT") != recorded_quit || position_ >= script_.steps.size()) {
         left_at_ = position_;
         closed_ = true;
         throw std::system_error(net::errc::closed_by_peer);

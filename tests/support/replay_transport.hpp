@@ -40,8 +40,8 @@ public:
     std::vector<std::string> const& mismatches() const noexcept { return mismatches_; }
     bool finished() const noexcept { return position_ >= script_.steps.size(); }
     /// A QUIT where the recording goes on (the client leaves early, to reconnect), or another
-    /// line where the recorded client sent QUIT (the recording ends), is where client and
-    /// recording part, not a mismatch: the step, or nullopt. The transport then hangs up.
+    /// line where the recorded client sent QUIT or where the recording has ended, is where client
+    /// and recording part, not a mismatch: the step, or nullopt. The transport then hangs up.
     std::optional<std::size_t> left_at() const noexcept { return left_at_; }
 
 private:
