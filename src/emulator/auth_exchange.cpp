@@ -17,13 +17,23 @@ using Kind = AuthExchange::Result::Kind;
 AuthExchange::AuthExchange(AuthProfile const& profile, sasl::ServerOptions const& options,
                            std::string mechanism)
     : profile_(profile), mechanism_(std::move(mechanism)),
-      server_(sasl::Server::create(mechanism_, options)) {}
+      server_(sasl::Server::create(mechanism_, options)) {
+    std::map<std::string, std::vector<std::string>>::const_iterator const script =
+        profile_.challenges.find(mechanism_);
+    if (script != profile_.challenges.end()) {
+        script_ = &script->second;
+        server_.reset();
+    }
+}
 
 AuthExchange::Result AuthExchange::begin(std::optional<std::string> const& initial) {
     first_reply_pending_ = !initial.has_value();
     if (!server_) {
         if (initial) {
-            return {Kind::failure, {}};
+            if (*initial != "=" && !sasl::base64_decode(*initial)) {
+                return {Kind::malformed, {}};
+            }
+            return next_scripted();
         }
         std::map<std::string, std::string>::const_iterator const first =
             profile_.first_replies.find(mechanism_);
@@ -53,10 +63,26 @@ AuthExchange::Result AuthExchange::answer(std::string_view line) {
     if (!decoded) {
         return {Kind::malformed, {}};
     }
-    if (!server_ || rounds_ >= max_rounds) {
+    if (!server_) {
+        return next_scripted();
+    }
+    if (rounds_ >= max_rounds) {
         return {Kind::failure, {}};
     }
     return next(server_->respond(*decoded));
+}
+
+AuthExchange::Result AuthExchange::next_scripted() {
+    if (script_ != nullptr && scripted_ < script_->size()) {
+        ++rounds_;
+        return {Kind::challenge, (*script_)[scripted_++]};
+    }
+    std::map<std::string, std::string>::const_iterator const final =
+        profile_.final_replies.find(mechanism_);
+    if (final == profile_.final_replies.end()) {
+        return {Kind::failure, {}};
+    }
+    return {final->second.starts_with("235") ? Kind::success : Kind::failure, final->second};
 }
 
 AuthExchange::Result AuthExchange::next(sasl::ServerStep const& step) {

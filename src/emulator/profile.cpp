@@ -24,6 +24,7 @@ constexpr long long max_delay_ms = 600'000;
 constexpr long long max_drop_after = 1000;
 constexpr std::size_t max_mechanism_name = 64;
 constexpr std::size_t max_profile_bytes = 1 << 20;
+constexpr std::size_t max_challenges = 16;
 
 void check_hostname(ProfileSource const& context, std::string const& hostname) {
     if (hostname.empty()) {
@@ -191,6 +192,27 @@ void parse_auth(ObjectReader& top, AuthProfile& auth) {
     }
     auth.first_replies = mechanism_replies(reader, "first_replies");
     auth.failure_replies = mechanism_replies(reader, "failure_replies");
+    auth.final_replies = mechanism_replies(reader, "final_replies");
+    if (json const* scripts = reader.find("challenges")) {
+        if (!scripts->is_object()) {
+            context.fail("auth.challenges", "expected an object of reply lists by mechanism");
+        }
+        for (json::const_iterator it = scripts->begin(); it != scripts->end(); ++it) {
+            std::string const path = "auth.challenges." + it.key();
+            if (it.key().starts_with("_")) {
+                continue;
+            }
+            if (!it->is_array() || it->size() > max_challenges) {
+                context.fail(path, "expected an array of at most 16 replies");
+            }
+            std::vector<std::string>& list =
+                auth.challenges[mechanism_list(context, path, {it.key()}).front()];
+            for (std::size_t i = 0; i < it->size(); ++i) {
+                list.push_back(
+                    reader.checked_reply((*it)[i], path + "[" + std::to_string(i) + "]"));
+            }
+        }
+    }
     if (json const* accounts = reader.find("accounts")) {
         if (!accounts->is_array()) {
             context.fail("auth.accounts", "expected an array of accounts");
@@ -356,6 +378,13 @@ Profile parse_profile(nlohmann::json const& document, std::string_view source) {
         for (std::string const& verb : *verbs) {
             profile.close_after.insert(verb_key(context, "close_after", verb, true));
         }
+    }
+    profile.behaviour = parse_behaviour(top);
+    if (profile.behaviour.tls_stall.count() > 0 && profile.tls == TlsMode::none) {
+        context.fail("tls_stall_ms", "needs tls \"starttls\" or \"implicit\"");
+    }
+    if (profile.behaviour.greeting_raw && top.find("banner") != nullptr) {
+        context.fail("greeting_raw", "replaces the banner: give one of them");
     }
     top.finish();
     return profile;

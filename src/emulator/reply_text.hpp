@@ -17,6 +17,9 @@ std::vector<std::string_view> split_lines(std::string_view text);
 /// Why a stored reply cannot be rendered, or "" when it can.
 std::string reply_problem(std::string_view reply);
 
+/// "{hostname}" and "{client_ip}" replaced in text (raw greetings, which are not replies).
+std::string substitute(std::string text, std::string_view hostname, std::string_view client_ip);
+
 /// Turns a stored reply into wire text: "{hostname}" and "{client_ip}" substituted, code
 /// prefixes added to plain continuation lines (see the format in profile.hpp), CRLF after
 /// every line.

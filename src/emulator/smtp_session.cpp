@@ -30,18 +30,32 @@ SmtpSession::SmtpSession(SessionContext const& context, std::size_t id, std::str
       reader_(max_line, Recorder::max_line) {}
 
 std::vector<Step> SmtpSession::start() {
-    if (profile_.tls == TlsMode::implicit) {
+    Behaviour const& behaviour = profile_.behaviour;
+    if (behaviour.tarpit.count() > 0) {
+        hold(behaviour.tarpit);
+    } else if (profile_.tls == TlsMode::implicit && behaviour.tls_stall.count() > 0) {
+        hold(behaviour.tls_stall);
+    } else if (profile_.tls == TlsMode::implicit) {
         phase_ = Phase::tls_pending;
         steps_.push_back({Step::Kind::start_tls, {}, {}});
-        return std::exchange(steps_, {});
+    } else {
+        greet();
     }
-    greet();
     return std::exchange(steps_, {});
 }
 
 void SmtpSession::greet() {
     banner_sent_ = true;
-    reply_to("banner", profile_.banner);
+    if (std::optional<std::string> const& raw = profile_.behaviour.greeting_raw) {
+        phase_ = Phase::raw;
+        pause(profile_.delay_for("banner"));
+        if (!raw->empty()) {
+            send_wire(substitute(*raw, profile_.hostname, client_ip_), true);
+        }
+        return;
+    }
+    pause(profile_.delay_for("banner"));
+    send_wire(render_reply(profile_.banner, profile_.hostname, client_ip_), true);
     if (profile_.close_after.contains("banner")) {
         close();
     }
@@ -109,6 +123,13 @@ void SmtpSession::on_line(LineReader::Line const& line) {
         return;
     case Phase::data:
         on_data_line(line);
+        return;
+    case Phase::raw:
+        record(line.too_long ? line.text + " [line too long, cut]" : line.text);
+        if (std::optional<std::string> const& reply = profile_.behaviour.after_first_line) {
+            send_wire(substitute(*reply, profile_.hostname, client_ip_));
+            close();
+        }
         return;
     case Phase::tls_pending:
     case Phase::finished:
@@ -252,6 +273,10 @@ void SmtpSession::on_starttls(std::string const& args) {
         close();
         return;
     }
+    if (profile_.behaviour.tls_stall.count() > 0) {
+        hold(profile_.behaviour.tls_stall); // the ClientHello is read and never answered
+        return;
+    }
     phase_ = Phase::tls_pending;
     steps_.push_back({Step::Kind::start_tls, {}, {}});
 }
@@ -309,15 +334,17 @@ void SmtpSession::on_result(AuthExchange::Result const& result) {
     phase_ = Phase::command;
     switch (result.kind) {
     case AuthExchange::Result::Kind::challenge:
-        send(result.challenge);
+        send(result.reply);
         phase_ = Phase::auth;
         return;
     case AuthExchange::Result::Kind::success:
         authenticated_ = true;
-        send(auth.success_reply);
+        send(result.reply.empty() ? auth.success_reply : result.reply);
         return;
     case AuthExchange::Result::Kind::failure:
-        auth_failed(auth.failure_reply_for(exchange_->mechanism()), true);
+        auth_failed(result.reply.empty() ? auth.failure_reply_for(exchange_->mechanism())
+                                         : result.reply,
+                    true);
         return;
     case AuthExchange::Result::Kind::malformed:
         auth_failed(auth.malformed_reply, false);
@@ -384,8 +411,24 @@ void SmtpSession::send(std::string_view reply) {
     send_wire(render_reply(reply, profile_.hostname, client_ip_));
 }
 
-void SmtpSession::send_wire(std::string wire) {
-    steps_.push_back({Step::Kind::send, std::move(wire), {}});
+void SmtpSession::send_wire(std::string wire, bool drip) {
+    Behaviour const& behaviour = profile_.behaviour;
+    std::size_t const piece = behaviour.drip_bytes;
+    if (piece == 0 || !(drip || behaviour.drip_every_reply)) {
+        steps_.push_back({Step::Kind::send, std::move(wire), {}});
+        return;
+    }
+    for (std::size_t at = 0; at < wire.size(); at += piece) {
+        if (at > 0) {
+            pause(behaviour.drip_interval);
+        }
+        steps_.push_back({Step::Kind::send, wire.substr(at, piece), {}});
+    }
+}
+
+void SmtpSession::hold(std::chrono::milliseconds duration) {
+    steps_.push_back({Step::Kind::hold, {}, duration});
+    phase_ = Phase::finished;
 }
 
 void SmtpSession::pause(std::chrono::milliseconds duration) {
