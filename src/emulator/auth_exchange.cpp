@@ -1,6 +1,9 @@
 #include "emulator/auth_exchange.hpp"
 
 #include "sasl/base64.hpp"
+#include "smtp/capabilities.hpp"
+
+#include <algorithm>
 
 #include <map>
 #include <utility>
@@ -12,7 +15,42 @@ constexpr int max_rounds = 16;
 
 using Kind = AuthExchange::Result::Kind;
 
+bool contains(std::vector<std::string> const& list, std::string const& value) {
+    return std::find(list.begin(), list.end(), value) != list.end();
+}
+
 } // namespace
+
+std::optional<AuthCommand> parse_auth_command(std::string_view args) {
+    std::vector<std::string> words;
+    std::size_t start = args.find_first_not_of(' ');
+    while (start != std::string_view::npos && words.size() < 3) {
+        std::size_t const end = args.find(' ', start);
+        words.emplace_back(args.substr(start, end == std::string_view::npos ? end : end - start));
+        start = end == std::string_view::npos ? end : args.find_first_not_of(' ', end);
+    }
+    if (words.empty() || words.size() > 2) {
+        return std::nullopt;
+    }
+    AuthCommand command{smtp::to_upper(words[0]), std::nullopt};
+    if (words.size() == 2) {
+        command.initial = words[1];
+    }
+    return command;
+}
+
+std::string const* auth_refusal(AuthProfile const& auth, bool before_starttls,
+                                std::string const& mechanism) {
+    if (!before_starttls) {
+        return contains(auth.mechanisms, mechanism) ? nullptr : &auth.unknown_mechanism_reply;
+    }
+    if (contains(auth.mechanisms_before_tls, mechanism)) {
+        return nullptr;
+    }
+    bool const needs_tls =
+        auth.mechanisms_before_tls.empty() || contains(auth.mechanisms, mechanism);
+    return needs_tls ? &auth.before_tls_reply : &auth.unknown_mechanism_reply;
+}
 
 AuthExchange::AuthExchange(AuthProfile const& profile, sasl::ServerOptions const& options,
                            std::string mechanism)

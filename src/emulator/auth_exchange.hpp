@@ -13,6 +13,21 @@
 
 namespace smtpprobe::emulator {
 
+/// The arguments of an AUTH command.
+struct AuthCommand {
+    std::string mechanism; ///< upper-cased
+    std::optional<std::string> initial;
+};
+
+/// None for a syntax error: no mechanism, or more than a mechanism and an initial response.
+std::optional<AuthCommand> parse_auth_command(std::string_view args);
+
+/// The reply for a mechanism the profile does not recognise at this point of the session
+/// (before_tls_reply or unknown_mechanism_reply), or null when it does. before_starttls: the
+/// profile does STARTTLS and TLS is not up yet.
+std::string const* auth_refusal(AuthProfile const& auth, bool before_starttls,
+                                std::string const& mechanism);
+
 class AuthExchange {
 public:
     struct Result {

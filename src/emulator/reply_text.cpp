@@ -90,4 +90,15 @@ std::string render_reply(std::string_view reply, std::string_view hostname,
     return out;
 }
 
+std::string render_ehlo(std::string_view greeting, std::vector<std::string> const& lines,
+                        std::string_view hostname, std::string_view client_ip) {
+    std::string wire = render_reply(
+        std::string(lines.empty() ? "250 " : "250-") + std::string(greeting), hostname, client_ip);
+    for (std::size_t i = 0; i < lines.size(); ++i) {
+        wire += render_reply(std::string(i + 1 < lines.size() ? "250-" : "250 ") + lines[i],
+                             hostname, client_ip);
+    }
+    return wire;
+}
+
 } // namespace smtpprobe::emulator

@@ -26,4 +26,9 @@ std::string substitute(std::string text, std::string_view hostname, std::string_
 std::string render_reply(std::string_view reply, std::string_view hostname,
                          std::string_view client_ip);
 
+/// The EHLO reply: "250-" + greeting, then each capability line as written ("250 " on the
+/// last), with the same substitutions.
+std::string render_ehlo(std::string_view greeting, std::vector<std::string> const& lines,
+                        std::string_view hostname, std::string_view client_ip);
+
 } // namespace smtpprobe::emulator

@@ -19,10 +19,6 @@ constexpr std::size_t max_commands = 100'000;
 constexpr std::size_t max_message_lines = 1'000'000;
 constexpr std::size_t max_discarded_lines = 1000;
 
-bool contains(std::vector<std::string> const& list, std::string const& value) {
-    return std::find(list.begin(), list.end(), value) != list.end();
-}
-
 } // namespace
 
 SmtpSession::SmtpSession(SessionContext const& context, std::size_t id, std::string client_ip)
@@ -223,15 +219,8 @@ void SmtpSession::on_ehlo(std::string const& args) {
     greeted_ = true;
     std::vector<std::string> const& lines =
         tls_active_ ? profile_.ehlo.after_tls : profile_.ehlo.before_tls;
-    std::string wire =
-        render_reply(std::string(lines.empty() ? "250 " : "250-") + profile_.ehlo.greeting,
-                     profile_.hostname, client_ip_);
-    for (std::size_t i = 0; i < lines.size(); ++i) {
-        wire += render_reply(std::string(i + 1 < lines.size() ? "250-" : "250 ") + lines[i],
-                             profile_.hostname, client_ip_);
-    }
     pause(profile_.delay_for("EHLO"));
-    send_wire(std::move(wire));
+    send_wire(render_ehlo(profile_.ehlo.greeting, lines, profile_.hostname, client_ip_));
 }
 
 void SmtpSession::on_starttls(std::string const& args) {
@@ -256,17 +245,8 @@ void SmtpSession::on_starttls(std::string const& args) {
     }
     // CVE-2011-0411: plaintext pipelined behind STARTTLS must not be executed as if it had
     // arrived over TLS, so it is dropped unread (RFC 3207 §4.2: the protocol restarts).
-    std::string const pipelined = reader_.take_buffered();
-    std::size_t start = 0;
-    for (std::size_t i = 0; i < max_discarded_lines && start < pipelined.size(); ++i) {
-        std::size_t end = pipelined.find('\n', start);
-        end = end == std::string::npos ? pipelined.size() : end;
-        std::string line = pipelined.substr(start, end - start);
-        if (!line.empty() && line.back() == '\r') {
-            line.pop_back();
-        }
+    for (std::string const& line : reader_.take_lines(max_discarded_lines)) {
         record("[discarded after STARTTLS] " + line);
-        start = end + 1;
     }
     send_wire(reply + profile_.starttls_inject);
     if (profile_.close_after.contains("STARTTLS")) {
@@ -281,14 +261,6 @@ void SmtpSession::on_starttls(std::string const& args) {
     steps_.push_back({Step::Kind::start_tls, {}, {}});
 }
 
-bool SmtpSession::recognised_now(std::string const& mechanism) const {
-    AuthProfile const& auth = profile_.auth;
-    if (profile_.tls != TlsMode::starttls || tls_active_) {
-        return contains(auth.mechanisms, mechanism);
-    }
-    return contains(auth.mechanisms_before_tls, mechanism);
-}
-
 void SmtpSession::on_auth(std::string const& args) {
     AuthProfile const& auth = profile_.auth;
     if (authenticated_) {
@@ -296,31 +268,18 @@ void SmtpSession::on_auth(std::string const& args) {
         reply_to("AUTH", auth.already_authenticated_reply);
         return;
     }
-    std::vector<std::string> words;
-    std::size_t start = args.find_first_not_of(' ');
-    while (start != std::string::npos && words.size() < 3) {
-        std::size_t const end = args.find(' ', start);
-        words.push_back(args.substr(start, end == std::string::npos ? end : end - start));
-        start = end == std::string::npos ? end : args.find_first_not_of(' ', end);
-    }
-    if (words.empty() || words.size() > 2) {
+    std::optional<AuthCommand> const command = parse_auth_command(args);
+    if (!command) {
         reply_to("AUTH", auth.syntax_reply);
         return;
     }
-    std::string const mechanism = smtp::to_upper(words[0]);
-    if (!recognised_now(mechanism)) {
-        bool const needs_tls =
-            profile_.tls == TlsMode::starttls && !tls_active_ &&
-            (auth.mechanisms_before_tls.empty() || contains(auth.mechanisms, mechanism));
-        reply_to("AUTH", needs_tls ? auth.before_tls_reply : auth.unknown_mechanism_reply);
+    bool const before_starttls = profile_.tls == TlsMode::starttls && !tls_active_;
+    if (std::string const* refusal = auth_refusal(auth, before_starttls, command->mechanism)) {
+        reply_to("AUTH", *refusal);
         return;
     }
     pause(profile_.delay_for("AUTH"));
-    std::optional<std::string> initial;
-    if (words.size() == 2) {
-        initial = words[1];
-    }
-    start_exchange(mechanism, initial);
+    start_exchange(command->mechanism, command->initial);
 }
 
 void SmtpSession::start_exchange(std::string const& mechanism,

@@ -85,7 +85,6 @@ private:
     void auth_failed(std::string const& reply, bool delayed);
     /// The command (or its exchange) is over: close_after applies.
     void command_done();
-    bool recognised_now(std::string const& mechanism) const;
 
     void record(std::string_view line);
     void send(std::string_view reply);
