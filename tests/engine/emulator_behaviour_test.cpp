@@ -25,6 +25,7 @@ using smtpprobe::emulator::Profile;
 using smtpprobe::emulator::Server;
 using smtpprobe::emulator::ServerOptions;
 using smtpprobe::sasl::base64_encode;
+using smtpprobe::test::hostile;
 using smtpprobe::test::Running;
 using smtpprobe::test::sample;
 using smtpprobe::test::TestClient;
@@ -64,7 +65,7 @@ TEST_CASE("tarpit: nothing is said, the connection is held, then closed", "[emul
 }
 
 TEST_CASE("tarpit: a client that leaves ends the hold at once", "[emulator][hostile]") {
-    Running running(sample("hostile/tarpit.json")); // two minutes
+    Running running(hostile("tarpit.json")); // two minutes
     {
         TestClient client(running.server.port());
         CHECK(client.pending(milliseconds(100)).empty());
@@ -87,7 +88,7 @@ TEST_CASE("banner_drip: the banner comes a few bytes at a time", "[emulator][hos
 }
 
 TEST_CASE("slow-drip: one byte a second", "[emulator][hostile]") {
-    Running running(sample("hostile/slow-drip.json"));
+    Running running(hostile("slow-drip.json"));
     TestClient client(running.server.port());
     CHECK(client.pending(milliseconds(500)) == "2");
     client.discard_pending();
@@ -110,7 +111,7 @@ TEST_CASE("tls_stall: STARTTLS gets 220, the ClientHello never gets an answer",
 }
 
 TEST_CASE("tls_stall with implicit TLS: accepted, never answered", "[emulator][hostile]") {
-    Running running(sample("hostile/implicit-tls-stall.json"));
+    Running running(hostile("implicit-tls-stall.json"));
     TestClient client(running.server.port());
     Clock::time_point const start = Clock::now();
     CHECK_FALSE(client.try_tls(milliseconds(400)));
@@ -120,7 +121,7 @@ TEST_CASE("tls_stall with implicit TLS: accepted, never answered", "[emulator][h
 
 TEST_CASE("plaintext-on-implicit-port: a 220 where the ServerHello should be",
           "[emulator][hostile]") {
-    Running running(sample("hostile/plaintext-on-implicit-port.json"));
+    Running running(hostile("plaintext-on-implicit-port.json"));
     {
         TestClient tls_client(running.server.port());
         CHECK_FALSE(tls_client.try_tls(milliseconds(2000))); // "wrong version number"
@@ -137,15 +138,15 @@ TEST_CASE("non-SMTP greeters: SSH, IMAP and POP3 greet, answer the first line, h
         char const* answer;
     };
     Case const cases[] = {
-        {"hostile/ssh-server.json", "SSH-2.0-OpenSSH_9.2p1 Debian-2\r\n",
+        {"ssh-server.json", "SSH-2.0-OpenSSH_9.2p1 Debian-2\r\n",
          "Invalid SSH identification string.\r\n"},
-        {"hostile/imap-server.json", "* OK [CAPABILITY IMAP4rev1] ready\r\n",
+        {"imap-server.json", "* OK [CAPABILITY IMAP4rev1] ready\r\n",
          "* BAD Error in IMAP command received by server.\r\n"},
-        {"hostile/pop3-server.json", "+OK POP3 ready\r\n", "-ERR Unknown command.\r\n"},
+        {"pop3-server.json", "+OK POP3 ready\r\n", "-ERR Unknown command.\r\n"},
     };
     for (Case const& c : cases) {
         INFO(c.file);
-        Running running(sample(c.file));
+        Running running(hostile(c.file));
         TestClient client(running.server.port());
         CHECK(client.pending(milliseconds(2000)) == c.greeting);
         client.discard_pending();
@@ -158,7 +159,7 @@ TEST_CASE("non-SMTP greeters: SSH, IMAP and POP3 greet, answer the first line, h
 }
 
 TEST_CASE("http-server: silent until a request line, then 400 and close", "[emulator][hostile]") {
-    Running running(sample("hostile/http-server.json"));
+    Running running(hostile("http-server.json"));
     TestClient client(running.server.port());
     CHECK(client.pending(milliseconds(300)).empty());
     client.send_line("EHLO client.test");

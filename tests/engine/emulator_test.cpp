@@ -242,10 +242,12 @@ TEST_CASE("make_pki's knobs produce expired, future, self-signed and incomplete 
 
 TEST_CASE("every shipped profile loads", "[emulator][profile]") {
     std::vector<std::filesystem::path> files;
-    for (std::filesystem::directory_entry const& entry :
-         std::filesystem::recursive_directory_iterator(samples_dir())) {
-        if (entry.path().extension() == ".json") {
-            files.push_back(entry.path());
+    for (std::filesystem::path const& dir : {samples_dir(), smtpprobe::test::hostile_dir()}) {
+        for (std::filesystem::directory_entry const& entry :
+             std::filesystem::directory_iterator(dir)) {
+            if (entry.path().extension() == ".json") {
+                files.push_back(entry.path());
+            }
         }
     }
     REQUIRE(files.size() >= 19); // 10 servers and 9 hostile ones

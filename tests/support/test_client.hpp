@@ -62,6 +62,15 @@ inline Profile sample(char const* name) {
     return emulator::load_profile(samples_dir() / name);
 }
 
+/// samples/hostile/: the hostile and non-SMTP servers.
+inline std::filesystem::path hostile_dir() {
+    return samples_dir().parent_path() / "hostile";
+}
+
+inline Profile hostile(char const* name) {
+    return emulator::load_profile(hostile_dir() / name);
+}
+
 inline std::vector<CertPtr> read_certs(std::string const& pem) {
     std::vector<CertPtr> certs;
     BioPtr bio{BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size()))};
