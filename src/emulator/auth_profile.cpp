@@ -1,10 +1,10 @@
 #include "emulator/auth_profile.hpp"
 
 #include "emulator/object_reader.hpp"
+#include "sasl/mechanisms.hpp"
 #include "smtp/capabilities.hpp"
 
 #include <algorithm>
-#include <cctype>
 
 namespace smtpprobe::emulator {
 namespace {
@@ -13,7 +13,6 @@ using nlohmann::json;
 
 constexpr long long max_delay_ms = 600'000;
 constexpr long long max_drop_after = 1000;
-constexpr std::size_t max_mechanism_name = 64;
 constexpr std::size_t max_challenges = 16;
 
 std::vector<std::string> mechanism_list(ProfileSource const& context, std::string const& path,
@@ -21,12 +20,7 @@ std::vector<std::string> mechanism_list(ProfileSource const& context, std::strin
     std::vector<std::string> out;
     for (std::size_t i = 0; i < names.size(); ++i) {
         std::string const name = smtp::to_upper(names[i]);
-        bool const valid =
-            !name.empty() && name.size() <= max_mechanism_name &&
-            std::all_of(name.begin(), name.end(), [](char c) {
-                return std::isalnum(static_cast<unsigned char>(c)) != 0 || c == '-' || c == '_';
-            });
-        if (!valid) {
+        if (!sasl::valid_mechanism_name(name)) {
             context.fail(path + "[" + std::to_string(i) + "]",
                          "not a SASL mechanism name: \"" + names[i] + "\"");
         }
