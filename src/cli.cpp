@@ -1,5 +1,7 @@
 #include "cli.hpp"
 
+#include "emulator/cert.hpp"
+
 #include <boost/program_options.hpp>
 
 #include <sstream>
@@ -14,9 +16,12 @@ void parse_emulate(std::vector<std::string> const& args, Command& command) {
     // clang-format off
     po::options_description emulate(100, 50);
     emulate.add_options()
-        ("profile", po::value(&command.profile_path)->required(), "server profile: a shipped name (azure-acs) or a JSON file")
-        ("listen", po::value(&command.listen)->default_value("127.0.0.1:2525"), "address and port to listen on (loopback by default)")
-        ("ca-out", po::value(&command.ca_out), "write the emulator's CA certificate (PEM) here, for clients to trust")
+        ("profile", po::value(&command.profile_paths)->required()->composing(), "server profile: a shipped name (azure-acs) or a JSON file; repeat for several, on the ports after the previous one's")
+        ("listen", po::value(&command.listen)->default_value("127.0.0.1:2525"), "address and first port to listen on (loopback by default)")
+        ("count", po::value(&command.count)->default_value(1), "serve each profile on this many consecutive ports (1 to 1024)")
+        ("certificate", po::value(&command.certificate), "valid, expired, self-signed or wrong-host (default: the profile's \"certificate\", else valid)")
+        ("max-connections", po::value(&command.max_connections)->default_value(64), "connections served at once per profile; more get 421 (1 to 10000)")
+        ("ca-out", po::value(&command.ca_out), "write the emulator's CA certificates (PEM, one per profile) here, for clients to trust")
         ("help,h", "show this help");
     // clang-format on
     po::variables_map vm;
@@ -28,8 +33,8 @@ void parse_emulate(std::vector<std::string> const& args, Command& command) {
         if (vm.count("help")) {
             command.kind = Command::Kind::help;
             std::ostringstream text;
-            text << "Usage: smtpprobe emulate --profile FILE [--listen HOST:PORT] [--ca-out "
-                    "PEM]\n\n"
+            text << "Usage: smtpprobe emulate --profile FILE [--profile FILE...] [--listen "
+                    "HOST:PORT] [--count N] [--certificate KIND] [--ca-out PEM]\n\n"
                     "Runs a local SMTP server that behaves like the profile's provider (Ctrl-C "
                     "stops it).\n\n"
                  << emulate;
@@ -40,6 +45,13 @@ void parse_emulate(std::vector<std::string> const& args, Command& command) {
     } catch (po::error const& e) {
         throw UsageError(e.what());
     }
+    if (command.count < 1 || command.count > 1024)
+        throw UsageError("--count must be between 1 and 1024");
+    if (command.max_connections < 1 || command.max_connections > 10000)
+        throw UsageError("--max-connections must be between 1 and 10000");
+    if (!command.certificate.empty() && !emulator::parse_certificate_kind(command.certificate))
+        throw UsageError("--certificate must be valid, expired, self-signed or wrong-host, not \"" +
+                         command.certificate + "\"");
 }
 
 /// The probe's option table, bound to `c` (mostly c.given, checked by validate()).
@@ -113,7 +125,7 @@ char const* const usage =
     "Usage: smtpprobe [options] HOST[:PORT]...\n"
     "       smtpprobe [options] --targets-file FILE|-\n"
     "       smtpprobe --demo [options]\n"
-    "       smtpprobe emulate --profile FILE [--listen HOST:PORT] [--ca-out PEM]\n"
+    "       smtpprobe emulate --profile FILE... [--listen HOST:PORT] [--count N] [--ca-out PEM]\n"
     "       smtpprobe explain CODE [ENHANCED]\n"
     "       smtpprobe exporter [--listen HOST:PORT] [--config FILE] [--allow-target P]...\n\n"
     "Probes an SMTP server's AUTH mechanisms before and after STARTTLS and reports which ones\n"

@@ -60,9 +60,12 @@ struct Command {
     Config config;
     std::string help_text;
     // emulate
-    std::string profile_path;
+    std::vector<std::string> profile_paths;
     std::string listen = "127.0.0.1:2525";
     std::string ca_out;
+    unsigned count = 1;            ///< ports per profile, consecutive from --listen's
+    std::string certificate;       ///< "valid", "expired", ...; empty: each profile's own
+    unsigned max_connections = 64; ///< per profile, across its ports
     // explain; exporter: the words after the subcommand (src/exporter parses them)
     std::vector<std::string> codes;
 };

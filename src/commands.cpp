@@ -18,6 +18,8 @@
 #include <filesystem>
 #include <fstream>
 #include <iostream>
+#include <memory>
+#include <vector>
 #include <poll.h>
 #include <unistd.h>
 
@@ -181,34 +183,62 @@ int run_explain_command(std::vector<std::string> const& codes) {
 }
 
 int run_emulate_command(Command const& command) {
-    emulator::Profile profile;
-    try {
-        profile = emulator::load_profile(resolve_profile(command.profile_path));
-    } catch (std::exception const& e) {
-        throw UsageError(e.what());
+    std::vector<emulator::Profile> profiles;
+    for (std::string const& path : command.profile_paths) {
+        try {
+            profiles.push_back(emulator::load_profile(resolve_profile(path)));
+        } catch (std::exception const& e) {
+            throw UsageError(e.what());
+        }
     }
     std::pair<std::string, unsigned short> listen = split_host_port(command.listen);
-    emulator::ServerOptions options;
-    options.listen_host = listen.first;
-    options.port = listen.second;
-    std::string const name = profile.name;
+    if (listen.second == 0 && profiles.size() > 1)
+        throw UsageError("several profiles need a fixed first port in --listen");
+    if (listen.second + profiles.size() * command.count - 1 > 65535)
+        throw UsageError("--listen's port plus the ports needed goes beyond 65535");
     if (!net::is_loopback(listen.first))
         std::cerr << "smtpprobe: warning: listening on " << listen.first
                   << ", which other hosts may reach; the emulator is a test server\n";
-    emulator::Server server(std::move(profile), options);
+    // One server per profile, each on `count` consecutive ports after the previous one's.
+    std::vector<std::unique_ptr<emulator::Server>> servers;
+    std::string ca_pems;
+    for (emulator::Profile& profile : profiles) {
+        emulator::ServerOptions options;
+        options.listen_host = listen.first;
+        options.port =
+            listen.second == 0
+                ? 0
+                : static_cast<unsigned short>(listen.second + servers.size() * command.count);
+        options.port_count = command.count;
+        options.max_connections = command.max_connections;
+        options.certificate = emulator::parse_certificate_kind(command.certificate);
+        servers.push_back(std::make_unique<emulator::Server>(std::move(profile), options));
+        ca_pems += servers.back()->ca_pem();
+    }
     if (!command.ca_out.empty())
-        write_output(command.ca_out, server.ca_pem(), "CA certificate");
-    server.start();
-    std::cerr << "smtpprobe: emulating " << name << " on " << listen.first << ":" << server.port()
-              << (command.ca_out.empty() ? "" : "; CA certificate in " + command.ca_out)
-              << "; Ctrl-C stops\n";
+        write_output(command.ca_out, ca_pems, "CA certificate");
+    for (std::size_t i = 0; i < servers.size(); ++i) {
+        servers[i]->start();
+        std::vector<unsigned short> const ports = servers[i]->ports();
+        std::cerr << "smtpprobe: emulating " << servers[i]->profile().name << " on " << listen.first
+                  << ":" << ports.front();
+        if (ports.size() > 1)
+            std::cerr << " to " << ports.back() << " (" << ports.size() << " ports)";
+        std::cerr << (i + 1 < servers.size() ? "\n"
+                      : command.ca_out.empty()
+                          ? "; Ctrl-C stops\n"
+                          : "; CA certificate in " + command.ca_out + "; Ctrl-C stops\n");
+    }
     // Runs until SIGINT/SIGTERM: that is what this command is for.
     pollfd fd{net::interrupt_fd(), POLLIN, 0};
     while (!net::interrupted())
         ::poll(&fd, 1, 1000);
-    server.stop();
-    std::cerr << "smtpprobe: emulator stopped after " << server.connections_accepted()
-              << " connection(s)\n";
+    std::size_t connections = 0;
+    for (std::unique_ptr<emulator::Server> const& server : servers) {
+        server->stop();
+        connections += server->connections_accepted();
+    }
+    std::cerr << "smtpprobe: emulator stopped after " << connections << " connection(s)\n";
     return exit_code::ok;
 }
 

@@ -31,10 +31,13 @@ _smtpprobe() {
         COMPREPLY=($(compgen -W 'auto starttls implicit none' -- "$cur"))
         return ;;
     --format | -f)
-        COMPREPLY=($(compgen -W 'text json nagios' -- "$cur"))
+        COMPREPLY=($(compgen -W 'text json ndjson nagios' -- "$cur"))
         return ;;
     --color)
         COMPREPLY=($(compgen -W 'auto always never' -- "$cur"))
+        return ;;
+    --certificate)
+        COMPREPLY=($(compgen -W 'valid expired self-signed wrong-host' -- "$cur"))
         return ;;
     --tls-min | --tls-max | --expect-tls-min)
         COMPREPLY=($(compgen -W '1.0 1.1 1.2 1.3' -- "$cur"))
@@ -51,7 +54,7 @@ _smtpprobe() {
             COMPREPLY=($(compgen -W "$(_smtpprobe_profiles)" -- "$cur") $(compgen -f -X '!*.json' -- "$cur"))
         fi
         return ;;
-    --ca-file | --password-file | --oauth-token-file | --output | -o | --transcript-file | --ca-out | \
+    --ca-file | --password-file | --oauth-token-file | --output | -o | --transcript-file | --ca-out | --targets-file | \
         --config)
         COMPREPLY=($(compgen -f -- "$cur"))
         return ;;
@@ -62,14 +65,14 @@ _smtpprobe() {
         COMPREPLY=($(compgen -v -- "$cur"))
         return ;;
     --ehlo-name | --connect-timeout | --command-timeout | --timeout | --parallel | --sni | \
-        --cert-warn-days | --cert-crit-days | --user | -u | --warning | --critical | --listen | \
+        --cert-warn-days | --cert-crit-days | --jobs | --count | --max-connections | --user | -u | --warning | --critical | --listen | \
         --allow-target)
         return ;;
     esac
 
     case $command in
     emulate)
-        COMPREPLY=($(compgen -W '--profile --listen --ca-out --help' -- "$cur"))
+        COMPREPLY=($(compgen -W '--profile --listen --count --certificate --max-connections --ca-out --help' -- "$cur"))
         return ;;
     exporter)
         COMPREPLY=($(compgen -W '--listen --config --allow-target --ca-file --help' -- "$cur"))
@@ -80,7 +83,7 @@ _smtpprobe() {
 
     if [[ $cur == -* ]]; then
         COMPREPLY=($(compgen -W '--ehlo-name --ipv4 --ipv6 --connect-timeout --command-timeout
-            --timeout --parallel --tls --ca-file --ca-path --insecure --sni --no-sni --tls-min
+            --timeout --parallel --targets-file --jobs --tls --ca-file --ca-path --insecure --sni --no-sni --tls-min
             --tls-max --cert-warn-days --cert-crit-days --tls-versions --user --password-env
             --password-file --password-stdin --oauth-token-env --oauth-token-file
             --allow-insecure-auth --mechanisms --show-username --expect-auth --expect-starttls

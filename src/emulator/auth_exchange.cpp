@@ -1,6 +1,9 @@
 #include "emulator/auth_exchange.hpp"
 
 #include "sasl/base64.hpp"
+#include "smtp/capabilities.hpp"
+
+#include <algorithm>
 
 #include <map>
 #include <utility>
@@ -12,18 +15,63 @@ constexpr int max_rounds = 16;
 
 using Kind = AuthExchange::Result::Kind;
 
+bool contains(std::vector<std::string> const& list, std::string const& value) {
+    return std::find(list.begin(), list.end(), value) != list.end();
+}
+
 } // namespace
+
+std::optional<AuthCommand> parse_auth_command(std::string_view args) {
+    std::vector<std::string> words;
+    std::size_t start = args.find_first_not_of(' ');
+    while (start != std::string_view::npos && words.size() < 3) {
+        std::size_t const end = args.find(' ', start);
+        words.emplace_back(args.substr(start, end == std::string_view::npos ? end : end - start));
+        start = end == std::string_view::npos ? end : args.find_first_not_of(' ', end);
+    }
+    if (words.empty() || words.size() > 2) {
+        return std::nullopt;
+    }
+    AuthCommand command{smtp::to_upper(words[0]), std::nullopt};
+    if (words.size() == 2) {
+        command.initial = words[1];
+    }
+    return command;
+}
+
+std::string const* auth_refusal(AuthProfile const& auth, bool before_starttls,
+                                std::string const& mechanism) {
+    if (!before_starttls) {
+        return contains(auth.mechanisms, mechanism) ? nullptr : &auth.unknown_mechanism_reply;
+    }
+    if (contains(auth.mechanisms_before_tls, mechanism)) {
+        return nullptr;
+    }
+    bool const needs_tls =
+        auth.mechanisms_before_tls.empty() || contains(auth.mechanisms, mechanism);
+    return needs_tls ? &auth.before_tls_reply : &auth.unknown_mechanism_reply;
+}
 
 AuthExchange::AuthExchange(AuthProfile const& profile, sasl::ServerOptions const& options,
                            std::string mechanism)
     : profile_(profile), mechanism_(std::move(mechanism)),
-      server_(sasl::Server::create(mechanism_, options)) {}
+      server_(sasl::Server::create(mechanism_, options)) {
+    std::map<std::string, std::vector<std::string>>::const_iterator const script =
+        profile_.challenges.find(mechanism_);
+    if (script != profile_.challenges.end()) {
+        script_ = &script->second;
+        server_.reset();
+    }
+}
 
 AuthExchange::Result AuthExchange::begin(std::optional<std::string> const& initial) {
     first_reply_pending_ = !initial.has_value();
     if (!server_) {
         if (initial) {
-            return {Kind::failure, {}};
+            if (*initial != "=" && !sasl::base64_decode(*initial)) {
+                return {Kind::malformed, {}};
+            }
+            return next_scripted();
         }
         std::map<std::string, std::string>::const_iterator const first =
             profile_.first_replies.find(mechanism_);
@@ -53,10 +101,26 @@ AuthExchange::Result AuthExchange::answer(std::string_view line) {
     if (!decoded) {
         return {Kind::malformed, {}};
     }
-    if (!server_ || rounds_ >= max_rounds) {
+    if (!server_) {
+        return next_scripted();
+    }
+    if (rounds_ >= max_rounds) {
         return {Kind::failure, {}};
     }
     return next(server_->respond(*decoded));
+}
+
+AuthExchange::Result AuthExchange::next_scripted() {
+    if (script_ != nullptr && scripted_ < script_->size()) {
+        ++rounds_;
+        return {Kind::challenge, (*script_)[scripted_++]};
+    }
+    std::map<std::string, std::string>::const_iterator const final =
+        profile_.final_replies.find(mechanism_);
+    if (final == profile_.final_replies.end()) {
+        return {Kind::failure, {}};
+    }
+    return {final->second.starts_with("235") ? Kind::success : Kind::failure, final->second};
 }
 
 AuthExchange::Result AuthExchange::next(sasl::ServerStep const& step) {

@@ -248,4 +248,46 @@ Pki make_pki(CertSpec const& spec) {
     return pki;
 }
 
+std::optional<CertificateKind> parse_certificate_kind(std::string_view text) noexcept {
+    if (text == "valid") {
+        return CertificateKind::valid;
+    }
+    if (text == "expired") {
+        return CertificateKind::expired;
+    }
+    if (text == "self-signed") {
+        return CertificateKind::self_signed;
+    }
+    if (text == "wrong-host") {
+        return CertificateKind::wrong_host;
+    }
+    return std::nullopt;
+}
+
+CertSpec certificate_spec(std::string const& hostname, CertificateKind kind) {
+    CertSpec spec;
+    spec.common_name = hostname;
+    spec.dns_names = {hostname};
+    if (hostname != "localhost") {
+        spec.dns_names.push_back("localhost");
+    }
+    switch (kind) {
+    case CertificateKind::valid:
+        break;
+    case CertificateKind::expired:
+        spec.not_before_days = -400;
+        spec.not_after_days = -12;
+        break;
+    case CertificateKind::self_signed:
+        spec.self_signed = true;
+        break;
+    case CertificateKind::wrong_host:
+        spec.common_name = "wrong-host.invalid";
+        spec.dns_names = {"wrong-host.invalid"};
+        spec.ip_addresses = {};
+        break;
+    }
+    return spec;
+}
+
 } // namespace smtpprobe::emulator

@@ -3,7 +3,9 @@
 // server certificate signed by the last of them. Nothing is written to disk and nothing is
 // committed, so no test certificate can expire in the repository.
 
+#include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace smtpprobe::emulator {
@@ -28,6 +30,21 @@ struct CertSpec {
     bool with_intermediate = false; ///< root -> intermediate -> leaf instead of root -> leaf
     bool send_intermediate = true;  ///< false: chain_pem omits the intermediate (broken chain)
 };
+
+/// The certificates a profile (or `emulate --certificate`) can ask for.
+enum class CertificateKind {
+    valid,       ///< from the emulator's own root, for the hostname, localhost and loopback
+    expired,     ///< the same, but it expired 12 days ago
+    self_signed, ///< valid dates and names, but it signs itself
+    wrong_host,  ///< from the root, valid, but only for "wrong-host.invalid" (no IP names)
+};
+
+/// The spelling in profiles and on the command line: "valid", "expired", "self-signed",
+/// "wrong-host"; none for anything else.
+std::optional<CertificateKind> parse_certificate_kind(std::string_view text) noexcept;
+
+/// What the emulator generates for a server called `hostname` (see CertificateKind).
+CertSpec certificate_spec(std::string const& hostname, CertificateKind kind);
 
 /// Generates fresh ECDSA P-256 keys and certificates (SHA-256 signatures, random serials,
 /// X.509 v3 with the extensions a verifying TLS client checks: basicConstraints, keyUsage,

@@ -35,13 +35,18 @@ int family_of(std::string const& ip) {
 } // namespace
 
 Connection::Connection(int fd, std::string const& client_ip, int stop_fd,
-                       std::chrono::milliseconds idle_timeout)
+                       std::chrono::milliseconds idle_timeout,
+                       std::chrono::milliseconds max_session)
     : transport_(net::TcpTransport::adopt(fd, {client_ip, 0, family_of(client_ip)}, stop_fd)),
-      stop_fd_(stop_fd), idle_timeout_(idle_timeout) {}
+      stop_fd_(stop_fd), idle_timeout_(idle_timeout), session_end_(net::after(max_session)) {}
+
+net::Deadline Connection::within(std::chrono::milliseconds budget) const {
+    return net::earliest(net::after(budget), session_end_);
+}
 
 void Connection::run(SmtpSession& session, TlsContext const& tls) {
     bool open = execute(session.start(), session, tls);
-    net::Deadline deadline = net::after(idle_timeout_);
+    net::Deadline deadline = within(idle_timeout_);
     char buffer[16384];
     // Each round consumes at least one byte, and the session ends itself after a bounded
     // number of lines; the bound here only guards against a logic error.
@@ -60,7 +65,7 @@ void Connection::run(SmtpSession& session, TlsContext const& tls) {
         if (session.lines_consumed() != lines) {
             // The idle timer runs from the last reply to the next complete line, so that a
             // client dripping a line byte by byte still times out.
-            deadline = net::after(idle_timeout_);
+            deadline = within(idle_timeout_);
         }
     }
     transport_->close_gracefully(net::after(close_linger));
@@ -82,7 +87,7 @@ bool Connection::execute(std::vector<Step> const& steps, SmtpSession& session,
             break;
         case Step::Kind::start_tls:
             try {
-                transport_->accept_tls(tls.native(), net::after(idle_timeout_));
+                transport_->accept_tls(tls.native(), within(idle_timeout_));
             } catch (std::system_error const& error) {
                 session.tls_failed(reason(error));
                 return false;
@@ -91,6 +96,9 @@ bool Connection::execute(std::vector<Step> const& steps, SmtpSession& session,
                 return false;
             }
             break;
+        case Step::Kind::hold:
+            hold(step.duration);
+            return false;
         case Step::Kind::close:
             return false;
         }
@@ -116,7 +124,7 @@ Connection::Status Connection::receive(char* buffer, std::size_t size, std::size
 
 bool Connection::send(std::string_view bytes) {
     try {
-        transport_->send_all(bytes, net::after(idle_timeout_));
+        transport_->send_all(bytes, within(idle_timeout_));
         return true;
     } catch (std::system_error const&) {
         return false;
@@ -124,7 +132,20 @@ bool Connection::send(std::string_view bytes) {
 }
 
 bool Connection::pause(std::chrono::milliseconds duration) {
-    return net::sleep_until(net::after(duration), stop_fd_);
+    net::Deadline const end = net::after(duration);
+    return net::sleep_until(net::earliest(end, session_end_), stop_fd_) && end <= session_end_;
+}
+
+void Connection::hold(std::chrono::milliseconds duration) {
+    net::Deadline const end = within(duration);
+    char buffer[4096];
+    std::size_t received = 0;
+    // Each round either reads at least one byte or ends; the count is a guard only.
+    for (long round = 0; round < 1'000'000'000L; ++round) {
+        if (receive(buffer, sizeof buffer, received, end) != Status::ok) {
+            return;
+        }
+    }
 }
 
 } // namespace smtpprobe::emulator

@@ -19,9 +19,10 @@ class Connection {
 public:
     /// Takes ownership of an accepted, non-blocking socket. Every wait also ends when `stop_fd`
     /// becomes readable (the server is stopping); idle_timeout bounds each wait for the
-    /// client, each write and each handshake.
+    /// client, each write and each handshake; max_session bounds the whole connection (on
+    /// expiry it ends as on the idle timeout).
     Connection(int fd, std::string const& client_ip, int stop_fd,
-               std::chrono::milliseconds idle_timeout);
+               std::chrono::milliseconds idle_timeout, std::chrono::milliseconds max_session);
     Connection(Connection const&) = delete;
     Connection& operator=(Connection const&) = delete;
 
@@ -37,10 +38,15 @@ private:
     Status receive(char* buffer, std::size_t size, std::size_t& received, net::Deadline deadline);
     bool send(std::string_view bytes);
     bool pause(std::chrono::milliseconds duration);
+    /// Reads and drops until the client leaves, the server stops or the time is up.
+    void hold(std::chrono::milliseconds duration);
+    /// now + budget, but never past the end of the session.
+    net::Deadline within(std::chrono::milliseconds budget) const;
 
     std::unique_ptr<net::TcpTransport> transport_;
     int stop_fd_;
     std::chrono::milliseconds idle_timeout_;
+    net::Deadline session_end_;
 };
 
 } // namespace smtpprobe::emulator

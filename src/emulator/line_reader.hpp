@@ -7,6 +7,7 @@
 #include <string>
 #include <string_view>
 #include <utility>
+#include <vector>
 
 namespace smtpprobe::emulator {
 
@@ -56,6 +57,24 @@ public:
         }
         in_.erase(0, newline + 1);
         return line;
+    }
+
+    /// Removes every byte received but not yet consumed, and returns it as lines (the last
+    /// one possibly incomplete), at most max_lines of them.
+    std::vector<std::string> take_lines(std::size_t max_lines) {
+        std::string const bytes = take_buffered();
+        std::vector<std::string> lines;
+        std::size_t start = 0;
+        while (lines.size() < max_lines && start < bytes.size()) {
+            std::size_t end = bytes.find('\n', start);
+            end = end == std::string::npos ? bytes.size() : end;
+            std::string& line = lines.emplace_back(bytes, start, end - start);
+            if (!line.empty() && line.back() == '\r') {
+                line.pop_back();
+            }
+            start = end + 1;
+        }
+        return lines;
     }
 
     /// Removes and returns every byte received but not yet consumed as a line.

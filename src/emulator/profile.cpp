@@ -1,5 +1,6 @@
 #include "emulator/profile.hpp"
 
+#include "emulator/auth_profile.hpp"
 #include "emulator/object_reader.hpp"
 #include "emulator/reply_text.hpp"
 #include "net/tls.hpp"
@@ -21,8 +22,6 @@ namespace {
 using nlohmann::json;
 
 constexpr long long max_delay_ms = 600'000;
-constexpr long long max_drop_after = 1000;
-constexpr std::size_t max_mechanism_name = 64;
 constexpr std::size_t max_profile_bytes = 1 << 20;
 
 void check_hostname(ProfileSource const& context, std::string const& hostname) {
@@ -35,27 +34,6 @@ void check_hostname(ProfileSource const& context, std::string const& hostname) {
             context.fail("hostname", "must be printable ASCII without spaces or braces");
         }
     }
-}
-
-std::vector<std::string> mechanism_list(ProfileSource const& context, std::string const& path,
-                                        std::vector<std::string> const& names) {
-    std::vector<std::string> out;
-    for (std::size_t i = 0; i < names.size(); ++i) {
-        std::string const name = smtp::to_upper(names[i]);
-        bool const valid =
-            !name.empty() && name.size() <= max_mechanism_name &&
-            std::all_of(name.begin(), name.end(), [](char c) {
-                return std::isalnum(static_cast<unsigned char>(c)) != 0 || c == '-' || c == '_';
-            });
-        if (!valid) {
-            context.fail(path + "[" + std::to_string(i) + "]",
-                         "not a SASL mechanism name: \"" + names[i] + "\"");
-        }
-        if (std::find(out.begin(), out.end(), name) == out.end()) {
-            out.push_back(name);
-        }
-    }
-    return out;
 }
 
 std::string verb_key(ProfileSource const& context, std::string const& path, std::string const& key,
@@ -118,99 +96,6 @@ void parse_ehlo(ObjectReader& top, EhloProfile& ehlo) {
     reader.finish();
 }
 
-sasl::Credentials parse_account(ProfileSource const& context, json const& value,
-                                std::string const& path) {
-    ObjectReader reader(context, value, path);
-    sasl::Credentials account;
-    std::optional<std::string> user = reader.string("user");
-    if (!user) {
-        context.fail(path, "missing \"user\"");
-    }
-    account.user = *user;
-    account.password = reader.string("password").value_or("");
-    account.token = reader.string("token").value_or("");
-    if (account.password.empty() && account.token.empty()) {
-        context.fail(path, "needs \"password\" or \"token\"");
-    }
-    reader.finish();
-    return account;
-}
-
-std::map<std::string, std::string> mechanism_replies(ObjectReader& auth, std::string_view key) {
-    std::map<std::string, std::string> out;
-    json const* replies = auth.find(key);
-    if (replies == nullptr) {
-        return out;
-    }
-    std::string const path = join_path(auth.path(), key);
-    if (!replies->is_object()) {
-        auth.context().fail(path, "expected an object of replies by mechanism");
-    }
-    for (json::const_iterator it = replies->begin(); it != replies->end(); ++it) {
-        if (it.key().starts_with("_")) {
-            continue;
-        }
-        std::string const field = join_path(path, it.key());
-        std::string const mechanism = mechanism_list(auth.context(), field, {it.key()}).front();
-        out[mechanism] = auth.checked_reply(*it, field);
-    }
-    return out;
-}
-
-void parse_auth(ObjectReader& top, AuthProfile& auth) {
-    json const* value = top.find("auth");
-    if (value == nullptr) {
-        return;
-    }
-    ProfileSource const& context = top.context();
-    ObjectReader reader(context, *value, "auth");
-    if (std::optional<std::vector<std::string>> list = reader.strings("mechanisms")) {
-        auth.mechanisms = mechanism_list(context, "auth.mechanisms", *list);
-    }
-    if (std::optional<std::vector<std::string>> list = reader.strings("mechanisms_before_tls")) {
-        auth.mechanisms_before_tls = mechanism_list(context, "auth.mechanisms_before_tls", *list);
-    }
-    auth.before_tls_reply = reader.reply("before_tls_reply").value_or(auth.before_tls_reply);
-    auth.unknown_mechanism_reply =
-        reader.reply("unknown_mechanism_reply").value_or(auth.unknown_mechanism_reply);
-    auth.success_reply = reader.reply("success_reply").value_or(auth.success_reply);
-    auth.failure_reply = reader.reply("failure_reply").value_or(auth.failure_reply);
-    auth.cancel_reply = reader.reply("cancel_reply").value_or(auth.cancel_reply);
-    auth.already_authenticated_reply =
-        reader.reply("already_authenticated_reply").value_or(auth.already_authenticated_reply);
-    auth.malformed_reply = reader.reply("malformed_reply").value_or(auth.malformed_reply);
-    auth.syntax_reply = reader.reply("syntax_reply").value_or(auth.syntax_reply);
-    auth.line_too_long_reply =
-        reader.reply("line_too_long_reply").value_or(auth.line_too_long_reply);
-    if (std::optional<std::vector<std::string>> prompts = reader.strings("login_prompts")) {
-        if (prompts->size() != 2) {
-            context.fail("auth.login_prompts", "expected [user prompt, password prompt]");
-        }
-        auth.login_user_prompt = (*prompts)[0];
-        auth.login_password_prompt = (*prompts)[1];
-    }
-    auth.first_replies = mechanism_replies(reader, "first_replies");
-    auth.failure_replies = mechanism_replies(reader, "failure_replies");
-    if (json const* accounts = reader.find("accounts")) {
-        if (!accounts->is_array()) {
-            context.fail("auth.accounts", "expected an array of accounts");
-        }
-        for (std::size_t i = 0; i < accounts->size(); ++i) {
-            auth.accounts.push_back(
-                parse_account(context, (*accounts)[i], "auth.accounts[" + std::to_string(i) + "]"));
-        }
-    }
-    auth.challenge_nonce = reader.string("challenge_nonce");
-    if (std::optional<long long> drop = reader.integer("drop_after_failures", 0, max_drop_after)) {
-        auth.drop_after_failures = static_cast<unsigned>(*drop);
-    }
-    auth.drop_reply = reader.reply("drop_reply").value_or(auth.drop_reply);
-    if (std::optional<long long> delay = reader.integer("failure_delay_ms", 0, max_delay_ms)) {
-        auth.failure_delay = std::chrono::milliseconds(*delay);
-    }
-    reader.finish();
-}
-
 void parse_delays(ObjectReader& top, Profile& profile) {
     json const* value = top.find("delays_ms");
     if (value == nullptr) {
@@ -247,11 +132,6 @@ void fill_default_replies(std::map<std::string, std::string>& replies) {
 }
 
 } // namespace
-
-std::string const& AuthProfile::failure_reply_for(std::string const& mechanism) const {
-    std::map<std::string, std::string>::const_iterator it = failure_replies.find(mechanism);
-    return it == failure_replies.end() ? failure_reply : it->second;
-}
 
 std::string const& Profile::reply_for(std::string const& verb, bool authenticated) const {
     if (authenticated) {
@@ -356,6 +236,13 @@ Profile parse_profile(nlohmann::json const& document, std::string_view source) {
         for (std::string const& verb : *verbs) {
             profile.close_after.insert(verb_key(context, "close_after", verb, true));
         }
+    }
+    profile.behaviour = parse_behaviour(top);
+    if (profile.behaviour.tls_stall.count() > 0 && profile.tls == TlsMode::none) {
+        context.fail("tls_stall_ms", "needs tls \"starttls\" or \"implicit\"");
+    }
+    if (profile.behaviour.greeting_raw && top.find("banner") != nullptr) {
+        context.fail("greeting_raw", "replaces the banner: give one of them");
     }
     top.finish();
     return profile;

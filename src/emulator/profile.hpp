@@ -65,7 +65,17 @@
 //                         response, instead of the first challenge; the exchange then goes on
 //                         as usual. A listed mechanism the SASL server does not implement
 //                         (NTLM, GSSAPI, DIGEST-MD5, ...) is scripted: this reply (default
-//                         "334 "), then "*" cancels and any other response fails.
+//                         "334 "), then auth.challenges[MECH] if any, then "*" cancels and
+//                         any other response fails (or gets auth.final_replies[MECH]).
+//   auth.challenges       {MECH: [reply, ...]}: a scripted multi-step exchange, for NTLM's
+//                         type-2 CHALLENGE and the like. Each client line (the initial
+//                         response on the AUTH line counts as the first) gets the next reply
+//                         of the list; once the list is used up, the next line gets
+//                         final_replies[MECH] (default: the failure reply). "*" still
+//                         cancels and a line that is not base64 is malformed. A mechanism
+//                         listed here is scripted even if the SASL server implements it.
+//   auth.final_replies    {MECH: reply}: the last reply of a scripted exchange; a 235 counts
+//                         as a successful AUTH, anything else as a failed one.
 //   auth.accounts         [{"user", "password"} or {"user", "token"}]: accepted credentials.
 //   auth.challenge_nonce  string: fixes the CRAM-MD5 / SCRAM server nonce (reproducible runs).
 //   auth.drop_after_failures  int 0..1000, default 0 (never). After this many failed, cancelled or
@@ -99,7 +109,32 @@
 //   delays_ms             {"banner" or VERB: int 0..600000}: wait this long before the reply
 //                         (for AUTH: before the first reply to the AUTH command).
 //   close_after           ["banner" or VERB]: close the connection right after that reply.
+//
+// Hostile and non-SMTP servers (see behaviour.hpp). Holding a connection ends when the client
+// leaves, at the given time, or at ServerOptions::max_session, whichever comes first.
+//   tarpit_ms             int 0..3600000: accept, send nothing, hold the connection this long
+//                         (what the client sends is read and dropped), then close.
+//   tls_stall_ms          int 0..3600000: never answer the ClientHello. With "starttls":
+//                         STARTTLS gets its 220, then the connection is held; with
+//                         "implicit": held from the accept on. Not with tls "none".
+//   banner_drip           {"bytes": int 1..65536 (default 1), "interval_ms": int 0..600000
+//                         (default 1000), "every_reply": bool (default false)}: the banner
+//                         goes out that many bytes at a time, that far apart (every reply
+//                         with every_reply).
+//   greeting_raw          string: not an SMTP server. Sent verbatim on connect ("" sends
+//                         nothing; {hostname} and {client_ip} are substituted), after the
+//                         handshake with tls "implicit". No command is answered; excludes
+//                         banner and tarpit_ms. E.g. "SSH-2.0-OpenSSH_9.2p1 Debian-2\r\n".
+//   after_first_line      string, with greeting_raw: sent verbatim once the client's first
+//                         line has arrived, then the connection is closed (an HTTP server's
+//                         "HTTP/1.1 400 Bad Request" reply). Absent: lines are ignored.
+//   certificate           "valid" (default) | "expired" (12 days ago) | "self-signed" |
+//                         "wrong-host" (only for wrong-host.invalid, no IP names): what the
+//                         generated certificate is like. ServerOptions::certificate and
+//                         `emulate --certificate` override it.
 
+#include "emulator/auth_profile.hpp"
+#include "emulator/behaviour.hpp"
 #include "emulator/reply_text.hpp"
 #include "sasl/sasl.hpp"
 
@@ -123,34 +158,6 @@ struct EhloProfile {
     std::string greeting = "{hostname}";
     std::vector<std::string> before_tls;
     std::vector<std::string> after_tls;
-};
-
-struct AuthProfile {
-    std::vector<std::string> mechanisms;
-    std::vector<std::string> mechanisms_before_tls;
-    std::string before_tls_reply = "530 5.7.0 Must issue a STARTTLS command first";
-    std::string unknown_mechanism_reply = "504 5.5.4 Unrecognized authentication type";
-    std::string success_reply = "235 2.7.0 Authentication successful";
-    std::string failure_reply = "535 5.7.8 Authentication credentials invalid";
-    std::string cancel_reply = "501 5.7.0 Authentication cancelled";
-    std::string already_authenticated_reply = "503 5.5.1 Already authenticated";
-    std::string malformed_reply = "501 5.5.2 Cannot decode response";
-    std::string syntax_reply = "501 5.5.4 Syntax: AUTH mechanism";
-    std::string line_too_long_reply = "500 5.5.6 Authentication Exchange line is too long";
-    std::string login_user_prompt = "Username:";
-    std::string login_password_prompt = "Password:";
-    std::map<std::string, std::string> first_replies;   ///< keyed by upper-case mechanism
-    std::map<std::string, std::string> failure_replies; ///< keyed by upper-case mechanism
-    std::vector<sasl::Credentials> accounts;
-    std::optional<std::string> challenge_nonce;
-    unsigned drop_after_failures = 0;
-    std::string drop_reply = "421 4.7.0 Too many authentication failures";
-    std::chrono::milliseconds failure_delay{0};
-
-    /// failure_replies[mechanism] when set, failure_reply otherwise.
-    std::string const& failure_reply_for(std::string const& mechanism) const;
-    /// True when the profile speaks AUTH at all (either list non-empty).
-    bool enabled() const noexcept { return !mechanisms.empty() || !mechanisms_before_tls.empty(); }
 };
 
 /// A parsed, validated profile. Replies are stored as written in the file (multi-line replies
@@ -181,6 +188,7 @@ struct Profile {
     std::string timeout_reply = "421 4.4.2 {hostname} Error: timeout exceeded";
     std::map<std::string, std::chrono::milliseconds> delays; ///< "banner" or upper-case verb
     std::set<std::string> close_after;                       ///< "banner" or upper-case verb
+    Behaviour behaviour;
 
     /// The reply for a verb: authenticated_replies (when authenticated), then replies, then
     /// replies["UNKNOWN"].

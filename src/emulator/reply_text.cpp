@@ -1,6 +1,7 @@
 #include "emulator/reply_text.hpp"
 
 #include <algorithm>
+#include <utility>
 
 namespace smtpprobe::emulator {
 namespace {
@@ -60,6 +61,12 @@ std::string reply_problem(std::string_view reply) {
     return {};
 }
 
+std::string substitute(std::string text, std::string_view hostname, std::string_view client_ip) {
+    replace_all(text, "{hostname}", hostname);
+    replace_all(text, "{client_ip}", client_ip);
+    return text;
+}
+
 std::string render_reply(std::string_view reply, std::string_view hostname,
                          std::string_view client_ip) {
     std::vector<std::string_view> lines = split_lines(reply);
@@ -77,12 +84,21 @@ std::string render_reply(std::string_view reply, std::string_view hostname,
             }
             line = code + (i + 1 < lines.size() ? "-" : " ") + std::string(text);
         }
-        replace_all(line, "{hostname}", hostname);
-        replace_all(line, "{client_ip}", client_ip);
-        out += line;
+        out += substitute(std::move(line), hostname, client_ip);
         out += "\r\n";
     }
     return out;
+}
+
+std::string render_ehlo(std::string_view greeting, std::vector<std::string> const& lines,
+                        std::string_view hostname, std::string_view client_ip) {
+    std::string wire = render_reply(
+        std::string(lines.empty() ? "250 " : "250-") + std::string(greeting), hostname, client_ip);
+    for (std::size_t i = 0; i < lines.size(); ++i) {
+        wire += render_reply(std::string(i + 1 < lines.size() ? "250-" : "250 ") + lines[i],
+                             hostname, client_ip);
+    }
+    return wire;
 }
 
 } // namespace smtpprobe::emulator

@@ -20,9 +20,12 @@
 #include <cstdint>
 #include <list>
 #include <mutex>
+#include <stdexcept>
+#include <string>
 #include <system_error>
 #include <thread>
 #include <utility>
+#include <vector>
 
 namespace smtpprobe::emulator {
 namespace {
@@ -39,14 +42,31 @@ void block_sigpipe() noexcept {
     pthread_sigmask(SIG_BLOCK, &set, nullptr);
 }
 
-CertSpec default_cert_spec(std::string const& hostname) {
-    CertSpec spec;
-    spec.common_name = hostname;
-    spec.dns_names = {hostname};
-    if (hostname != "localhost") {
-        spec.dns_names.push_back("localhost");
+constexpr std::size_t max_ports = 1024;
+
+Pki pki_for(Profile const& profile, ServerOptions const& options) {
+    if (options.pki) {
+        return *options.pki;
     }
-    return spec;
+    return make_pki(certificate_spec(profile.hostname,
+                                     options.certificate.value_or(profile.behaviour.certificate)));
+}
+
+std::vector<Listener> open_listeners(ServerOptions const& options) {
+    if (options.port_count == 0 || options.port_count > max_ports ||
+        (options.port != 0 && options.port + options.port_count - 1 > 65535)) {
+        throw std::runtime_error("emulator: cannot serve " + std::to_string(options.port_count) +
+                                 " ports from " + std::to_string(options.port) +
+                                 " (1 to 1024 ports, none above 65535)");
+    }
+    std::vector<Listener> listeners;
+    listeners.reserve(options.port_count);
+    for (std::size_t i = 0; i < options.port_count; ++i) {
+        unsigned short const port =
+            options.port == 0 ? 0 : static_cast<unsigned short>(options.port + i);
+        listeners.emplace_back(options.listen_host, port);
+    }
+    return listeners;
 }
 
 sasl::ServerOptions sasl_options_for(Profile const& profile) {
@@ -59,6 +79,14 @@ sasl::ServerOptions sasl_options_for(Profile const& profile) {
     return options;
 }
 
+std::vector<unsigned short> bound_ports(std::vector<Listener> const& listeners) {
+    std::vector<unsigned short> ports;
+    for (Listener const& listener : listeners) {
+        ports.push_back(listener.port());
+    }
+    return ports;
+}
+
 } // namespace
 
 /// The accept loop: one thread accepts, each connection runs on a thread of its own.
@@ -66,10 +94,9 @@ class Server::Impl {
 public:
     Impl(Profile profile, ServerOptions options)
         : profile_(std::move(profile)), options_(std::move(options)),
-          pki_(options_.pki ? *options_.pki : make_pki(default_cert_spec(profile_.hostname))),
-          tls_(profile_, pki_, options_.no_sni_pki),
+          pki_(pki_for(profile_, options_)), tls_(profile_, pki_, options_.no_sni_pki),
           sasl_options_(sasl_options_for(profile_)), context_{profile_, sasl_options_, recorder_},
-          listener_(options_.listen_host, options_.port) {
+          listeners_(open_listeners(options_)) {
         wake_.reset(::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK));
         if (wake_.get() < 0) {
             throw std::system_error(errno, std::system_category(), "emulator: eventfd");
@@ -106,10 +133,11 @@ public:
             }
         }
         workers_.clear();
-        listener_.close();
+        listeners_.clear();
     }
 
-    unsigned short port() const noexcept { return listener_.port(); }
+    unsigned short port() const noexcept { return ports_.front(); }
+    std::vector<unsigned short> const& ports() const noexcept { return ports_; }
     std::string const& ca_pem() const noexcept { return pki_.ca_pem; }
     Profile const& profile() const noexcept { return profile_; }
     std::vector<std::string> received() const { return recorder_.lines(); }
@@ -123,35 +151,47 @@ private:
 
     void accept_loop() {
         block_sigpipe();
+        std::vector<pollfd> fds;
+        for (Listener const& listener : listeners_) {
+            fds.push_back({listener.fd(), POLLIN, 0});
+        }
+        fds.push_back({wake_.get(), POLLIN, 0});
         for (;;) {
-            pollfd fds[2] = {{listener_.fd(), POLLIN, 0}, {wake_.get(), POLLIN, 0}};
-            int const n = ::poll(fds, 2, static_cast<int>(accept_poll.count()));
+            for (pollfd& fd : fds) {
+                fd.revents = 0;
+            }
+            int const n = ::poll(fds.data(), fds.size(), static_cast<int>(accept_poll.count()));
             reap();
             if (n < 0 && errno != EINTR) {
                 return;
             }
-            if (fds[1].revents != 0) {
+            if (fds.back().revents != 0) {
                 return;
             }
-            if (n <= 0 || fds[0].revents == 0) {
-                continue;
-            }
-            std::string client_ip;
-            UniqueFd client = listener_.accept(client_ip);
-            if (client.get() < 0) {
-                if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM) {
-                    pollfd wake{wake_.get(), POLLIN, 0};
-                    ::poll(&wake, 1, static_cast<int>(accept_retry.count()));
+            for (std::size_t i = 0; n > 0 && i + 1 < fds.size(); ++i) {
+                if (fds[i].revents != 0) {
+                    accept_one(listeners_[i]);
                 }
-                continue;
             }
-            std::size_t const id = ++accepted_;
-            if (active_.load() >= options_.max_connections) {
-                refuse(client.get(), client_ip);
-                continue;
-            }
-            spawn(std::move(client), id, std::move(client_ip));
         }
+    }
+
+    void accept_one(Listener const& listener) {
+        std::string client_ip;
+        UniqueFd client = listener.accept(client_ip);
+        if (client.get() < 0) {
+            if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM) {
+                pollfd wake{wake_.get(), POLLIN, 0};
+                ::poll(&wake, 1, static_cast<int>(accept_retry.count()));
+            }
+            return;
+        }
+        std::size_t const id = ++accepted_;
+        if (active_.load() >= options_.max_connections) {
+            refuse(client.get(), client_ip);
+            return;
+        }
+        spawn(std::move(client), id, std::move(client_ip));
     }
 
     void refuse(int fd, std::string const& client_ip) {
@@ -183,7 +223,8 @@ private:
     void serve(int fd, std::size_t id, std::string const& client_ip) {
         block_sigpipe();
         try {
-            Connection connection(fd, client_ip, wake_.get(), options_.idle_timeout);
+            Connection connection(fd, client_ip, wake_.get(), options_.idle_timeout,
+                                  options_.max_session);
             SmtpSession session(context_, id, client_ip);
             connection.run(session, tls_);
         } catch (std::exception const&) {
@@ -210,7 +251,8 @@ private:
     sasl::ServerOptions sasl_options_;
     Recorder recorder_;
     SessionContext context_;
-    Listener listener_;
+    std::vector<Listener> listeners_;
+    std::vector<unsigned short> ports_ = bound_ports(listeners_);
     UniqueFd wake_;
 
     std::mutex lifecycle_;
@@ -237,6 +279,9 @@ void Server::stop() {
 }
 unsigned short Server::port() const noexcept {
     return impl_->port();
+}
+std::vector<unsigned short> Server::ports() const {
+    return impl_->ports();
 }
 std::string const& Server::ca_pem() const noexcept {
     return impl_->ca_pem();

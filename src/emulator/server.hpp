@@ -20,9 +20,15 @@ struct ServerOptions {
     /// Numeric address or "localhost". Tests and --demo use loopback only.
     std::string listen_host = "127.0.0.1";
     unsigned short port = 0; ///< 0: an ephemeral port, see Server::port()
+    /// How many ports to serve, consecutive from `port` (each ephemeral when port is 0): one
+    /// process, one accept thread and one PKI for many targets. 1..1024.
+    std::size_t port_count = 1;
     /// The server's certificate and key. None: a fresh PKI for the profile's hostname,
-    /// localhost, 127.0.0.1 and ::1 (see make_pki).
+    /// localhost, 127.0.0.1 and ::1, of the kind `certificate` or the profile's certificate
+    /// field asks for (see certificate_spec).
     std::optional<Pki> pki;
+    /// Overrides the profile's "certificate" when no pki is given.
+    std::optional<CertificateKind> certificate;
     /// The certificate for clients that send no SNI; none: the same as for everyone. Lets
     /// tests reproduce a server that needs SNI to pick the right certificate.
     std::optional<Pki> no_sni_pki;
@@ -32,13 +38,16 @@ struct ServerOptions {
     /// How long a connection may stay silent (also bounds each TLS handshake and each write).
     /// On expiry the server sends the profile's timeout_reply and closes.
     std::chrono::milliseconds idle_timeout{30000};
+    /// How long one connection may last at all, whatever it does (drip-fed clients, tarpits,
+    /// long profile delays). On expiry it ends as on the idle timeout.
+    std::chrono::milliseconds max_session{15 * 60 * 1000};
 };
 
 class Server {
 public:
     /// Binds and listens, but accepts nothing until start(). Throws std::system_error for a
     /// socket error (e.g. address in use, with the address in the message) and
-    /// std::runtime_error for a bad listen address or a TLS setup failure.
+    /// std::runtime_error for a bad listen address, a bad port_count or a TLS setup failure.
     Server(Profile profile, ServerOptions options);
     /// Calls stop().
     ~Server();
@@ -53,8 +62,10 @@ public:
     /// or on a profile delay.
     void stop();
 
-    /// The bound port (the ephemeral one when ServerOptions::port was 0).
+    /// The bound port (the ephemeral one when ServerOptions::port was 0); the first one.
     unsigned short port() const noexcept;
+    /// Every bound port, in order (ServerOptions::port_count of them).
+    std::vector<unsigned short> ports() const;
     /// The PEM root a client must trust to verify this server.
     std::string const& ca_pem() const noexcept;
     Profile const& profile() const noexcept;

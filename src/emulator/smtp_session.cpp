@@ -19,10 +19,6 @@ constexpr std::size_t max_commands = 100'000;
 constexpr std::size_t max_message_lines = 1'000'000;
 constexpr std::size_t max_discarded_lines = 1000;
 
-bool contains(std::vector<std::string> const& list, std::string const& value) {
-    return std::find(list.begin(), list.end(), value) != list.end();
-}
-
 } // namespace
 
 SmtpSession::SmtpSession(SessionContext const& context, std::size_t id, std::string client_ip)
@@ -30,18 +26,32 @@ SmtpSession::SmtpSession(SessionContext const& context, std::size_t id, std::str
       reader_(max_line, Recorder::max_line) {}
 
 std::vector<Step> SmtpSession::start() {
-    if (profile_.tls == TlsMode::implicit) {
+    Behaviour const& behaviour = profile_.behaviour;
+    if (behaviour.tarpit.count() > 0) {
+        hold(behaviour.tarpit);
+    } else if (profile_.tls == TlsMode::implicit && behaviour.tls_stall.count() > 0) {
+        hold(behaviour.tls_stall);
+    } else if (profile_.tls == TlsMode::implicit) {
         phase_ = Phase::tls_pending;
         steps_.push_back({Step::Kind::start_tls, {}, {}});
-        return std::exchange(steps_, {});
+    } else {
+        greet();
     }
-    greet();
     return std::exchange(steps_, {});
 }
 
 void SmtpSession::greet() {
     banner_sent_ = true;
-    reply_to("banner", profile_.banner);
+    if (std::optional<std::string> const& raw = profile_.behaviour.greeting_raw) {
+        phase_ = Phase::raw;
+        pause(profile_.delay_for("banner"));
+        if (!raw->empty()) {
+            send_wire(substitute(*raw, profile_.hostname, client_ip_), true);
+        }
+        return;
+    }
+    pause(profile_.delay_for("banner"));
+    send_wire(render_reply(profile_.banner, profile_.hostname, client_ip_), true);
     if (profile_.close_after.contains("banner")) {
         close();
     }
@@ -109,6 +119,13 @@ void SmtpSession::on_line(LineReader::Line const& line) {
         return;
     case Phase::data:
         on_data_line(line);
+        return;
+    case Phase::raw:
+        record(line.too_long ? line.text + " [line too long, cut]" : line.text);
+        if (std::optional<std::string> const& reply = profile_.behaviour.after_first_line) {
+            send_wire(substitute(*reply, profile_.hostname, client_ip_));
+            close();
+        }
         return;
     case Phase::tls_pending:
     case Phase::finished:
@@ -202,15 +219,8 @@ void SmtpSession::on_ehlo(std::string const& args) {
     greeted_ = true;
     std::vector<std::string> const& lines =
         tls_active_ ? profile_.ehlo.after_tls : profile_.ehlo.before_tls;
-    std::string wire =
-        render_reply(std::string(lines.empty() ? "250 " : "250-") + profile_.ehlo.greeting,
-                     profile_.hostname, client_ip_);
-    for (std::size_t i = 0; i < lines.size(); ++i) {
-        wire += render_reply(std::string(i + 1 < lines.size() ? "250-" : "250 ") + lines[i],
-                             profile_.hostname, client_ip_);
-    }
     pause(profile_.delay_for("EHLO"));
-    send_wire(std::move(wire));
+    send_wire(render_ehlo(profile_.ehlo.greeting, lines, profile_.hostname, client_ip_));
 }
 
 void SmtpSession::on_starttls(std::string const& args) {
@@ -235,33 +245,20 @@ void SmtpSession::on_starttls(std::string const& args) {
     }
     // CVE-2011-0411: plaintext pipelined behind STARTTLS must not be executed as if it had
     // arrived over TLS, so it is dropped unread (RFC 3207 §4.2: the protocol restarts).
-    std::string const pipelined = reader_.take_buffered();
-    std::size_t start = 0;
-    for (std::size_t i = 0; i < max_discarded_lines && start < pipelined.size(); ++i) {
-        std::size_t end = pipelined.find('\n', start);
-        end = end == std::string::npos ? pipelined.size() : end;
-        std::string line = pipelined.substr(start, end - start);
-        if (!line.empty() && line.back() == '\r') {
-            line.pop_back();
-        }
+    for (std::string const& line : reader_.take_lines(max_discarded_lines)) {
         record("[discarded after STARTTLS] " + line);
-        start = end + 1;
     }
     send_wire(reply + profile_.starttls_inject);
     if (profile_.close_after.contains("STARTTLS")) {
         close();
         return;
     }
+    if (profile_.behaviour.tls_stall.count() > 0) {
+        hold(profile_.behaviour.tls_stall); // the ClientHello is read and never answered
+        return;
+    }
     phase_ = Phase::tls_pending;
     steps_.push_back({Step::Kind::start_tls, {}, {}});
-}
-
-bool SmtpSession::recognised_now(std::string const& mechanism) const {
-    AuthProfile const& auth = profile_.auth;
-    if (profile_.tls != TlsMode::starttls || tls_active_) {
-        return contains(auth.mechanisms, mechanism);
-    }
-    return contains(auth.mechanisms_before_tls, mechanism);
 }
 
 void SmtpSession::on_auth(std::string const& args) {
@@ -271,31 +268,18 @@ void SmtpSession::on_auth(std::string const& args) {
         reply_to("AUTH", auth.already_authenticated_reply);
         return;
     }
-    std::vector<std::string> words;
-    std::size_t start = args.find_first_not_of(' ');
-    while (start != std::string::npos && words.size() < 3) {
-        std::size_t const end = args.find(' ', start);
-        words.push_back(args.substr(start, end == std::string::npos ? end : end - start));
-        start = end == std::string::npos ? end : args.find_first_not_of(' ', end);
-    }
-    if (words.empty() || words.size() > 2) {
+    std::optional<AuthCommand> const command = parse_auth_command(args);
+    if (!command) {
         reply_to("AUTH", auth.syntax_reply);
         return;
     }
-    std::string const mechanism = smtp::to_upper(words[0]);
-    if (!recognised_now(mechanism)) {
-        bool const needs_tls =
-            profile_.tls == TlsMode::starttls && !tls_active_ &&
-            (auth.mechanisms_before_tls.empty() || contains(auth.mechanisms, mechanism));
-        reply_to("AUTH", needs_tls ? auth.before_tls_reply : auth.unknown_mechanism_reply);
+    bool const before_starttls = profile_.tls == TlsMode::starttls && !tls_active_;
+    if (std::string const* refusal = auth_refusal(auth, before_starttls, command->mechanism)) {
+        reply_to("AUTH", *refusal);
         return;
     }
     pause(profile_.delay_for("AUTH"));
-    std::optional<std::string> initial;
-    if (words.size() == 2) {
-        initial = words[1];
-    }
-    start_exchange(mechanism, initial);
+    start_exchange(command->mechanism, command->initial);
 }
 
 void SmtpSession::start_exchange(std::string const& mechanism,
@@ -309,15 +293,17 @@ void SmtpSession::on_result(AuthExchange::Result const& result) {
     phase_ = Phase::command;
     switch (result.kind) {
     case AuthExchange::Result::Kind::challenge:
-        send(result.challenge);
+        send(result.reply);
         phase_ = Phase::auth;
         return;
     case AuthExchange::Result::Kind::success:
         authenticated_ = true;
-        send(auth.success_reply);
+        send(result.reply.empty() ? auth.success_reply : result.reply);
         return;
     case AuthExchange::Result::Kind::failure:
-        auth_failed(auth.failure_reply_for(exchange_->mechanism()), true);
+        auth_failed(result.reply.empty() ? auth.failure_reply_for(exchange_->mechanism())
+                                         : result.reply,
+                    true);
         return;
     case AuthExchange::Result::Kind::malformed:
         auth_failed(auth.malformed_reply, false);
@@ -384,8 +370,24 @@ void SmtpSession::send(std::string_view reply) {
     send_wire(render_reply(reply, profile_.hostname, client_ip_));
 }
 
-void SmtpSession::send_wire(std::string wire) {
-    steps_.push_back({Step::Kind::send, std::move(wire), {}});
+void SmtpSession::send_wire(std::string wire, bool drip) {
+    Behaviour const& behaviour = profile_.behaviour;
+    std::size_t const piece = behaviour.drip_bytes;
+    if (piece == 0 || !(drip || behaviour.drip_every_reply)) {
+        steps_.push_back({Step::Kind::send, std::move(wire), {}});
+        return;
+    }
+    for (std::size_t at = 0; at < wire.size(); at += piece) {
+        if (at > 0) {
+            pause(behaviour.drip_interval);
+        }
+        steps_.push_back({Step::Kind::send, wire.substr(at, piece), {}});
+    }
+}
+
+void SmtpSession::hold(std::chrono::milliseconds duration) {
+    steps_.push_back({Step::Kind::hold, {}, duration});
+    phase_ = Phase::finished;
 }
 
 void SmtpSession::pause(std::chrono::milliseconds duration) {

@@ -26,6 +26,8 @@ struct Step {
         send,      ///< write `bytes`
         pause,     ///< wait `duration` (a profile delay)
         start_tls, ///< run the server side of the TLS handshake, then call tls_started()
+        hold,      ///< read and drop what the client sends for `duration` (or until it
+                   ///< leaves), then end the connection: a tarpit, a stalled handshake
         close,     ///< end the connection (politely: close_notify, FIN)
     };
     Kind kind = Kind::send;
@@ -66,7 +68,7 @@ public:
     std::size_t lines_consumed() const noexcept { return lines_; }
 
 private:
-    enum class Phase { command, auth, data, tls_pending, finished };
+    enum class Phase { command, auth, data, raw, tls_pending, finished };
 
     void greet();
     void on_line(LineReader::Line const& line);
@@ -83,11 +85,12 @@ private:
     void auth_failed(std::string const& reply, bool delayed);
     /// The command (or its exchange) is over: close_after applies.
     void command_done();
-    bool recognised_now(std::string const& mechanism) const;
 
     void record(std::string_view line);
     void send(std::string_view reply);
-    void send_wire(std::string wire);
+    /// Queues wire bytes; drip: in banner_drip pieces.
+    void send_wire(std::string wire, bool drip = false);
+    void hold(std::chrono::milliseconds duration);
     void pause(std::chrono::milliseconds duration);
     void reply_to(std::string const& verb, std::string_view reply);
     void close();

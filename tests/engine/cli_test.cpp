@@ -299,3 +299,46 @@ TEST_CASE("on a terminal the password is prompted for without echo", "[cli][auth
     CHECK(r.out.find("demo-secret-never-printed") == std::string::npos);
     CHECK(r.out.find("acs-demo") == std::string::npos);
 }
+
+TEST_CASE("emulate: several profiles on consecutive ports, one certificate kind for all",
+          "[cli][emulate]") {
+    // Fixed ports 4600-4603 (this branch's block): plaintext on 4600-4601, implicit-tls on
+    // 4602-4603, both with expired certificates.
+    std::string const dir = "/tmp/smtpprobe-emulate-test-" + std::to_string(::getpid());
+    std::filesystem::create_directories(dir);
+    CommandResult r = run_command(
+        "sh -c '" + binary + " emulate --profile " + source_path("samples/servers/plaintext.json") +
+        " --profile " + source_path("samples/servers/implicit-tls.json") +
+        " --count 2 --listen 127.0.0.1:4600 --certificate expired --ca-out " + dir + "/ca.pem 2>" +
+        dir + "/emulate.log & E=$!; sleep 0.7; " + binary +
+        " 127.0.0.1:4601 --tls none --format json >" + dir + "/plain.json; " + binary +
+        " 127.0.0.1:4603 --tls implicit --ca-file " + dir + "/ca.pem --format json >" + dir +
+        "/implicit.json; kill -TERM $E; wait $E; echo emulate=$?'");
+    std::ifstream log(dir + "/emulate.log");
+    std::string const text((std::istreambuf_iterator<char>(log)), std::istreambuf_iterator<char>());
+    CHECK(r.out.find("emulate=0") != std::string::npos);
+    CHECK(text.find("emulating plaintext on 127.0.0.1:4600 to 4601 (2 ports)\n") !=
+          std::string::npos);
+    CHECK(text.find("emulating implicit-tls on 127.0.0.1:4602 to 4603 (2 ports); CA certificate "
+                    "in " +
+                    dir + "/ca.pem; Ctrl-C stops") != std::string::npos);
+    std::ifstream plain(dir + "/plain.json");
+    nlohmann::json const plain_doc = nlohmann::json::parse(plain);
+    CHECK(
+        plain_doc["server"]["banner"]["text"].get<std::string>().starts_with("plain.example.test"));
+    std::ifstream implicit(dir + "/implicit.json");
+    nlohmann::json const implicit_doc = nlohmann::json::parse(implicit);
+    CHECK(implicit_doc["server"]["tls"]["verify_code"] == 10); // certificate has expired
+    std::filesystem::remove_all(dir);
+}
+
+TEST_CASE("emulate: bad --count, --certificate and --max-connections are usage errors",
+          "[cli][emulate]") {
+    std::string const profile = " --profile " + source_path("samples/servers/plaintext.json");
+    for (char const* bad :
+         {" --count 0", " --count 1025", " --certificate stale", " --max-connections 0"}) {
+        INFO(bad);
+        CommandResult r = run_command(binary + " emulate" + profile + bad);
+        CHECK(r.exit_code == 64);
+    }
+}

@@ -4,6 +4,7 @@
 #include "emulator/profile.hpp"
 #include "net/openssl_ptr.hpp"
 #include "sasl/base64.hpp"
+#include "support/test_client.hpp"
 
 #include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>
@@ -51,196 +52,13 @@ using smtpprobe::emulator::ServerOptions;
 using smtpprobe::sasl::base64_decode;
 using smtpprobe::sasl::base64_encode;
 
-std::filesystem::path samples_dir() {
-#ifdef SMTPPROBE_SOURCE_DIR
-    return std::filesystem::path(SMTPPROBE_SOURCE_DIR) / "samples" / "servers";
-#else
-    if (char const* root = std::getenv("SMTPPROBE_SOURCE_DIR")) {
-        return std::filesystem::path(root) / "samples" / "servers";
-    }
-    std::filesystem::path dir = std::filesystem::current_path();
-    for (int i = 0; i < 8; ++i) {
-        if (std::filesystem::exists(dir / "samples" / "servers" / "azure-acs.json")) {
-            return dir / "samples" / "servers";
-        }
-        dir = dir.parent_path();
-    }
-    throw std::runtime_error("samples/servers not found; set SMTPPROBE_SOURCE_DIR");
-#endif
-}
-
-Profile sample(char const* name) {
-    return load_profile(samples_dir() / name);
-}
-
 using smtpprobe::net::BioPtr;
 using smtpprobe::net::CertPtr;
-using smtpprobe::net::SslCtxPtr;
-using smtpprobe::net::SslPtr;
-
-std::vector<CertPtr> read_certs(std::string const& pem) {
-    std::vector<CertPtr> certs;
-    BioPtr bio{BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size()))};
-    for (int i = 0; i < 8; ++i) {
-        X509* cert = PEM_read_bio_X509(bio.get(), nullptr, nullptr, nullptr);
-        if (cert == nullptr) {
-            break;
-        }
-        certs.emplace_back(cert);
-    }
-    ERR_clear_error();
-    return certs;
-}
-
-/// A deliberately small blocking client: one socket, a 5 s receive timeout, optional TLS that
-/// trusts only the given PEM.
-class TestClient {
-public:
-    explicit TestClient(unsigned short port) {
-        fd_ = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-        REQUIRE(fd_ >= 0);
-        timeval timeout{5, 0};
-        ::setsockopt(fd_, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof timeout);
-        ::setsockopt(fd_, SOL_SOCKET, SO_SNDTIMEO, &timeout, sizeof timeout);
-        sockaddr_in address{};
-        address.sin_family = AF_INET;
-        address.sin_port = htons(port);
-        address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-        REQUIRE(::connect(fd_, reinterpret_cast<sockaddr*>(&address), sizeof address) == 0);
-    }
-    TestClient(TestClient const&) = delete;
-    TestClient& operator=(TestClient const&) = delete;
-    ~TestClient() {
-        ssl_.reset();
-        context_.reset();
-        ::close(fd_);
-    }
-
-    void send_raw(std::string const& bytes) {
-        std::size_t sent = 0;
-        while (sent < bytes.size()) {
-            long n = ssl_ ? SSL_write(ssl_.get(), bytes.data() + sent,
-                                      static_cast<int>(bytes.size() - sent))
-                          : ::send(fd_, bytes.data() + sent, bytes.size() - sent, MSG_NOSIGNAL);
-            REQUIRE(n > 0);
-            sent += static_cast<std::size_t>(n);
-        }
-    }
-    void send_line(std::string const& line) { send_raw(line + "\r\n"); }
-
-    /// The lines of one reply as sent ("250-SIZE 1"), or empty when the connection ended.
-    std::vector<std::string> read_reply() {
-        std::vector<std::string> lines;
-        for (int i = 0; i < 1000; ++i) {
-            std::string line;
-            if (!read_line(line)) {
-                return lines;
-            }
-            lines.push_back(line);
-            if (line.size() < 4 || line[3] != '-') {
-                return lines;
-            }
-        }
-        return lines;
-    }
-
-    /// One reply joined with "\n".
-    std::string reply() {
-        std::string text;
-        for (std::string const& line : read_reply()) {
-            text += (text.empty() ? "" : "\n") + line;
-        }
-        return text;
-    }
-
-    std::string command(std::string const& line) {
-        send_line(line);
-        return reply();
-    }
-
-    /// Bytes received after the last complete reply, waiting up to wait for more to arrive.
-    std::string pending(std::chrono::milliseconds wait) {
-        pollfd pfd{fd_, POLLIN, 0};
-        if (in_.empty() && ::poll(&pfd, 1, static_cast<int>(wait.count())) > 0) {
-            fill();
-        }
-        return in_;
-    }
-
-    void discard_pending() { in_.clear(); }
-
-    /// True when the server closed the connection (EOF or reset within 5 s).
-    bool closed() {
-        for (int i = 0; i < 100; ++i) {
-            if (!in_.empty()) {
-                in_.clear();
-            }
-            if (!fill()) {
-                return !timed_out_;
-            }
-        }
-        return false;
-    }
-
-    /// TLS handshake trusting ca_pem only; returns SSL_get_verify_result.
-    long start_tls(std::string const& ca_pem, char const* host = "localhost") {
-        context_.reset(SSL_CTX_new(TLS_client_method()));
-        REQUIRE(context_);
-        X509_STORE* store = SSL_CTX_get_cert_store(context_.get());
-        for (CertPtr& cert : read_certs(ca_pem)) {
-            X509_STORE_add_cert(store, cert.get());
-        }
-        SSL_CTX_set_verify(context_.get(), SSL_VERIFY_NONE, nullptr);
-        ssl_.reset(SSL_new(context_.get()));
-        SSL_set_fd(ssl_.get(), fd_);
-        SSL_set_tlsext_host_name(ssl_.get(), host);
-        SSL_set1_host(ssl_.get(), host);
-        REQUIRE(SSL_connect(ssl_.get()) == 1);
-        return SSL_get_verify_result(ssl_.get());
-    }
-
-private:
-    bool read_line(std::string& line) {
-        for (int i = 0; i < 10000; ++i) {
-            std::size_t const newline = in_.find("\r\n");
-            if (newline != std::string::npos) {
-                line = in_.substr(0, newline);
-                in_.erase(0, newline + 2);
-                return true;
-            }
-            if (!fill()) {
-                return false;
-            }
-        }
-        return false;
-    }
-
-    bool fill() {
-        char buffer[16384];
-        long n = ssl_ ? SSL_read(ssl_.get(), buffer, sizeof buffer)
-                      : ::recv(fd_, buffer, sizeof buffer, 0);
-        timed_out_ = n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK);
-        if (n <= 0) {
-            return false;
-        }
-        in_.append(buffer, static_cast<std::size_t>(n));
-        return true;
-    }
-
-    int fd_ = -1;
-    SslCtxPtr context_;
-    SslPtr ssl_;
-    std::string in_;
-    bool timed_out_ = false;
-};
-
-struct Running {
-    explicit Running(Profile profile, ServerOptions options = {})
-        : server(std::move(profile), std::move(options)) {
-        server.start();
-    }
-    Server server;
-};
+using smtpprobe::test::read_certs;
+using smtpprobe::test::Running;
+using smtpprobe::test::sample;
+using smtpprobe::test::samples_dir;
+using smtpprobe::test::TestClient;
 
 std::string b64(std::string const& text) {
     return base64_encode(text);
@@ -424,13 +242,15 @@ TEST_CASE("make_pki's knobs produce expired, future, self-signed and incomplete 
 
 TEST_CASE("every shipped profile loads", "[emulator][profile]") {
     std::vector<std::filesystem::path> files;
-    for (std::filesystem::directory_entry const& entry :
-         std::filesystem::directory_iterator(samples_dir())) {
-        if (entry.path().extension() == ".json") {
-            files.push_back(entry.path());
+    for (std::filesystem::path const& dir : {samples_dir(), smtpprobe::test::hostile_dir()}) {
+        for (std::filesystem::directory_entry const& entry :
+             std::filesystem::directory_iterator(dir)) {
+            if (entry.path().extension() == ".json") {
+                files.push_back(entry.path());
+            }
         }
     }
-    REQUIRE(files.size() >= 3);
+    REQUIRE(files.size() >= 19); // 10 servers and 9 hostile ones
     for (std::filesystem::path const& file : files) {
         INFO(file.filename().string());
         Profile const profile = load_profile(file);

@@ -24,7 +24,7 @@ using smtpprobe::emulator::Step;
 using smtpprobe::sasl::base64_encode;
 
 /// The steps as one string: sent bytes as they are, the other steps as <TLS>, <CLOSE>,
-/// <PAUSE ms>.
+/// <PAUSE ms>, <HOLD ms>.
 std::string show(std::vector<Step> const& steps) {
     std::string out;
     for (Step const& step : steps) {
@@ -37,6 +37,9 @@ std::string show(std::vector<Step> const& steps) {
             break;
         case Step::Kind::start_tls:
             out += "<TLS>";
+            break;
+        case Step::Kind::hold:
+            out += "<HOLD " + std::to_string(step.duration.count()) + ">";
             break;
         case Step::Kind::close:
             out += "<CLOSE>";
@@ -197,4 +200,81 @@ TEST_CASE("LineReader: CRLF and LF, the bound, and what is left", "[emulator]") 
     CHECK(reader.next()->text == "ok");
     reader.feed("rest");
     CHECK(reader.take_buffered() == "rest");
+}
+
+TEST_CASE("session: tarpit, drip, TLS stall and raw greeters as steps", "[emulator][hostile]") {
+    SECTION("a tarpit holds from the start") {
+        Fixture f(test_profile({{"tarpit_ms", 500}}));
+        SmtpSession session(f.context, 1, "127.0.0.1");
+        CHECK(show(session.start()) == "<HOLD 500>");
+        CHECK(session.finished());
+    }
+    SECTION("a drip-fed banner, then replies at full speed") {
+        Fixture f(test_profile({{"banner_drip", {{"bytes", 8}, {"interval_ms", 40}}}}));
+        SmtpSession session(f.context, 1, "127.0.0.1");
+        CHECK(show(session.start()) ==
+              "220 mx.s<PAUSE 40>ession.t<PAUSE 40>est ESMT<PAUSE 40>P\r\n");
+        CHECK(show(session.receive("RSET\r\n")) == "250 2.0.0 OK\r\n");
+    }
+    SECTION("every_reply drips the replies too") {
+        Fixture f(test_profile(
+            {{"banner_drip", {{"bytes", 10}, {"interval_ms", 0}, {"every_reply", true}}}}));
+        SmtpSession session(f.context, 1, "127.0.0.1");
+        session.start();
+        std::vector<Step> const steps = session.receive("RSET\r\n");
+        REQUIRE(steps.size() == 2); // "250 2.0.0 ", "OK\r\n" (a zero pause is no step)
+        CHECK(steps[0].bytes == "250 2.0.0 ");
+        CHECK(steps[1].bytes == "OK\r\n");
+    }
+    SECTION("STARTTLS with a stall: 220, then a hold instead of the handshake") {
+        Fixture f(test_profile({{"tls_stall_ms", 700}}));
+        SmtpSession session(f.context, 1, "127.0.0.1");
+        session.start();
+        CHECK(show(session.receive("STARTTLS\r\n")) ==
+              "220 2.0.0 Ready to start TLS\r\n<HOLD 700>");
+    }
+    SECTION("implicit TLS with a stall holds before any byte") {
+        Fixture f(test_profile({{"tls", "implicit"}, {"tls_stall_ms", 700}}));
+        SmtpSession session(f.context, 1, "127.0.0.1");
+        CHECK(show(session.start()) == "<HOLD 700>");
+    }
+    SECTION("a raw greeter answers the first line and closes") {
+        Fixture f(test_profile(
+            {{"greeting_raw", "+OK {hostname} ready\r\n"}, {"after_first_line", "-ERR no\r\n"}}));
+        SmtpSession session(f.context, 1, "127.0.0.9");
+        CHECK(show(session.start()) == "+OK mx.session.test ready\r\n");
+        CHECK(show(session.receive("EHL")).empty());
+        CHECK(show(session.receive("O a.test\r\nQUIT\r\n")) == "-ERR no\r\n<CLOSE>");
+        CHECK(f.recorder.lines() == std::vector<std::string>{"c1: EHLO a.test"});
+    }
+    SECTION("a raw greeter without after_first_line ignores what it gets") {
+        Fixture f(test_profile({{"greeting_raw", ""}}));
+        SmtpSession session(f.context, 1, "127.0.0.1");
+        CHECK(show(session.start()).empty());
+        CHECK(show(session.receive("GET / HTTP/1.1\r\n\r\n")).empty());
+        CHECK(!session.finished());
+    }
+}
+
+TEST_CASE("profile: behaviour fields are checked", "[emulator][profile]") {
+    auto error = [](nlohmann::json extra) {
+        try {
+            test_profile(std::move(extra));
+        } catch (std::runtime_error const& e) {
+            return std::string(e.what());
+        }
+        return std::string("no error");
+    };
+    CHECK(error({{"tarpit_ms", -1}}) == "session-test: tarpit_ms: must be between 0 and 3600000");
+    CHECK(error({{"tls", "none"}, {"tls_stall_ms", 10}}) ==
+          "session-test: tls_stall_ms: needs tls \"starttls\" or \"implicit\"");
+    CHECK(error({{"after_first_line", "x"}}) ==
+          "session-test: after_first_line: goes with greeting_raw");
+    CHECK(error({{"greeting_raw", "x"}, {"banner", "220 x"}}) ==
+          "session-test: greeting_raw: replaces the banner: give one of them");
+    CHECK(error({{"certificate", "stale"}}).starts_with("session-test: certificate: expected"));
+    CHECK(error({{"banner_drip", {{"bytes", 0}}}}) ==
+          "session-test: banner_drip.bytes: must be between 1 and 65536");
+    CHECK(error({{"auth", {{"challenges", {{"NTLM", "334 x"}}}}}}) ==
+          "session-test: auth.challenges.NTLM: expected an array of at most 16 replies");
 }

@@ -1,0 +1,49 @@
+#pragma once
+// The "auth" object of a server profile (documented in profile.hpp).
+
+#include "sasl/sasl.hpp"
+
+#include <chrono>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace smtpprobe::emulator {
+
+class ObjectReader;
+
+struct AuthProfile {
+    std::vector<std::string> mechanisms;
+    std::vector<std::string> mechanisms_before_tls;
+    std::string before_tls_reply = "530 5.7.0 Must issue a STARTTLS command first";
+    std::string unknown_mechanism_reply = "504 5.5.4 Unrecognized authentication type";
+    std::string success_reply = "235 2.7.0 Authentication successful";
+    std::string failure_reply = "535 5.7.8 Authentication credentials invalid";
+    std::string cancel_reply = "501 5.7.0 Authentication cancelled";
+    std::string already_authenticated_reply = "503 5.5.1 Already authenticated";
+    std::string malformed_reply = "501 5.5.2 Cannot decode response";
+    std::string syntax_reply = "501 5.5.4 Syntax: AUTH mechanism";
+    std::string line_too_long_reply = "500 5.5.6 Authentication Exchange line is too long";
+    std::string login_user_prompt = "Username:";
+    std::string login_password_prompt = "Password:";
+    std::map<std::string, std::string> first_replies;           ///< keyed by upper-case mechanism
+    std::map<std::string, std::string> failure_replies;         ///< keyed by upper-case mechanism
+    std::map<std::string, std::vector<std::string>> challenges; ///< scripted exchanges
+    std::map<std::string, std::string> final_replies;           ///< their last replies
+    std::vector<sasl::Credentials> accounts;
+    std::optional<std::string> challenge_nonce;
+    unsigned drop_after_failures = 0;
+    std::string drop_reply = "421 4.7.0 Too many authentication failures";
+    std::chrono::milliseconds failure_delay{0};
+
+    /// failure_replies[mechanism] when set, failure_reply otherwise.
+    std::string const& failure_reply_for(std::string const& mechanism) const;
+    /// True when the profile speaks AUTH at all (either list non-empty).
+    bool enabled() const noexcept { return !mechanisms.empty() || !mechanisms_before_tls.empty(); }
+};
+
+/// Reads the "auth" object of the top-level profile object into auth, when there is one.
+void parse_auth(ObjectReader& top, AuthProfile& auth);
+
+} // namespace smtpprobe::emulator
