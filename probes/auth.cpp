@@ -2,6 +2,7 @@
 
 #include "net/errc.hpp"
 #include "sasl/base64.hpp"
+#include "sasl/ntlm.hpp"
 
 #include <system_error>
 
@@ -37,6 +38,37 @@ void throw_if_closing(smtp::Reply const& reply) {
     // RFC 5321 §3.8: 421 may answer any command when the server is about to close.
     if (reply.code == 421)
         throw std::system_error(net::errc::closed_by_peer, reply.wire());
+}
+
+/// The NTLM information probe (nmap's smtp-ntlm-info): answers the server's first 334 with a
+/// NEGOTIATE message and decodes the CHALLENGE that comes back. No credential is involved.
+/// Leaves the exchange waiting for "*" when the server answered 334.
+NtlmInfo ntlm_information(Conversation& conversation) {
+    NtlmInfo info;
+    smtp::Reply const reply =
+        conversation.exchange(smtp::public_sasl_response_command(sasl::ntlm::negotiate_message()));
+    throw_if_closing(reply);
+    info.reply = reply;
+    if (reply.code != 334) {
+        info.outcome = NtlmInfo::Outcome::refused;
+        info.error = "the server answered the NEGOTIATE message with " + reply.summary();
+        return info;
+    }
+    std::optional<std::string> const bytes = sasl::base64_decode(challenge_text(reply));
+    if (!bytes) {
+        info.outcome = NtlmInfo::Outcome::malformed;
+        info.error = "the reply to the NEGOTIATE message is not base64";
+        return info;
+    }
+    sasl::ntlm::DecodeResult decoded = sasl::ntlm::decode_challenge(*bytes);
+    if (!decoded.challenge) {
+        info.outcome = NtlmInfo::Outcome::malformed;
+        info.error = "not a valid CHALLENGE_MESSAGE: " + decoded.detail;
+        return info;
+    }
+    info.outcome = NtlmInfo::Outcome::decoded;
+    info.challenge = std::move(decoded.challenge);
+    return info;
 }
 
 } // namespace
@@ -102,6 +134,11 @@ SessionAfter recognise(Conversation& conversation, MechanismRow& row) {
         r.challenge = shown_challenge(*decoded);
     else if (!decoded && !text.empty())
         r.challenge = text; // NTLM answers "334 NTLM supported" in plain text (MS-SMTPNTLM)
+    if (row.name == "NTLM") {
+        r.ntlm = ntlm_information(conversation);
+        if (r.ntlm->outcome == NtlmInfo::Outcome::refused)
+            return SessionAfter::usable; // the exchange is over: nothing to cancel
+    }
     smtp::Reply const cancel = conversation.exchange(smtp::cancel_command());
     r.cancel_reply = cancel;
     if (cancel.code != 501) {

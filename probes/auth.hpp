@@ -21,8 +21,10 @@ Status classify_final_reply(smtp::Reply const& reply);
 enum class SessionAfter { usable, closed };
 
 /// "AUTH <MECH>"; on 334 records the (decoded) challenge and cancels with "*" (RFC 4954 §4).
-/// No secret is sent. Fills row.recognition. Throws std::system_error on transport/protocol
-/// failure (the caller decides whether to reconnect).
+/// For NTLM, first answers the 334 with a NEGOTIATE message and records the server's
+/// CHALLENGE in row.recognition.ntlm (the names it discloses), then cancels. No secret is sent.
+/// Fills row.recognition. Throws std::system_error on transport/protocol failure (the caller
+/// decides whether to reconnect).
 SessionAfter recognise(Conversation& conversation, MechanismRow& row);
 
 struct AuthAttempt {

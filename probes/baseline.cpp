@@ -16,6 +16,7 @@ double ms_since(net::Clock::time_point start) {
 // like .NET we fall back only on 500/502, and report it).
 bool greet(Conversation& conversation, SetupOptions const& options, ServerFacts& facts,
            bool after_tls) {
+    facts.phase = after_tls ? Phase::ehlo_after_tls : Phase::ehlo;
     net::Clock::time_point const start = net::Clock::now();
     smtp::Reply reply = conversation.exchange(smtp::ehlo_command(options.ehlo_name));
     if (reply.code == 250) {
@@ -62,6 +63,7 @@ bool greet(Conversation& conversation, SetupOptions const& options, ServerFacts&
 }
 
 void probe_auth_before_tls(Conversation& conversation, ServerFacts& facts) {
+    facts.phase = Phase::auth_before_tls;
     std::string mechanism = "LOGIN";
     if (facts.before_tls && !facts.before_tls->auth.empty())
         mechanism = smtp::to_upper(facts.before_tls->auth.front());
@@ -83,14 +85,20 @@ ServerFacts open_session(Conversation& conversation, SetupOptions const& options
                          ServerFacts& facts) {
     facts = ServerFacts{};
     if (options.mode == TlsMode::implicit) {
+        facts.phase = Phase::tls_handshake;
         net::Clock::time_point const start = net::Clock::now();
         facts.starttls_attempted = false;
         facts.tls = conversation.upgrade_to_tls(options.tls);
         facts.timings.tls_handshake = ms_since(start);
     }
-    net::Clock::time_point const start = net::Clock::now();
-    facts.banner = conversation.greeting();
-    facts.timings.banner = ms_since(start);
+    facts.phase = Phase::banner;
+    if (options.banner) {
+        facts.banner = options.banner;
+    } else {
+        net::Clock::time_point const start = net::Clock::now();
+        facts.banner = conversation.greeting();
+        facts.timings.banner = ms_since(start);
+    }
     if (facts.banner->code != 220) {
         // RFC 5321 §3.1: 554 (or 421) instead of 220 means "no SMTP service here".
         facts.stop_reason = "the server did not greet with 220: " + facts.banner->wire();
@@ -117,6 +125,7 @@ ServerFacts open_session(Conversation& conversation, SetupOptions const& options
     // With --tls starttls we try even when it is not listed: some servers accept STARTTLS
     // without advertising it, and the reply is evidence either way.
     facts.starttls_attempted = true;
+    facts.phase = Phase::starttls;
     net::Clock::time_point const starttls_start = net::Clock::now();
     facts.starttls_reply = conversation.exchange(smtp::starttls_command());
     facts.timings.starttls = ms_since(starttls_start);
@@ -126,6 +135,7 @@ ServerFacts open_session(Conversation& conversation, SetupOptions const& options
         facts.ready = options.mode == TlsMode::auto_;
         return facts;
     }
+    facts.phase = Phase::tls_handshake;
     net::Clock::time_point const handshake_start = net::Clock::now();
     facts.tls = conversation.upgrade_to_tls(options.tls);
     facts.timings.tls_handshake = ms_since(handshake_start);

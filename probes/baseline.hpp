@@ -5,6 +5,7 @@
 #include "report/report.hpp"
 #include "session/conversation.hpp"
 
+#include <optional>
 #include <string>
 
 namespace smtpprobe::probes {
@@ -16,9 +17,12 @@ struct SetupOptions {
     /// Before STARTTLS, try "AUTH <mech>" once and record the reply (what a client that skips
     /// STARTTLS gets). Only the first connection of a run does this.
     bool probe_auth_before_tls = false;
+    /// The banner, when the caller already read it (probes/contact.cpp waits for it itself).
+    std::optional<smtp::Reply> banner;
 };
 
-/// Drives a freshly connected conversation to the state where AUTH is probed.
+/// Drives a freshly connected conversation to the state where AUTH is probed. facts.phase
+/// follows the steps, so that a caller that catches a failure knows where it happened.
 ///
 /// A refusal the server is entitled to (EHLO and HELO refused, STARTTLS not offered or 454
 /// when the mode requires TLS) returns facts with ready == false and stop_reason set.

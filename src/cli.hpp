@@ -46,7 +46,7 @@ struct Config {
     struct Given {
         std::vector<std::string> targets; ///< HOST[:PORT] ...
         std::string tls = "auto", format = "text", mechanisms, expect_auth, sni;
-        double connect_timeout = 10, command_timeout = 10, total_timeout = 60;
+        double connect_timeout = 10, command_timeout = 10, total_timeout = 60, banner_wait = 3;
         std::optional<double> warning, critical;
         bool ipv4 = false, ipv6 = false;
         bool tls_given = false; ///< --tls was on the command line (not the default)

@@ -140,6 +140,7 @@ void validate(Config& c) {
         throw UsageError("--color must be auto, always or never");
     e.connect_timeout = seconds(g.connect_timeout, "connect-timeout");
     e.command_timeout = seconds(g.command_timeout, "command-timeout");
+    e.banner_wait = seconds(g.banner_wait, "banner-wait");
     e.total_timeout = seconds(g.total_timeout, "timeout");
     if (c.expect.cert_warn_days < 0 || c.expect.cert_crit_days < 0 ||
         c.expect.cert_crit_days > c.expect.cert_warn_days)

@@ -34,6 +34,8 @@ private:
     void session_rules();
     void tls_rules();
     void auth_rules();
+    void ntlm_rules();
+    void port_rules();
     void credential_rules();
     void provider_rules();
     void event_rules();
@@ -61,9 +63,19 @@ void Rules::session_rules() {
             evidence.push_back(s.ehlo_command + ": " + s.ehlo_reply->wire());
         if (s.starttls_reply)
             evidence.push_back("STARTTLS: " + s.starttls_reply->wire());
+        if (r_.fatal)
+            evidence.push_back("phase: " + std::string(to_string(r_.fatal->phase)) + ", " +
+                               std::string(to_string(r_.fatal->kind)) + ", " +
+                               std::to_string(r_.fatal->bytes_received) + " bytes in " +
+                               std::to_string(static_cast<long long>(r_.fatal->elapsed_ms)) +
+                               " ms");
+        bool const sentence = r_.fatal_error.ends_with(".");
         add("session.failed", Severity::error, "No SMTP session could be established",
-            "The probe stopped before AUTH could be tested: " + r_.fatal_error + ".", evidence);
+            "The probe stopped before AUTH could be tested: " + r_.fatal_error +
+                (sentence ? "" : "."),
+            evidence);
     }
+    port_rules();
     if (s.ehlo_command == "HELO" && s.ehlo_refusal)
         add("ehlo.helo_fallback", Severity::warning, "The server refused EHLO; HELO worked",
             "Without EHLO the server advertises no extensions (no STARTTLS, no AUTH). Clients "
@@ -219,6 +231,76 @@ void Rules::auth_rules() {
             "Mechanism names are advertised in lower case",
             "Python smtplib, PHPMailer, lettre, MailKit and Go compare names case-sensitively "
             "and find no match.");
+}
+
+// What the port speaks, when it is not what the TLS mode said (probes/contact.hpp).
+void Rules::port_rules() {
+    ServerFacts const& s = r_.server;
+    if (s.implicit_tls_detected)
+        add("port.implicit_tls", Severity::warning,
+            "This port speaks implicit TLS; clients configured for STARTTLS will hang",
+            "No banner arrived in plaintext within the banner wait (--banner-wait), and a TLS "
+            "handshake on a fresh connection worked: the server waits for a ClientHello, as on "
+            "port 465 (RFC 8314 §3). A client set to STARTTLS or plaintext waits for a banner "
+            "that never comes and times out; configure clients with implicit TLS (\"SSL/TLS\") "
+            "for this port. smtpprobe went on over implicit TLS.");
+    if (s.plaintext_on_implicit_port)
+        add("port.plaintext_on_implicit_tls_port", Severity::warning,
+            "This port speaks plaintext SMTP, not implicit TLS",
+            "The TLS handshake failed (" + s.implicit_handshake_error +
+                "), and a plaintext connection got a 220 banner. Clients configured for implicit "
+                "TLS (\"SSL/TLS\", port 465) fail here with a handshake error; use STARTTLS on "
+                "this port, or turn on implicit TLS in the server (RFC 8314 §3). smtpprobe went "
+                "on in plaintext" +
+                (s.starttls_attempted ? std::string(" and STARTTLS.") : std::string(".")));
+    if (s.other_protocol)
+        add("port.other_protocol", Severity::error,
+            "This port speaks " + std::string(smtp::protocol_name(*s.other_protocol)) +
+                ", not SMTP",
+            s.failure ? s.failure->detail : s.stop_reason);
+}
+
+void Rules::ntlm_rules() {
+    MechanismRow const* m = row("NTLM");
+    if (m == nullptr || !m->recognition.ntlm)
+        return;
+    NtlmInfo const& info = *m->recognition.ntlm;
+    if (info.outcome == NtlmInfo::Outcome::malformed) {
+        add("auth.ntlm_challenge_malformed", Severity::warning,
+            "The server's NTLM CHALLENGE message is malformed",
+            "The reply to an NTLM NEGOTIATE message could not be decoded (" + info.error +
+                "); NTLM clients will fail against it.",
+            info.reply ? std::vector<std::string>{info.reply->wire()} : std::vector<std::string>{});
+        return;
+    }
+    if (!info.challenge)
+        return;
+    sasl::ntlm::Challenge const& c = *info.challenge;
+    std::vector<std::string> named;
+    auto name = [&](std::string_view what, std::optional<std::string> const& value) {
+        if (value && !value->empty())
+            named.push_back(std::string(what) + " " + escape_controls(*value));
+    };
+    if (c.target_info) {
+        name("computer", c.target_info->nb_computer_name);
+        name("DNS name", c.target_info->dns_computer_name);
+        name("domain", c.target_info->nb_domain_name);
+        name("DNS domain", c.target_info->dns_domain_name);
+        name("forest", c.target_info->dns_tree_name);
+    }
+    if (named.empty())
+        name("target", c.target_name);
+    if (c.version)
+        named.push_back("Windows version " + sasl::ntlm::to_string(*c.version));
+    if (named.empty())
+        return;
+    add("auth.ntlm_information", Severity::info,
+        "NTLM tells anyone who asks the server's internal names",
+        "Before any credential, the CHALLENGE that answers an NTLM NEGOTIATE message gives the " +
+            list_words(named) +
+            ". This is what nmap's smtp-ntlm-info reads: a map of the internal Windows domain "
+            "for anyone who can connect. If no client needs NTLM here, do not offer it (on "
+            "Exchange: take Integrated out of the receive connector's AuthMechanism).");
 }
 
 void Rules::credential_rules() {
@@ -408,6 +490,7 @@ void Rules::run() {
     session_rules();
     tls_rules();
     auth_rules();
+    ntlm_rules();
     credential_rules();
     provider_rules();
     event_rules();

@@ -1,9 +1,13 @@
 #include "engine/connector.hpp"
 
 #include "net/errc.hpp"
+#include "probes/contact.hpp"
 #include "smtp/errc.hpp"
 
 #include <chrono>
+#include <memory>
+#include <mutex>
+#include <optional>
 #include <system_error>
 
 namespace smtpprobe::engine {
@@ -30,59 +34,86 @@ CredentialPolicy credential_policy(std::optional<net::TlsInfo> const& tls,
 
 namespace {
 
-ConnectResult connect(ConnectorSetup const& s, ConnectRequest const& request) {
+/// What the first contacts found the port speaks; later connections use it.
+struct Found {
+    std::mutex mutex;
+    std::optional<TlsMode> mode;
+};
+
+ConnectResult connect(ConnectorSetup const& s, ConnectRequest const& request, Found& found) {
     ConnectResult out;
-    std::vector<net::ConnectAttempt> attempts;
-    net::Clock::time_point const start = net::Clock::now();
-    net::Opened opened;
-    try {
-        opened = s.open(attempts);
-    } catch (std::system_error const& e) {
-        out.failure = e.what();
+    double connect_ms = 0;
+    std::string peer;
+    // probes/contact.hpp may open a second connection (the other way round) on this request.
+    probes::Open const open = [&]() {
+        std::vector<net::ConnectAttempt> attempts;
+        net::Clock::time_point const start = net::Clock::now();
+        net::Opened opened;
+        try {
+            opened = s.open(attempts);
+        } catch (std::system_error const&) {
+            for (net::ConnectAttempt const& a : attempts)
+                if (!a.error.empty())
+                    out.events.push_back(
+                        {"connect_failed", a.address + ": " + a.error, request.id});
+            throw;
+        }
+        connect_ms = std::chrono::duration<double, std::milli>(net::Clock::now() - start).count();
+        for (net::ConnectAttempt const& a : attempts)
+            if (!a.error.empty())
+                out.events.push_back({"connect_failed", a.address + ": " + a.error, request.id});
+        if (s.transcript != nullptr)
+            s.transcript->add(request.id, TranscriptEvent::Kind::info, false,
+                              "Connected to " + opened.peer.address + " port " +
+                                  std::to_string(s.port));
+        peer = opened.peer.address;
+        probes::Connection c;
+        c.transport = std::move(opened.transport);
+        c.conversation =
+            std::make_unique<Conversation>(*c.transport, s.transcript, s.timeouts, request.id);
+        c.conversation->discard_injected(s.discard_injected);
+        return c;
+    };
+    probes::ContactOptions contact;
+    contact.setup = s.setup;
+    contact.setup.probe_auth_before_tls = request.probe_auth_before_tls;
+    contact.banner_wait = s.banner_wait;
+    contact.command_timeout = s.timeouts.command;
+    {
+        std::lock_guard lock(found.mutex);
+        contact.setup.mode = found.mode.value_or(s.setup.mode);
+        contact.detect = !found.mode;
     }
-    double const connect_ms =
-        std::chrono::duration<double, std::milli>(net::Clock::now() - start).count();
-    for (net::ConnectAttempt const& a : attempts)
-        if (!a.error.empty())
-            out.events.push_back({"connect_failed", a.address + ": " + a.error, request.id});
-    if (!opened.transport)
-        return out;
-    if (s.transcript != nullptr)
-        s.transcript->add(request.id, TranscriptEvent::Kind::info, false,
-                          "Connected to " + opened.peer.address + " port " +
-                              std::to_string(s.port));
-    auto session = std::make_unique<Session>();
-    session->id = request.id;
-    session->transport = std::move(opened.transport);
-    session->conversation =
-        std::make_unique<Conversation>(*session->transport, s.transcript, s.timeouts, request.id);
-    session->conversation->discard_injected(s.discard_injected);
-    probes::SetupOptions setup = s.setup;
-    setup.probe_auth_before_tls = request.probe_auth_before_tls;
-    ServerFacts& facts = out.facts.emplace();
+    probes::Contact c;
     try {
-        probes::open_session(*session->conversation, setup, facts);
+        c = probes::make_contact(open, contact);
     } catch (std::system_error const& e) {
-        if (e.code() == smtp::errc::data_after_starttls)
-            facts.starttls_attempted = true;
-        // The evidence of an injection is kept whether the connection refused or went on.
-        facts.starttls_injected = session->conversation->injected();
-        facts.stop_reason = e.code().message();
-        if (e.code() == net::errc::tls_handshake_failed)
-            facts.tls_error = e.what();
-        out.failure = e.what();
+        out.failure = e.what(); // not even a TCP connection
         return out;
     }
-    if (!session->conversation->injected().empty())
-        facts.starttls_injected = session->conversation->injected();
+    if (c.facts.implicit_tls_detected || c.facts.plaintext_on_implicit_port) {
+        std::lock_guard lock(found.mutex);
+        if (!found.mode)
+            found.mode = c.facts.implicit_tls_detected ? TlsMode::implicit : TlsMode::auto_;
+    }
+    ServerFacts& facts = out.facts.emplace(std::move(c.facts));
+    Conversation* conversation = c.connection.conversation.get();
+    if (conversation != nullptr && !conversation->injected().empty())
+        facts.starttls_injected = conversation->injected();
     facts.timings.connect = connect_ms;
-    facts.bare_lf_lines = session->conversation->parser().bare_lf_lines();
-    facts.long_lines = session->conversation->parser().long_lines();
-    out.address = opened.peer.address;
+    if (conversation != nullptr) {
+        facts.bare_lf_lines = conversation->parser().bare_lf_lines();
+        facts.long_lines = conversation->parser().long_lines();
+    }
+    out.address = peer;
     if (!facts.ready) {
         out.failure = facts.stop_reason;
         return out;
     }
+    auto session = std::make_unique<Session>();
+    session->id = request.id;
+    session->transport = std::move(c.connection.transport);
+    session->conversation = std::move(c.connection.conversation);
     session->credentials = credential_policy(facts.tls, s.allow_insecure_auth);
     out.session = std::move(session);
     return out;
@@ -91,8 +122,9 @@ ConnectResult connect(ConnectorSetup const& s, ConnectRequest const& request) {
 } // namespace
 
 Connector make_connector(ConnectorSetup setup) {
-    return [setup = std::move(setup)](ConnectRequest const& request) {
-        return connect(setup, request);
+    auto found = std::make_shared<Found>();
+    return [setup = std::move(setup), found](ConnectRequest const& request) {
+        return connect(setup, request, *found);
     };
 }
 

@@ -10,6 +10,7 @@
 #include "session/conversation.hpp"
 #include "session/transcript.hpp"
 
+#include <chrono>
 #include <functional>
 #include <memory>
 #include <optional>
@@ -67,6 +68,8 @@ struct ConnectorSetup {
     /// Bytes injected after the STARTTLS 220 are dropped unread and TLS goes on (as most
     /// clients do) instead of refusing the connection; only when no credentials follow.
     bool discard_injected = false;
+    /// --tls auto: no banner by then -> try implicit TLS on a fresh connection (contact.hpp).
+    std::chrono::milliseconds banner_wait{3000};
 };
 
 Connector make_connector(ConnectorSetup setup);

@@ -7,6 +7,7 @@
 #include "engine/plan.hpp"
 #include "engine/probe.hpp"
 #include "engine/worker.hpp"
+#include "net/errc.hpp"
 #include "net/interrupt.hpp"
 #include "probes/tls_versions.hpp"
 
@@ -115,6 +116,7 @@ engine::Connector Run::connector() {
     // discarded unread and the run goes on over TLS, as most clients do; that shows what they
     // get. With credentials the connection is refused.
     s.discard_injected = !options_.credentials;
+    s.banner_wait = options_.banner_wait;
     return engine::make_connector(std::move(s));
 }
 
@@ -187,6 +189,13 @@ Report Run::execute() {
                          : net::resolve_system(target_.host, target_.port, options_.family, until);
     } catch (std::system_error const& e) {
         report_.fatal_error = e.what();
+        FatalError f;
+        f.phase = Phase::resolve;
+        f.kind = e.code() == net::errc::interrupted ? FailureKind::interrupted
+                                                    : FailureKind::unreachable;
+        f.detail = e.what();
+        f.elapsed_ms = ms_between(resolve_start, net::Clock::now());
+        report_.fatal = f;
         report_.total_ms = ms_between(start_, net::Clock::now());
         return std::move(report_);
     }

@@ -34,6 +34,10 @@ struct ProbeOptions {
     std::chrono::milliseconds connect_timeout{10'000};
     std::chrono::milliseconds command_timeout{10'000};
     std::chrono::milliseconds total_timeout{60'000};
+    /// --tls auto: how long to wait for a banner before trying a TLS handshake on a fresh
+    /// connection (the port may speak implicit TLS); also how long a plaintext connection to
+    /// an implicit-TLS port whose handshake failed may take to greet (probes/contact.hpp).
+    std::chrono::milliseconds banner_wait{3'000};
     unsigned parallel = 4; ///< connections at once; 1 = strictly sequential
     std::optional<sasl::Credentials> credentials;
     bool allow_insecure_auth = false;

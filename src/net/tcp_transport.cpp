@@ -177,8 +177,10 @@ std::size_t TcpTransport::receive_some(char* buffer, std::size_t size, Deadline 
             continue;
         }
         ssize_t n = ::recv(fd_, buffer, size, 0);
-        if (n >= 0)
+        if (n >= 0) {
+            plain_received_ += static_cast<std::uint64_t>(n);
             return static_cast<std::size_t>(n);
+        }
         if (errno == EAGAIN || errno == EWOULDBLOCK)
             wait(POLLIN, deadline);
         else if (errno == ECONNRESET)
@@ -187,6 +189,14 @@ std::size_t TcpTransport::receive_some(char* buffer, std::size_t size, Deadline 
             throw std::system_error(errno, std::system_category(), "recv");
     }
     throw std::system_error(errc::timeout);
+}
+
+std::uint64_t TcpTransport::bytes_received() const noexcept {
+    std::uint64_t total = plain_received_;
+    if (ssl_ != nullptr)
+        if (BIO* bio = SSL_get_rbio(static_cast<SSL*>(ssl_)))
+            total += BIO_number_read(bio);
+    return total;
 }
 
 TlsInfo TcpTransport::start_tls(TlsConnectOptions const& options, Deadline deadline) {

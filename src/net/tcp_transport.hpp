@@ -34,6 +34,7 @@ public:
     std::size_t receive_some(char* buffer, std::size_t size, Deadline deadline) override;
     TlsInfo start_tls(TlsConnectOptions const& options, Deadline deadline) override;
     bool tls_active() const noexcept override { return ssl_ != nullptr && tls_up_; }
+    std::uint64_t bytes_received() const noexcept override;
     void close() noexcept override;
 
     /// The server side of the handshake, with a server SSL_CTX* the caller built. Throws
@@ -57,7 +58,8 @@ private:
     Endpoint peer_;
     void* ssl_ = nullptr; // SSL*
     bool tls_up_ = false;
-    int cancel_fd_ = -1; ///< -1: the SIGINT self-pipe (interrupt_fd())
+    std::uint64_t plain_received_ = 0; ///< bytes recv()'d before TLS (after it, the BIO counts)
+    int cancel_fd_ = -1;               ///< -1: the SIGINT self-pipe (interrupt_fd())
 };
 
 } // namespace smtpprobe::net

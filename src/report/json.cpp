@@ -3,6 +3,9 @@
 
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
+#include <cstdio>
+
 namespace smtpprobe {
 namespace {
 
@@ -109,6 +112,90 @@ Json tls_json(Report const& r) {
     return out;
 }
 
+Json optional_text(std::optional<std::string> const& value) {
+    return value ? Json(*value) : Json(nullptr);
+}
+
+std::string hex32(std::uint32_t value) {
+    char buffer[16];
+    std::snprintf(buffer, sizeof buffer, "0x%08x", static_cast<unsigned>(value));
+    return buffer;
+}
+
+/// The NTLM information of the NTLM row, or null when it was not probed.
+Json ntlm_json(Report const& r) {
+    auto const row = std::find_if(r.rows.begin(), r.rows.end(),
+                                  [](MechanismRow const& m) { return m.recognition.ntlm; });
+    if (row == r.rows.end())
+        return nullptr;
+    NtlmInfo const& info = *row->recognition.ntlm;
+    Json out{{"status", std::string(to_string(info.outcome))},
+             {"reply", reply_json(info.reply)},
+             {"error", info.error.empty() ? Json(nullptr) : Json(info.error)},
+             {"connection", row->session}};
+    if (!info.challenge)
+        return out;
+    namespace ntlm = sasl::ntlm;
+    ntlm::Challenge const& c = *info.challenge;
+    std::string challenge;
+    for (std::uint8_t b : c.server_challenge) {
+        char buffer[4];
+        std::snprintf(buffer, sizeof buffer, "%02x", static_cast<unsigned>(b));
+        challenge += buffer;
+    }
+    ntlm::TargetInfo const none;
+    ntlm::TargetInfo const& t = c.target_info ? *c.target_info : none;
+    out["target_name"] = optional_text(c.target_name);
+    out["netbios_computer"] = optional_text(t.nb_computer_name);
+    out["netbios_domain"] = optional_text(t.nb_domain_name);
+    out["dns_computer"] = optional_text(t.dns_computer_name);
+    out["dns_domain"] = optional_text(t.dns_domain_name);
+    out["dns_tree"] = optional_text(t.dns_tree_name);
+    out["timestamp"] = t.timestamp ? Json(ntlm::filetime_to_iso8601(*t.timestamp)) : Json(nullptr);
+    out["os_version"] = c.version ? Json(ntlm::to_string(*c.version)) : Json(nullptr);
+    std::string const release = c.version ? ntlm::windows_release(*c.version) : "";
+    out["os_release"] = release.empty() ? Json(nullptr) : Json(release);
+    out["ntlm_revision"] = c.version ? Json(c.version->ntlm_revision) : Json(nullptr);
+    out["flags"] = hex32(c.flags);
+    out["flag_names"] = ntlm::flag_names(c.flags);
+    out["server_challenge"] = challenge;
+    out["target_info"] = Json{{"present", c.target_info.has_value()},
+                              {"pairs", t.pairs},
+                              {"av_flags", t.flags ? Json(hex32(*t.flags)) : Json(nullptr)},
+                              {"spn", optional_text(t.target_name)},
+                              {"other_av_ids", t.other_ids}};
+    return out;
+}
+
+/// Schema 2: {phase, kind, detail, bytes_received, elapsed_ms, protocol}; null with a session.
+Json fatal_json(Report const& r) {
+    if (r.fatal_error.empty() && !r.fatal)
+        return nullptr;
+    if (!r.fatal)
+        return Json{{"phase", nullptr},    {"kind", "error"},       {"detail", r.fatal_error},
+                    {"bytes_received", 0}, {"elapsed_ms", nullptr}, {"protocol", nullptr}};
+    FatalError const& f = *r.fatal;
+    return Json{{"phase", std::string(to_string(f.phase))},
+                {"kind", std::string(to_string(f.kind))},
+                {"detail", f.detail},
+                {"bytes_received", f.bytes_received},
+                {"elapsed_ms", optional_ms(f.elapsed_ms)},
+                {"protocol",
+                 f.protocol ? Json(std::string(smtp::protocol_name(*f.protocol))) : Json(nullptr)}};
+}
+
+/// What the port speaks when it is not what the TLS mode said (probes/contact.hpp).
+Json port_json(ServerFacts const& s) {
+    auto text = [](std::string const& t) { return t.empty() ? Json(nullptr) : Json(t); };
+    return Json{{"implicit_tls_detected", s.implicit_tls_detected},
+                {"plaintext_on_implicit_port", s.plaintext_on_implicit_port},
+                {"implicit_handshake_error", text(s.implicit_handshake_error)},
+                {"tls_probe_error", text(s.tls_probe_error)},
+                {"other_protocol", s.other_protocol
+                                       ? Json(std::string(smtp::protocol_name(*s.other_protocol)))
+                                       : Json(nullptr)}};
+}
+
 std::vector<std::string> keyword_difference(std::optional<smtp::Capabilities> const& a,
                                             std::optional<smtp::Capabilities> const& b) {
     std::vector<std::string> out;
@@ -153,6 +240,7 @@ Json json_document(Report const& r, Verdict const& v) {
                 {"tls_error", s.tls_error.empty() ? Json(nullptr) : Json(s.tls_error)},
                 {"tls_versions", tls_versions_json(r)},
                 {"sni_check", sni_check_json(r)},
+                {"port", port_json(s)},
                 {"auth_before_tls", s.auth_before_tls_reply
                                         ? Json{{"mechanism", *s.auth_before_tls_mechanism},
                                                {"reply", reply_json(s.auth_before_tls_reply)}}
@@ -221,7 +309,7 @@ Json json_document(Report const& r, Verdict const& v) {
                          r.connected_address.empty() ? Json(nullptr) : Json(r.connected_address)},
                         {"ehlo_name", r.ehlo_name}}},
         {"session_established", r.session_established},
-        {"fatal_error", r.fatal_error.empty() ? Json(nullptr) : Json(r.fatal_error)},
+        {"fatal_error", fatal_json(r)},
         {"server", server},
         {"certificate_thresholds", Json{{"warn_days", v.expectations.cert_warn_days},
                                         {"crit_days", v.expectations.cert_crit_days}}},
@@ -231,6 +319,7 @@ Json json_document(Report const& r, Verdict const& v) {
                              {"insecure_auth_allowed", r.insecure_auth_allowed},
                              {"sent_insecurely", r.credentials_sent_insecurely}}},
         {"mechanisms", rows},
+        {"ntlm", ntlm_json(r)},
         {"findings", findings},
         {"explanations", explanations},
         {"clients", clients},

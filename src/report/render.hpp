@@ -10,7 +10,7 @@
 namespace smtpprobe {
 
 /// The JSON document's schema version (README "JSON output"); bump on incompatible change.
-inline constexpr int json_schema_version = 1;
+inline constexpr int json_schema_version = 2;
 
 struct TextOptions {
     bool color = false; ///< ANSI colours (stdout is a terminal and NO_COLOR is unset)

@@ -4,7 +4,10 @@
 // into a Verdict; renderers print both. Nothing here knows about JSON or terminals.
 
 #include "net/tls.hpp"
+#include "report/fatal_error.hpp"
+#include "sasl/ntlm.hpp"
 #include "smtp/capabilities.hpp"
+#include "smtp/greeter.hpp"
 #include "smtp/reply.hpp"
 
 #include <map>
@@ -36,12 +39,32 @@ std::string_view to_string(Status status) noexcept;
 /// Bytes as one printable line: CR, LF and TAB as \r \n \t, other control and non-ASCII
 /// octets as \xHH, backslash doubled. For evidence such as data injected after STARTTLS.
 std::string escape_bytes(std::string_view bytes);
+/// Server-chosen text (UTF-8) for a terminal: C0 and C1 controls, DEL and backslash escaped
+/// as in escape_bytes(); everything else, non-ASCII included, kept.
+std::string escape_controls(std::string_view text);
+
+/// What the NTLM information probe learnt (probes/auth.cpp, nmap's smtp-ntlm-info): the
+/// server's CHALLENGE to a NEGOTIATE message sent after "334" to "AUTH NTLM". No credential
+/// is sent; the exchange is cancelled with "*".
+struct NtlmInfo {
+    enum class Outcome {
+        decoded,   ///< the reply was a CHALLENGE_MESSAGE: `challenge` holds it
+        malformed, ///< a 334 whose text is not base64 or not a valid CHALLENGE_MESSAGE
+        refused,   ///< the server answered the NEGOTIATE message with something other than 334
+    };
+    Outcome outcome = Outcome::refused;
+    std::optional<smtp::Reply> reply; ///< the reply to the NEGOTIATE message
+    std::optional<sasl::ntlm::Challenge> challenge;
+    std::string error; ///< for malformed: the decoder's words (offset included)
+};
+std::string_view to_string(NtlmInfo::Outcome outcome) noexcept;
 
 struct Recognition {
     Status status = Status::pending;
     std::optional<smtp::Reply> reply;        ///< first reply to "AUTH <MECH>"
     std::optional<smtp::Reply> cancel_reply; ///< reply to "*" after a 334
     std::optional<std::string> challenge;    ///< decoded first challenge, when printable
+    std::optional<NtlmInfo> ntlm;            ///< NTLM only: what the NEGOTIATE message got
     std::string note;
 };
 
@@ -168,6 +191,21 @@ struct ServerFacts {
     Timings timings;
     bool ready = false;      ///< AUTH can be probed on this connection
     std::string stop_reason; ///< why not, when the server refused a step
+    Phase phase = Phase::connect;       ///< the step the connection got to (or stopped in)
+    std::optional<FatalError> failure;  ///< why it stopped there, when it did
+
+    // What the port speaks, when it is not what was asked for (probes/contact.hpp).
+    /// --tls auto: no banner within --banner-wait, and a TLS handshake on a fresh connection
+    /// worked: the port speaks implicit TLS.
+    bool implicit_tls_detected = false;
+    /// Implicit TLS asked for (port 465 or --tls implicit), the handshake failed, and a
+    /// plaintext connection got a 220: the port speaks plaintext SMTP.
+    bool plaintext_on_implicit_port = false;
+    std::string implicit_handshake_error; ///< that handshake's error
+    /// --tls auto: the TLS handshake tried after the banner wait failed (why).
+    std::string tls_probe_error;
+    /// The port greeted (or answered EHLO) in another protocol.
+    std::optional<smtp::Greeter> other_protocol;
 
     /// The capabilities that AUTH is probed under: after TLS when TLS was used.
     smtp::Capabilities const* final_capabilities() const noexcept {
@@ -209,7 +247,8 @@ struct Report {
     unsigned parallel = 0;
 
     bool session_established = false; ///< reached the state where AUTH can be probed
-    std::string fatal_error;          ///< why not
+    std::string fatal_error;          ///< why not (fatal->detail when there is one)
+    std::optional<FatalError> fatal;  ///< the same, structured: phase, kind, what arrived
     bool interrupted = false;
 };
 

@@ -171,6 +171,14 @@ void server_section(Report const& r, Style const& st, std::string& out) {
         out += "  " + pad(label, 13) + wrap(value, 15, 15) + "\n";
     };
     out += st.bold("Server") + "\n";
+    if (s.implicit_tls_detected)
+        line("Port", st.yellow("speaks implicit TLS") +
+                         ": no banner in plaintext, and a TLS handshake on a fresh connection "
+                         "worked");
+    if (s.plaintext_on_implicit_port)
+        line("Port", st.yellow("speaks plaintext SMTP, not implicit TLS") +
+                         ": the TLS handshake failed (" + s.implicit_handshake_error +
+                         ") and a plaintext connection got a 220");
     if (s.banner)
         line("Banner", s.banner->wire());
     if (s.ehlo_refusal)
@@ -306,6 +314,52 @@ void matrix_section(Report const& r, Style const& st, std::string& out) {
     out += "\n";
 }
 
+/// What the NTLM CHALLENGE disclosed (nmap's smtp-ntlm-info shows the same fields).
+void ntlm_section(Report const& r, Style const& st, std::string& out) {
+    auto const row = std::find_if(r.rows.begin(), r.rows.end(),
+                                  [](MechanismRow const& m) { return m.recognition.ntlm; });
+    if (row == r.rows.end())
+        return;
+    namespace ntlm = sasl::ntlm;
+    NtlmInfo const& info = *row->recognition.ntlm;
+    auto line = [&](std::string_view label, std::string const& value) {
+        out += "  " + pad(label, 15) + wrap(value, 17, 17) + "\n";
+    };
+    out += st.bold("NTLM information") +
+           st.dim(" (a NEGOTIATE message after \"AUTH NTLM\", then \"*\"; no credentials)") + "\n";
+    if (!info.challenge) {
+        line("Not decoded", info.error);
+        out += "\n";
+        return;
+    }
+    ntlm::Challenge const& c = *info.challenge;
+    auto shown = [](std::optional<std::string> const& value) {
+        return value ? escape_controls(*value) : std::string("-");
+    };
+    line("Target name", shown(c.target_name));
+    if (c.target_info) {
+        ntlm::TargetInfo const& t = *c.target_info;
+        line("NetBIOS names",
+             "computer " + shown(t.nb_computer_name) + ", domain " + shown(t.nb_domain_name));
+        line("DNS names", "computer " + shown(t.dns_computer_name) + ", domain " +
+                              shown(t.dns_domain_name) + ", forest " + shown(t.dns_tree_name));
+        if (t.timestamp)
+            line("Server time", ntlm::filetime_to_iso8601(*t.timestamp));
+    } else {
+        line("Target info", "none (NEGOTIATE_TARGET_INFO not set)");
+    }
+    if (c.version) {
+        std::string const release = ntlm::windows_release(*c.version);
+        line("OS version", ntlm::to_string(*c.version) +
+                               (release.empty() ? "" : " (" + release + ")") + ", NTLM revision " +
+                               std::to_string(c.version->ntlm_revision));
+    }
+    char flags[16];
+    std::snprintf(flags, sizeof flags, "0x%08x", static_cast<unsigned>(c.flags));
+    line("Flags", std::string(flags) + " " + join(ntlm::flag_names(c.flags), " "));
+    out += "\n";
+}
+
 } // namespace
 
 std::string render_text(Report const& r, Verdict const& v, TextOptions const& options) {
@@ -326,6 +380,7 @@ std::string render_text(Report const& r, Verdict const& v, TextOptions const& op
     if (r.server.banner || !r.server.tls_error.empty())
         server_section(r, st, out);
     matrix_section(r, st, out);
+    ntlm_section(r, st, out);
     text::checks_section(v, st, out);
     text::findings_section(v, st, out);
     text::clients_section(v, st, out);

@@ -21,11 +21,38 @@ void Conversation::log(TranscriptEvent::Kind kind, std::string_view text) {
         transcript_->add(session_, kind, transport_.tls_active(), text);
 }
 
+void Conversation::begin_wait(bool handshake) {
+    wait_is_handshake_ = handshake;
+    wait_start_ = handshake ? transport_.bytes_received() : received_;
+    wait_started_ = net::Clock::now();
+}
+
+std::uint64_t Conversation::wait_bytes() const noexcept {
+    if (wait_is_handshake_) {
+        std::uint64_t const now = transport_.bytes_received();
+        return now >= wait_start_ ? now - wait_start_ : 0;
+    }
+    return received_ - wait_start_;
+}
+
 smtp::Reply Conversation::greeting() {
-    return read_reply(deadline());
+    return greeting(timeouts_.command);
+}
+
+smtp::Reply Conversation::greeting(std::chrono::milliseconds limit) {
+    if (!banner_wait_begun_) {
+        banner_wait_begun_ = true;
+        begin_wait(false);
+    }
+    return read_reply(net::earliest(net::Clock::now() + std::min(limit, timeouts_.command),
+                                    timeouts_.run_deadline));
 }
 
 smtp::Reply Conversation::exchange(smtp::Command const& command) {
+    return exchange(command, timeouts_.command);
+}
+
+smtp::Reply Conversation::exchange(smtp::Command const& command, std::chrono::milliseconds limit) {
     if (std::optional<smtp::Reply> early = parser_.next()) {
         // A reply nobody asked for: a server announcing that it closes (RFC 5321 §3.8: 421
         // may come at any time), or one that would shift every later reply by one.
@@ -35,7 +62,9 @@ smtp::Reply Conversation::exchange(smtp::Command const& command) {
             throw std::system_error(net::errc::closed_by_peer, text);
         throw std::system_error(smtp::errc::unexpected_code, "unsolicited reply: " + text);
     }
-    net::Deadline const until = deadline();
+    net::Deadline const until = net::earliest(
+        net::Clock::now() + std::min(limit, timeouts_.command), timeouts_.run_deadline);
+    begin_wait(false);
     log(TranscriptEvent::Kind::sent, command.shown);
     transport_.send_all(command.wire, until);
     return read_reply(until);
@@ -67,6 +96,7 @@ smtp::Reply Conversation::read_reply(net::Deadline deadline) {
             log(TranscriptEvent::Kind::error, "connection closed by the server");
             throw std::system_error(net::errc::closed_by_peer);
         }
+        received_ += n;
         recent_.append(buffer, n);
         if (recent_.size() > 8192)
             recent_.erase(0, recent_.size() - 4096);
@@ -96,6 +126,7 @@ net::TlsInfo Conversation::upgrade_to_tls(net::TlsConnectOptions const& options)
         }
     }
     net::TlsInfo info;
+    begin_wait(true);
     try {
         info = transport_.start_tls(options, deadline());
     } catch (std::system_error const& e) {

@@ -9,6 +9,8 @@
 #include "smtp/reply.hpp"
 
 #include <chrono>
+#include <cstdint>
+#include <string>
 
 namespace smtpprobe {
 
@@ -23,8 +25,13 @@ public:
 
     /// Waits for the banner.
     smtp::Reply greeting();
+    /// Waits for the banner at most `limit` (and the command timeout); a later call goes on
+    /// with what has arrived so far (the wait counts as one in wait_bytes()).
+    smtp::Reply greeting(std::chrono::milliseconds limit);
     /// Sends the command, then reads exactly one reply.
     smtp::Reply exchange(smtp::Command const& command);
+    /// The same, waiting at most `limit` (and the command timeout) for the reply.
+    smtp::Reply exchange(smtp::Command const& command, std::chrono::milliseconds limit);
     /// After the STARTTLS 220: refuses (smtp::errc::data_after_starttls) if any byte is
     /// buffered (CVE-2011-0411 class; RFC 3207 §4.2), otherwise runs the handshake. With
     /// discard_injected(true) the buffered bytes are kept in injected() and dropped unread, and
@@ -36,9 +43,17 @@ public:
 
     bool tls() const noexcept { return transport_.tls_active(); }
     int session() const noexcept { return session_; }
+    Timeouts const& timeouts() const noexcept { return timeouts_; }
     /// The bytes that were buffered when data_after_starttls was raised (evidence).
     std::string const& injected() const noexcept { return injected_; }
     smtp::ReplyParser const& parser() const noexcept { return parser_; }
+    /// Bytes received during the current (or last) wait: since the banner wait began, the
+    /// last command was sent, or the TLS handshake began (raw TLS bytes, then).
+    std::uint64_t wait_bytes() const noexcept;
+    /// When that wait began.
+    net::Clock::time_point wait_started() const noexcept { return wait_started_; }
+    /// The last few KiB received, raw (what a port that does not speak SMTP sent).
+    std::string const& recent() const noexcept { return recent_; }
     void note(std::string_view text) { log(TranscriptEvent::Kind::info, text); }
 
 private:
@@ -54,6 +69,12 @@ private:
     std::string injected_;
     bool discard_injected_ = false;
     std::string recent_; ///< the last few KiB received, raw, for evidence
+    void begin_wait(bool handshake);
+    std::uint64_t received_ = 0;     ///< bytes read above TLS (or without it)
+    std::uint64_t wait_start_ = 0;   ///< received_ (or the transport's count) then
+    bool wait_is_handshake_ = false; ///< the wait counts raw transport bytes
+    bool banner_wait_begun_ = false;
+    net::Clock::time_point wait_started_ = net::Clock::now();
 };
 
 } // namespace smtpprobe

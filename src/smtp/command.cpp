@@ -57,6 +57,10 @@ Command sasl_response_command(std::string_view raw) {
     return command;
 }
 
+Command public_sasl_response_command(std::string_view raw) {
+    return plain(sasl::base64_encode(raw));
+}
+
 Command cancel_command() {
     return plain("*");
 }

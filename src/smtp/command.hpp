@@ -25,6 +25,9 @@ Command auth_command(std::string_view mechanism);
 /// One SASL response line: base64 of `raw`. Marked secret; shown as a marker that says what
 /// was removed and its length ("<redacted: 24 bytes of base64>").
 Command sasl_response_command(std::string_view raw);
+/// One SASL response line that carries no secret (the NTLM NEGOTIATE message of the
+/// information probe): base64 of `raw`, shown as sent.
+Command public_sasl_response_command(std::string_view raw);
 /// The RFC 4954 §4 cancel line "*".
 Command cancel_command();
 

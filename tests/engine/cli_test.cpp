@@ -34,7 +34,7 @@ TEST_CASE("the demo as JSON gives a matrix a script can read", "[cli][demo][json
     CommandResult r = run_command(binary + " --demo --format json");
     REQUIRE(r.exit_code == 0);
     nlohmann::json doc = nlohmann::json::parse(r.out);
-    CHECK(doc["schema_version"] == 1);
+    CHECK(doc["schema_version"] == 2);
     CHECK(doc["server"]["auth_mechanisms"]["before_tls"].empty());
     CHECK(doc["server"]["auth_mechanisms"]["after_tls"] == nlohmann::json::array({"LOGIN"}));
     std::map<std::string, nlohmann::json> rows;
@@ -226,6 +226,21 @@ TEST_CASE("nagios mode: --expect-tls-min also judges the versions --tls-versions
                     " --tls-versions --format nagios --expect-tls-min 1.2");
     CHECK(r.exit_code == 2);
     CHECK(r.out.find("also accepts TLS 1.0 and TLS 1.1") != std::string::npos);
+}
+
+TEST_CASE("the demo takes a built-in --profile by name or a file", "[cli][demo]") {
+    // From a directory without samples/: the profile is built in.
+    CommandResult r = run_command("sh -c 'cd / && exec " + binary +
+                                  " --demo --profile exchange-legacy --format json'");
+    CHECK(r.exit_code == 0);
+    nlohmann::json const report = nlohmann::json::parse(r.out);
+    CHECK(report["server"]["banner"]["text"].get<std::string>().find("exch.example.test") == 0);
+    CHECK(report["ntlm"].is_object()); // the NTLM information probe ran against it
+    CommandResult bad = run_command(binary + " --demo --profile no-such-profile");
+    CHECK(bad.exit_code == 64);
+    CHECK(bad.err.find("no built-in profile of that name (") != std::string::npos);
+    CHECK(bad.err.find("azure-acs") != std::string::npos);
+    CHECK(bad.err.find("exchange-legacy") != std::string::npos);
 }
 
 namespace {

@@ -301,7 +301,11 @@ TEST_CASE("a legacy Exchange server's AUTH= list and NTLM answer are recorded",
     smtp::Capabilities const* caps = p.report.server.final_capabilities();
     REQUIRE(caps != nullptr);
     CHECK(caps->auth_equals_form);
-    CHECK(row(p.report, "NTLM").recognition.status == Status::recognised);
+    MechanismRow const& ntlm = row(p.report, "NTLM");
+    CHECK(ntlm.recognition.status == Status::recognised);
+    // The NTLM information probe answered the 334 with a NEGOTIATE message.
+    REQUIRE(ntlm.recognition.ntlm);
+    CHECK(ntlm.recognition.ntlm->reply.has_value());
 }
 
 TEST_CASE("a server that never answers times out within the budget, without hanging",
@@ -315,7 +319,13 @@ TEST_CASE("a server that never answers times out within the budget, without hang
     auto const elapsed = std::chrono::steady_clock::now() - start;
     CHECK_FALSE(p.report.session_established);
     CHECK(p.verdict.exit_code == exit_code::no_session);
-    CHECK(p.report.fatal_error.find("timed out") != std::string::npos);
+    // The phase and what arrived (issue 10 part 4).
+    CHECK(p.report.fatal_error == "No reply to EHLO within 300 ms: 0 bytes arrived.");
+    REQUIRE(p.report.fatal);
+    CHECK(p.report.fatal->phase == Phase::ehlo);
+    CHECK(p.report.fatal->kind == FailureKind::timeout);
+    CHECK(p.report.fatal->bytes_received == 0);
+    CHECK(p.report.fatal->elapsed_ms >= 250);
     CHECK(elapsed < std::chrono::seconds(10)); // a hang guard, not a speed claim
 }
 

@@ -124,7 +124,14 @@ TEST_CASE("a server that drips one byte at a time times out per exchange, not pe
     });
     Timed t = timed_probe(fast_options(server.port()));
     CHECK(t.probed.verdict.exit_code == exit_code::no_session);
-    CHECK(t.probed.report.fatal_error.find("timed out") != std::string::npos);
+    // "The banner was still arriving after 500 ms: 5 bytes at about 10 bytes/s."
+    INFO(t.probed.report.fatal_error);
+    CHECK(t.probed.report.fatal_error.find("The banner was still arriving after 500 ms: ") == 0);
+    REQUIRE(t.probed.report.fatal);
+    CHECK(t.probed.report.fatal->phase == Phase::banner);
+    CHECK(t.probed.report.fatal->kind == FailureKind::stalled);
+    CHECK(t.probed.report.fatal->bytes_received >= 3);
+    CHECK(t.probed.report.fatal->bytes_received <= 7);
     CHECK(t.elapsed < 6s); // a hang guard: 500 ms per exchange, two attempts per worker
 }
 
@@ -155,7 +162,11 @@ TEST_CASE("binary garbage instead of a banner is a malformed reply", "[hostile]"
     });
     Timed t = timed_probe(fast_options(server.port()));
     CHECK(t.probed.verdict.exit_code == exit_code::no_session);
-    CHECK(t.probed.report.fatal_error.find("malformed") != std::string::npos);
+    // A TLS record instead of a banner: named as such, with the bytes escaped.
+    CHECK(t.probed.report.fatal_error.find("This port speaks TLS, not SMTP: it greeted with "
+                                           "\"\\x16\\x03\\x01") == 0);
+    REQUIRE(t.probed.report.fatal);
+    CHECK(t.probed.report.fatal->kind == FailureKind::other_protocol);
     CHECK(nlohmann::json::accept(t.probed.json)); // invalid UTF-8 does not break the JSON
 }
 
@@ -220,4 +231,184 @@ TEST_CASE("a server that advertises hundreds of mechanisms gets a bounded run", 
     for (Event const& e : t.probed.report.events)
         said = said || e.kind == "too_many_mechanisms";
     CHECK(said);
+}
+
+// ------------------------------------------------ what the port speaks (issue 10 part 3, 4)
+
+namespace {
+
+/// A script that sends `greeting` (if any), then holds the connection, silent, until the test
+/// ends.
+ScriptedServer::Script greets_then_holds(std::string greeting) {
+    return [greeting](int fd, std::atomic<bool> const& stop) {
+        if (!greeting.empty())
+            send_text(fd, greeting);
+        for (int i = 0; i < 400 && !stop; ++i)
+            std::this_thread::sleep_for(25ms);
+    };
+}
+
+Setup detecting_options(unsigned short port) {
+    Setup o = fast_options(port);
+    o.options.banner_wait = 200ms;
+    o.options.command_timeout = 1000ms;
+    o.options.parallel = 1;
+    return o;
+}
+
+} // namespace
+
+TEST_CASE("a tarpit: the phase and that 0 bytes arrived, after a TLS attempt", "[hostile]") {
+    ScriptedServer server(greets_then_holds(""));
+    Timed t = timed_probe(detecting_options(server.port()));
+    INFO(t.probed.report.fatal_error);
+    CHECK(t.probed.verdict.exit_code == exit_code::no_session);
+    CHECK(
+        t.probed.report.fatal_error.find(
+            "No banner within 1 s: the TCP connection was accepted and 0 bytes arrived (a "
+            "tarpit, a firewall that accepts and drops, or an implicit-TLS port: see above). A "
+            "TLS handshake on a second connection, after 200 ms without a banner, failed too: ") ==
+        0);
+    REQUIRE(t.probed.report.fatal);
+    CHECK(t.probed.report.fatal->phase == Phase::banner);
+    CHECK(t.probed.report.fatal->kind == FailureKind::timeout);
+    CHECK(t.probed.report.fatal->bytes_received == 0);
+    CHECK(t.probed.report.fatal->elapsed_ms >= 1000);
+    nlohmann::json const j = nlohmann::json::parse(t.probed.json)["fatal_error"];
+    CHECK(j["phase"] == "banner");
+    CHECK(j["kind"] == "timeout");
+    CHECK(j["bytes_received"] == 0);
+    CHECK(j["elapsed_ms"].get<double>() >= 1000);
+    CHECK(t.elapsed < 8s);
+}
+
+TEST_CASE("with --tls starttls, a tarpit gets the issue's sentence, no TLS attempt", "[hostile]") {
+    ScriptedServer server(greets_then_holds(""));
+    Setup o = detecting_options(server.port());
+    o.target.tls_mode = TlsMode::starttls;
+    Timed t = timed_probe(o);
+    CHECK(t.probed.report.fatal_error ==
+          "No banner within 1 s: the TCP connection was accepted and 0 bytes arrived (a tarpit, "
+          "a firewall that accepts and drops, or an implicit-TLS port: see above).");
+    CHECK(t.probed.report.server.tls_probe_error.empty());
+}
+
+TEST_CASE("a TLS stall after STARTTLS: the ClientHello was sent and nothing came back",
+          "[hostile]") {
+    ScriptedServer server([](int fd, std::atomic<bool> const& stop) {
+        send_text(fd, "220 stall.example.test ESMTP\r\n");
+        for (int step = 0; step < 10 && !stop; ++step) {
+            std::string const line = read_some(fd, 500ms);
+            if (line.rfind("EHLO", 0) == 0) {
+                send_text(fd, "250-stall.example.test\r\n250 STARTTLS\r\n");
+            } else if (line.rfind("AUTH", 0) == 0) {
+                send_text(fd, "530 5.7.0 Must issue a STARTTLS command first\r\n");
+            } else if (line.rfind("STARTTLS", 0) == 0) {
+                send_text(fd, "220 2.0.0 go ahead\r\n");
+                read_some(fd, 500ms); // the ClientHello; never answered
+                for (int i = 0; i < 400 && !stop; ++i)
+                    std::this_thread::sleep_for(25ms);
+                return;
+            }
+        }
+    });
+    Timed t = timed_probe(detecting_options(server.port()));
+    CHECK(t.probed.verdict.exit_code == exit_code::no_session);
+    CHECK(t.probed.report.fatal_error ==
+          "The TLS handshake did not complete within 1 s after the server's 220 to STARTTLS: "
+          "the ClientHello was sent and nothing came back.");
+    REQUIRE(t.probed.report.fatal);
+    CHECK(t.probed.report.fatal->phase == Phase::tls_handshake);
+    CHECK(t.probed.report.fatal->kind == FailureKind::timeout);
+    CHECK(t.probed.report.fatal->bytes_received == 0);
+}
+
+TEST_CASE("a drip-fed banner: how many bytes, and how fast", "[hostile]") {
+    ScriptedServer server([](int fd, std::atomic<bool> const& stop) {
+        std::string const banner = "220 drip.example.test ESMTP\r\n";
+        for (std::size_t i = 0; i < banner.size() && !stop; ++i) {
+            send_text(fd, banner.substr(i, 1));
+            std::this_thread::sleep_for(150ms);
+        }
+    });
+    Timed t = timed_probe(detecting_options(server.port()));
+    INFO(t.probed.report.fatal_error);
+    // about 7 bytes in 1 s: no TLS attempt (bytes did arrive), one wait of 1 s
+    CHECK(t.probed.report.fatal_error.find("The banner was still arriving after 1 s: ") == 0);
+    CHECK(t.probed.report.fatal_error.find(" bytes at about ") != std::string::npos);
+    REQUIRE(t.probed.report.fatal);
+    CHECK(t.probed.report.fatal->kind == FailureKind::stalled);
+    CHECK(t.probed.report.fatal->bytes_received >= 5);
+    CHECK(t.probed.report.server.tls_probe_error.empty());
+}
+
+TEST_CASE("ports that speak SSH, IMAP, POP3 or HTTP are named", "[hostile]") {
+    struct Case {
+        std::string greeting;
+        std::string protocol;
+        std::string sentence;
+    };
+    for (Case const& c : {
+             Case{"SSH-2.0-OpenSSH_9.2p1 Debian-2+deb12u3\r\n", "SSH",
+                  "This port speaks SSH, not SMTP: it greeted with \"SSH-2.0-OpenSSH_9.2p1 "
+                  "Debian-2+deb12u3\"."},
+             Case{"* OK [CAPABILITY IMAP4rev1 STARTTLS] Dovecot ready.\r\n", "IMAP",
+                  "This port speaks IMAP, not SMTP: it greeted with \"* OK [CAPABILITY "
+                  "IMAP4rev1 STARTTLS] Dovecot ready.\"."},
+             Case{"+OK Dovecot ready.\r\n", "POP3",
+                  "This port speaks POP3, not SMTP: it greeted with \"+OK Dovecot ready.\"."},
+         }) {
+        INFO(c.protocol);
+        ScriptedServer server(greets_then_holds(c.greeting));
+        Timed t = timed_probe(detecting_options(server.port()));
+        CHECK(t.probed.verdict.exit_code == exit_code::no_session);
+        CHECK(t.probed.report.fatal_error == c.sentence);
+        REQUIRE(t.probed.report.fatal);
+        CHECK(t.probed.report.fatal->kind == FailureKind::other_protocol);
+        CHECK(has_finding(t.probed.verdict, "port.other_protocol"));
+        CHECK(nlohmann::json::parse(t.probed.json)["fatal_error"]["protocol"] == c.protocol);
+    }
+    // A web server says nothing until it gets a request line, then answers 400.
+    ScriptedServer web([](int fd, std::atomic<bool> const& stop) {
+        for (int i = 0; i < 100 && !stop; ++i)
+            if (!read_some(fd, 50ms).empty())
+                return send_text(fd, "HTTP/1.1 400 Bad Request\r\nServer: nginx\r\n"
+                                     "Content-Length: 0\r\nConnection: close\r\n\r\n");
+    });
+    Timed t = timed_probe(detecting_options(web.port()));
+    INFO(t.probed.report.fatal_error);
+    CHECK(t.probed.report.fatal_error ==
+          "This port speaks HTTP, not SMTP: it sent nothing on connecting and answered EHLO with "
+          "\"HTTP/1.1 400 Bad Request\".");
+    CHECK(has_finding(t.probed.verdict, "port.other_protocol"));
+}
+
+TEST_CASE("with --tls auto, implicit TLS is found on a port that is not 465", "[hostile][tls]") {
+    Emulated server = Emulated::sample("implicit-tls");
+    Setup o = server.options();
+    o.target.tls_mode = TlsMode::auto_;
+    o.options.banner_wait = 300ms;
+    Timed t = timed_probe(o);
+    REQUIRE(t.probed.report.session_established);
+    CHECK(t.probed.report.tls_used == TlsMode::implicit);
+    CHECK(t.probed.report.server.implicit_tls_detected);
+    CHECK(has_finding(t.probed.verdict, "port.implicit_tls"));
+    CHECK(t.probed.text.find("This port speaks implicit TLS; clients configured for STARTTLS "
+                             "will hang") != std::string::npos);
+    CHECK(nlohmann::json::parse(t.probed.json)["server"]["port"]["implicit_tls_detected"] == true);
+    CHECK(t.elapsed < 5s); // the wait once per connection in parallel, then the matrix
+}
+
+TEST_CASE("a plaintext 220 on an implicit-TLS port is reported and probed with STARTTLS",
+          "[hostile][tls]") {
+    Emulated server = Emulated::sample("azure-acs");
+    Setup o = server.options();
+    o.target.tls_mode = TlsMode::implicit;
+    Timed t = timed_probe(o);
+    REQUIRE(t.probed.report.session_established);
+    CHECK(t.probed.report.server.plaintext_on_implicit_port);
+    CHECK_FALSE(t.probed.report.server.implicit_handshake_error.empty());
+    CHECK(t.probed.report.tls_used == TlsMode::starttls);
+    CHECK(has_finding(t.probed.verdict, "port.plaintext_on_implicit_tls_port"));
+    CHECK(row(t.probed.report, "LOGIN").recognition.status == Status::recognised);
 }

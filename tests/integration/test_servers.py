@@ -225,10 +225,13 @@ def keep_output(run):
 
 
 def smtpprobe(server: Server, label: str, *, ca: bool = True, password: str | None = None,
-              fmt: str = "json", extra: list[str] | None = None) -> Run:
+              fmt: str = "json", extra: list[str] | None = None, tls: str | None = None) -> Run:
+    """tls: the --tls value (default: the server's); "" leaves --tls out (auto)."""
     transcript = os.path.join(STATE, f"smtpprobe-{server.name}-{label}.transcript.txt")
-    argv = [SMTPPROBE, f"127.0.0.1:{server.port}", "--format", fmt, "--tls", server.tls,
-            "--timeout", "90", "--transcript-file", transcript]
+    tls = server.tls if tls is None else tls
+    argv = [SMTPPROBE, f"127.0.0.1:{server.port}", "--format", fmt]
+    argv += ["--tls", tls] if tls else []
+    argv += ["--timeout", "90", "--transcript-file", transcript]
     if ca:
         argv += ["--ca-file", CA_FILE]
     env_extra = {}
@@ -298,7 +301,7 @@ def check_basics(s: Server, run: Run, expect_rc: set[int]) -> dict | None:
             f"rc={run.rc}, exit_code={doc.get('exit_code')}, error findings: "
             + "; ".join(f"{f.get('id')}: {f.get('title')}" for f in doc.get("findings", [])
                         if f.get("severity") == "error"))
-    C.check(f"{run.label}: schema_version 1", doc.get("schema_version") == 1, str(doc.get("schema_version")))
+    C.check(f"{run.label}: schema_version 2", doc.get("schema_version") == 2, str(doc.get("schema_version")))
     t = doc.get("target", {})
     C.check(f"{run.label}: target 127.0.0.1:{s.port} tls_mode {s.tls}",
             t.get("host") == "127.0.0.1" and t.get("port") == s.port and t.get("tls_mode") == s.tls
@@ -474,6 +477,12 @@ def run_server(s: Server, have_binary: bool) -> dict:
             jobs["wrong"] = pool.submit(smtpprobe, s, "wrong-password", password=WRONG)
             jobs["noca"] = pool.submit(smtpprobe, s, "no-ca-file", ca=False, password=PASSWORD)
             jobs["text"] = pool.submit(smtpprobe, s, "text-right-password", password=PASSWORD, fmt="text")
+            # What the port speaks, found without being told (issue 10 part 3): the smtps
+            # port without --tls, the submission port with --tls implicit.
+            if s.tls == "implicit":
+                jobs["found"] = pool.submit(smtpprobe, s, "no-tls-option", tls="")
+            else:
+                jobs["found"] = pool.submit(smtpprobe, s, "tls-implicit-on-plaintext", tls="implicit")
         for mech in SWAKS_MECHS:
             jobs[f"swaks right {mech}"] = pool.submit(swaks, s, mech, PASSWORD)
             jobs[f"swaks wrong {mech}"] = pool.submit(swaks, s, mech, WRONG)
@@ -558,6 +567,31 @@ def assert_server(s: Server, res: dict, have_binary: bool) -> None:
     run = res["text"]
     C.check(f"{run.label}: text report printed, exit 0", run.rc == 0 and len(run.stdout) > 200 and not run.error,
             f"rc={run.rc} {run.error} {run.stderr[:200]}")
+
+    run = res["found"]
+    doc = run.doc or {}
+    port = (doc.get("server") or {}).get("port") or {}
+    ids = [f.get("id") for f in doc.get("findings", [])]
+    if s.tls == "implicit":
+        # Reaches the matrix within the banner wait (3 s) plus the handshake and the probes.
+        C.check(f"{run.label}: implicit TLS found without --tls (exit 0, tls_used implicit, "
+                f"finding port.implicit_tls) in {run.seconds:.1f} s",
+                run.rc == 0 and doc.get("session_established") is True
+                and (doc.get("target") or {}).get("tls_used") == "implicit"
+                and port.get("implicit_tls_detected") is True and "port.implicit_tls" in ids
+                and run.seconds < 6.0,
+                f"rc={run.rc} {run.error} port={port} findings={ids} {run.stderr[:200]}")
+        C.note(f"{run.label}: {run.seconds:.1f} s, of which 3 s banner wait "
+               f"(timings {json.dumps(doc.get('timings_ms'))})")
+    else:
+        C.check(f"{run.label}: a plaintext 220 on a --tls implicit port is reported and probed "
+                f"with STARTTLS (exit 0, finding port.plaintext_on_implicit_tls_port)",
+                run.rc == 0 and doc.get("session_established") is True
+                and (doc.get("target") or {}).get("tls_used") == "starttls"
+                and port.get("plaintext_on_implicit_port") is True
+                and "port.plaintext_on_implicit_tls_port" in ids,
+                f"rc={run.rc} {run.error} port={port} findings={ids} {run.stderr[:200]}")
+    check_no_secrets(run, include_user=False)
     check_no_secrets(run)
 
 

@@ -1,0 +1,72 @@
+#pragma once
+// Why a probe never reached the AUTH matrix, as data (issue 10 part 4): the phase it stopped
+// in, the kind of failure, what arrived and how long it took, and one sentence that names
+// them ("No banner within 10 s: the TCP connection was accepted and 0 bytes arrived ...").
+
+#include "smtp/greeter.hpp"
+
+#include <chrono>
+#include <cstddef>
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace smtpprobe {
+
+/// Where on the way to AUTH a connection stopped.
+enum class Phase {
+    resolve,
+    connect,
+    banner,          ///< waiting for the 220 greeting
+    ehlo,            ///< EHLO (or the HELO fallback)
+    auth_before_tls, ///< the one AUTH tried before STARTTLS (the run's first connection)
+    starttls,        ///< the reply to STARTTLS
+    tls_handshake,   ///< after STARTTLS's 220, or at once for implicit TLS
+    ehlo_after_tls,  ///< EHLO again, under TLS
+};
+std::string_view to_string(Phase phase) noexcept;
+/// "waiting for the banner", "the TLS handshake", ...: the phase in a sentence.
+std::string_view phase_words(Phase phase) noexcept;
+
+enum class FailureKind {
+    timeout,        ///< nothing arrived within the time limit
+    stalled,        ///< bytes arrived, but the reply (or handshake) never completed in time
+    closed,         ///< the server closed the connection (or reset it)
+    unreachable,    ///< no address answered (refused, unreachable, DNS failure)
+    malformed,      ///< bytes that are not an SMTP reply
+    other_protocol, ///< another protocol's greeting: `protocol` says which
+    tls_failed,     ///< the handshake failed (an alert, no common version, ...)
+    refused,        ///< the server refused the step (554 greeting, EHLO and HELO refused, ...)
+    interrupted,    ///< Ctrl-C
+    error,          ///< anything else
+};
+std::string_view to_string(FailureKind kind) noexcept;
+
+struct FatalError {
+    Phase phase = Phase::connect;
+    FailureKind kind = FailureKind::error;
+    std::string detail;                    ///< the sentence, for people
+    std::size_t bytes_received = 0;        ///< in the phase that failed
+    double elapsed_ms = 0;                 ///< from the start of that phase to the failure
+    std::optional<smtp::Greeter> protocol; ///< what the port speaks, when kind is other_protocol
+};
+
+/// What the wait that ran out saw.
+struct Wait {
+    Phase phase = Phase::banner;
+    std::size_t bytes = 0;              ///< received during the wait
+    std::chrono::milliseconds limit{0}; ///< the time limit that ran out
+    bool implicit_tls = false;          ///< tls_handshake: on connect, not after STARTTLS
+};
+
+/// The sentence for a wait that ran out, e.g. "No banner within 10 s: the TCP connection was
+/// accepted and 0 bytes arrived (a tarpit, a firewall that accepts and drops, or an
+/// implicit-TLS port: see above).", "The banner was still arriving after 10 s: 10 bytes at
+/// about 1 byte/s.", "The TLS handshake did not complete within 5 s after the server's 220 to
+/// STARTTLS: the ClientHello was sent and nothing came back."
+std::string timeout_detail(Wait const& wait);
+
+/// "10 s", "2.5 s", "300 ms".
+std::string duration_words(std::chrono::milliseconds duration);
+
+} // namespace smtpprobe
