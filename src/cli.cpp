@@ -66,6 +66,7 @@ po::options_description probe_options(Config& c) {
         ("ipv6,6", po::bool_switch(&g.ipv6), "use IPv6 addresses only")
         ("connect-timeout", po::value(&g.connect_timeout)->default_value(10), "seconds to wait for each address to accept")
         ("command-timeout", po::value(&g.command_timeout)->default_value(10), "seconds to wait for each reply and for the TLS handshake")
+        ("banner-wait", po::value(&g.banner_wait)->default_value(3), "with --tls auto: seconds without a banner before trying TLS on a fresh connection (implicit TLS on any port)")
         ("timeout", po::value(&g.total_timeout)->default_value(60), "seconds for the whole run")
         ("parallel", po::value(&c.options.parallel)->default_value(4), "connections at once (1 = strictly sequential)");
     po::options_description tls_options("TLS", 100, 50);

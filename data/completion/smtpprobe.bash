@@ -64,7 +64,7 @@ _smtpprobe() {
     --password-env | --oauth-token-env)
         COMPREPLY=($(compgen -v -- "$cur"))
         return ;;
-    --ehlo-name | --connect-timeout | --command-timeout | --timeout | --parallel | --sni | \
+    --ehlo-name | --connect-timeout | --command-timeout | --banner-wait | --timeout | --parallel | --sni | \
         --cert-warn-days | --cert-crit-days | --jobs | --count | --max-connections | --user | -u | --warning | --critical | --listen | \
         --allow-target)
         return ;;
@@ -82,7 +82,7 @@ _smtpprobe() {
     esac
 
     if [[ $cur == -* ]]; then
-        COMPREPLY=($(compgen -W '--ehlo-name --ipv4 --ipv6 --connect-timeout --command-timeout
+        COMPREPLY=($(compgen -W '--ehlo-name --ipv4 --ipv6 --connect-timeout --command-timeout --banner-wait
             --timeout --parallel --targets-file --jobs --tls --ca-file --ca-path --insecure --sni --no-sni --tls-min
             --tls-max --cert-warn-days --cert-crit-days --tls-versions --user --password-env
             --password-file --password-stdin --oauth-token-env --oauth-token-file

@@ -6,7 +6,7 @@
 #
 # Environment:
 #   FUZZ_SECONDS   time per target, default 60 (libFuzzer -max_total_time)
-#   FUZZ_TARGETS   which targets, default "reply_parser_fuzz sasl_fuzz profile_fuzz explain_fuzz"
+#   FUZZ_TARGETS   which targets, default "reply_parser_fuzz sasl_fuzz profile_fuzz explain_fuzz ntlm_fuzz"
 #   FUZZ_PARALLEL  how many targets run at once, default 1
 #   FUZZ_KEEP_GOING=1  fork mode: keep fuzzing past crashes (see below)
 #   FUZZ_MERGE=1   afterwards, replace the checked-in corpus tests/fuzz/corpus/<target> by the
@@ -25,7 +25,7 @@ set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 BUILD=${1:-/tmp/smtpprobe-fuzz}
 SECONDS_PER_TARGET=${FUZZ_SECONDS:-60}
-TARGETS=${FUZZ_TARGETS:-"reply_parser_fuzz sasl_fuzz profile_fuzz explain_fuzz"}
+TARGETS=${FUZZ_TARGETS:-"reply_parser_fuzz sasl_fuzz profile_fuzz explain_fuzz ntlm_fuzz"}
 PARALLEL=${FUZZ_PARALLEL:-1}
 CXX=${CXX:-clang++}
 
@@ -71,14 +71,15 @@ build_target() {
     case $1 in
     reply_parser_fuzz) build "$1" "$ROOT"/src/smtp/*.cpp "$ROOT"/src/sasl/*.cpp ;;
     sasl_fuzz) build "$1" "$ROOT"/src/sasl/*.cpp ;;
-    profile_fuzz) build "$1" "$ROOT"/src/emulator/{profile,object_reader,reply_text}.cpp "$ROOT"/src/smtp/*.cpp \
+    profile_fuzz) build "$1" "$ROOT"/src/emulator/{profile,object_reader,reply_text,auth_profile}.cpp "$ROOT"/src/smtp/*.cpp \
         "$ROOT"/src/sasl/*.cpp ;;
     explain_fuzz) build "$1" "$ROOT"/src/diagnose/status_codes.cpp ;;
+    ntlm_fuzz) build "$1" "$ROOT"/src/sasl/*.cpp ;;
     esac
 }
 for target in $TARGETS; do
     case $target in
-    reply_parser_fuzz | sasl_fuzz | profile_fuzz | explain_fuzz) ;;
+    reply_parser_fuzz | sasl_fuzz | profile_fuzz | explain_fuzz | ntlm_fuzz) ;;
     *)
         echo "unknown target $target" >&2
         exit 2
