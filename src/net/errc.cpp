@@ -24,6 +24,8 @@ public:
             return "TLS error";
         case errc::interrupted:
             return "interrupted";
+        case errc::proxy_failed:
+            return "the proxy failed";
         }
         return "unknown network error";
     }
