@@ -27,16 +27,14 @@ HandshakeOutcome try_handshake(HandshakeTarget const& target, net::TlsConnectOpt
     int const id = target.next_session ? target.next_session() : 0;
     std::unique_ptr<net::TcpTransport> transport;
     try {
-        transport = net::TcpTransport::connect(target.endpoints, target.connect_timeout,
-                                               target.timeouts.run_deadline);
+        transport = target.connect(id);
     } catch (std::system_error const& e) {
         out.error = e.what();
         out.interrupted = e.code() == net::errc::interrupted;
         return out;
     }
     Conversation conversation(*transport, target.transcript, target.timeouts, id);
-    conversation.note("Connected to " + transport->peer().address + " port " +
-                      std::to_string(transport->peer().port) + " (" + purpose + ")");
+    conversation.note("Connection for " + purpose);
     SetupOptions setup = target.setup;
     setup.tls = tls;
     setup.probe_auth_before_tls = false;

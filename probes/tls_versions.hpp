@@ -3,7 +3,7 @@
 // 1.3 the server accepts) and one that differs from the main session only in the SNI sent.
 // Each runs on its own connection, as far as the handshake and the EHLO after it, then QUITs.
 
-#include "net/resolve.hpp"
+#include "net/tcp_transport.hpp"
 #include "probes/baseline.hpp"
 #include "report/report.hpp"
 #include "session/conversation.hpp"
@@ -11,6 +11,7 @@
 
 #include <chrono>
 #include <functional>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -19,8 +20,9 @@ namespace smtpprobe::probes {
 
 /// Where and how the extra connections go: what the engine's own sessions use.
 struct HandshakeTarget {
-    std::vector<net::Endpoint> endpoints;
-    std::chrono::milliseconds connect_timeout{10'000};
+    /// Opens a connection numbered `session` the way the run's own sessions are opened (the
+    /// engine's connector: proxy, source address); throws std::system_error.
+    std::function<std::unique_ptr<net::TcpTransport>(int session)> connect;
     Timeouts timeouts;
     /// ehlo_name, mode (starttls or implicit) and tls.verify_name are used as given;
     /// tls.context and tls.sni are set by each probe.

@@ -131,7 +131,7 @@ Command parse_command_line(int argc, char const* const* argv) {
     Target& t = c.target;
     std::string target, tls = "auto", format = "text", mechanisms;
     double connect_timeout = 10, command_timeout = 10, total_timeout = 60;
-    std::string sni;
+    std::string sni, source;
 
     std::string expect_auth;
     // The option table: one option per line, its description is the --help text.
@@ -144,7 +144,14 @@ Command parse_command_line(int argc, char const* const* argv) {
         ("connect-timeout", po::value(&connect_timeout)->default_value(10), "seconds to wait for each address to accept")
         ("command-timeout", po::value(&command_timeout)->default_value(10), "seconds to wait for each reply and for the TLS handshake")
         ("timeout", po::value(&total_timeout)->default_value(60), "seconds for the whole run")
-        ("parallel", po::value(&e.parallel)->default_value(4), "connections at once (1 = strictly sequential)");
+        ("parallel", po::value(&e.parallel)->default_value(4), "connections at once (1 = strictly sequential)")
+        ("source", po::value(&source), "bind every connection to this local address (ADDR, or ADDR:PORT with --parallel 1)");
+    po::options_description proxy_options("Proxy (curl's rules: ALL_PROXY/all_proxy and NO_PROXY/no_proxy are honoured)", 100, 50);
+    proxy_options.add_options()
+        ("proxy", po::value<std::string>(), "socks5://HOST[:PORT] (resolve here), socks5h://... (the proxy resolves), http://HOST:PORT (CONNECT); USER@ before HOST to authenticate; \"\" for none")
+        ("noproxy", po::value<std::string>(), "comma-separated hosts, domains or networks to reach directly (\"*\": all); replaces NO_PROXY")
+        ("proxy-password-env", po::value(&c.proxy_password.env), "read the proxy password from this environment variable")
+        ("proxy-password-file", po::value(&c.proxy_password.file), "read the proxy password from the first line of this file");
     po::options_description tls_options("TLS", 100, 50);
     tls_options.add_options()
         ("tls", po::value(&tls)->default_value("auto"), "auto (STARTTLS when offered; implicit on port 465) | starttls | implicit | none")
@@ -205,7 +212,13 @@ Command parse_command_line(int argc, char const* const* argv) {
         "Probes an SMTP server's AUTH mechanisms before and after STARTTLS and reports which ones\n"
         "it recognises (334 vs 504) and, with credentials, which ones accept them.\n";
     po::options_description visible(100, 50);
-    visible.add(connection).add(tls_options).add(auth).add(checks).add(output).add(general);
+    visible.add(connection)
+        .add(proxy_options)
+        .add(tls_options)
+        .add(auth)
+        .add(checks)
+        .add(output)
+        .add(general);
     po::options_description all;
     all.add(visible).add(hidden);
 
@@ -242,9 +255,9 @@ Command parse_command_line(int argc, char const* const* argv) {
         throw UsageError("--profile goes with --demo (or use \"smtpprobe emulate --profile\")");
     if (vm.count("ipv4") && vm.count("ipv6"))
         throw UsageError("-4 and -6 exclude each other");
-    e.family = vm.count("ipv4")   ? net::Family::ipv4
-               : vm.count("ipv6") ? net::Family::ipv6
-                                  : net::Family::any;
+    e.connection.family = vm.count("ipv4")   ? net::Family::ipv4
+                          : vm.count("ipv6") ? net::Family::ipv6
+                                             : net::Family::any;
     t.tls_mode = parse_tls(tls);
     if (!c.demo) {
         std::pair<std::string, unsigned short> hp = split_host_port(target);
@@ -308,6 +321,23 @@ Command parse_command_line(int argc, char const* const* argv) {
     c.user_given = vm.count("user") != 0;
     if (!c.user_given && (sources > 0 || !c.token_env.empty() || !c.token_file.empty()))
         throw UsageError("a password or token needs --user");
+    if (vm.count("proxy"))
+        c.proxy = vm["proxy"].as<std::string>();
+    if (vm.count("noproxy"))
+        c.noproxy = vm["noproxy"].as<std::string>();
+    if (!c.proxy_password.env.empty() && !c.proxy_password.file.empty())
+        throw UsageError("give at most one of --proxy-password-env, --proxy-password-file");
+    if (!source.empty()) {
+        try {
+            e.connection.source = net::parse_source(source);
+        } catch (std::invalid_argument const& x) {
+            throw UsageError(x.what());
+        }
+        // Parallel connections from one local port to one server port would collide.
+        if (e.connection.source->port != 0 && e.parallel != 1)
+            throw UsageError("--source ADDR:PORT needs --parallel 1 (connections at once would "
+                             "all need that one local port)");
+    }
     if (!mechanisms.empty()) {
         e.mechanisms = split_list(mechanisms);
         for (std::string const& m : e.mechanisms)

@@ -37,6 +37,11 @@ struct Config {
     bool user_given = false;
     PasswordSource password;
     std::string token_env, token_file;
+
+    /// --proxy (an empty string: none, not even from ALL_PROXY), --noproxy; the choice is
+    /// made once the target is known (resolve_proxy in main.cpp).
+    std::optional<std::string> proxy, noproxy;
+    PasswordSource proxy_password; ///< --proxy-password-env / --proxy-password-file
 };
 
 /// What the command line asked for.

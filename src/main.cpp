@@ -98,6 +98,45 @@ void load_credentials(Config& c) {
     c.options.credentials = std::move(credentials);
 }
 
+/// The proxy for this target, as curl would choose it (net::choose_proxy), with its password
+/// from --proxy-password-env/-file. Bad URLs and missing passwords are usage errors.
+void resolve_proxy(Config& c) {
+    net::ProxySources sources;
+    sources.proxy = c.proxy;
+    sources.noproxy = c.noproxy;
+    sources.getenv = [](char const* name) -> std::optional<std::string> {
+        char const* value = std::getenv(name);
+        if (value == nullptr)
+            return std::nullopt;
+        return std::string(value);
+    };
+    net::ProxyChoice choice;
+    try {
+        choice = net::choose_proxy(sources, c.target.host);
+    } catch (std::invalid_argument const& e) {
+        throw UsageError(e.what());
+    }
+    bool const password_given = !c.proxy_password.env.empty() || !c.proxy_password.file.empty();
+    if (password_given && !choice.proxy && choice.bypass_reason.empty())
+        throw UsageError("--proxy-password-env/--proxy-password-file need a proxy (--proxy or "
+                         "ALL_PROXY)");
+    c.options.connection.proxy_bypass_reason = choice.bypass_reason;
+    if (!choice.proxy)
+        return;
+    net::ProxySpec& proxy = *choice.proxy;
+    if (!c.proxy_password.env.empty())
+        proxy.password = read_secret_env(c.proxy_password.env, "proxy password");
+    else if (!c.proxy_password.file.empty())
+        proxy.password = read_secret_file(c.proxy_password.file, "proxy password");
+    if (password_given && proxy.user.empty())
+        throw UsageError(
+            "a proxy password needs a user in the proxy URL (socks5://USER@HOST:PORT)");
+    if (!proxy.user.empty() && proxy.password.empty())
+        throw UsageError("the proxy user " + proxy.user +
+                         " needs a password: --proxy-password-env or --proxy-password-file");
+    c.options.connection.proxy = std::move(proxy);
+}
+
 void write_output(std::string const& path, std::string const& text, char const* what) {
     std::ofstream out(path, std::ios::binary | std::ios::trunc);
     if (!out || !(out << text))
@@ -112,8 +151,12 @@ int run_probe_command(Config& c) {
     } catch (std::runtime_error const& e) {
         throw UsageError(e.what());
     }
+    if (!c.demo)
+        resolve_proxy(c);
     std::unique_ptr<emulator::Server> demo;
     if (c.demo) {
+        c.target.host = "127.0.0.1";
+        resolve_proxy(c);
         emulator::Profile profile;
         try {
             profile = c.demo_profile.empty()

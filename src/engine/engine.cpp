@@ -7,10 +7,12 @@
 #include "probes/baseline.hpp"
 #include "probes/catalogue.hpp"
 #include "probes/tls_versions.hpp"
+#include "sasl/base64.hpp"
 #include "smtp/capabilities.hpp"
 #include "smtp/errc.hpp"
 
 #include <algorithm>
+#include <cstdio>
 #include <deque>
 #include <memory>
 #include <mutex>
@@ -32,6 +34,12 @@ int progress(ServerFacts const& f) {
 
 double ms_between(net::Clock::time_point a, net::Clock::time_point b) {
     return std::chrono::duration<double, std::milli>(b - a).count();
+}
+
+std::string one_decimal(double value) {
+    char text[32];
+    std::snprintf(text, sizeof text, "%.1f", value);
+    return text;
 }
 
 constexpr int max_probes_per_connection = 8;
@@ -74,6 +82,9 @@ private:
     void add_row(std::string const& name);
     void worker(unsigned index);
     std::unique_ptr<Session> open_session(bool first);
+    /// The connector: every connection of the run is opened here (proxy, source address),
+    /// its "===" lines go into the transcript as connection `id`.
+    std::unique_ptr<net::TcpTransport> connect(int id, net::ConnectInfo& info);
     void run_task(Session& session, Task& task, bool& keep_session);
     void adopt_facts(ServerFacts const& facts, int session_id);
     void event(std::string kind, std::string detail, int session);
@@ -251,25 +262,8 @@ std::unique_ptr<Session> Run::open_session(bool first) {
         report_.sessions = id;
     }
     std::unique_ptr<Session> session = std::make_unique<Session>();
-    net::Clock::time_point const start = net::Clock::now();
-    std::vector<net::ConnectAttempt> attempts;
-    try {
-        session->transport =
-            net::TcpTransport::connect(endpoints_, options_.connect_timeout, deadline_, &attempts);
-    } catch (std::system_error const&) {
-        for (net::ConnectAttempt const& a : attempts)
-            if (!a.error.empty())
-                event("connect_failed", a.address + ": " + a.error, id);
-        throw;
-    }
-    double const connect_ms = ms_between(start, net::Clock::now());
-    for (net::ConnectAttempt const& a : attempts)
-        if (!a.error.empty())
-            event("connect_failed", a.address + ": " + a.error, id);
-    if (transcript_ != nullptr)
-        transcript_->add(id, TranscriptEvent::Kind::info, false,
-                         "Connected to " + session->transport->peer().address + " port " +
-                             std::to_string(target_.port));
+    net::ConnectInfo info;
+    session->transport = connect(id, info);
     session->conversation = std::make_unique<Conversation>(
         *session->transport, transcript_, Timeouts{options_.command_timeout, deadline_}, id);
 
@@ -300,13 +294,18 @@ std::unique_ptr<Session> Run::open_session(bool first) {
     }
     if (!session->conversation->injected().empty())
         session->facts.starttls_injected = session->conversation->injected();
-    session->facts.timings.connect = connect_ms;
+    session->facts.timings.connect = info.connect_ms;
+    session->facts.timings.proxy = info.proxy_ms;
     session->facts.bare_lf_lines = session->conversation->parser().bare_lf_lines();
     session->facts.long_lines = session->conversation->parser().long_lines();
     {
         std::lock_guard lock(mutex_);
-        if (report_.connected_address.empty())
-            report_.connected_address = session->transport->peer().address;
+        if (report_.connected_address.empty() && report_.path.local_address.empty()) {
+            report_.connected_address = info.peer;
+            report_.path.local_address = info.local;
+            report_.path.proxy_address = info.proxy_address;
+            report_.path.proxy_bound = info.proxy_bound;
+        }
     }
     adopt_facts(session->facts, id);
     if (!session->facts.ready) {
@@ -327,6 +326,43 @@ std::unique_ptr<Session> Run::open_session(bool first) {
     session->may_send_credentials =
         session->no_credentials_reason.empty() || options_.allow_insecure_auth;
     return session;
+}
+
+std::unique_ptr<net::TcpTransport> Run::connect(int id, net::ConnectInfo& info) {
+    auto log = [this, id](std::string const& line) {
+        if (transcript_ != nullptr)
+            transcript_->add(id, TranscriptEvent::Kind::info, false, line);
+    };
+    net::ConnectTarget const where{target_.host, target_.port, endpoints_};
+    std::unique_ptr<net::TcpTransport> transport;
+    try {
+        transport = net::connect(where, options_.connection, options_.connect_timeout, deadline_,
+                                 info, log);
+    } catch (std::system_error const& e) {
+        for (net::ConnectAttempt const& a : info.attempts)
+            if (!a.error.empty())
+                event("connect_failed", a.address + ": " + a.error, id);
+        if (e.code() == net::errc::proxy_failed) {
+            event("proxy_failed", e.what(), id);
+            if (transcript_ != nullptr)
+                transcript_->add(id, TranscriptEvent::Kind::error, false, e.what());
+        }
+        throw;
+    }
+    for (net::ConnectAttempt const& a : info.attempts)
+        if (!a.error.empty())
+            event("connect_failed", a.address + ": " + a.error, id);
+    std::string line = "Connected to " + (info.peer.empty() ? target_.host : info.peer) +
+                       " port " + std::to_string(target_.port);
+    if (options_.connection.proxy)
+        line += " through the proxy" +
+                (info.peer.empty() ? std::string(" (which resolved the name)") : std::string()) +
+                (info.proxy_ms ? ", its handshake took " + one_decimal(*info.proxy_ms) + " ms"
+                               : std::string());
+    else if (options_.connection.source)
+        line += " from " + info.local;
+    log(line);
+    return transport;
 }
 
 void Run::run_task(Session& session, Task& task, bool& keep_session) {
@@ -495,8 +531,10 @@ void Run::tls_checks() {
     if (target_.tls_mode == TlsMode::none || !handshake_tried || observer_.interrupted())
         return;
     probes::HandshakeTarget target;
-    target.endpoints = endpoints_;
-    target.connect_timeout = options_.connect_timeout;
+    target.connect = [this](int id) {
+        net::ConnectInfo info;
+        return connect(id, info);
+    };
     target.timeouts = Timeouts{options_.command_timeout, deadline_};
     target.setup.ehlo_name = options_.ehlo_name;
     target.setup.mode =
@@ -535,20 +573,39 @@ Report Run::execute() {
             register_secrets(*options_.credentials, options_.show_username, redactor_);
     }
     report_.insecure_auth_allowed = options_.allow_insecure_auth;
-    client_options_.host = target_.host;
-    client_options_.port = target_.port;
+    client_target_.host = target_.host;
+    client_target_.port = target_.port;
+    net::ConnectOptions const& connection = options_.connection;
+    report_.path.proxy_bypass = connection.proxy_bypass_reason;
+    if (connection.source)
+        report_.path.source = connection.source->display();
+    if (connection.proxy) {
+        net::ProxySpec const& proxy = *connection.proxy;
+        report_.path.proxy = proxy.display();
+        report_.path.proxy_variable = proxy.environment_variable;
+        report_.path.proxy_resolved = proxy.proxy_resolves();
+        redactor_.add_secret(proxy.password, "proxy password");
+        if (!proxy.password.empty())
+            redactor_.add_encoded(sasl::base64_encode(proxy.user + ":" + proxy.password),
+                                  "proxy credentials");
+    }
 
     tls_context_ = std::make_unique<net::TlsClientContext>(options_.tls);
     net::Clock::time_point const resolve_start = net::Clock::now();
     try {
-        endpoints_ = net::resolve(target_.host, target_.port, options_.family,
-                                  net::earliest(start_ + options_.connect_timeout, deadline_));
+        // Through socks5h:// or http://, the proxy resolves the name: it may be one only the
+        // proxy's side knows.
+        if (!connection.proxy || !connection.proxy->proxy_resolves())
+            endpoints_ = net::resolve(target_.host, target_.port, connection.family,
+                                      net::earliest(start_ + options_.connect_timeout, deadline_));
     } catch (std::system_error const& e) {
         report_.fatal_error = e.what();
         report_.total_ms = ms_between(start_, net::Clock::now());
         return std::move(report_);
     }
-    double const resolve_ms = ms_between(resolve_start, net::Clock::now());
+    std::optional<double> resolve_ms;
+    if (!endpoints_.empty())
+        resolve_ms = ms_between(resolve_start, net::Clock::now());
     for (net::Endpoint const& e : endpoints_)
         report_.addresses.push_back(e.address);
 

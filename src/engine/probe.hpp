@@ -3,6 +3,7 @@
 // front end (the CLI, batch runs, the exporter, tests) calls probe() and then evaluate()
 // (diagnose/evaluate.hpp); nothing writes the Report after probe() returns.
 
+#include "net/connect.hpp"
 #include "net/resolve.hpp"
 #include "net/tls.hpp"
 #include "report/report.hpp"
@@ -28,7 +29,8 @@ struct Target {
 
 /// How it is probed.
 struct ProbeOptions {
-    net::Family family = net::Family::any;
+    /// -4/-6, --source, --proxy: how every connection of the probe is made.
+    net::ConnectOptions connection;
     std::string ehlo_name = "smtpprobe.invalid";
     std::chrono::milliseconds connect_timeout{10'000};
     std::chrono::milliseconds command_timeout{10'000};

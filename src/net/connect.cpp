@@ -16,6 +16,15 @@
 namespace smtpprobe::net {
 namespace {
 
+/// what() without the ": <category message>" std::system_error appends.
+std::string detail(std::system_error const& e) {
+    std::string text = e.what();
+    std::string const suffix = ": " + e.code().message();
+    if (text.size() > suffix.size() && text.ends_with(suffix))
+        text.resize(text.size() - suffix.size());
+    return text;
+}
+
 double ms_since(Clock::time_point start) {
     return std::chrono::duration<double, std::milli>(Clock::now() - start).count();
 }
@@ -168,7 +177,7 @@ std::unique_ptr<TcpTransport> connect(ConnectTarget const& target, ConnectOption
         if (e.code() == errc::interrupted)
             throw;
         throw std::system_error(errc::proxy_failed,
-                                name + ": resolving the proxy's name: " + e.what());
+                                name + ": resolving the proxy's name: " + detail(e));
     }
     std::string summary;
     for (std::string const& host : hosts) {
@@ -183,7 +192,7 @@ std::unique_ptr<TcpTransport> connect(ConnectTarget const& target, ConnectOption
                 throw;
             throw std::system_error(errc::proxy_failed,
                                     name + ": " + std::string(to_string(ProxyStep::connect)) +
-                                        ": " + e.what());
+                                        ": " + detail(e));
         }
         info.connect_ms = ms_since(start);
         info.proxy_address =
@@ -206,13 +215,10 @@ std::unique_ptr<TcpTransport> connect(ConnectTarget const& target, ConnectOption
             info.proxy_ms = ms_since(handshake_start);
             if (e.code() == errc::interrupted)
                 throw;
-            std::string const message = name + ": " + e.what();
-            if (log)
-                log("Proxy handshake failed: " + std::string(e.what()));
+            std::string const message = name + ": " + detail(e);
             // A SOCKS refusal of one address of several: the next may do.
             bool const next = handshake->step() == ProxyStep::request && &host != &hosts.back() &&
                               proxy.scheme == ProxyScheme::socks5 && Clock::now() < deadline;
-            info.attempts.push_back({host, e.what()});
             if (!next)
                 throw std::system_error(errc::proxy_failed,
                                         summary.empty() ? message : summary + "; " + message);

@@ -25,7 +25,7 @@ public:
         case errc::interrupted:
             return "interrupted";
         case errc::proxy_failed:
-            return "the proxy failed";
+            return "no tunnel through the proxy";
         }
         return "unknown network error";
     }

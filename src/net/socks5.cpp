@@ -248,9 +248,12 @@ ProxyProgress Socks5Handshake::advance() {
             address = text;
         }
         unsigned const port = byte(buffer_, total - 2) << 8 | byte(buffer_, total - 1);
-        bound_ = address + " port " + std::to_string(port);
-        note("SOCKS <- " + hex_bytes(buffer_.substr(0, total), 64) +
-             " (succeeded; the proxy's outbound address: " + bound_ + ")");
+        // microsocks and others send 0.0.0.0:0: "not telling".
+        bool const unset = port == 0 && (address == "0.0.0.0" || address == "::");
+        if (!unset)
+            bound_ = address + " port " + std::to_string(port);
+        note("SOCKS <- " + hex_bytes(buffer_.substr(0, total), 64) + " (succeeded" +
+             (unset ? std::string(")") : "; the proxy's outbound address: " + bound_ + ")"));
         leftover_ = buffer_.substr(total);
         buffer_.clear();
         state_ = State::done;
