@@ -63,6 +63,10 @@ EXPORTER_TEST_PKGS="prometheus curl"
 # libnss-wrapper lets the unpacked Exim find its compiled-in user
 # "Debian-exim" without adding it to /etc/passwd.
 INTEG_PKGS="postfix dovecot-core swaks iproute2 libnss-wrapper"
+# The proxies of tests/proxy/run.sh: microsocks (SOCKS5) and tinyproxy (HTTP
+# CONNECT). The suite runs its own instances; tinyproxy's service is not started
+# (policy below) and its boot-time start is switched off again.
+PROXY_PKGS="microsocks tinyproxy"
 # The run-time libraries of exim4-daemon-light 4.96 (bookworm), so the binary
 # unpacked by run.sh finds them.
 EXIM_LIBS="libdb5.3 libgnutls-dane0 libgnutls30 libidn12 libidn2-0 libnsl2 libpcre2-8-0 libcrypt1"
@@ -75,7 +79,7 @@ fi
 
 PKGS="$BUILD_PKGS $EXPORTER_PKGS"
 if [ "${SMTPPROBE_NO_INTEGRATION:-0}" != 1 ]; then
-    PKGS="$PKGS $INTEG_PKGS $EXIM_LIBS $EXPORTER_TEST_PKGS"
+    PKGS="$PKGS $INTEG_PKGS $PROXY_PKGS $EXIM_LIBS $EXPORTER_TEST_PKGS"
 fi
 if [ "${SMTPPROBE_NO_CLIENTS:-0}" != 1 ]; then
     PKGS="$PKGS $CLIENT_PKGS"
@@ -140,7 +144,7 @@ if [ -n "$missing" ]; then
     # The packages enable their services for the next boot; the suite runs its
     # own instances from a temporary directory, so switch that off again for
     # the services this run installed (never for ones that were already there).
-    for pkg_svc in postfix:postfix dovecot-core:dovecot prometheus:prometheus; do
+    for pkg_svc in postfix:postfix dovecot-core:dovecot prometheus:prometheus tinyproxy:tinyproxy; do
         pkg=${pkg_svc%%:*} svc=${pkg_svc#*:}
         case " $missing " in *" $pkg "*) ;; *) continue ;; esac
         step "disabling boot-time start of $svc (installed for the integration suite only)"
@@ -172,7 +176,7 @@ fi
 # With the policy above no package script started a daemon; check it, so a
 # reader of the CI log can see it.
 if command -v pgrep >/dev/null 2>&1; then
-    for proc in master dovecot exim4; do
+    for proc in master dovecot exim4 tinyproxy microsocks; do
         if pgrep -x "$proc" >/dev/null 2>&1; then
             step "WARNING: a '$proc' process is running (not started by this script)"
         fi

@@ -67,6 +67,15 @@ if [ "$exporter_status" -eq 77 ] && [ "${CI:-}" = true ]; then
 elif [ "$exporter_status" -ne 0 ] && [ "$exporter_status" -ne 77 ]; then
     status=1
 fi
+echo "== proxies: microsocks and tinyproxy on 127.0.0.1 (tests/proxy/run.sh)"
+proxy_status=0
+SMTPPROBE="$PWD/build/smtpprobe" SMTPPROBE_TEST_OUTPUT_DIR="$PWD/build/test-outputs" \
+    tests/proxy/run.sh || proxy_status=$?
+if [ "$proxy_status" -eq 77 ] && [ "${CI:-}" != true ]; then
+    echo "proxy suite skipped (see above); not a failure outside CI"
+elif [ "$proxy_status" -ne 0 ]; then
+    status=1
+fi
 echo "== secret scan over every output the tests produced"
 python3 scripts/scan-secrets.py --secrets-file build/integration-secrets.txt \
     build/test-outputs build/integration-outputs || status=1

@@ -130,7 +130,8 @@ ProxyProgress HttpConnectHandshake::finish_header() {
     }
     state_ = State::failed;
     std::string const target = authority(request_.host, request_.port);
-    if (status_ == 407)
+    // RFC 9110 §15.5.8 says 407; tinyproxy 1.11 answers wrong Basic credentials with 401.
+    if (status_ == 407 || (status_ == 401 && !request_.user.empty()))
         return fail(ProxyStep::authentication,
                     request_.user.empty()
                         ? "the proxy requires authentication (HTTP " + status_line_ +
