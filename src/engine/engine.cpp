@@ -352,8 +352,8 @@ std::unique_ptr<net::TcpTransport> Run::connect(int id, net::ConnectInfo& info) 
     for (net::ConnectAttempt const& a : info.attempts)
         if (!a.error.empty())
             event("connect_failed", a.address + ": " + a.error, id);
-    std::string line = "Connected to " + (info.peer.empty() ? target_.host : info.peer) +
-                       " port " + std::to_string(target_.port);
+    std::string line = "Connected to " + (info.peer.empty() ? target_.host : info.peer) + " port " +
+                       std::to_string(target_.port);
     if (options_.connection.proxy)
         line += " through the proxy" +
                 (info.peer.empty() ? std::string(" (which resolved the name)") : std::string()) +
@@ -573,8 +573,8 @@ Report Run::execute() {
             register_secrets(*options_.credentials, options_.show_username, redactor_);
     }
     report_.insecure_auth_allowed = options_.allow_insecure_auth;
-    client_target_.host = target_.host;
-    client_target_.port = target_.port;
+    client_options_.host = target_.host;
+    client_options_.port = target_.port;
     net::ConnectOptions const& connection = options_.connection;
     report_.path.proxy_bypass = connection.proxy_bypass_reason;
     if (connection.source)

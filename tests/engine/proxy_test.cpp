@@ -44,8 +44,9 @@ std::string const proxy_password = "proxy-pw-never-shown-7";
 
 } // namespace
 
-TEST_CASE("--source 127.0.0.2: the emulator sees that address and echoes it in EHLO",
-          "[engine][proxy][source]") {
+TEST_CASE(
+    "source address 127.0.0.2 (--source): the emulator sees that address and echoes it in EHLO",
+    "[engine][proxy][source]") {
     Emulated emu = Emulated::sample("azure-acs");
     Setup o = emu.options();
     o.options.connection.source = net::parse_source("127.0.0.2");
@@ -61,8 +62,9 @@ TEST_CASE("--source 127.0.0.2: the emulator sees that address and echoes it in E
     CHECK(p.transcript.find("from 127.0.0.2 port ") != std::string::npos);
 }
 
-TEST_CASE("--source ADDR:PORT binds that port, connection after connection",
-          "[engine][proxy][source]") {
+TEST_CASE(
+    "source address with a port (--source ADDR:PORT) binds that port, connection after connection",
+    "[engine][proxy][source]") {
     // A free port on 127.0.0.3, found by binding to port 0.
     int const probe_fd = ::socket(AF_INET, SOCK_STREAM, 0);
     sockaddr_in address{};
