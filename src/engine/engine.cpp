@@ -582,6 +582,9 @@ Report Run::execute() {
     if (connection.proxy) {
         net::ProxySpec const& proxy = *connection.proxy;
         report_.path.proxy = proxy.display();
+        report_.path.proxy_scheme = std::string(net::to_string(proxy.scheme));
+        report_.path.proxy_host = proxy.host;
+        report_.path.proxy_port = proxy.port;
         report_.path.proxy_variable = proxy.environment_variable;
         report_.path.proxy_resolved = proxy.proxy_resolves();
         redactor_.add_secret(proxy.password, "proxy password");

@@ -39,6 +39,9 @@ Json connection_json(ConnectionPath const& p) {
     Json proxy = nullptr;
     if (!p.proxy.empty())
         proxy = Json{{"url", p.proxy},
+                     {"scheme", p.proxy_scheme},
+                     {"host", p.proxy_host},
+                     {"port", p.proxy_port},
                      {"from_environment", or_null(p.proxy_variable)},
                      {"address", or_null(p.proxy_address)},
                      {"outbound_address", or_null(p.proxy_bound)},

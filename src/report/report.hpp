@@ -119,7 +119,10 @@ struct Timings {
 
 /// How the connections were made: directly or through a proxy, from which local address.
 struct ConnectionPath {
-    std::string proxy;           ///< "socks5://host:port" (never a password); empty: direct
+    std::string proxy;        ///< "socks5://host:port" (never a password); empty: direct
+    std::string proxy_scheme; ///< "socks5", "socks5h", "http"
+    std::string proxy_host;
+    unsigned short proxy_port = 0;
     std::string proxy_variable;  ///< "ALL_PROXY" when the proxy came from the environment
     std::string proxy_bypass;    ///< why a configured proxy was not used (NO_PROXY)
     std::string proxy_address;   ///< the proxy's address reached

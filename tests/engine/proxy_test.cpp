@@ -247,5 +247,8 @@ TEST_CASE("the SMTP banner sent in the same segment as the SOCKS reply is not lo
     CHECK(json["connection"]["proxy"]["url"] ==
           "socks5h://127.0.0.1:" + std::to_string(both.port()));
     CHECK(json["connection"]["proxy"]["outbound_address"] == "127.0.0.1 port 25");
+    CHECK(json["connection"]["proxy"]["scheme"] == "socks5h");
+    CHECK(json["connection"]["proxy"]["port"] == both.port());
+    CHECK(json["connection"]["proxy"]["from_environment"].is_null());
     CHECK(json["timings_ms"]["proxy_handshake"].is_number());
 }

@@ -158,6 +158,17 @@ expect_rc 0 http-auth "tinyproxy BasicAuth, with the right password"
 same_matrix http-auth
 expect_text http-auth transcript "Proxy-Authorization: Basic <hidden>" "the Basic header is shown hidden"
 
+# Every connection goes through the proxy, the --tls-versions handshakes and SNI check too.
+probe tls-versions --tls-versions --proxy "socks5://127.0.0.1:$SOCKS" "$target"
+expect_rc 0 tls-versions "--tls-versions through microsocks"
+connections=$(python3 -c "import json,sys; print(json.load(open(sys.argv[1]))['connections'])" "$OUT/tls-versions.json")
+through=$(grep -c "=== Connected to the proxy socks5://127.0.0.1:$SOCKS" "$OUT/tls-versions.transcript" || true)
+if [ "$connections" -ge 6 ] && [ "$through" -eq "$connections" ]; then
+    pass "all $connections connections (matrix, TLS versions, SNI check) went through the proxy"
+else
+    fail "$through of $connections connections went through the proxy"
+fi
+
 echo "== proxies that refuse, fail or say nothing: exit 2, the proxy and the step named"
 echo "wrong-$PROXY_PASSWORD" >"$STATE/wrong-password"
 probe socks5-wrong --proxy "socks5://$PROXY_USER@127.0.0.1:$SOCKS_AUTH" --proxy-password-file "$STATE/wrong-password" "$target"
