@@ -141,7 +141,7 @@ Command parse_command_line(int argc, char const* const* argv) {
         ("ehlo-name", po::value(&e.ehlo_name)->default_value(e.ehlo_name), "name sent with EHLO/HELO")
         ("ipv4,4", "use IPv4 addresses only")
         ("ipv6,6", "use IPv6 addresses only")
-        ("connect-timeout", po::value(&connect_timeout)->default_value(10), "seconds to wait for each address to accept")
+        ("connect-timeout", po::value(&connect_timeout)->default_value(10), "seconds to wait for each address to accept, and for the proxy handshake")
         ("command-timeout", po::value(&command_timeout)->default_value(10), "seconds to wait for each reply and for the TLS handshake")
         ("timeout", po::value(&total_timeout)->default_value(60), "seconds for the whole run")
         ("parallel", po::value(&e.parallel)->default_value(4), "connections at once (1 = strictly sequential)")
