@@ -2,7 +2,6 @@
 
 #include "net/errc.hpp"
 #include "net/interrupt.hpp"
-#include "net/tcp_transport.hpp"
 
 #include <memory>
 #include <system_error>
@@ -25,16 +24,16 @@ HandshakeOutcome try_handshake(HandshakeTarget const& target, net::TlsConnectOpt
                                std::string const& purpose) {
     HandshakeOutcome out;
     int const id = target.next_session ? target.next_session() : 0;
-    std::unique_ptr<net::TcpTransport> transport;
+    net::Opened opened;
     try {
-        transport = target.connect(id);
+        opened = target.connect(id);
     } catch (std::system_error const& e) {
         out.error = e.what();
         out.interrupted = e.code() == net::errc::interrupted;
         return out;
     }
-    Conversation conversation(*transport, target.transcript, target.timeouts, id);
-    conversation.note("Connection for " + purpose);
+    Conversation conversation(*opened.transport, target.transcript, target.timeouts, id);
+    conversation.note(net::describe(opened, opened.peer.port) + " (" + purpose + ")");
     SetupOptions setup = target.setup;
     setup.tls = tls;
     setup.probe_auth_before_tls = false;
@@ -59,7 +58,8 @@ std::vector<TlsVersionResult> enumerate_tls_versions(HandshakeTarget const& targ
                                                      net::TlsClientOptions const& base) {
     std::vector<TlsVersionResult> results;
     std::string stopped;
-    for (std::string const version : {"1.0", "1.1", "1.2", "1.3"}) {
+    for (std::string_view const name : net::tls_versions) {
+        std::string const version(name);
         TlsVersionResult& result = results.emplace_back();
         result.version = version;
         if (stopped.empty() && net::interrupted())
@@ -73,7 +73,7 @@ std::vector<TlsVersionResult> enumerate_tls_versions(HandshakeTarget const& targ
         net::TlsClientOptions options = base;
         options.min_version = version;
         options.max_version = version;
-        options.legacy = version == "1.0" || version == "1.1";
+        options.legacy = net::tls_version_number(version) < 12;
         std::unique_ptr<net::TlsClientContext> context;
         try {
             context = std::make_unique<net::TlsClientContext>(options);

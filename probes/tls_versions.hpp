@@ -3,7 +3,7 @@
 // 1.3 the server accepts) and one that differs from the main session only in the SNI sent.
 // Each runs on its own connection, as far as the handshake and the EHLO after it, then QUITs.
 
-#include "net/tcp_transport.hpp"
+#include "net/opener.hpp"
 #include "probes/baseline.hpp"
 #include "report/report.hpp"
 #include "session/conversation.hpp"
@@ -11,7 +11,6 @@
 
 #include <chrono>
 #include <functional>
-#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -20,9 +19,9 @@ namespace smtpprobe::probes {
 
 /// Where and how the extra connections go: what the engine's own sessions use.
 struct HandshakeTarget {
-    /// Opens a connection numbered `session` the way the run's own sessions are opened (the
-    /// engine's connector: proxy, source address); throws std::system_error.
-    std::function<std::unique_ptr<net::TcpTransport>(int session)> connect;
+    /// Opens connection number `session` the way the run's own sessions are opened (the
+    /// engine's opener: proxy, source address); throws std::system_error like net::Opener.
+    std::function<net::Opened(int session)> connect;
     Timeouts timeouts;
     /// ehlo_name, mode (starttls or implicit) and tls.verify_name are used as given;
     /// tls.context and tls.sni are set by each probe.

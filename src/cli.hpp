@@ -1,6 +1,7 @@
 #pragma once
 // The command line: one Boost.Program_options table (its descriptions are the --help text)
-// -> a Config, plus cross-option validation.
+// binds into Config::given; validate() checks the options against each other and turns them
+// into the typed fields.
 
 #include "diagnose/evaluate.hpp"
 #include "engine/probe.hpp"
@@ -39,9 +40,21 @@ struct Config {
     std::string token_env, token_file;
 
     /// --proxy (an empty string: none, not even from ALL_PROXY), --noproxy; the choice is
-    /// made once the target is known (resolve_proxy in main.cpp).
+    /// made once the target is known (resolve_proxy in credentials_input.hpp).
     std::optional<std::string> proxy, noproxy;
     PasswordSource proxy_password; ///< --proxy-password-env / --proxy-password-file
+
+    /// What the command line said where validate() has to check or convert it.
+    struct Given {
+        std::string target; ///< HOST[:PORT]
+        std::string tls = "auto", format = "text", mechanisms, expect_auth, sni;
+        double connect_timeout = 10, command_timeout = 10, total_timeout = 60;
+        std::optional<double> warning, critical;
+        bool ipv4 = false, ipv6 = false;
+        bool tls_given = false; ///< --tls was on the command line (not the default)
+        bool sni_given = false;
+        std::string source; ///< --source ADDR[:PORT]
+    } given;
 };
 
 /// What the command line asked for.
@@ -57,11 +70,21 @@ struct Command {
     std::vector<std::string> codes;
 };
 
-/// Parses argv. Throws UsageError with a message for anything wrong (exit 64).
+/// Parses argv into a Command, then validate()s its Config. Throws UsageError with a message
+/// for anything wrong (exit 64, or UNKNOWN with --format nagios).
 Command parse_command_line(int argc, char const* const* argv);
 
+/// The cross-option checks, and Config::given turned into the typed fields. Throws UsageError.
+void validate(Config& config);
+
 struct UsageError : std::runtime_error {
-    using std::runtime_error::runtime_error;
+    explicit UsageError(std::string const& message, bool nagios = false)
+        : std::runtime_error(message), nagios_(nagios) {}
+    /// --format nagios was asked for: report UNKNOWN (Monitoring Plugins guidelines).
+    bool nagios() const noexcept { return nagios_; }
+
+private:
+    bool nagios_;
 };
 
 /// "host", "host:587", "[2001:db8::1]:587", "2001:db8::1" -> host and port (0 if absent).

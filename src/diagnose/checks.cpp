@@ -8,15 +8,6 @@
 namespace smtpprobe {
 namespace {
 
-/// "TLSv1.2" -> 12, "1.3" -> 13; 0 when unknown.
-int version_number(std::string_view text) {
-    if (text.starts_with("TLSv"))
-        text.remove_prefix(4);
-    if (text.size() < 3 || text[0] != '1' || text[1] != '.')
-        return 0;
-    return 10 + (text[2] - '0');
-}
-
 void auth_check(Report const& r, std::string const& name, std::vector<Check>& out) {
     MechanismRow const* row = nullptr;
     for (MechanismRow const& m : r.rows)
@@ -50,9 +41,11 @@ void auth_check(Report const& r, std::string const& name, std::vector<Check>& ou
         message += " (" + rec.reply->summary() + ")";
     else if (!rec.note.empty())
         message += " (" + rec.note + ")";
-    out.push_back(
-        {id, rec.status == Status::error || rec.status == Status::skipped ? CheckState::unknown : CheckState::critical,
-         message});
+    out.push_back({id,
+                   rec.status == Status::error || rec.status == Status::skipped
+                       ? CheckState::unknown
+                       : CheckState::critical,
+                   message});
 }
 
 void certificate_check(Report const& r, Expectations const& expect, std::vector<Check>& out) {
@@ -84,8 +77,8 @@ std::vector<Check> evaluate_checks(Report const& r, std::vector<Finding> const& 
     if (r.interrupted)
         out.push_back({"session", CheckState::unknown, "interrupted"});
     else if (!r.session_established)
-        out.push_back(
-            {"session", CheckState::critical, r.fatal_error.empty() ? "no SMTP session" : r.fatal_error});
+        out.push_back({"session", CheckState::critical,
+                       r.fatal_error.empty() ? "no SMTP session" : r.fatal_error});
     else
         out.push_back({"session", CheckState::ok,
                        "SMTP session" + std::string(r.server.tls ? " with " + r.server.tls->version
@@ -94,7 +87,7 @@ std::vector<Check> evaluate_checks(Report const& r, std::vector<Finding> const& 
     for (std::string const& name : expect.auth)
         auth_check(r, name, out);
     if (expect.starttls) {
-        bool const ok = r.server.tls && r.server.starttls_attempted;
+        bool const ok = r.tls_used == TlsMode::starttls;
         std::string message = ok ? "STARTTLS works" : "STARTTLS ";
         if (!ok)
             message +=
@@ -105,8 +98,8 @@ std::vector<Check> evaluate_checks(Report const& r, std::vector<Finding> const& 
         out.push_back({"starttls", ok ? CheckState::ok : CheckState::critical, message});
     }
     if (!expect.tls_min.empty()) {
-        int const want = version_number(expect.tls_min);
-        int const got = r.server.tls ? version_number(r.server.tls->version) : 0;
+        int const want = net::tls_version_number(expect.tls_min);
+        int const got = r.server.tls ? net::tls_version_number(r.server.tls->version) : 0;
         CheckState status = got >= want ? CheckState::ok : CheckState::critical;
         std::string message = got == 0 ? "no TLS (expected at least TLS " + expect.tls_min + ")"
                                        : r.server.tls->version + (got >= want ? " >= " : " < ") +
@@ -115,7 +108,7 @@ std::vector<Check> evaluate_checks(Report const& r, std::vector<Finding> const& 
         if (r.tls_versions) {
             std::vector<std::string> older;
             for (TlsVersionResult const& v : *r.tls_versions)
-                if (v.accepted && version_number(v.version) < want)
+                if (v.accepted && net::tls_version_number(v.version) < want)
                     older.push_back("TLS " + v.version);
             if (!older.empty()) {
                 status = CheckState::critical;

@@ -1,5 +1,7 @@
 #include "diagnose/clients.hpp"
 
+#include "smtp/ascii.hpp"
+
 #include <algorithm>
 #include <cstddef>
 #include <initializer_list>
@@ -38,20 +40,6 @@ std::string checked_against(std::string_view client) {
     return "";
 }
 
-char ascii_upper(char c) {
-    return c >= 'a' && c <= 'z' ? static_cast<char>(c - 'a' + 'A') : c;
-}
-
-char ascii_lower(char c) {
-    return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c;
-}
-
-std::string upper(std::string_view text) {
-    std::string out(text);
-    std::transform(out.begin(), out.end(), out.begin(), ascii_upper);
-    return out;
-}
-
 bool has_exact(Mechanisms const& list, std::string_view name) {
     return std::find(list.begin(), list.end(), name) != list.end();
 }
@@ -59,7 +47,7 @@ bool has_exact(Mechanisms const& list, std::string_view name) {
 // RFC 4954 §8: mechanism names are case-insensitive, so the server treats "plain" as PLAIN.
 bool has_any_case(Mechanisms const& list, std::string_view name) {
     return std::any_of(list.begin(), list.end(),
-                       [&](std::string const& mech) { return upper(mech) == name; });
+                       [&](std::string const& mech) { return smtp::to_upper(mech) == name; });
 }
 
 // The list the client acts on: after TLS when TLS is in use (smtp-facts.md §4.12).
@@ -146,7 +134,7 @@ std::string join(std::initializer_list<std::string_view> names) {
 std::string case_note(Mechanisms const& list, std::initializer_list<std::string_view> preferred) {
     for (std::string_view name : preferred) {
         for (std::string const& mech : list) {
-            if (mech != name && upper(mech) == name) {
+            if (mech != name && smtp::to_upper(mech) == name) {
                 return " (it compares mechanism names case-sensitively and this server "
                        "advertises \"" +
                        mech + "\")";
@@ -719,8 +707,7 @@ ClientVerdict ruby_net_smtp(ServerAuthView const& view, Mechanisms const& list) 
 }
 
 bool lettre_user_prompt(std::string_view prompt) {
-    std::string lower(prompt);
-    std::transform(lower.begin(), lower.end(), lower.begin(), ascii_lower);
+    std::string const lower = smtp::to_lower(prompt);
     return lower.find("username") != std::string::npos ||
            lower.find("user name") != std::string::npos;
 }

@@ -112,7 +112,7 @@ void Rules::auth_rules() {
     smtp::Capabilities const* final_caps = s.final_capabilities();
     if (!r_.session_established || final_caps == nullptr)
         return;
-    bool const via_starttls = s.tls && s.starttls_attempted;
+    bool const via_starttls = r_.tls_used == TlsMode::starttls;
     std::vector<std::string> recognised;
     std::vector<std::string> refused_advertised;
     for (MechanismRow const& m : r_.rows) {
@@ -236,8 +236,7 @@ void Rules::credential_rules() {
             if (a.reply)
                 evidence.push_back("AUTH " + m.name + ": " + a.reply->wire());
         } else if (a.status == Status::skipped && m.implemented &&
-                   (m.recognition.status == Status::recognised) &&
-                   a.reason.rfind("not sending", 0) == 0) {
+                   (m.recognition.status == Status::recognised) && a.withheld != Withheld::no) {
             skipped.push_back(m.name);
             skip_reason = a.reason;
         }
@@ -373,7 +372,7 @@ void Rules::clients() {
     diagnose::ServerAuthView view;
     view.server_name = r_.server_name.empty() ? r_.host : r_.server_name;
     view.tls_available = s.tls.has_value();
-    view.implicit_tls = s.tls && !s.starttls_attempted;
+    view.implicit_tls = r_.tls_used == TlsMode::implicit;
     view.helo_only = s.ehlo_command == "HELO";
     if (s.starttls_offered && s.starttls_reply && s.starttls_reply->code != 220)
         view.starttls_refusal = first_wire_line(*s.starttls_reply);

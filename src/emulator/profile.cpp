@@ -2,6 +2,7 @@
 
 #include "emulator/object_reader.hpp"
 #include "emulator/reply_text.hpp"
+#include "net/tls.hpp"
 #include "smtp/capabilities.hpp"
 
 #include <nlohmann/json.hpp>
@@ -309,7 +310,7 @@ Profile parse_profile(nlohmann::json const& document, std::string_view source) {
     for (std::string* version : {&profile.tls_min, &profile.tls_max}) {
         char const* const key = version == &profile.tls_min ? "tls_min" : "tls_max";
         *version = top.string(key).value_or(*version);
-        if (*version != "1.0" && *version != "1.1" && *version != "1.2" && *version != "1.3") {
+        if (!net::is_tls_version(*version)) {
             context.fail(key,
                          "expected \"1.0\", \"1.1\", \"1.2\" or \"1.3\", got \"" + *version + "\"");
         }

@@ -3,7 +3,7 @@
 // front end (the CLI, batch runs, the exporter, tests) calls probe() and then evaluate()
 // (diagnose/evaluate.hpp); nothing writes the Report after probe() returns.
 
-#include "net/connect.hpp"
+#include "net/opener.hpp"
 #include "net/resolve.hpp"
 #include "net/tls.hpp"
 #include "report/report.hpp"
@@ -44,8 +44,16 @@ struct ProbeOptions {
     /// Also try TLS 1.0, 1.1, 1.2 and 1.3 one by one, each on its own connection, plus one
     /// handshake without SNI (probes/tls_versions.hpp).
     bool tls_versions = false;
+    /// The first connection also tries one AUTH before STARTTLS (what a client that skips
+    /// STARTTLS gets: ServerFacts::auth_before_tls_reply).
+    bool auth_before_tls = true;
     /// Probe only these mechanisms (upper case); empty = the catalogue plus all advertised.
     std::vector<std::string> mechanisms;
+    /// The seams (net/opener.hpp); empty = the real ones (getaddrinfo, TCP). Tests give a fake
+    /// resolver or a replay transport here. Without an opener, connections go through
+    /// net::open_connection with `connection` (proxy, source address).
+    net::Resolver resolve;
+    net::Opener open;
 };
 
 /// How far a probe has got: sent after each matrix cell.
@@ -78,6 +86,7 @@ public:
     /// name unless ProbeOptions::show_username) is registered here before any I/O. Front ends
     /// pass every output of this probe through redactor().redact().
     Redactor& redactor() noexcept { return redactor_; }
+    Redactor const& redactor() const noexcept { return redactor_; }
 
 private:
     Redactor redactor_;

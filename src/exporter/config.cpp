@@ -1,5 +1,7 @@
 #include "exporter/config.hpp"
 
+#include "net/tls.hpp"
+#include "sasl/mechanisms.hpp"
 #include "smtp/capabilities.hpp"
 
 #include <yaml-cpp/yaml.h>
@@ -91,9 +93,7 @@ public:
         std::vector<std::string> out;
         for (std::size_t i = 0; i < node.size(); ++i) {
             std::string const name = smtp::to_upper(string(node[i], path));
-            if (name.empty() || name.size() > 20 ||
-                name.find_first_not_of("ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_") !=
-                    std::string::npos)
+            if (!sasl::valid_mechanism_name(name))
                 fail(path, "\"" + name + "\" is not a SASL mechanism name (RFC 4422 §3.1)");
             out.push_back(name);
         }
@@ -116,7 +116,7 @@ TlsMode tls_mode(Reader const& r, YAML::Node const& node, std::string const& pat
 
 std::string tls_version(Reader const& r, YAML::Node const& node, std::string const& path) {
     std::string const v = r.string(node, path);
-    if (v != "1.0" && v != "1.1" && v != "1.2" && v != "1.3")
+    if (!net::is_tls_version(v))
         r.fail(path, "expected 1.0, 1.1, 1.2 or 1.3 (quote it: \"1.2\")");
     return v;
 }

@@ -28,18 +28,32 @@ std::string openssl_error_text() {
     return out;
 }
 
+int tls_version_number(std::string_view text) noexcept {
+    if (text == "TLSv1")
+        return 10;
+    if (text.starts_with("TLSv"))
+        text.remove_prefix(4);
+    for (std::size_t i = 0; i < tls_versions.size(); ++i)
+        if (text == tls_versions[i])
+            return 10 + static_cast<int>(i);
+    return 0;
+}
+
 int parse_tls_version(std::string const& text) {
     if (text.empty())
         return 0;
-    if (text == "1.0")
+    switch (is_tls_version(text) ? tls_version_number(text) : 0) {
+    case 10:
         return TLS1_VERSION;
-    if (text == "1.1")
+    case 11:
         return TLS1_1_VERSION;
-    if (text == "1.2")
+    case 12:
         return TLS1_2_VERSION;
-    if (text == "1.3")
+    case 13:
         return TLS1_3_VERSION;
-    throw std::runtime_error("unknown TLS version \"" + text + "\" (use 1.0, 1.1, 1.2 or 1.3)");
+    default:
+        throw std::runtime_error("unknown TLS version \"" + text + "\" (use 1.0, 1.1, 1.2 or 1.3)");
+    }
 }
 
 namespace {

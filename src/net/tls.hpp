@@ -1,6 +1,7 @@
 #pragma once
 // TLS facts and options. OpenSSL stays inside net/tls.cpp and net/tcp_transport.cpp.
 
+#include <array>
 #include <memory>
 #include <string>
 #include <vector>
@@ -110,6 +111,14 @@ TlsInfo describe_tls(void* ssl, TlsConnectOptions const& options);
 /// "1.0", "1.1", "1.2", "1.3" as OpenSSL's protocol version number (TLS1_2_VERSION, ...); 0
 /// for "" (no bound). Throws std::runtime_error for anything else.
 int parse_tls_version(std::string const& text);
+/// The TLS versions smtpprobe can name, oldest first, as options and reports spell them.
+inline constexpr std::array<std::string_view, 4> tls_versions{"1.0", "1.1", "1.2", "1.3"};
+/// 10 to 13 for "1.0" to "1.3" and for OpenSSL's names ("TLSv1", "TLSv1.1" ... "TLSv1.3");
+/// 0 for anything else.
+int tls_version_number(std::string_view text) noexcept;
+inline bool is_tls_version(std::string_view text) noexcept {
+    return !text.starts_with("TLSv") && tls_version_number(text) != 0;
+}
 
 /// The last OpenSSL error as text (and clears the queue).
 std::string openssl_error_text();

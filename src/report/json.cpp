@@ -117,10 +117,11 @@ Json sni_check_json(Report const& r) {
                 {"tls", c.tls ? tls_info_json(*c.tls) : Json(nullptr)}};
 }
 
-Json tls_json(ServerFacts const& s) {
+Json tls_json(Report const& r) {
+    ServerFacts const& s = r.server;
     if (!s.tls)
         return nullptr;
-    Json out{{"established", s.tls->established}, {"implicit", !s.starttls_attempted}};
+    Json out{{"established", s.tls->established}, {"implicit", r.tls_used == TlsMode::implicit}};
     Json const info = tls_info_json(*s.tls);
     for (auto const& [key, value] : info.items())
         if (key != "established")
@@ -143,7 +144,7 @@ std::vector<std::string> keyword_difference(std::optional<smtp::Capabilities> co
 
 std::string render_json(Report const& r, Verdict const& v) {
     ServerFacts const& s = r.server;
-    bool const two_states = s.tls && s.starttls_attempted;
+    bool const two_states = r.tls_used == TlsMode::starttls;
     Json caps{{"before_tls", capabilities_json(s.before_tls)},
               {"after_tls", s.tls ? capabilities_json(s.after_tls) : Json(nullptr)},
               {"added_after_tls",
@@ -153,7 +154,7 @@ std::string render_json(Report const& r, Verdict const& v) {
               {"size", s.final_capabilities() && s.final_capabilities()->size
                            ? Json(*s.final_capabilities()->size)
                            : Json(nullptr)}};
-    bool const implicit = s.tls && !s.starttls_attempted;
+    bool const implicit = r.tls_used == TlsMode::implicit;
     Json mechs{{"before_tls", s.before_tls && !implicit ? Json(s.before_tls->auth) : Json::array()},
                {"after_tls", s.tls && s.after_tls ? Json(s.after_tls->auth) : Json::array()},
                {"legacy_auth_equals",
@@ -170,7 +171,7 @@ std::string render_json(Report const& r, Verdict const& v) {
                       {"reply", reply_json(s.starttls_reply)},
                       {"injected_bytes",
                        s.starttls_injected.empty() ? Json(nullptr) : Json(s.starttls_injected)}}},
-                {"tls", tls_json(s)},
+                {"tls", tls_json(r)},
                 {"tls_error", s.tls_error.empty() ? Json(nullptr) : Json(s.tls_error)},
                 {"tls_versions", tls_versions_json(r)},
                 {"sni_check", sni_check_json(r)},

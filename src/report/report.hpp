@@ -45,8 +45,17 @@ struct Recognition {
     std::string note;
 };
 
+/// Why credentials were not sent on a connection (the connector's credential policy).
+enum class Withheld {
+    no,               ///< verified TLS: credentials may be sent
+    plaintext,        ///< no TLS
+    unverified_chain, ///< the certificate chain did not verify
+    wrong_host,       ///< the certificate is not valid for the name checked
+};
+
 struct Authentication {
     Status status = Status::skipped;
+    Withheld withheld = Withheld::no; ///< set when the exchange was skipped for this reason
     std::string reason;
     std::optional<smtp::Reply> reply; ///< the final reply of the exchange
     bool server_verified = false;     ///< SCRAM: the server proved it knows the password

@@ -1,5 +1,7 @@
 #include "report/render.hpp"
 
+#include "report/text_sections.hpp"
+#include "report/text_style.hpp"
 #include "report/words.hpp"
 
 #include <algorithm>
@@ -8,52 +10,10 @@
 namespace smtpprobe {
 namespace {
 
-constexpr std::size_t width = 100;
-
-struct Style {
-    bool on = false;
-    std::string wrap(std::string_view code, std::string_view text) const {
-        if (!on)
-            return std::string(text);
-        return "\033[" + std::string(code) + "m" + std::string(text) + "\033[0m";
-    }
-    std::string bold(std::string_view t) const { return wrap("1", t); }
-    std::string red(std::string_view t) const { return wrap("31", t); }
-    std::string yellow(std::string_view t) const { return wrap("33", t); }
-    std::string green(std::string_view t) const { return wrap("32", t); }
-    std::string dim(std::string_view t) const { return wrap("2", t); }
-};
-
-std::string pad(std::string_view text, std::size_t n) {
-    std::string out(text);
-    if (out.size() < n)
-        out.append(n - out.size(), ' ');
-    return out;
-}
-
-/// Word-wraps `text` to the page width; continuation lines start with `indent` spaces.
-std::string wrap(std::string_view text, std::size_t indent, std::size_t first_column) {
-    std::string out;
-    std::size_t column = first_column;
-    std::size_t i = 0;
-    while (i < text.size()) {
-        std::size_t j = text.find(' ', i);
-        if (j == std::string_view::npos)
-            j = text.size();
-        std::string_view word = text.substr(i, j - i);
-        if (column > indent && column + 1 + word.size() > width) {
-            out += "\n" + std::string(indent, ' ');
-            column = indent;
-        } else if (column > first_column || (column > indent && !out.empty())) {
-            out += ' ';
-            ++column;
-        }
-        out += word;
-        column += word.size();
-        i = j + 1;
-    }
-    return out;
-}
+using text::ms;
+using text::pad;
+using text::Style;
+using text::wrap;
 
 std::string caps_line(smtp::Capabilities const& caps) {
     if (caps.from_helo)
@@ -62,14 +22,6 @@ std::string caps_line(smtp::Capabilities const& caps) {
     for (smtp::Capability const& c : caps.items)
         lines.push_back(c.line);
     return lines.empty() ? std::string("(none)") : join(lines, ", ");
-}
-
-std::string ms(std::optional<double> const& value) {
-    if (!value)
-        return "-";
-    char buffer[32];
-    std::snprintf(buffer, sizeof buffer, *value < 10 ? "%.1f ms" : "%.0f ms", *value);
-    return buffer;
 }
 
 std::string recognised_cell(Recognition const& r) {
@@ -119,7 +71,7 @@ std::string auth_cell(MechanismRow const& m) {
     case Status::skipped:
         if (m.recognition.status != Status::recognised)
             return "-";
-        return a.reason.rfind("not sending", 0) == 0 ? "withheld" : "not tried";
+        return a.withheld != Withheld::no ? "withheld" : "not tried";
     default:
         return std::string(to_string(a.status));
     }
@@ -227,7 +179,7 @@ void server_section(Report const& r, Style const& st, std::string& out) {
         line(s.ehlo_command == "HELO" ? "HELO" : "EHLO",
              std::to_string(s.ehlo_reply->code) + " " +
                  (s.ehlo_reply->lines.empty() ? "" : s.ehlo_reply->lines.front()));
-    bool const implicit = s.tls && !s.starttls_attempted;
+    bool const implicit = r.tls_used == TlsMode::implicit;
     if (s.before_tls && !implicit)
         line(s.tls || s.starttls_attempted ? "Before TLS" : "Extensions", caps_line(*s.before_tls));
     if (s.auth_before_tls_reply)
@@ -354,84 +306,6 @@ void matrix_section(Report const& r, Style const& st, std::string& out) {
     out += "\n";
 }
 
-void findings_section(Verdict const& v, Style const& st, std::string& out) {
-    if (v.findings.empty())
-        return;
-    out += st.bold("Findings") + "\n";
-    for (Finding const& f : v.findings) {
-        std::string label = f.severity == Severity::error     ? st.red("ERROR  ")
-                            : f.severity == Severity::warning ? st.yellow("WARN   ")
-                                                              : st.dim("INFO   ");
-        out += "  " + label + wrap(f.title, 9, 9) + "\n";
-        if (!f.detail.empty())
-            out += "         " + wrap(f.detail, 9, 9) + "\n";
-        for (std::string const& e : f.evidence)
-            out += "         " + st.dim(wrap("> " + e, 11, 9)) + "\n";
-    }
-    out += "\n";
-}
-
-void clients_section(Verdict const& r, Style const& st, std::string& out) {
-    if (r.clients.empty())
-        return;
-    out += st.bold("Client libraries") + st.dim(" (what each would do against this server)") + "\n";
-    std::size_t client_width = 10;
-    for (ClientRow const& c : r.clients)
-        client_width = std::max(client_width, c.client.size() + 2);
-    for (ClientRow const& c : r.clients) {
-        std::string const outcome = pad(c.outcome, 9);
-        std::string line = "  " + (c.outcome == "fails"   ? st.red(outcome)
-                                   : c.outcome == "works" ? st.green(outcome)
-                                                          : st.yellow(outcome));
-        line += pad(c.client, client_width);
-        std::size_t const indent = 2 + 9 + client_width;
-        std::string how = c.how;
-        if (!c.error.empty())
-            how += "; error: " + c.error;
-        how += c.checked_against.empty() ? " (from documentation)"
-                                         : " (checked against " + c.checked_against + ")";
-        line += wrap(how, indent, indent);
-        out += line + "\n";
-    }
-    std::string exposed;
-    for (ClientRow const& c : r.clients)
-        if (c.injection == "exposed")
-            exposed += (exposed.empty() ? "" : ", ") + c.client;
-    if (!exposed.empty())
-        out += "  " + st.red("Exposed to the STARTTLS injection: " + exposed) + "\n";
-    out += "\n";
-}
-
-void checks_section(Verdict const& v, Style const& st, std::string& out) {
-    bool const asked =
-        std::any_of(v.checks.begin(), v.checks.end(), [](Check const& c) { return c.expected; });
-    if (!asked)
-        return;
-    out += st.bold("Checks") + "\n";
-    for (Check const& c : v.checks) {
-        std::string const label = pad(std::string(to_string(c.status)), 10);
-        out += "  " +
-               (c.status == CheckState::ok        ? st.green(label)
-                : c.status == CheckState::warning ? st.yellow(label)
-                                                  : st.red(label)) +
-               pad(c.id, 16) + wrap(c.message, 28, 28) + "\n";
-    }
-    out += "\n";
-}
-
-void explanations_section(Verdict const& r, Style const& st, std::string& out) {
-    if (r.explanations.empty())
-        return;
-    out += st.bold("Codes seen") + "\n";
-    for (Explanation const& e : r.explanations) {
-        std::string text = e.text + " [" + e.source + "]";
-        if (!e.advice.empty())
-            text += " " + e.advice;
-        out += "  " + pad(e.subject, 9) + wrap(text, 11, 11) + "\n";
-    }
-    out += "\n";
-}
-
 } // namespace
 
 std::string render_text(Report const& r, Verdict const& v, TextOptions const& options) {
@@ -475,10 +349,10 @@ std::string render_text(Report const& r, Verdict const& v, TextOptions const& op
     if (r.server.banner || !r.server.tls_error.empty())
         server_section(r, st, out);
     matrix_section(r, st, out);
-    checks_section(v, st, out);
-    findings_section(v, st, out);
-    clients_section(v, st, out);
-    explanations_section(v, st, out);
+    text::checks_section(v, st, out);
+    text::findings_section(v, st, out);
+    text::clients_section(v, st, out);
+    text::explanations_section(v, st, out);
     Timings const& t = r.server.timings;
     std::string timing = "connect " + ms(t.connect);
     if (t.proxy)

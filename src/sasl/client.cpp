@@ -1,6 +1,7 @@
 #include "sasl/base64.hpp"
 #include "sasl/sasl.hpp"
 #include "sasl/scram.hpp"
+#include "smtp/ascii.hpp"
 
 #include <array>
 #include <charconv>
@@ -16,10 +17,6 @@ constexpr unsigned long long max_scram_iterations = 1'000'000;
 // 18 random bytes give a 24-character base64 nonce without padding, as in RFC 5802 §5.
 constexpr std::size_t scram_nonce_bytes = 18;
 constexpr std::size_t max_server_text = 120;
-
-constexpr std::array<std::string_view, 7> implemented = {
-    "PLAIN", "LOGIN", "CRAM-MD5", "SCRAM-SHA-1", "SCRAM-SHA-256", "XOAUTH2", "OAUTHBEARER",
-};
 
 ClientStep respond_with(std::string data) {
     return {ClientStep::Kind::respond, std::move(data), {}};
@@ -315,27 +312,13 @@ ClientStep scram_step(detail::ScramHash hash, Credentials const& credentials,
 
 } // namespace
 
-bool client_implements(std::string_view mechanism) noexcept {
-    for (std::string_view name : implemented) {
-        if (detail::equals_ignoring_case(mechanism, name)) {
-            return true;
-        }
-    }
-    return false;
-}
-
-bool uses_token(std::string_view mechanism) noexcept {
-    return detail::equals_ignoring_case(mechanism, "XOAUTH2") ||
-           detail::equals_ignoring_case(mechanism, "OAUTHBEARER");
-}
-
 std::optional<Client> Client::create(std::string_view mechanism, Credentials credentials,
                                      ClientOptions options) {
     if (!client_implements(mechanism)) {
         return std::nullopt;
     }
     Client client;
-    client.mechanism_ = detail::upper_ascii(mechanism);
+    client.mechanism_ = smtp::to_upper(mechanism);
     client.credentials_ = std::move(credentials);
     client.options_ = std::move(options);
     return client;

@@ -20,8 +20,9 @@ struct Credentials {
     std::string token; ///< OAuth 2.0 bearer token (XOAUTH2, OAUTHBEARER)
 };
 
-/// Mechanisms this file implements on the client side (upper case):
-/// PLAIN, LOGIN, CRAM-MD5, SCRAM-SHA-1, SCRAM-SHA-256, XOAUTH2, OAUTHBEARER.
+/// Mechanisms the client side implements (any case): the catalogue entries marked
+/// implemented (sasl/mechanisms.hpp): PLAIN, LOGIN, CRAM-MD5, SCRAM-SHA-1, SCRAM-SHA-256,
+/// XOAUTH2, OAUTHBEARER.
 bool client_implements(std::string_view mechanism) noexcept;
 /// True for XOAUTH2 and OAUTHBEARER (they need Credentials::token, not a password).
 bool uses_token(std::string_view mechanism) noexcept;

@@ -32,35 +32,11 @@ std::string hmac_with(EVP_MD const* md, std::string_view key, std::string_view d
     return std::string(reinterpret_cast<char const*>(out), size);
 }
 
-char upper_char(char c) noexcept {
-    return c >= 'a' && c <= 'z' ? static_cast<char>(c - 'a' + 'A') : c;
-}
-
 bool is_ascii_letter(char c) noexcept {
     return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
 }
 
 } // namespace
-
-std::string upper_ascii(std::string_view text) {
-    std::string out(text);
-    for (char& c : out) {
-        c = upper_char(c);
-    }
-    return out;
-}
-
-bool equals_ignoring_case(std::string_view a, std::string_view b) noexcept {
-    if (a.size() != b.size()) {
-        return false;
-    }
-    for (std::size_t i = 0; i < a.size(); ++i) {
-        if (upper_char(a[i]) != upper_char(b[i])) {
-            return false;
-        }
-    }
-    return true;
-}
 
 std::optional<std::string> random_bytes(std::size_t count) {
     std::string out(count, '\0');

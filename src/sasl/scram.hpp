@@ -11,12 +11,6 @@
 
 namespace smtpprobe::sasl::detail {
 
-/// ASCII upper-casing of a mechanism name (RFC 4422 §3.1 names are upper case; EHLO
-/// keywords are case-insensitive, RFC 5321 §2.4).
-std::string upper_ascii(std::string_view text);
-
-bool equals_ignoring_case(std::string_view a, std::string_view b) noexcept;
-
 /// `count` bytes from RAND_bytes; nullopt when the generator fails.
 std::optional<std::string> random_bytes(std::size_t count);
 

@@ -1,6 +1,7 @@
 #include "sasl/base64.hpp"
 #include "sasl/sasl.hpp"
 #include "sasl/scram.hpp"
+#include "smtp/ascii.hpp"
 
 #include <cstdint>
 #include <stdexcept>
@@ -114,8 +115,7 @@ std::optional<std::string_view> find_value(KvPairs const& pairs, std::string_vie
 /// the scheme name case-insensitive (RFC 7235 §2.1).
 std::optional<std::string_view> bearer_token(std::string_view auth) {
     std::string_view const scheme = "Bearer ";
-    if (auth.size() <= scheme.size() ||
-        !detail::equals_ignoring_case(auth.substr(0, scheme.size()), scheme)) {
+    if (auth.size() <= scheme.size() || !smtp::iequals(auth.substr(0, scheme.size()), scheme)) {
         return std::nullopt;
     }
     auth.remove_prefix(scheme.size());
@@ -379,7 +379,7 @@ std::optional<Server> Server::create(std::string_view mechanism, ServerOptions o
         return std::nullopt;
     }
     Server server;
-    server.mechanism_ = detail::upper_ascii(mechanism);
+    server.mechanism_ = smtp::to_upper(mechanism);
     server.options_ = std::move(options);
     return server;
 }

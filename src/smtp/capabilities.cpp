@@ -6,21 +6,6 @@
 
 namespace smtpprobe::smtp {
 
-std::string to_upper(std::string_view text) {
-    std::string out(text);
-    for (char& c : out)
-        if (c >= 'a' && c <= 'z')
-            c = static_cast<char>(c - 'a' + 'A');
-    return out;
-}
-
-bool iequals(std::string_view a, std::string_view b) noexcept {
-    return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
-               auto lower = [](char c) { return (c >= 'A' && c <= 'Z') ? char(c - 'A' + 'a') : c; };
-               return lower(x) == lower(y);
-           });
-}
-
 bool Capabilities::has(std::string_view keyword) const noexcept {
     return std::any_of(items.begin(), items.end(),
                        [&](Capability const& c) { return iequals(c.keyword, keyword); });

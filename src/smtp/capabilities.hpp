@@ -1,6 +1,7 @@
 #pragma once
 // EHLO reply -> capabilities (RFC 5321 §4.1.1.1, RFC 4954 §3, RFC 1870).
 
+#include "smtp/ascii.hpp"
 #include "smtp/reply.hpp"
 
 #include <cstdint>
@@ -38,8 +39,5 @@ struct Capabilities {
 /// Parses a 250 EHLO reply. Lines that are not valid ehlo-lines are kept as items with the
 /// keyword as sent (upper-cased); nothing here fails.
 Capabilities parse_capabilities(Reply const& ehlo_reply);
-
-std::string to_upper(std::string_view text);
-bool iequals(std::string_view a, std::string_view b) noexcept;
 
 } // namespace smtpprobe::smtp

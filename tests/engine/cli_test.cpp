@@ -126,12 +126,13 @@ TEST_CASE("nothing listening exits 2 and still prints a report", "[cli][connect]
 }
 
 TEST_CASE("SIGINT during a probe prints the partial report and exits 130", "[cli][interrupt]") {
-    // The emulator delays every EHLO by 30 s; the probe is interrupted after half a second.
-    CommandResult r = run_command(
-        "sh -c '" + binary + " emulate --profile " + source_path("tests/engine/slow-ehlo.json") +
-        " --listen 127.0.0.1:2599 & E=$!; sleep 0.5; " + binary +
-        " 127.0.0.1:2599 --tls none --timeout 30 & P=$!; sleep 0.7; kill -INT $P; wait $P; "
-        "echo exit=$?; kill -TERM $E; wait $E'");
+    // The emulator (in-process, on an ephemeral port) delays every EHLO by 30 s; the probe is
+    // interrupted after 0.7 s.
+    Emulated slow(emulator::load_profile(source_path("tests/engine/slow-ehlo.json")));
+    std::string const port = std::to_string(slow.server().port());
+    CommandResult r = run_command("sh -c '" + binary + " 127.0.0.1:" + port +
+                                  " --tls none --timeout 30 & P=$!; sleep 0.7; kill -INT $P; "
+                                  "wait $P; echo exit=$?'");
     CHECK(r.out.find("exit=130") != std::string::npos);
     CHECK(r.out.find("smtpprobe 0.1.0") != std::string::npos);
 }

@@ -11,6 +11,7 @@
 #include "sasl/base64.hpp"
 #include "sasl/sasl.hpp"
 #include "sasl/scram.hpp"
+#include "smtp/ascii.hpp"
 
 #include <fuzzer/FuzzedDataProvider.h>
 
@@ -375,7 +376,7 @@ void fuzz_scram_helpers(std::string_view text) {
         FUZZ_CHECK(*prepared == text);
     (void)detail::is_scram_nonce(text);
     FUZZ_CHECK(detail::cram_md5_digest(text, "<1.2@fuzz>").size() == 32);
-    FUZZ_CHECK(detail::equals_ignoring_case(detail::upper_ascii(text), text));
+    FUZZ_CHECK(smtp::iequals(smtp::to_upper(text), text));
 }
 
 } // namespace

@@ -53,6 +53,17 @@ void ReplayTransport::send_all(std::string_view bytes, net::Deadline) {
     std::string line(bytes);
     if (line.size() >= 2 && line.compare(line.size() - 2, 2, "\r\n") == 0)
         line.resize(line.size() - 2);
+    // Either side quitting where the other goes on is where the recording and the client
+    // part: the client may open another connection, or the recorded client stopped here.
+    bool const recorded_quit = position_ < script_.steps.size() &&
+                               script_.steps[position_].kind == ReplayStep::Kind::client &&
+                               script_.steps[position_].text == "QUIT";
+    if ((line == "QUIT") != recorded_quit ||
+        (line == "QUIT" && position_ >= script_.steps.size())) {
+        left_at_ = position_;
+        closed_ = true;
+        throw std::system_error(net::errc::closed_by_peer);
+    }
     if (position_ >= script_.steps.size() ||
         script_.steps[position_].kind != ReplayStep::Kind::client) {
         mismatches_.push_back("unexpected client line: " + line);

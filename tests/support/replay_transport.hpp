@@ -8,6 +8,7 @@
 #include "net/transport.hpp"
 
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -38,6 +39,10 @@ public:
     /// Client lines that did not match the script, "expected X, got Y".
     std::vector<std::string> const& mismatches() const noexcept { return mismatches_; }
     bool finished() const noexcept { return position_ >= script_.steps.size(); }
+    /// A QUIT where the recording goes on (the client leaves early, to reconnect), or another
+    /// line where the recorded client sent QUIT (the recording ends), is where client and
+    /// recording part, not a mismatch: the step, or nullopt. The transport then hangs up.
+    std::optional<std::size_t> left_at() const noexcept { return left_at_; }
 
 private:
     ReplayScript script_;
@@ -45,6 +50,7 @@ private:
     std::string pending_;
     bool tls_ = false;
     bool closed_ = false;
+    std::optional<std::size_t> left_at_;
     std::vector<std::string> mismatches_;
 };
 

@@ -1,0 +1,36 @@
+#pragma once
+// The one ordered table of SASL mechanisms (ARCHITECTURE §3): what the AUTH matrix always
+// probes, in report order, and what the client side here implements. probes/ and the engine
+// read it; client.cpp and server.cpp answer client_implements() and uses_token() from it.
+
+#include <span>
+#include <string_view>
+
+namespace smtpprobe::sasl {
+
+struct Mechanism {
+    std::string_view name;
+    bool client_first;     ///< RFC 4422: the client speaks first (empty 334 expected)
+    bool implemented;      ///< sasl::Client (and sasl::Server) can run it
+    bool token;            ///< needs Credentials::token (OAuth 2.0), not a password
+    std::string_view spec; ///< where it is defined
+};
+
+/// The catalogue, in report order. Mechanisms a server advertises beyond it are appended.
+std::span<Mechanism const> catalogue() noexcept;
+/// The entry for `name` (any case), or null.
+Mechanism const* find_mechanism(std::string_view name) noexcept;
+
+/// RFC 4422 §3.1: 1 to 20 characters of A-Z, 0-9, "-" and "_" (any case here: servers send
+/// lower case too, and the name is upper-cased before use).
+constexpr bool valid_mechanism_name(std::string_view name) noexcept {
+    if (name.empty() || name.size() > 20)
+        return false;
+    for (char c : name)
+        if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+              c == '-' || c == '_'))
+            return false;
+    return true;
+}
+
+} // namespace smtpprobe::sasl
