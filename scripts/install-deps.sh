@@ -1,7 +1,8 @@
 #!/bin/sh
-# Install everything smtpprobe needs on a fresh Debian 12 (bookworm): the build
-# toolchain and libraries, and the real mail servers of the integration suite
-# (tests/integration/run.sh).
+# Install everything smtpprobe's scripts use on a fresh Debian 12 (bookworm): the build
+# toolchain and libraries, the format check, the fuzzers, the man page and package tools,
+# and the real mail servers of the integration suite (tests/integration/run.sh). The
+# packages are listed in named groups below ("package groups").
 #
 # Idempotent and non-interactive. Run as root (or through sudo).
 #
@@ -15,18 +16,14 @@
 #   with `dpkg -x` into its temporary directory. Exim's shared libraries, which do
 #   not conflict with anything, are installed normally.
 #
-# - The real-client suite (tests/clients) needs the client libraries it runs: Go
-#   (net/smtp), Debian's python3 (smtplib), PHPMailer with php-cli, Ruby
-#   (net-smtp), curl, Jakarta Mail with a JDK, and Node.js with npm (Nodemailer
-#   itself comes from the npm registry, pinned by tests/clients/node/
-#   package-lock.json, installed by the suite into the build tree). nodejs and
-#   npm are installed only when npm is missing: a Node.js from elsewhere (e.g.
-#   NodeSource, which bundles npm) conflicts with Debian's npm package.
-#
 # Environment:
 #   SMTPPROBE_DEB_CACHE   where to keep the downloaded exim4-daemon-light .deb
-#   SMTPPROBE_NO_INTEGRATION=1   install only the build dependencies
-#   SMTPPROBE_NO_CLIENTS=1       do not install the real-client suite's libraries
+#   SMTPPROBE_DEPS_GROUPS "build docs ...": only these groups (default: every group)
+#   SMTPPROBE_NO_INTEGRATION=1   install only the build group
+#   SMTPPROBE_NO_CLIENTS=1       not the real-client suite's libraries (groups clients, node)
+#
+# Fast path: when every package is installed (one dpkg-query) and the exim .deb is
+# cached, it exits at once without apt-get update.
 set -eu
 
 export DEBIAN_FRONTEND=noninteractive
@@ -34,7 +31,7 @@ DEB_CACHE=${SMTPPROBE_DEB_CACHE:-/var/cache/smtpprobe/debs}
 
 step() { printf 'install-deps: %s\n' "$*"; }
 # apt's own output goes to a log, shown only when a step fails.
-APT_LOG=$(mktemp /tmp/smtpprobe-install-deps.XXXXXX)
+APT_LOG=/dev/null  # a temporary file once apt-get runs
 quietly() {
     if ! "$@" >>"$APT_LOG" 2>&1; then
         echo "install-deps: FAILED: $*" >&2
@@ -43,65 +40,105 @@ quietly() {
     fi
 }
 
-if [ "$(id -u)" -ne 0 ]; then
-    if command -v sudo >/dev/null 2>&1; then
-        step "not root, re-running through sudo"
-        exec sudo -E sh "$0" "$@"
+# ------------------------------------------------------------------- package groups
+# One line per group: `group NAME [--unless-command CMD] PACKAGE...`. To add the packages of
+# a new suite or tool, add one line here. A group with --unless-command is skipped when CMD
+# is already on PATH (for packages another repository may have provided on this machine).
+# SMTPPROBE_DEPS_GROUPS="build docs" installs only the groups named (default: all).
+ALL_GROUPS=""
+group() {
+    name=$1
+    shift
+    unless=""
+    if [ "${1:-}" = --unless-command ]; then
+        unless=$2
+        shift 2
     fi
-    echo "install-deps: must run as root" >&2
-    exit 1
-fi
+    ALL_GROUPS="$ALL_GROUPS $name"
+    eval "GROUP_PKGS_$name=\$*"
+    eval "GROUP_UNLESS_$name=\$unless"
+}
+# The build: compiler, CMake, libraries, git (version and format check), python3 (Debian's:
+# gen-status-registry.py, the integration assertions, the secret scan), and the exporter's
+# libraries (`smtpprobe exporter`, src/exporter: cpp-httplib serves HTTP, prometheus-cpp
+# serialises the exposition, yaml-cpp reads the config; README "Dependencies").
+group build g++ cmake make pkg-config libssl-dev libboost-program-options-dev nlohmann-json3-dev catch2 ca-certificates openssl python3 git libcpp-httplib-dev prometheus-cpp-dev libyaml-cpp-dev
+# The format check of scripts/test.sh (mandatory in CI).
+group format clang-format
+# The libFuzzer targets (tests/fuzz): Debian's clang 14 and its fuzzer runtime (a Recommends).
+group fuzz clang libclang-rt-14-dev
+# The man page test (groff -man -ww, man -l).
+group docs groff-base man-db
+# cpack -G DEB (dpkg-shlibdeps, fakeroot, file) and lintian.
+group package dpkg-dev fakeroot file lintian
+# The integration suite: Postfix with Dovecot SASL; swaks (second opinion) with its TLS and
+# SASL modules (swaks --support; they are only Recommends, so --no-install-recommends
+# drops them); iproute2 gives `ss` (run.sh proves nothing is left listening);
+# libnss-wrapper lets the unpacked Exim find its compiled-in user "Debian-exim" without
+# adding it to /etc/passwd.
+group integration postfix dovecot-core swaks libnet-ssleay-perl libio-socket-ssl-perl libauthen-sasl-perl libauthen-ntlm-perl iproute2 libnss-wrapper
+# The run-time libraries of exim4-daemon-light 4.96 (bookworm), so the binary unpacked by
+# tests/integration/run.sh finds them.
+# The proxies of tests/proxy/run.sh: microsocks (SOCKS5) and tinyproxy (HTTP CONNECT). The
+# suite runs its own instances; tinyproxy's boot-time start is switched off again below.
+group proxies microsocks tinyproxy
+group exim_libs libdb5.3 libgnutls-dane0 libgnutls30 libidn12 libidn2-0 libnsl2 libpcre2-8-0 libcrypt1
+# The exporter's tests (tests/exporter/run.sh): a real Prometheus 2.42 and promtool, curl,
+# and systemd for `systemd-analyze verify` of the shipped unit (nothing is started).
+group exporter_tests prometheus curl systemd
+# The real-client suite (tests/clients/run_clients.py): Go (net/smtp), Debian's python3
+# (smtplib), PHPMailer with php-cli, Ruby (net-smtp), curl, Jakarta Mail with a JDK.
+group clients golang-go python3 php-cli libphp-phpmailer ruby curl libjakarta-mail-java default-jdk-headless
+# Node.js with npm for the client suite (Nodemailer itself comes from the npm registry, pinned
+# by tests/clients/node/package-lock.json, installed by the suite into the build tree). Only
+# when npm is missing: a Node.js from elsewhere (e.g. NodeSource, which bundles npm)
+# conflicts with Debian's npm package.
+group node --unless-command npm nodejs npm
 
-BUILD_PKGS="g++ cmake make pkg-config libssl-dev libboost-program-options-dev nlohmann-json3-dev catch2 ca-certificates openssl python3"
-# The exporter (`smtpprobe exporter`, src/exporter): cpp-httplib serves HTTP, prometheus-cpp
-# serialises the exposition, yaml-cpp reads the config (README "Dependencies").
-EXPORTER_PKGS="libcpp-httplib-dev prometheus-cpp-dev libyaml-cpp-dev"
-# Its tests (tests/exporter/run.sh): a real Prometheus 2.42 and promtool, curl as the client.
-EXPORTER_TEST_PKGS="prometheus curl"
-# Postfix with Dovecot SASL; swaks is the second opinion; iproute2 gives `ss`
-# (run.sh uses it, when present, to prove nothing is left listening);
-# libnss-wrapper lets the unpacked Exim find its compiled-in user
-# "Debian-exim" without adding it to /etc/passwd.
-INTEG_PKGS="postfix dovecot-core swaks iproute2 libnss-wrapper"
-# The proxies of tests/proxy/run.sh: microsocks (SOCKS5) and tinyproxy (HTTP
-# CONNECT). The suite runs its own instances; tinyproxy's service is not started
-# (policy below) and its boot-time start is switched off again.
-PROXY_PKGS="microsocks tinyproxy"
-# The run-time libraries of exim4-daemon-light 4.96 (bookworm), so the binary
-# unpacked by run.sh finds them.
-EXIM_LIBS="libdb5.3 libgnutls-dane0 libgnutls30 libidn12 libidn2-0 libnsl2 libpcre2-8-0 libcrypt1"
-
-# The real-client suite (tests/clients/run_clients.py).
-CLIENT_PKGS="golang-go python3 php-cli libphp-phpmailer ruby curl libjakarta-mail-java default-jdk-headless"
-if ! command -v npm >/dev/null 2>&1; then
-    CLIENT_PKGS="$CLIENT_PKGS nodejs npm"
+SELECTED=${SMTPPROBE_DEPS_GROUPS:-$ALL_GROUPS}
+if [ "${SMTPPROBE_NO_INTEGRATION:-0}" = 1 ]; then
+    SELECTED=build
 fi
-
-PKGS="$BUILD_PKGS $EXPORTER_PKGS"
-if [ "${SMTPPROBE_NO_INTEGRATION:-0}" != 1 ]; then
-    PKGS="$PKGS $INTEG_PKGS $PROXY_PKGS $EXIM_LIBS $EXPORTER_TEST_PKGS"
+if [ "${SMTPPROBE_NO_CLIENTS:-0}" = 1 ]; then
+    SELECTED=$(for g in $SELECTED; do case $g in clients | node) ;; *) printf '%s ' "$g" ;; esac; done)
 fi
-if [ "${SMTPPROBE_NO_CLIENTS:-0}" != 1 ]; then
-    PKGS="$PKGS $CLIENT_PKGS"
-fi
-
-missing=""
-for p in $PKGS; do
-    if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q '^install ok installed$'; then
-        missing="$missing $p"
+PKGS=""
+for g in $SELECTED; do
+    case " $ALL_GROUPS " in *" $g "*) ;; *) echo "install-deps: unknown group $g (groups:$ALL_GROUPS)" >&2; exit 2 ;; esac
+    eval "unless=\$GROUP_UNLESS_$g"
+    if [ -n "$unless" ] && command -v "$unless" >/dev/null 2>&1; then
+        continue
     fi
+    eval "PKGS=\"\$PKGS \$GROUP_PKGS_$g\""
 done
 
+# One dpkg-query for all: a package is missing unless its status is "install ok installed".
+# shellcheck disable=SC2086
+missing=$(dpkg-query -W -f='${Package} ${Status}\n' $PKGS 2>/dev/null | awk -v want="$PKGS" '
+    $NF == "installed" { ok[$1] = 1 }
+    END { n = split(want, w, " "); for (i = 1; i <= n; i++) if (!(w[i] in ok)) printf " %s", w[i] }')
+
 need_exim_deb=0
-if [ "${SMTPPROBE_NO_INTEGRATION:-0}" != 1 ]; then
+if case " $SELECTED " in *" exim_libs "*) true ;; *) false ;; esac; then
     ls "$DEB_CACHE"/exim4-daemon-light_*.deb >/dev/null 2>&1 || need_exim_deb=1
 fi
 
-trap 'rm -f "$APT_LOG"' EXIT
 if [ -z "$missing" ] && [ "$need_exim_deb" = 0 ]; then
-    step "all packages already installed, exim .deb cached in $DEB_CACHE; nothing to do"
+    step "all packages of the groups ($(echo $SELECTED)) already installed; nothing to do"
     exit 0
 fi
+
+if [ "$(id -u)" -ne 0 ]; then
+    if command -v sudo >/dev/null 2>&1; then
+        step "not root, re-running through sudo"
+        exec sudo -E sh "$0" "$@"  # SMTPPROBE_* variables pass through -E
+    fi
+    echo "install-deps: must run as root to install:$missing" >&2
+    exit 1
+fi
+
+APT_LOG=$(mktemp /tmp/smtpprobe-install-deps.XXXXXX)
+trap 'rm -f "$APT_LOG"' EXIT
 
 step "apt-get update"
 quietly apt-get update
@@ -182,4 +219,4 @@ if command -v pgrep >/dev/null 2>&1; then
         fi
     done
 fi
-step "done: $(ls "$DEB_CACHE"/exim4-daemon-light_*.deb 2>/dev/null | head -n1)"
+step "done$(ls "$DEB_CACHE"/exim4-daemon-light_*.deb 2>/dev/null | head -n1 | sed "s/^/: exim .deb /")"

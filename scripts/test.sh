@@ -1,84 +1,139 @@
 #!/bin/sh
-# The whole test suite, from a fresh Debian 12 machine: installs every dependency
-# (apt-get, non-interactive), builds with warnings on, runs the unit, engine and replay
-# tests, then starts Postfix + Dovecot and Exim on 127.0.0.1 and runs the integration suite
-# against them (they are stopped at the end, also on failure), and with them up the real-client
-# suite (tests/clients: real mail libraries against every emulator profile and those servers),
-# then the exporter with a real Prometheus (tests/exporter/run.sh), then the secret scan over
-# every output.
+# The whole test suite, from a fresh Debian 12 machine: installs every missing dependency
+# (scripts/install-deps.sh: apt-get, non-interactive), builds with warnings on, checks the
+# formatting, runs the unit, engine, replay and docs tests (also under ASan + UBSan), starts
+# Postfix + Dovecot and Exim on 127.0.0.1 and runs the integration suite against them (they
+# are stopped at the end, also on failure) and, with them up, the real-client suite
+# (tests/clients: real mail libraries against every emulator profile and those servers), the
+# exporter with a real Prometheus (tests/exporter/run.sh), builds and checks the .deb, runs
+# each libFuzzer target for a bounded time, and scans every test output for secrets.
 #   scripts/test.sh
+# Environment: SUBMISSION_PORT SMTPS_PORT EXIM_PORT (integration suite ports),
+#   EXPORTER_PORT_BASE (exporter suite, default 7500),
+#   SMTPPROBE_SKIP_SANITIZE=1, SMTPPROBE_FUZZ_SECONDS (per target, default 60; 0 skips the
+#   fuzzers outside CI), CI=true (a skipped suite is a failure).
 set -eu
 cd "$(dirname "$0")/.."
 start=$(date +%s)
-
-echo "== install dependencies"
-scripts/install-deps.sh
-
-echo "== build"
-scripts/build.sh
-
-echo "== format check (clang-format, if installed)"
-if command -v clang-format >/dev/null 2>&1; then
-    files=$(git ls-files 'src/*.cpp' 'src/*.hpp' 'probes/*.cpp' 'probes/*.hpp' 'tests/*.cpp' 'tests/*.hpp' 2>/dev/null || true)
-    if [ -n "$files" ]; then
-        # shellcheck disable=SC2086
-        clang-format --dry-run --Werror $files
-    fi
-fi
-python3 scripts/gen-status-registry.py --check
-
-echo "== unit, engine and replay tests"
-rm -rf build/test-outputs
-(cd build && ctest --output-on-failure -j2 -LE 'integration|clients')
-
-echo "== the same tests again under AddressSanitizer + UndefinedBehaviorSanitizer"
-if [ "${SMTPPROBE_SKIP_SANITIZE:-0}" != 1 ]; then
-    cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Debug -DBUILD_TESTING=ON -DSMTPPROBE_SANITIZE=ON >/dev/null
-    cmake --build build-asan -j"$(nproc 2>/dev/null || echo 2)" >/dev/null
-    (cd build-asan && ctest --output-on-failure -j2 -LE 'integration|clients')
-fi
-
-echo "== integration tests and the real-client suite against real servers on 127.0.0.1"
 status=0
-rm -rf build/integration-outputs
-clients="/usr/bin/python3 tests/clients/run_clients.py --real --smtpprobe build/smtpprobe"
-clients="$clients --targets build/tests/clients/client_targets --work build/clients"
-clients="$clients --output build/integration-outputs/clients"
-SMTPPROBE="$PWD/build/smtpprobe" SMTPPROBE_TEST_OUTPUT_DIR="$PWD/build/integration-outputs" \
-    SMTPPROBE_SECRETS_FILE="$PWD/build/integration-secrets.txt" \
-    tests/integration/run.sh --with "$clients" || status=$?
-if [ "$status" -eq 77 ]; then
-    if [ "${CI:-}" = true ]; then
-        echo "integration suite skipped, which CI does not allow (see its output above)"
-        exit 1
-    fi
-    echo "integration suite skipped (see above); not a failure outside CI"
-    echo "== the real-client suite against the emulator profiles only"
-    status=0
-    (cd build && ctest --output-on-failure -L clients) || status=$?
-fi
-echo "== exporter end to end: real Prometheus, promtool, systemd-analyze (tests/exporter/run.sh)"
-exporter_status=0
-SMTPPROBE="$PWD/build/smtpprobe" SMTPPROBE_TEST_OUTPUT_DIR="$PWD/build/test-outputs" \
-    EXPORTER_PORT_BASE="${EXPORTER_PORT_BASE:-7500}" tests/exporter/run.sh || exporter_status=$?
-if [ "$exporter_status" -eq 77 ] && [ "${CI:-}" = true ]; then
-    echo "exporter suite skipped, which CI does not allow"
-    status=1
-elif [ "$exporter_status" -ne 0 ] && [ "$exporter_status" -ne 77 ]; then
-    status=1
-fi
-echo "== proxies: microsocks and tinyproxy on 127.0.0.1 (tests/proxy/run.sh)"
-proxy_status=0
-SMTPPROBE="$PWD/build/smtpprobe" SMTPPROBE_TEST_OUTPUT_DIR="$PWD/build/test-outputs" \
-    tests/proxy/run.sh || proxy_status=$?
-if [ "$proxy_status" -eq 77 ] && [ "${CI:-}" != true ]; then
-    echo "proxy suite skipped (see above); not a failure outside CI"
-elif [ "$proxy_status" -ne 0 ]; then
-    status=1
-fi
-echo "== secret scan over every output the tests produced"
-python3 scripts/scan-secrets.py --secrets-file build/integration-secrets.txt \
-    build/test-outputs build/integration-outputs || status=1
+summary=""
+# step NAME COMMAND...: runs it, records its time and result; a failure fails the run at the end.
+step() {
+    _name=$1
+    shift
+    echo "== $_name"
+    _t0=$(date +%s)
+    _rc=0
+    "$@" || _rc=$?
+    _t=$(($(date +%s) - _t0))
+    if [ "$_rc" -eq 0 ]; then _result=ok; else _result="FAILED (exit $_rc)"; status=1; fi
+    summary="$summary$(printf '%-52s %5s s  %s' "$_name" "$_t" "$_result")
+"
+    return "$_rc"
+}
+finish() {
+    echo "== summary"
+    printf '%s' "$summary"
+    echo "== done in $(($(date +%s) - start)) s: $([ "$status" -eq 0 ] && echo passed || echo FAILED)"
+    exit "$status"
+}
 
-echo "== done in $(( $(date +%s) - start )) s"
-exit "$status"
+jobs=$(nproc 2>/dev/null || echo 2)
+[ "$jobs" -le 2 ] || jobs=2
+
+step "install dependencies" scripts/install-deps.sh || finish
+step "build" scripts/build.sh || finish
+
+format_check() {
+    if ! command -v clang-format >/dev/null 2>&1; then
+        echo "clang-format is missing: apt-get install clang-format (scripts/install-deps.sh installs it)"
+        return 1
+    fi
+    files=$(git ls-files 'src/*.cpp' 'src/*.hpp' 'probes/*.cpp' 'probes/*.hpp' 'tests/*.cpp' 'tests/*.hpp' 2>/dev/null ||
+        find src probes tests -name '*.cpp' -o -name '*.hpp')
+    [ -n "$files" ] || { echo "no C++ file found"; return 1; }
+    # shellcheck disable=SC2086
+    clang-format --dry-run --Werror $files && echo "$(echo "$files" | wc -l) files formatted ($(clang-format --version))"
+}
+step "format check (clang-format)" format_check || true
+step "status registry in sync" python3 scripts/gen-status-registry.py --check || true
+
+rm -rf build/test-outputs
+step "unit, engine, replay and docs tests" sh -c "cd build && ctest --output-on-failure -j2 -LE 'integration|clients'" || true
+
+if [ "${SMTPPROBE_SKIP_SANITIZE:-0}" != 1 ]; then
+    asan() {
+        cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Debug -DBUILD_TESTING=ON -DSMTPPROBE_SANITIZE=ON >/dev/null &&
+            cmake --build build-asan -j"$jobs" >/dev/null &&
+            (cd build-asan && ctest --output-on-failure -j2 -LE 'integration|clients')
+    }
+    step "the same tests under ASan + UBSan" asan || true
+fi
+
+integration() {
+    rm -rf build/integration-outputs
+    rc=0
+    clients="/usr/bin/python3 tests/clients/run_clients.py --real --smtpprobe build/smtpprobe"
+    clients="$clients --targets build/tests/clients/client_targets --work build/clients"
+    clients="$clients --output build/integration-outputs/clients"
+    SMTPPROBE="$PWD/build/smtpprobe" SMTPPROBE_TEST_OUTPUT_DIR="$PWD/build/integration-outputs" \
+        SMTPPROBE_SECRETS_FILE="$PWD/build/integration-secrets.txt" \
+        tests/integration/run.sh --with "$clients" || rc=$?
+    if [ "$rc" -eq 77 ]; then
+        if [ "${CI:-}" = true ]; then
+            echo "integration suite skipped, which CI does not allow (see its output above)"
+            return 1
+        fi
+        echo "integration suite skipped (see above); not a failure outside CI"
+        echo "== the real-client suite against the emulator profiles only"
+        (cd build && ctest --output-on-failure -L clients)
+        return
+    fi
+    return "$rc"
+}
+step "integration and real-client tests (real servers on 127.0.0.1)" integration || true
+
+exporter() {
+    rc=0
+    SMTPPROBE="$PWD/build/smtpprobe" SMTPPROBE_TEST_OUTPUT_DIR="$PWD/build/test-outputs" \
+        EXPORTER_PORT_BASE="${EXPORTER_PORT_BASE:-7500}" tests/exporter/run.sh || rc=$?
+    if [ "$rc" -eq 77 ]; then
+        if [ "${CI:-}" = true ]; then
+            echo "exporter suite skipped, which CI does not allow"
+            return 1
+        fi
+        return 0
+    fi
+    return "$rc"
+}
+step "exporter end to end (real Prometheus, promtool)" exporter || true
+
+proxies() {
+    rc=0
+    SMTPPROBE="$PWD/build/smtpprobe" SMTPPROBE_TEST_OUTPUT_DIR="$PWD/build/test-outputs" \
+        tests/proxy/run.sh || rc=$?
+    if [ "$rc" -eq 77 ]; then
+        if [ "${CI:-}" = true ]; then
+            echo "proxy suite skipped, which CI does not allow"
+            return 1
+        fi
+        return 0
+    fi
+    return "$rc"
+}
+step "proxies: microsocks and tinyproxy on 127.0.0.1 (tests/proxy/run.sh)" proxies || true
+
+step "package: cpack -G DEB, lintian, the unpacked binary" scripts/check-package.sh build || true
+
+fuzz_seconds=${SMTPPROBE_FUZZ_SECONDS:-60}
+if [ "$fuzz_seconds" = 0 ] && [ "${CI:-}" != true ]; then
+    echo "== fuzzers skipped (SMTPPROBE_FUZZ_SECONDS=0)"
+else
+    [ "$fuzz_seconds" != 0 ] || fuzz_seconds=60
+    step "fuzzers (${fuzz_seconds} s per target)" env FUZZ_SECONDS="$fuzz_seconds" FUZZ_CI=1 \
+        FUZZ_PARALLEL="$jobs" tests/fuzz/run.sh build/fuzz || true
+fi
+
+step "secret scan over every test output" python3 scripts/scan-secrets.py \
+    --secrets-file build/integration-secrets.txt build/test-outputs build/integration-outputs || true
+finish

@@ -14,7 +14,7 @@ void parse_emulate(std::vector<std::string> const& args, Command& command) {
     // clang-format off
     po::options_description emulate(100, 50);
     emulate.add_options()
-        ("profile", po::value(&command.profile_path)->required(), "server profile (JSON), e.g. samples/servers/azure-acs.json")
+        ("profile", po::value(&command.profile_path)->required(), "server profile: a shipped name (azure-acs) or a JSON file")
         ("listen", po::value(&command.listen)->default_value("127.0.0.1:2525"), "address and port to listen on (loopback by default)")
         ("ca-out", po::value(&command.ca_out), "write the emulator's CA certificate (PEM) here, for clients to trust")
         ("help,h", "show this help");
@@ -105,7 +105,7 @@ po::options_description probe_options(Config& c) {
     po::options_description general("General", 100, 50);
     general.add_options()
         ("demo", po::bool_switch(&c.demo), "probe the built-in emulator (Azure ACS profile) on loopback: works offline")
-        ("profile", po::value(&c.demo_profile), "with --demo: the server profile to emulate instead")
+        ("profile", po::value(&c.demo_profile), "with --demo: the server profile to emulate instead (a shipped name or a file)")
         ("help,h", "show this help")
         ("version", "show the version");
     // clang-format on

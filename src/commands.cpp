@@ -8,6 +8,7 @@
 #include "engine/probe.hpp"
 #include "net/interrupt.hpp"
 #include "net/resolve.hpp"
+#include "profile_search.hpp"
 #include "report/render.hpp"
 
 #include <nlohmann/json.hpp>
@@ -47,7 +48,7 @@ std::unique_ptr<emulator::Server> start_demo(Config& c) {
         profile = c.demo_profile.empty()
                       ? emulator::parse_profile(nlohmann::json::parse(builtin_demo_profile),
                                                 "built-in azure-acs profile")
-                      : emulator::load_profile(c.demo_profile);
+                      : emulator::load_profile(resolve_profile(c.demo_profile));
     } catch (std::exception const& e) {
         throw UsageError(e.what());
     }
@@ -148,7 +149,7 @@ int run_explain_command(std::vector<std::string> const& codes) {
 int run_emulate_command(Command const& command) {
     emulator::Profile profile;
     try {
-        profile = emulator::load_profile(command.profile_path);
+        profile = emulator::load_profile(resolve_profile(command.profile_path));
     } catch (std::exception const& e) {
         throw UsageError(e.what());
     }

@@ -6,6 +6,7 @@
 #include "diagnose/evaluate.hpp"
 #include "exporter/exporter_command.hpp"
 #include "net/interrupt.hpp"
+#include "version.hpp"
 
 #include <cstdlib>
 #include <iostream>
@@ -33,7 +34,7 @@ int main(int argc, char** argv) {
             std::cout << command.help_text;
             return exit_code::ok;
         case Command::Kind::version:
-            std::cout << "smtpprobe " SMTPPROBE_VERSION "\n";
+            std::cout << version_text();
             return exit_code::ok;
         case Command::Kind::explain:
             return run_explain_command(command.codes);

@@ -369,15 +369,19 @@ Profile load_profile(std::filesystem::path const& path) {
     }
     std::ostringstream text;
     text << in.rdbuf();
-    std::string const content = text.str();
+    return parse_profile_text(text.str(), source);
+}
+
+Profile parse_profile_text(std::string_view content, std::string_view source) {
     if (content.size() > max_profile_bytes) {
-        throw std::runtime_error(source + ": profile larger than 1 MiB");
+        throw std::runtime_error(std::string(source) + ": profile larger than 1 MiB");
     }
     json document;
     try {
         document = json::parse(content, nullptr, true, true);
-    } catch (json::parse_error const& e) {
-        throw std::runtime_error(source + ": not valid JSON: " + e.what());
+    } catch (json::exception const& e) {
+        // Not only parse_error: a number too large for a double is out_of_range (406).
+        throw std::runtime_error(std::string(source) + ": not valid JSON: " + e.what());
     }
     return parse_profile(document, source);
 }

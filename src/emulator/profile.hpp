@@ -197,6 +197,10 @@ Profile parse_profile(nlohmann::json const& document, std::string_view source = 
 /// unreadable file and a JSON syntax error are std::runtime_error too.
 Profile load_profile(std::filesystem::path const& path);
 
+/// The text of a profile file (JSON, comments allowed, at most 1 MiB), as load_profile() reads
+/// it; errors are std::runtime_error naming `source`.
+Profile parse_profile_text(std::string_view content, std::string_view source);
+
 /// The TLS mode's profile spelling ("none", "starttls", "implicit").
 std::string_view to_string(TlsMode mode) noexcept;
 

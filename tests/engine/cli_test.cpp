@@ -6,6 +6,7 @@
 
 #include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>
+#include <openssl/crypto.h>
 
 #include <filesystem>
 #include <fstream>
@@ -106,7 +107,13 @@ TEST_CASE("help and version exit 0", "[cli]") {
     CommandResult help = run_command(binary + " --help");
     CHECK(help.exit_code == 0);
     CHECK(help.out.find("--password-env") != std::string::npos);
-    CHECK(run_command(binary + " --version").out == "smtpprobe 0.1.0\n");
+    CommandResult version = run_command(binary + " --version");
+    CHECK(version.exit_code == 0);
+    CHECK(version.out.rfind("smtpprobe " SMTPPROBE_VERSION "\ngit revision: ", 0) == 0);
+    // The OpenSSL the binary runs with, as the library reports it.
+    CHECK(version.out.find("\nOpenSSL: " + std::string(OpenSSL_version(OPENSSL_VERSION))) !=
+          std::string::npos);
+    CHECK(version.out.find("\nbuild type: ") != std::string::npos);
 }
 
 TEST_CASE("explain prints meanings with their sources", "[cli][explain]") {

@@ -532,6 +532,10 @@ TEST_CASE("profile errors name the file and the field", "[emulator][profile]") {
                       Catch::StartsWith("delay.json: delays_ms.EHLO: must be between"));
     CHECK_THROWS_WITH(load_profile(write("syntax.json", R"({"name":)")),
                       Catch::StartsWith("syntax.json: not valid JSON"));
+    // Found by tests/fuzz/profile_fuzz: nlohmann throws out_of_range, not parse_error, here.
+    CHECK_THROWS_WITH(load_profile(write("overflow.json", R"({"name":"x","banner":1e400})")),
+                      Catch::StartsWith("overflow.json: not valid JSON") &&
+                          Catch::Contains("number overflow"));
     CHECK_THROWS_WITH(load_profile(dir / "missing.json"), Catch::Contains("cannot open"));
     CHECK_NOTHROW(load_profile(
         write("comments.json", "// a comment\n{\"name\":\"x\", \"_note\": \"free text\"}")));

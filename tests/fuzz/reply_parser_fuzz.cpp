@@ -1,6 +1,6 @@
 // libFuzzer target: smtp::ReplyParser (src/smtp/reply.hpp), the Reply accessors and
-// smtp::parse_capabilities (src/smtp/capabilities.hpp). Not part of the CMake build or CI;
-// tests/fuzz/run.sh builds and runs it.
+// smtp::parse_capabilities (src/smtp/capabilities.hpp). Not part of the CMake build;
+// tests/fuzz/run.sh builds and runs it (in CI from scripts/test.sh).
 //
 // Input layout (inputs shorter than the header are parsed with the defaults, unsplit):
 //   byte 0  number of cut points, 0..14; 15 feeds the stream one byte at a time
@@ -14,6 +14,8 @@
 #include "smtp/capabilities.hpp"
 #include "smtp/errc.hpp"
 #include "smtp/reply.hpp"
+
+#include "fuzz_check.hpp"
 
 #include <algorithm>
 #include <cstddef>
@@ -32,14 +34,6 @@ using smtpprobe::smtp::parse_capabilities;
 using smtpprobe::smtp::ParserLimits;
 using smtpprobe::smtp::Reply;
 using smtpprobe::smtp::ReplyParser;
-
-#define FUZZ_CHECK(cond)                                                                           \
-    do {                                                                                           \
-        if (!(cond)) {                                                                             \
-            std::fprintf(stderr, "invariant violated: %s (%s:%d)\n", #cond, __FILE__, __LINE__);   \
-            __builtin_trap();                                                                      \
-        }                                                                                          \
-    } while (0)
 
 namespace {
 

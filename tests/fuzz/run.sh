@@ -1,36 +1,46 @@
 #!/bin/bash
-# Builds and runs the libFuzzer targets in tests/fuzz (see README.md there).
-#
-# NOT part of CI (.ci/run and scripts/test.sh do not call it) and not part of the CMake build:
-# it is run by hand, on a machine with clang++ (14 or later, with libFuzzer) and libcrypto.
+# Builds and runs the libFuzzer targets in tests/fuzz (see README.md there). scripts/test.sh
+# runs it in CI (60 s per target by default); it also runs by hand.
 #
 #   tests/fuzz/run.sh [BUILD_DIR]          BUILD_DIR defaults to /tmp/smtpprobe-fuzz
 #
 # Environment:
 #   FUZZ_SECONDS   time per target, default 60 (libFuzzer -max_total_time)
-#   FUZZ_TARGETS   which targets, default "reply_parser_fuzz sasl_fuzz"
+#   FUZZ_TARGETS   which targets, default "reply_parser_fuzz sasl_fuzz profile_fuzz explain_fuzz"
+#   FUZZ_PARALLEL  how many targets run at once, default 1
 #   FUZZ_KEEP_GOING=1  fork mode: keep fuzzing past crashes (see below)
-#   CXX            compiler, default clang++
+#   FUZZ_MERGE=1   afterwards, replace the checked-in corpus tests/fuzz/corpus/<target> by the
+#                  minimised merge (-merge=1) of it and the corpus grown in BUILD_DIR
+#   CXX            compiler, default clang++ (Debian 12: clang 14, with libFuzzer)
 #
 # Bounded in time: each target gets FUZZ_SECONDS, and is killed FUZZ_SECONDS + 120 s after it
-# started if libFuzzer has not stopped by then. The corpus grown in BUILD_DIR/corpus/<target>
-# is kept and reused by the next run; seeds (BUILD_DIR/seeds/<target>) are rewritten every run
-# from samples/transcripts and the hand-written seeds below. Crash inputs go to
-# BUILD_DIR/artifacts/. Exits 1 if any target found a crash, 2 on a build or usage error.
+# started if libFuzzer has not stopped by then. Inputs: the checked-in minimised corpus
+# tests/fuzz/corpus/<target> (read only), the corpus grown in BUILD_DIR/corpus/<target> (kept
+# and reused by the next run) and the seeds in BUILD_DIR/seeds/<target>, rewritten every run
+# from samples/ and the hand-written seeds below. A target is rebuilt only when a source is
+# newer than it. Crash inputs go to BUILD_DIR/artifacts/<target>/ and are printed
+# base64-encoded. Exits 1 if any target found a crash, 2 on a build or usage error.
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 BUILD=${1:-/tmp/smtpprobe-fuzz}
 SECONDS_PER_TARGET=${FUZZ_SECONDS:-60}
-TARGETS=${FUZZ_TARGETS:-"reply_parser_fuzz sasl_fuzz"}
+TARGETS=${FUZZ_TARGETS:-"reply_parser_fuzz sasl_fuzz profile_fuzz explain_fuzz"}
+PARALLEL=${FUZZ_PARALLEL:-1}
 CXX=${CXX:-clang++}
 
-case $SECONDS_PER_TARGET in
-'' | *[!0-9]*)
-    echo "FUZZ_SECONDS must be a whole number of seconds" >&2
+for n in "$SECONDS_PER_TARGET" "$PARALLEL"; do
+    case $n in
+    '' | *[!0-9]* | 0)
+        echo "FUZZ_SECONDS and FUZZ_PARALLEL must be whole numbers above 0" >&2
+        exit 2
+        ;;
+    esac
+done
+command -v "$CXX" >/dev/null 2>&1 || {
+    echo "$CXX is missing: apt-get install clang libclang-rt-14-dev (scripts/install-deps.sh)" >&2
     exit 2
-    ;;
-esac
+}
 mkdir -p "$BUILD"
 BUILD=$(cd "$BUILD" && pwd)
 
@@ -39,24 +49,55 @@ BUILD=$(cd "$BUILD" && pwd)
 CXXFLAGS=(-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined -std=c++20 -g -O1
     -I"$ROOT/src")
 build() {
-    local target=$1
+    local target=$1 newer
     shift
+    # Up to date unless the target's source, a linked source or any header is newer.
+    if [ -x "$BUILD/$target" ]; then
+        newer=$(find "$ROOT/tests/fuzz/$target.cpp" "$ROOT/tests/fuzz/fuzz_check.hpp" "$@" "$ROOT/src" -newer "$BUILD/$target" \
+            \( -name '*.cpp' -o -name '*.hpp' -o -name '*.inc' \) -print -quit)
+        if [ -z "$newer" ]; then
+            echo "== $target is up to date"
+            return 0
+        fi
+    fi
     echo "== build $target"
-    if ! "$CXX" "${CXXFLAGS[@]}" "$ROOT/tests/fuzz/$target.cpp" "$@" -lcrypto -o "$BUILD/$target"; then
+    if ! "$CXX" "${CXXFLAGS[@]}" "$ROOT/tests/fuzz/$target.cpp" "$@" -lcrypto -o "$BUILD/$target.tmp"; then
         echo "build of $target failed" >&2
         exit 2
     fi
+    mv -f "$BUILD/$target.tmp" "$BUILD/$target"
+}
+build_target() {
+    case $1 in
+    reply_parser_fuzz) build "$1" "$ROOT"/src/smtp/*.cpp "$ROOT"/src/sasl/*.cpp ;;
+    sasl_fuzz) build "$1" "$ROOT"/src/sasl/*.cpp ;;
+    profile_fuzz) build "$1" "$ROOT"/src/emulator/{profile,object_reader,reply_text}.cpp "$ROOT"/src/smtp/*.cpp \
+        "$ROOT"/src/sasl/*.cpp ;;
+    explain_fuzz) build "$1" "$ROOT"/src/diagnose/status_codes.cpp ;;
+    esac
 }
 for target in $TARGETS; do
     case $target in
-    reply_parser_fuzz) build "$target" "$ROOT"/src/smtp/*.cpp "$ROOT"/src/sasl/*.cpp ;;
-    sasl_fuzz) build "$target" "$ROOT"/src/sasl/*.cpp ;;
+    reply_parser_fuzz | sasl_fuzz | profile_fuzz | explain_fuzz) ;;
     *)
         echo "unknown target $target" >&2
         exit 2
         ;;
     esac
 done
+# FUZZ_PARALLEL builds at once (one clang++ per target).
+building=()
+build_failed=0
+for target in $TARGETS; do
+    build_target "$target" &
+    building+=($!)
+    if [ "${#building[@]}" -ge "$PARALLEL" ]; then
+        wait "${building[0]}" || build_failed=1
+        building=("${building[@]:1}")
+    fi
+done
+for pid in ${building[@]+"${building[@]}"}; do wait "$pid" || build_failed=1; done
+[ "$build_failed" = 0 ] || exit 2
 
 # ------------------------------------------------------------------------------------- seeds
 echo "== seeds"
@@ -203,6 +244,41 @@ for mech in MECHS:
 for text in [b"n,,n=user,r=abc", b"n,a=a=3Db=2Cc,n=x,r=y", b"p=tls-unique,,", b"a=1,b=2,c=",
              b"=3D=2C=3d", b"y,,"]:
     write(d, b"\x04" + text)
+
+# --- profile loader: the shipped profiles, and small hand-written ones for each field kind
+d = os.path.join(build, "seeds/profile_fuzz")
+reset(d)
+for path in sorted(glob.glob(os.path.join(root, "samples/servers/*.json"))):
+    write(d, open(path, "rb").read())
+for text in [
+    b'{"name": "x"}',
+    b'// comment\n{"name": "x", /* c */ "tls": "none", "_note": 1}',
+    b'{"name": "x", "banner": ["220-a", "220 b"], "helo": "250 {hostname}\\nsecond"}',
+    b'{"name": "x", "tls_min": "1.3", "tls_max": "1.0"}',
+    b'{"name": "x", "auth": {"mechanisms": ["plain", "LOGIN"], "accounts": [{"user": "u", "password": "p"}, {"user": "t", "token": "k"}], "drop_after_failures": 3, "failure_delay_ms": 5}}',
+    b'{"name": "x", "auth": {"first_replies": {"NTLM": "334 TlRMTVNTUAACAAAA"}, "failure_replies": {"LOGIN": ["535 5.7.8 a", "b"]}}}',
+    b'{"name": "x", "replies": {"MAIL": "250 ok", "unknown": "500 no"}, "delays_ms": {"banner": 10, "EHLO": 600001}, "close_after": ["QUIT", "banner"]}',
+    b'{"name": "x", "ehlo": {"supported": false, "before_tls": ["STARTTLS"], "after_tls": ["AUTH=LOGIN"]}}',
+    b'{"name": "x", "hostname": "bad host\\r\\n", "starttls_inject": "250 x\\r\\n"}',
+    b'{"name": "x", "replies": {"DATA": "354\\n250"}, "timeout_reply": "421"}',
+]:
+    write(d, text)
+
+# --- explain arguments: the codes of the transcripts' replies, and edge cases
+d = os.path.join(build, "seeds/explain_fuzz")
+reset(d)
+codes = set()
+for path in transcripts:
+    for line in open(path, encoding="utf-8", errors="surrogateescape").read().splitlines():
+        if line[:4] in ("<-  ", "<~  ") and len(line) > 8:
+            codes.add(line[4:60].encode("utf-8", "surrogateescape"))
+for text in sorted(codes):
+    write(d, text)
+for text in [b"504 5.7.4", b"5.7.139", b"535", b"504-5.7.4", b"X.7.4", b"x.7.4", b"2.0.0",
+             b"  421 4.7.0 Too many", b"5.7.8\x00smtp.office365.com", b"550 5.7.1\x00smtp.gmail.com",
+             b"5.7.57\x00Microsoft ESMTP MAIL Service", b"599 5.999.999", b"099", b"5.07.1",
+             b"5.7.1000", b"4.4.2\tx", b"250\r\n", b"5..1", b"5.1."]:
+    write(d, text)
 PY
 
 # Dictionaries: tokens of the two formats, and the fixed test credentials of sasl_fuzz.cpp
@@ -251,6 +327,70 @@ cat >"$BUILD/sasl_fuzz.dict" <<'EOF'
 "fuzz-client-nonce"
 EOF
 
+cat >"$BUILD/profile_fuzz.dict" <<'EOF'
+"\"name\""
+"\"description\""
+"\"hostname\""
+"\"tls\""
+"\"tls_min\""
+"\"tls_max\""
+"\"require_sni\""
+"\"banner\""
+"\"ehlo\""
+"\"supported\""
+"\"greeting\""
+"\"before_tls\""
+"\"after_tls\""
+"\"helo\""
+"\"hello_first_reply\""
+"\"syntax_reply\""
+"\"auth\""
+"\"mechanisms\""
+"\"mechanisms_before_tls\""
+"\"failure_replies\""
+"\"first_replies\""
+"\"accounts\""
+"\"user\""
+"\"password\""
+"\"token\""
+"\"challenge_nonce\""
+"\"drop_after_failures\""
+"\"failure_delay_ms\""
+"\"login_prompts\""
+"\"replies\""
+"\"authenticated_replies\""
+"\"delays_ms\""
+"\"close_after\""
+"\"starttls_inject\""
+"\"starttls\""
+"\"implicit\""
+"\"none\""
+"\"1.0\""
+"\"1.3\""
+"{hostname}"
+"{client_ip}"
+"\\n"
+"250-"
+"250 "
+"//"
+"/*"
+"*/"
+EOF
+cat >"$BUILD/explain_fuzz.dict" <<'EOF'
+"5.7."
+"4.4."
+"X."
+"x."
+"504"
+"-"
+" "
+"\x00"
+"Microsoft"
+"office365"
+"gmail"
+"azurecomm"
+EOF
+
 # --------------------------------------------------------------------------------------- run
 # Normally libFuzzer stops at the first crash. With FUZZ_KEEP_GOING=1 it runs in fork mode
 # (-fork=1 -ignore_crashes=1 -ignore_timeouts=1 -ignore_ooms=1) and keeps fuzzing past known
@@ -263,24 +403,28 @@ fi
 field() { # field NAME LINE: the value after "NAME: " (or "NAME ") in a libFuzzer status line
     echo "$2" | sed -n "s|.*[[:space:]]$1:* \([0-9][0-9/A-Za-z]*\).*|\1|p"
 }
-status=0
-summary=()
-for target in $TARGETS; do
-    corpus="$BUILD/corpus/$target"
-    artifacts="$BUILD/artifacts/$target"
-    log="$BUILD/$target.log"
-    marker="$BUILD/.started-$target"
+# run_target TARGET: fuzzes it, then writes its summary line to BUILD/TARGET.summary and, for a
+# crash, "crash" to BUILD/TARGET.crashed and the inputs base64-encoded to the log's end.
+run_target() {
+    local target=$1
+    local corpus="$BUILD/corpus/$target" artifacts="$BUILD/artifacts/$target"
+    local log="$BUILD/$target.log" marker="$BUILD/.started-$target"
+    local dirs=("$corpus" "$BUILD/seeds/$target")
+    [ -d "$ROOT/tests/fuzz/corpus/$target" ] && dirs+=("$ROOT/tests/fuzz/corpus/$target")
+    local dict=()
+    [ -f "$BUILD/$target.dict" ] && dict=(-dict="$BUILD/$target.dict")
     mkdir -p "$corpus" "$artifacts"
+    rm -f "$BUILD/$target.crashed"
     touch "$marker"
-    echo "== run $target for ${SECONDS_PER_TARGET}s (log: $log)"
-    rc=0
+    local rc=0
     timeout --kill-after=10 $((SECONDS_PER_TARGET + 120)) \
         "$BUILD/$target" -max_total_time="$SECONDS_PER_TARGET" -max_len=4096 -rss_limit_mb=2048 \
-        -timeout=30 -print_final_stats=1 -dict="$BUILD/$target.dict" ${mode[@]+"${mode[@]}"} \
-        -artifact_prefix="$artifacts/" "$corpus" "$BUILD/seeds/$target" >"$log" 2>&1 || rc=$?
+        -timeout=30 -print_final_stats=1 ${dict[@]+"${dict[@]}"} ${mode[@]+"${mode[@]}"} \
+        -artifact_prefix="$artifacts/" "${dirs[@]}" >"$log" 2>&1 || rc=$?
     # The final stats: "#N DONE cov: C ft: F corp: U/S lim: L exec/s: E rss: R" and the
     # stat:: lines of -print_final_stats; after a crash the last "#N ..." status line stands in.
     # Fork mode: "#N: cov: C ft: F corp: U exec/s E oom/timeout/crash: O/T/C time: Ts ...".
+    local last runs rate elapsed cov ft corp crashes crash=no
     last=$(grep -E '^#[0-9]+:?[[:space:]]' "$log" | tail -n 1 || true)
     runs=$(sed -n 's/^stat::number_of_executed_units:[[:space:]]*//p' "$log" | tail -n 1)
     [ -n "$runs" ] || runs=$(echo "$last" | sed -n 's/^#\([0-9]*\).*/\1/p')
@@ -297,21 +441,65 @@ for target in $TARGETS; do
     ft=$(field ft "$last")
     corp=$(field corp "$last")
     crashes=$(find "$artifacts" -type f -newer "$marker" 2>/dev/null | wc -l)
-    crash=no
     if [ "$rc" -eq 124 ] || [ "$rc" -eq 137 ]; then
         crash="YES: killed after $((SECONDS_PER_TARGET + 120))s (a hang?)"
-        status=1
     elif [ "$rc" -ne 0 ] || [ "$crashes" -gt 0 ] ||
         grep -qE '^==[0-9]+==ERROR|^SUMMARY: |Test unit written to' "$log"; then
         crash="YES (exit $rc, $crashes input(s) in $artifacts)"
-        status=1
     fi
-    line=$(printf '%-18s executions %-10s exec/s %-7s cov %-6s ft %-6s corpus %-10s crash %s' \
-        "$target" "${runs:-?}" "${rate:-?}" "${cov:-?}" "${ft:-?}" "${corp:-?}" "$crash")
-    summary+=("$line")
-    echo "$line"
+    printf '%-18s executions %-10s exec/s %-7s cov %-6s ft %-6s corpus %-10s crash %s\n' \
+        "$target" "${runs:-?}" "${rate:-?}" "${cov:-?}" "${ft:-?}" "${corp:-?}" "$crash" \
+        >"$BUILD/$target.summary"
+    if [ "$crash" != no ]; then
+        echo crash >"$BUILD/$target.crashed"
+    fi
+}
+
+echo "== run $TARGETS for ${SECONDS_PER_TARGET}s each, $PARALLEL at a time (logs: $BUILD/<target>.log)"
+running=()
+for target in $TARGETS; do
+    rm -f "$BUILD/$target.summary"
+    run_target "$target" &
+    running+=($!)
+    if [ "${#running[@]}" -ge "$PARALLEL" ]; then
+        wait "${running[0]}" || true
+        running=("${running[@]:1}")
+    fi
+done
+for pid in ${running[@]+"${running[@]}"}; do wait "$pid" || true; done
+
+status=0
+for target in $TARGETS; do
+    [ -f "$BUILD/$target.crashed" ] || continue
+    status=1
+    echo "== $target crashed; the end of its log ($BUILD/$target.log):"
+    grep -vE '^#[0-9]+[[:space:]]+(NEW|REDUCE|pulse|INITED)' "$BUILD/$target.log" | tail -n 40
+    find "$BUILD/artifacts/$target" -type f -newer "$BUILD/.started-$target" | while read -r f; do
+        b64=$(head -c 65536 "$f" | base64 -w 0)
+        echo "crashing input ${f##*/} ($(wc -c <"$f") bytes), base64:"
+        echo "$b64"
+        echo "reproduce: echo '$b64' | base64 -d >crash && $BUILD/$target crash"
+    done
 done
 
+if [ "${FUZZ_MERGE:-0}" = 1 ]; then
+    for target in $TARGETS; do
+        checked_in="$ROOT/tests/fuzz/corpus/$target"
+        merged="$BUILD/merged/$target"
+        rm -rf "$merged"
+        mkdir -p "$merged" "$checked_in"
+        # -use_counters=0: keep the inputs that reach new edges, not every new hit count, so the
+        # checked-in corpus stays small.
+        "$BUILD/$target" -merge=1 -use_counters=0 -max_len=4096 "$merged" "$checked_in" "$BUILD/corpus/$target" \
+            "$BUILD/seeds/$target" >"$BUILD/$target.merge.log" 2>&1
+        rm -rf "$checked_in"
+        mv "$merged" "$checked_in"
+        echo "== merged corpus of $target: $(find "$checked_in" -type f | wc -l) files, $(du -sk "$checked_in" | cut -f1) KiB in $checked_in"
+    done
+fi
+
 echo "== summary (${SECONDS_PER_TARGET}s per target, build dir $BUILD)"
-printf '%s\n' "${summary[@]}"
+for target in $TARGETS; do
+    cat "$BUILD/$target.summary" 2>/dev/null || echo "$target: no summary (see $BUILD/$target.log)"
+done
 exit $status

@@ -1,7 +1,7 @@
 // libFuzzer target: the SASL layer (src/sasl): the strict base64 decoder, the client state
 // machines against challenges cut from the input, the server side against responses cut from
 // the input, a client-server round trip on credentials from the input, and the SCRAM helpers.
-// Not part of the CMake build or CI; tests/fuzz/run.sh builds and runs it.
+// Not part of the CMake build; tests/fuzz/run.sh builds and runs it (in CI from scripts/test.sh).
 //
 // The first byte picks the mode (byte % 5); FuzzedDataProvider takes the rest: small choices
 // from the end of the input, strings (challenges, responses, credentials) from the front, each
@@ -12,6 +12,8 @@
 #include "sasl/sasl.hpp"
 #include "sasl/scram.hpp"
 #include "smtp/ascii.hpp"
+
+#include "fuzz_check.hpp"
 
 #include <fuzzer/FuzzedDataProvider.h>
 
@@ -28,14 +30,6 @@
 
 namespace sasl = smtpprobe::sasl;
 namespace detail = smtpprobe::sasl::detail;
-
-#define FUZZ_CHECK(cond)                                                                           \
-    do {                                                                                           \
-        if (!(cond)) {                                                                             \
-            std::fprintf(stderr, "invariant violated: %s (%s:%d)\n", #cond, __FILE__, __LINE__);   \
-            __builtin_trap();                                                                      \
-        }                                                                                          \
-    } while (0)
 
 namespace {
 

@@ -86,6 +86,18 @@ done
 [ -n "$NSS_WRAPPER" ] || skip "libnss-wrapper is not installed (scripts/install-deps.sh)"
 getent passwd postfix >/dev/null || skip "no 'postfix' user (install the postfix package)"
 getent passwd dovecot >/dev/null || skip "no 'dovecot' user (install dovecot-core)"
+# swaks is the second opinion: it must do TLS and the mechanisms the suite compares
+# (test_servers.py SWAKS_MECHS). Its Perl modules are only Recommends of the swaks package, so
+# a --no-install-recommends install lacks them: fail here, with the package to install, rather
+# than with one FAIL per swaks check.
+SWAKS_SUPPORT=$("$SWAKS" --support 2>&1 || true)
+for need in "TLS:libnet-ssleay-perl" "Basic AUTH:perl (MIME::Base64)" "AUTH CRAM-MD5:perl (Digest::MD5)"; do
+    feature=${need%%:*} package=${need#*:}
+    if ! grep -q "^=== $feature supported" <<<"$SWAKS_SUPPORT"; then
+        why=$(grep -m1 "^\*\*\* $feature not available" <<<"$SWAKS_SUPPORT" | sed 's/^\*\*\* //')
+        die "missing prerequisite: swaks cannot do $feature (${why:-not listed by swaks --support}): apt-get install $package (scripts/install-deps.sh installs it)"
+    fi
+done
 
 port_open() { # port -> 0 when something accepts a connection on 127.0.0.1:port
     timeout 1 bash -c "exec 3<>/dev/tcp/127.0.0.1/$1" 2>/dev/null
@@ -141,7 +153,8 @@ our_pids() {
     [ -n "$seeds" ] || return 0
     # pid ppid for every process (comm may hold spaces: cut after the last ')').
     for d in /proc/[0-9]*/stat; do
-        { sed 's/^\([0-9]*\) .*) [A-Za-z] \([0-9]*\) .*/\1 \2/' "$d"; } 2>/dev/null
+        # A process may exit between the glob and the read: that is not a failure.
+        { sed 's/^\([0-9]*\) .*) [A-Za-z] \([0-9]*\) .*/\1 \2/' "$d"; } 2>/dev/null || true
     done | awk -v seeds="$seeds" -v self="$$" '
         BEGIN { n = split(seeds, s, " "); for (i = 1; i <= n; i++) ours[s[i]] = 1 }
         { parent[$1] = $2 }
