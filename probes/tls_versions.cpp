@@ -26,15 +26,14 @@ HandshakeOutcome try_handshake(HandshakeTarget const& target, net::TlsConnectOpt
     int const id = target.next_session ? target.next_session() : 0;
     net::Opened opened;
     try {
-        opened = target.connect();
+        opened = target.connect(id);
     } catch (std::system_error const& e) {
         out.error = e.what();
         out.interrupted = e.code() == net::errc::interrupted;
         return out;
     }
     Conversation conversation(*opened.transport, target.transcript, target.timeouts, id);
-    conversation.note("Connected to " + opened.peer.address + " port " +
-                      std::to_string(opened.peer.port) + " (" + purpose + ")");
+    conversation.note(net::describe(opened, opened.peer.port) + " (" + purpose + ")");
     SetupOptions setup = target.setup;
     setup.tls = tls;
     setup.probe_auth_before_tls = false;

@@ -19,9 +19,9 @@ namespace smtpprobe::probes {
 
 /// Where and how the extra connections go: what the engine's own sessions use.
 struct HandshakeTarget {
-    /// Opens one more connection to the server (the engine's opener and addresses); throws
-    /// std::system_error like net::Opener.
-    std::function<net::Opened()> connect;
+    /// Opens connection number `session` the way the run's own sessions are opened (the
+    /// engine's opener: proxy, source address); throws std::system_error like net::Opener.
+    std::function<net::Opened(int session)> connect;
     Timeouts timeouts;
     /// ehlo_name, mode (starttls or implicit) and tls.verify_name are used as given;
     /// tls.context and tls.sni are set by each probe.

@@ -79,6 +79,9 @@ group package dpkg-dev fakeroot file lintian
 group integration postfix dovecot-core swaks libnet-ssleay-perl libio-socket-ssl-perl libauthen-sasl-perl libauthen-ntlm-perl iproute2 libnss-wrapper
 # The run-time libraries of exim4-daemon-light 4.96 (bookworm), so the binary unpacked by
 # tests/integration/run.sh finds them.
+# The proxies of tests/proxy/run.sh: microsocks (SOCKS5) and tinyproxy (HTTP CONNECT). The
+# suite runs its own instances; tinyproxy's boot-time start is switched off again below.
+group proxies microsocks tinyproxy
 group exim_libs libdb5.3 libgnutls-dane0 libgnutls30 libidn12 libidn2-0 libnsl2 libpcre2-8-0 libcrypt1
 # The exporter's tests (tests/exporter/run.sh): a real Prometheus 2.42 and promtool, curl,
 # and systemd for `systemd-analyze verify` of the shipped unit (nothing is started).
@@ -178,7 +181,7 @@ if [ -n "$missing" ]; then
     # The packages enable their services for the next boot; the suite runs its
     # own instances from a temporary directory, so switch that off again for
     # the services this run installed (never for ones that were already there).
-    for pkg_svc in postfix:postfix dovecot-core:dovecot prometheus:prometheus; do
+    for pkg_svc in postfix:postfix dovecot-core:dovecot prometheus:prometheus tinyproxy:tinyproxy; do
         pkg=${pkg_svc%%:*} svc=${pkg_svc#*:}
         case " $missing " in *" $pkg "*) ;; *) continue ;; esac
         step "disabling boot-time start of $svc (installed for the integration suite only)"
@@ -210,7 +213,7 @@ fi
 # With the policy above no package script started a daemon; check it, so a
 # reader of the CI log can see it.
 if command -v pgrep >/dev/null 2>&1; then
-    for proc in master dovecot exim4; do
+    for proc in master dovecot exim4 tinyproxy microsocks; do
         if pgrep -x "$proc" >/dev/null 2>&1; then
             step "WARNING: a '$proc' process is running (not started by this script)"
         fi

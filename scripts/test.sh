@@ -108,6 +108,21 @@ exporter() {
 }
 step "exporter end to end (real Prometheus, promtool)" exporter || true
 
+proxies() {
+    rc=0
+    SMTPPROBE="$PWD/build/smtpprobe" SMTPPROBE_TEST_OUTPUT_DIR="$PWD/build/test-outputs" \
+        tests/proxy/run.sh || rc=$?
+    if [ "$rc" -eq 77 ]; then
+        if [ "${CI:-}" = true ]; then
+            echo "proxy suite skipped, which CI does not allow"
+            return 1
+        fi
+        return 0
+    fi
+    return "$rc"
+}
+step "proxies: microsocks and tinyproxy on 127.0.0.1 (tests/proxy/run.sh)" proxies || true
+
 step "package: cpack -G DEB, lintian, the unpacked binary" scripts/check-package.sh build || true
 
 fuzz_seconds=${SMTPPROBE_FUZZ_SECONDS:-60}

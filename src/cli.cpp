@@ -64,11 +64,18 @@ po::options_description probe_options(Config& c) {
         ("ehlo-name", po::value(&c.options.ehlo_name)->default_value(c.options.ehlo_name), "name sent with EHLO/HELO")
         ("ipv4,4", po::bool_switch(&g.ipv4), "use IPv4 addresses only")
         ("ipv6,6", po::bool_switch(&g.ipv6), "use IPv6 addresses only")
-        ("connect-timeout", po::value(&g.connect_timeout)->default_value(10), "seconds to wait for each address to accept")
+        ("connect-timeout", po::value(&g.connect_timeout)->default_value(10), "seconds to wait for each address to accept, and for the proxy handshake")
         ("command-timeout", po::value(&g.command_timeout)->default_value(10), "seconds to wait for each reply and for the TLS handshake")
         ("banner-wait", po::value(&g.banner_wait)->default_value(3), "with --tls auto: seconds without a banner before trying TLS on a fresh connection (implicit TLS on any port)")
         ("timeout", po::value(&g.total_timeout)->default_value(60), "seconds for the whole run")
-        ("parallel", po::value(&c.options.parallel)->default_value(4), "connections at once (1 = strictly sequential)");
+        ("parallel", po::value(&c.options.parallel)->default_value(4), "connections at once (1 = strictly sequential)")
+        ("source", po::value(&g.source), "bind every connection to this local address (ADDR, or ADDR:PORT with --parallel 1)");
+    po::options_description proxy_options("Proxy (curl's rules: ALL_PROXY/all_proxy and NO_PROXY/no_proxy are honoured)", 100, 50);
+    proxy_options.add_options()
+        ("proxy", po::value<std::string>(), "socks5://HOST[:PORT] (resolve here), socks5h://... (the proxy resolves), http://HOST:PORT (CONNECT); USER@ before HOST to authenticate; \"\" for none")
+        ("noproxy", po::value<std::string>(), "comma-separated hosts, domains or networks to reach directly (\"*\": all); replaces NO_PROXY")
+        ("proxy-password-env", po::value(&c.proxy_password.env), "read the proxy password from this environment variable")
+        ("proxy-password-file", po::value(&c.proxy_password.file), "read the proxy password from the first line of this file");
     po::options_description tls_options("TLS", 100, 50);
     tls_options.add_options()
         ("tls", po::value(&g.tls)->default_value("auto"), "auto (STARTTLS when offered; implicit on port 465) | starttls | implicit | none")
@@ -118,7 +125,13 @@ po::options_description probe_options(Config& c) {
         ("version", "show the version");
     // clang-format on
     po::options_description visible(100, 50);
-    visible.add(connection).add(tls_options).add(auth).add(checks).add(output).add(general);
+    visible.add(connection)
+        .add(proxy_options)
+        .add(tls_options)
+        .add(auth)
+        .add(checks)
+        .add(output)
+        .add(general);
     return visible;
 }
 
@@ -210,6 +223,10 @@ Command parse_command_line(int argc, char const* const* argv) {
         c.given.warning = vm["warning"].as<double>();
     if (vm.count("critical"))
         c.given.critical = vm["critical"].as<double>();
+    if (vm.count("proxy"))
+        c.proxy = vm["proxy"].as<std::string>();
+    if (vm.count("noproxy"))
+        c.noproxy = vm["noproxy"].as<std::string>();
     try {
         validate(c);
     } catch (UsageError const& e) {

@@ -42,6 +42,11 @@ struct Config {
     PasswordSource password;
     std::string token_env, token_file;
 
+    /// --proxy (an empty string: none, not even from ALL_PROXY), --noproxy; the choice is
+    /// made once the target is known (resolve_proxy in credentials_input.hpp).
+    std::optional<std::string> proxy, noproxy;
+    PasswordSource proxy_password; ///< --proxy-password-env / --proxy-password-file
+
     /// What the command line said where validate() has to check or convert it.
     struct Given {
         std::vector<std::string> targets; ///< HOST[:PORT] ...
@@ -51,6 +56,7 @@ struct Config {
         bool ipv4 = false, ipv6 = false;
         bool tls_given = false; ///< --tls was on the command line (not the default)
         bool sni_given = false;
+        std::string source; ///< --source ADDR[:PORT]
     } given;
 };
 

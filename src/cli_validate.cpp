@@ -5,6 +5,7 @@
 
 #include <charconv>
 #include <cmath>
+#include <stdexcept>
 
 namespace smtpprobe {
 namespace {
@@ -99,7 +100,9 @@ void validate(Config& c) {
         throw UsageError("--profile goes with --demo (or use \"smtpprobe emulate --profile\")");
     if (g.ipv4 && g.ipv6)
         throw UsageError("-4 and -6 exclude each other");
-    e.family = g.ipv4 ? net::Family::ipv4 : g.ipv6 ? net::Family::ipv6 : net::Family::any;
+    e.connection.family = g.ipv4   ? net::Family::ipv4
+                          : g.ipv6 ? net::Family::ipv6
+                                   : net::Family::any;
     t.tls_mode = parse_tls(g.tls);
     c.batch = g.targets.size() > 1 || !c.targets_file.empty() || g.format == "ndjson";
     if (c.jobs < 1 || c.jobs > 64)
@@ -160,6 +163,19 @@ void validate(Config& c) {
         throw UsageError("give at most one of --password-env, --password-file, --password-stdin");
     if (!c.token_env.empty() && !c.token_file.empty())
         throw UsageError("give at most one of --oauth-token-env, --oauth-token-file");
+    if (!c.proxy_password.env.empty() && !c.proxy_password.file.empty())
+        throw UsageError("give at most one of --proxy-password-env, --proxy-password-file");
+    if (!g.source.empty()) {
+        try {
+            e.connection.source = net::parse_source(g.source);
+        } catch (std::invalid_argument const& x) {
+            throw UsageError(x.what());
+        }
+        // Parallel connections from one local port to one server port would collide.
+        if (e.connection.source->port != 0 && e.parallel != 1)
+            throw UsageError("--source ADDR:PORT needs --parallel 1 (connections at once would "
+                             "all need that one local port)");
+    }
     if (!c.user_given && (sources > 0 || !c.token_env.empty() || !c.token_file.empty()))
         throw UsageError("a password or token needs --user");
     if (!g.mechanisms.empty()) {

@@ -150,6 +150,7 @@ int run_probe_command(Config& c) {
         check_tls_settings(c.options.tls);
         if (c.demo)
             demo = start_demo(c);
+        resolve_proxy(c); // after --demo has set the target: NO_PROXY may name it
     } catch (UsageError const& e) {
         throw UsageError(e.what(), c.format == Format::nagios);
     }

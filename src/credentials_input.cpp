@@ -1,5 +1,7 @@
 #include "credentials_input.hpp"
 
+#include "net/proxy_spec.hpp"
+
 #include <cstdlib>
 #include <fstream>
 #include <iostream>
@@ -70,6 +72,43 @@ void load_credentials(Config& c) {
     else if (!c.token_file.empty())
         credentials.token = read_secret_file(c.token_file, "token");
     c.options.credentials = std::move(credentials);
+}
+
+void resolve_proxy(Config& c) {
+    net::ProxySources sources;
+    sources.proxy = c.proxy;
+    sources.noproxy = c.noproxy;
+    sources.getenv = [](char const* name) -> std::optional<std::string> {
+        char const* value = std::getenv(name);
+        if (value == nullptr)
+            return std::nullopt;
+        return std::string(value);
+    };
+    net::ProxyChoice choice;
+    try {
+        choice = net::choose_proxy(sources, c.target.host);
+    } catch (std::invalid_argument const& e) {
+        throw UsageError(e.what());
+    }
+    bool const password_given = !c.proxy_password.env.empty() || !c.proxy_password.file.empty();
+    if (password_given && !choice.proxy && choice.bypass_reason.empty())
+        throw UsageError("--proxy-password-env/--proxy-password-file need a proxy (--proxy or "
+                         "ALL_PROXY)");
+    c.options.connection.proxy_bypass_reason = choice.bypass_reason;
+    if (!choice.proxy)
+        return;
+    net::ProxySpec& proxy = *choice.proxy;
+    if (!c.proxy_password.env.empty())
+        proxy.password = read_secret_env(c.proxy_password.env, "proxy password");
+    else if (!c.proxy_password.file.empty())
+        proxy.password = read_secret_file(c.proxy_password.file, "proxy password");
+    if (password_given && proxy.user.empty())
+        throw UsageError(
+            "a proxy password needs a user in the proxy URL (socks5://USER@HOST:PORT)");
+    if (!proxy.user.empty() && proxy.password.empty())
+        throw UsageError("the proxy user " + proxy.user +
+                         " needs a password: --proxy-password-env or --proxy-password-file");
+    c.options.connection.proxy = std::move(proxy);
 }
 
 } // namespace smtpprobe

@@ -55,18 +55,22 @@ _smtpprobe() {
         fi
         return ;;
     --ca-file | --password-file | --oauth-token-file | --output | -o | --transcript-file | --ca-out | --targets-file | \
-        --config)
+        --config | --proxy-password-file)
         COMPREPLY=($(compgen -f -- "$cur"))
         return ;;
     --ca-path | --bundle)
         COMPREPLY=($(compgen -d -- "$cur"))
         return ;;
-    --password-env | --oauth-token-env)
+    --password-env | --oauth-token-env | --proxy-password-env)
         COMPREPLY=($(compgen -v -- "$cur"))
         return ;;
     --ehlo-name | --connect-timeout | --command-timeout | --banner-wait | --timeout | --parallel | --sni | \
         --cert-warn-days | --cert-crit-days | --jobs | --count | --max-connections | --user | -u | --warning | --critical | --listen | \
-        --allow-target)
+        --allow-target | --source | --noproxy)
+        return ;;
+    --proxy)
+        COMPREPLY=($(compgen -W 'socks5:// socks5h:// http://' -- "$cur"))
+        compopt -o nospace 2>/dev/null
         return ;;
     esac
 
@@ -83,7 +87,8 @@ _smtpprobe() {
 
     if [[ $cur == -* ]]; then
         COMPREPLY=($(compgen -W '--ehlo-name --ipv4 --ipv6 --connect-timeout --command-timeout --banner-wait
-            --timeout --parallel --targets-file --jobs --tls --ca-file --ca-path --insecure --sni --no-sni --tls-min
+            --timeout --parallel --targets-file --jobs --source --proxy --noproxy --proxy-password-env
+            --proxy-password-file --tls --ca-file --ca-path --insecure --sni --no-sni --tls-min
             --tls-max --cert-warn-days --cert-crit-days --tls-versions --user --password-env
             --password-file --password-stdin --oauth-token-env --oauth-token-file
             --allow-insecure-auth --mechanisms --show-username --expect-auth --expect-starttls

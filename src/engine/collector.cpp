@@ -44,6 +44,11 @@ void Collector::connected(ConnectResult const& result) {
         add_event(e);
     if (!result.address.empty() && report_.connected_address.empty())
         report_.connected_address = result.address;
+    if (!result.path.local.empty() && report_.path.local_address.empty()) {
+        report_.path.local_address = result.path.local;
+        report_.path.proxy_address = result.path.proxy_address;
+        report_.path.proxy_bound = result.path.proxy_bound;
+    }
     if (!result.facts)
         return;
     ServerFacts const& facts = *result.facts;

@@ -44,18 +44,24 @@ ConnectResult connect(ConnectorSetup const& s, ConnectRequest const& request, Fo
     ConnectResult out;
     double connect_ms = 0;
     std::string peer;
+    net::ConnectInfo path;
     // probes/contact.hpp may open a second connection (the other way round) on this request.
     probes::Open const open = [&]() {
         std::vector<net::ConnectAttempt> attempts;
         net::Clock::time_point const start = net::Clock::now();
         net::Opened opened;
         try {
-            opened = s.open(attempts);
-        } catch (std::system_error const&) {
+            opened = s.open(request.id, attempts);
+        } catch (std::system_error const& e) {
             for (net::ConnectAttempt const& a : attempts)
                 if (!a.error.empty())
                     out.events.push_back(
                         {"connect_failed", a.address + ": " + a.error, request.id});
+            if (e.code() == net::errc::proxy_failed) {
+                out.events.push_back({"proxy_failed", e.what(), request.id});
+                if (s.transcript != nullptr)
+                    s.transcript->add(request.id, TranscriptEvent::Kind::error, false, e.what());
+            }
             throw;
         }
         connect_ms = std::chrono::duration<double, std::milli>(net::Clock::now() - start).count();
@@ -64,9 +70,9 @@ ConnectResult connect(ConnectorSetup const& s, ConnectRequest const& request, Fo
                 out.events.push_back({"connect_failed", a.address + ": " + a.error, request.id});
         if (s.transcript != nullptr)
             s.transcript->add(request.id, TranscriptEvent::Kind::info, false,
-                              "Connected to " + opened.peer.address + " port " +
-                                  std::to_string(s.port));
+                              net::describe(opened, s.port));
         peer = opened.peer.address;
+        path = opened.info;
         probes::Connection c;
         c.transport = std::move(opened.transport);
         c.conversation =
@@ -100,12 +106,15 @@ ConnectResult connect(ConnectorSetup const& s, ConnectRequest const& request, Fo
     Conversation* conversation = c.connection.conversation.get();
     if (conversation != nullptr && !conversation->injected().empty())
         facts.starttls_injected = conversation->injected();
-    facts.timings.connect = connect_ms;
+    // Through a proxy: the TCP connect to it; the handshake is timed apart.
+    facts.timings.connect = path.connect_ms > 0 ? path.connect_ms : connect_ms;
+    facts.timings.proxy = path.proxy_ms;
     if (conversation != nullptr) {
         facts.bare_lf_lines = conversation->parser().bare_lf_lines();
         facts.long_lines = conversation->parser().long_lines();
     }
     out.address = peer;
+    out.path = path;
     if (!facts.ready) {
         out.failure = facts.stop_reason;
         return out;

@@ -51,6 +51,7 @@ struct ConnectResult {
     /// What the connection learnt; absent when no connection was opened at all.
     std::optional<ServerFacts> facts;
     std::string address;       ///< the peer, once the baseline session completed
+    net::ConnectInfo path;     ///< local and proxy addresses, once the baseline session completed
     std::vector<Event> events; ///< connect_failed per address that refused
     std::string failure;       ///< why there is no session
 };
@@ -59,7 +60,8 @@ struct ConnectResult {
 using Connector = std::function<ConnectResult(ConnectRequest const&)>;
 
 struct ConnectorSetup {
-    std::function<net::Opened(std::vector<net::ConnectAttempt>&)> open;
+    /// Opens connection number `id` (its "===" lines go into the transcript under that id).
+    std::function<net::Opened(int id, std::vector<net::ConnectAttempt>&)> open;
     probes::SetupOptions setup; ///< probe_auth_before_tls is set per request
     Timeouts timeouts;
     Transcript* transcript = nullptr;

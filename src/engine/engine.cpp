@@ -10,6 +10,7 @@
 #include "net/errc.hpp"
 #include "net/interrupt.hpp"
 #include "probes/tls_versions.hpp"
+#include "sasl/base64.hpp"
 
 #include <algorithm>
 #include <memory>
@@ -52,7 +53,9 @@ private:
     void record_target();
     std::string sni() const;
     std::string verify_name() const { return target_.sni ? *target_.sni : target_.host; }
-    net::Opened open(std::vector<net::ConnectAttempt>& attempts) const;
+    /// Every connection of the run is opened here: the given opener, or net::open_connection
+    /// (proxy, source address), its "===" lines in the transcript as connection `id`.
+    net::Opened open(int id, std::vector<net::ConnectAttempt>& attempts) const;
     engine::Connector connector();
     void run_workers(engine::Collector& collector);
     void tls_checks(engine::Collector& collector);
@@ -84,6 +87,24 @@ void Run::record_target() {
         report_.token_given = !c.token.empty();
         report_.user_shown = register_secrets(c, options_.show_username, observer_.redactor());
     }
+    net::ConnectOptions const& connection = options_.connection;
+    report_.path.proxy_bypass = connection.proxy_bypass_reason;
+    if (connection.source)
+        report_.path.source = connection.source->display();
+    if (connection.proxy) {
+        net::ProxySpec const& proxy = *connection.proxy;
+        report_.path.proxy = proxy.display();
+        report_.path.proxy_scheme = std::string(net::to_string(proxy.scheme));
+        report_.path.proxy_host = proxy.host;
+        report_.path.proxy_port = proxy.port;
+        report_.path.proxy_variable = proxy.environment_variable;
+        report_.path.proxy_resolved = proxy.proxy_resolves();
+        Redactor& redactor = observer_.redactor();
+        redactor.add_secret(proxy.password, "proxy password");
+        if (!proxy.password.empty())
+            redactor.add_encoded(sasl::base64_encode(proxy.user + ":" + proxy.password),
+                                 "proxy credentials");
+    }
 }
 
 std::string Run::sni() const {
@@ -95,14 +116,26 @@ std::string Run::sni() const {
     return net::is_ip_literal(target_.host) ? std::string() : target_.host;
 }
 
-net::Opened Run::open(std::vector<net::ConnectAttempt>& attempts) const {
-    net::OpenRequest const request{&endpoints_, options_.connect_timeout, deadline_};
-    return options_.open ? options_.open(request, attempts) : net::open_tcp(request, attempts);
+net::Opened Run::open(int id, std::vector<net::ConnectAttempt>& attempts) const {
+    net::OpenRequest request;
+    request.endpoints = &endpoints_;
+    request.per_address_timeout = options_.connect_timeout;
+    request.deadline = deadline_;
+    request.host = target_.host;
+    request.port = target_.port;
+    request.log = [this, id](std::string const& line) {
+        if (transcript_ != nullptr)
+            transcript_->add(id, TranscriptEvent::Kind::info, false, line);
+    };
+    return options_.open ? options_.open(request, attempts)
+                         : net::open_connection(options_.connection, request, attempts);
 }
 
 engine::Connector Run::connector() {
     engine::ConnectorSetup s;
-    s.open = [this](std::vector<net::ConnectAttempt>& attempts) { return open(attempts); };
+    s.open = [this](int id, std::vector<net::ConnectAttempt>& attempts) {
+        return open(id, attempts);
+    };
     s.setup.ehlo_name = options_.ehlo_name;
     s.setup.mode = target_.tls_mode;
     s.setup.tls.context = tls_context_.get();
@@ -155,9 +188,9 @@ void Run::tls_checks(engine::Collector& collector) {
     if (target_.tls_mode == TlsMode::none || !handshake_tried || observer_.interrupted())
         return;
     probes::HandshakeTarget target;
-    target.connect = [this] {
+    target.connect = [this](int id) {
         std::vector<net::ConnectAttempt> attempts;
-        return open(attempts);
+        return open(id, attempts);
     };
     target.timeouts = Timeouts{options_.command_timeout, deadline_};
     target.setup.ehlo_name = options_.ehlo_name;
@@ -182,11 +215,17 @@ Report Run::execute() {
     record_target();
     tls_context_ = std::make_unique<net::TlsClientContext>(options_.tls);
     net::Clock::time_point const resolve_start = net::Clock::now();
+    net::ConnectOptions const& connection = options_.connection;
+    // Through socks5h:// or http://, the proxy resolves the name: it may be one only the
+    // proxy's side knows.
+    bool const resolve_here = !connection.proxy || !connection.proxy->proxy_resolves();
     try {
         net::Deadline const until = net::earliest(start_ + options_.connect_timeout, deadline_);
-        endpoints_ = options_.resolve
-                         ? options_.resolve(target_.host, target_.port, options_.family, until)
-                         : net::resolve_system(target_.host, target_.port, options_.family, until);
+        net::Family const family = connection.family;
+        if (resolve_here)
+            endpoints_ = options_.resolve
+                             ? options_.resolve(target_.host, target_.port, family, until)
+                             : net::resolve_system(target_.host, target_.port, family, until);
     } catch (std::system_error const& e) {
         report_.fatal_error = e.what();
         FatalError f;
@@ -199,7 +238,9 @@ Report Run::execute() {
         report_.total_ms = ms_between(start_, net::Clock::now());
         return std::move(report_);
     }
-    double const resolve_ms = ms_between(resolve_start, net::Clock::now());
+    std::optional<double> resolve_ms;
+    if (resolve_here)
+        resolve_ms = ms_between(resolve_start, net::Clock::now());
     for (net::Endpoint const& e : endpoints_)
         report_.addresses.push_back(e.address);
 

@@ -29,7 +29,8 @@ struct Target {
 
 /// How it is probed.
 struct ProbeOptions {
-    net::Family family = net::Family::any;
+    /// -4/-6, --source, --proxy: how every connection of the probe is made.
+    net::ConnectOptions connection;
     std::string ehlo_name = "smtpprobe.invalid";
     std::chrono::milliseconds connect_timeout{10'000};
     std::chrono::milliseconds command_timeout{10'000};
@@ -53,7 +54,8 @@ struct ProbeOptions {
     /// Probe only these mechanisms (upper case); empty = the catalogue plus all advertised.
     std::vector<std::string> mechanisms;
     /// The seams (net/opener.hpp); empty = the real ones (getaddrinfo, TCP). Tests give a fake
-    /// resolver or a replay transport here; a proxy is another opener.
+    /// resolver or a replay transport here. Without an opener, connections go through
+    /// net::open_connection with `connection` (proxy, source address).
     net::Resolver resolve;
     net::Opener open;
 };

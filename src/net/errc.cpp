@@ -24,6 +24,8 @@ public:
             return "TLS error";
         case errc::interrupted:
             return "interrupted";
+        case errc::proxy_failed:
+            return "no tunnel through the proxy";
         }
         return "unknown network error";
     }

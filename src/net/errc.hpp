@@ -13,6 +13,7 @@ enum class errc {
     tls_handshake_failed, ///< the TLS handshake did not complete
     tls_io_failed,        ///< TLS record layer error after the handshake
     interrupted,          ///< SIGINT
+    proxy_failed,         ///< the proxy refused, failed or broke its handshake
 };
 
 std::error_category const& net_category() noexcept;

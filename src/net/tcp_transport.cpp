@@ -1,5 +1,6 @@
 #include "net/tcp_transport.hpp"
 
+#include "net/connect.hpp"
 #include "net/errc.hpp"
 #include "net/interrupt.hpp"
 #include "net/poll.hpp"
@@ -16,6 +17,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <system_error>
 
 namespace smtpprobe::net {
@@ -38,18 +40,68 @@ void fill_sockaddr(Endpoint const& e, sockaddr_storage& storage, socklen_t& leng
     }
 }
 
+// Binds fd to the --source address; false with `error` set when the address is not ours.
+bool bind_source(int fd, SourceAddress const& source, std::string& error) {
+    int one = 1;
+    if (source.port != 0) {
+        ::setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+    } else {
+        // The port is chosen at connect(), so one source address serves many connections.
+        ::setsockopt(fd, IPPROTO_IP, IP_BIND_ADDRESS_NO_PORT, &one, sizeof one);
+    }
+    Endpoint const local{source.address, source.port, source.family};
+    sockaddr_storage storage;
+    socklen_t length = 0;
+    fill_sockaddr(local, storage, length);
+    if (::bind(fd, reinterpret_cast<sockaddr*>(&storage), length) == 0)
+        return true;
+    error = "cannot use the source address " + source.display() + ": " + std::strerror(errno);
+    return false;
+}
+
 } // namespace
+
+std::string TcpTransport::local_address() const {
+    sockaddr_storage storage{};
+    socklen_t length = sizeof storage;
+    if (fd_ < 0 || ::getsockname(fd_, reinterpret_cast<sockaddr*>(&storage), &length) != 0)
+        return {};
+    char text[INET6_ADDRSTRLEN] = {};
+    unsigned port = 0;
+    if (storage.ss_family == AF_INET6) {
+        auto const* sa = reinterpret_cast<sockaddr_in6 const*>(&storage);
+        ::inet_ntop(AF_INET6, &sa->sin6_addr, text, sizeof text);
+        port = ntohs(sa->sin6_port);
+    } else {
+        auto const* sa = reinterpret_cast<sockaddr_in const*>(&storage);
+        ::inet_ntop(AF_INET, &sa->sin_addr, text, sizeof text);
+        port = ntohs(sa->sin_port);
+    }
+    return std::string(text) + " port " + std::to_string(port);
+}
 
 std::unique_ptr<TcpTransport> TcpTransport::connect(std::vector<Endpoint> const& endpoints,
                                                     std::chrono::milliseconds per_address_timeout,
                                                     Deadline deadline,
-                                                    std::vector<ConnectAttempt>* attempts) {
+                                                    std::vector<ConnectAttempt>* attempts,
+                                                    SourceAddress const* source) {
     std::string summary;
     for (Endpoint const& endpoint : endpoints) {
+        if (source != nullptr && source->family != endpoint.family) {
+            std::string const error = "not tried: the source address " + source->address + " is " +
+                                      (source->family == AF_INET ? "IPv4" : "IPv6");
+            if (attempts != nullptr)
+                attempts->push_back({endpoint.address, error});
+            summary += (summary.empty() ? "" : "; ") + endpoint.address + " port " +
+                       std::to_string(endpoint.port) + ": " + error;
+            continue;
+        }
         int fd = ::socket(endpoint.family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
         std::string error;
         if (fd < 0) {
             error = std::strerror(errno);
+        } else if (source != nullptr && !bind_source(fd, *source, error)) {
+            // error set
         } else {
             sockaddr_storage storage;
             socklen_t length = 0;
@@ -149,6 +201,12 @@ void TcpTransport::send_all(std::string_view bytes, Deadline deadline) {
 }
 
 std::size_t TcpTransport::receive_some(char* buffer, std::size_t size, Deadline deadline) {
+    if (!pending_.empty() && size > 0) {
+        std::size_t const n = std::min(size, pending_.size());
+        pending_.copy(buffer, n);
+        pending_.erase(0, n);
+        return n;
+    }
     if (fd_ < 0)
         return 0;
     for (int round = 0; round < 100'000; ++round) {

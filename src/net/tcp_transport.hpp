@@ -16,15 +16,19 @@ struct ConnectAttempt {
     std::string error; ///< empty on success
 };
 
+struct SourceAddress;
+
 class TcpTransport final : public Transport {
 public:
     /// Tries each endpoint in order until one accepts within `per_address_timeout` (and before
     /// `deadline`). Throws std::system_error(net::errc::connect_failed) listing every attempt;
-    /// `attempts` gets one entry per address tried either way.
+    /// `attempts` gets one entry per address tried either way. With `source`, each socket is
+    /// bound to it first (addresses of the other family are skipped).
     static std::unique_ptr<TcpTransport> connect(std::vector<Endpoint> const& endpoints,
                                                  std::chrono::milliseconds per_address_timeout,
                                                  Deadline deadline,
-                                                 std::vector<ConnectAttempt>* attempts = nullptr);
+                                                 std::vector<ConnectAttempt>* attempts = nullptr,
+                                                 SourceAddress const* source = nullptr);
     /// A connection accepted by a server (the emulator). Its waits end with
     /// errc::interrupted once `cancel_fd` is readable, instead of on SIGINT.
     static std::unique_ptr<TcpTransport> adopt(int fd, Endpoint peer, int cancel_fd);
@@ -46,6 +50,11 @@ public:
     void close_gracefully(Deadline deadline) noexcept;
 
     Endpoint const& peer() const noexcept { return peer_; }
+    /// Our end of the connection, "127.0.0.1 port 41234" ("[::1]" style not used).
+    std::string local_address() const;
+    /// Bytes already received by someone else (a proxy handshake that read past its end):
+    /// receive_some() returns them first.
+    void unread(std::string bytes) { pending_ = std::move(bytes) + pending_; }
 
 private:
     TcpTransport(int fd, Endpoint peer) : fd_(fd), peer_(std::move(peer)) {}
@@ -60,6 +69,7 @@ private:
     bool tls_up_ = false;
     std::uint64_t plain_received_ = 0; ///< bytes recv()'d before TLS (after it, the BIO counts)
     int cancel_fd_ = -1;               ///< -1: the SIGINT self-pipe (interrupt_fd())
+    std::string pending_;
 };
 
 } // namespace smtpprobe::net

@@ -35,6 +35,27 @@ Json optional_ms(std::optional<double> const& value) {
     return static_cast<double>(static_cast<long long>(*value * 10.0 + 0.5)) / 10.0;
 }
 
+Json or_null(std::string const& s) {
+    return s.empty() ? Json(nullptr) : Json(s);
+}
+
+Json connection_json(ConnectionPath const& p) {
+    Json proxy = nullptr;
+    if (!p.proxy.empty())
+        proxy = Json{{"url", p.proxy},
+                     {"scheme", p.proxy_scheme},
+                     {"host", p.proxy_host},
+                     {"port", p.proxy_port},
+                     {"from_environment", or_null(p.proxy_variable)},
+                     {"address", or_null(p.proxy_address)},
+                     {"outbound_address", or_null(p.proxy_bound)},
+                     {"resolved_the_name", p.proxy_resolved}};
+    return Json{{"proxy", proxy},
+                {"proxy_bypassed", or_null(p.proxy_bypass)},
+                {"source", or_null(p.source)},
+                {"local_address", or_null(p.local_address)}};
+}
+
 Json tls_info_json(net::TlsInfo const& t) {
     Json chain = Json::array();
     for (net::CertificateInfo const& c : t.chain)
@@ -308,6 +329,7 @@ Json json_document(Report const& r, Verdict const& v) {
                         {"connected_address",
                          r.connected_address.empty() ? Json(nullptr) : Json(r.connected_address)},
                         {"ehlo_name", r.ehlo_name}}},
+        {"connection", connection_json(r.path)},
         {"session_established", r.session_established},
         {"fatal_error", fatal_json(r)},
         {"server", server},
@@ -327,6 +349,7 @@ Json json_document(Report const& r, Verdict const& v) {
         {"events", events},
         {"timings_ms", Json{{"resolve", optional_ms(t.resolve)},
                             {"connect", optional_ms(t.connect)},
+                            {"proxy_handshake", optional_ms(t.proxy)},
                             {"tls_handshake", optional_ms(t.tls_handshake)},
                             {"banner", optional_ms(t.banner)},
                             {"ehlo", optional_ms(t.ehlo)},

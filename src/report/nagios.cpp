@@ -32,6 +32,7 @@ std::string render_nagios(Report const& r, Verdict const& v) {
                 warn + ";" + crit + ";0;";
     };
     add("connect", t.connect, "", "");
+    add("proxy_handshake", t.proxy, "", "");
     add("tls_handshake", t.tls_handshake, "", "");
     add("banner", t.banner, "", "");
     add("ehlo", t.ehlo, "", "");

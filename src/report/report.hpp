@@ -146,6 +146,22 @@ struct Check {
 
 struct Timings {
     std::optional<double> resolve, connect, banner, ehlo, starttls, tls_handshake, ehlo_after_tls;
+    std::optional<double> proxy; ///< the proxy handshake (SOCKS5 / HTTP CONNECT)
+};
+
+/// How the connections were made: directly or through a proxy, from which local address.
+struct ConnectionPath {
+    std::string proxy;        ///< "socks5://host:port" (never a password); empty: direct
+    std::string proxy_scheme; ///< "socks5", "socks5h", "http"
+    std::string proxy_host;
+    unsigned short proxy_port = 0;
+    std::string proxy_variable;  ///< "ALL_PROXY" when the proxy came from the environment
+    std::string proxy_bypass;    ///< why a configured proxy was not used (NO_PROXY)
+    std::string proxy_address;   ///< the proxy's address reached
+    std::string proxy_bound;     ///< the proxy's outbound address, when it said
+    bool proxy_resolved = false; ///< the proxy resolved the server's name
+    std::string source;          ///< --source as given
+    std::string local_address;   ///< our end of the first connection
 };
 
 /// One TLS version offered alone on its own connection (--tls-versions).
@@ -225,6 +241,7 @@ struct Report {
     std::vector<std::string> addresses;
     std::string connected_address;
     std::string ehlo_name;
+    ConnectionPath path;
 
     ServerFacts server; ///< from the first session that got as far as AUTH
 

@@ -372,6 +372,29 @@ std::string render_text(Report const& r, Verdict const& v, TextOptions const& op
     out += "\n";
     if (r.addresses.size() > 1)
         out += "  addresses: " + join(r.addresses, ", ") + "\n";
+    ConnectionPath const& p = r.path;
+    if (!p.proxy.empty()) {
+        std::string line = "through the proxy " + p.proxy;
+        if (!p.proxy_variable.empty())
+            line += " (from the environment: " + p.proxy_variable + ")";
+        if (!p.proxy_address.empty())
+            line += ", reached at " + p.proxy_address;
+        if (p.proxy_resolved)
+            line += "; the proxy resolved the name";
+        if (!p.proxy_bound.empty())
+            line += "; its outbound address: " + p.proxy_bound;
+        out += "  " + wrap(line, 4, 2) + "\n";
+    }
+    if (!p.proxy_bypass.empty())
+        out += "  " + wrap(p.proxy_bypass, 4, 2) + "\n";
+    if (!p.source.empty() || !p.proxy.empty()) {
+        std::string line =
+            "  local address: " +
+            (p.local_address.empty() ? std::string("(no connection)") : p.local_address);
+        if (!p.source.empty())
+            line += " (--source " + p.source + ")";
+        out += line + "\n";
+    }
     if (!r.credentials_given && !r.user_shown.empty())
         out += "  user " + r.user_shown + " (no password given)\n";
     else if (r.credentials_given)
@@ -387,6 +410,8 @@ std::string render_text(Report const& r, Verdict const& v, TextOptions const& op
     text::explanations_section(v, st, out);
     Timings const& t = r.server.timings;
     std::string timing = "connect " + ms(t.connect);
+    if (t.proxy)
+        timing += " · proxy handshake " + ms(t.proxy);
     if (t.tls_handshake)
         timing += " · TLS handshake " + ms(t.tls_handshake);
     timing += " · banner " + ms(t.banner) + " · EHLO " + ms(t.ehlo);

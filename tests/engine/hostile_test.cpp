@@ -3,6 +3,7 @@
 
 #include "engine/probe.hpp"
 #include "support/harness.hpp"
+#include "support/scripted_server.hpp"
 
 #include <catch2/catch.hpp>
 
@@ -23,70 +24,6 @@ using namespace std::chrono_literals;
 
 namespace {
 
-/// Accepts connections on 127.0.0.1:0 and runs `script` on each; stops within ~50 ms.
-class ScriptedServer {
-public:
-    using Script = std::function<void(int fd, std::atomic<bool> const& stop)>;
-
-    explicit ScriptedServer(Script script) : script_(std::move(script)) {
-        listener_ = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-        sockaddr_in address{};
-        address.sin_family = AF_INET;
-        address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-        socklen_t length = sizeof address;
-        REQUIRE(::bind(listener_, reinterpret_cast<sockaddr*>(&address), length) == 0);
-        REQUIRE(::listen(listener_, 16) == 0);
-        ::getsockname(listener_, reinterpret_cast<sockaddr*>(&address), &length);
-        port_ = ntohs(address.sin_port);
-        thread_ = std::thread([this] { accept_loop(); });
-    }
-    ~ScriptedServer() {
-        stop_ = true;
-        thread_.join();
-        for (std::thread& t : connections_)
-            t.join();
-        ::close(listener_);
-    }
-    unsigned short port() const { return port_; }
-
-private:
-    void accept_loop() {
-        for (int round = 0; round < 10'000 && !stop_; ++round) {
-            pollfd p{listener_, POLLIN, 0};
-            if (::poll(&p, 1, 50) <= 0)
-                continue;
-            int fd = ::accept(listener_, nullptr, nullptr);
-            if (fd < 0)
-                continue;
-            connections_.emplace_back([this, fd] {
-                script_(fd, stop_);
-                ::close(fd);
-            });
-        }
-    }
-
-    Script script_;
-    int listener_ = -1;
-    unsigned short port_ = 0;
-    std::atomic<bool> stop_{false};
-    std::thread thread_;
-    std::vector<std::thread> connections_;
-};
-
-void send_text(int fd, std::string_view text) {
-    ::send(fd, text.data(), text.size(), MSG_NOSIGNAL);
-}
-
-/// Reads whatever the client sent within `wait`, so scripts can answer in order.
-std::string read_some(int fd, std::chrono::milliseconds wait) {
-    pollfd p{fd, POLLIN, 0};
-    if (::poll(&p, 1, static_cast<int>(wait.count())) <= 0)
-        return {};
-    char buffer[4096];
-    ssize_t n = ::recv(fd, buffer, sizeof buffer, 0);
-    return n > 0 ? std::string(buffer, static_cast<std::size_t>(n)) : std::string();
-}
-
 Setup fast_options(unsigned short port) {
     Setup o;
     o.target.host = "127.0.0.1";
@@ -97,18 +34,6 @@ Setup fast_options(unsigned short port) {
     o.options.total_timeout = 8000ms;
     o.options.parallel = 2;
     return o;
-}
-
-struct Timed {
-    Probed probed;
-    std::chrono::milliseconds elapsed;
-};
-
-Timed timed_probe(Setup const& o) {
-    auto const start = std::chrono::steady_clock::now();
-    Probed p = probe(o);
-    return {std::move(p), std::chrono::duration_cast<std::chrono::milliseconds>(
-                              std::chrono::steady_clock::now() - start)};
 }
 
 } // namespace

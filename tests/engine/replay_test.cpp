@@ -113,7 +113,10 @@ Replayed replay(std::string const& path) {
             tried.back().error = "the recording has one connection";
             throw std::system_error(net::errc::connect_failed, "replay");
         }
-        return net::Opened{std::make_unique<Borrowed>(transport), request.endpoints->front()};
+        net::Opened opened;
+        opened.transport = std::make_unique<Borrowed>(transport);
+        opened.peer = request.endpoints->front();
+        return opened;
     };
     TranscriptObserver observer(false);
     Report const report = probe(target, options, observer);

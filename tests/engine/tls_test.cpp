@@ -420,7 +420,7 @@ TEST_CASE("a server that needs SNI: --no-sni fails, and one handshake with SNI s
     Emulated server = serve(emulator::make_pki({}), base_profile({{"require_sni", true}}));
     Setup o = options_for(server);
     o.target.host = "localhost";
-    o.options.family = net::Family::ipv4;
+    o.options.connection.family = net::Family::ipv4;
     o.options.no_sni = true;
     Probed p = probe(o);
     print_example("SNI required", p);
@@ -458,7 +458,7 @@ TEST_CASE("a server that shows another certificate without SNI", "[tls][sni]") {
     Emulated server = serve(emulator::make_pki({}), base_profile(), emulator::make_pki(other));
     Setup o = options_for(server);
     o.target.host = "localhost";
-    o.options.family = net::Family::ipv4;
+    o.options.connection.family = net::Family::ipv4;
     o.options.no_sni = true;
     Probed p = probe(o);
     print_example("other certificate without SNI", p);

@@ -10,6 +10,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include <chrono>
 #include <memory>
 #include <string>
 
@@ -85,6 +86,19 @@ inline Probed probe(Setup const& setup) {
     record_output("report.json", out.json);
     record_output("transcript.txt", out.transcript);
     return out;
+}
+
+/// A probe and how long it took, for the tests that bound the time a failure takes.
+struct Timed {
+    Probed probed;
+    std::chrono::milliseconds elapsed;
+};
+
+inline Timed timed_probe(Setup const& o) {
+    auto const start = std::chrono::steady_clock::now();
+    Probed p = probe(o);
+    return {std::move(p), std::chrono::duration_cast<std::chrono::milliseconds>(
+                              std::chrono::steady_clock::now() - start)};
 }
 
 inline MechanismRow const& row(Report const& report, std::string const& name) {
