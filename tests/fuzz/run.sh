@@ -280,6 +280,13 @@ for text in [b"504 5.7.4", b"5.7.139", b"535", b"504-5.7.4", b"X.7.4", b"x.7.4",
              b"5.7.57\x00Microsoft ESMTP MAIL Service", b"599 5.999.999", b"099", b"5.07.1",
              b"5.7.1000", b"4.4.2\tx", b"250\r\n", b"5..1", b"5.1."]:
     write(d, text)
+
+# --- NTLM CHALLENGE messages: the checked-in corpus (MS-NLMP 4.2 examples, the emulator's
+# exchange-legacy message) is the seed; a few hand-made edge cases beside it
+d = os.path.join(build, "seeds/ntlm_fuzz")
+reset(d)
+for text in [b"", b"NTLMSSP\x00", b"NTLMSSP\x00\x02\x00\x00\x00", b"NTLMSSP\x00\x01\x00\x00\x00"]:
+    write(d, text)
 PY
 
 # Dictionaries: tokens of the two formats, and the fixed test credentials of sasl_fuzz.cpp
