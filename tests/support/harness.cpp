@@ -49,7 +49,8 @@ CommandResult run_command(std::string const& command_line, std::string const& st
     result.err = slurp(base + "/err");
     record_output("stdout.txt", result.out);
     record_output("stderr.txt", result.err);
-    std::system(("rm -rf " + base).c_str());
+    std::error_code ignored; // a scratch directory left behind is not a test failure
+    std::filesystem::remove_all(base, ignored);
     return result;
 }
 
