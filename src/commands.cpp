@@ -19,9 +19,9 @@
 #include <fstream>
 #include <iostream>
 #include <memory>
-#include <vector>
 #include <poll.h>
 #include <unistd.h>
+#include <vector>
 
 namespace smtpprobe {
 

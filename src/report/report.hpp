@@ -205,10 +205,10 @@ struct ServerFacts {
     std::size_t long_lines = 0;
 
     Timings timings;
-    bool ready = false;      ///< AUTH can be probed on this connection
-    std::string stop_reason; ///< why not, when the server refused a step
-    Phase phase = Phase::connect;       ///< the step the connection got to (or stopped in)
-    std::optional<FatalError> failure;  ///< why it stopped there, when it did
+    bool ready = false;                ///< AUTH can be probed on this connection
+    std::string stop_reason;           ///< why not, when the server refused a step
+    Phase phase = Phase::connect;      ///< the step the connection got to (or stopped in)
+    std::optional<FatalError> failure; ///< why it stopped there, when it did
 
     // What the port speaks, when it is not what was asked for (probes/contact.hpp).
     /// --tls auto: no banner within --banner-wait, and a TLS handshake on a fresh connection
