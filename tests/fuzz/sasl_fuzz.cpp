@@ -370,7 +370,7 @@ void fuzz_scram_helpers(std::string_view text) {
         FUZZ_CHECK(*prepared == text);
     (void)detail::is_scram_nonce(text);
     FUZZ_CHECK(detail::cram_md5_digest(text, "<1.2@fuzz>").size() == 32);
-    FUZZ_CHECK(smtp::iequals(smtp::to_upper(text), text));
+    FUZZ_CHECK(smtpprobe::smtp::iequals(smtpprobe::smtp::to_upper(text), text));
 }
 
 } // namespace
