@@ -1,5 +1,7 @@
 #include "smtp/greeter.hpp"
 
+#include "smtp/ascii.hpp"
+
 namespace smtpprobe::smtp {
 namespace {
 
@@ -9,19 +11,7 @@ bool digit(char c) {
 
 /// `bytes` starts with `prefix`, ASCII letters compared without case.
 bool starts_with_nocase(std::string_view bytes, std::string_view prefix) {
-    if (bytes.size() < prefix.size())
-        return false;
-    for (std::size_t i = 0; i < prefix.size(); ++i) {
-        char a = bytes[i];
-        char b = prefix[i];
-        if (a >= 'a' && a <= 'z')
-            a = static_cast<char>(a - 'a' + 'A');
-        if (b >= 'a' && b <= 'z')
-            b = static_cast<char>(b - 'a' + 'A');
-        if (a != b)
-            return false;
-    }
-    return true;
+    return bytes.size() >= prefix.size() && iequals(bytes.substr(0, prefix.size()), prefix);
 }
 
 /// `word` followed by a space, a line end or the end of what arrived so far.
