@@ -27,17 +27,8 @@ std::string target(Emulated& e) {
     return "127.0.0.1:" + std::to_string(e.server().port());
 }
 
-/// A loopback port with nothing listening (bound, then closed): connections are refused.
 std::string dead_target() {
-    int const fd = ::socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in a{};
-    a.sin_family = AF_INET;
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    REQUIRE(::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0);
-    socklen_t len = sizeof a;
-    ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
-    ::close(fd);
-    return "127.0.0.1:" + std::to_string(ntohs(a.sin_port));
+    return "127.0.0.1:" + std::to_string(closed_loopback_port());
 }
 
 std::vector<Json> ndjson(std::string const& out) {
@@ -70,7 +61,7 @@ std::map<std::string, std::string> matrix(Json const& report) {
 
 } // namespace
 
-TEST_CASE("four targets give four NDJSON lines; a dead one changes nothing for the others",
+TEST_CASE("four targets give four NDJSON lines: a dead one changes nothing for the others",
           "[batch]") {
     Emulated acs = Emulated::sample("azure-acs");
     Emulated postfix = Emulated::sample("postfix-submission");
@@ -83,7 +74,7 @@ TEST_CASE("four targets give four NDJSON lines; a dead one changes nothing for t
     REQUIRE(lines.size() == 4);
     std::map<std::string, Json> by_target;
     for (Json const& l : lines) {
-        CHECK(l["schema_version"] == 1);
+        CHECK(l["schema_version"] == 2);
         by_target[key(l)] = l;
     }
     for (std::string const& t : targets)
@@ -153,7 +144,7 @@ TEST_CASE("SIGINT mid-batch prints the finished reports and partial ones, exit 1
     CHECK(r.err.find("1 target(s) not started") != std::string::npos);
 }
 
-TEST_CASE("targets come from a file or stdin, with comments; text ends with a summary", "[batch]") {
+TEST_CASE("targets come from a file or stdin, with comments: text ends with a summary", "[batch]") {
     Emulated acs = Emulated::sample("azure-acs");
     Emulated plain = Emulated::sample("plaintext");
     std::string const list = "# pool members\n" + target(acs) + "  # the ACS-like one\n\n" +

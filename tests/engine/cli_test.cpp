@@ -93,7 +93,8 @@ TEST_CASE("usage errors exit 64 with one clear message", "[cli][usage]") {
           std::string("example.test:99999"), std::string("--parallel 0 example.test"),
           std::string("--password-env X example.test"), std::string("--demo example.test"),
           std::string("--timeout -1 example.test"), std::string("--ca-file /nonexistent --demo"),
-          std::string("--mechanisms 'PLAIN LOGIN?' --demo"), std::string("explain nonsense")}) {
+          std::string("--mechanisms 'PLAIN LOGIN?' --demo"), std::string("explain nonsense"),
+          std::string("--all-addresses --proxy socks5h://127.0.0.1:1 example.test")}) {
         INFO(args);
         CommandResult r = run_command(binary + " " + args);
         CHECK(r.exit_code == 64);
@@ -166,7 +167,7 @@ TEST_CASE("nagios mode: a missing mechanism is CRITICAL with the server's reply"
     CHECK(items >= 7);
 }
 
-TEST_CASE("nagios mode: an offered mechanism is OK; bad arguments are UNKNOWN", "[cli][nagios]") {
+TEST_CASE("nagios mode: an offered mechanism is OK: bad arguments are UNKNOWN", "[cli][nagios]") {
     CommandResult ok = run_command(binary + " --demo --format nagios --expect-auth LOGIN");
     CHECK(ok.exit_code == 0);
     CHECK(ok.out.rfind("SMTPPROBE OK - ", 0) == 0);
@@ -193,7 +194,7 @@ TEST_CASE("expectations appear as checks in JSON and make text/JSON exit 1 when 
     CHECK(status["tls_min"] == "OK");
 }
 
-TEST_CASE("the transcript shows the whole session and no secret; a bundle writes three files",
+TEST_CASE("the transcript shows the whole session and no secret: a bundle writes three files",
           "[cli][transcript]") {
     std::string const dir = "/tmp/smtpprobe-bundle-test-" + std::to_string(::getpid());
     CommandResult r = run_command(

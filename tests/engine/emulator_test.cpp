@@ -603,7 +603,7 @@ TEST_CASE("helo-only: EHLO is unknown, HELO works", "[emulator]") {
     CHECK(client.command("AUTH PLAIN") == "500 Command unrecognized");
 }
 
-TEST_CASE("lines over 1000 octets get 500 5.5.2; the session goes on", "[emulator]") {
+TEST_CASE("lines over 1000 octets get 500 5.5.2: the session goes on", "[emulator]") {
     Running running(sample("azure-acs.json"));
     TestClient client(running.server.port());
     REQUIRE(client.reply().starts_with("220 "));

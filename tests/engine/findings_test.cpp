@@ -10,14 +10,6 @@ using namespace smtpprobe::test;
 
 namespace {
 
-Finding const& finding(Verdict const& r, std::string const& id) {
-    for (Finding const& f : r.findings)
-        if (f.id == id)
-            return f;
-    FAIL("no finding " << id);
-    throw std::logic_error("unreachable");
-}
-
 nlohmann::json starttls_profile(std::vector<std::string> after_tls,
                                 std::vector<std::string> mechs) {
     return {{"name", "finding-test"},

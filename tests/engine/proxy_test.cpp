@@ -199,7 +199,7 @@ TEST_CASE("an endless CONNECT header from a scripted proxy is cut at the bound",
     CHECK(t.elapsed < 3000ms);
 }
 
-TEST_CASE("HTTP 407 from a scripted proxy; its password is never in any output",
+TEST_CASE("HTTP 407 from a scripted proxy: its password is never in any output",
           "[engine][proxy][secrets]") {
     ScriptedServer refusing([](int fd, std::atomic<bool> const&) {
         read_some(fd, 1000ms);

@@ -50,13 +50,6 @@ Setup options_for(Emulated const& server, std::string const& ca_pem = {}) {
     return o;
 }
 
-Finding const& finding(Verdict const& report, std::string const& id) {
-    for (Finding const& f : report.findings)
-        if (f.id == id)
-            return f;
-    throw std::runtime_error("no finding " + id);
-}
-
 bool contains(std::string const& text, std::string const& part) {
     return text.find(part) != std::string::npos;
 }
@@ -228,7 +221,7 @@ TEST_CASE("a certificate for another host: names it, lists the SANs, sends no cr
     CHECK(v.exit_code == exit_code::problems);
 }
 
-TEST_CASE("a chain failure also keeps credentials back; --allow-insecure-auth sends them",
+TEST_CASE("a chain failure also keeps credentials back: --allow-insecure-auth sends them",
           "[tls][auth]") {
     emulator::CertSpec spec;
     spec.not_before_days = -400;

@@ -1,11 +1,14 @@
 #include "support/harness.hpp"
 
+#include <arpa/inet.h>
 #include <atomic>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <netinet/in.h>
 #include <sstream>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -52,6 +55,20 @@ CommandResult run_command(std::string const& command_line, std::string const& st
     std::error_code ignored; // a scratch directory left behind is not a test failure
     std::filesystem::remove_all(base, ignored);
     return result;
+}
+
+unsigned short closed_loopback_port() {
+    int const fd = ::socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    socklen_t len = sizeof a;
+    bool const bound = ::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0 &&
+                       ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len) == 0;
+    ::close(fd);
+    if (!bound)
+        throw std::runtime_error("cannot bind a loopback port");
+    return ntohs(a.sin_port);
 }
 
 } // namespace smtpprobe::test

@@ -108,6 +108,17 @@ inline MechanismRow const& row(Report const& report, std::string const& name) {
     throw std::runtime_error("no row " + name);
 }
 
+/// The finding `id` of the verdict; throws (failing the test) when there is none.
+inline Finding const& finding(Verdict const& verdict, std::string const& id) {
+    for (Finding const& f : verdict.findings)
+        if (f.id == id)
+            return f;
+    throw std::runtime_error("no finding " + id);
+}
+
+/// A port on 127.0.0.1 that nothing listens on (bound, then closed): connections are refused.
+unsigned short closed_loopback_port();
+
 inline bool has_finding(Verdict const& verdict, std::string const& id) {
     for (Finding const& f : verdict.findings)
         if (f.id == id)
