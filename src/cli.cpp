@@ -69,6 +69,7 @@ po::options_description probe_options(Config& c) {
         ("banner-wait", po::value(&g.banner_wait)->default_value(3), "with --tls auto: seconds without a banner before trying TLS on a fresh connection (implicit TLS on any port)")
         ("timeout", po::value(&g.total_timeout)->default_value(60), "seconds for the whole run")
         ("parallel", po::value(&c.options.parallel)->default_value(4), "connections at once (1 = strictly sequential)")
+        ("all-addresses", po::bool_switch(&c.options.all_addresses), "probe every A/AAAA address of the name on its own (at most 16, 4 at once) and report how they differ")
         ("source", po::value(&g.source), "bind every connection to this local address (ADDR, or ADDR:PORT with --parallel 1)");
     po::options_description proxy_options("Proxy (curl's rules: ALL_PROXY/all_proxy and NO_PROXY/no_proxy are honoured)", 100, 50);
     proxy_options.add_options()

@@ -108,6 +108,10 @@ void resolve_proxy(Config& c) {
     if (!proxy.user.empty() && proxy.password.empty())
         throw UsageError("the proxy user " + proxy.user +
                          " needs a password: --proxy-password-env or --proxy-password-file");
+    if (c.options.all_addresses && proxy.proxy_resolves())
+        throw UsageError("--all-addresses needs the name's addresses here, but " +
+                         std::string(net::to_string(proxy.scheme)) +
+                         ":// has the proxy resolve it: use socks5:// (resolved here)");
     c.options.connection.proxy = std::move(proxy);
 }
 

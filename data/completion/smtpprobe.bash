@@ -87,7 +87,7 @@ _smtpprobe() {
 
     if [[ $cur == -* ]]; then
         COMPREPLY=($(compgen -W '--ehlo-name --ipv4 --ipv6 --connect-timeout --command-timeout --banner-wait
-            --timeout --parallel --targets-file --jobs --source --proxy --noproxy --proxy-password-env
+            --timeout --parallel --all-addresses --targets-file --jobs --source --proxy --noproxy --proxy-password-env
             --proxy-password-file --tls --ca-file --ca-path --insecure --sni --no-sni --tls-min
             --tls-max --cert-warn-days --cert-crit-days --tls-versions --user --password-env
             --password-file --password-stdin --oauth-token-env --oauth-token-file

@@ -2,6 +2,7 @@
 
 #include "report/words.hpp"
 
+#include "diagnose/address_rules.hpp"
 #include "diagnose/clients.hpp"
 #include "diagnose/status_codes.hpp"
 #include "diagnose/tls_rules.hpp"
@@ -116,6 +117,8 @@ void Rules::tls_rules() {
                 " (RFC 3207 §4: 454 means TLS is temporarily unavailable).",
             {"STARTTLS: " + s.starttls_reply->wire()});
     for (Finding& f : diagnose::tls_findings(r_, expect_))
+        v_.findings.push_back(std::move(f));
+    for (Finding& f : diagnose::address_findings(r_))
         v_.findings.push_back(std::move(f));
 }
 

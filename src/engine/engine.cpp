@@ -2,15 +2,16 @@
 // extra TLS handshakes. The parts: plan.hpp (rows and order), connector.hpp (a ready session
 // and the credential policy), worker.hpp (tasks -> TaskResult), collector.hpp (one writer).
 
+#include "engine/all_addresses.hpp"
 #include "engine/collector.hpp"
 #include "engine/connector.hpp"
 #include "engine/plan.hpp"
 #include "engine/probe.hpp"
+#include "engine/report_setup.hpp"
 #include "engine/worker.hpp"
 #include "net/errc.hpp"
 #include "net/interrupt.hpp"
 #include "probes/tls_versions.hpp"
-#include "sasl/base64.hpp"
 
 #include <algorithm>
 #include <memory>
@@ -50,7 +51,6 @@ public:
     Report execute();
 
 private:
-    void record_target();
     std::string sni() const;
     std::string verify_name() const { return target_.sni ? *target_.sni : target_.host; }
     /// Every connection of the run is opened here: the given opener, or net::open_connection
@@ -72,40 +72,6 @@ private:
     std::vector<net::Endpoint> endpoints_;
     Report report_;
 };
-
-void Run::record_target() {
-    report_.host = target_.host;
-    report_.server_name = target_.sni.value_or(target_.host);
-    report_.port = target_.port;
-    report_.tls_mode = target_.tls_mode;
-    report_.ehlo_name = options_.ehlo_name;
-    report_.parallel = options_.parallel;
-    report_.insecure_auth_allowed = options_.allow_insecure_auth;
-    if (options_.credentials) {
-        sasl::Credentials const& c = *options_.credentials;
-        report_.credentials_given = !c.password.empty() || !c.token.empty();
-        report_.token_given = !c.token.empty();
-        report_.user_shown = register_secrets(c, options_.show_username, observer_.redactor());
-    }
-    net::ConnectOptions const& connection = options_.connection;
-    report_.path.proxy_bypass = connection.proxy_bypass_reason;
-    if (connection.source)
-        report_.path.source = connection.source->display();
-    if (connection.proxy) {
-        net::ProxySpec const& proxy = *connection.proxy;
-        report_.path.proxy = proxy.display();
-        report_.path.proxy_scheme = std::string(net::to_string(proxy.scheme));
-        report_.path.proxy_host = proxy.host;
-        report_.path.proxy_port = proxy.port;
-        report_.path.proxy_variable = proxy.environment_variable;
-        report_.path.proxy_resolved = proxy.proxy_resolves();
-        Redactor& redactor = observer_.redactor();
-        redactor.add_secret(proxy.password, "proxy password");
-        if (!proxy.password.empty())
-            redactor.add_encoded(sasl::base64_encode(proxy.user + ":" + proxy.password),
-                                 "proxy credentials");
-    }
-}
 
 std::string Run::sni() const {
     if (options_.no_sni)
@@ -212,7 +178,7 @@ void Run::tls_checks(engine::Collector& collector) {
 }
 
 Report Run::execute() {
-    record_target();
+    engine::record_target(report_, target_, options_, observer_.redactor());
     tls_context_ = std::make_unique<net::TlsClientContext>(options_.tls);
     net::Clock::time_point const resolve_start = net::Clock::now();
     net::ConnectOptions const& connection = options_.connection;
@@ -241,6 +207,13 @@ Report Run::execute() {
     std::optional<double> resolve_ms;
     if (resolve_here)
         resolve_ms = ms_between(resolve_start, net::Clock::now());
+    if (options_.all_addresses && endpoints_.size() > 1) {
+        Report all =
+            engine::probe_each_address(target_, options_, observer_, endpoints_, deadline_, probe);
+        all.server.timings.resolve = resolve_ms;
+        all.total_ms = ms_between(start_, net::Clock::now());
+        return all;
+    }
     for (net::Endpoint const& e : endpoints_)
         report_.addresses.push_back(e.address);
 
@@ -266,19 +239,6 @@ Report Run::execute() {
 
 bool Observer::interrupted() const {
     return net::interrupted();
-}
-
-std::string register_secrets(sasl::Credentials const& credentials, bool show_username,
-                             Redactor& redactor) {
-    redactor.add_secret(credentials.password, "password");
-    redactor.add_secret(credentials.token, "token");
-    if (credentials.user.empty())
-        return {};
-    if (show_username)
-        return credentials.user;
-    redactor.add_secret(credentials.user, "user name");
-    return "<hidden: " + std::to_string(credentials.user.size()) +
-           " characters; --show-username shows it>";
 }
 
 Report probe(Target const& target, ProbeOptions const& options, Observer& observer) {

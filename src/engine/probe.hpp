@@ -51,6 +51,11 @@ struct ProbeOptions {
     /// The first connection also tries one AUTH before STARTTLS (what a client that skips
     /// STARTTLS gets: ServerFacts::auth_before_tls_reply).
     bool auth_before_tls = true;
+    /// --all-addresses: probe every address of the name on its own (at most max_addresses,
+    /// up to 4 at once) and report each of them (Report::address_probes). Without it, every
+    /// connection goes to the first address that accepts.
+    bool all_addresses = false;
+    std::size_t max_addresses = 16;
     /// Probe only these mechanisms (upper case); empty = the catalogue plus all advertised.
     std::vector<std::string> mechanisms;
     /// The seams (net/opener.hpp); empty = the real ones (getaddrinfo, TCP). Tests give a fake

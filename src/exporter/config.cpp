@@ -190,10 +190,26 @@ Module module(Reader const& r, std::string const& name, YAML::Node const& node) 
     if (node.IsNull())
         return m;
     r.only_keys(node, path,
-                {"tls", "ehlo_name", "mechanisms", "parallel", "timeout", "connect_timeout",
-                 "command_timeout", "timeout_offset", "ca_file", "insecure", "tls_min", "tls_max",
-                 "sni", "cert_warn_days", "cert_crit_days", "tls_versions", "credentials",
-                 "allow_insecure_auth", "expect"});
+                {"tls",
+                 "ehlo_name",
+                 "mechanisms",
+                 "parallel",
+                 "timeout",
+                 "connect_timeout",
+                 "command_timeout",
+                 "timeout_offset",
+                 "ca_file",
+                 "insecure",
+                 "tls_min",
+                 "tls_max",
+                 "sni",
+                 "cert_warn_days",
+                 "cert_crit_days",
+                 "tls_versions",
+                 "all_addresses",
+                 "credentials",
+                 "allow_insecure_auth",
+                 "expect"});
     auto key = [&](char const* k) { return Reader::join(path, k); };
     if (YAML::Node n = node["tls"])
         m.tls = tls_mode(r, n, key("tls"));
@@ -235,6 +251,8 @@ Module module(Reader const& r, std::string const& name, YAML::Node const& node) 
         r.fail(path, "cert_crit_days must not exceed cert_warn_days");
     if (YAML::Node n = node["tls_versions"])
         m.tls_versions = r.boolean(n, key("tls_versions"));
+    if (YAML::Node n = node["all_addresses"])
+        m.all_addresses = r.boolean(n, key("all_addresses"));
     if (YAML::Node n = node["credentials"])
         m.credentials = credentials(r, n, key("credentials"));
     if (YAML::Node n = node["allow_insecure_auth"])
@@ -331,6 +349,8 @@ std::string describe_config(Config const& config) {
         if (!m.mechanisms.empty())
             out << YAML::Key << "mechanisms" << YAML::Value << YAML::Flow << m.mechanisms;
         out << YAML::Key << "parallel" << YAML::Value << m.parallel;
+        if (m.all_addresses)
+            out << YAML::Key << "all_addresses" << YAML::Value << true;
         out << YAML::Key << "timeout" << YAML::Value << std::to_string(m.timeout.count()) + "ms";
         if (!m.ca_file.empty())
             out << YAML::Key << "ca_file" << YAML::Value << m.ca_file;

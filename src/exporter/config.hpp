@@ -49,6 +49,7 @@ struct Module {
     int cert_warn_days = 30;
     int cert_crit_days = 7;
     bool tls_versions = false;
+    bool all_addresses = false; ///< every address of the name (per-address series)
     std::optional<ModuleCredentials> credentials;
     bool allow_insecure_auth = false;
     Expectations expect;

@@ -44,6 +44,7 @@ ProbeOptions probe_options(ProbeRequest const& request) {
     o.tls.min_version = m.tls_min;
     o.tls.max_version = m.tls_max;
     o.tls_versions = m.tls_versions;
+    o.all_addresses = m.all_addresses;
     o.mechanisms = m.mechanisms;
     return o;
 }

@@ -73,6 +73,10 @@ void phases(Report const& r, prometheus::Family<Gauge>& family) {
             family.Add({{"phase", phase}}).Set(*ms / 1000.0);
 }
 
+/// With an all_addresses module: the per-address summary under an `address` label (at most
+/// ProbeOptions::max_addresses values, numeric addresses only).
+void address_series(Report const& r, Families& f);
+
 } // namespace
 
 std::optional<double> parse_utc_timestamp(std::string const& text) noexcept {
@@ -165,8 +169,46 @@ std::vector<prometheus::MetricFamily> probe_families(Report const& r, Verdict co
                           "State of a monitoring check: 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN");
     for (Check const& item : verdict.checks)
         check.Add({{"check", item.id}}).Set(static_cast<double>(static_cast<int>(item.status)));
+    address_series(r, f);
     return f.collect();
 }
+
+namespace {
+
+void address_series(Report const& r, Families& f) {
+    if (r.address_probes.empty())
+        return;
+    auto& count =
+        f.gauge("smtpprobe_addresses", "Addresses of the target's name: resolved, and probed");
+    count.Add({{"state", "resolved"}}).Set(static_cast<double>(r.addresses.size()));
+    count.Add({{"state", "probed"}}).Set(static_cast<double>(r.address_probes.size()));
+    auto& up = f.gauge("smtpprobe_address_session_established",
+                       "Per address: 1 when its session got as far as AUTH");
+    auto& verified = f.gauge("smtpprobe_address_tls_verified",
+                             "Per address: 1 when its certificate chain and host name verified");
+    auto& not_after = f.gauge("smtpprobe_address_tls_cert_not_after_timestamp_seconds",
+                              "Per address: NotAfter of its leaf certificate, as a Unix time");
+    auto& recognised = f.gauge("smtpprobe_address_auth_recognised",
+                               "Per address: 1 when AUTH <mechanism> got 334 (or 235), 0 when "
+                               "refused; absent when unknown");
+    for (AddressProbe const& a : r.address_probes) {
+        Labels const where{{"address", a.address}};
+        up.Add(where).Set(boolean(a.session_established));
+        if (a.tls && a.tls->established) {
+            verified.Add(where).Set(boolean(a.tls->verified()));
+            if (!a.tls->chain.empty())
+                if (std::optional<double> t = parse_utc_timestamp(a.tls->chain.front().not_after))
+                    not_after.Add(where).Set(*t);
+        }
+        for (MechanismRow const& row : a.rows)
+            if (recognition_known(row.recognition.status))
+                recognised.Add({{"address", a.address}, {"mechanism", row.name}})
+                    .Set(boolean(row.recognition.status == Status::recognised ||
+                                 row.recognition.status == Status::accepted));
+    }
+}
+
+} // namespace
 
 std::string serialize(std::vector<prometheus::MetricFamily> const& families) {
     return prometheus::TextSerializer().Serialize(families);

@@ -1,15 +1,12 @@
+#include "report/json_parts.hpp"
 #include "report/ndjson.hpp"
 #include "report/render.hpp"
-
-#include <nlohmann/json.hpp>
 
 #include <algorithm>
 #include <cstdio>
 
 namespace smtpprobe {
-namespace {
-
-using Json = nlohmann::ordered_json;
+namespace json_parts {
 
 Json reply_json(std::optional<smtp::Reply> const& reply) {
     if (!reply)
@@ -97,6 +94,23 @@ Json tls_info_json(net::TlsInfo const& t) {
                 {"verification_enforced", !t.verification_skipped},
                 {"chain", chain}};
 }
+
+/// Schema 2: {phase, kind, detail, bytes_received, elapsed_ms, protocol}.
+Json fatal_error_json(FatalError const& f) {
+    return Json{{"phase", std::string(to_string(f.phase))},
+                {"kind", std::string(to_string(f.kind))},
+                {"detail", f.detail},
+                {"bytes_received", f.bytes_received},
+                {"elapsed_ms", optional_ms(f.elapsed_ms)},
+                {"protocol",
+                 f.protocol ? Json(std::string(smtp::protocol_name(*f.protocol))) : Json(nullptr)}};
+}
+
+} // namespace json_parts
+
+namespace {
+
+using namespace json_parts;
 
 Json tls_versions_json(Report const& r) {
     if (!r.tls_versions)
@@ -195,14 +209,7 @@ Json fatal_json(Report const& r) {
     if (!r.fatal)
         return Json{{"phase", nullptr},    {"kind", "error"},       {"detail", r.fatal_error},
                     {"bytes_received", 0}, {"elapsed_ms", nullptr}, {"protocol", nullptr}};
-    FatalError const& f = *r.fatal;
-    return Json{{"phase", std::string(to_string(f.phase))},
-                {"kind", std::string(to_string(f.kind))},
-                {"detail", f.detail},
-                {"bytes_received", f.bytes_received},
-                {"elapsed_ms", optional_ms(f.elapsed_ms)},
-                {"protocol",
-                 f.protocol ? Json(std::string(smtp::protocol_name(*f.protocol))) : Json(nullptr)}};
+    return fatal_error_json(*r.fatal);
 }
 
 /// What the port speaks when it is not what the TLS mode said (probes/contact.hpp).
@@ -328,6 +335,8 @@ Json json_document(Report const& r, Verdict const& v) {
                         {"addresses", r.addresses},
                         {"connected_address",
                          r.connected_address.empty() ? Json(nullptr) : Json(r.connected_address)},
+                        {"address_probes", address_probes_json(r)},
+                        {"addresses_not_probed", r.addresses_not_probed},
                         {"ehlo_name", r.ehlo_name}}},
         {"connection", connection_json(r.path)},
         {"session_established", r.session_established},

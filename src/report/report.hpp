@@ -10,6 +10,7 @@
 #include "smtp/greeter.hpp"
 #include "smtp/reply.hpp"
 
+#include <cstddef>
 #include <map>
 #include <optional>
 #include <string>
@@ -231,15 +232,36 @@ struct ServerFacts {
     }
 };
 
+/// One address of the name, probed on its own (--all-addresses): what a client that lands on
+/// this node of a pool sees. A projection of that address's own Report.
+struct AddressProbe {
+    std::string address;
+    bool session_established = false;
+    std::optional<FatalError> fatal; ///< why no session, when there is none
+    std::optional<smtp::Reply> banner;
+    std::optional<smtp::Capabilities> before_tls, after_tls;
+    TlsMode tls_used = TlsMode::none;
+    std::optional<net::TlsInfo> tls;
+    std::string tls_error;
+    std::vector<MechanismRow> rows; ///< the AUTH verdict per mechanism
+    int sessions = 0;
+    double total_ms = 0;
+};
+
 struct Report {
     // Target
     std::string host;
     std::string server_name; ///< the name a client is configured with: --sni, else host
     unsigned short port = 0;
-    TlsMode tls_mode = TlsMode::auto_; ///< as requested
-    TlsMode tls_used = TlsMode::none;  ///< what the run ended up using
-    std::vector<std::string> addresses;
+    TlsMode tls_mode = TlsMode::auto_;  ///< as requested
+    TlsMode tls_used = TlsMode::none;   ///< what the run ended up using
+    std::vector<std::string> addresses; ///< every address the name resolved to
     std::string connected_address;
+    /// --all-addresses: each address probed on its own, in resolution order (at most
+    /// ProbeOptions::max_addresses); the rest of the report is then the first of them that
+    /// reached AUTH (else the first). Empty without the flag or with only one address.
+    std::vector<AddressProbe> address_probes;
+    std::size_t addresses_not_probed = 0; ///< --all-addresses: beyond the limit
     std::string ehlo_name;
     ConnectionPath path;
 

@@ -9,6 +9,8 @@
 
 namespace smtpprobe::text {
 
+/// --all-addresses: one block per address (report/text_addresses.cpp).
+void addresses_section(Report const& report, Style const& style, std::string& out);
 void checks_section(Verdict const& verdict, Style const& style, std::string& out);
 void findings_section(Verdict const& verdict, Style const& style, std::string& out);
 void clients_section(Verdict const& verdict, Style const& style, std::string& out);

@@ -106,7 +106,7 @@ std::vector<std::uint32_t> code_points(std::string_view text) {
             ++i;
             continue;
         }
-        std::uint32_t cp = length == 1 ? lead : lead & (0xff >> (length + 1));
+        std::uint32_t cp = length == 1 ? std::uint32_t{lead} : (lead & (0xffu >> (length + 1)));
         bool valid = true;
         for (std::size_t k = 1; k < length; ++k) {
             unsigned char const c = static_cast<unsigned char>(text[i + k]);
@@ -522,7 +522,7 @@ std::string filetime_to_iso8601(std::uint64_t filetime) {
     std::int64_t const day = doy - (153 * mp + 2) / 5 + 1;
     std::int64_t const month = mp < 10 ? mp + 3 : mp - 9;
     std::int64_t const year = yoe + era * 400 + (month <= 2 ? 1 : 0);
-    char buffer[48];
+    char buffer[72]; // room for any long long the compiler cannot rule out
     std::snprintf(buffer, sizeof buffer, "%04lld-%02lld-%02lldT%02lld:%02lld:%02lldZ",
                   static_cast<long long>(year), static_cast<long long>(month),
                   static_cast<long long>(day), static_cast<long long>(rest / 3600),

@@ -40,6 +40,8 @@ TEST_CASE("the shipped sample configuration parses", "[exporter][config]") {
     CHECK(s.expect.starttls);
     CHECK(s.expect.tls_min == "1.2");
     CHECK(s.cert_crit_days == 14);
+    CHECK(s.all_addresses);
+    CHECK_FALSE(c.modules.at("default").all_addresses);
     Module const& login = c.modules.at("submission_login");
     REQUIRE(login.credentials);
     CHECK(login.credentials->password.env == "SMTPPROBE_MONITOR_PASSWORD");
@@ -124,6 +126,8 @@ TEST_CASE("bad configurations are refused with the key that is wrong", "[exporte
         {"allow_targets: \"smtp.example.com:25\"\nmodules:\n  m:\n",
          "allow_targets: expected a list"},
         {"modules:\n  m:\n    insecure: maybe\n", "modules.m.insecure: expected true or false"},
+        {"modules:\n  m:\n    all_addresses: all\n",
+         "modules.m.all_addresses: expected true or false"},
     };
     for (Case const& c : cases) {
         INFO(c.yaml);

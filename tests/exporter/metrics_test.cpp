@@ -8,7 +8,10 @@
 
 #include <catch2/catch.hpp>
 
+#include <ctime>
 #include <filesystem>
+
+#include <sys/socket.h>
 
 using namespace smtpprobe;
 using namespace smtpprobe::test;
@@ -120,4 +123,41 @@ TEST_CASE("NotAfter timestamps", "[exporter][metrics]") {
     CHECK(exporter::parse_utc_timestamp("2027-03-01T12:00:00Z") == 1803902400);
     CHECK_FALSE(exporter::parse_utc_timestamp("2027-03-01 12:00:00"));
     CHECK_FALSE(exporter::parse_utc_timestamp(""));
+}
+
+TEST_CASE("an all_addresses probe: per-address series under an address label",
+          "[exporter][metrics]") {
+    emulator::ServerOptions second;
+    second.listen_host = "127.0.0.2";
+    second.certificate = emulator::CertificateKind::expired;
+    Emulated good = Emulated::sample("azure-acs");
+    Emulated expired(emulator::load_profile(source_path("samples/servers/postfix-submission.json")),
+                     second);
+    Setup o = good.options();
+    o.target.host = "localhost"; // in both certificates
+    o.options.tls.ca_pem = good.server().ca_pem() + expired.server().ca_pem();
+    o.options.all_addresses = true;
+    std::vector<net::Endpoint> const endpoints{{"127.0.0.1", good.server().port(), AF_INET},
+                                               {"127.0.0.2", expired.server().port(), AF_INET}};
+    o.options.resolve = [endpoints](std::string const&, unsigned short, net::Family,
+                                    net::Deadline) { return endpoints; };
+    Probed const p = probe(o);
+    std::string const m = render_probe_metrics(p.report, p.verdict, true);
+    record_output("exporter-all-addresses.prom", m);
+    CHECK(sample(m, "smtpprobe_addresses{state=\"resolved\"}") == 2);
+    CHECK(sample(m, "smtpprobe_addresses{state=\"probed\"}") == 2);
+    CHECK(sample(m, "smtpprobe_address_session_established{address=\"127.0.0.2\"}") == 1);
+    CHECK(sample(m, "smtpprobe_address_tls_verified{address=\"127.0.0.1\"}") == 1);
+    CHECK(sample(m, "smtpprobe_address_tls_verified{address=\"127.0.0.2\"}") == 0);
+    CHECK(
+        sample(m, "smtpprobe_address_auth_recognised{address=\"127.0.0.1\",mechanism=\"PLAIN\"}") ==
+        0);
+    CHECK(
+        sample(m, "smtpprobe_address_auth_recognised{address=\"127.0.0.2\",mechanism=\"PLAIN\"}") ==
+        1);
+    CHECK(sample(m, "smtpprobe_finding{id=\"addresses.auth_differs\",severity=\"error\"}") == 1);
+    std::optional<double> const expiry =
+        sample(m, "smtpprobe_address_tls_cert_not_after_timestamp_seconds{address=\"127.0.0.2\"}");
+    REQUIRE(expiry);
+    CHECK(*expiry < static_cast<double>(std::time(nullptr)));
 }

@@ -1,0 +1,28 @@
+#pragma once
+// Private to the JSON renderer (report/json*.cpp): the pieces more than one part of the
+// document is built from.
+
+#include "report/report.hpp"
+
+#include <nlohmann/json.hpp>
+
+#include <optional>
+#include <string>
+
+namespace smtpprobe::json_parts {
+
+using Json = nlohmann::ordered_json;
+
+Json reply_json(std::optional<smtp::Reply> const& reply);
+Json capabilities_json(std::optional<smtp::Capabilities> const& caps);
+/// Milliseconds rounded to 0.1, or null.
+Json optional_ms(std::optional<double> const& value);
+Json or_null(std::string const& s);
+Json connection_json(ConnectionPath const& p);
+Json tls_info_json(net::TlsInfo const& t);
+Json fatal_error_json(FatalError const& f);
+
+/// --all-addresses: one object per address probed; null without it (report/json_addresses.cpp).
+Json address_probes_json(Report const& r);
+
+} // namespace smtpprobe::json_parts
