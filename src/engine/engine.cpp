@@ -196,8 +196,8 @@ Report Run::execute() {
         report_.fatal_error = e.what();
         FatalError f;
         f.phase = Phase::resolve;
-        f.kind = e.code() == net::errc::interrupted ? FailureKind::interrupted
-                                                    : FailureKind::unreachable;
+        report_.interrupted = e.code() == net::errc::interrupted;
+        f.kind = report_.interrupted ? FailureKind::interrupted : FailureKind::unreachable;
         f.detail = e.what();
         f.elapsed_ms = ms_between(resolve_start, net::Clock::now());
         report_.fatal = f;

@@ -2,6 +2,7 @@
 // emulator on its own loopback address (127.0.0.1, 127.0.0.2), probed on its own.
 
 #include "engine/probe.hpp"
+#include "net/errc.hpp"
 
 #include "support/harness.hpp"
 
@@ -191,4 +192,20 @@ TEST_CASE("all addresses probes at most max_addresses and says how many were lef
     CHECK(p.report.addresses.size() == 3);
     CHECK(p.report.addresses_not_probed == 1);
     CHECK(finding(p.verdict, "addresses.over_limit").title == "2 of 3 addresses probed");
+}
+
+TEST_CASE("an interrupt while the name resolves is an interrupted run (exit 130), not a failed one",
+          "[engine][interrupt]") {
+    Setup s = pool({endpoint("127.0.0.1", 1)}, "");
+    s.options.resolve = [](std::string const&, unsigned short, net::Family,
+                           net::Deadline) -> std::vector<net::Endpoint> {
+        throw std::system_error(make_error_code(net::errc::interrupted), "interrupted");
+    };
+    Observer observer;
+    Report const r = smtpprobe::probe(s.target, s.options, observer);
+    REQUIRE(r.fatal);
+    CHECK(r.fatal->phase == Phase::resolve);
+    CHECK(r.fatal->kind == FailureKind::interrupted);
+    CHECK(r.interrupted);
+    CHECK(evaluate(r, {}).exit_code == exit_code::interrupted);
 }
