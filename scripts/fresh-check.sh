@@ -21,6 +21,9 @@
 #   SUBMISSION_PORT SMTPS_PORT EXIM_PORT SMTPPROBE_FUZZ_SECONDS SMTPPROBE_SKIP_SANITIZE
 #                            passed through to the commands inside (the root shares this
 #                            machine's network, so the integration ports must be free here)
+#   NODE_EXTRA_CA_CERTS SSL_CERT_FILE SSL_CERT_DIR
+#                            passed through too, with this machine's local CA certificates
+#                            (/usr/local/share/ca-certificates): what every machine here has
 #
 # The root is `--variant=minbase` plus git and ca-certificates: less than a Debian 12 server
 # install has, so a package that only a bigger install brings shows up here.
@@ -116,6 +119,17 @@ trap 'exit 143' TERM
 mkdir -p "$R"
 tar --numeric-owner -xpf "$TARBALL" -C "$R"
 cp -L /etc/resolv.conf "$R/etc/resolv.conf"
+# What every machine of this workplace has beside Debian's packages: its local CA certificates
+# (an egress proxy's CA, under /usr/local/share/ca-certificates) and the variables that point
+# TLS clients at the store (NODE_EXTRA_CA_CERTS, below). Without them npm cannot reach the
+# registry from the root, although it can from any real machine here. The root has
+# ca-certificates, whose update-ca-certificates adds them to /etc/ssl/certs.
+if ls /usr/local/share/ca-certificates/*.crt >/dev/null 2>&1; then
+    mkdir -p "$R/usr/local/share/ca-certificates"
+    cp /usr/local/share/ca-certificates/*.crt "$R/usr/local/share/ca-certificates/"
+    chroot "$R" update-ca-certificates >/dev/null 2>&1 || true
+    say "local CA certificates of this machine copied into the root: $(cd /usr/local/share/ca-certificates && echo *.crt)"
+fi
 grep -qw localhost "$R/etc/hosts" 2>/dev/null || printf '127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n' >>"$R/etc/hosts"
 
 say "cloning $SRC at $HEAD_DESC into the root"
@@ -130,7 +144,8 @@ fi
 # Environment of the commands: what CI gives (CI=true, no stdin), nothing else of this shell.
 inner_env=(HOME=/root PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
     LANG=C.UTF-8 TERM=dumb CI=true)
-for v in SUBMISSION_PORT SMTPS_PORT EXIM_PORT SMTPPROBE_FUZZ_SECONDS SMTPPROBE_SKIP_SANITIZE; do
+for v in SUBMISSION_PORT SMTPS_PORT EXIM_PORT SMTPPROBE_FUZZ_SECONDS SMTPPROBE_SKIP_SANITIZE \
+    NODE_EXTRA_CA_CERTS SSL_CERT_FILE SSL_CERT_DIR; do
     if [ -n "${!v:-}" ]; then inner_env+=("$v=${!v}"); fi
 done
 
