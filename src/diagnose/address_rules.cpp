@@ -1,5 +1,6 @@
 #include "diagnose/address_rules.hpp"
 
+#include "diagnose/rule_set.hpp"
 #include "report/words.hpp"
 
 #include <openssl/x509_vfy.h>
@@ -101,14 +102,14 @@ std::vector<std::string> keywords(std::optional<smtp::Capabilities> const& caps)
     return caps ? caps->keywords() : std::vector<std::string>{};
 }
 
-class AddressRules {
+class AddressRules : RuleSet {
 public:
-    explicit AddressRules(Report const& report) : r_(report) {
+    AddressRules(Report const& report, std::vector<Finding>& out) : RuleSet(report, out) {
         for (AddressProbe const& a : report.address_probes)
             if (a.session_established)
                 up_.push_back(&a);
     }
-    std::vector<Finding> run() {
+    void run() {
         sessions();
         tls();
         certificates();
@@ -116,16 +117,9 @@ public:
         capabilities("after TLS", &AddressProbe::after_tls);
         auth();
         banners();
-        return std::move(out_);
     }
 
 private:
-    void add(std::string id, Severity severity, std::string title, std::string detail,
-             std::vector<std::string> evidence = {}) {
-        out_.push_back(
-            {std::move(id), severity, std::move(title), std::move(detail), std::move(evidence)});
-    }
-
     void sessions() {
         Groups g;
         std::vector<std::string> evidence;
@@ -285,9 +279,7 @@ private:
                 "Normal for a pool; it tells which node answered in each transcript.");
     }
 
-    Report const& r_;
     std::vector<AddressProbe const*> up_; ///< the addresses that reached AUTH
-    std::vector<Finding> out_;
 };
 
 } // namespace
@@ -310,7 +302,7 @@ std::vector<Finding> address_findings(Report const& report) {
         }
         return out;
     }
-    out = AddressRules(report).run();
+    AddressRules(report, out).run();
     if (report.addresses_not_probed > 0)
         out.push_back({"addresses.over_limit",
                        Severity::info,
