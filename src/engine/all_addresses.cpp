@@ -143,9 +143,11 @@ Report probe_each_address(Target const& target, ProbeOptions const& options, Obs
             }
         }
     };
+    // --source ADDR:PORT: every connection needs that one local port, so one at a time.
+    bool const one_port = options.connection.source && options.connection.source->port != 0;
     {
         std::vector<std::jthread> lanes;
-        for (std::size_t i = 0; i < std::min(n, lanes_max); ++i)
+        for (std::size_t i = 0; i < (one_port ? 1 : std::min(n, lanes_max)); ++i)
             lanes.emplace_back(lane);
     }
     for (std::exception_ptr const& e : errors)
