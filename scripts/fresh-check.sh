@@ -156,6 +156,9 @@ set -eu
 R=$1 APT_ARCHIVES=$2
 shift 2
 mount --make-rprivate /
+# The root becomes a mount point of its own, as / is on a real machine: otherwise
+# `unshare --mount` inside it (the tests' private /etc/hosts) cannot make "/" private and fails.
+mount --bind "$R" "$R"
 umount_all() { # reverse order; everything goes with the namespace anyway
     for m in $(awk -v r="$R" '$5 == r || index($5, r "/") == 1 { print $5 }' /proc/self/mountinfo | sort -r); do
         umount -l "$m" 2>/dev/null || true
