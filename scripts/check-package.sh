@@ -12,6 +12,8 @@ trap 'rm -rf "$root"' EXIT
 fail=0
 
 rm -rf "$out"
+# What the package holds, and only that (CMAKE_SKIP_INSTALL_ALL_DEPENDENCY: cpack builds nothing).
+cmake --build "$build" --target smtpprobe smtpprobe_docs >/dev/null
 if ! cpack --config "$build/CPackConfig.cmake" -G DEB -B "$out" >"$root.cpack.log" 2>&1; then
     cat "$root.cpack.log"
     rm -f "$root.cpack.log"
