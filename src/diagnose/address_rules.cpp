@@ -87,17 +87,6 @@ std::string tls_state(AddressProbe const& a) {
     return "no TLS";
 }
 
-std::string reply_code(std::optional<smtp::Reply> const& reply, Status status) {
-    return reply ? std::to_string(reply->code) : std::string(to_string(status));
-}
-
-MechanismRow const* row_of(AddressProbe const& a, std::string const& name) {
-    for (MechanismRow const& r : a.rows)
-        if (r.name == name)
-            return &r;
-    return nullptr;
-}
-
 std::vector<std::string> keywords(std::optional<smtp::Capabilities> const& caps) {
     return caps ? caps->keywords() : std::vector<std::string>{};
 }
@@ -230,16 +219,16 @@ private:
         for (std::string const& name : names) {
             Groups recognition, authentication;
             for (AddressProbe const* a : up_) {
-                MechanismRow const* row = row_of(*a, name);
+                MechanismRow const* row = find_row(a->rows, name);
                 if (row == nullptr) {
                     recognition.add("not probed", a->address);
                     continue;
                 }
-                recognition.add(reply_code(row->recognition.reply, row->recognition.status),
+                recognition.add(code_or_status(row->recognition.reply, row->recognition.status),
                                 a->address);
                 if (row->authentication.status != Status::skipped)
                     authentication.add(
-                        reply_code(row->authentication.reply, row->authentication.status),
+                        code_or_status(row->authentication.reply, row->authentication.status),
                         a->address);
             }
             if (recognition.differ()) {
@@ -266,11 +255,7 @@ private:
     void banners() {
         Groups g;
         for (AddressProbe const* a : up_) {
-            std::string host;
-            if (a->banner && !a->banner->lines.empty()) {
-                std::string const& first = a->banner->lines.front();
-                host = first.substr(0, first.find(' '));
-            }
+            std::string const host = a->banner_host();
             g.add(host.empty() ? "(no name)" : host, a->address);
         }
         if (g.differ())

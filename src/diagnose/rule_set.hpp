@@ -21,12 +21,7 @@ protected:
             {std::move(id), severity, std::move(title), std::move(detail), std::move(evidence)});
     }
     /// The matrix row of `name` (upper case), or null.
-    MechanismRow const* row(std::string_view name) const {
-        for (MechanismRow const& m : r_.rows)
-            if (m.name == name)
-                return &m;
-        return nullptr;
-    }
+    MechanismRow const* row(std::string_view name) const { return find_row(r_.rows, name); }
 
     Report const& r_;
     std::vector<Finding>& out_;

@@ -45,14 +45,11 @@ Json address_json(AddressProbe const& a) {
                    {"verify_error", or_null(t.verify_error)},
                    {"certificate", certificate}};
     }
-    std::string banner_host;
-    if (a.banner && !a.banner->lines.empty())
-        banner_host = a.banner->lines.front().substr(0, a.banner->lines.front().find(' '));
     return Json{{"address", a.address},
                 {"session_established", a.session_established},
                 {"fatal_error", a.fatal ? fatal_error_json(*a.fatal) : Json(nullptr)},
                 {"banner", reply_json(a.banner)},
-                {"banner_host", or_null(banner_host)},
+                {"banner_host", or_null(a.banner_host())},
                 {"tls_used", std::string(to_string(a.tls_used))},
                 {"capabilities", Json{{"before_tls", keywords_json(a.before_tls)},
                                       {"after_tls", keywords_json(a.after_tls)}}},

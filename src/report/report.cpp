@@ -73,6 +73,25 @@ std::string_view to_string(Status status) noexcept {
     return "?";
 }
 
+MechanismRow const* find_row(std::vector<MechanismRow> const& rows,
+                             std::string_view name) noexcept {
+    for (MechanismRow const& m : rows)
+        if (m.name == name)
+            return &m;
+    return nullptr;
+}
+
+std::string code_or_status(std::optional<smtp::Reply> const& reply, Status status) {
+    return reply ? std::to_string(reply->code) : std::string(to_string(status));
+}
+
+std::string AddressProbe::banner_host() const {
+    if (!banner || banner->lines.empty())
+        return {};
+    std::string const& first = banner->lines.front();
+    return first.substr(0, first.find(' '));
+}
+
 std::string escape_bytes(std::string_view bytes) {
     static char const hex[] = "0123456789ABCDEF";
     std::string out;

@@ -14,6 +14,7 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace smtpprobe {
@@ -95,6 +96,11 @@ struct MechanismRow {
     Authentication authentication;
     int session = 0; ///< connection that probed it
 };
+
+/// The row of `name` (upper case) in `rows`, or null.
+MechanismRow const* find_row(std::vector<MechanismRow> const& rows, std::string_view name) noexcept;
+/// The reply's code ("504"), or the status ("error", "skipped") when no reply came.
+std::string code_or_status(std::optional<smtp::Reply> const& reply, Status status);
 
 enum class Severity { info, warning, error };
 /// "info", "warning", "error" (the JSON form).
@@ -246,6 +252,9 @@ struct AddressProbe {
     std::vector<MechanismRow> rows; ///< the AUTH verdict per mechanism
     int sessions = 0;
     double total_ms = 0;
+
+    /// The first word of the banner's text ("mx1.example.com"); empty without a banner.
+    std::string banner_host() const;
 };
 
 struct Report {

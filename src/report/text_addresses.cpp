@@ -18,10 +18,6 @@ std::string keywords_line(std::optional<smtp::Capabilities> const& caps) {
     return k.empty() ? std::string("(none)") : join(k, " ");
 }
 
-std::string code_of(std::optional<smtp::Reply> const& reply, Status status) {
-    return reply ? std::to_string(reply->code) : std::string(to_string(status));
-}
-
 /// "334 PLAIN LOGIN · 504 CRAM-MD5 XOAUTH2": the mechanisms grouped by the reply they got.
 template <typename Key> std::string grouped(std::vector<MechanismRow> const& rows, Key key) {
     std::vector<std::pair<std::string, std::vector<std::string>>> groups;
@@ -78,10 +74,8 @@ void addresses_section(Report const& r, Style const& st, std::string& out) {
             out += "  " + wrap(head, 4, 2) + "\n";
             continue;
         }
-        std::string banner = "-";
-        if (a.banner && !a.banner->lines.empty())
-            banner = a.banner->lines.front().substr(0, a.banner->lines.front().find(' '));
-        head += "reached AUTH · banner " + banner + " · " +
+        std::string const banner = a.banner_host();
+        head += "reached AUTH · banner " + (banner.empty() ? "-" : banner) + " · " +
                 (a.tls                 ? a.tls->version
                  : a.tls_error.empty() ? std::string("no TLS")
                                        : "TLS failed: " + a.tls_error) +
@@ -97,12 +91,12 @@ void addresses_section(Report const& r, Style const& st, std::string& out) {
         if (a.tls && !a.tls->chain.empty())
             line("SHA-256", a.tls->chain.front().sha256);
         line("AUTH", grouped(a.rows, [](MechanismRow const& m) {
-                 return code_of(m.recognition.reply, m.recognition.status);
+                 return code_or_status(m.recognition.reply, m.recognition.status);
              }));
         std::string const login = grouped(a.rows, [](MechanismRow const& m) {
             return m.authentication.status == Status::skipped
                        ? std::string()
-                       : code_of(m.authentication.reply, m.authentication.status);
+                       : code_or_status(m.authentication.reply, m.authentication.status);
         });
         if (!login.empty())
             line("login", login);
