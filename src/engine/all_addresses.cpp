@@ -84,6 +84,8 @@ public:
     }
     void progress(Progress const& p) override { fanout_.progress(index_, p); }
     bool interrupted() const override { return fanout_.parent().interrupted(); }
+    Redactor& redactor() noexcept override { return fanout_.parent().redactor(); }
+    Redactor const& redactor() const noexcept override { return fanout_.parent().redactor(); }
 
 private:
     Fanout& fanout_;

@@ -91,11 +91,13 @@ public:
     /// Report::interrupted set. The default is SIGINT/SIGTERM (net/interrupt.hpp).
     virtual bool interrupted() const;
 
-    /// Every secret of the probe (password, token, the base64 of each SASL response, the user
-    /// name unless ProbeOptions::show_username) is registered here before any I/O. Front ends
-    /// pass every output of this probe through redactor().redact().
-    Redactor& redactor() noexcept { return redactor_; }
-    Redactor const& redactor() const noexcept { return redactor_; }
+    /// Every secret of the probe is registered here: the password, the token and the user name
+    /// (unless ProbeOptions::show_username) before any I/O, the base64 of each SASL response
+    /// as it is sent. Front ends pass every output of this probe through redactor().redact().
+    /// An observer that forwards to another (one address of --all-addresses) returns that
+    /// one's, so that the front end's redactor learns every response.
+    virtual Redactor& redactor() noexcept { return redactor_; }
+    virtual Redactor const& redactor() const noexcept { return redactor_; }
 
 private:
     Redactor redactor_;

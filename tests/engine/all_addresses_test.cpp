@@ -209,3 +209,39 @@ TEST_CASE("an interrupt while the name resolves is an interrupted run (exit 130)
     CHECK(r.interrupted);
     CHECK(evaluate(r, {}).exit_code == exit_code::interrupted);
 }
+
+TEST_CASE("all addresses: the front end's redactor learns the SASL responses of every address",
+          "[engine][addresses][secrets]") {
+    Emulated a(pool_profile(), on("127.0.0.1"));
+    Emulated b(pool_profile(), on("127.0.0.2"));
+    sasl::Credentials const credentials{"alice@example.test", "postfix-test-password-not-real", ""};
+    Setup s =
+        pool({endpoint("127.0.0.1", a.server().port()), endpoint("127.0.0.2", b.server().port())},
+             a.server().ca_pem() + b.server().ca_pem());
+    s.options.credentials = credentials;
+    Observer all;
+    Report const r = smtpprobe::probe(s.target, s.options, all);
+    REQUIRE(r.address_probes.size() == 2);
+    // The same server probed alone: what its redactor makes of each line the server received
+    // is what the --all-addresses front end's must make of it.
+    Setup one = a.options();
+    one.options.credentials = credentials;
+    Observer single;
+    smtpprobe::probe(one.target, one.options, single);
+    std::size_t responses = 0;
+    for (Emulated* server : {&a, &b})
+        for (std::string const& line : server->server().received()) {
+            std::string const text = line.substr(line.find(": ") + 2);
+            bool const verb =
+                text.find_first_not_of("ABCDEFGHIJKLMNOPQRSTUVWXYZ") == std::string::npos;
+            if (text.empty() || verb || text.find(' ') != std::string::npos || text == "*" ||
+                text.find_first_not_of("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+                                       "0123456789+/=") != std::string::npos)
+                continue; // a command (QUIT, STARTTLS), not a SASL response line
+            ++responses;
+            INFO(text);
+            CHECK(all.redactor().redact(text) != text);
+            CHECK(all.redactor().redact(text) == single.redactor().redact(text));
+        }
+    CHECK(responses > 0);
+}
