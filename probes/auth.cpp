@@ -1,8 +1,8 @@
 #include "probes/auth.hpp"
 
 #include "net/errc.hpp"
-#include "sasl/base64.hpp"
 #include "sasl/ntlm.hpp"
+#include "smtp/base64.hpp"
 
 #include <system_error>
 
@@ -54,7 +54,7 @@ NtlmInfo ntlm_information(Conversation& conversation) {
         info.error = "the server answered the NEGOTIATE message with " + reply.summary();
         return info;
     }
-    std::optional<std::string> const bytes = sasl::base64_decode(challenge_text(reply));
+    std::optional<std::string> const bytes = smtp::base64_decode(challenge_text(reply));
     if (!bytes) {
         info.outcome = NtlmInfo::Outcome::malformed;
         info.error = "the reply to the NEGOTIATE message is not base64";
@@ -129,7 +129,7 @@ SessionAfter recognise(Conversation& conversation, MechanismRow& row) {
     if (first.code != 334)
         return SessionAfter::usable;
     std::string const text = challenge_text(first);
-    if (std::optional<std::string> decoded = sasl::base64_decode(text);
+    if (std::optional<std::string> decoded = smtp::base64_decode(text);
         decoded && !decoded->empty() && printable(*decoded))
         r.challenge = shown_challenge(*decoded);
     else if (!decoded && !text.empty())
@@ -173,12 +173,12 @@ SessionAfter authenticate(Conversation& conversation, MechanismRow& row,
         throw_if_closing(reply); // the engine retries once on a new connection
         return reply.code == 235 ? SessionAfter::closed : SessionAfter::usable;
     }
-    if (std::optional<std::string> decoded = sasl::base64_decode(challenge_text(reply));
+    if (std::optional<std::string> decoded = smtp::base64_decode(challenge_text(reply));
         decoded && !decoded->empty() && printable(*decoded))
         r.challenge = shown_challenge(*decoded);
     bool sent_credentials = false;
     for (int step = 0; step < max_sasl_steps && reply.code == 334; ++step) {
-        std::optional<std::string> challenge = sasl::base64_decode(challenge_text(reply));
+        std::optional<std::string> challenge = smtp::base64_decode(challenge_text(reply));
         sasl::ClientStep answer;
         if (!challenge) {
             answer.kind = sasl::ClientStep::Kind::cancel;

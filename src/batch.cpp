@@ -3,9 +3,9 @@
 #include "diagnose/evaluate.hpp"
 #include "engine/probe.hpp"
 #include "net/interrupt.hpp"
-#include "report/ndjson.hpp"
-#include "report/render.hpp"
-#include "report/text_style.hpp"
+#include "render/ndjson.hpp"
+#include "render/render.hpp"
+#include "render/text_style.hpp"
 
 #include <algorithm>
 #include <cstdio>

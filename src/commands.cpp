@@ -10,7 +10,7 @@
 #include "net/interrupt.hpp"
 #include "net/resolve.hpp"
 #include "profile_search.hpp"
-#include "report/render.hpp"
+#include "render/render.hpp"
 
 #include <nlohmann/json.hpp>
 

@@ -1,6 +1,6 @@
 #include "emulator/auth_exchange.hpp"
 
-#include "sasl/base64.hpp"
+#include "smtp/base64.hpp"
 #include "smtp/capabilities.hpp"
 
 #include <algorithm>
@@ -68,7 +68,7 @@ AuthExchange::Result AuthExchange::begin(std::optional<std::string> const& initi
     first_reply_pending_ = !initial.has_value();
     if (!server_) {
         if (initial) {
-            if (*initial != "=" && !sasl::base64_decode(*initial)) {
+            if (*initial != "=" && !smtp::base64_decode(*initial)) {
                 return {Kind::malformed, {}};
             }
             return next_scripted();
@@ -82,7 +82,7 @@ AuthExchange::Result AuthExchange::begin(std::optional<std::string> const& initi
     sasl::ServerStep step = server_->start();
     if (initial) {
         std::optional<std::string> decoded =
-            *initial == "=" ? std::optional<std::string>("") : sasl::base64_decode(*initial);
+            *initial == "=" ? std::optional<std::string>("") : smtp::base64_decode(*initial);
         if (!decoded) {
             return {Kind::malformed, {}};
         }
@@ -97,7 +97,7 @@ AuthExchange::Result AuthExchange::answer(std::string_view line) {
     if (line == "*") {
         return {Kind::cancelled, {}};
     }
-    std::optional<std::string> decoded = sasl::base64_decode(line);
+    std::optional<std::string> decoded = smtp::base64_decode(line);
     if (!decoded) {
         return {Kind::malformed, {}};
     }
@@ -141,7 +141,7 @@ AuthExchange::Result AuthExchange::next(sasl::ServerStep const& step) {
     first_reply_pending_ = false;
     return {Kind::challenge, first != profile_.first_replies.end()
                                  ? first->second
-                                 : "334 " + sasl::base64_encode(step.data)};
+                                 : "334 " + smtp::base64_encode(step.data)};
 }
 
 } // namespace smtpprobe::emulator

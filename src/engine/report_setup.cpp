@@ -1,6 +1,6 @@
 #include "engine/report_setup.hpp"
 
-#include "sasl/base64.hpp"
+#include "smtp/base64.hpp"
 
 namespace smtpprobe {
 namespace engine {
@@ -34,7 +34,7 @@ void record_target(Report& report, Target const& target, ProbeOptions const& opt
         report.path.proxy_resolved = proxy.proxy_resolves();
         redactor.add_secret(proxy.password, "proxy password");
         if (!proxy.password.empty())
-            redactor.add_encoded(sasl::base64_encode(proxy.user + ":" + proxy.password),
+            redactor.add_encoded(smtp::base64_encode(proxy.user + ":" + proxy.password),
                                  "proxy credentials");
     }
 }

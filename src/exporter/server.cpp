@@ -3,7 +3,7 @@
 #include "exporter/probe_adapter.hpp"
 #include "exporter/probe_metrics.hpp"
 #include "exporter/status_page.hpp"
-#include "report/render.hpp"
+#include "render/render.hpp"
 
 #include <httplib.h>
 

@@ -1,6 +1,6 @@
 #include "net/http_connect.hpp"
 
-#include "sasl/base64.hpp"
+#include "smtp/base64.hpp"
 
 #include <stdexcept>
 
@@ -35,7 +35,7 @@ ProxyProgress HttpConnectHandshake::start() {
     std::string shown = out;
     if (!request_.user.empty()) {
         out += "Proxy-Authorization: Basic " +
-               sasl::base64_encode(request_.user + ":" + request_.password) + "\r\n";
+               smtp::base64_encode(request_.user + ":" + request_.password) + "\r\n";
         shown += "Proxy-Authorization: Basic <hidden>\r\n";
     }
     std::string const tail = "User-Agent: " + request_.user_agent + "\r\n\r\n";

@@ -1,13 +1,17 @@
-#include "sasl/base64.hpp"
 #include "sasl/sasl.hpp"
 #include "sasl/scram.hpp"
 #include "smtp/ascii.hpp"
+#include "smtp/base64.hpp"
 
 #include <cstdint>
 #include <stdexcept>
 #include <utility>
 
 namespace smtpprobe::sasl {
+
+using smtp::base64_decode;
+using smtp::base64_encode;
+
 namespace {
 
 constexpr int finished = -1;

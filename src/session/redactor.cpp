@@ -1,6 +1,6 @@
 #include "session/redactor.hpp"
 
-#include "sasl/base64.hpp"
+#include "smtp/base64.hpp"
 
 #include <algorithm>
 
@@ -23,14 +23,14 @@ void Redactor::add_secret(std::string_view secret, std::string_view what) {
     if (secret.size() < 3)
         return; // too short to replace without mangling everything else
     add(std::string(secret), "<redacted " + std::string(what) + ">");
-    std::string const encoded = sasl::base64_encode(secret);
+    std::string const encoded = smtp::base64_encode(secret);
     add(encoded, "<redacted base64 " + std::string(what) + ">");
     // Inside a longer base64 blob (a SASL response) the secret starts at byte offset 0, 1 or 2
     // modulo 3, and only the groups lying wholly inside it encode the same way every time.
     for (std::size_t phase = 0; phase < 3; ++phase) {
         std::string padded(phase, '\0');
         padded += secret;
-        std::string const shifted = sasl::base64_encode(padded);
+        std::string const shifted = smtp::base64_encode(padded);
         std::size_t const begin = phase == 0 ? 0 : 4;
         std::size_t const end = 4 * (padded.size() / 3);
         if (end >= begin + 8)

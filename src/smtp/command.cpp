@@ -1,6 +1,6 @@
 #include "smtp/command.hpp"
 
-#include "sasl/base64.hpp"
+#include "smtp/base64.hpp"
 
 #include <stdexcept>
 
@@ -47,7 +47,7 @@ Command auth_command(std::string_view mechanism) {
 }
 
 Command sasl_response_command(std::string_view raw) {
-    std::string const encoded = sasl::base64_encode(raw);
+    std::string const encoded = smtp::base64_encode(raw);
     Command command;
     command.wire = encoded + "\r\n";
     command.shown = encoded.empty()
@@ -58,7 +58,7 @@ Command sasl_response_command(std::string_view raw) {
 }
 
 Command public_sasl_response_command(std::string_view raw) {
-    return plain(sasl::base64_encode(raw));
+    return plain(smtp::base64_encode(raw));
 }
 
 Command cancel_command() {

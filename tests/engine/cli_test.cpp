@@ -1,7 +1,7 @@
 // The built binary, run as a user would: exit codes, --demo, JSON, explain, and no secret in
 // any output stream.
 
-#include "sasl/base64.hpp"
+#include "smtp/base64.hpp"
 #include "support/harness.hpp"
 
 #include <catch2/catch.hpp>
@@ -69,8 +69,8 @@ TEST_CASE("credentials from the environment authenticate and never appear in any
         if (m["name"] == "LOGIN")
             CHECK(m["authentication"]["status"] == "accepted");
     for (std::string const& secret : {password, user}) {
-        for (std::string const& form : {secret, sasl::base64_encode(secret),
-                                        sasl::base64_encode(std::string(1, '\0') + secret)}) {
+        for (std::string const& form : {secret, smtp::base64_encode(secret),
+                                        smtp::base64_encode(std::string(1, '\0') + secret)}) {
             CHECK(r.out.find(form) == std::string::npos);
             CHECK(r.err.find(form) == std::string::npos);
         }
@@ -213,7 +213,7 @@ TEST_CASE("the transcript shows the whole session and no secret: a bundle writes
         INFO(file);
         CHECK(content.str().size() > 100);
         CHECK(content.str().find("demo-secret-never-printed") == std::string::npos);
-        CHECK(content.str().find(sasl::base64_encode("demo-secret-never-printed")) ==
+        CHECK(content.str().find(smtp::base64_encode("demo-secret-never-printed")) ==
               std::string::npos);
         record_output(std::string("bundle") + file, content.str());
     }

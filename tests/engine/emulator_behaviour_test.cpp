@@ -4,7 +4,7 @@
 #include "emulator/cert.hpp"
 #include "emulator/profile.hpp"
 #include "emulator/server.hpp"
-#include "sasl/base64.hpp"
+#include "smtp/base64.hpp"
 #include "support/test_client.hpp"
 
 #include <catch2/catch.hpp>
@@ -24,7 +24,7 @@ using smtpprobe::emulator::parse_profile;
 using smtpprobe::emulator::Profile;
 using smtpprobe::emulator::Server;
 using smtpprobe::emulator::ServerOptions;
-using smtpprobe::sasl::base64_encode;
+using smtpprobe::smtp::base64_encode;
 using smtpprobe::test::hostile;
 using smtpprobe::test::Running;
 using smtpprobe::test::sample;

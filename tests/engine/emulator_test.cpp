@@ -3,7 +3,7 @@
 #include "emulator/cert.hpp"
 #include "emulator/profile.hpp"
 #include "net/openssl_ptr.hpp"
-#include "sasl/base64.hpp"
+#include "smtp/base64.hpp"
 #include "support/test_client.hpp"
 
 #include <catch2/catch.hpp>
@@ -49,8 +49,8 @@ using smtpprobe::emulator::Profile;
 using smtpprobe::emulator::render_reply;
 using smtpprobe::emulator::Server;
 using smtpprobe::emulator::ServerOptions;
-using smtpprobe::sasl::base64_decode;
-using smtpprobe::sasl::base64_encode;
+using smtpprobe::smtp::base64_decode;
+using smtpprobe::smtp::base64_encode;
 
 using smtpprobe::net::BioPtr;
 using smtpprobe::net::CertPtr;

@@ -1,6 +1,6 @@
 #include "engine/probe.hpp"
 
-#include "sasl/base64.hpp"
+#include "smtp/base64.hpp"
 #include "support/harness.hpp"
 
 #include <catch2/catch.hpp>
@@ -18,7 +18,7 @@ std::string const acs_password = "demo-secret-never-printed";
 
 /// Every form of a secret that must never appear in any output.
 void require_no_secret(Probed const& p, std::string const& secret) {
-    std::string const b64 = sasl::base64_encode(secret);
+    std::string const b64 = smtp::base64_encode(secret);
     for (std::string const* output : {&p.text, &p.json, &p.transcript}) {
         CHECK(output->find(secret) == std::string::npos);
         CHECK(output->find(b64) == std::string::npos);
@@ -126,7 +126,7 @@ TEST_CASE("credentials are not sent when the certificate does not verify", "[eng
     CHECK(login.recognition.status == Status::recognised);
     CHECK(login.authentication.status == Status::skipped);
     CHECK(login.authentication.reason.find("certificate") != std::string::npos);
-    std::string const b64 = sasl::base64_encode(acs_password);
+    std::string const b64 = smtp::base64_encode(acs_password);
     for (std::string const& line : acs.server().received())
         CHECK(line.find(b64) == std::string::npos);
 }

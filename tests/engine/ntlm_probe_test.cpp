@@ -4,9 +4,9 @@
 
 #include "diagnose/evaluate.hpp"
 #include "probes/auth.hpp"
-#include "sasl/base64.hpp"
 #include "sasl/ntlm.hpp"
 #include "session/conversation.hpp"
+#include "smtp/base64.hpp"
 #include "support/harness.hpp"
 #include "support/replay_transport.hpp"
 
@@ -30,7 +30,7 @@ std::string const exchange_type2 =
     "AAAwIl2RTzaAQAAAAA=";
 
 std::string negotiate_line() {
-    return sasl::base64_encode(ntlm::negotiate_message());
+    return smtp::base64_encode(ntlm::negotiate_message());
 }
 
 /// "AUTH NTLM", "334 NTLM supported", the NEGOTIATE, then `rest`.
@@ -172,7 +172,7 @@ TEST_CASE("NTLM: a server that refuses the NEGOTIATE ends the exchange itself", 
 TEST_CASE("NTLM: malformed CHALLENGE replies are reported, then cancelled", "[ntlm]") {
     std::string const bad_base64 = "334 this is not base64";
     std::string const cut =
-        "334 " + sasl::base64_encode(sasl::base64_decode(exchange_type2).value().substr(0, 100));
+        "334 " + smtp::base64_encode(smtp::base64_decode(exchange_type2).value().substr(0, 100));
     for (std::string const& reply : {bad_base64, cut}) {
         INFO(reply);
         Recognised const got = recognise(script({{Kind::server, false, reply},
@@ -212,7 +212,7 @@ TEST_CASE("NTLM: names with terminal control characters are escaped in the text 
     t.dns_computer_name = "caf\xc3\xa9.example.test"; // non-ASCII is kept
     c.target_info = t;
     Recognised const got = recognise(
-        script({{Kind::server, false, "334 " + sasl::base64_encode(ntlm::encode_challenge(c))},
+        script({{Kind::server, false, "334 " + smtp::base64_encode(ntlm::encode_challenge(c))},
                 {Kind::client, false, "*"},
                 {Kind::server, false, "501 5.7.0 cancelled"}}));
     REQUIRE(got.row.recognition.ntlm);

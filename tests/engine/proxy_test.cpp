@@ -3,7 +3,7 @@
 
 #include "engine/probe.hpp"
 #include "net/connect.hpp"
-#include "sasl/base64.hpp"
+#include "smtp/base64.hpp"
 #include "support/harness.hpp"
 #include "support/scripted_server.hpp"
 
@@ -216,7 +216,7 @@ TEST_CASE("HTTP 407 from a scripted proxy: its password is never in any output",
               "Proxy Authentication Required)") != std::string::npos);
     CHECK(t.probed.transcript.find("=== HTTP -> Proxy-Authorization: Basic <hidden>") !=
           std::string::npos);
-    std::string const b64 = sasl::base64_encode("alice:" + proxy_password);
+    std::string const b64 = smtp::base64_encode("alice:" + proxy_password);
     for (std::string const* out : {&t.probed.text, &t.probed.json, &t.probed.transcript}) {
         CHECK(out->find(proxy_password) == std::string::npos);
         CHECK(out->find(b64) == std::string::npos);

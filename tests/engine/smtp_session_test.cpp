@@ -4,7 +4,7 @@
 #include "emulator/profile.hpp"
 #include "emulator/recorder.hpp"
 #include "emulator/smtp_session.hpp"
-#include "sasl/base64.hpp"
+#include "smtp/base64.hpp"
 
 #include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>
@@ -21,7 +21,7 @@ using smtpprobe::emulator::Recorder;
 using smtpprobe::emulator::SessionContext;
 using smtpprobe::emulator::SmtpSession;
 using smtpprobe::emulator::Step;
-using smtpprobe::sasl::base64_encode;
+using smtpprobe::smtp::base64_encode;
 
 /// The steps as one string: sent bytes as they are, the other steps as <TLS>, <CLOSE>,
 /// <PAUSE ms>, <HOLD ms>.

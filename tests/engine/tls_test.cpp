@@ -4,7 +4,7 @@
 
 #include "emulator/cert.hpp"
 #include "engine/probe.hpp"
-#include "sasl/base64.hpp"
+#include "smtp/base64.hpp"
 #include "support/harness.hpp"
 
 #include <catch2/catch.hpp>
@@ -213,9 +213,9 @@ TEST_CASE("a certificate for another host: names it, lists the SANs, sends no cr
     }
     // Nothing secret reached the server: only "AUTH <MECH>" and the "*" that cancels it.
     for (std::string const& line : server.server().received()) {
-        CHECK_FALSE(contains(line, sasl::base64_encode(tls_password)));
-        CHECK_FALSE(contains(line, sasl::base64_encode(tls_user)));
-        CHECK_FALSE(contains(line, sasl::base64_encode(std::string(1, '\0') + tls_user +
+        CHECK_FALSE(contains(line, smtp::base64_encode(tls_password)));
+        CHECK_FALSE(contains(line, smtp::base64_encode(tls_user)));
+        CHECK_FALSE(contains(line, smtp::base64_encode(std::string(1, '\0') + tls_user +
                                                        std::string(1, '\0') + tls_password)));
     }
     CHECK(v.exit_code == exit_code::problems);
@@ -235,7 +235,7 @@ TEST_CASE("a chain failure also keeps credentials back: --allow-insecure-auth se
     CHECK(plain.authentication.reason ==
           "not sending credentials: the certificate did not verify (certificate has expired)");
     for (std::string const& line : server.server().received())
-        CHECK_FALSE(contains(line, sasl::base64_encode(tls_password)));
+        CHECK_FALSE(contains(line, smtp::base64_encode(tls_password)));
 
     o.options.tls.insecure = true;
     o.options.allow_insecure_auth = true;

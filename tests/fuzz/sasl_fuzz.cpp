@@ -8,10 +8,10 @@
 // ended by a backslash followed by a byte other than a backslash ("\\" is a literal one).
 // Any violated invariant traps.
 
-#include "sasl/base64.hpp"
 #include "sasl/sasl.hpp"
 #include "sasl/scram.hpp"
 #include "smtp/ascii.hpp"
+#include "smtp/base64.hpp"
 
 #include "fuzz_check.hpp"
 
@@ -93,14 +93,14 @@ bool slow_scram_challenge(std::string_view challenge) {
 // ---------------------------------------------------------------------------------- base64
 
 void fuzz_base64(std::string_view text) {
-    std::optional<std::string> const decoded = sasl::base64_decode(text);
+    std::optional<std::string> const decoded = smtp::base64_decode(text);
     if (decoded) {
         // strict: whole quanta, the canonical alphabet, '=' only as final padding
         FUZZ_CHECK(text.size() % 4 == 0);
         std::size_t const padding = text.ends_with("==") ? 2 : text.ends_with("=") ? 1 : 0;
         FUZZ_CHECK(decoded->size() == text.size() / 4 * 3 - padding);
-        std::string const encoded = sasl::base64_encode(*decoded);
-        std::optional<std::string> const again = sasl::base64_decode(encoded);
+        std::string const encoded = smtp::base64_encode(*decoded);
+        std::optional<std::string> const again = smtp::base64_decode(encoded);
         FUZZ_CHECK(again.has_value() && *again == *decoded);
         // The re-encoding differs from the text at most in the last data character, whose
         // pad bits the decoder drops rather than rejects (base64.cpp says so).
@@ -116,9 +116,9 @@ void fuzz_base64(std::string_view text) {
         FUZZ_CHECK(!text.empty());
     }
     // any bytes survive encode then decode
-    std::string const encoded = sasl::base64_encode(text);
+    std::string const encoded = smtp::base64_encode(text);
     FUZZ_CHECK(encoded.size() == (text.size() + 2) / 3 * 4);
-    std::optional<std::string> const back = sasl::base64_decode(encoded);
+    std::optional<std::string> const back = smtp::base64_decode(encoded);
     FUZZ_CHECK(back.has_value() && *back == text);
 }
 
@@ -207,11 +207,11 @@ sasl::ServerOptions server_options(int config) {
     switch (config) {
     case 0:
         options.nonce = "3rfcNHYJY1ZVvWVs7j";
-        options.scram_salt = sasl::base64_decode("QSXCR+Q6sek8bf92").value();
+        options.scram_salt = smtp::base64_decode("QSXCR+Q6sek8bf92").value();
         break;
     case 1:
         options.nonce = "%hvYDpWUa2RaTCAfuxFIlj)hNlF$k0";
-        options.scram_salt = sasl::base64_decode("W22ZaJ0SNY7soEsUEjb6gQ==").value();
+        options.scram_salt = smtp::base64_decode("W22ZaJ0SNY7soEsUEjb6gQ==").value();
         break;
     default:
         options.nonce = "0302787859903040.1795912064";

@@ -6,7 +6,7 @@
 #include "emulator/profile.hpp"
 #include "emulator/server.hpp"
 #include "engine/probe.hpp"
-#include "report/render.hpp"
+#include "render/render.hpp"
 
 #include <nlohmann/json.hpp>
 

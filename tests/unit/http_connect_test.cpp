@@ -1,6 +1,6 @@
 #include "net/http_connect.hpp"
 
-#include "sasl/base64.hpp"
+#include "smtp/base64.hpp"
 #include "unit/proxy_grind.hpp"
 
 #include <catch2/catch.hpp>
@@ -59,7 +59,7 @@ TEST_CASE("HTTP CONNECT: the server's first bytes after the header are kept",
 
 TEST_CASE("HTTP CONNECT Basic auth: sent, never noted", "[unit][http_connect]") {
     Outcome const o = grind(http("127.0.0.1", 587, "alice", "s3cret"), "HTTP/1.1 200 OK\r\n\r\n");
-    std::string const b64 = smtpprobe::sasl::base64_encode("alice:s3cret");
+    std::string const b64 = smtpprobe::smtp::base64_encode("alice:s3cret");
     CHECK(o.sent.find("Proxy-Authorization: Basic " + b64 + "\r\n") != std::string::npos);
     bool shown_hidden = false;
     for (std::string const& note : o.notes) {

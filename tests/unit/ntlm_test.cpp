@@ -8,8 +8,8 @@
 // 4.2.4.3 Messages", iPXE's ntlm_test.c "from MS-NLMP specification", go-ntlm's
 // ntlmv1_test.go / ntlmv2_test.go) and agree on byte for byte.
 
-#include "sasl/base64.hpp"
 #include "sasl/ntlm.hpp"
+#include "smtp/base64.hpp"
 
 #include <catch2/catch.hpp>
 
@@ -18,7 +18,7 @@
 #include <vector>
 
 using namespace smtpprobe::sasl::ntlm;
-using smtpprobe::sasl::base64_encode;
+using smtpprobe::smtp::base64_encode;
 
 namespace {
 

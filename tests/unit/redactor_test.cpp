@@ -1,7 +1,7 @@
 #include "session/redactor.hpp"
 
-#include "sasl/base64.hpp"
 #include "session/transcript.hpp"
+#include "smtp/base64.hpp"
 
 #include <catch2/catch.hpp>
 
@@ -10,10 +10,10 @@ using namespace smtpprobe;
 TEST_CASE("secrets and their base64 forms are replaced in any text", "[unit][redact]") {
     Redactor r;
     r.add_secret("hunter2-password", "password");
-    std::string const text = "pw hunter2-password b64 " + sasl::base64_encode("hunter2-password");
+    std::string const text = "pw hunter2-password b64 " + smtp::base64_encode("hunter2-password");
     std::string const out = r.redact(text);
     CHECK(out.find("hunter2") == std::string::npos);
-    CHECK(out.find(sasl::base64_encode("hunter2-password")) == std::string::npos);
+    CHECK(out.find(smtp::base64_encode("hunter2-password")) == std::string::npos);
     CHECK(out.find("<redacted password>") != std::string::npos);
 }
 
@@ -23,7 +23,7 @@ TEST_CASE("a password inside any SASL blob is not readable from its base64", "[u
     r.add_secret(password, "password");
     for (std::string prefix : {std::string("\0user\0", 6), std::string("u\0", 2),
                                std::string("\0", 1), std::string("user=x\1auth=Bearer ", 19)}) {
-        std::string const blob = sasl::base64_encode(prefix + password);
+        std::string const blob = smtp::base64_encode(prefix + password);
         std::string const out = r.redact(blob);
         INFO(blob);
         CHECK(out != blob);

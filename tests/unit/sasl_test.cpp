@@ -1,5 +1,5 @@
-#include "sasl/base64.hpp"
 #include "sasl/sasl.hpp"
+#include "smtp/base64.hpp"
 
 #include <catch2/catch.hpp>
 
@@ -9,8 +9,6 @@
 #include <vector>
 
 using namespace std::string_literals;
-using smtpprobe::sasl::base64_decode;
-using smtpprobe::sasl::base64_encode;
 using smtpprobe::sasl::Client;
 using smtpprobe::sasl::ClientOptions;
 using smtpprobe::sasl::ClientStep;
@@ -18,6 +16,8 @@ using smtpprobe::sasl::Credentials;
 using smtpprobe::sasl::Server;
 using smtpprobe::sasl::ServerOptions;
 using smtpprobe::sasl::ServerStep;
+using smtpprobe::smtp::base64_decode;
+using smtpprobe::smtp::base64_encode;
 
 namespace {
 

@@ -1,6 +1,6 @@
-#include "report/json_parts.hpp"
-#include "report/ndjson.hpp"
-#include "report/render.hpp"
+#include "render/json_parts.hpp"
+#include "render/ndjson.hpp"
+#include "render/render.hpp"
 
 #include <algorithm>
 #include <cstdio>

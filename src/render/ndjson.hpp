@@ -1,6 +1,6 @@
 #pragma once
 // The JSON report on one line, for NDJSON (one report a line, as each target of a batch
-// finishes): the same document as render_json() (report/render.hpp), same schema.
+// finishes): the same document as render_json() (render/render.hpp), same schema.
 
 #include "diagnose/evaluate.hpp"
 #include "report/report.hpp"

@@ -1,4 +1,4 @@
-#include "report/text_sections.hpp"
+#include "render/text_sections.hpp"
 
 #include <algorithm>
 

@@ -1,6 +1,6 @@
 // The JSON report's per-address summaries (--all-addresses): target.address_probes.
 
-#include "report/json_parts.hpp"
+#include "render/json_parts.hpp"
 
 namespace smtpprobe::json_parts {
 namespace {

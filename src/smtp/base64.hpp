@@ -6,11 +6,11 @@
 #include <string>
 #include <string_view>
 
-namespace smtpprobe::sasl {
+namespace smtpprobe::smtp {
 
 std::string base64_encode(std::string_view bytes);
 /// Strict decode: the canonical alphabet, length a multiple of 4, '=' only as final padding.
 /// The empty string decodes to the empty string. Returns nullopt on anything else.
 std::optional<std::string> base64_decode(std::string_view text);
 
-} // namespace smtpprobe::sasl
+} // namespace smtpprobe::smtp

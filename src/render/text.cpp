@@ -1,7 +1,7 @@
-#include "report/render.hpp"
+#include "render/render.hpp"
 
-#include "report/text_sections.hpp"
-#include "report/text_style.hpp"
+#include "render/text_sections.hpp"
+#include "render/text_style.hpp"
 #include "report/words.hpp"
 
 #include <algorithm>

@@ -1,6 +1,6 @@
 // The text report's per-address summary (--all-addresses): one block per address of the name.
 
-#include "report/text_sections.hpp"
+#include "render/text_sections.hpp"
 #include "report/words.hpp"
 
 #include <algorithm>

@@ -1,9 +1,9 @@
-#include "sasl/base64.hpp"
+#include "smtp/base64.hpp"
 
 #include <array>
 #include <cstdint>
 
-namespace smtpprobe::sasl {
+namespace smtpprobe::smtp {
 namespace {
 
 constexpr std::string_view alphabet =
@@ -94,4 +94,4 @@ std::optional<std::string> base64_decode(std::string_view text) {
     return out;
 }
 
-} // namespace smtpprobe::sasl
+} // namespace smtpprobe::smtp

@@ -1,4 +1,4 @@
-#include "report/render.hpp"
+#include "render/render.hpp"
 
 #include "report/words.hpp"
 

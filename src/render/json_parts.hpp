@@ -22,7 +22,7 @@ Json connection_json(ConnectionPath const& p);
 Json tls_info_json(net::TlsInfo const& t);
 Json fatal_error_json(FatalError const& f);
 
-/// --all-addresses: one object per address probed; null without it (report/json_addresses.cpp).
+/// --all-addresses: one object per address probed; null without it (render/json_addresses.cpp).
 Json address_probes_json(Report const& r);
 
 } // namespace smtpprobe::json_parts
