@@ -1,6 +1,6 @@
 #pragma once
-// The sections of the text report that print the verdict (checks, findings, client
-// libraries, codes seen); render/text.cpp prints the report's own sections around them.
+// The sections of the text report, each in the file named beside it; render/text.cpp prints
+// the heading, the server section and the timing line around them.
 
 #include "diagnose/evaluate.hpp"
 #include "render/text_style.hpp"
@@ -11,6 +11,11 @@ namespace smtpprobe::text {
 
 /// --all-addresses: one block per address (render/text_addresses.cpp).
 void addresses_section(Report const& report, Style const& style, std::string& out);
+/// The AUTH matrix and what an NTLM challenge disclosed (render/text_matrix.cpp).
+void matrix_section(Report const& report, Style const& style, std::string& out);
+void ntlm_section(Report const& report, Style const& style, std::string& out);
+/// What the verdict says: checks, findings, client libraries, codes seen
+/// (render/text_verdict.cpp).
 void checks_section(Verdict const& verdict, Style const& style, std::string& out);
 void findings_section(Verdict const& verdict, Style const& style, std::string& out);
 void clients_section(Verdict const& verdict, Style const& style, std::string& out);
