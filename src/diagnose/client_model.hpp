@@ -1,0 +1,89 @@
+#pragma once
+// Private to diagnose/client*.cpp: the helpers the client predictions share, and the predictors.
+
+#include "diagnose/clients.hpp"
+
+#include <initializer_list>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace smtpprobe::diagnose::detail {
+
+using Outcome = ClientVerdict::Outcome;
+using Mechanisms = std::vector<std::string>;
+
+bool has_exact(Mechanisms const& list, std::string_view name);
+
+/// RFC 4954 §8: mechanism names are case-insensitive, so the server treats "plain" as PLAIN.
+bool has_any_case(Mechanisms const& list, std::string_view name);
+
+bool auth_only_after_tls(ServerAuthView const& view);
+
+enum class Answer { recognised, rejected, unknown };
+
+struct Probe {
+    Answer answer = Answer::unknown;
+    int code = 0;
+};
+
+Probe probe(ServerAuthView const& view, std::string_view mech);
+
+std::string answers(Probe const& p);
+
+/// The first line of the server's reply to "AUTH <mech>", as sent ("504 5.7.4 ..."); the code
+/// alone when the text was not kept.
+std::string reply_text(ServerAuthView const& view, std::string_view mech);
+
+/// " (it compares names case-sensitively; this server advertises "login")" when a preferred
+/// mechanism is only advertised in another case.
+std::string case_note(Mechanisms const& list, std::initializer_list<std::string_view> preferred);
+
+void append(std::string& how, std::string_view note);
+
+/// An OAuth mechanism the library supports only when configured for it (smtp-facts.md §4.12),
+/// offered by the server and not refused in the probe.
+std::string oauth_note(ServerAuthView const& view, Mechanisms const& list,
+                       std::initializer_list<std::string_view> mechs, std::string_view how);
+
+/// How the library gets TLS, for the notes (smtp-facts.md §4.12 quirks table).
+struct TlsHabits {
+    std::string_view starttls; ///< what enables STARTTLS; empty: done automatically
+    std::string_view implicit; ///< how to use implicit TLS; empty: not possible
+};
+
+std::string tls_note(ServerAuthView const& view, TlsHabits const& habits);
+
+/// A library that sends exactly one mechanism: the verdict is that mechanism's probe.
+ClientVerdict single(ServerAuthView const& view, Mechanisms const& list, std::string client,
+                     std::string mech, std::string const& why, std::string_view error,
+                     std::string source);
+
+/// A library that tries its candidates in order and moves on after any failure.
+ClientVerdict in_order(ServerAuthView const& view, std::string client, Mechanisms const& candidates,
+                       std::string const& order, std::string source, std::string_view error);
+
+// The predictors, one verdict each for client_compatibility() (clients.cpp). `list` is the
+// mechanism list the client acts on.
+
+// clients_native.cpp: libraries of compiled languages (Go, C, Rust).
+
+ClientVerdict go_net_smtp(ServerAuthView const& view, Mechanisms const& list, bool plain);
+ClientVerdict libcurl(ServerAuthView const& view, Mechanisms const& list, std::string_view forced);
+ClientVerdict lettre(ServerAuthView const& view, Mechanisms const& list);
+
+// clients_scripting.cpp: libraries of interpreted languages (Python, JavaScript, PHP, Ruby).
+
+ClientVerdict python_login(ServerAuthView const& view, Mechanisms const& list);
+ClientVerdict nodemailer(ServerAuthView const& view, Mechanisms const& list,
+                         std::string_view forced);
+ClientVerdict phpmailer(ServerAuthView const& view, Mechanisms const& list);
+ClientVerdict ruby_net_smtp(ServerAuthView const& view, Mechanisms const& list);
+
+// clients_managed.cpp: libraries of managed runtimes (.NET, the JVM).
+
+ClientVerdict dotnet_smtp_client(ServerAuthView const& view, Mechanisms const& list);
+ClientVerdict mailkit(ServerAuthView const& view, Mechanisms const& list);
+ClientVerdict jakarta_mail(ServerAuthView const& view, Mechanisms const& list);
+
+} // namespace smtpprobe::diagnose::detail

@@ -1,0 +1,239 @@
+// Client predictions for libraries of compiled languages: Go's net/smtp, libcurl and lettre.
+
+#include "diagnose/client_model.hpp"
+
+#include "smtp/ascii.hpp"
+
+namespace smtpprobe::diagnose::detail {
+
+namespace {
+
+// Go's net/smtp isLocalhost(): the names PlainAuth sends credentials to without TLS.
+bool loopback_name(std::string_view name) {
+    return name == "localhost" || name == "127.0.0.1" || name == "::1";
+}
+
+// Text for a server-supplied string: control characters (the LOGIN draft's prompts end in NUL)
+// are shown escaped.
+std::string printable(std::string_view text) {
+    static constexpr char hex[] = "0123456789ABCDEF";
+    std::string out;
+    for (char c : text) {
+        unsigned char const byte = static_cast<unsigned char>(c);
+        if (byte == 0) {
+            out += "\\0";
+        } else if (byte < 0x20 || byte == 0x7F) {
+            out += "\\x";
+            out += hex[byte >> 4];
+            out += hex[byte & 0x0F];
+        } else {
+            out += c;
+        }
+    }
+    return out;
+}
+
+bool lettre_user_prompt(std::string_view prompt) {
+    std::string const lower = smtp::to_lower(prompt);
+    return lower.find("username") != std::string::npos ||
+           lower.find("user name") != std::string::npos;
+}
+
+} // namespace
+
+// Go's net/smtp, driven the way SendMail does it (Hello, STARTTLS when advertised, the AUTH
+// extension check, Auth). PlainAuth, or (plain == false) a LOGIN smtp.Auth as applications
+// write it: net/smtp has none.
+ClientVerdict go_net_smtp(ServerAuthView const& view, Mechanisms const& list, bool plain) {
+    std::string const client = plain ? "Go net/smtp (PlainAuth)" : "Go net/smtp (LOGIN smtp.Auth)";
+    std::string const source = "smtp-facts.md §4.1";
+    std::string const mech = plain ? "PLAIN" : "LOGIN";
+    if (list.empty() || view.legacy_auth_equals_only) {
+        ClientVerdict verdict{
+            client, Outcome::fails, "",
+            std::string("SendMail stops with \"smtp: server doesn't support "
+                        "AUTH\"") +
+                (view.legacy_auth_equals_only ? " (it does not read AUTH= lines)" : ""),
+            source};
+        verdict.error = "smtp: server doesn't support AUTH";
+        return verdict;
+    }
+    bool const exempt = loopback_name(view.server_name);
+    if (!view.tls_available && !exempt) {
+        ClientVerdict verdict{
+            client, Outcome::fails, "",
+            std::string(plain ? "PlainAuth" : "an smtp.Auth written like PlainAuth") +
+                " refuses to send credentials without TLS (\"unencrypted connection\"); only a "
+                "server name of localhost, 127.0.0.1 or ::1 is exempt, and the name here is " +
+                (view.server_name.empty() ? std::string("not known") : view.server_name),
+            source};
+        verdict.error = "unencrypted connection";
+        return verdict;
+    }
+    std::string const why =
+        plain ? "sends AUTH PLAIN without checking the list"
+              : "sends AUTH LOGIN without checking the list (this smtp.Auth answers the first "
+                "challenge with the user name and the second with the password)";
+    ClientVerdict verdict = single(view, list, client, mech, why, reply_text(view, mech), source);
+    if (plain && verdict.outcome != Outcome::works &&
+        (has_any_case(list, "LOGIN") || probe(view, "LOGIN").answer == Answer::recognised)) {
+        append(verdict.how, "LOGIN would need a custom smtp.Auth, net/smtp has none");
+    }
+    if (!view.tls_available) {
+        append(verdict.how, "there is no TLS, but the server name " + view.server_name +
+                                " is exempt (Go's localhost exemption), so the password goes in "
+                                "plaintext");
+    }
+    append(verdict.how, tls_note(view, {"", "dial TLS yourself and use NewClient, as SendMail "
+                                            "cannot"}));
+    return verdict;
+}
+
+// The command-line tool and the library alike. forced: --login-options AUTH=<mech>
+// (CURLOPT_LOGIN_OPTIONS); empty: its own choice. Checked against Debian 12's build, which has
+// NTLM and GSS-API and no SCRAM.
+ClientVerdict libcurl(ServerAuthView const& view, Mechanisms const& list, std::string_view forced) {
+    std::string const client =
+        forced.empty() ? "libcurl" : "libcurl (AUTH=" + std::string(forced) + ")";
+    std::string const source = "smtp-facts.md §4.8";
+    std::string const denied = "(67) Login denied";
+    TlsHabits const habits{"set CURLOPT_USE_SSL", "use an smtps:// URL"};
+    ClientVerdict verdict;
+    if (list.empty() || view.legacy_auth_equals_only) {
+        verdict = {client, Outcome::fails, "",
+                   std::string(view.legacy_auth_equals_only
+                                   ? "it ignores AUTH= lines, so it sees no AUTH"
+                                   : "the server advertises no AUTH") +
+                       ", so it skips authentication without an error and sends the mail "
+                       "unauthenticated (MAIL FROM is where a server that needs AUTH refuses it)",
+                   source};
+        append(verdict.how, tls_note(view, habits));
+        return verdict;
+    }
+    std::string mech;
+    // Mechanism names are matched case-sensitively (curl 7.88.1: "AUTH login" is not LOGIN).
+    if (!forced.empty()) {
+        if (has_exact(list, forced)) {
+            mech = forced;
+        } else {
+            verdict = {
+                client, Outcome::fails, "",
+                "AUTH=" + std::string(forced) +
+                    " is not advertised, so it sends no AUTH and fails with CURLE_LOGIN_DENIED",
+                source};
+            verdict.error = denied;
+            append(verdict.how, tls_note(view, habits));
+            return verdict;
+        }
+    } else {
+        // Curl_sasl_start's order with a password, as built in Debian 12's curl 7.88.1.
+        for (std::string_view name :
+             {"GSSAPI", "DIGEST-MD5", "CRAM-MD5", "NTLM", "PLAIN", "LOGIN"}) {
+            if (has_exact(list, name)) {
+                mech = name;
+                break;
+            }
+        }
+    }
+    if (mech.empty()) {
+        verdict = {
+            client, Outcome::fails, "",
+            "none of the mechanisms it knows is advertised, so it fails with "
+            "CURLE_LOGIN_DENIED" +
+                case_note(list, {"GSSAPI", "DIGEST-MD5", "CRAM-MD5", "NTLM", "PLAIN", "LOGIN"}),
+            source};
+        verdict.error = denied;
+        append(verdict.how,
+               oauth_note(view, list, {"OAUTHBEARER", "XOAUTH2"}, "a bearer token set"));
+    } else {
+        std::string const why =
+            forced.empty()
+                ? "picks one mechanism by its order (GSSAPI, DIGEST-MD5, CRAM-MD5, NTLM, PLAIN, "
+                  "LOGIN; " +
+                      mech + " here) and does not move on after a refusal"
+                : "--login-options AUTH=" + mech + " makes it send AUTH " + mech;
+        verdict = single(view, list, client, mech, why, denied, source);
+        if (mech == "NTLM" && probe(view, "NTLM").answer != Answer::rejected) {
+            // The probe sees 334 to a bare AUTH NTLM; the NTLM exchange itself needs a domain
+            // account, and a password-only login is refused.
+            verdict.outcome = Outcome::fails;
+            verdict.error = denied;
+            verdict.how += "; it stays with NTLM, which works only for an account NTLM accepts "
+                           "(a domain account, DOMAIN\\user) and otherwise ends in "
+                           "CURLE_LOGIN_DENIED, without trying another mechanism";
+        }
+        if (verdict.outcome != Outcome::works && forced.empty()) {
+            for (std::string_view other : {"LOGIN", "PLAIN"}) {
+                if (other != mech && has_exact(list, other) &&
+                    probe(view, other).answer != Answer::rejected) {
+                    append(verdict.how, "--login-options AUTH=" + std::string(other) +
+                                            " (CURLOPT_LOGIN_OPTIONS) makes it use " +
+                                            std::string(other) + ", which this server offers");
+                    break;
+                }
+            }
+        }
+    }
+    append(verdict.how, tls_note(view, habits));
+    return verdict;
+}
+
+ClientVerdict lettre(ServerAuthView const& view, Mechanisms const& list) {
+    std::string const client = "lettre";
+    std::string const source = "smtp-facts.md §4.10";
+    TlsHabits const habits{"", "use relay() (Tls::Wrapper)"};
+    ClientVerdict verdict;
+    std::string mech;
+    if (!view.legacy_auth_equals_only) {
+        for (std::string_view name : {"PLAIN", "LOGIN"}) {
+            if (has_exact(list, name)) {
+                mech = name;
+                break;
+            }
+        }
+    }
+    if (mech.empty()) {
+        verdict = {client, Outcome::fails, "",
+                   "it fails with \"No compatible authentication mechanism was found\"" +
+                       (view.legacy_auth_equals_only
+                            ? std::string(" (it does not read AUTH= lines)")
+                            : case_note(list, {"PLAIN", "LOGIN"})),
+                   source};
+        append(verdict.how, oauth_note(view, list, {"XOAUTH2"}, "XOAUTH2 configured"));
+    } else if (mech == "PLAIN") {
+        verdict = single(view, list, client, mech,
+                         "uses PLAIN, the first of PLAIN, LOGIN the server advertises, with no "
+                         "fallback",
+                         "", source);
+    } else {
+        std::string const why =
+            "uses LOGIN (PLAIN is not advertised) and needs a first prompt containing "
+            "\"Username\" or \"User Name\"";
+        Probe const p = probe(view, "LOGIN");
+        if (p.answer == Answer::rejected) {
+            verdict = {client, Outcome::fails, mech, why + "; " + answers(p), source};
+        } else if (!view.login_prompt) {
+            verdict = {client, Outcome::depends, mech, why + " (the prompt was not probed)",
+                       source};
+        } else if (lettre_user_prompt(*view.login_prompt)) {
+            verdict = {client, Outcome::works, mech,
+                       why + "; this server's prompt \"" + printable(*view.login_prompt) +
+                           "\" is one it recognises",
+                       source};
+        } else {
+            verdict = {client, Outcome::fails, mech,
+                       why + "; this server's prompt \"" + printable(*view.login_prompt) +
+                           "\" is not, so it fails with \"Unrecognized challenge\"",
+                       source};
+        }
+    }
+    if (!view.tls_available && verdict.outcome == Outcome::works) {
+        verdict.outcome = Outcome::depends;
+        append(verdict.how, "the server offers no TLS, so starttls_relay() (Tls::Required) and "
+                            "relay() refuse it; only Tls::Opportunistic or no TLS connects");
+    }
+    append(verdict.how, tls_note(view, habits));
+    return verdict;
+}
+
+} // namespace smtpprobe::diagnose::detail
