@@ -1,4 +1,8 @@
+// NTLM CHALLENGE_MESSAGE decoding, and the names, versions and clock of what it carries.
+
 #include "sasl/ntlm.hpp"
+
+#include "sasl/ntlm_bytes.hpp"
 
 #include <algorithm>
 #include <cstdio>
@@ -6,149 +10,19 @@
 namespace smtpprobe::sasl::ntlm {
 namespace {
 
-constexpr std::string_view signature{"NTLMSSP\0", 8};
-constexpr std::uint32_t challenge_type = 2;
-constexpr std::size_t fixed_header = 32;       // up to and including ServerChallenge
-constexpr std::size_t target_info_header = 48; // + Reserved + TargetInfoFields
-constexpr std::size_t version_header = 56;     // + Version
+using detail::challenge_type;
+using detail::fixed_header;
+using detail::latin1_to_utf8;
+using detail::signature;
+using detail::target_info_header;
+using detail::u16;
+using detail::u32;
+using detail::u64;
+using detail::utf16le_to_utf8;
+using detail::version_header;
+
 constexpr std::uint64_t filetime_per_second = 10'000'000;
 constexpr std::int64_t seconds_1601_to_1970 = 11'644'473'600;
-
-std::uint16_t u16(std::string_view b, std::size_t at) {
-    return static_cast<std::uint16_t>(static_cast<unsigned char>(b[at]) |
-                                      static_cast<unsigned char>(b[at + 1]) << 8);
-}
-
-std::uint32_t u32(std::string_view b, std::size_t at) {
-    return static_cast<std::uint32_t>(u16(b, at)) | static_cast<std::uint32_t>(u16(b, at + 2))
-                                                        << 16;
-}
-
-std::uint64_t u64(std::string_view b, std::size_t at) {
-    return static_cast<std::uint64_t>(u32(b, at)) | static_cast<std::uint64_t>(u32(b, at + 4))
-                                                        << 32;
-}
-
-void put16(std::string& out, std::uint16_t v) {
-    out += static_cast<char>(v & 0xff);
-    out += static_cast<char>(v >> 8);
-}
-
-void put32(std::string& out, std::uint32_t v) {
-    put16(out, static_cast<std::uint16_t>(v & 0xffff));
-    put16(out, static_cast<std::uint16_t>(v >> 16));
-}
-
-void put64(std::string& out, std::uint64_t v) {
-    put32(out, static_cast<std::uint32_t>(v & 0xffffffff));
-    put32(out, static_cast<std::uint32_t>(v >> 32));
-}
-
-void append_utf8(std::string& out, std::uint32_t cp) {
-    if (cp < 0x80) {
-        out += static_cast<char>(cp);
-    } else if (cp < 0x800) {
-        out += static_cast<char>(0xc0 | cp >> 6);
-        out += static_cast<char>(0x80 | (cp & 0x3f));
-    } else if (cp < 0x10000) {
-        out += static_cast<char>(0xe0 | cp >> 12);
-        out += static_cast<char>(0x80 | (cp >> 6 & 0x3f));
-        out += static_cast<char>(0x80 | (cp & 0x3f));
-    } else {
-        out += static_cast<char>(0xf0 | cp >> 18);
-        out += static_cast<char>(0x80 | (cp >> 12 & 0x3f));
-        out += static_cast<char>(0x80 | (cp >> 6 & 0x3f));
-        out += static_cast<char>(0x80 | (cp & 0x3f));
-    }
-}
-
-constexpr std::uint32_t replacement = 0xfffd;
-
-/// UTF-16LE (even size) to UTF-8; an unpaired surrogate becomes U+FFFD.
-std::string utf16le_to_utf8(std::string_view bytes) {
-    std::string out;
-    out.reserve(bytes.size());
-    for (std::size_t i = 0; i + 1 < bytes.size(); i += 2) {
-        std::uint32_t unit = u16(bytes, i);
-        if (unit >= 0xd800 && unit < 0xdc00 && i + 3 < bytes.size()) {
-            std::uint32_t const low = u16(bytes, i + 2);
-            if (low >= 0xdc00 && low < 0xe000) {
-                append_utf8(out, 0x10000 + ((unit - 0xd800) << 10) + (low - 0xdc00));
-                i += 2;
-                continue;
-            }
-        }
-        append_utf8(out, unit >= 0xd800 && unit < 0xe000 ? replacement : unit);
-    }
-    return out;
-}
-
-std::string latin1_to_utf8(std::string_view bytes) {
-    std::string out;
-    for (char c : bytes)
-        append_utf8(out, static_cast<unsigned char>(c));
-    return out;
-}
-
-/// UTF-8 to code points; invalid or overlong sequences and surrogates become U+FFFD.
-std::vector<std::uint32_t> code_points(std::string_view text) {
-    std::vector<std::uint32_t> out;
-    std::size_t i = 0;
-    while (i < text.size()) {
-        unsigned char const lead = static_cast<unsigned char>(text[i]);
-        std::size_t const length = lead < 0x80             ? 1
-                                   : (lead & 0xe0) == 0xc0 ? 2
-                                   : (lead & 0xf0) == 0xe0 ? 3
-                                   : (lead & 0xf8) == 0xf0 ? 4
-                                                           : 0;
-        if (length == 0 || i + length > text.size()) {
-            out.push_back(replacement);
-            ++i;
-            continue;
-        }
-        std::uint32_t cp = length == 1 ? std::uint32_t{lead} : (lead & (0xffu >> (length + 1)));
-        bool valid = true;
-        for (std::size_t k = 1; k < length; ++k) {
-            unsigned char const c = static_cast<unsigned char>(text[i + k]);
-            valid = valid && (c & 0xc0) == 0x80;
-            cp = cp << 6 | (c & 0x3f);
-        }
-        std::uint32_t const minimum[] = {0, 0, 0x80, 0x800, 0x10000};
-        if (!valid || cp < minimum[length] || cp > 0x10ffff || (cp >= 0xd800 && cp < 0xe000)) {
-            out.push_back(replacement);
-            ++i;
-            continue;
-        }
-        out.push_back(cp);
-        i += length;
-    }
-    return out;
-}
-
-constexpr std::size_t max_field = 0xffff;
-
-std::string encode_string(std::string_view text, bool unicode) {
-    std::string out;
-    for (std::uint32_t cp : code_points(text)) {
-        if (!unicode) {
-            out += static_cast<char>(cp <= 0xff ? cp : '?');
-        } else if (cp < 0x10000) {
-            put16(out, static_cast<std::uint16_t>(cp));
-        } else {
-            put16(out, static_cast<std::uint16_t>(0xd800 + ((cp - 0x10000) >> 10)));
-            put16(out, static_cast<std::uint16_t>(0xdc00 + ((cp - 0x10000) & 0x3ff)));
-        }
-    }
-    // A field's length is 16 bits; cut at a code unit boundary (never inside a pair's first
-    // half, which would leave an unpaired surrogate that decodes differently).
-    if (out.size() > max_field) {
-        std::size_t size = unicode ? max_field - 1 : max_field;
-        if (unicode && u16(out, size - 2) >= 0xd800 && u16(out, size - 2) < 0xdc00)
-            size -= 2;
-        out.resize(size);
-    }
-    return out;
-}
 
 DecodeResult failure(Errc error, std::size_t offset, std::string detail) {
     DecodeResult r;
@@ -324,21 +198,6 @@ std::vector<std::string> flag_names(std::uint32_t flags) {
     return out;
 }
 
-std::string negotiate_message() {
-    std::string out(signature);
-    put32(out, 1); // MessageType: NEGOTIATE
-    put32(out, probe_flags);
-    constexpr std::uint32_t end = 40; // empty DomainName and Workstation: offset = the end
-    for (int field = 0; field < 2; ++field) {
-        put16(out, 0);
-        put16(out, 0);
-        put32(out, end);
-    }
-    out += std::string(7, '\0'); // Version: 0.0 build 0, Reserved
-    out += '\x0f';               // NTLMRevisionCurrent: NTLMSSP_REVISION_W2K3
-    return out;
-}
-
 std::string to_string(Version const& v) {
     return std::to_string(v.major) + "." + std::to_string(v.minor) + "." + std::to_string(v.build);
 }
@@ -432,75 +291,6 @@ DecodeResult decode_challenge(std::string_view message) {
     DecodeResult r;
     r.challenge = std::move(c);
     return r;
-}
-
-std::string encode_challenge(Challenge const& c) {
-    bool const unicode = (c.flags & flag::negotiate_unicode) != 0;
-    std::string const name = c.target_name ? encode_string(*c.target_name, unicode) : "";
-    std::string info;
-    if (c.target_info) {
-        TargetInfo const& t = *c.target_info;
-        auto pair = [&](AvId id, std::string_view value) {
-            if (info.size() + 4 + value.size() + 4 > max_field)
-                return; // keep the field within its 16-bit length, room for MsvAvEOL
-            put16(info, static_cast<std::uint16_t>(id));
-            put16(info, static_cast<std::uint16_t>(value.size()));
-            info += value;
-        };
-        auto name_pair = [&](AvId id, std::optional<std::string> const& value) {
-            if (value)
-                pair(id, encode_string(*value, true));
-        };
-        // Windows' order: domain before computer, NetBIOS before DNS, then the clock.
-        name_pair(AvId::nb_domain_name, t.nb_domain_name);
-        name_pair(AvId::nb_computer_name, t.nb_computer_name);
-        name_pair(AvId::dns_domain_name, t.dns_domain_name);
-        name_pair(AvId::dns_computer_name, t.dns_computer_name);
-        name_pair(AvId::dns_tree_name, t.dns_tree_name);
-        name_pair(AvId::target_name, t.target_name);
-        if (t.flags) {
-            std::string value;
-            put32(value, *t.flags);
-            pair(AvId::flags, value);
-        }
-        if (t.timestamp) {
-            std::string value;
-            put64(value, *t.timestamp);
-            pair(AvId::timestamp, value);
-        }
-        std::vector<std::uint16_t> written;
-        for (std::uint16_t id : t.other_ids) {
-            bool const known = id <= static_cast<std::uint16_t>(AvId::timestamp) ||
-                               id == static_cast<std::uint16_t>(AvId::target_name);
-            if (known || std::find(written.begin(), written.end(), id) != written.end())
-                continue;
-            written.push_back(id);
-            pair(static_cast<AvId>(id), "");
-        }
-        put16(info, 0); // MsvAvEOL
-        put16(info, 0);
-    }
-    std::size_t const header = c.version ? version_header : target_info_header;
-    std::string out(signature);
-    put32(out, challenge_type);
-    put16(out, static_cast<std::uint16_t>(name.size()));
-    put16(out, static_cast<std::uint16_t>(name.size()));
-    put32(out, static_cast<std::uint32_t>(header));
-    put32(out, c.flags);
-    for (std::uint8_t b : c.server_challenge)
-        out += static_cast<char>(b);
-    out += std::string(8, '\0'); // Reserved
-    put16(out, static_cast<std::uint16_t>(info.size()));
-    put16(out, static_cast<std::uint16_t>(info.size()));
-    put32(out, static_cast<std::uint32_t>(header + name.size()));
-    if (c.version) {
-        out += static_cast<char>(c.version->major);
-        out += static_cast<char>(c.version->minor);
-        put16(out, c.version->build);
-        out += std::string(3, '\0');
-        out += static_cast<char>(c.version->ntlm_revision);
-    }
-    return out + name + info;
 }
 
 std::string filetime_to_iso8601(std::uint64_t filetime) {
