@@ -1,6 +1,6 @@
 #pragma once
 // Private to src/sasl: the libcrypto primitives and SCRAM (RFC 5802, RFC 7677) building blocks
-// that client.cpp and server.cpp share. Nothing here is part of the public API.
+// that client.cpp, server.cpp and scram_server.cpp share. Nothing here is part of the public API.
 
 #include <cstddef>
 #include <optional>

@@ -1,7 +1,7 @@
 #include "sasl/sasl.hpp"
 #include "sasl/scram.hpp"
+#include "sasl/server_steps.hpp"
 #include "smtp/ascii.hpp"
-#include "smtp/base64.hpp"
 
 #include <cstdint>
 #include <stdexcept>
@@ -9,32 +9,7 @@
 
 namespace smtpprobe::sasl {
 
-using smtp::base64_decode;
-using smtp::base64_encode;
-
-namespace {
-
-constexpr int finished = -1;
-constexpr std::size_t scram_nonce_bytes = 18;
-
-// Google's XOAUTH2 error challenge (developers.google.com/gmail/imap/xoauth2-protocol).
-constexpr std::string_view xoauth2_error =
-    R"({"status":"401","schemes":"bearer","scope":"https://mail.google.com/"})";
-// RFC 7628 §3.2.2: the status is the only required member of the error JSON.
-constexpr std::string_view oauthbearer_error = R"({"status":"invalid_token"})";
-
-ServerStep challenge(std::string data) {
-    return {ServerStep::Kind::challenge, std::move(data), {}};
-}
-ServerStep success(std::string user) {
-    return {ServerStep::Kind::success, {}, std::move(user)};
-}
-ServerStep failure() {
-    return {ServerStep::Kind::failure, {}, {}};
-}
-ServerStep malformed() {
-    return {ServerStep::Kind::malformed, {}, {}};
-}
+namespace detail {
 
 std::string random_or_throw(std::size_t count) {
     std::optional<std::string> bytes = detail::random_bytes(count);
@@ -42,14 +17,6 @@ std::string random_or_throw(std::size_t count) {
         throw std::runtime_error("RAND_bytes failed");
     }
     return std::move(*bytes);
-}
-
-std::uint64_t random_number(std::size_t bytes) {
-    std::uint64_t value = 0;
-    for (char c : random_or_throw(bytes)) {
-        value = value << 8 | static_cast<unsigned char>(c);
-    }
-    return value;
 }
 
 Credentials const* find_password_account(std::vector<Credentials> const& accounts,
@@ -60,6 +27,33 @@ Credentials const* find_password_account(std::vector<Credentials> const& account
         }
     }
     return nullptr;
+}
+
+} // namespace detail
+
+namespace {
+
+using detail::challenge;
+using detail::failure;
+using detail::find_password_account;
+using detail::malformed;
+using detail::random_or_throw;
+using detail::success;
+
+constexpr int finished = -1;
+
+// Google's XOAUTH2 error challenge (developers.google.com/gmail/imap/xoauth2-protocol).
+constexpr std::string_view xoauth2_error =
+    R"({"status":"401","schemes":"bearer","scope":"https://mail.google.com/"})";
+// RFC 7628 §3.2.2: the status is the only required member of the error JSON.
+constexpr std::string_view oauthbearer_error = R"({"status":"invalid_token"})";
+
+std::uint64_t random_number(std::size_t bytes) {
+    std::uint64_t value = 0;
+    for (char c : random_or_throw(bytes)) {
+        value = value << 8 | static_cast<unsigned char>(c);
+    }
+    return value;
 }
 
 bool password_matches(std::vector<Credentials> const& accounts, std::string_view user,
@@ -188,44 +182,6 @@ ServerStep cram_md5_respond(ServerOptions const& options, std::string_view chall
     return success(std::string(user));
 }
 
-struct ClientFirst {
-    detail::Gs2Header header;
-    std::string_view bare;
-    std::string user;
-    std::string_view nonce;
-};
-
-/// RFC 5802 §7: client-first-message = gs2-header client-first-message-bare, and
-/// client-first-message-bare = [reserved-mext ","] username "," nonce ["," extensions].
-/// A reserved-mext is reported as a missing username (the caller refuses it).
-std::optional<ClientFirst> parse_client_first(std::string_view message) {
-    std::optional<detail::Gs2Header> header = detail::parse_gs2_header(message);
-    if (!header) {
-        return std::nullopt;
-    }
-    ClientFirst parsed;
-    parsed.header = std::move(*header);
-    parsed.bare = message.substr(parsed.header.size);
-    std::optional<std::vector<std::pair<char, std::string_view>>> const attributes =
-        detail::scram_attributes(parsed.bare);
-    if (!attributes || attributes->size() < 2 || (*attributes)[0].first != 'n' ||
-        (*attributes)[1].first != 'r') {
-        return std::nullopt;
-    }
-    std::optional<std::string> user = detail::scram_unescape((*attributes)[0].second);
-    if (!user || user->empty() || !detail::is_scram_nonce((*attributes)[1].second)) {
-        return std::nullopt;
-    }
-    parsed.user = std::move(*user);
-    parsed.nonce = (*attributes)[1].second;
-    return parsed;
-}
-
-bool starts_with_mext(std::string_view message) {
-    std::optional<detail::Gs2Header> const header = detail::parse_gs2_header(message);
-    return header && message.substr(header->size, 2) == "m=";
-}
-
 ServerStep xoauth2_respond(ServerOptions const& options, int step, std::string_view response) {
     if (step > 1) {
         // After the error challenge the client must send an empty response; 535 follows.
@@ -275,101 +231,6 @@ ServerStep oauthbearer_respond(ServerOptions const& options, int step, std::stri
         return challenge(std::string(oauthbearer_error));
     }
     return success(account->user);
-}
-
-struct ScramServerState {
-    std::string& client_first; ///< the whole client-first-message
-    std::string& server_first;
-    std::string& nonce; ///< client nonce + server nonce; then the authenticated user
-};
-
-ServerStep scram_server_first(ServerOptions const& options, std::string_view client_first,
-                              ScramServerState& state) {
-    // RFC 5802 §5.1: an unknown mandatory extension must make authentication fail.
-    if (starts_with_mext(client_first)) {
-        return failure();
-    }
-    std::optional<ClientFirst> const parsed = parse_client_first(client_first);
-    if (!parsed) {
-        return malformed();
-    }
-    // No SCRAM-*-PLUS is offered, so a client claiming channel binding is in use ("p=") made
-    // a mistake; "y" (client could, thinks the server cannot) is correct here (RFC 5802 §6).
-    if (parsed->header.flag == 'p') {
-        return failure();
-    }
-    std::string const server_nonce =
-        options.nonce ? *options.nonce : base64_encode(random_or_throw(scram_nonce_bytes));
-    if (!detail::is_scram_nonce(server_nonce)) {
-        return failure();
-    }
-    state.client_first = std::string(client_first);
-    state.nonce = std::string(parsed->nonce) + server_nonce;
-    state.server_first = "r=" + state.nonce + ",s=" + base64_encode(options.scram_salt) +
-                         ",i=" + std::to_string(options.scram_iterations);
-    return challenge(state.server_first);
-}
-
-ServerStep scram_server_final(detail::ScramHash hash, ServerOptions const& options,
-                              std::string_view client_final, ScramServerState& state) {
-    // RFC 5802 §7: client-final-message = channel-binding "," nonce ["," extensions] ","
-    // proof, and the signature covers everything before ",p=".
-    std::optional<std::vector<std::pair<char, std::string_view>>> const attributes =
-        detail::scram_attributes(client_final);
-    std::optional<ClientFirst> const first = parse_client_first(state.client_first);
-    if (!attributes || attributes->size() < 3 || (*attributes)[0].first != 'c' ||
-        (*attributes)[1].first != 'r' || attributes->back().first != 'p' || !first) {
-        return malformed();
-    }
-    std::optional<std::string> const binding = base64_decode((*attributes)[0].second);
-    std::optional<std::string> const proof = base64_decode(attributes->back().second);
-    if (!binding || !proof) {
-        return malformed();
-    }
-    // Without channel binding, cbind-input is the gs2-header itself.
-    if (*binding != std::string_view(state.client_first).substr(0, first->header.size) ||
-        (*attributes)[1].second != state.nonce) {
-        return failure();
-    }
-    if (!first->header.authzid.empty() && first->header.authzid != first->user) {
-        return failure();
-    }
-    Credentials const* account = find_password_account(options.accounts, first->user);
-    std::optional<std::string> const password =
-        account == nullptr ? std::nullopt : detail::saslprep(account->password);
-    std::optional<detail::ScramKeys> const keys =
-        password ? detail::scram_keys(hash, *password, options.scram_salt, options.scram_iterations)
-                 : std::nullopt;
-    if (!keys || proof->size() != keys->client_key.size()) {
-        return failure();
-    }
-    std::string_view const without_proof = client_final.substr(0, client_final.rfind(",p="));
-    std::string const auth_message =
-        std::string(first->bare) + "," + state.server_first + "," + std::string(without_proof);
-    // RFC 5802 §3: ClientKey = ClientProof XOR ClientSignature, and H(ClientKey) must be the
-    // StoredKey.
-    std::string const client_key =
-        detail::xor_bytes(*proof, detail::scram_hmac(hash, keys->stored_key, auth_message));
-    if (!detail::constant_time_equal(detail::scram_digest(hash, client_key), keys->stored_key)) {
-        return failure();
-    }
-    state.nonce = first->user;
-    return challenge("v=" +
-                     base64_encode(detail::scram_hmac(hash, keys->server_key, auth_message)));
-}
-
-ServerStep scram_respond(detail::ScramHash hash, ServerOptions const& options, int step,
-                         std::string_view response, ScramServerState& state) {
-    switch (step) {
-    case 1:
-        return scram_server_first(options, response, state);
-    case 2:
-        return scram_server_final(hash, options, response, state);
-    default:
-        // RFC 4954 §4: the server-final data went out as a challenge; the client answers with
-        // an empty response.
-        return response.empty() ? success(state.nonce) : malformed();
-    }
 }
 
 } // namespace
@@ -431,8 +292,8 @@ ServerStep Server::respond(std::string_view response) {
     } else if (mechanism_ == "OAUTHBEARER") {
         result = oauthbearer_respond(options_, step, response);
     } else if (std::optional<detail::ScramHash> const hash = detail::scram_hash_for(mechanism_)) {
-        ScramServerState state{state_a_, state_b_, state_c_};
-        result = scram_respond(*hash, options_, step, response, state);
+        detail::ScramServerState state{state_a_, state_b_, state_c_};
+        result = detail::scram_respond(*hash, options_, step, response, state);
     }
     if (result.kind != ServerStep::Kind::challenge) {
         step_ = finished;
