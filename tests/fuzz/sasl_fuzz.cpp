@@ -29,6 +29,7 @@
 #include <vector>
 
 namespace sasl = smtpprobe::sasl;
+namespace smtp = smtpprobe::smtp;
 namespace detail = smtpprobe::sasl::detail;
 
 namespace {
