@@ -19,6 +19,7 @@ Only for loopback benchmarks: no limits on connections or buffering.
 
 import argparse
 import asyncio
+import collections
 import signal
 import socket
 import sys
@@ -29,69 +30,80 @@ def split_hostport(text):
     return host, int(port)
 
 
-def nodelay(writer):
-    sock = writer.get_extra_info("socket")
-    if sock is not None:
-        try:
-            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        except OSError:
-            pass
+class Side(asyncio.Protocol):
+    """One socket of a proxied connection. What it reads is written to its peer `delay` s
+    later, in order: one queue per direction and one timer at its head, so chunks read
+    back to back are not delayed twice, and no task or stream object per chunk."""
 
+    def __init__(self, delay):
+        self.delay = delay
+        self.loop = asyncio.get_running_loop()
+        self.transport = None
+        self.peer = None
+        self.queue = collections.deque()  # (deadline, bytes, or None for EOF, or False: close)
+        self.timer = None
 
-async def pump(reader, writer, delay):
-    """Copy reader to writer, each chunk released `delay` s after it was read."""
-    loop = asyncio.get_running_loop()
-    queue = asyncio.Queue()
-
-    async def read_side():
-        try:
-            while True:
-                data = await reader.read(65536)
-                queue.put_nowait((loop.time() + delay, data))
-                if not data:
-                    return
-        except (ConnectionError, OSError):
-            queue.put_nowait((loop.time() + delay, b""))
-
-    async def write_side():
-        try:
-            while True:
-                deadline, data = await queue.get()
-                wait = deadline - loop.time()
-                if wait > 0:
-                    await asyncio.sleep(wait)
-                if not data:
-                    if writer.can_write_eof():
-                        writer.write_eof()
-                    return
-                writer.write(data)
-                await writer.drain()
-        except (ConnectionError, OSError):
-            return
-
-    await asyncio.gather(read_side(), write_side())
-
-
-async def handle(client_reader, client_writer, upstream, delay):
-    nodelay(client_writer)
-    try:
-        await asyncio.sleep(3 * delay)  # SYN, SYN-ACK, ACK
-        up_reader, up_writer = await asyncio.open_connection(*upstream)
-    except OSError:
-        client_writer.close()
-        return
-    nodelay(up_writer)
-    try:
-        await asyncio.gather(
-            pump(client_reader, up_writer, delay),
-            pump(up_reader, client_writer, delay),
-        )
-    finally:
-        for w in (client_writer, up_writer):
+    def connection_made(self, transport):
+        self.transport = transport
+        sock = transport.get_extra_info("socket")
+        if sock is not None:
             try:
-                w.close()
+                sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
             except OSError:
                 pass
+
+    def later(self, item):
+        self.queue.append((self.loop.time() + self.delay, item))
+        if self.timer is None:
+            self.timer = self.loop.call_at(self.queue[0][0], self.drain)
+
+    def drain(self):
+        self.timer = None
+        if self.peer is None or self.peer.transport is None:
+            return  # the upstream is not connected yet; connected() drains again
+        now = self.loop.time()
+        out = self.peer.transport
+        while self.queue and self.queue[0][0] <= now:
+            item = self.queue.popleft()[1]
+            if item is None:
+                if out.can_write_eof():
+                    out.write_eof()
+            elif item is False:
+                out.close()
+            else:
+                out.write(item)
+        if self.queue:
+            self.timer = self.loop.call_at(self.queue[0][0], self.drain)
+
+    def data_received(self, data):
+        self.later(data)
+
+    def eof_received(self):
+        self.later(None)
+        return True  # keep the other direction open until the peer closes it
+
+    def connection_lost(self, exc):
+        self.later(False)
+
+
+class Client(Side):
+    def __init__(self, delay, upstream):
+        super().__init__(delay)
+        self.upstream = upstream
+
+    def connection_made(self, transport):
+        super().connection_made(transport)
+        self.loop.create_task(self.connect())
+
+    async def connect(self):
+        try:
+            await asyncio.sleep(3 * self.delay)  # SYN, SYN-ACK, ACK
+            _, up = await self.loop.create_connection(lambda: Side(self.delay), *self.upstream)
+        except OSError:
+            self.transport.close()
+            return
+        self.peer, up.peer = up, self
+        self.drain()
 
 
 async def main():
@@ -110,9 +122,8 @@ async def main():
     for listen, up in zip(args.listen, args.upstream):
         upstream = split_hostport(up)
         host, port = split_hostport(listen)
-        servers.append(await asyncio.start_server(
-            lambda r, w, upstream=upstream: handle(r, w, upstream, delay), host, port,
-            reuse_address=True))
+        servers.append(await asyncio.get_running_loop().create_server(
+            lambda upstream=upstream: Client(delay, upstream), host, port, reuse_address=True))
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
