@@ -281,8 +281,8 @@ std::vector<Finding> address_findings(Report const& report) {
                                " addresses; " + probed + " was probed",
                            "Every connection went to the first address that accepted. Clients "
                            "reach any of them, so a broken node shows up as a failure one time "
-                           "in so many. --all-addresses probes each address on its own (at "
-                           "most 16).",
+                           "in so many. --all-addresses (in an exporter module: all_addresses: "
+                           "true) probes each address on its own (at most 16).",
                            report.addresses});
         }
         return out;
