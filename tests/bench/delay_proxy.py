@@ -65,13 +65,18 @@ class Side(asyncio.Protocol):
         out = self.peer.transport
         while self.queue and self.queue[0][0] <= now:
             item = self.queue.popleft()[1]
-            if item is None:
-                if out.can_write_eof():
-                    out.write_eof()
-            elif item is False:
-                out.close()
-            else:
-                out.write(item)
+            try:
+                if out.is_closing():
+                    pass  # the peer went away first: drop what is left for it
+                elif item is None:
+                    if out.can_write_eof():
+                        out.write_eof()
+                elif item is False:
+                    out.close()
+                else:
+                    out.write(item)
+            except OSError:  # e.g. shutdown() on a socket the other end has reset
+                out.abort()
         if self.queue:
             self.timer = self.loop.call_at(self.queue[0][0], self.drain)
 
