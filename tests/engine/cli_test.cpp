@@ -317,26 +317,29 @@ TEST_CASE("on a terminal the password is prompted for without echo", "[cli][auth
 
 TEST_CASE("emulate: several profiles on consecutive ports, one certificate kind for all",
           "[cli][emulate]") {
-    // Fixed ports 4600-4603 (this branch's block): plaintext on 4600-4601, implicit-tls on
-    // 4602-4603, both with expired certificates.
+    // Four consecutive free ports: plaintext on the first two, implicit-tls on the other two,
+    // all with expired certificates. The probes start once the emulator says it listens.
+    unsigned const base = free_loopback_ports(4);
+    auto port = [&](unsigned k) { return std::to_string(base + k); };
     std::string const dir = "/tmp/smtpprobe-emulate-test-" + std::to_string(::getpid());
     std::filesystem::create_directories(dir);
     CommandResult r = run_command(
         "sh -c '" + binary + " emulate --profile " + source_path("samples/servers/plaintext.json") +
         " --profile " + source_path("samples/servers/implicit-tls.json") +
-        " --count 2 --listen 127.0.0.1:4600 --certificate expired --ca-out " + dir + "/ca.pem 2>" +
-        dir + "/emulate.log & E=$!; sleep 0.7; " + binary +
-        " 127.0.0.1:4601 --tls none --format json >" + dir + "/plain.json; " + binary +
-        " 127.0.0.1:4603 --tls implicit --ca-file " + dir + "/ca.pem --format json >" + dir +
-        "/implicit.json; kill -TERM $E; wait $E; echo emulate=$?'");
+        " --count 2 --listen 127.0.0.1:" + port(0) + " --certificate expired --ca-out " + dir +
+        "/ca.pem 2>" + dir + "/emulate.log & E=$!; i=0; until grep -q Ctrl-C " + dir +
+        "/emulate.log || [ $i -ge 100 ]; do sleep 0.1; i=$((i + 1)); done; " + binary +
+        " 127.0.0.1:" + port(1) + " --tls none --format json >" + dir + "/plain.json; " + binary +
+        " 127.0.0.1:" + port(3) + " --tls implicit --ca-file " + dir + "/ca.pem --format json >" +
+        dir + "/implicit.json; kill -TERM $E; wait $E; echo emulate=$?'");
     std::ifstream log(dir + "/emulate.log");
     std::string const text((std::istreambuf_iterator<char>(log)), std::istreambuf_iterator<char>());
     CHECK(r.out.find("emulate=0") != std::string::npos);
-    CHECK(text.find("emulating plaintext on 127.0.0.1:4600 to 4601 (2 ports)\n") !=
+    CHECK(text.find("emulating plaintext on 127.0.0.1:" + port(0) + " to " + port(1) +
+                    " (2 ports)\n") != std::string::npos);
+    CHECK(text.find("emulating implicit-tls on 127.0.0.1:" + port(2) + " to " + port(3) +
+                    " (2 ports); CA certificate in " + dir + "/ca.pem; Ctrl-C stops") !=
           std::string::npos);
-    CHECK(text.find("emulating implicit-tls on 127.0.0.1:4602 to 4603 (2 ports); CA certificate "
-                    "in " +
-                    dir + "/ca.pem; Ctrl-C stops") != std::string::npos);
     std::ifstream plain(dir + "/plain.json");
     nlohmann::json const plain_doc = nlohmann::json::parse(plain);
     CHECK(

@@ -57,18 +57,44 @@ CommandResult run_command(std::string const& command_line, std::string const& st
     return result;
 }
 
-unsigned short closed_loopback_port() {
+namespace {
+
+/// Binds 127.0.0.1:port (0: the kernel picks) and closes it again; the port bound, or 0.
+unsigned short bind_loopback(unsigned short port) {
     int const fd = ::socket(AF_INET, SOCK_STREAM, 0);
     sockaddr_in a{};
     a.sin_family = AF_INET;
     a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    a.sin_port = htons(port);
     socklen_t len = sizeof a;
-    bool const bound = ::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0 &&
+    bool const bound = fd >= 0 && ::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0 &&
                        ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len) == 0;
-    ::close(fd);
-    if (!bound)
+    if (fd >= 0)
+        ::close(fd);
+    return bound ? ntohs(a.sin_port) : 0;
+}
+
+} // namespace
+
+unsigned short closed_loopback_port() {
+    unsigned short const port = bind_loopback(0);
+    if (port == 0)
         throw std::runtime_error("cannot bind a loopback port");
-    return ntohs(a.sin_port);
+    return port;
+}
+
+unsigned short free_loopback_ports(unsigned count) {
+    for (int attempt = 0; attempt < 64; ++attempt) {
+        unsigned const base = closed_loopback_port();
+        if (base + count > 65536)
+            continue;
+        unsigned k = 1;
+        while (k < count && bind_loopback(static_cast<unsigned short>(base + k)) != 0)
+            ++k;
+        if (k == count)
+            return static_cast<unsigned short>(base);
+    }
+    throw std::runtime_error("no " + std::to_string(count) + " consecutive free loopback ports");
 }
 
 } // namespace smtpprobe::test

@@ -119,6 +119,10 @@ inline Finding const& finding(Verdict const& verdict, std::string const& id) {
 /// A port on 127.0.0.1 that nothing listens on (bound, then closed): connections are refused.
 unsigned short closed_loopback_port();
 
+/// The first of `count` consecutive ports on 127.0.0.1 that can each be bound now (for
+/// `smtpprobe emulate --count`); bases come from the kernel, at most 64 are tried.
+unsigned short free_loopback_ports(unsigned count);
+
 inline bool has_finding(Verdict const& verdict, std::string const& id) {
     for (Finding const& f : verdict.findings)
         if (f.id == id)
