@@ -67,7 +67,7 @@ std::string summary_table(std::vector<SummaryRow> const& rows, std::size_t not_s
     }
     if (not_started > 0)
         out += "  (" + std::to_string(not_started) + " target(s) not started: interrupted)\n";
-    return out;
+    return terminal_safe(out, false);
 }
 
 int rank(int exit) noexcept {

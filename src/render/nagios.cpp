@@ -56,7 +56,7 @@ std::string render_nagios(Report const& r, Verdict const& v) {
     out += "\n";
     for (Check const& c : v.checks)
         out += "[" + std::string(to_string(c.status)) + "] " + c.id + ": " + c.message + "\n";
-    return out;
+    return terminal_safe(out, false);
 }
 
 } // namespace smtpprobe

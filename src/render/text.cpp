@@ -229,7 +229,7 @@ std::string render_text(Report const& r, Verdict const& v, TextOptions const& op
     timing += " · total " + ms(r.total_ms) + " · " + std::to_string(r.sessions) +
               " connection(s), at most " + std::to_string(r.parallel) + " at once";
     out += st.dim(wrap("Timing: " + timing, 8, 0)) + "\n";
-    return out;
+    return terminal_safe(out, options.color); // the server's bytes stay text, our colours stay
 }
 
 } // namespace smtpprobe

@@ -92,49 +92,6 @@ std::string AddressProbe::banner_host() const {
     return first.substr(0, first.find(' '));
 }
 
-std::string escape_bytes(std::string_view bytes) {
-    static char const hex[] = "0123456789ABCDEF";
-    std::string out;
-    for (char c : bytes) {
-        unsigned char const u = static_cast<unsigned char>(c);
-        if (c == '\r')
-            out += "\\r";
-        else if (c == '\n')
-            out += "\\n";
-        else if (c == '\t')
-            out += "\\t";
-        else if (c == '\\')
-            out += "\\\\";
-        else if (u < 0x20 || u >= 0x7f) {
-            out += "\\x";
-            out += hex[u >> 4];
-            out += hex[u & 15];
-        } else
-            out += c;
-    }
-    return out;
-}
-
-std::string escape_controls(std::string_view text) {
-    std::string out;
-    for (std::size_t i = 0; i < text.size(); ++i) {
-        unsigned char const u = static_cast<unsigned char>(text[i]);
-        // C1 controls (U+0080..U+009F, UTF-8 C2 80..C2 9F) include CSI, a terminal escape.
-        bool const c1 = u == 0xc2 && i + 1 < text.size() &&
-                        static_cast<unsigned char>(text[i + 1]) >= 0x80 &&
-                        static_cast<unsigned char>(text[i + 1]) <= 0x9f;
-        if (c1) {
-            out += escape_bytes(text.substr(i, 2));
-            ++i;
-        } else if (u < 0x20 || u == 0x7f || u == '\\') {
-            out += escape_bytes(text.substr(i, 1));
-        } else {
-            out += text[i];
-        }
-    }
-    return out;
-}
-
 std::string_view to_string(NtlmInfo::Outcome outcome) noexcept {
     switch (outcome) {
     case NtlmInfo::Outcome::decoded:

@@ -6,6 +6,7 @@
 #include "net/tls.hpp"
 #include "report/fatal_error.hpp"
 #include "sasl/ntlm.hpp"
+#include "session/terminal_text.hpp" // escape_bytes(), escape_controls()
 #include "smtp/capabilities.hpp"
 #include "smtp/greeter.hpp"
 #include "smtp/reply.hpp"
@@ -37,13 +38,6 @@ enum class Status {
     skipped,           ///< not attempted; `reason` says why
 };
 std::string_view to_string(Status status) noexcept;
-
-/// Bytes as one printable line: CR, LF and TAB as \r \n \t, other control and non-ASCII
-/// octets as \xHH, backslash doubled. For evidence such as data injected after STARTTLS.
-std::string escape_bytes(std::string_view bytes);
-/// Server-chosen text (UTF-8) for a terminal: C0 and C1 controls, DEL and backslash escaped
-/// as in escape_bytes(); everything else, non-ASCII included, kept.
-std::string escape_controls(std::string_view text);
 
 /// What the NTLM information probe learnt (probes/auth.cpp, nmap's smtp-ntlm-info): the
 /// server's CHALLENGE to a NEGOTIATE message sent after "334" to "AUTH NTLM". No credential

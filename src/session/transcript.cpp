@@ -1,6 +1,7 @@
 #include "session/transcript.hpp"
 
 #include "session/redactor.hpp"
+#include "session/terminal_text.hpp"
 
 #include <algorithm>
 #include <cstdio>
@@ -68,7 +69,7 @@ std::string Transcript::render(Redactor const& redactor, bool timestamps) const 
         }
         out += transcript_hint(e.kind, e.tls);
         out += ' ';
-        out += e.text;
+        out += terminal_safe(e.text, false); // a hostile server's ESC shows as \x1B
         out += '\n';
     }
     return redactor.redact(out);

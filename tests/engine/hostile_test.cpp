@@ -2,6 +2,7 @@
 // in a clear message and a defined exit code, within the budget, never a crash or a hang.
 
 #include "engine/probe.hpp"
+#include "smtp/base64.hpp"
 #include "support/harness.hpp"
 #include "support/scripted_server.hpp"
 
@@ -156,6 +157,46 @@ TEST_CASE("a server that advertises hundreds of mechanisms gets a bounded run", 
     for (Event const& e : t.probed.report.events)
         said = said || e.kind == "too_many_mechanisms";
     CHECK(said);
+}
+
+TEST_CASE("terminal escapes in the banner, replies and a LOGIN prompt reach no output raw",
+          "[hostile][terminal]") {
+    // ESC [2J clears the screen, OSC 0 retitles the window, C2 9B is the one-byte (C1) CSI.
+    std::string const clear = "\x1b[2J", title = "\x1b]0;owned\x07",
+                      csi = "\xc2\x9b"
+                            "2J";
+    ScriptedServer server([&](int fd, std::atomic<bool> const& stop) {
+        send_text(fd, "220 esc.example.test " + clear + " ESMTP\r\n");
+        for (int step = 0; step < 100 && !stop; ++step) {
+            std::string const in = read_some(fd, 500ms);
+            if (in.empty())
+                return;
+            if (in.rfind("EHLO", 0) == 0)
+                send_text(fd, "250-esc.example.test " + title + "\r\n250 AUTH LOGIN\r\n");
+            else if (in.rfind("AUTH LOGIN", 0) == 0)
+                send_text(fd, "334 " + smtp::base64_encode("User" + csi + "name:") + "\r\n");
+            else if (in.rfind("QUIT", 0) == 0)
+                return send_text(fd, "221 bye\r\n");
+            else if (in.rfind("*", 0) == 0)
+                send_text(fd, "501 5.7.0 cancelled " + csi + "\r\n");
+            else
+                send_text(fd, "504 5.5.4 no " + clear + "\r\n");
+        }
+    });
+    Setup o = fast_options(server.port());
+    o.target.tls_mode = TlsMode::none;
+    Probed const p = timed_probe(o).probed;
+    REQUIRE(p.report.session_established);
+    for (std::string const* out : {&p.text, &p.transcript}) {
+        CHECK(out->find('\x1b') == std::string::npos);
+        CHECK(out->find("\xc2\x9b") == std::string::npos);
+        CHECK(out->find('\x07') == std::string::npos);
+    }
+    CHECK(p.text.find("220 esc.example.test \\x1B[2J ESMTP") != std::string::npos);
+    CHECK(p.text.find("\"User\\xC2\\x9B2Jname:\"") != std::string::npos);
+    CHECK(p.transcript.find("esc.example.test \\x1B]0;owned\\x07") != std::string::npos);
+    // JSON keeps the server's exact text, escaped by JSON itself.
+    CHECK(p.json.find("esc.example.test \\u001b[2J ESMTP") != std::string::npos);
 }
 
 // ------------------------------------------------ what the port speaks (issue 10 part 3, 4)
