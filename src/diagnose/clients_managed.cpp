@@ -1,23 +1,9 @@
 // Client predictions for managed runtimes: .NET SmtpClient, MailKit and Jakarta Mail.
 
 #include "diagnose/client_model.hpp"
+#include "report/words.hpp"
 
 namespace smtpprobe::diagnose::detail {
-
-namespace {
-
-std::string join(std::initializer_list<std::string_view> names) {
-    std::string out;
-    for (std::string_view name : names) {
-        if (!out.empty()) {
-            out += ", ";
-        }
-        out += name;
-    }
-    return out;
-}
-
-} // namespace
 
 ClientVerdict dotnet_smtp_client(ServerAuthView const& view, Mechanisms const& list) {
     std::string const client = ".NET System.Net.Mail.SmtpClient";
@@ -164,7 +150,8 @@ ClientVerdict jakarta_mail(ServerAuthView const& view, Mechanisms const& list) {
                                        "default"));
     } else {
         Probe const p = probe(view, mech);
-        std::string const why = "uses " + mech + ", the first of " + join(order) +
+        std::string const why = "uses " + mech + ", the first of " +
+                                join({order.begin(), order.end()}, ", ") +
                                 " the server advertises, with no fallback";
         if (p.answer == Answer::rejected && p.code == 530) {
             verdict = {client, Outcome::depends, mech,
