@@ -1,5 +1,6 @@
 #include "session/redactor.hpp"
 
+#include "session/terminal_text.hpp"
 #include "smtp/base64.hpp"
 
 #include <algorithm>
@@ -23,6 +24,10 @@ void Redactor::add_secret(std::string_view secret, std::string_view what) {
     if (secret.size() < 3)
         return; // too short to replace without mangling everything else
     add(std::string(secret), "<redacted " + std::string(what) + ">");
+    // The forms a secret with control characters or backslashes takes once an output has
+    // made it safe to show (session/terminal_text.hpp): outputs are redacted after that.
+    add(terminal_safe(secret, false), "<redacted " + std::string(what) + ">");
+    add(escape_controls(secret), "<redacted " + std::string(what) + ">");
     std::string const encoded = smtp::base64_encode(secret);
     add(encoded, "<redacted base64 " + std::string(what) + ">");
     // Inside a longer base64 blob (a SASL response) the secret starts at byte offset 0, 1 or 2

@@ -1,5 +1,6 @@
 #include "session/redactor.hpp"
 
+#include "session/terminal_text.hpp"
 #include "session/transcript.hpp"
 #include "smtp/base64.hpp"
 
@@ -52,4 +53,20 @@ TEST_CASE("a rendered transcript never shows a secret", "[unit][redact][transcri
     CHECK(out.find("<-  220 ready\n") != std::string::npos);
     CHECK(out.find(" ~> AUTH PLAIN\n") != std::string::npos);
     CHECK(out.find("<~  535 bad <redacted password>\n") != std::string::npos);
+}
+
+TEST_CASE("a secret with control characters is redacted after an output escaped them",
+          "[unit][redact][terminal]") {
+    Redactor r;
+    std::string const password = "tab\there\\and\x1b-esc";
+    r.add_secret(password, "password");
+    // A hostile server echoes the password; the text report and the transcript escape it
+    // (terminal_safe) before the redactor sees them, the NTLM block uses escape_controls.
+    for (std::string const& shown :
+         {terminal_safe("echo " + password, false), escape_controls("echo " + password)}) {
+        INFO(shown);
+        std::string const out = r.redact(shown);
+        CHECK(out.find("here") == std::string::npos);
+        CHECK(out.find("<redacted password>") != std::string::npos);
+    }
 }
