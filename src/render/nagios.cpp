@@ -5,6 +5,19 @@
 #include <cstdio>
 
 namespace smtpprobe {
+namespace {
+
+/// A '|' starts the perfdata (Monitoring Plugins guidelines §2.6), in the status line and in
+/// the long output alike: one in a server's reply text must not make fake perfdata.
+std::string without_pipes(std::string text) {
+    std::string out;
+    out.reserve(text.size());
+    for (char c : text)
+        out += c == '|' ? std::string("\\x7c") : std::string(1, c);
+    return out;
+}
+
+} // namespace
 
 std::string render_nagios(Report const& r, Verdict const& v) {
     Expectations const& expect = v.expectations;
@@ -50,12 +63,14 @@ std::string render_nagios(Report const& r, Verdict const& v) {
         perf += " cert_days=" + std::to_string(r.server.tls->chain.front().days_left) + ";" +
                 std::to_string(expect.cert_warn_days) + ";" +
                 std::to_string(expect.cert_crit_days) + ";;";
-    std::string out = "SMTPPROBE " + std::string(to_string(state)) + " - " + summary;
+    std::string out = "SMTPPROBE " + std::string(to_string(state)) + " - " + without_pipes(summary);
     if (!perf.empty())
         out += " | " + perf;
     out += "\n";
     for (Check const& c : v.checks)
-        out += "[" + std::string(to_string(c.status)) + "] " + c.id + ": " + c.message + "\n";
+        out +=
+            without_pipes("[" + std::string(to_string(c.status)) + "] " + c.id + ": " + c.message) +
+            "\n";
     return terminal_safe(out, false);
 }
 
