@@ -3,9 +3,8 @@
 #include "diagnose/evaluate.hpp"
 #include "engine/probe.hpp"
 #include "net/interrupt.hpp"
-#include "render/ndjson.hpp"
-#include "render/render.hpp"
 #include "render/text_style.hpp"
+#include "request/run.hpp"
 
 #include <algorithm>
 #include <cstdio>
@@ -93,17 +92,18 @@ int worse_exit_code(int a, int b) noexcept {
     return rank(b) > rank(a) ? b : a;
 }
 
-TargetSource::TargetSource(Config const& config, std::istream* file,
+TargetSource::TargetSource(PreparedRequest const& request, std::istream* file,
                            std::function<void(std::string const&)> bad)
-    : config_(config), file_(file), bad_(std::move(bad)) {}
+    : request_(request), file_(file), bad_(std::move(bad)) {}
 
 std::optional<Target> TargetSource::next() {
     std::lock_guard lock(mutex_);
     for (int guard = 0; guard < 1'000'000; ++guard) {
         std::string text;
         std::string where;
-        if (next_arg_ < config_.given.targets.size()) {
-            text = config_.given.targets[next_arg_++];
+        std::vector<std::string> const& hosts = request_.request().targets.hosts;
+        if (next_arg_ < hosts.size()) {
+            text = hosts[next_arg_++];
             where = "target \"" + text + "\"";
         } else if (file_ != nullptr && std::getline(*file_, text)) {
             ++line_;
@@ -118,9 +118,9 @@ std::optional<Target> TargetSource::next() {
             return std::nullopt;
         }
         try {
-            return parse_target(text, config_.given);
-        } catch (UsageError const& e) {
-            bad_(where + ": " + e.what());
+            return request_.target(text);
+        } catch (RequestError const& e) {
+            bad_(where + ": " + e.message());
         }
     }
     return std::nullopt;
@@ -128,67 +128,88 @@ std::optional<Target> TargetSource::next() {
 
 std::size_t TargetSource::untaken() const {
     std::lock_guard lock(mutex_);
-    return config_.given.targets.size() - next_arg_;
+    return request_.request().targets.hosts.size() - next_arg_;
 }
 
-int run_batch(Config const& c, TargetSource& targets, std::ostream& os) {
-    std::mutex out_mutex;
-    std::vector<SummaryRow> summary;
-    std::size_t done = 0;
-    int worst = exit_code::ok;
-    bool first_json = true;
-    if (c.format == Format::json)
-        os << "[\n";
+namespace {
+
+/// Writes each target's report as it finishes: NDJSON lines, the elements of a JSON array, or
+/// text reports and a summary row each.
+class BatchSink : public ResultSink {
+public:
+    BatchSink(Format format, std::ostream& out) : format_(format), out_(out) {
+        if (format_ == Format::json)
+            out_ << "[\n";
+    }
+
+    void write(Target const& target, ProbeResult const& result) override {
+        std::string out = result.rendered(format_);
+        std::lock_guard lock(mutex_);
+        if (format_ == Format::json) {
+            if (reports_ > 0)
+                out_ << ",\n";
+            out.pop_back(); // the newline; the separator follows
+        } else if (format_ == Format::text) {
+            out += "\n";
+            summary_.push_back(summarise(target.host + ":" + std::to_string(target.port),
+                                         result.report(), result.verdict()));
+        }
+        out_ << out << std::flush;
+        worst_ = worse_exit_code(worst_, result.verdict().exit_code);
+        ++reports_;
+    }
+
+    /// The closing bracket or the summary table; the worst exit code.
+    int finish(std::size_t not_started) {
+        if (format_ == Format::json)
+            out_ << "\n]\n";
+        if (format_ == Format::text)
+            out_ << summary_table(summary_, not_started);
+        out_ << std::flush;
+        return worst_;
+    }
+    std::size_t reports() const {
+        std::lock_guard lock(mutex_);
+        return reports_;
+    }
+
+private:
+    Format format_;
+    std::ostream& out_;
+    mutable std::mutex mutex_;
+    std::vector<SummaryRow> summary_;
+    std::size_t reports_ = 0;
+    int worst_ = exit_code::ok;
+};
+
+} // namespace
+
+int run_batch(PreparedRequest const& request, TargetSource& targets, std::ostream& os) {
+    ProbeRequest const& r = request.request();
+    BatchSink sink(r.outputs.format, os);
     auto worker = [&] {
         for (int round = 0; round < 1'000'000 && !net::interrupted(); ++round) {
             std::optional<Target> target = targets.next();
             if (!target)
                 return;
-            TranscriptObserver observer(false);
-            Report const report = probe(*target, c.options, observer);
-            Verdict const verdict = evaluate(report, c.expect);
-            Redactor const& redactor = observer.redactor();
-            std::string const name = target->host + ":" + std::to_string(target->port);
-            std::string out;
-            if (c.format == Format::ndjson)
-                out = redactor.redact(render_json_line(report, verdict));
-            else if (c.format == Format::json)
-                out = redactor.redact(render_json(report, verdict));
-            else
-                out = redactor.redact(render_text(report, verdict)) + "\n";
-            std::lock_guard lock(out_mutex);
-            if (c.format == Format::json) {
-                if (!first_json)
-                    os << ",\n";
-                first_json = false;
-                out.pop_back(); // the newline; the separator follows
-            }
-            os << out << std::flush;
-            if (c.format == Format::text)
-                summary.push_back(summarise(name, report, verdict));
-            worst = worse_exit_code(worst, verdict.exit_code);
-            ++done;
+            run_one(request, *target, sink);
         }
     };
     {
         std::vector<std::jthread> threads;
-        unsigned const jobs = std::max(1u, c.jobs);
+        unsigned const jobs = std::max(1u, r.targets.jobs);
         for (unsigned i = 0; i < jobs; ++i)
             threads.emplace_back(worker);
     }
     std::size_t const not_started = net::interrupted() ? targets.untaken() : 0;
+    int worst = sink.finish(not_started);
     if (net::interrupted()) {
         worst = worse_exit_code(worst, exit_code::interrupted);
-        std::cerr << "smtpprobe: interrupted: " << done << " report(s) written, " << not_started
-                  << " target(s) not started"
-                  << (c.targets_file.empty() ? "" : "; the targets file was not read further")
+        std::cerr << "smtpprobe: interrupted: " << sink.reports() << " report(s) written, "
+                  << not_started << " target(s) not started"
+                  << (r.targets.file.empty() ? "" : "; the targets file was not read further")
                   << "\n";
     }
-    if (c.format == Format::json)
-        os << "\n]\n";
-    if (c.format == Format::text)
-        os << summary_table(summary, not_started);
-    os << std::flush;
     return worst;
 }
 

@@ -4,7 +4,7 @@
 // each report, then a one-line-per-target summary table). Nothing holds all reports: memory
 // grows with --jobs, not with the number of targets (the summary keeps one short row each).
 
-#include "cli.hpp"
+#include "request/prepare.hpp"
 
 #include <functional>
 #include <istream>
@@ -25,11 +25,11 @@ public:
     /// How many command-line targets were never taken (a file is not read further).
     std::size_t untaken() const;
 
-    TargetSource(Config const& config, std::istream* file,
+    TargetSource(PreparedRequest const& request, std::istream* file,
                  std::function<void(std::string const&)> bad);
 
 private:
-    Config const& config_;
+    PreparedRequest const& request_;
     std::istream* file_;
     std::size_t next_arg_ = 0;
     std::size_t line_ = 0;
@@ -37,8 +37,9 @@ private:
     mutable std::mutex mutex_;
 };
 
-/// Runs the batch; returns the worst exit code over all targets (README "Exit codes").
-int run_batch(Config const& config, TargetSource& targets, std::ostream& out);
+/// Runs the batch: run_one() per target, --jobs at once; returns the worst exit code over all
+/// targets (README "Exit codes").
+int run_batch(PreparedRequest const& request, TargetSource& targets, std::ostream& out);
 
 /// The worse of two exit codes: ok < problems < no_session < usage < interrupted.
 int worse_exit_code(int a, int b) noexcept;

@@ -1,16 +1,16 @@
 #include "commands.hpp"
 
 #include "batch.hpp"
-#include "credentials_input.hpp"
 #include "diagnose/evaluate.hpp"
 #include "diagnose/status_codes.hpp"
 #include "emulator/profile.hpp"
 #include "emulator/server.hpp"
 #include "engine/probe.hpp"
+#include "net/host_port.hpp"
 #include "net/interrupt.hpp"
 #include "net/resolve.hpp"
 #include "profile_search.hpp"
-#include "render/render.hpp"
+#include "request/run.hpp"
 
 #include <nlohmann/json.hpp>
 
@@ -35,133 +35,103 @@ void write_output(std::string const& path, std::string const& text, char const* 
         throw UsageError(std::string("cannot write the ") + what + " to " + path);
 }
 
-/// Local configuration problems (unreadable CA file, bad TLS version) are usage errors.
-void check_tls_settings(net::TlsClientOptions const& tls) {
-    try {
-        net::TlsClientContext check(tls);
-    } catch (std::runtime_error const& e) {
-        throw UsageError(e.what());
-    }
+emulator::Profile load_demo_profile(std::string const& name) {
+    return name.empty() ? emulator::parse_profile(nlohmann::json::parse(builtin_demo_profile),
+                                                  "built-in azure-acs profile")
+                        : emulator::load_profile(resolve_profile(name));
 }
 
-/// --demo: the built-in emulator (or --profile's) on 127.0.0.1, and the target pointed at it.
-std::unique_ptr<emulator::Server> start_demo(Config& c) {
-    emulator::Profile profile;
-    try {
-        profile = c.demo_profile.empty()
-                      ? emulator::parse_profile(nlohmann::json::parse(builtin_demo_profile),
-                                                "built-in azure-acs profile")
-                      : emulator::load_profile(resolve_profile(c.demo_profile));
-    } catch (std::exception const& e) {
-        throw UsageError(e.what());
-    }
-    std::string const name = profile.name;
-    bool const implicit = profile.tls == emulator::TlsMode::implicit;
-    auto demo = std::make_unique<emulator::Server>(std::move(profile), emulator::ServerOptions{});
-    demo->start();
-    c.target.host = "127.0.0.1";
-    c.target.port = demo->port();
-    c.options.tls.ca_pem = demo->ca_pem();
-    c.options.tls.use_system_store = false;
-    if (implicit && c.target.tls_mode == TlsMode::auto_)
-        c.target.tls_mode = TlsMode::implicit;
-    std::cerr << "smtpprobe: demo: probing the built-in emulator (profile " << name
-              << ") on 127.0.0.1:" << demo->port() << "\n";
-    return demo;
-}
+/// One target's outputs: the report in the chosen format (standard output or --output), the
+/// transcript and the bundle.
+class CommandLineSink : public ResultSink {
+public:
+    explicit CommandLineSink(Outputs const& outputs) : o_(outputs) {}
 
-/// The report in the chosen format, the transcript and the bundle, all through the redactor.
-void write_outputs(Config const& c, Report const& report, Verdict const& verdict,
-                   TranscriptObserver const& observer) {
-    Redactor const& redactor = observer.redactor();
-    bool const to_terminal = c.output_file.empty() && ::isatty(1) == 1;
-    bool const color = c.color == "always" ||
-                       (c.color == "auto" && to_terminal && std::getenv("NO_COLOR") == nullptr);
-    std::string const text =
-        redactor.redact(c.format == Format::json     ? render_json(report, verdict)
-                        : c.format == Format::nagios ? render_nagios(report, verdict)
-                                                     : render_text(report, verdict, {color}));
-    if (c.transcript || !c.transcript_file.empty()) {
-        std::string const lines = observer.transcript().render(redactor);
-        if (c.transcript)
-            std::cerr << lines;
-        if (!c.transcript_file.empty())
-            write_output(c.transcript_file, lines, "transcript");
+    bool wants_transcript() const override {
+        return o_.transcript || !o_.transcript_file.empty() || !o_.bundle_dir.empty();
     }
-    if (!c.bundle_dir.empty()) {
+
+    void write(Target const&, ProbeResult const& result) override {
+        bool const to_terminal = o_.file.empty() && ::isatty(1) == 1;
+        bool const color =
+            o_.color == ColorChoice::always ||
+            (o_.color == ColorChoice::auto_ && to_terminal && std::getenv("NO_COLOR") == nullptr);
+        std::string const text = result.rendered(o_.format, {color});
+        if (wants_transcript()) {
+            std::string const lines = result.transcript();
+            if (o_.transcript)
+                std::cerr << lines;
+            if (!o_.transcript_file.empty())
+                write_output(o_.transcript_file, lines, "transcript");
+            if (!o_.bundle_dir.empty())
+                write_bundle(result, lines);
+        }
+        if (o_.file.empty())
+            std::cout << text << std::flush;
+        else
+            write_output(o_.file, text, "report");
+    }
+
+private:
+    void write_bundle(ProbeResult const& result, std::string const& transcript) const {
         std::error_code ec;
-        std::filesystem::create_directories(c.bundle_dir, ec);
-        write_output(c.bundle_dir + "/report.txt", redactor.redact(render_text(report, verdict)),
-                     "report");
-        write_output(c.bundle_dir + "/report.json", redactor.redact(render_json(report, verdict)),
-                     "report");
-        write_output(c.bundle_dir + "/transcript.txt", observer.transcript().render(redactor),
-                     "transcript");
+        std::filesystem::create_directories(o_.bundle_dir, ec);
+        write_output(o_.bundle_dir + "/report.txt", result.rendered(Format::text), "report");
+        write_output(o_.bundle_dir + "/report.json", result.rendered(Format::json), "report");
+        write_output(o_.bundle_dir + "/transcript.txt", transcript, "transcript");
         std::cerr
-            << "smtpprobe: wrote " << c.bundle_dir << "/report.txt, report.json and "
+            << "smtpprobe: wrote " << o_.bundle_dir << "/report.txt, report.json and "
             << "transcript.txt (secrets redacted; the user name too unless --show-username)\n";
     }
-    if (c.output_file.empty())
-        std::cout << text << std::flush;
-    else
-        write_output(c.output_file, text, "report");
+
+    Outputs const& o_;
+};
+
+int run_several(PreparedRequest const& prepared) {
+    ProbeRequest const& r = prepared.request();
+    std::ifstream file;
+    std::istream* list = nullptr;
+    if (r.targets.file == "-") {
+        list = &std::cin;
+    } else if (!r.targets.file.empty()) {
+        file.open(r.targets.file);
+        if (!file)
+            throw UsageError("--targets-file: cannot read " + r.targets.file);
+        list = &file;
+    }
+    std::ofstream output;
+    if (!r.outputs.file.empty()) {
+        output.open(r.outputs.file, std::ios::binary | std::ios::trunc);
+        if (!output)
+            throw UsageError("--output: cannot write the report to " + r.outputs.file);
+    }
+    int bad = exit_code::ok;
+    TargetSource targets(prepared, list, [&bad](std::string const& message) {
+        std::cerr << "smtpprobe: error: " << message << "\n";
+        bad = exit_code::usage;
+    });
+    int const worst = run_batch(prepared, targets, r.outputs.file.empty() ? std::cout : output);
+    return worse_exit_code(worst, bad);
 }
 
 } // namespace
 
-int run_batch_command(Config& c) {
-    std::ifstream file;
-    std::istream* list = nullptr;
+int run_probe_command(ProbeRequest const& request) {
+    bool const nagios = request.outputs.format == Format::nagios;
     try {
-        load_credentials(c);
-        check_tls_settings(c.options.tls);
-        if (c.targets_file == "-") {
-            list = &std::cin;
-        } else if (!c.targets_file.empty()) {
-            file.open(c.targets_file);
-            if (!file)
-                throw UsageError("cannot read the targets file " + c.targets_file);
-            list = &file;
-        }
+        PreparedRequest const prepared = prepare(request, system_context(load_demo_profile));
+        if (request.several_targets())
+            return run_several(prepared);
+        Target const target = prepared.target(prepared.request().targets.hosts.front());
+        CommandLineSink sink(request.outputs);
+        return run_one(prepared, target, sink);
+    } catch (PrepareError const& e) {
+        throw UsageError(e.what(), nagios);
+    } catch (RequestError const& e) {
+        throw UsageError(e.what(), nagios);
     } catch (UsageError const& e) {
-        throw UsageError(e.what(), c.format == Format::nagios);
+        throw UsageError(e.what(), nagios);
     }
-    std::ofstream output;
-    if (!c.output_file.empty()) {
-        output.open(c.output_file, std::ios::binary | std::ios::trunc);
-        if (!output)
-            throw UsageError("cannot write the report to " + c.output_file);
-    }
-    int bad = exit_code::ok;
-    TargetSource targets(c, list, [&bad](std::string const& message) {
-        std::cerr << "smtpprobe: error: " << message << "\n";
-        bad = exit_code::usage;
-    });
-    int const worst = run_batch(c, targets, c.output_file.empty() ? std::cout : output);
-    return worse_exit_code(worst, bad);
-}
-
-int run_probe_command(Config& c) {
-    if (c.batch)
-        return run_batch_command(c);
-    std::unique_ptr<emulator::Server> demo;
-    try {
-        load_credentials(c);
-        check_tls_settings(c.options.tls);
-        if (c.demo)
-            demo = start_demo(c);
-        resolve_proxy(c); // after --demo has set the target: NO_PROXY may name it
-    } catch (UsageError const& e) {
-        throw UsageError(e.what(), c.format == Format::nagios);
-    }
-    TranscriptObserver observer(c.transcript || !c.transcript_file.empty() ||
-                                !c.bundle_dir.empty());
-    Report const report = probe(c.target, c.options, observer);
-    if (demo)
-        demo->stop();
-    Verdict const verdict = evaluate(report, c.expect);
-    write_outputs(c, report, verdict, observer);
-    return verdict.exit_code;
 }
 
 int run_explain_command(std::vector<std::string> const& codes) {
@@ -183,7 +153,7 @@ int run_explain_command(std::vector<std::string> const& codes) {
     return exit_code::ok;
 }
 
-int run_emulate_command(Command const& command) {
+int run_emulate_command(EmulateArguments const& command) {
     std::vector<emulator::Profile> profiles;
     for (std::string const& path : command.profile_paths) {
         try {
@@ -192,24 +162,29 @@ int run_emulate_command(Command const& command) {
             throw UsageError(e.what());
         }
     }
-    std::pair<std::string, unsigned short> listen = split_host_port(command.listen);
-    if (listen.second == 0 && profiles.size() > 1)
-        throw UsageError("several profiles need a fixed first port in --listen");
-    if (listen.second + profiles.size() * command.count - 1 > 65535)
-        throw UsageError("--listen's port plus the ports needed goes beyond 65535");
-    if (!net::is_loopback(listen.first))
-        std::cerr << "smtpprobe: warning: listening on " << listen.first
+    net::HostPort listen;
+    try {
+        listen = net::parse_host_port(command.listen);
+    } catch (std::invalid_argument const& e) {
+        throw UsageError(std::string("--listen: ") + e.what());
+    }
+    if (listen.port == 0 && profiles.size() > 1)
+        throw UsageError("--listen: several profiles need a fixed first port");
+    if (listen.port + profiles.size() * command.count - 1 > 65535)
+        throw UsageError("--listen: the port plus the ports needed goes beyond 65535");
+    if (!net::is_loopback(listen.host))
+        std::cerr << "smtpprobe: warning: listening on " << listen.host
                   << ", which other hosts may reach; the emulator is a test server\n";
     // One server per profile, each on `count` consecutive ports after the previous one's.
     std::vector<std::unique_ptr<emulator::Server>> servers;
     std::string ca_pems;
     for (emulator::Profile& profile : profiles) {
         emulator::ServerOptions options;
-        options.listen_host = listen.first;
+        options.listen_host = listen.host;
         options.port =
-            listen.second == 0
+            listen.port == 0
                 ? 0
-                : static_cast<unsigned short>(listen.second + servers.size() * command.count);
+                : static_cast<unsigned short>(listen.port + servers.size() * command.count);
         options.port_count = command.count;
         options.max_connections = command.max_connections;
         options.certificate = emulator::parse_certificate_kind(command.certificate);
@@ -221,7 +196,7 @@ int run_emulate_command(Command const& command) {
     for (std::size_t i = 0; i < servers.size(); ++i) {
         servers[i]->start();
         std::vector<unsigned short> const ports = servers[i]->ports();
-        std::cerr << "smtpprobe: emulating " << servers[i]->profile().name << " on " << listen.first
+        std::cerr << "smtpprobe: emulating " << servers[i]->profile().name << " on " << listen.host
                   << ":" << ports.front();
         if (ports.size() > 1)
             std::cerr << " to " << ports.back() << " (" << ports.size() << " ports)";

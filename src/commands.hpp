@@ -8,13 +8,12 @@
 
 namespace smtpprobe {
 
-/// Probe the target (or the --demo emulator), evaluate, write the outputs.
-int run_probe_command(Config& config);
-/// Several targets (batch.hpp); run_probe_command() calls it when Config::batch.
-int run_batch_command(Config& config);
+/// prepare() the request, then run_one() for its target, or the batch (batch.hpp) for several;
+/// write the outputs. Throws UsageError for what prepare() refuses.
+int run_probe_command(ProbeRequest const& request);
 /// "smtpprobe explain 504 5.7.4".
 int run_explain_command(std::vector<std::string> const& codes);
 /// "smtpprobe emulate --profile FILE": a local server until SIGINT/SIGTERM.
-int run_emulate_command(Command const& command);
+int run_emulate_command(EmulateArguments const& arguments);
 
 } // namespace smtpprobe

@@ -1,5 +1,5 @@
 // smtpprobe: parse the command line, run the command it names, return its exit code.
-// The steps of a probe are in commands.cpp: credentials, probe(), evaluate(), outputs.
+// A probe is read into a ProbeRequest (cli.cpp) and run by commands.cpp through request/.
 
 #include "cli.hpp"
 #include "commands.hpp"
@@ -28,22 +28,22 @@ int main(int argc, char** argv) {
     using namespace smtpprobe;
     net::install_interrupt_handler();
     try {
-        Command command = parse_command_line(argc, argv);
-        switch (command.kind) {
-        case Command::Kind::help:
-            std::cout << command.help_text;
+        Invocation const invocation = read_command_line(argc, argv);
+        switch (invocation.kind) {
+        case Invocation::Kind::help:
+            std::cout << invocation.help_text;
             return exit_code::ok;
-        case Command::Kind::version:
+        case Invocation::Kind::version:
             std::cout << version_text();
             return exit_code::ok;
-        case Command::Kind::explain:
-            return run_explain_command(command.codes);
-        case Command::Kind::emulate:
-            return run_emulate_command(command);
-        case Command::Kind::exporter:
-            return exporter::run_exporter_command(command.codes);
-        case Command::Kind::probe:
-            return run_probe_command(command.config);
+        case Invocation::Kind::explain:
+            return run_explain_command(invocation.arguments);
+        case Invocation::Kind::emulate:
+            return run_emulate_command(invocation.emulate);
+        case Invocation::Kind::exporter:
+            return exporter::run_exporter_command(invocation.arguments);
+        case Invocation::Kind::probe:
+            return run_probe_command(invocation.request);
         }
     } catch (UsageError const& e) {
         // Monitoring Plugins guidelines: a plugin given bad arguments returns UNKNOWN.

@@ -1,11 +1,15 @@
 #include "exporter/allow_list.hpp"
 
+#include "net/host_port.hpp"
+#include "smtp/ascii.hpp"
+
 #include <arpa/inet.h>
 #include <sys/socket.h>
 
 #include <algorithm>
 #include <charconv>
 #include <cstring>
+#include <stdexcept>
 
 namespace smtpprobe::exporter {
 namespace {
@@ -20,11 +24,12 @@ bool parse_number(std::string_view text, unsigned long max, unsigned long& out) 
 }
 
 bool parse_port(std::string_view text, unsigned short& port) {
-    unsigned long value = 0;
-    if (!parse_number(text, 65535, value) || value == 0)
+    try {
+        port = net::parse_port(text);
+        return true;
+    } catch (std::invalid_argument const&) {
         return false;
-    port = static_cast<unsigned short>(value);
-    return true;
+    }
 }
 
 /// RFC 1123 host name: labels of letters, digits and hyphens, 1..63 octets, no leading or
@@ -43,18 +48,12 @@ bool valid_dns_name(std::string_view name) {
         if (label.empty() || label.size() > 63 || label.front() == '-' || label.back() == '-')
             return false;
         for (char c : label)
-            if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '-'))
+            if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                  c == '-'))
                 return false;
         start = end + 1;
     }
     return true;
-}
-
-std::string lower(std::string_view text) {
-    std::string out(text);
-    std::transform(out.begin(), out.end(), out.begin(),
-                   [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-    return out;
 }
 
 /// Binary form of an IP literal: 4 or 16 octets, and the family; 0 when not a literal.
@@ -82,8 +81,7 @@ bool in_network(AllowRule const& rule, std::string const& host) {
 } // namespace
 
 std::string TargetAddress::text() const {
-    std::string const shown = host.find(':') != std::string::npos ? "[" + host + "]" : host;
-    return port == 0 ? shown : shown + ":" + std::to_string(port);
+    return net::join_host_port(host, port);
 }
 
 std::optional<TargetAddress> parse_target(std::string_view text, std::string& why) {
@@ -96,46 +94,26 @@ std::optional<TargetAddress> parse_target(std::string_view text, std::string& wh
         return std::nullopt;
     }
     TargetAddress target;
-    std::string_view host = text, port;
-    if (text.front() == '[') {
-        std::size_t const close = text.find(']');
-        if (close == std::string_view::npos) {
-            why = "unbalanced [ in the target";
-            return std::nullopt;
-        }
-        host = text.substr(1, close - 1);
-        std::string_view const after = text.substr(close + 1);
-        if (!after.empty() && after.front() != ':') {
-            why = "expected :PORT after ] in the target";
-            return std::nullopt;
-        }
-        if (!after.empty())
-            port = after.substr(1);
-        if (host.find(':') == std::string_view::npos) {
-            why = "only IPv6 addresses go in brackets";
-            return std::nullopt;
-        }
-    } else if (std::count(text.begin(), text.end(), ':') == 1) {
-        std::size_t const colon = text.find(':');
-        host = text.substr(0, colon);
-        port = text.substr(colon + 1);
-        if (port.empty()) {
-            why = "empty port in the target";
-            return std::nullopt;
-        }
+    net::HostPort address;
+    try {
+        address = net::parse_host_port(text);
+    } catch (net::HostPortError const& e) {
+        why = e.reason(); // not the text itself: the answer does not echo the URL
+        return std::nullopt;
     }
-    if (!port.empty() && !parse_port(port, target.port)) {
-        why = "the port must be a number from 1 to 65535";
+    target.port = address.port;
+    if (address.bracketed && address.host.find(':') == std::string::npos) {
+        why = "only IPv6 addresses go in brackets";
         return std::nullopt;
     }
     std::uint8_t binary[16]{};
-    target.host = lower(host);
+    target.host = smtp::to_lower(address.host);
     int const family = parse_ip(target.host, binary);
     if (family != 0) {
         target.is_ip = true;
         return target;
     }
-    if (host.find(':') != std::string_view::npos) {
+    if (target.host.find(':') != std::string::npos) {
         why = "not an IPv6 address (give IPv6 targets as [ADDRESS]:PORT)";
         return std::nullopt;
     }
@@ -149,24 +127,18 @@ std::optional<TargetAddress> parse_target(std::string_view text, std::string& wh
 bool AllowList::add(std::string_view text, std::string& why) {
     AllowRule rule;
     rule.pattern = std::string(text);
-    std::string_view host, ports;
-    if (!text.empty() && text.front() == '[') {
-        std::size_t const close = text.find("]:");
-        if (close == std::string_view::npos) {
-            why = "\"" + rule.pattern + "\": expected [ADDRESS]:PORTS";
-            return false;
-        }
-        host = text.substr(1, close - 1);
-        ports = text.substr(close + 2);
-    } else {
-        std::size_t const colon = text.rfind(':');
-        if (colon == std::string_view::npos || colon == 0) {
-            why = "\"" + rule.pattern + "\": expected HOST:PORTS (e.g. smtp.example.com:587)";
-            return false;
-        }
-        host = text.substr(0, colon);
-        ports = text.substr(colon + 1);
+    net::HostPortText parts;
+    try {
+        parts = net::split_host_port(text);
+    } catch (std::invalid_argument const& e) {
+        why = e.what();
+        return false;
     }
+    if (!parts.has_port) {
+        why = "\"" + rule.pattern + "\": expected HOST:PORTS (e.g. smtp.example.com:587)";
+        return false;
+    }
+    std::string_view const ports = parts.port;
     if (ports == "*") {
         rule.port_min = 1;
         rule.port_max = 65535;
@@ -182,7 +154,7 @@ bool AllowList::add(std::string_view text, std::string& why) {
     } else {
         rule.port_max = rule.port_min;
     }
-    std::string const host_text = lower(host);
+    std::string const host_text = smtp::to_lower(parts.host);
     std::size_t const slash = host_text.find('/');
     std::string const address = host_text.substr(0, slash);
     if (int const family = parse_ip(address, rule.address); family != 0) {

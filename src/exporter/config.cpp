@@ -1,7 +1,6 @@
 #include "exporter/config.hpp"
 
-#include "net/tls.hpp"
-#include "sasl/mechanisms.hpp"
+#include "net/connect.hpp"
 #include "smtp/capabilities.hpp"
 
 #include <yaml-cpp/yaml.h>
@@ -20,22 +19,52 @@ constexpr std::size_t max_config_bytes = 1 << 20;
 constexpr std::size_t max_modules = 64;
 constexpr std::size_t max_allow_rules = 1024;
 
+constexpr std::string_view module_key_list[] = {"tls",
+                                                "ehlo_name",
+                                                "mechanisms",
+                                                "parallel",
+                                                "timeout",
+                                                "connect_timeout",
+                                                "command_timeout",
+                                                "banner_wait",
+                                                "timeout_offset",
+                                                "source",
+                                                "proxy",
+                                                "noproxy",
+                                                "proxy_password_env",
+                                                "proxy_password_file",
+                                                "ca_file",
+                                                "ca_path",
+                                                "insecure",
+                                                "tls_min",
+                                                "tls_max",
+                                                "sni",
+                                                "no_sni",
+                                                "cert_warn_days",
+                                                "cert_crit_days",
+                                                "tls_versions",
+                                                "all_addresses",
+                                                "credentials",
+                                                "allow_insecure_auth",
+                                                "expect"};
+
 /// Errors name the file and the key path: "exporter.yml: modules.submission.tls: ...".
-class Reader {
+class YamlReader {
 public:
-    explicit Reader(std::string origin) : origin_(std::move(origin)) {}
+    explicit YamlReader(std::string origin) : origin_(std::move(origin)) {}
 
     [[noreturn]] void fail(std::string const& path, std::string const& message) const {
         throw ConfigError(origin_ + ": " + (path.empty() ? "" : path + ": ") + message);
     }
 
-    void only_keys(YAML::Node const& map, std::string const& path,
-                   std::initializer_list<char const*> keys) const {
+    template <typename Keys>
+    void only_keys(YAML::Node const& map, std::string const& path, Keys const& keys) const {
         if (!map.IsMap())
             fail(path, "expected a mapping");
         for (auto const& item : map) {
             std::string const key = item.first.as<std::string>();
-            if (std::none_of(keys.begin(), keys.end(), [&](char const* k) { return key == k; }))
+            if (std::none_of(std::begin(keys), std::end(keys),
+                             [&](std::string_view k) { return key == k; }))
                 fail(join(path, key), "unknown key");
         }
     }
@@ -87,16 +116,13 @@ public:
         return std::chrono::milliseconds(static_cast<long long>(ms));
     }
 
+    /// A list of names, upper case; check() tells a name that is not a mechanism.
     std::vector<std::string> mechanism_list(YAML::Node const& node, std::string const& path) const {
         if (!node.IsSequence())
             fail(path, "expected a list of SASL mechanism names");
         std::vector<std::string> out;
-        for (std::size_t i = 0; i < node.size(); ++i) {
-            std::string const name = smtp::to_upper(string(node[i], path));
-            if (!sasl::valid_mechanism_name(name))
-                fail(path, "\"" + name + "\" is not a SASL mechanism name (RFC 4422 §3.1)");
-            out.push_back(name);
-        }
+        for (std::size_t i = 0; i < node.size(); ++i)
+            out.push_back(smtp::to_upper(string(node[i], path)));
         return out;
     }
 
@@ -108,49 +134,48 @@ private:
     std::string origin_;
 };
 
-TlsMode tls_mode(Reader const& r, YAML::Node const& node, std::string const& path) {
+TlsMode tls_mode(YamlReader const& r, YAML::Node const& node, std::string const& path) {
     if (std::optional<TlsMode> mode = parse_tls_mode(r.string(node, path)))
         return *mode;
     r.fail(path, "expected auto, starttls, implicit or none");
 }
 
-std::string tls_version(Reader const& r, YAML::Node const& node, std::string const& path) {
-    std::string const v = r.string(node, path);
-    if (!net::is_tls_version(v))
-        r.fail(path, "expected 1.0, 1.1, 1.2 or 1.3 (quote it: \"1.2\")");
-    return v;
-}
-
-SecretReference secret(Reader const& r, YAML::Node const& map, std::string const& path,
-                       std::string const& what) {
-    SecretReference ref;
+/// A secret by reference: KEY_env (a variable name) or KEY_file (a path), never KEY itself.
+/// The reference must resolve now (the variable is set, the file readable); the secret is read
+/// when a probe runs (prepare()), so a rotated file is picked up.
+SecretSource secret(YamlReader const& r, YAML::Node const& map, std::string const& path,
+                    std::string const& what) {
     if (map[what])
-        r.fail(Reader::join(path, what), "secrets are never written in the configuration; give " +
-                                             what +
-                                             "_env (a "
-                                             "variable name) or " +
-                                             what + "_file (a path)");
-    if (YAML::Node n = map[what + "_env"])
-        ref.env = r.string(n, Reader::join(path, what + "_env"));
-    if (YAML::Node n = map[what + "_file"])
-        ref.file = r.string(n, Reader::join(path, what + "_file"));
-    if (!ref.env.empty() && !ref.file.empty())
+        r.fail(YamlReader::join(path, what),
+               "secrets are never written in the configuration; give " + what +
+                   "_env (a variable name) or " + what + "_file (a path)");
+    YAML::Node const env = map[what + "_env"], file = map[what + "_file"];
+    if (env && file)
         r.fail(path, "give " + what + "_env or " + what + "_file, not both");
-    if (!ref.env.empty() && std::getenv(ref.env.c_str()) == nullptr)
-        r.fail(Reader::join(path, what + "_env"), "the variable " + ref.env + " is not set");
-    if (!ref.file.empty() && !std::ifstream(ref.file))
-        r.fail(Reader::join(path, what + "_file"), "cannot read " + ref.file);
+    SecretSource ref;
+    if (env) {
+        ref = {SecretSource::Kind::env, r.string(env, YamlReader::join(path, what + "_env"))};
+        if (std::getenv(ref.name.c_str()) == nullptr)
+            r.fail(YamlReader::join(path, what + "_env"),
+                   "the variable " + ref.name + " is not set");
+    } else if (file) {
+        ref = {SecretSource::Kind::file, r.string(file, YamlReader::join(path, what + "_file"))};
+        if (!std::ifstream(ref.name))
+            r.fail(YamlReader::join(path, what + "_file"), "cannot read " + ref.name);
+    }
     return ref;
 }
 
-ModuleCredentials credentials(Reader const& r, YAML::Node const& node, std::string const& path) {
-    r.only_keys(
-        node, path,
-        {"user", "password", "password_env", "password_file", "token", "token_env", "token_file"});
-    ModuleCredentials c;
+CredentialRequest credentials(YamlReader const& r, YAML::Node const& node,
+                              std::string const& path) {
+    r.only_keys(node, path,
+                std::initializer_list<char const*>{"user", "password", "password_env",
+                                                   "password_file", "token", "token_env",
+                                                   "token_file"});
+    CredentialRequest c;
     if (!node["user"])
         r.fail(path, "credentials need a user");
-    c.user = r.string(node["user"], Reader::join(path, "user"));
+    c.user = r.string(node["user"], YamlReader::join(path, "user"));
     c.password = secret(r, node, path, "password");
     c.token = secret(r, node, path, "token");
     if (!c.password.given() && !c.token.given())
@@ -158,27 +183,26 @@ ModuleCredentials credentials(Reader const& r, YAML::Node const& node, std::stri
     return c;
 }
 
-Expectations expectations(Reader const& r, YAML::Node const& node, std::string const& path) {
-    r.only_keys(node, path, {"auth", "starttls", "tls_min", "warning", "critical"});
-    Expectations e;
+void expectations(YamlReader const& r, YAML::Node const& node, std::string const& path,
+                  Expectations& e) {
+    r.only_keys(
+        node, path,
+        std::initializer_list<char const*>{"auth", "starttls", "tls_min", "warning", "critical"});
     if (YAML::Node n = node["auth"])
-        e.auth = r.mechanism_list(n, Reader::join(path, "auth"));
+        e.auth = r.mechanism_list(n, YamlReader::join(path, "auth"));
     if (YAML::Node n = node["starttls"])
-        e.starttls = r.boolean(n, Reader::join(path, "starttls"));
+        e.starttls = r.boolean(n, YamlReader::join(path, "starttls"));
     if (YAML::Node n = node["tls_min"])
-        e.tls_min = tls_version(r, n, Reader::join(path, "tls_min"));
+        e.tls_min = r.string(n, YamlReader::join(path, "tls_min"));
     if (YAML::Node n = node["warning"])
         e.warning_s =
-            static_cast<double>(r.duration(n, Reader::join(path, "warning")).count()) / 1000.0;
+            static_cast<double>(r.duration(n, YamlReader::join(path, "warning")).count()) / 1000.0;
     if (YAML::Node n = node["critical"])
         e.critical_s =
-            static_cast<double>(r.duration(n, Reader::join(path, "critical")).count()) / 1000.0;
-    if (e.warning_s && e.critical_s && *e.warning_s > *e.critical_s)
-        r.fail(path, "warning must not exceed critical");
-    return e;
+            static_cast<double>(r.duration(n, YamlReader::join(path, "critical")).count()) / 1000.0;
 }
 
-Module module(Reader const& r, std::string const& name, YAML::Node const& node) {
+Module module(YamlReader const& r, std::string const& name, YAML::Node const& node) {
     std::string const path = "modules." + name;
     if (name.empty() || name.size() > 64 ||
         name.find_first_not_of(
@@ -189,83 +213,86 @@ Module module(Reader const& r, std::string const& name, YAML::Node const& node) 
     m.name = name;
     if (node.IsNull())
         return m;
-    r.only_keys(node, path,
-                {"tls",
-                 "ehlo_name",
-                 "mechanisms",
-                 "parallel",
-                 "timeout",
-                 "connect_timeout",
-                 "command_timeout",
-                 "timeout_offset",
-                 "ca_file",
-                 "insecure",
-                 "tls_min",
-                 "tls_max",
-                 "sni",
-                 "cert_warn_days",
-                 "cert_crit_days",
-                 "tls_versions",
-                 "all_addresses",
-                 "credentials",
-                 "allow_insecure_auth",
-                 "expect"});
-    auto key = [&](char const* k) { return Reader::join(path, k); };
+    r.only_keys(node, path, module_key_list);
+    auto key = [&](char const* k) { return YamlReader::join(path, k); };
+    ProbeRequest& q = m.request;
+    ProbeOptions& o = q.options;
+    // One line per key: the YAML syntax here, the values' rules in check() (request.hpp).
     if (YAML::Node n = node["tls"])
-        m.tls = tls_mode(r, n, key("tls"));
-    if (YAML::Node n = node["ehlo_name"]) {
-        m.ehlo_name = r.string(n, key("ehlo_name"));
-        if (m.ehlo_name.empty() || m.ehlo_name.find_first_of(" \r\n\t") != std::string::npos)
-            r.fail(key("ehlo_name"), "must be one word");
-    }
+        q.targets.tls = tls_mode(r, n, key("tls"));
+    if (YAML::Node n = node["ehlo_name"])
+        o.ehlo_name = r.string(n, key("ehlo_name"));
     if (YAML::Node n = node["mechanisms"])
-        m.mechanisms = r.mechanism_list(n, key("mechanisms"));
+        o.mechanisms = r.mechanism_list(n, key("mechanisms"));
     if (YAML::Node n = node["parallel"])
-        m.parallel = static_cast<unsigned>(r.integer(n, key("parallel"), 1, 16));
+        o.parallel = static_cast<unsigned>(r.integer(n, key("parallel"), 0, 1000));
     if (YAML::Node n = node["timeout"])
-        m.timeout = r.duration(n, key("timeout"));
+        o.total_timeout = r.duration(n, key("timeout"));
     if (YAML::Node n = node["connect_timeout"])
-        m.connect_timeout = r.duration(n, key("connect_timeout"));
+        o.connect_timeout = r.duration(n, key("connect_timeout"));
     if (YAML::Node n = node["command_timeout"])
-        m.command_timeout = r.duration(n, key("command_timeout"));
+        o.command_timeout = r.duration(n, key("command_timeout"));
+    if (YAML::Node n = node["banner_wait"])
+        o.banner_wait = r.duration(n, key("banner_wait"));
     if (YAML::Node n = node["timeout_offset"])
         m.timeout_offset = r.duration(n, key("timeout_offset"), true);
-    if (YAML::Node n = node["ca_file"]) {
-        m.ca_file = r.string(n, key("ca_file"));
-        if (!std::ifstream(m.ca_file))
-            r.fail(key("ca_file"), "cannot read " + m.ca_file);
+    if (YAML::Node n = node["source"]) {
+        try {
+            o.connection.source = net::parse_source(r.string(n, key("source")));
+        } catch (std::invalid_argument const& e) {
+            r.fail(key("source"), e.what());
+        }
     }
+    if (YAML::Node n = node["proxy"])
+        q.proxy.url = r.string(n, key("proxy"));
+    if (YAML::Node n = node["noproxy"])
+        q.proxy.noproxy = r.string(n, key("noproxy"));
+    q.proxy.password = secret(r, node, path, "proxy_password");
+    if (YAML::Node n = node["ca_file"]) {
+        o.tls.ca_file = r.string(n, key("ca_file"));
+        if (!std::ifstream(o.tls.ca_file))
+            r.fail(key("ca_file"), "cannot read " + o.tls.ca_file);
+    }
+    if (YAML::Node n = node["ca_path"])
+        o.tls.ca_path = r.string(n, key("ca_path"));
     if (YAML::Node n = node["insecure"])
-        m.insecure = r.boolean(n, key("insecure"));
+        o.tls.insecure = r.boolean(n, key("insecure"));
     if (YAML::Node n = node["tls_min"])
-        m.tls_min = tls_version(r, n, key("tls_min"));
+        o.tls.min_version = r.string(n, key("tls_min"));
     if (YAML::Node n = node["tls_max"])
-        m.tls_max = tls_version(r, n, key("tls_max"));
+        o.tls.max_version = r.string(n, key("tls_max"));
     if (YAML::Node n = node["sni"])
-        m.sni = r.string(n, key("sni"));
+        q.targets.sni = r.string(n, key("sni"));
+    if (YAML::Node n = node["no_sni"])
+        o.no_sni = r.boolean(n, key("no_sni"));
     if (YAML::Node n = node["cert_warn_days"])
-        m.cert_warn_days = static_cast<int>(r.integer(n, key("cert_warn_days"), 0, 3650));
+        q.expect.cert_warn_days = static_cast<int>(r.integer(n, key("cert_warn_days"), -1, 100000));
     if (YAML::Node n = node["cert_crit_days"])
-        m.cert_crit_days = static_cast<int>(r.integer(n, key("cert_crit_days"), 0, 3650));
-    if (m.cert_crit_days > m.cert_warn_days)
-        r.fail(path, "cert_crit_days must not exceed cert_warn_days");
+        q.expect.cert_crit_days = static_cast<int>(r.integer(n, key("cert_crit_days"), -1, 100000));
     if (YAML::Node n = node["tls_versions"])
-        m.tls_versions = r.boolean(n, key("tls_versions"));
+        o.tls_versions = r.boolean(n, key("tls_versions"));
     if (YAML::Node n = node["all_addresses"])
-        m.all_addresses = r.boolean(n, key("all_addresses"));
+        o.all_addresses = r.boolean(n, key("all_addresses"));
     if (YAML::Node n = node["credentials"])
-        m.credentials = credentials(r, n, key("credentials"));
+        q.credentials = credentials(r, n, key("credentials"));
     if (YAML::Node n = node["allow_insecure_auth"])
-        m.allow_insecure_auth = r.boolean(n, key("allow_insecure_auth"));
+        o.allow_insecure_auth = r.boolean(n, key("allow_insecure_auth"));
     if (YAML::Node n = node["expect"])
-        m.expect = expectations(r, n, key("expect"));
+        expectations(r, n, key("expect"), q.expect);
+    try {
+        check(q, smtpprobe::Reader::exporter_module);
+    } catch (RequestError const& e) {
+        r.fail(YamlReader::join(path, std::string(setting_name(
+                                          e.setting(), smtpprobe::Reader::exporter_module))),
+               e.message());
+    }
     return m;
 }
 
 } // namespace
 
 Config parse_config(std::string const& yaml, std::string const& origin) {
-    Reader const r(origin);
+    YamlReader const r(origin);
     if (yaml.size() > max_config_bytes)
         r.fail("", "larger than 1 MiB");
     YAML::Node root;
@@ -279,7 +306,8 @@ Config parse_config(std::string const& yaml, std::string const& origin) {
     Config config;
     try {
         r.only_keys(root, "",
-                    {"modules", "allow_targets", "max_concurrent_probes", "max_queued_probes"});
+                    std::initializer_list<char const*>{
+                        "modules", "allow_targets", "max_concurrent_probes", "max_queued_probes"});
         if (YAML::Node n = root["max_concurrent_probes"])
             config.max_concurrent_probes =
                 static_cast<unsigned>(r.integer(n, "max_concurrent_probes", 1, max_probe_slots));
@@ -324,6 +352,19 @@ Config load_config(std::string const& path) {
     return parse_config(text, path);
 }
 
+ProbeRequest Module::module_defaults() {
+    ProbeRequest q;
+    q.options.total_timeout = std::chrono::seconds(15);
+    q.options.connect_timeout = std::chrono::seconds(5);
+    q.options.command_timeout = std::chrono::seconds(10);
+    q.proxy.from_environment = false;
+    return q;
+}
+
+std::span<std::string_view const> module_keys() noexcept {
+    return module_key_list;
+}
+
 Config default_config() {
     Config config;
     Module m;
@@ -343,34 +384,38 @@ std::string describe_config(Config const& config) {
     out << YAML::EndSeq;
     out << YAML::Key << "modules" << YAML::Value << YAML::BeginMap;
     for (auto const& [name, m] : config.modules) {
+        ProbeRequest const& q = m.request;
         out << YAML::Key << name << YAML::Value << YAML::BeginMap;
-        out << YAML::Key << "tls" << YAML::Value << std::string(to_string(m.tls));
-        out << YAML::Key << "ehlo_name" << YAML::Value << m.ehlo_name;
-        if (!m.mechanisms.empty())
-            out << YAML::Key << "mechanisms" << YAML::Value << YAML::Flow << m.mechanisms;
-        out << YAML::Key << "parallel" << YAML::Value << m.parallel;
-        if (m.all_addresses)
+        out << YAML::Key << "tls" << YAML::Value << std::string(to_string(q.targets.tls));
+        out << YAML::Key << "ehlo_name" << YAML::Value << q.options.ehlo_name;
+        if (!q.options.mechanisms.empty())
+            out << YAML::Key << "mechanisms" << YAML::Value << YAML::Flow << q.options.mechanisms;
+        out << YAML::Key << "parallel" << YAML::Value << q.options.parallel;
+        if (q.options.all_addresses)
             out << YAML::Key << "all_addresses" << YAML::Value << true;
-        out << YAML::Key << "timeout" << YAML::Value << std::to_string(m.timeout.count()) + "ms";
-        if (!m.ca_file.empty())
-            out << YAML::Key << "ca_file" << YAML::Value << m.ca_file;
-        if (m.credentials) {
-            ModuleCredentials const& c = *m.credentials;
+        out << YAML::Key << "timeout" << YAML::Value
+            << std::to_string(q.options.total_timeout.count()) + "ms";
+        if (!q.options.tls.ca_file.empty())
+            out << YAML::Key << "ca_file" << YAML::Value << q.options.tls.ca_file;
+        if (q.proxy.url)
+            out << YAML::Key << "proxy" << YAML::Value << *q.proxy.url;
+        if (q.credentials.user) {
+            CredentialRequest const& c = q.credentials;
             out << YAML::Key << "credentials" << YAML::Value << YAML::BeginMap;
             // The user name is hidden in every output unless asked for (README "Secrets").
             out << YAML::Key << "user" << YAML::Value
-                << "<hidden, " + std::to_string(c.user.size()) + " characters>";
+                << "<hidden, " + std::to_string(c.user->size()) + " characters>";
             for (auto const& [what, ref] :
                  {std::pair{"password", &c.password}, std::pair{"token", &c.token}}) {
-                if (!ref->env.empty())
-                    out << YAML::Key << std::string(what) + "_env" << YAML::Value << ref->env;
-                if (!ref->file.empty())
-                    out << YAML::Key << std::string(what) + "_file" << YAML::Value << ref->file;
+                if (ref->kind == SecretSource::Kind::env)
+                    out << YAML::Key << std::string(what) + "_env" << YAML::Value << ref->name;
+                if (ref->kind == SecretSource::Kind::file)
+                    out << YAML::Key << std::string(what) + "_file" << YAML::Value << ref->name;
             }
             out << YAML::EndMap;
         }
-        if (!m.expect.auth.empty())
-            out << YAML::Key << "expect_auth" << YAML::Value << YAML::Flow << m.expect.auth;
+        if (!q.expect.auth.empty())
+            out << YAML::Key << "expect_auth" << YAML::Value << YAML::Flow << q.expect.auth;
         out << YAML::EndMap;
     }
     out << YAML::EndMap << YAML::EndMap;

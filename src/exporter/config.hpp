@@ -4,55 +4,32 @@
 // Credentials appear only by reference (an environment variable name or a file path); an
 // inline secret is a configuration error. README "Exporter" documents every key.
 
-#include "diagnose/evaluate.hpp"
 #include "exporter/allow_list.hpp"
-#include "report/report.hpp"
+#include "request/request.hpp"
 
 #include <chrono>
 #include <map>
 #include <optional>
+#include <span>
 #include <stdexcept>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace smtpprobe::exporter {
 
-/// Where a secret comes from: exactly one of env or file is set.
-struct SecretReference {
-    std::string env;  ///< environment variable name
-    std::string file; ///< path; its first line is the secret
-    bool given() const noexcept { return !env.empty() || !file.empty(); }
-};
-
-struct ModuleCredentials {
-    std::string user;
-    SecretReference password;
-    SecretReference token; ///< OAuth 2.0 access token (XOAUTH2, OAUTHBEARER)
-};
-
-/// One probe module: what `smtpprobe HOST` would be told on its command line.
+/// One probe module: what `smtpprobe HOST` would be told on its command line, as the same
+/// ProbeRequest (no target: the scrape's URL gives it), read from the module's keys and checked
+/// by the same check().
 struct Module {
     std::string name;
-    TlsMode tls = TlsMode::auto_;
-    std::string ehlo_name = "smtpprobe.invalid";
-    std::vector<std::string> mechanisms; ///< upper case; empty: catalogue plus advertised
-    unsigned parallel = 4;
-    std::chrono::milliseconds timeout{15'000}; ///< the whole probe (capped by the scrape timeout)
-    std::chrono::milliseconds connect_timeout{5'000};
-    std::chrono::milliseconds command_timeout{10'000};
+    ProbeRequest request = module_defaults();
     /// Subtracted from X-Prometheus-Scrape-Timeout-Seconds (the blackbox exporter's default).
     std::chrono::milliseconds timeout_offset{500};
-    std::string ca_file; ///< empty: the exporter's --ca-file, else the system store
-    bool insecure = false;
-    std::string tls_min, tls_max;
-    std::optional<std::string> sni;
-    int cert_warn_days = 30;
-    int cert_crit_days = 7;
-    bool tls_versions = false;
-    bool all_addresses = false; ///< every address of the name (per-address series)
-    std::optional<ModuleCredentials> credentials;
-    bool allow_insecure_auth = false;
-    Expectations expect;
+
+    /// A module's defaults where they differ from the command line's: a 15 s probe, a 5 s
+    /// connect timeout, and no proxy from the exporter's environment.
+    static ProbeRequest module_defaults();
 };
 
 struct Config {
@@ -76,6 +53,10 @@ inline constexpr unsigned max_probe_slots = 48;
 Config parse_config(std::string const& yaml, std::string const& origin);
 /// Reads and parses a file.
 Config load_config(std::string const& path);
+/// Every key a module may have. The drift test reads each one the command line has too, with
+/// both readers, and compares the requests.
+std::span<std::string_view const> module_keys() noexcept;
+
 /// The configuration built from the command line alone (no --config): one "default" module.
 Config default_config();
 

@@ -8,13 +8,13 @@
 
 namespace smtpprobe::exporter {
 
-char const* to_string(ProbeResult result) noexcept {
+char const* to_string(ScrapeOutcome result) noexcept {
     switch (result) {
-    case ProbeResult::success:
+    case ScrapeOutcome::success:
         return "success";
-    case ProbeResult::failure:
+    case ScrapeOutcome::failure:
         return "failure";
-    case ProbeResult::concurrency_limit:
+    case ScrapeOutcome::concurrency_limit:
         return "concurrency_limit";
     }
     return "failure";
@@ -76,7 +76,7 @@ ExporterMetrics::ExporterMetrics() : registry_(std::make_shared<prometheus::Regi
         .Set(1);
 }
 
-void ExporterMetrics::probe_finished(std::string const& module, ProbeResult result,
+void ExporterMetrics::probe_finished(std::string const& module, ScrapeOutcome result,
                                      double seconds) {
     probes_->Add({{"module", module}, {"result", to_string(result)}}).Increment();
     // Probes last from tens of milliseconds (loopback) to the scrape timeout.

@@ -15,14 +15,14 @@
 namespace smtpprobe::exporter {
 
 /// How a /probe request ended, the `result` label of smtpprobe_exporter_probes_total.
-enum class ProbeResult { success, failure, concurrency_limit };
-char const* to_string(ProbeResult result) noexcept;
+enum class ScrapeOutcome { success, failure, concurrency_limit };
+char const* to_string(ScrapeOutcome result) noexcept;
 
 class ExporterMetrics {
 public:
     ExporterMetrics();
 
-    void probe_finished(std::string const& module, ProbeResult result, double seconds);
+    void probe_finished(std::string const& module, ScrapeOutcome result, double seconds);
     prometheus::Gauge& in_flight() { return *in_flight_; }
     prometheus::Gauge& waiting() { return *waiting_; }
     void reload(bool ok);

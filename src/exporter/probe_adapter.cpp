@@ -1,126 +1,62 @@
 #include "exporter/probe_adapter.hpp"
 
+#include "exporter/probe_metrics.hpp"
+
 #include <algorithm>
-#include <cstdlib>
-#include <fstream>
 
 namespace smtpprobe::exporter {
-namespace {
 
-/// Reads a referenced secret at probe time (so a rotated file is picked up); the config
-/// loader already checked that the reference resolves.
-std::optional<std::string> read_secret(SecretReference const& ref, std::string& why) {
-    if (!ref.env.empty()) {
-        char const* value = std::getenv(ref.env.c_str());
-        if (value == nullptr) {
-            why = "the credential variable " + ref.env + " is not set";
-            return std::nullopt;
-        }
-        return std::string(value);
-    }
-    std::ifstream in(ref.file);
-    std::string line;
-    if (!in || !std::getline(in, line)) {
-        why = "cannot read the credential file " + ref.file;
-        return std::nullopt;
-    }
-    while (!line.empty() && (line.back() == '\r' || line.back() == '\n'))
-        line.pop_back();
-    return line;
-}
-
-ProbeOptions probe_options(ProbeRequest const& request) {
-    Module const& m = *request.module;
-    ProbeOptions o;
-    o.ehlo_name = m.ehlo_name;
-    o.total_timeout = request.budget;
-    o.connect_timeout = std::min(m.connect_timeout, request.budget);
-    o.command_timeout = std::min(m.command_timeout, request.budget);
-    o.parallel = m.parallel;
-    o.allow_insecure_auth = m.allow_insecure_auth;
-    o.tls.ca_file = m.ca_file.empty() ? request.default_ca_file : m.ca_file;
-    o.tls.use_system_store = o.tls.ca_file.empty();
-    o.tls.insecure = m.insecure;
-    o.tls.min_version = m.tls_min;
-    o.tls.max_version = m.tls_max;
-    o.tls_versions = m.tls_versions;
-    o.all_addresses = m.all_addresses;
-    o.mechanisms = m.mechanisms;
-    return o;
-}
-
-Target probe_target(ProbeRequest const& request) {
-    Module const& m = *request.module;
-    Target t;
-    t.host = request.target.host;
-    t.port = request.target.port;
-    t.tls_mode = m.tls;
-    if (m.tls == TlsMode::auto_ && t.port == 465)
-        t.tls_mode = TlsMode::implicit; // RFC 8314, as on the command line
-    t.sni = m.sni;
-    return t;
-}
-
-/// A probe that never reached the server: success 0, the reason in fatal_error.
-void failed(ProbeRequest const& request, ProbeOutcome& out, std::string const& why) {
-    out.report = Report{};
-    out.report.host = request.target.host;
-    out.report.port = request.target.port;
-    out.report.fatal_error = why;
-    out.verdict = evaluate(out.report, expectations(*request.module));
-    out.success = false;
-}
-
-} // namespace
-
-unsigned short default_port(Module const& module) noexcept {
-    return module.tls == TlsMode::implicit ? 465 : 587;
-}
-
-Expectations expectations(Module const& module) {
-    Expectations e = module.expect;
-    e.cert_warn_days = module.cert_warn_days;
-    e.cert_crit_days = module.cert_crit_days;
-    return e;
-}
-
-ProbeOutcome run_module_probe(ProbeRequest const& request) {
-    ProbeOutcome out;
-    out.observer = std::make_unique<TranscriptObserver>(request.want_transcript);
-    ProbeOptions options = probe_options(request);
-    if (request.module->credentials) {
-        ModuleCredentials const& c = *request.module->credentials;
-        sasl::Credentials credentials;
-        credentials.user = c.user;
-        std::string why;
-        for (auto const& [ref, value] : {std::pair{&c.password, &credentials.password},
-                                         std::pair{&c.token, &credentials.token}}) {
-            if (!ref->given())
-                continue;
-            std::optional<std::string> secret = read_secret(*ref, why);
-            if (!secret) {
-                failed(request, out, why);
-                return out;
-            }
-            *value = std::move(*secret);
-        }
-        options.credentials = std::move(credentials);
-    }
-    try {
-        out.report = probe(probe_target(request), options, *out.observer);
-    } catch (std::runtime_error const& e) {
-        // Local problems only (an unreadable CA file): the server was never asked.
-        failed(request, out, e.what());
-        return out;
-    }
-    out.verdict = evaluate(out.report, expectations(*request.module));
+void ScrapeSink::write(Target const&, ProbeResult const& result) {
     // The session and the module's expectations decide; findings and the certificate have
     // metrics of their own (smtpprobe_finding, smtpprobe_check_status).
-    bool const expectations_met =
-        std::none_of(out.verdict.checks.begin(), out.verdict.checks.end(),
-                     [](Check const& k) { return k.expected && k.status != CheckState::ok; });
-    out.success = out.report.session_established && !out.report.interrupted && expectations_met;
-    return out;
+    std::vector<Check> const& checks = result.verdict().checks;
+    bool const expectations_met = std::none_of(checks.begin(), checks.end(), [](Check const& k) {
+        return k.expected && k.status != CheckState::ok;
+    });
+    Report const& probed = result.report();
+    success = probed.session_established && !probed.interrupted && expectations_met;
+    metrics = result.rendered_with(
+        [this](Report const& r, Verdict const& v) { return render_probe_metrics(r, v, success); });
+    report = result.rendered(Format::text);
+    if (want_transcript_)
+        transcript = result.transcript();
+}
+
+ProbeRequest scrape_request(Module const& module, TargetAddress const& target,
+                            std::chrono::milliseconds budget, std::string const& default_ca_file) {
+    ProbeRequest request = module.request;
+    request.targets.hosts = {target.text()};
+    ProbeOptions& o = request.options;
+    o.total_timeout = std::min(o.total_timeout, budget);
+    o.connect_timeout = std::min(o.connect_timeout, budget);
+    o.command_timeout = std::min(o.command_timeout, budget);
+    if (o.tls.ca_file.empty() && o.tls.ca_path.empty())
+        o.tls.ca_file = default_ca_file;
+    return request;
+}
+
+Target scrape_target(Module const& module, TargetAddress const& target) {
+    ProbeRequest const& q = module.request;
+    return make_target(target.host, target.port, q.targets.tls, q.targets.sni);
+}
+
+void run_module_probe(ProbeRequest const& request, Target const& target, ScrapeSink& sink) {
+    // The environment for secrets by reference; no terminal, no standard input, no demo.
+    static PrepareContext const context = [] {
+        PrepareContext c = system_context({});
+        c.read_stdin_line = nullptr;
+        c.prompt_password = nullptr;
+        c.note = nullptr;
+        return c;
+    }();
+    try {
+        PreparedRequest const prepared = prepare(request, context);
+        run_one(prepared, target, sink);
+    } catch (std::runtime_error const& e) {
+        // Local problems only (a secret that cannot be read, an unreadable CA file): the
+        // server was never asked.
+        sink.write(target, not_probed(target, e.what(), request.expectations()));
+    }
 }
 
 } // namespace smtpprobe::exporter

@@ -1,47 +1,47 @@
 #pragma once
-// The exporter's one call into the engine: a module plus a target become Target and
-// ProbeOptions, probe() runs, evaluate() judges (ARCHITECTURE §11). Nothing else in
-// src/exporter/ knows the engine's API.
+// The exporter's adapter over the request pipeline (ARCHITECTURE §12): a module plus the
+// scrape's target become a ProbeRequest, prepare() and run_one() run it like any other front
+// end's, and a ScrapeSink keeps what the scrape answers with. Nothing else in src/exporter/
+// knows the engine's API.
 
-#include "diagnose/evaluate.hpp"
-#include "engine/probe.hpp"
 #include "exporter/allow_list.hpp"
 #include "exporter/config.hpp"
-#include "report/report.hpp"
+#include "request/run.hpp"
 
 #include <chrono>
-#include <memory>
 #include <string>
 
 namespace smtpprobe::exporter {
 
-struct ProbeRequest {
-    Module const* module = nullptr;
-    TargetAddress target;             ///< port already resolved
-    std::chrono::milliseconds budget; ///< the whole probe, from now
-    std::string default_ca_file;      ///< --ca-file, for modules without ca_file
-    bool want_transcript = false;     ///< for &debug=true and the status page's logs
-};
+/// What one scrape answers with, every part redacted.
+class ScrapeSink : public ResultSink {
+public:
+    explicit ScrapeSink(bool want_transcript) : want_transcript_(want_transcript) {}
+    bool wants_transcript() const override { return want_transcript_; }
+    void write(Target const& target, ProbeResult const& result) override;
 
-struct ProbeOutcome {
-    Report report;
-    Verdict verdict;
     /// Session established and every expectation of the module met (README "Metrics").
     bool success = false;
-    /// The probe's secrets and its transcript; every output passes through
-    /// observer->redactor() before it leaves the exporter.
-    std::unique_ptr<TranscriptObserver> observer;
+    std::string metrics;    ///< the exposition
+    std::string report;     ///< the text report, for &debug=true and the status page
+    std::string transcript; ///< likewise, when asked for
+
+private:
+    bool want_transcript_;
 };
 
-/// Runs one probe. Never throws for anything the server does; a local problem (an unreadable
-/// CA file, a credential variable that disappeared) becomes a failed probe with the reason in
-/// report.fatal_error.
-ProbeOutcome run_module_probe(ProbeRequest const& request);
+/// The module's request for one scrape: its target, the time left of the scrape's budget
+/// (which caps the module's timeouts), and the exporter's --ca-file for a module without one.
+ProbeRequest scrape_request(Module const& module, TargetAddress const& target,
+                            std::chrono::milliseconds budget, std::string const& default_ca_file);
 
-/// The port a target without one gets: 465 for implicit TLS, else 587.
-unsigned short default_port(Module const& module) noexcept;
+/// The target a scrape probes: the URL's host and port, the module's TLS mode and SNI; the
+/// port, when the URL has none, by the one implicit-TLS rule (465 or 587).
+Target scrape_target(Module const& module, TargetAddress const& target);
 
-/// The module's expectations as evaluate() takes them.
-Expectations expectations(Module const& module);
+/// Runs one probe into `sink`. Never throws for anything the server does; a local problem (an
+/// unreadable CA file, a credential variable that disappeared) becomes a failed probe with the
+/// reason as its fatal error.
+void run_module_probe(ProbeRequest const& request, Target const& target, ScrapeSink& sink);
 
 } // namespace smtpprobe::exporter

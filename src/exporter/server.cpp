@@ -59,7 +59,7 @@ std::string refused_exposition(std::string const& reason, double seconds) {
 
 std::optional<std::chrono::milliseconds> probe_budget(Module const& module,
                                                       std::string const* header) {
-    std::chrono::milliseconds budget = module.timeout;
+    std::chrono::milliseconds budget = module.request.options.total_timeout;
     if (header == nullptr || header->empty())
         return budget;
     double seconds = 0;
@@ -267,8 +267,8 @@ void Server::handle_probe(httplib::Request const& req, httplib::Response& res) {
     std::optional<TargetAddress> target = parse_target(req.get_param_value("target"), why);
     if (!target)
         return refuse(res, 400, "bad target: " + why);
-    if (target->port == 0)
-        target->port = default_port(module);
+    Target const probed = scrape_target(module, *target);
+    target->port = probed.port;
     if (!config->allow_targets.allows(*target))
         return refuse(res, 403, "target " + target->text() + " is not in allow_targets");
 
@@ -295,8 +295,8 @@ void Server::handle_probe(httplib::Request const& req, httplib::Response& res) {
                             : "concurrency limit, no slot within the deadline: ") +
             std::to_string(limiter_.running_max()) + " probes running, " +
             std::to_string(limiter_.queued_max()) + " may wait";
-        metrics_.probe_finished(module_name, ProbeResult::concurrency_limit, elapsed());
-        record.result = to_string(ProbeResult::concurrency_limit);
+        metrics_.probe_finished(module_name, ScrapeOutcome::concurrency_limit, elapsed());
+        record.result = to_string(ScrapeOutcome::concurrency_limit);
         record.seconds = elapsed();
         record.debug = "not probed: " + reason + "\n";
         recent_.add(std::move(record));
@@ -307,29 +307,26 @@ void Server::handle_probe(httplib::Request const& req, httplib::Response& res) {
     }
 
     metrics_.in_flight().Increment();
-    ProbeRequest request{&module, *target,
-                         std::chrono::duration_cast<std::chrono::milliseconds>(
-                             std::max<Clock::duration>(deadline - Clock::now(), 100ms)),
-                         options_.ca_file, true};
-    ProbeOutcome outcome = run_module_probe(request);
+    ProbeRequest const request =
+        scrape_request(module, *target,
+                       std::chrono::duration_cast<std::chrono::milliseconds>(
+                           std::max<Clock::duration>(deadline - Clock::now(), 100ms)),
+                       options_.ca_file);
+    ScrapeSink scrape(true);
+    run_module_probe(request, probed, scrape);
     metrics_.in_flight().Decrement();
     slot = ProbeLimiter::Slot();
 
-    Redactor const& redactor = outcome.observer->redactor();
-    std::string const metrics =
-        redactor.redact(render_probe_metrics(outcome.report, outcome.verdict, outcome.success));
-    std::string const report = redactor.redact(render_text(outcome.report, outcome.verdict));
-    ProbeResult const result = outcome.success ? ProbeResult::success : ProbeResult::failure;
-    metrics_.probe_finished(module_name, result, elapsed());
-    record.result = to_string(result);
+    ScrapeOutcome const outcome = scrape.success ? ScrapeOutcome::success : ScrapeOutcome::failure;
+    metrics_.probe_finished(module_name, outcome, elapsed());
+    record.result = to_string(outcome);
     record.seconds = elapsed();
-    record.debug = report + "\n--- transcript (redacted) ---\n" +
-                   outcome.observer->transcript().render(redactor) + "\n--- metrics ---\n" +
-                   metrics;
+    record.debug = scrape.report + "\n--- transcript (redacted) ---\n" + scrape.transcript +
+                   "\n--- metrics ---\n" + scrape.metrics;
     if (debug)
         res.set_content(record.debug, "text/plain; charset=utf-8");
     else
-        res.set_content(metrics, exposition_type);
+        res.set_content(scrape.metrics, exposition_type);
     recent_.add(std::move(record));
 }
 

@@ -1,6 +1,7 @@
 #include "net/connect.hpp"
 
 #include "net/errc.hpp"
+#include "net/host_port.hpp"
 #include "net/http_connect.hpp"
 #include "net/interrupt.hpp"
 #include "net/socks5.hpp"
@@ -46,49 +47,25 @@ std::unique_ptr<ProxyHandshake> make_handshake(ProxySpec const& proxy, std::stri
 } // namespace
 
 std::string SourceAddress::display() const {
-    std::string const shown = family == AF_INET6 && port != 0 ? "[" + address + "]" : address;
-    return port == 0 ? shown : shown + ":" + std::to_string(port);
+    return port == 0 ? address : join_host_port(address, port);
 }
 
-SourceAddress parse_source(std::string_view text_in) {
-    std::string text(text_in);
-    SourceAddress out;
-    std::string port_text;
-    if (!text.empty() && text.front() == '[') {
-        std::size_t const close = text.find(']');
-        if (close == std::string::npos || (close + 1 < text.size() && text[close + 1] != ':'))
-            throw std::invalid_argument("--source: expected [IPv6]:PORT, got \"" + text + "\"");
-        out.address = text.substr(1, close - 1);
-        if (close + 1 < text.size())
-            port_text = text.substr(close + 2);
-        if (close + 1 < text.size() && port_text.empty())
-            throw std::invalid_argument("--source: ':' without a port");
-    } else if (std::count(text.begin(), text.end(), ':') == 1) {
-        std::size_t const colon = text.find(':');
-        out.address = text.substr(0, colon);
-        port_text = text.substr(colon + 1);
-        if (port_text.empty())
-            throw std::invalid_argument("--source: ':' without a port");
-    } else {
-        out.address = text; // IPv4, or IPv6 without a port
+SourceAddress parse_source(std::string_view text) {
+    HostPort address;
+    try {
+        address = parse_host_port(text);
+    } catch (std::invalid_argument const& e) {
+        throw std::invalid_argument(std::string("--source: ") + e.what());
     }
+    SourceAddress out{address.host, address.port, 0};
     unsigned char buffer[sizeof(in6_addr)];
-    if (::inet_pton(AF_INET, out.address.c_str(), buffer) == 1)
+    if (!address.bracketed && ::inet_pton(AF_INET, out.address.c_str(), buffer) == 1)
         out.family = AF_INET;
     else if (::inet_pton(AF_INET6, out.address.c_str(), buffer) == 1)
         out.family = AF_INET6;
     else
         throw std::invalid_argument("--source takes a local IP address (optionally :PORT), not \"" +
-                                    text + "\"");
-    if (!port_text.empty()) {
-        bool const digits =
-            port_text.size() <= 5 && port_text.find_first_not_of("0123456789") == std::string::npos;
-        unsigned long const value = digits ? std::stoul(port_text) : 0;
-        if (value == 0 || value > 65535)
-            throw std::invalid_argument("--source: the port must be 1 to 65535, not \"" +
-                                        port_text + "\"");
-        out.port = static_cast<unsigned short>(value);
-    }
+                                    std::string(text) + "\"");
     return out;
 }
 

@@ -1,5 +1,8 @@
 #include "net/proxy_spec.hpp"
 
+#include "net/host_port.hpp"
+#include "smtp/ascii.hpp"
+
 #include <arpa/inet.h>
 #include <netinet/in.h>
 
@@ -10,20 +13,10 @@
 namespace smtpprobe::net {
 namespace {
 
-char lower(char c) noexcept {
-    return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c;
-}
-
-std::string lowered(std::string_view s) {
-    std::string out(s);
-    std::transform(out.begin(), out.end(), out.begin(), lower);
-    return out;
-}
-
 int hex_value(char c) noexcept {
     if (c >= '0' && c <= '9')
         return c - '0';
-    c = lower(c);
+    c = smtp::ascii_lower(c);
     if (c >= 'a' && c <= 'f')
         return c - 'a' + 10;
     return -1;
@@ -45,18 +38,6 @@ std::string percent_decode(std::string_view s, char const* what) {
         i += 2;
     }
     return out;
-}
-
-unsigned short parse_port(std::string_view text) {
-    if (text.empty() || text.size() > 5 ||
-        !std::all_of(text.begin(), text.end(), [](char c) { return c >= '0' && c <= '9'; }))
-        throw std::invalid_argument("the proxy port must be a number from 1 to 65535, not \"" +
-                                    std::string(text) + "\"");
-    unsigned long const value = std::stoul(std::string(text));
-    if (value == 0 || value > 65535)
-        throw std::invalid_argument("the proxy port must be a number from 1 to 65535, not \"" +
-                                    std::string(text) + "\"");
-    return static_cast<unsigned short>(value);
 }
 
 bool valid_host_name(std::string_view host) {
@@ -137,7 +118,7 @@ ProxySpec parse_proxy_url(std::string_view url, bool allow_password) {
     ProxySpec spec;
     std::string_view rest = url;
     if (std::size_t const sep = rest.find("://"); sep != std::string_view::npos) {
-        std::string const scheme = lowered(rest.substr(0, sep));
+        std::string const scheme = smtp::to_lower(rest.substr(0, sep));
         if (scheme == "socks5")
             spec.scheme = ProxyScheme::socks5;
         else if (scheme == "socks5h")
@@ -178,37 +159,24 @@ ProxySpec parse_proxy_url(std::string_view url, bool allow_password) {
         if (spec.user.empty())
             throw std::invalid_argument("the proxy URL has an empty user name before '@'");
     }
-    std::string_view port_text;
-    if (!rest.empty() && rest.front() == '[') {
-        std::size_t const close = rest.find(']');
-        if (close == std::string_view::npos)
-            throw std::invalid_argument("unclosed '[' in the proxy address");
-        spec.host = std::string(rest.substr(1, close - 1));
+    if (rest.empty())
+        throw std::invalid_argument("the proxy URL has no host");
+    HostPort address;
+    try {
+        address = parse_host_port(rest);
+    } catch (std::invalid_argument const& e) {
+        throw std::invalid_argument(std::string("the proxy address ") + e.what());
+    }
+    spec.host = address.host;
+    if (address.bracketed) {
         in6_addr v6{};
         if (::inet_pton(AF_INET6, spec.host.c_str(), &v6) != 1)
             throw std::invalid_argument("\"" + spec.host + "\" is not an IPv6 address");
-        rest.remove_prefix(close + 1);
-        if (!rest.empty() && rest.front() != ':')
-            throw std::invalid_argument("unexpected text after ']' in the proxy address");
-        if (!rest.empty())
-            port_text = rest.substr(1);
-        if (!rest.empty() && port_text.empty())
-            throw std::invalid_argument("the proxy URL has ':' but no port");
-    } else {
-        std::size_t const colon = rest.find(':');
-        spec.host = std::string(rest.substr(0, colon));
-        if (colon != std::string_view::npos) {
-            port_text = rest.substr(colon + 1);
-            if (port_text.empty())
-                throw std::invalid_argument("the proxy URL has ':' but no port");
-        }
-        if (spec.host.empty())
-            throw std::invalid_argument("the proxy URL has no host");
-        if (!valid_host_name(spec.host))
-            throw std::invalid_argument("\"" + spec.host + "\" is not a valid proxy host name");
+    } else if (!valid_host_name(spec.host)) {
+        throw std::invalid_argument("\"" + spec.host + "\" is not a valid proxy host name");
     }
-    if (!port_text.empty())
-        spec.port = parse_port(port_text);
+    if (address.port != 0)
+        spec.port = address.port;
     if (spec.user.size() > 255 || spec.password.size() > 255)
         throw std::invalid_argument("the proxy user name and password are limited to 255 bytes "
                                     "each (RFC 1929)");
@@ -216,7 +184,7 @@ ProxySpec parse_proxy_url(std::string_view url, bool allow_password) {
 }
 
 bool no_proxy_matches(std::string_view list, std::string_view host_in) {
-    std::string host = lowered(host_in);
+    std::string host = smtp::to_lower(host_in);
     if (host.size() >= 2 && host.front() == '[' && host.back() == ']')
         host = host.substr(1, host.size() - 2);
     while (!host.empty() && host.back() == '.')
@@ -227,7 +195,7 @@ bool no_proxy_matches(std::string_view list, std::string_view host_in) {
         std::size_t end = list.find_first_of(", \t", pos);
         if (end == std::string_view::npos)
             end = list.size();
-        std::string entry = lowered(list.substr(pos, end - pos));
+        std::string entry = smtp::to_lower(list.substr(pos, end - pos));
         pos = end + 1;
         if (entry.empty())
             continue;
@@ -254,8 +222,8 @@ bool no_proxy_matches(std::string_view list, std::string_view host_in) {
     return false;
 }
 
-ProxyChoice choose_proxy(ProxySources const& sources, std::string_view target_host) {
-    ProxyChoice choice;
+ProxySetting read_proxy_setting(ProxySources const& sources) {
+    ProxySetting setting;
     std::optional<std::string> url = sources.proxy;
     std::string variable;
     if (!url && sources.getenv) {
@@ -269,34 +237,44 @@ ProxyChoice choose_proxy(ProxySources const& sources, std::string_view target_ho
         }
     }
     if (!url || url->empty())
-        return choice;
-    std::optional<std::string> list = sources.noproxy;
-    std::string list_source = "--noproxy";
-    if (!list && sources.getenv) {
+        return setting;
+    setting.noproxy = sources.noproxy;
+    setting.noproxy_source = "--noproxy";
+    if (!setting.noproxy && sources.getenv) {
         for (char const* name : {"no_proxy", "NO_PROXY"}) {
             std::optional<std::string> value = sources.getenv(name);
             if (value && !value->empty()) {
-                list = value;
-                list_source = name;
+                setting.noproxy = value;
+                setting.noproxy_source = name;
                 break;
             }
         }
     }
-    ProxySpec spec;
     try {
-        spec = parse_proxy_url(*url, !variable.empty());
+        setting.proxy = parse_proxy_url(*url, !variable.empty());
     } catch (std::invalid_argument const& e) {
         throw std::invalid_argument((variable.empty() ? "--proxy: " : variable + ": ") + e.what());
     }
-    if (list && no_proxy_matches(*list, target_host)) {
-        choice.bypass_reason = list_source + " matches " + std::string(target_host) +
-                               ": not using the proxy " + spec.display();
+    setting.proxy->from_environment = !variable.empty();
+    setting.proxy->environment_variable = variable;
+    return setting;
+}
+
+ProxyChoice choose_proxy(ProxySetting const& setting, std::string_view target_host) {
+    ProxyChoice choice;
+    if (!setting.proxy)
+        return choice;
+    if (setting.noproxy && no_proxy_matches(*setting.noproxy, target_host)) {
+        choice.bypass_reason = setting.noproxy_source + " matches " + std::string(target_host) +
+                               ": not using the proxy " + setting.proxy->display();
         return choice;
     }
-    spec.from_environment = !variable.empty();
-    spec.environment_variable = variable;
-    choice.proxy = std::move(spec);
+    choice.proxy = setting.proxy;
     return choice;
+}
+
+ProxyChoice choose_proxy(ProxySources const& sources, std::string_view target_host) {
+    return choose_proxy(read_proxy_setting(sources), target_host);
 }
 
 } // namespace smtpprobe::net

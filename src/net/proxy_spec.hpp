@@ -60,9 +60,22 @@ struct ProxyChoice {
     std::string bypass_reason;
 };
 
+/// The proxy and the NO_PROXY list once read from their sources, before any target is known:
 /// --proxy wins over ALL_PROXY/all_proxy; --noproxy over NO_PROXY/no_proxy; either list applies
-/// to the proxy from either source (as in curl). Throws std::invalid_argument for a bad URL,
-/// naming where it came from.
+/// to the proxy from either source (as in curl). Read once per run, then chosen per target.
+struct ProxySetting {
+    std::optional<ProxySpec> proxy; ///< nullopt: no proxy at all
+    std::optional<std::string> noproxy;
+    std::string noproxy_source; ///< "--noproxy", "NO_PROXY" or "no_proxy"
+};
+
+/// Reads the sources. Throws std::invalid_argument for a bad URL, naming where it came from.
+ProxySetting read_proxy_setting(ProxySources const& sources);
+
+/// The proxy for one target host (NO_PROXY may bypass it). No I/O, no throw.
+ProxyChoice choose_proxy(ProxySetting const& setting, std::string_view target_host);
+
+/// read_proxy_setting() then choose_proxy(): for one target.
 ProxyChoice choose_proxy(ProxySources const& sources, std::string_view target_host);
 
 } // namespace smtpprobe::net

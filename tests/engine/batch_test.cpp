@@ -161,7 +161,7 @@ TEST_CASE("targets come from a file or stdin, with comments: text ends with a su
 TEST_CASE("nagios mode takes one target: several are a usage error (UNKNOWN)", "[batch]") {
     CommandResult r = run_command(binary + " --format nagios a.test b.test");
     CHECK(r.exit_code == 3);
-    CHECK(r.out == "SMTPPROBE UNKNOWN - --format nagios checks one target (got 2)\n");
+    CHECK(r.out == "SMTPPROBE UNKNOWN - --format: nagios checks one target (got 2)\n");
     CommandResult demo = run_command(binary + " --demo a.test b.test");
     CHECK(demo.exit_code == 64);
 }

@@ -8,6 +8,7 @@
 #include <nlohmann/json.hpp>
 #include <openssl/crypto.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <regex>
@@ -28,6 +29,62 @@ TEST_CASE("the demo prints the seed matrix and exits 0", "[cli][demo]") {
                      "PLAIN get 504 5.7.4") != std::string::npos);
     CHECK(r.out.find("334 \"Username:\"") != std::string::npos);
     CHECK(r.out.find("\033[") == std::string::npos); // not a terminal: no colour
+}
+
+TEST_CASE("--demo works with every --format, NDJSON included", "[cli][demo]") {
+    // NDJSON once printed nothing: it meant several targets, and that path never started the
+    // emulator (issue 17). Every format now goes through prepare() and run_one().
+    CommandResult ndjson = run_command(binary + " --demo --format ndjson");
+    CHECK(ndjson.exit_code == 0);
+    REQUIRE(std::count(ndjson.out.begin(), ndjson.out.end(), '\n') == 1);
+    nlohmann::json const line = nlohmann::json::parse(ndjson.out);
+    CHECK(line["session_established"] == true);
+    CHECK(line["server"]["auth_mechanisms"]["after_tls"] == nlohmann::json::array({"LOGIN"}));
+    CommandResult json = run_command(binary + " --demo --format json");
+    CHECK(json.exit_code == 0);
+    CHECK(nlohmann::json::parse(json.out)["session_established"] == true);
+    CommandResult nagios = run_command(binary + " --demo --format nagios");
+    CHECK(nagios.exit_code == 0);
+    CHECK(nagios.out.starts_with("SMTPPROBE OK - SMTP session with TLS"));
+    CommandResult text = run_command(binary + " --demo --format text");
+    CHECK(text.exit_code == 0);
+    CHECK(text.out.find("Only LOGIN is accepted") != std::string::npos);
+}
+
+TEST_CASE("several targets and a dead proxy: every report names it, exit 2", "[cli][proxy]") {
+    // The batch once connected directly and reported the servers as reached (issue 17).
+    Emulated a = Emulated::sample("azure-acs");
+    std::string const dead = "socks5://127.0.0.1:" + std::to_string(closed_loopback_port());
+    std::string const targets = " 127.0.0.1:" + std::to_string(a.server().port()) +
+                                " 127.0.0.1:" + std::to_string(a.server().port());
+    for (std::string const& how :
+         {"env -u ALL_PROXY -u all_proxy " + binary + " --proxy " + dead + " --format ndjson" +
+              targets,
+          "env ALL_PROXY=" + dead + " " + binary + " --format ndjson" + targets}) {
+        INFO(how);
+        CommandResult r = run_command(how);
+        CHECK(r.exit_code == 2);
+        std::istringstream lines(r.out);
+        std::string line;
+        int reports = 0;
+        while (std::getline(lines, line)) {
+            nlohmann::json const report = nlohmann::json::parse(line);
+            CHECK(report["session_established"] == false);
+            CHECK(report["fatal_error"]["detail"].get<std::string>().starts_with("proxy " + dead));
+            ++reports;
+        }
+        CHECK(reports == 2);
+    }
+    CHECK(a.server().connections_accepted() == 0);
+}
+
+TEST_CASE("an empty or spaced EHLO name is refused as by an exporter module", "[cli][usage]") {
+    for (char const* name : {"''", "'a b'", "\"$(printf 'a\\tb')\""}) {
+        INFO(name);
+        CommandResult r = run_command(binary + " --ehlo-name " + name + " example.test");
+        CHECK(r.exit_code == 64);
+        CHECK(r.err.find("smtpprobe: error: --ehlo-name: must be one word") == 0);
+    }
 }
 
 TEST_CASE("the demo as JSON gives a matrix a script can read", "[cli][demo][json]") {

@@ -108,9 +108,11 @@ TEST_CASE("parse_source", "[engine][proxy][source]") {
                       "--source takes a local IP address (optionally :PORT), not "
                       "\"mail.example\"");
     CHECK_THROWS_WITH(net::parse_source("127.0.0.1:0"),
-                      "--source: the port must be 1 to 65535, not \"0\"");
-    CHECK_THROWS_WITH(net::parse_source("[::1]x"),
-                      "--source: expected [IPv6]:PORT, got \"[::1]x\"");
+                      "--source: \"127.0.0.1:0\": the port must be a number from 1 to 65535");
+    CHECK_THROWS_WITH(net::parse_source("[::1]x"), "--source: \"[::1]x\": expected :PORT after ]");
+    CHECK_THROWS_WITH(net::parse_source("[127.0.0.1]:25"),
+                      "--source takes a local IP address (optionally :PORT), not "
+                      "\"[127.0.0.1]:25\"");
 }
 
 TEST_CASE("a proxy that is not listening: exit 2 naming the proxy and the step",
@@ -262,7 +264,7 @@ TEST_CASE("proxy and source options: usage errors name what is wrong (exit 64)",
     };
     std::vector<Case> const cases{
         {"--demo --source 127.0.0.2:2999",
-         "--source ADDR:PORT needs --parallel 1 (connections at once would all need that one "
+         "--source: ADDR:PORT needs --parallel 1 (connections at once would all need that one "
          "local port)"},
         {"--demo --source mail.example", "--source takes a local IP address (optionally :PORT)"},
         {"--demo --proxy socks5://u:pw@127.0.0.1:1",

@@ -33,20 +33,21 @@ TEST_CASE("the shipped sample configuration parses", "[exporter][config]") {
     REQUIRE(c.modules.size() == 4);
     CHECK(c.max_concurrent_probes == 8);
     Module const& s = c.modules.at("submission");
-    CHECK(s.tls == TlsMode::starttls);
-    CHECK(s.timeout == std::chrono::seconds(20));
+    CHECK(s.request.targets.tls == TlsMode::starttls);
+    CHECK(s.request.options.total_timeout == std::chrono::seconds(20));
     CHECK(s.timeout_offset == std::chrono::milliseconds(500));
-    CHECK(s.expect.auth == std::vector<std::string>{"LOGIN"});
-    CHECK(s.expect.starttls);
-    CHECK(s.expect.tls_min == "1.2");
-    CHECK(s.cert_crit_days == 14);
-    CHECK(s.all_addresses);
-    CHECK_FALSE(c.modules.at("default").all_addresses);
+    CHECK(s.request.expect.auth == std::vector<std::string>{"LOGIN"});
+    CHECK(s.request.expect.starttls);
+    CHECK(s.request.expect.tls_min == "1.2");
+    CHECK(s.request.expect.cert_crit_days == 14);
+    CHECK(s.request.options.all_addresses);
+    CHECK_FALSE(c.modules.at("default").request.options.all_addresses);
     Module const& login = c.modules.at("submission_login");
-    REQUIRE(login.credentials);
-    CHECK(login.credentials->password.env == "SMTPPROBE_MONITOR_PASSWORD");
-    CHECK(login.mechanisms == std::vector<std::string>{"LOGIN", "PLAIN"});
-    CHECK(c.modules.at("smtps").tls == TlsMode::implicit);
+    REQUIRE(login.request.credentials.user);
+    CHECK(login.request.credentials.password ==
+          SecretSource{SecretSource::Kind::env, "SMTPPROBE_MONITOR_PASSWORD"});
+    CHECK(login.request.options.mechanisms == std::vector<std::string>{"LOGIN", "PLAIN"});
+    CHECK(c.modules.at("smtps").request.targets.tls == TlsMode::implicit);
     CHECK(c.allow_targets.rules().size() == 4);
 }
 
@@ -72,10 +73,10 @@ TEST_CASE("durations, defaults and limits", "[exporter][config]") {
                                   "t");
     CHECK(c.max_concurrent_probes == 3);
     CHECK(c.max_queued_probes == 3); // defaults to max_concurrent_probes
-    CHECK(c.modules.at("default").timeout == std::chrono::seconds(15));
-    CHECK(c.modules.at("quick").timeout == std::chrono::milliseconds(2500));
-    CHECK(c.modules.at("quick").connect_timeout == std::chrono::seconds(1));
-    CHECK(c.modules.at("quick").command_timeout == std::chrono::minutes(1));
+    CHECK(c.modules.at("default").request.options.total_timeout == std::chrono::seconds(15));
+    CHECK(c.modules.at("quick").request.options.total_timeout == std::chrono::milliseconds(2500));
+    CHECK(c.modules.at("quick").request.options.connect_timeout == std::chrono::seconds(1));
+    CHECK(c.modules.at("quick").request.options.command_timeout == std::chrono::minutes(1));
     CHECK(c.allow_targets.empty());
 }
 
@@ -95,10 +96,11 @@ TEST_CASE("bad configurations are refused with the key that is wrong", "[exporte
         {"modules:\n  m:\n    timeout: soon\n", "modules.m.timeout: expected a duration"},
         {"modules:\n  m:\n    timeout: 0s\n", "modules.m.timeout: expected a duration"},
         {"modules:\n  m:\n    timeout: 2h\n", "modules.m.timeout: expected a duration"},
-        {"modules:\n  m:\n    parallel: 40\n", "modules.m.parallel: expected a whole number"},
+        {"modules:\n  m:\n    parallel: 40\n", "modules.m.parallel: must be between 1 and 16"},
         {"modules:\n  m:\n    mechanisms: [PLAIN, \"BAD MECH\"]\n", "is not a SASL mechanism"},
         {"modules:\n  m:\n    tls_min: 1.2\n", ""}, // a YAML float reads as the string "1.2"
-        {"modules:\n  m:\n    tls_min: \"1.4\"\n", "modules.m.tls_min: expected 1.0"},
+        {"modules:\n  m:\n    tls_min: \"1.4\"\n",
+         "modules.m.tls_min: TLS versions are 1.0, 1.1, 1.2 or 1.3"},
         {"modules:\n  m:\n    ca_file: /nonexistent/ca.pem\n", "cannot read /nonexistent/ca.pem"},
         {"modules:\n  m:\n    credentials:\n      user: u\n      password: hunter22\n",
          "modules.m.credentials.password: secrets are never written in the configuration"},
@@ -113,7 +115,7 @@ TEST_CASE("bad configurations are refused with the key that is wrong", "[exporte
         {"modules:\n  m:\n    credentials:\n      user: u\n      password_file: /nonexistent/pw\n",
          "cannot read /nonexistent/pw"},
         {"modules:\n  m:\n    cert_warn_days: 5\n    cert_crit_days: 10\n",
-         "cert_crit_days must not exceed"},
+         "modules.m.cert_crit_days: must not exceed cert_warn_days"},
         {"modules:\n  m:\n    expect:\n      auth: LOGIN\n", "expected a list of SASL"},
         {"modules:\n  m:\n    expect:\n      tls: true\n", "modules.m.expect.tls: unknown key"},
         {"modules:\n  \"bad name\":\n", "module names are 1 to 64"},
@@ -128,6 +130,15 @@ TEST_CASE("bad configurations are refused with the key that is wrong", "[exporte
         {"modules:\n  m:\n    insecure: maybe\n", "modules.m.insecure: expected true or false"},
         {"modules:\n  m:\n    all_addresses: all\n",
          "modules.m.all_addresses: expected true or false"},
+        {"modules:\n  m:\n    ehlo_name: \"\"\n", "modules.m.ehlo_name: must be one word"},
+        {"modules:\n  m:\n    ehlo_name: \"a\\tb\"\n", "modules.m.ehlo_name: must be one word"},
+        {"modules:\n  m:\n    cert_warn_days: 4000\n",
+         "modules.m.cert_warn_days: must be between 0 and 3650 days"},
+        {"modules:\n  m:\n    source: mail.example\n", "modules.m.source: --source takes"},
+        {"modules:\n  m:\n    sni: a.example\n    no_sni: true\n",
+         "modules.m.sni: excludes no_sni"},
+        {"modules:\n  m:\n    expect:\n      warning: 5s\n      critical: 2s\n",
+         "modules.m.expect.warning: must not exceed expect.critical"},
     };
     for (Case const& c : cases) {
         INFO(c.yaml);

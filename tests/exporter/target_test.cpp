@@ -44,7 +44,7 @@ TEST_CASE("targets that are refused, with the reason", "[exporter][target]") {
     std::pair<std::string, char const*> const bad[] = {
         {"", "missing target"},
         {std::string(300, 'a'), "longer than 261"},
-        {"smtp.example.com:", "empty port"},
+        {"smtp.example.com:", "without a port"},
         {"smtp.example.com:0", "port must be a number"},
         {"smtp.example.com:65536", "port must be a number"},
         {"smtp.example.com:25x", "port must be a number"},
@@ -110,7 +110,7 @@ TEST_CASE("the allow-list refuses malformed rules", "[exporter][target]") {
 TEST_CASE("the probe budget follows the scrape timeout header", "[exporter][target]") {
     using std::chrono::milliseconds;
     Module m;
-    m.timeout = milliseconds(15000);
+    m.request.options.total_timeout = milliseconds(15000);
     m.timeout_offset = milliseconds(500);
     CHECK(probe_budget(m, nullptr) == milliseconds(15000));
     std::string h = "10";

@@ -239,6 +239,46 @@ expect_text env-bad err "ALL_PROXY: unknown proxy scheme" "naming the variable"
 probe cli-password --proxy "socks5://u:pw@127.0.0.1:$SOCKS" "$target"
 expect_rc 64 cli-password "a password in --proxy is refused"
 
+echo "== several targets: each one, and each connection, through the proxy"
+cat "$STATE/ca.pem" "$STATE/ca2.pem" >"$STATE/ca-both.pem"
+# batch NAME ARGS...: NDJSON of the two emulators, kept in $OUT/NAME.ndjson; sets $rc.
+batch() {
+    name=$1
+    shift
+    rc=0
+    timeout 60 "$BIN" --ca-file "$STATE/ca-both.pem" --timeout 30 --format ndjson "$@" \
+        "127.0.0.1:$EMU" "127.0.0.1:$OTHER" >"$OUT/$name.ndjson" 2>"$OUT/$name.err" || rc=$?
+    cp "$OUT/$name.ndjson" "$OUT/$name.txt"
+}
+# every_report NAME PYTHON-EXPRESSION WHAT: the expression holds for each report `r` of NAME.
+every_report() {
+    if python3 -c "
+import json, sys
+reports = [json.loads(line) for line in open('$OUT/$1.ndjson')]
+sys.exit(0 if len(reports) == 2 and all($2 for r in reports) else 1)"; then
+        pass "$3"
+    else
+        fail "$3"
+        sed 's/^/       /' "$OUT/$1.ndjson" | cut -c1-300 | head -4
+    fi
+}
+connected() { grep -c "connected to 127.0.0.1:$OTHER" "$STATE/microsocks.log" || true; }
+before=$(connected)
+batch batch-socks --proxy "socks5://127.0.0.1:$SOCKS"
+expect_rc 0 batch-socks "two targets through microsocks (NDJSON)"
+every_report batch-socks "r['session_established'] and r['connection']['proxy']['url'] == 'socks5://127.0.0.1:$SOCKS'" "each report names the proxy it went through"
+after=$(connected)
+expected=$(python3 -c "import json; print(max(json.loads(l)['connections'] for l in open('$OUT/batch-socks.ndjson')))")
+if [ $((after - before)) -ge "$expected" ]; then pass "microsocks logged $((after - before)) connections to the second target (its report has $expected)"; else fail "microsocks logged $((after - before)) connections to 127.0.0.1:$OTHER, expected $expected"; fi
+batch batch-dead --proxy "socks5://127.0.0.1:$DEAD"
+expect_rc 2 batch-dead "two targets, a dead --proxy"
+every_report batch-dead "'proxy socks5://127.0.0.1:$DEAD' in r['fatal_error']['detail']" "each report names the dead proxy in its fatal error"
+ALL_PROXY="socks5://127.0.0.1:$DEAD" batch batch-env-dead
+expect_rc 2 batch-env-dead "two targets, a dead ALL_PROXY"
+every_report batch-env-dead "'proxy socks5://127.0.0.1:$DEAD' in r['fatal_error']['detail']" "each report names the proxy from ALL_PROXY"
+NO_PROXY="127.0.0.1" ALL_PROXY="socks5://127.0.0.1:$DEAD" batch batch-noproxy
+expect_rc 0 batch-noproxy "two targets, NO_PROXY bypasses a dead ALL_PROXY for both"
+
 echo "== --source"
 probe source --source 127.0.0.2 "$target"
 expect_rc 0 source "--source 127.0.0.2"

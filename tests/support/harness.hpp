@@ -7,6 +7,7 @@
 #include "emulator/server.hpp"
 #include "engine/probe.hpp"
 #include "render/render.hpp"
+#include "request/run.hpp"
 
 #include <nlohmann/json.hpp>
 
@@ -72,16 +73,29 @@ struct Probed {
     std::string transcript;
 };
 
-/// Runs probe() and evaluate() and renders every output through the redactor, as main() does.
+/// The front ends' one path (request/run.hpp's run_probe(): probe, evaluate, render, redact)
+/// with every output kept, and recorded for the secret scan.
+class KeepingSink : public ResultSink {
+public:
+    explicit KeepingSink(Probed& out) : out_(out) {}
+    bool wants_transcript() const override { return true; }
+    void write(Target const&, ProbeResult const& result) override {
+        out_.report = result.report();
+        out_.verdict = result.verdict();
+        out_.text = result.rendered(Format::text);
+        out_.json = result.rendered(Format::json);
+        out_.transcript = result.transcript();
+    }
+
+private:
+    Probed& out_;
+};
+
+/// Runs the setup through run_probe(), as every front end does.
 inline Probed probe(Setup const& setup) {
-    TranscriptObserver observer;
     Probed out;
-    out.report = smtpprobe::probe(setup.target, setup.options, observer);
-    out.verdict = evaluate(out.report, setup.expect);
-    Redactor const& redactor = observer.redactor();
-    out.text = redactor.redact(render_text(out.report, out.verdict));
-    out.json = redactor.redact(render_json(out.report, out.verdict));
-    out.transcript = observer.transcript().render(redactor);
+    KeepingSink sink(out);
+    run_probe(setup.target, setup.options, setup.expect, sink);
     record_output("report.txt", out.text);
     record_output("report.json", out.json);
     record_output("transcript.txt", out.transcript);

@@ -1,0 +1,235 @@
+#include "request/request.hpp"
+
+#include "net/host_port.hpp"
+#include "net/tls.hpp"
+#include "sasl/mechanisms.hpp"
+#include "smtp/ascii.hpp"
+
+#include <chrono>
+
+namespace smtpprobe {
+namespace {
+
+struct SettingName {
+    Setting setting;
+    std::string_view option; ///< the command line
+    std::string_view key;    ///< an exporter module; empty: the module has no such key
+};
+
+// The one table of names: a setting's option and its module key.
+constexpr SettingName setting_names[] = {
+    {Setting::targets, "target", "target"},
+    {Setting::demo, "--demo", ""},
+    {Setting::demo_profile, "--profile", ""},
+    {Setting::jobs, "--jobs", ""},
+    {Setting::format, "--format", ""},
+    {Setting::transcript, "--transcript", ""},
+    {Setting::color, "--color", ""},
+    {Setting::tls, "--tls", "tls"},
+    {Setting::sni, "--sni", "sni"},
+    {Setting::no_sni, "--no-sni", "no_sni"},
+    {Setting::ehlo_name, "--ehlo-name", "ehlo_name"},
+    {Setting::connect_timeout, "--connect-timeout", "connect_timeout"},
+    {Setting::command_timeout, "--command-timeout", "command_timeout"},
+    {Setting::banner_wait, "--banner-wait", "banner_wait"},
+    {Setting::timeout, "--timeout", "timeout"},
+    {Setting::parallel, "--parallel", "parallel"},
+    {Setting::source, "--source", "source"},
+    {Setting::tls_min, "--tls-min", "tls_min"},
+    {Setting::tls_max, "--tls-max", "tls_max"},
+    {Setting::cert_warn_days, "--cert-warn-days", "cert_warn_days"},
+    {Setting::cert_crit_days, "--cert-crit-days", "cert_crit_days"},
+    {Setting::user, "--user", "credentials.user"},
+    {Setting::password, "--password-*", "credentials.password_env"},
+    {Setting::token, "--oauth-token-*", "credentials.token_env"},
+    {Setting::mechanisms, "--mechanisms", "mechanisms"},
+    {Setting::expect_auth, "--expect-auth", "expect.auth"},
+    {Setting::expect_tls_min, "--expect-tls-min", "expect.tls_min"},
+    {Setting::warning, "--warning", "expect.warning"},
+    {Setting::critical, "--critical", "expect.critical"},
+    {Setting::proxy_password, "--proxy-password-*", "proxy_password_env"},
+};
+
+constexpr std::chrono::milliseconds max_seconds{86'400'000};
+constexpr int max_cert_days = 3650;
+
+class Checker {
+public:
+    explicit Checker(Reader reader) : reader_(reader) {}
+
+    [[noreturn]] void fail(Setting setting, std::string const& message) const {
+        throw RequestError(setting, reader_, message);
+    }
+    std::string name(Setting setting) const { return std::string(setting_name(setting, reader_)); }
+
+    void duration(Setting setting, std::chrono::milliseconds value) const {
+        if (value.count() <= 0 || value > max_seconds)
+            fail(setting, "must be more than 0 and at most 86400 seconds");
+    }
+    void seconds(Setting setting, std::optional<double> value) const {
+        if (value && (!(*value > 0) || *value > 86400))
+            fail(setting, "must be more than 0 and at most 86400 seconds");
+    }
+    void tls_version(Setting setting, std::string const& version) const {
+        if (!version.empty() && !net::is_tls_version(version))
+            fail(setting, "TLS versions are 1.0, 1.1, 1.2 or 1.3 (got \"" + version + "\")");
+    }
+    void mechanisms(Setting setting, std::vector<std::string> const& names) const {
+        for (std::string const& m : names)
+            if (!sasl::valid_mechanism_name(m))
+                fail(setting, "\"" + m + "\" is not a SASL mechanism name (RFC 4422 §3.1)");
+    }
+
+private:
+    Reader reader_;
+};
+
+void check_targets(ProbeRequest const& r, Checker const& c, Reader reader) {
+    bool const listed = !r.targets.hosts.empty() || !r.targets.file.empty();
+    if (r.demo.on && listed)
+        c.fail(Setting::demo, "probes the built-in emulator; give no HOST with it");
+    if (reader == Reader::command_line && !r.demo.on && !listed)
+        c.fail(Setting::targets,
+               "no HOST given (try \"smtpprobe --demo\" or \"smtpprobe --help\")");
+    if (!r.demo.profile.empty() && !r.demo.on)
+        c.fail(Setting::demo_profile, "goes with --demo (or use \"smtpprobe emulate --profile\")");
+    if (r.targets.jobs < 1 || r.targets.jobs > 64)
+        c.fail(Setting::jobs, "must be between 1 and 64");
+    if (r.several_targets() && r.outputs.format == Format::nagios)
+        c.fail(Setting::format, "nagios checks one target (got " +
+                                    (r.targets.file.empty() ? std::to_string(r.targets.hosts.size())
+                                                            : std::string("a targets file")) +
+                                    ")");
+    Outputs const& o = r.outputs;
+    if (r.several_targets() &&
+        (o.transcript || !o.transcript_file.empty() || !o.bundle_dir.empty()))
+        c.fail(Setting::transcript, "--transcript, --transcript-file and --bundle take one target");
+    if (r.targets.sni && r.options.no_sni)
+        c.fail(Setting::sni, "excludes " + c.name(Setting::no_sni));
+}
+
+void check_options(ProbeOptions const& e, Checker const& c) {
+    if (e.ehlo_name.empty() ||
+        e.ehlo_name.find_first_of(std::string(" \t\r\n\0", 5)) != std::string::npos)
+        c.fail(Setting::ehlo_name, "must be one word (no space, TAB, CR, LF or NUL)");
+    c.duration(Setting::connect_timeout, e.connect_timeout);
+    c.duration(Setting::command_timeout, e.command_timeout);
+    c.duration(Setting::banner_wait, e.banner_wait);
+    c.duration(Setting::timeout, e.total_timeout);
+    if (e.parallel < 1 || e.parallel > 16)
+        c.fail(Setting::parallel, "must be between 1 and 16");
+    // Parallel connections from one local port to one server port would collide.
+    if (e.connection.source && e.connection.source->port != 0 && e.parallel != 1)
+        c.fail(Setting::source, "ADDR:PORT needs " + c.name(Setting::parallel) +
+                                    " 1 (connections at once would all need that one local port)");
+    c.tls_version(Setting::tls_min, e.tls.min_version);
+    c.tls_version(Setting::tls_max, e.tls.max_version);
+    c.mechanisms(Setting::mechanisms, e.mechanisms);
+}
+
+void check_expectations(Expectations const& x, Checker const& c) {
+    c.mechanisms(Setting::expect_auth, x.auth);
+    if (!x.tls_min.empty() && !net::is_tls_version(x.tls_min))
+        c.fail(Setting::expect_tls_min, "is 1.0, 1.1, 1.2 or 1.3 (got \"" + x.tls_min + "\")");
+    c.seconds(Setting::warning, x.warning_s);
+    c.seconds(Setting::critical, x.critical_s);
+    if (x.warning_s && x.critical_s && *x.warning_s > *x.critical_s)
+        c.fail(Setting::warning, "must not exceed " + c.name(Setting::critical));
+    for (auto [days, setting] : {std::pair{x.cert_warn_days, Setting::cert_warn_days},
+                                 std::pair{x.cert_crit_days, Setting::cert_crit_days}})
+        if (days < 0 || days > max_cert_days)
+            c.fail(setting, "must be between 0 and 3650 days");
+    if (x.cert_crit_days > x.cert_warn_days)
+        c.fail(Setting::cert_crit_days, "must not exceed " + c.name(Setting::cert_warn_days));
+}
+
+void check_credentials(ProbeRequest const& r, Checker const& c) {
+    CredentialRequest const& k = r.credentials;
+    if (!k.user && (k.password.given() || k.token.given()))
+        c.fail(Setting::user, "a password or token needs a user");
+    if (k.password.kind == SecretSource::Kind::standard_input && r.targets.file == "-")
+        c.fail(Setting::password, "--password-stdin and --targets-file - both read standard input");
+    if (k.user && k.user->find_first_of(std::string("\r\n\0", 3)) != std::string::npos)
+        c.fail(Setting::user, "must not contain CR, LF or NUL");
+}
+
+} // namespace
+
+std::optional<ColorChoice> parse_color_choice(std::string_view text) noexcept {
+    if (text == "auto")
+        return ColorChoice::auto_;
+    if (text == "always")
+        return ColorChoice::always;
+    if (text == "never")
+        return ColorChoice::never;
+    return std::nullopt;
+}
+
+bool ProbeRequest::several_targets() const noexcept {
+    return targets.hosts.size() > 1 || !targets.file.empty() || outputs.format == Format::ndjson;
+}
+
+Expectations ProbeRequest::expectations() const {
+    Expectations e = expect;
+    e.nagios = outputs.format == Format::nagios;
+    return e;
+}
+
+std::string_view setting_name(Setting setting, Reader reader) noexcept {
+    for (SettingName const& n : setting_names)
+        if (n.setting == setting)
+            return reader == Reader::exporter_module && !n.key.empty() ? n.key : n.option;
+    return "setting";
+}
+
+RequestError::RequestError(Setting setting, Reader reader, std::string const& message)
+    : std::runtime_error(std::string(setting_name(setting, reader)) + ": " + message),
+      setting_(setting), message_(message) {}
+
+void check(ProbeRequest const& request, Reader reader) {
+    Checker const c(reader);
+    check_targets(request, c, reader);
+    check_options(request.options, c);
+    check_expectations(request.expect, c);
+    check_credentials(request, c);
+}
+
+Target make_target(std::string host, unsigned short port, TlsMode tls,
+                   std::optional<std::string> sni) {
+    Target t;
+    t.host = std::move(host);
+    t.port = port != 0 ? port : tls == TlsMode::implicit ? 465 : 587;
+    t.tls_mode = tls == TlsMode::auto_ && t.port == 465 ? TlsMode::implicit : tls;
+    t.sni = std::move(sni);
+    return t;
+}
+
+Target parse_target(std::string_view text, ProbeRequest const& request) {
+    net::HostPort address;
+    try {
+        address = net::parse_host_port(text);
+    } catch (std::invalid_argument const& e) {
+        throw RequestError(Setting::targets, Reader::command_line, e.what());
+    }
+    return make_target(std::move(address.host), address.port, request.targets.tls,
+                       request.targets.sni);
+}
+
+std::vector<std::string> split_mechanism_list(std::string_view text) {
+    std::vector<std::string> out;
+    std::string item;
+    for (char c : text) {
+        if (c == ',' || c == ' ') {
+            if (!item.empty())
+                out.push_back(smtp::to_upper(item));
+            item.clear();
+        } else {
+            item += c;
+        }
+    }
+    if (!item.empty())
+        out.push_back(smtp::to_upper(item));
+    return out;
+}
+
+} // namespace smtpprobe

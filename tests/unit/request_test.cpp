@@ -1,0 +1,310 @@
+// The one request pipeline (ARCHITECTURE §12): the two readers of a ProbeRequest (the command
+// line and an exporter module) agree setting by setting (the drift test), both go through the
+// one check() with one error style, and prepare() resolves credentials and the proxy per
+// target from the environment it is given.
+
+#include "cli.hpp"
+#include "exporter/config.hpp"
+#include "request/prepare.hpp"
+
+#include <catch2/catch.hpp>
+#include <nlohmann/json.hpp>
+
+#include <cstdlib>
+#include <map>
+#include <set>
+#include <string>
+#include <vector>
+
+using namespace smtpprobe;
+using nlohmann::json;
+
+namespace {
+
+json secret(SecretSource const& s) {
+    return {{"kind", static_cast<int>(s.kind)}, {"name", s.name}};
+}
+
+/// Every field of a request that a reader can set, as JSON, so that two requests can be
+/// compared and their difference printed.
+json describe(ProbeRequest const& r) {
+    ProbeOptions const& o = r.options;
+    Expectations const& x = r.expect;
+    json out;
+    out["targets"] = {{"hosts", r.targets.hosts},
+                      {"file", r.targets.file},
+                      {"jobs", r.targets.jobs},
+                      {"tls", std::string(to_string(r.targets.tls))},
+                      {"sni", r.targets.sni.value_or("<none>")}};
+    out["options"] = {
+        {"ehlo_name", o.ehlo_name},
+        {"family", static_cast<int>(o.connection.family)},
+        {"source", o.connection.source ? o.connection.source->display() : "<none>"},
+        {"connect_timeout", o.connect_timeout.count()},
+        {"command_timeout", o.command_timeout.count()},
+        {"total_timeout", o.total_timeout.count()},
+        {"banner_wait", o.banner_wait.count()},
+        {"parallel", o.parallel},
+        {"allow_insecure_auth", o.allow_insecure_auth},
+        {"show_username", o.show_username},
+        {"tls",
+         {{"ca_file", o.tls.ca_file},
+          {"ca_path", o.tls.ca_path},
+          {"insecure", o.tls.insecure},
+          {"min", o.tls.min_version},
+          {"max", o.tls.max_version}}},
+        {"no_sni", o.no_sni},
+        {"tls_versions", o.tls_versions},
+        {"auth_before_tls", o.auth_before_tls},
+        {"all_addresses", o.all_addresses},
+        {"max_addresses", o.max_addresses},
+        {"mechanisms", o.mechanisms},
+    };
+    out["credentials"] = {{"user", r.credentials.user.value_or("<none>")},
+                          {"password", secret(r.credentials.password)},
+                          {"token", secret(r.credentials.token)}};
+    out["proxy"] = {{"url", r.proxy.url.value_or("<none>")},
+                    {"noproxy", r.proxy.noproxy.value_or("<none>")},
+                    {"password", secret(r.proxy.password)}};
+    out["expect"] = {{"auth", x.auth},
+                     {"starttls", x.starttls},
+                     {"tls_min", x.tls_min},
+                     {"warning", x.warning_s ? *x.warning_s : -1.0},
+                     {"critical", x.critical_s ? *x.critical_s : -1.0},
+                     {"cert_warn_days", x.cert_warn_days},
+                     {"cert_crit_days", x.cert_crit_days}};
+    return out;
+}
+
+ProbeRequest from_command_line(std::vector<std::string> words) {
+    words.insert(words.begin(), "smtpprobe");
+    words.push_back("mail.example");
+    std::vector<char const*> argv;
+    for (std::string const& w : words)
+        argv.push_back(w.c_str());
+    return read_command_line(static_cast<int>(argv.size()), argv.data()).request;
+}
+
+ProbeRequest from_module(std::string const& body) {
+    std::string yaml = "modules:\n  m:\n";
+    if (!body.empty())
+        yaml += "    " + body + "\n";
+    return exporter::parse_config(yaml, "drift.yml").modules.at("m").request;
+}
+
+std::string error_of(std::function<void()> const& read) {
+    try {
+        read();
+    } catch (std::exception const& e) {
+        return e.what();
+    }
+    return "(accepted)";
+}
+
+/// A setting as each reader spells it.
+struct Spelling {
+    std::vector<std::string> module_keys; ///< the module keys it covers
+    std::vector<std::string> options;     ///< the command line's words
+    std::string yaml;                     ///< the module's lines (indented 4)
+};
+
+} // namespace
+
+TEST_CASE("drift: every setting both readers take gives the same request", "[unit][request]") {
+    ::setenv("SMTPPROBE_DRIFT_SECRET", "drift-secret-1", 1);
+    std::string const ca = std::string(SMTPPROBE_SOURCE_DIR) + "/samples/exporter/smtpprobe.yml";
+    // Values differ from both readers' defaults, so that each shows up as a change.
+    std::vector<Spelling> const spellings = {
+        {{"tls"}, {"--tls", "starttls"}, "tls: starttls"},
+        {{"ehlo_name"}, {"--ehlo-name", "probe.example"}, "ehlo_name: probe.example"},
+        {{"mechanisms"}, {"--mechanisms", "plain,Login"}, "mechanisms: [plain, Login]"},
+        {{"parallel"}, {"--parallel", "2"}, "parallel: 2"},
+        {{"timeout"}, {"--timeout", "12"}, "timeout: 12s"},
+        {{"connect_timeout"}, {"--connect-timeout", "3"}, "connect_timeout: 3s"},
+        {{"command_timeout"}, {"--command-timeout", "4.5"}, "command_timeout: 4500ms"},
+        {{"banner_wait"}, {"--banner-wait", "2"}, "banner_wait: 2s"},
+        {{"source"}, {"--source", "127.0.0.2"}, "source: 127.0.0.2"},
+        {{"proxy"}, {"--proxy", "socks5://127.0.0.1:1080"}, "proxy: socks5://127.0.0.1:1080"},
+        {{"noproxy"}, {"--noproxy", "example.com"}, "noproxy: example.com"},
+        {{"proxy_password_env"},
+         {"--proxy-password-env", "SMTPPROBE_DRIFT_SECRET"},
+         "proxy_password_env: SMTPPROBE_DRIFT_SECRET"},
+        {{"proxy_password_file"}, {"--proxy-password-file", ca}, "proxy_password_file: " + ca},
+        {{"ca_file"}, {"--ca-file", ca}, "ca_file: " + ca},
+        {{"ca_path"}, {"--ca-path", "/etc/ssl/certs"}, "ca_path: /etc/ssl/certs"},
+        {{"insecure"}, {"--insecure"}, "insecure: true"},
+        {{"tls_min"}, {"--tls-min", "1.2"}, "tls_min: \"1.2\""},
+        {{"tls_max"}, {"--tls-max", "1.2"}, "tls_max: \"1.2\""},
+        {{"sni"}, {"--sni", "mx.example"}, "sni: mx.example"},
+        {{"no_sni"}, {"--no-sni"}, "no_sni: true"},
+        {{"cert_warn_days"}, {"--cert-warn-days", "40"}, "cert_warn_days: 40"},
+        {{"cert_crit_days"}, {"--cert-crit-days", "3"}, "cert_crit_days: 3"},
+        {{"tls_versions"}, {"--tls-versions"}, "tls_versions: true"},
+        {{"all_addresses"}, {"--all-addresses"}, "all_addresses: true"},
+        {{"allow_insecure_auth"}, {"--allow-insecure-auth"}, "allow_insecure_auth: true"},
+        {{"credentials"},
+         {"--user", "alice@example.test", "--password-env", "SMTPPROBE_DRIFT_SECRET"},
+         "credentials: {user: alice@example.test, password_env: SMTPPROBE_DRIFT_SECRET}"},
+        {{"credentials"},
+         {"--user", "alice@example.test", "--oauth-token-file", ca},
+         "credentials: {user: alice@example.test, token_file: " + ca + "}"},
+        {{"expect"}, {"--expect-auth", "login,plain"}, "expect: {auth: [login, plain]}"},
+        {{"expect"}, {"--expect-starttls"}, "expect: {starttls: true}"},
+        {{"expect"}, {"--expect-tls-min", "1.3"}, "expect: {tls_min: \"1.3\"}"},
+        {{"expect"},
+         {"--warning", "5", "--critical", "9.5"},
+         "expect: {warning: 5s, critical: 9500ms}"},
+    };
+    json const cli_default = describe(from_command_line({}));
+    json const module_default = describe(from_module(""));
+    std::set<std::string> covered;
+    for (Spelling const& s : spellings) {
+        std::string words;
+        for (std::string const& w : s.options)
+            words += w + " ";
+        INFO("command line: " << words << "\nmodule: " << s.yaml);
+        json const cli_change = json::diff(cli_default, describe(from_command_line(s.options)));
+        json const module_change = json::diff(module_default, describe(from_module(s.yaml)));
+        INFO("command line changes " << cli_change.dump() << "\nmodule changes "
+                                     << module_change.dump());
+        CHECK_FALSE(cli_change.empty());
+        CHECK(cli_change == module_change);
+        covered.insert(s.module_keys.begin(), s.module_keys.end());
+    }
+    ::unsetenv("SMTPPROBE_DRIFT_SECRET");
+    // A module key added without a case here fails: every key either has a command-line twin
+    // above or is the exporter's own.
+    std::set<std::string> const exporter_only = {"timeout_offset"};
+    for (std::string_view key : exporter::module_keys()) {
+        INFO("module key " << key);
+        CHECK((covered.count(std::string(key)) == 1 || exporter_only.count(std::string(key)) == 1));
+    }
+}
+
+TEST_CASE("one check(), one error style: the option or the module key, then the reason",
+          "[unit][request]") {
+    struct Case {
+        std::vector<std::string> options;
+        std::string yaml;
+        std::string cli_error;
+        std::string module_error;
+    };
+    std::vector<Case> const cases = {
+        {{"--ehlo-name", ""},
+         "ehlo_name: \"\"",
+         "--ehlo-name: must be one word",
+         "modules.m.ehlo_name: must be one word"},
+        {{"--ehlo-name", "a\tb"},
+         "ehlo_name: \"a\\tb\"",
+         "--ehlo-name: must be one word",
+         "modules.m.ehlo_name: must be one word"},
+        {{"--parallel", "17"},
+         "parallel: 17",
+         "--parallel: must be between 1 and 16",
+         "modules.m.parallel: must be between 1 and 16"},
+        {{"--tls-min", "1.4"},
+         "tls_min: \"1.4\"",
+         "--tls-min: TLS versions are",
+         "modules.m.tls_min: TLS versions are"},
+        {{"--mechanisms", "BAD/MECH"},
+         "mechanisms: [\"BAD/MECH\"]",
+         "--mechanisms: \"BAD/MECH\" is not a SASL mechanism name",
+         "modules.m.mechanisms: \"BAD/MECH\" is not a SASL mechanism name"},
+        {{"--cert-warn-days", "5", "--cert-crit-days", "6"},
+         "cert_warn_days: 5\n    cert_crit_days: 6",
+         "--cert-crit-days: must not exceed --cert-warn-days",
+         "modules.m.cert_crit_days: must not exceed cert_warn_days"},
+        {{"--source", "127.0.0.2:2000"},
+         "source: 127.0.0.2:2000",
+         "--source: ADDR:PORT needs --parallel 1",
+         "modules.m.source: ADDR:PORT needs parallel 1"},
+        {{"--sni", "a.example", "--no-sni"},
+         "sni: a.example\n    no_sni: true",
+         "--sni: excludes --no-sni",
+         "modules.m.sni: excludes no_sni"},
+        {{"--warning", "9", "--critical", "5"},
+         "expect: {warning: 9s, critical: 5s}",
+         "--warning: must not exceed --critical",
+         "modules.m.expect.warning: must not exceed expect.critical"},
+    };
+    for (Case const& c : cases) {
+        INFO(c.yaml);
+        std::string const cli = error_of([&] { from_command_line(c.options); });
+        std::string const module = error_of([&] { from_module(c.yaml); });
+        CHECK(cli.starts_with(c.cli_error));
+        CHECK(module.starts_with("drift.yml: " + c.module_error));
+    }
+}
+
+TEST_CASE("the implicit-TLS rule is one rule", "[unit][request]") {
+    CHECK(make_target("h", 0, TlsMode::auto_, {}).port == 587);
+    CHECK(make_target("h", 0, TlsMode::implicit, {}).port == 465);
+    CHECK(make_target("h", 465, TlsMode::auto_, {}).tls_mode == TlsMode::implicit);
+    CHECK(make_target("h", 465, TlsMode::starttls, {}).tls_mode == TlsMode::starttls);
+    CHECK(make_target("h", 587, TlsMode::auto_, {}).tls_mode == TlsMode::auto_);
+    ProbeRequest r;
+    Target const t = parse_target("[2001:db8::1]:465", r);
+    CHECK(t.host == "2001:db8::1");
+    CHECK(t.tls_mode == TlsMode::implicit);
+    CHECK_THROWS_WITH(parse_target("mail.example:99999", r),
+                      "target: \"mail.example:99999\": the port must be a number from 1 to "
+                      "65535");
+}
+
+TEST_CASE("prepare(): the proxy is chosen per target from the environment it is given",
+          "[unit][request]") {
+    std::map<std::string, std::string> env = {{"ALL_PROXY", "socks5://127.0.0.1:1"},
+                                              {"NO_PROXY", "direct.example"}};
+    PrepareContext context;
+    context.getenv = [&env](char const* name) -> std::optional<std::string> {
+        auto const it = env.find(name);
+        if (it == env.end())
+            return std::nullopt;
+        return it->second;
+    };
+    ProbeRequest request;
+    request.targets.hosts = {"a.example", "b.example", "direct.example"};
+    PreparedRequest const prepared = prepare(request, context);
+    for (char const* host : {"a.example", "b.example"}) {
+        INFO(host);
+        ProbeOptions const o = prepared.options_for(prepared.target(host));
+        REQUIRE(o.connection.proxy);
+        CHECK(o.connection.proxy->display() == "socks5://127.0.0.1:1");
+        CHECK(o.connection.proxy->environment_variable == "ALL_PROXY");
+    }
+    ProbeOptions const direct = prepared.options_for(prepared.target("direct.example"));
+    CHECK_FALSE(direct.connection.proxy);
+    CHECK(direct.connection.proxy_bypass_reason.find("NO_PROXY matches direct.example") == 0);
+
+    // An exporter module does not take the proxy from the environment.
+    request.proxy.from_environment = false;
+    CHECK_FALSE(
+        prepare(request, context).options_for(prepared.target("a.example")).connection.proxy);
+
+    // A bad proxy URL is refused before any target, naming where it came from.
+    env["ALL_PROXY"] = "ftp://p:21";
+    request.proxy.from_environment = true;
+    CHECK_THROWS_WITH(prepare(request, context),
+                      Catch::StartsWith("ALL_PROXY: unknown proxy scheme \"ftp\""));
+}
+
+TEST_CASE("prepare(): secrets from their sources, never in a message", "[unit][request]") {
+    PrepareContext context;
+    context.getenv = [](char const* name) -> std::optional<std::string> {
+        if (std::string(name) == "PW")
+            return "s3cret-value";
+        return std::nullopt;
+    };
+    context.read_stdin_line = [] { return std::string("from-stdin"); };
+    ProbeRequest request;
+    request.targets.hosts = {"a.example"};
+    request.credentials.user = "alice";
+    request.credentials.password = {SecretSource::Kind::env, "PW"};
+    CHECK(prepare(request, context).request().options.credentials->password == "s3cret-value");
+    request.credentials.password = {SecretSource::Kind::standard_input, ""};
+    CHECK(prepare(request, context).request().options.credentials->password == "from-stdin");
+    request.credentials.password = {SecretSource::Kind::env, "UNSET_PW"};
+    CHECK_THROWS_WITH(prepare(request, context), "the password variable UNSET_PW is not set");
+    request.credentials.password = {SecretSource::Kind::file, "/nonexistent/pw"};
+    CHECK_THROWS_WITH(prepare(request, context), "cannot read the password file /nonexistent/pw");
+}
