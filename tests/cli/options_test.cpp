@@ -13,14 +13,6 @@ using namespace smtpprobe;
 using namespace smtpprobe::test;
 using Json = nlohmann::json;
 
-namespace {
-
-bool contains(std::string const& text, std::string const& part) {
-    return text.find(part) != std::string::npos;
-}
-
-} // namespace
-
 TEST_CASE("the command line: --tls-versions, --cert-warn-days and --cert-crit-days reach the "
           "report",
           "[cli][tls]") {
@@ -40,7 +32,7 @@ TEST_CASE("the command line: --tls-versions, --cert-warn-days and --cert-crit-da
     CHECK(critical.exit_code == exit_code::problems);
 
     CommandResult help = run_command(std::string(SMTPPROBE_BINARY) + " --help");
-    CHECK(contains(help.out, "--tls-versions"));
+    CHECK(help.out.find("--tls-versions") != std::string::npos);
 }
 
 TEST_CASE("proxy and source options: usage errors name what is wrong (exit 64)", "[cli][proxy]") {
