@@ -1,7 +1,7 @@
 #!/bin/sh
 # Regenerates samples/reports/: real outputs of the tool against the built-in emulator, for
 # readers of the README and for support staff who want to see a report before running one.
-# tests/engine/cli_test.cpp checks that they are still what the tool prints (after masking
+# tests/cli/cli_test.cpp checks that they are still what the tool prints (after masking
 # ports, times, dates and fingerprints, which change from run to run).
 #   scripts/regen-samples.sh [path/to/smtpprobe]
 set -eu

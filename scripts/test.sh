@@ -1,12 +1,13 @@
 #!/bin/sh
 # The whole test suite, from a fresh Debian 12 machine: installs every missing dependency
 # (scripts/install-deps.sh: apt-get, non-interactive), builds with warnings on, checks the
-# formatting, runs the unit, engine, replay and docs tests (under ASan + UBSan), starts
-# Postfix + Dovecot and Exim on 127.0.0.1 and runs the integration suite against them (they
-# are stopped at the end, also on failure) and, with them up, the real-client suite
-# (tests/clients: real mail libraries against every emulator profile and those servers), the
-# exporter with a real Prometheus (tests/exporter/run.sh), builds and checks the .deb, runs
-# each libFuzzer target for a bounded time, and scans every test output for secrets.
+# formatting, runs the core, unit, engine, cli, exporter, layout and docs tests (ctest, every
+# label but integration and clients, under ASan + UBSan), starts Postfix + Dovecot and Exim on
+# 127.0.0.1 and runs the integration suite against them (they are stopped at the end, also on
+# failure) and, with them up, the real-client suite (tests/clients: real mail libraries against
+# every emulator profile and those servers), the exporter with a real Prometheus
+# (tests/exporter/run.sh), builds and checks the .deb, runs each libFuzzer target for a bounded
+# time, and scans every test output for secrets.
 #   scripts/test.sh
 # Environment: SUBMISSION_PORT SMTPS_PORT EXIM_PORT (integration suite ports),
 #   EXPORTER_PORT_BASE (exporter suite, default 7500),
@@ -43,10 +44,10 @@ jobs=$(nproc 2>/dev/null || echo 2)
 
 step "install dependencies" scripts/install-deps.sh || finish
 # The release tree build/ holds what the real-server, client, exporter and proxy suites and the
-# package use: smtpprobe and the client suite's target list. The unit, engine, exporter and
-# docs tests are built and run once, in the ASan + UBSan tree build-asan/ (a second, release
-# build of them cost a fresh machine about 9 minutes and found nothing the sanitized one did
-# not); SMTPPROBE_SKIP_SANITIZE=1 builds and runs them in build/ instead.
+# package use: smtpprobe and the client suite's target list. The core, unit, engine, cli,
+# exporter, layout and docs tests are built and run once, in the ASan + UBSan tree build-asan/
+# (a second, release build of them cost a fresh machine about 9 minutes and found nothing the
+# sanitized one did not); SMTPPROBE_SKIP_SANITIZE=1 builds and runs them in build/ instead.
 sanitize=1
 [ "${SMTPPROBE_SKIP_SANITIZE:-0}" != 1 ] || sanitize=0
 if [ "$sanitize" = 1 ]; then
@@ -76,9 +77,9 @@ if [ "$sanitize" = 1 ]; then
             cmake --build build-asan -j"$jobs" >/dev/null &&
             (cd build-asan && ctest --output-on-failure -j2 -LE 'integration|clients')
     }
-    step "unit, engine, replay and docs tests under ASan + UBSan" asan || true
+    step "core, unit, engine, cli, exporter, layout, docs (ASan + UBSan)" asan || true
 else
-    step "unit, engine, replay and docs tests" sh -c "cd build && ctest --output-on-failure -j2 -LE 'integration|clients'" || true
+    step "core, unit, engine, cli, exporter, layout, docs" sh -c "cd build && ctest --output-on-failure -j2 -LE 'integration|clients'" || true
 fi
 
 integration() {

@@ -53,7 +53,8 @@ milliseconds since(Clock::time_point start) {
 
 } // namespace
 
-TEST_CASE("tarpit: nothing is said, the connection is held, then closed", "[emulator][hostile]") {
+TEST_CASE("tarpit: nothing is said, the connection is held, then closed",
+          "[engine][emulator][hostile]") {
     Running running(profile_of({{"tarpit_ms", 600}}));
     Clock::time_point const start = Clock::now();
     TestClient client(running.server.port());
@@ -64,7 +65,7 @@ TEST_CASE("tarpit: nothing is said, the connection is held, then closed", "[emul
     CHECK(running.server.received().empty());
 }
 
-TEST_CASE("tarpit: a client that leaves ends the hold at once", "[emulator][hostile]") {
+TEST_CASE("tarpit: a client that leaves ends the hold at once", "[engine][emulator][hostile]") {
     Running running(hostile("tarpit.json")); // two minutes
     {
         TestClient client(running.server.port());
@@ -75,7 +76,7 @@ TEST_CASE("tarpit: a client that leaves ends the hold at once", "[emulator][host
     CHECK(since(stopping) < milliseconds(1000));
 }
 
-TEST_CASE("banner_drip: the banner comes a few bytes at a time", "[emulator][hostile]") {
+TEST_CASE("banner_drip: the banner comes a few bytes at a time", "[engine][emulator][hostile]") {
     Running running(profile_of({{"banner_drip", {{"bytes", 5}, {"interval_ms", 60}}}}));
     Clock::time_point const start = Clock::now();
     TestClient client(running.server.port());
@@ -87,7 +88,7 @@ TEST_CASE("banner_drip: the banner comes a few bytes at a time", "[emulator][hos
     CHECK(client.command("NOOP") == "250 2.0.0 OK"); // the rest at full speed
 }
 
-TEST_CASE("slow-drip: one byte a second", "[emulator][hostile]") {
+TEST_CASE("slow-drip: one byte a second", "[engine][emulator][hostile]") {
     Running running(hostile("slow-drip.json"));
     TestClient client(running.server.port());
     CHECK(client.pending(milliseconds(500)) == "2");
@@ -97,7 +98,7 @@ TEST_CASE("slow-drip: one byte a second", "[emulator][hostile]") {
 }
 
 TEST_CASE("tls_stall: STARTTLS gets 220, the ClientHello never gets an answer",
-          "[emulator][hostile]") {
+          "[engine][emulator][hostile]") {
     Running running(profile_of({{"tls_stall_ms", 800}, {"ehlo", {{"before_tls", {"STARTTLS"}}}}}));
     TestClient client(running.server.port());
     REQUIRE(client.reply() == "220 localhost ESMTP");
@@ -110,7 +111,7 @@ TEST_CASE("tls_stall: STARTTLS gets 220, the ClientHello never gets an answer",
     CHECK(since(start) < milliseconds(3000));
 }
 
-TEST_CASE("tls_stall with implicit TLS: accepted, never answered", "[emulator][hostile]") {
+TEST_CASE("tls_stall with implicit TLS: accepted, never answered", "[engine][emulator][hostile]") {
     Running running(hostile("implicit-tls-stall.json"));
     TestClient client(running.server.port());
     Clock::time_point const start = Clock::now();
@@ -120,7 +121,7 @@ TEST_CASE("tls_stall with implicit TLS: accepted, never answered", "[emulator][h
 }
 
 TEST_CASE("plaintext-on-implicit-port: a 220 where the ServerHello should be",
-          "[emulator][hostile]") {
+          "[engine][emulator][hostile]") {
     Running running(hostile("plaintext-on-implicit-port.json"));
     {
         TestClient tls_client(running.server.port());
@@ -131,7 +132,7 @@ TEST_CASE("plaintext-on-implicit-port: a 220 where the ServerHello should be",
 }
 
 TEST_CASE("non-SMTP greeters: SSH, IMAP and POP3 greet, answer the first line, hang up",
-          "[emulator][hostile]") {
+          "[engine][emulator][hostile]") {
     struct Case {
         char const* file;
         char const* greeting;
@@ -158,7 +159,8 @@ TEST_CASE("non-SMTP greeters: SSH, IMAP and POP3 greet, answer the first line, h
     }
 }
 
-TEST_CASE("http-server: silent until a request line, then 400 and close", "[emulator][hostile]") {
+TEST_CASE("http-server: silent until a request line, then 400 and close",
+          "[engine][emulator][hostile]") {
     Running running(hostile("http-server.json"));
     TestClient client(running.server.port());
     CHECK(client.pending(milliseconds(300)).empty());
@@ -177,7 +179,7 @@ TEST_CASE("http-server: silent until a request line, then 400 and close", "[emul
 }
 
 TEST_CASE("auth.challenges: NTLM type-1 gets the profile's type-2, type-3 the final reply",
-          "[emulator][auth]") {
+          "[engine][emulator][auth]") {
     std::string const type1 = base64_encode("NTLMSSP\0\x01\0\0\0 type-1 stand-in");
     std::string const type2 = "TlRMTVNTUAACAAAADAAMADAAAAA1goni"; // stand-in for the real one
     std::string const type3 = base64_encode("NTLMSSP\0\x03\0\0\0 type-3 stand-in");
@@ -216,7 +218,7 @@ TEST_CASE("auth.challenges: NTLM type-1 gets the profile's type-2, type-3 the fi
     }
 }
 
-TEST_CASE("{client_ip} is the real peer address", "[emulator]") {
+TEST_CASE("{client_ip} is the real peer address", "[engine][emulator]") {
     Running running(sample("azure-acs.json"));
     TestClient client(running.server.port(), "127.0.0.2");
     REQUIRE(client.reply().starts_with("220 "));
@@ -225,7 +227,7 @@ TEST_CASE("{client_ip} is the real peer address", "[emulator]") {
                            "[127.0.0.2]\n"));
 }
 
-TEST_CASE("port_count: one server on several ports", "[emulator]") {
+TEST_CASE("port_count: one server on several ports", "[engine][emulator]") {
     ServerOptions options;
     options.port_count = 3;
     Running running(sample("plaintext.json"), options);
@@ -247,7 +249,7 @@ TEST_CASE("port_count: one server on several ports", "[emulator]") {
     CHECK_THROWS_AS(Server(sample("plaintext.json"), bad), std::runtime_error);
 }
 
-TEST_CASE("certificate kinds: expired, self-signed, wrong host", "[emulator][pki]") {
+TEST_CASE("certificate kinds: expired, self-signed, wrong host", "[engine][emulator][pki]") {
     struct Case {
         CertificateKind kind;
         long verify;
@@ -285,7 +287,7 @@ TEST_CASE("certificate kinds: expired, self-signed, wrong host", "[emulator][pki
     CHECK(client.start_tls(running.server.ca_pem()) == X509_V_OK);
 }
 
-TEST_CASE("max_session bounds a connection that keeps talking", "[emulator][bounds]") {
+TEST_CASE("max_session bounds a connection that keeps talking", "[engine][emulator][bounds]") {
     ServerOptions options;
     options.max_session = milliseconds(400);
     Running running(sample("plaintext.json"), options);
@@ -305,7 +307,8 @@ TEST_CASE("max_session bounds a connection that keeps talking", "[emulator][boun
     CHECK(since(start) < milliseconds(1500));
 }
 
-TEST_CASE("robustness: garbage, endless lines, abrupt and half-TLS clients", "[emulator][bounds]") {
+TEST_CASE("robustness: garbage, endless lines, abrupt and half-TLS clients",
+          "[engine][emulator][bounds]") {
     ServerOptions options;
     options.idle_timeout = milliseconds(1500);
     Running running(sample("postfix-submission.json"), options);

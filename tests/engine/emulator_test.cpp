@@ -168,7 +168,7 @@ std::string cram_md5_response(std::string const& user, std::string const& passwo
 } // namespace
 
 TEST_CASE("make_pki issues a leaf valid from yesterday for a year, for localhost and loopback",
-          "[emulator][pki]") {
+          "[engine][emulator][pki]") {
     Pki const pki = make_pki({});
     std::vector<CertPtr> leaf = read_certs(pki.cert_pem);
     REQUIRE(leaf.size() == 1);
@@ -188,7 +188,7 @@ TEST_CASE("make_pki issues a leaf valid from yesterday for a year, for localhost
 }
 
 TEST_CASE("make_pki's knobs produce expired, future, self-signed and incomplete chains",
-          "[emulator][pki]") {
+          "[engine][emulator][pki]") {
     SECTION("expired") {
         CertSpec spec;
         spec.not_before_days = -30;
@@ -240,7 +240,7 @@ TEST_CASE("make_pki's knobs produce expired, future, self-signed and incomplete 
     }
 }
 
-TEST_CASE("every shipped profile loads", "[emulator][profile]") {
+TEST_CASE("every shipped profile loads", "[engine][emulator][profile]") {
     std::vector<std::filesystem::path> files;
     for (std::filesystem::path const& dir : {samples_dir(), smtpprobe::test::hostile_dir()}) {
         for (std::filesystem::directory_entry const& entry :
@@ -261,7 +261,7 @@ TEST_CASE("every shipped profile loads", "[emulator][profile]") {
 
 TEST_CASE("every shipped profile answers AUTH per mechanism: 334 and 501 after \"*\", or its "
           "refusal",
-          "[emulator]") {
+          "[engine][emulator]") {
     std::vector<std::string> catalogue = {"PLAIN",
                                           "LOGIN",
                                           "CRAM-MD5",
@@ -329,7 +329,7 @@ TEST_CASE("every shipped profile answers AUTH per mechanism: 334 and 501 after \
     }
 }
 
-TEST_CASE("profile errors name the file and the field", "[emulator][profile]") {
+TEST_CASE("profile errors name the file and the field", "[engine][emulator][profile]") {
     std::filesystem::path const dir =
         std::filesystem::temp_directory_path() / ("emulator-test-" + std::to_string(::getpid()));
     std::filesystem::create_directories(dir);
@@ -362,7 +362,7 @@ TEST_CASE("profile errors name the file and the field", "[emulator][profile]") {
     std::filesystem::remove_all(dir);
 }
 
-TEST_CASE("replies render with codes, substitutions and CRLF", "[emulator][profile]") {
+TEST_CASE("replies render with codes, substitutions and CRLF", "[engine][emulator][profile]") {
     CHECK(render_reply("250 OK", "h", "1.2.3.4") == "250 OK\r\n");
     CHECK(render_reply("535 5.7.8 first\nsecond\nthird", "h", "ip") ==
           "535-5.7.8 first\r\n535-second\r\n535 third\r\n");
@@ -372,7 +372,7 @@ TEST_CASE("replies render with codes, substitutions and CRLF", "[emulator][profi
     CHECK(render_reply("334 ", "h", "ip") == "334 \r\n");
 }
 
-TEST_CASE("azure-acs: LOGIN only, only after STARTTLS", "[emulator]") {
+TEST_CASE("azure-acs: LOGIN only, only after STARTTLS", "[engine][emulator]") {
     Running running(sample("azure-acs.json"));
     Server const& server = running.server;
     TestClient client(server.port());
@@ -434,7 +434,7 @@ TEST_CASE("azure-acs: LOGIN only, only after STARTTLS", "[emulator]") {
     }
 }
 
-TEST_CASE("postfix-submission: Postfix and Dovecot wording", "[emulator]") {
+TEST_CASE("postfix-submission: Postfix and Dovecot wording", "[engine][emulator]") {
     Running running(sample("postfix-submission.json"));
     Server const& server = running.server;
     TestClient client(server.port());
@@ -471,7 +471,7 @@ TEST_CASE("postfix-submission: Postfix and Dovecot wording", "[emulator]") {
     CHECK(client.command("FOO") == "502 5.5.2 Error: command not recognized");
 }
 
-TEST_CASE("plaintext: PLAIN, LOGIN and CRAM-MD5 without TLS", "[emulator]") {
+TEST_CASE("plaintext: PLAIN, LOGIN and CRAM-MD5 without TLS", "[engine][emulator]") {
     Running running(sample("plaintext.json"));
     TestClient client(running.server.port());
     CHECK(client.reply() == "220 plain.example.test ESMTP ready");
@@ -505,7 +505,7 @@ TEST_CASE("plaintext: PLAIN, LOGIN and CRAM-MD5 without TLS", "[emulator]") {
           "235 2.7.0 Authentication successful");
 }
 
-TEST_CASE("exchange-legacy: NTLM scripted, LOGIN after TLS, AUTH= line", "[emulator]") {
+TEST_CASE("exchange-legacy: NTLM scripted, LOGIN after TLS, AUTH= line", "[engine][emulator]") {
     Running running(sample("exchange-legacy.json"));
     Server const& server = running.server;
     TestClient client(server.port());
@@ -527,7 +527,7 @@ TEST_CASE("exchange-legacy: NTLM scripted, LOGIN after TLS, AUTH= line", "[emula
     CHECK(client.command("AUTH LOGIN") == "334 VXNlcm5hbWU6");
 }
 
-TEST_CASE("drop-after-3: 421 and close after the third failed attempt", "[emulator]") {
+TEST_CASE("drop-after-3: 421 and close after the third failed attempt", "[engine][emulator]") {
     Running running(sample("drop-after-3.json"));
     Server const& server = running.server;
     TestClient client(server.port());
@@ -550,7 +550,7 @@ TEST_CASE("drop-after-3: 421 and close after the third failed attempt", "[emulat
         "235 2.7.0 Authentication successful");
 }
 
-TEST_CASE("starttls-inject: extra bytes follow the 220 in the same write", "[emulator]") {
+TEST_CASE("starttls-inject: extra bytes follow the 220 in the same write", "[engine][emulator]") {
     Running running(sample("starttls-inject.json"));
     TestClient client(running.server.port());
     REQUIRE(client.reply().starts_with("220 "));
@@ -561,7 +561,7 @@ TEST_CASE("starttls-inject: extra bytes follow the 220 in the same write", "[emu
           "250-inject.example.test\r\n250 AUTH PLAIN\r\n");
 }
 
-TEST_CASE("plaintext pipelined behind STARTTLS is discarded, not executed", "[emulator]") {
+TEST_CASE("plaintext pipelined behind STARTTLS is discarded, not executed", "[engine][emulator]") {
     Running running(sample("postfix-submission.json"));
     Server const& server = running.server;
     TestClient client(server.port());
@@ -578,7 +578,7 @@ TEST_CASE("plaintext pipelined behind STARTTLS is discarded, not executed", "[em
                                                "c1: EHLO client.test", "c1: QUIT"});
 }
 
-TEST_CASE("implicit TLS: the handshake comes before the banner", "[emulator]") {
+TEST_CASE("implicit TLS: the handshake comes before the banner", "[engine][emulator]") {
     Running running(sample("implicit-tls.json"));
     Server const& server = running.server;
     TestClient client(server.port());
@@ -594,7 +594,7 @@ TEST_CASE("implicit TLS: the handshake comes before the banner", "[emulator]") {
         "235 2.7.0 Authentication successful");
 }
 
-TEST_CASE("helo-only: EHLO is unknown, HELO works", "[emulator]") {
+TEST_CASE("helo-only: EHLO is unknown, HELO works", "[engine][emulator]") {
     Running running(sample("helo-only.json"));
     TestClient client(running.server.port());
     REQUIRE(client.reply().starts_with("220 "));
@@ -603,7 +603,7 @@ TEST_CASE("helo-only: EHLO is unknown, HELO works", "[emulator]") {
     CHECK(client.command("AUTH PLAIN") == "500 Command unrecognized");
 }
 
-TEST_CASE("lines over 1000 octets get 500 5.5.2: the session goes on", "[emulator]") {
+TEST_CASE("lines over 1000 octets get 500 5.5.2: the session goes on", "[engine][emulator]") {
     Running running(sample("azure-acs.json"));
     TestClient client(running.server.port());
     REQUIRE(client.reply().starts_with("220 "));
@@ -614,7 +614,7 @@ TEST_CASE("lines over 1000 octets get 500 5.5.2: the session goes on", "[emulato
     CHECK(client.reply() == "250 2.0.0 OK");
 }
 
-TEST_CASE("max_connections: the connection beyond the limit gets 421", "[emulator]") {
+TEST_CASE("max_connections: the connection beyond the limit gets 421", "[engine][emulator]") {
     ServerOptions options;
     options.max_connections = 1;
     Running running(sample("postfix-submission.json"), options);
@@ -639,7 +639,7 @@ TEST_CASE("max_connections: the connection beyond the limit gets 421", "[emulato
     CHECK(running.server.connections_accepted() >= 3);
 }
 
-TEST_CASE("the idle timeout sends 421 and closes", "[emulator]") {
+TEST_CASE("the idle timeout sends 421 and closes", "[engine][emulator]") {
     ServerOptions options;
     options.idle_timeout = std::chrono::milliseconds(200);
     Running running(sample("postfix-submission.json"), options);
@@ -649,7 +649,7 @@ TEST_CASE("the idle timeout sends 421 and closes", "[emulator]") {
     CHECK(client.closed());
 }
 
-TEST_CASE("delays, close_after and stop() returning promptly", "[emulator]") {
+TEST_CASE("delays, close_after and stop() returning promptly", "[engine][emulator]") {
     nlohmann::json const document = {
         {"name", "slow"},
         {"delays_ms", {{"banner", 0}, {"EHLO", 300}, {"NOOP", 60000}}},
@@ -681,7 +681,7 @@ TEST_CASE("delays, close_after and stop() returning promptly", "[emulator]") {
     }
 }
 
-TEST_CASE("received() records every client line per connection", "[emulator]") {
+TEST_CASE("received() records every client line per connection", "[engine][emulator]") {
     Running running(sample("plaintext.json"));
     {
         TestClient one(running.server.port());
@@ -698,14 +698,14 @@ TEST_CASE("received() records every client line per connection", "[emulator]") {
     CHECK(running.server.connections_accepted() == 2);
 }
 
-TEST_CASE("a port in use is a std::system_error", "[emulator]") {
+TEST_CASE("a port in use is a std::system_error", "[engine][emulator]") {
     Running running(sample("plaintext.json"));
     ServerOptions options;
     options.port = running.server.port();
     CHECK_THROWS_AS(Server(sample("plaintext.json"), options), std::system_error);
 }
 
-TEST_CASE("a caller-supplied PKI is used for the handshake", "[emulator][pki]") {
+TEST_CASE("a caller-supplied PKI is used for the handshake", "[engine][emulator][pki]") {
     CertSpec spec;
     spec.with_intermediate = true;
     ServerOptions options;

@@ -20,7 +20,7 @@ nlohmann::json starttls_profile(std::vector<std::string> after_tls,
 } // namespace
 
 TEST_CASE("a mechanism advertised but refused is an error with the refusal as evidence",
-          "[findings]") {
+          "[engine][findings]") {
     // Advertises CRAM-MD5 but the SASL back end does not have it (a common Postfix mistake).
     Emulated server =
         Emulated::inline_profile(starttls_profile({"AUTH PLAIN CRAM-MD5"}, {"PLAIN"}));
@@ -33,7 +33,7 @@ TEST_CASE("a mechanism advertised but refused is an error with the refusal as ev
     CHECK(p.verdict.exit_code == exit_code::problems);
 }
 
-TEST_CASE("a mechanism recognised without being advertised is reported", "[findings]") {
+TEST_CASE("a mechanism recognised without being advertised is reported", "[engine][findings]") {
     Emulated server =
         Emulated::inline_profile(starttls_profile({"AUTH PLAIN"}, {"PLAIN", "LOGIN"}));
     Probed p = probe(server.options());
@@ -42,7 +42,7 @@ TEST_CASE("a mechanism recognised without being advertised is reported", "[findi
     CHECK(p.verdict.exit_code == exit_code::ok);
 }
 
-TEST_CASE("no AUTH at all is a warning without credentials", "[findings]") {
+TEST_CASE("no AUTH at all is a warning without credentials", "[engine][findings]") {
     Emulated server =
         Emulated::inline_profile({{"name", "no-auth"}, {"ehlo", {{"before_tls", {"STARTTLS"}}}}});
     Probed p = probe(server.options());
@@ -50,7 +50,7 @@ TEST_CASE("no AUTH at all is a warning without credentials", "[findings]") {
     CHECK_FALSE(has_finding(p.verdict, "auth.mechanism_mismatch"));
 }
 
-TEST_CASE("lower-case names, AUTH= only and ANONYMOUS are flagged", "[findings]") {
+TEST_CASE("lower-case names, AUTH= only and ANONYMOUS are flagged", "[engine][findings]") {
     Emulated lower =
         Emulated::inline_profile(starttls_profile({"AUTH login plain"}, {"PLAIN", "LOGIN"}));
     CHECK(has_finding(probe(lower.options()).verdict, "auth.lowercase_names"));
@@ -63,7 +63,7 @@ TEST_CASE("lower-case names, AUTH= only and ANONYMOUS are flagged", "[findings]"
     CHECK(has_finding(probe(anonymous.options()).verdict, "auth.anonymous"));
 }
 
-TEST_CASE("AUTH advertised before TLS but refused there is reported", "[findings]") {
+TEST_CASE("AUTH advertised before TLS but refused there is reported", "[engine][findings]") {
     nlohmann::json profile = {
         {"name", "pre-tls-lie"},
         {"ehlo", {{"before_tls", {"STARTTLS", "AUTH PLAIN"}}, {"after_tls", {"AUTH PLAIN"}}}},
@@ -76,7 +76,7 @@ TEST_CASE("AUTH advertised before TLS but refused there is reported", "[findings
     CHECK(f.detail.find("530 5.7.0") != std::string::npos);
 }
 
-TEST_CASE("provider hints come from the banner", "[findings][provider]") {
+TEST_CASE("provider hints come from the banner", "[engine][findings][provider]") {
     for (auto const& [banner, id] : std::vector<std::pair<std::string, std::string>>{
              {"220 smtp.office365.com Microsoft ESMTP MAIL Service ready", "provider.microsoft365"},
              {"220 smtp.gmail.com ESMTP ready", "provider.gmail"},
@@ -91,7 +91,7 @@ TEST_CASE("provider hints come from the banner", "[findings][provider]") {
     }
 }
 
-TEST_CASE("every code seen is explained with its source", "[findings][explain]") {
+TEST_CASE("every code seen is explained with its source", "[engine][findings][explain]") {
     Emulated acs = Emulated::sample("azure-acs");
     Probed p = probe(acs.options());
     bool saw_504 = false, saw_574 = false;
@@ -105,7 +105,7 @@ TEST_CASE("every code seen is explained with its source", "[findings][explain]")
     CHECK(p.text.find("Codes seen") != std::string::npos);
 }
 
-TEST_CASE("client libraries are judged against the probed server", "[findings][clients]") {
+TEST_CASE("client libraries are judged against the probed server", "[engine][findings][clients]") {
     Emulated acs = Emulated::sample("azure-acs");
     Probed p = probe(acs.options());
     bool go_fails = false;

@@ -40,7 +40,7 @@ Setup fast_options(unsigned short port) {
 } // namespace
 
 TEST_CASE("a server that drips one byte at a time times out per exchange, not per byte",
-          "[hostile]") {
+          "[engine][hostile]") {
     ScriptedServer server([](int fd, std::atomic<bool> const& stop) {
         std::string const banner = "220 drip.example.test ESMTP but very slowly\r\n";
         for (std::size_t i = 0; i < banner.size() && !stop; ++i) {
@@ -61,7 +61,7 @@ TEST_CASE("a server that drips one byte at a time times out per exchange, not pe
     CHECK(t.elapsed < 6s); // a hang guard: 500 ms per exchange, two attempts per worker
 }
 
-TEST_CASE("an endless line is cut at the parser's limit", "[hostile]") {
+TEST_CASE("an endless line is cut at the parser's limit", "[engine][hostile]") {
     ScriptedServer server([](int fd, std::atomic<bool> const& stop) {
         std::string const chunk(1024, 'A');
         for (int i = 0; i < 200 && !stop; ++i)
@@ -72,7 +72,7 @@ TEST_CASE("an endless line is cut at the parser's limit", "[hostile]") {
     CHECK(t.probed.report.fatal_error.find("too long") != std::string::npos);
 }
 
-TEST_CASE("an endless multi-line reply is cut at the line-count limit", "[hostile]") {
+TEST_CASE("an endless multi-line reply is cut at the line-count limit", "[engine][hostile]") {
     ScriptedServer server([](int fd, std::atomic<bool> const& stop) {
         for (int i = 0; i < 2000 && !stop; ++i)
             send_text(fd, "220-still greeting you\r\n");
@@ -82,7 +82,7 @@ TEST_CASE("an endless multi-line reply is cut at the line-count limit", "[hostil
     CHECK(t.probed.report.fatal_error.find("too many lines") != std::string::npos);
 }
 
-TEST_CASE("binary garbage instead of a banner is a malformed reply", "[hostile]") {
+TEST_CASE("binary garbage instead of a banner is a malformed reply", "[engine][hostile]") {
     ScriptedServer server([](int fd, std::atomic<bool> const&) {
         send_text(fd, std::string("\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03\r\n", 13));
     });
@@ -97,7 +97,7 @@ TEST_CASE("binary garbage instead of a banner is a malformed reply", "[hostile]"
 }
 
 TEST_CASE("a server that hangs up at once, or answers 421, gives exit 2 with the reason",
-          "[hostile]") {
+          "[engine][hostile]") {
     ScriptedServer silent([](int, std::atomic<bool> const&) {});
     Timed closed = timed_probe(fast_options(silent.port()));
     CHECK(closed.probed.verdict.exit_code == exit_code::no_session);
@@ -111,7 +111,8 @@ TEST_CASE("a server that hangs up at once, or answers 421, gives exit 2 with the
     CHECK(refused.probed.report.fatal_error.find("421") != std::string::npos);
 }
 
-TEST_CASE("a server that hangs up in the TLS handshake is a handshake failure", "[hostile]") {
+TEST_CASE("a server that hangs up in the TLS handshake is a handshake failure",
+          "[engine][hostile]") {
     ScriptedServer server([](int fd, std::atomic<bool> const& stop) {
         send_text(fd, "220 tls.example.test ESMTP\r\n");
         for (int step = 0; step < 10 && !stop; ++step) {
@@ -130,7 +131,8 @@ TEST_CASE("a server that hangs up in the TLS handshake is a handshake failure", 
     CHECK(has_finding(t.probed.verdict, "tls.handshake_failed"));
 }
 
-TEST_CASE("a server that advertises hundreds of mechanisms gets a bounded run", "[hostile]") {
+TEST_CASE("a server that advertises hundreds of mechanisms gets a bounded run",
+          "[engine][hostile]") {
     std::string line = "250 AUTH";
     for (int i = 0; i < 300; ++i)
         line += " X-MECH-" + std::to_string(i);
@@ -160,7 +162,7 @@ TEST_CASE("a server that advertises hundreds of mechanisms gets a bounded run", 
 }
 
 TEST_CASE("terminal escapes in the banner, replies and a LOGIN prompt reach no output raw",
-          "[hostile][terminal]") {
+          "[engine][hostile][terminal]") {
     // ESC [2J clears the screen, OSC 0 retitles the window, C2 9B is the one-byte (C1) CSI.
     std::string const clear = "\x1b[2J", title = "\x1b]0;owned\x07",
                       csi = "\xc2\x9b"
@@ -224,7 +226,8 @@ Setup detecting_options(unsigned short port) {
 
 } // namespace
 
-TEST_CASE("a tarpit: the phase and that 0 bytes arrived, after a TLS attempt", "[hostile]") {
+TEST_CASE("a tarpit: the phase and that 0 bytes arrived, after a TLS attempt",
+          "[engine][hostile]") {
     ScriptedServer server(greets_then_holds(""));
     Timed t = timed_probe(detecting_options(server.port()));
     INFO(t.probed.report.fatal_error);
@@ -248,7 +251,8 @@ TEST_CASE("a tarpit: the phase and that 0 bytes arrived, after a TLS attempt", "
     CHECK(t.elapsed < 8s);
 }
 
-TEST_CASE("with --tls starttls, a tarpit gets the issue's sentence, no TLS attempt", "[hostile]") {
+TEST_CASE("with --tls starttls, a tarpit gets the issue's sentence, no TLS attempt",
+          "[engine][hostile]") {
     ScriptedServer server(greets_then_holds(""));
     Setup o = detecting_options(server.port());
     o.target.tls_mode = TlsMode::starttls;
@@ -260,7 +264,7 @@ TEST_CASE("with --tls starttls, a tarpit gets the issue's sentence, no TLS attem
 }
 
 TEST_CASE("a TLS stall after STARTTLS: the ClientHello was sent and nothing came back",
-          "[hostile]") {
+          "[engine][hostile]") {
     ScriptedServer server([](int fd, std::atomic<bool> const& stop) {
         send_text(fd, "220 stall.example.test ESMTP\r\n");
         for (int step = 0; step < 10 && !stop; ++step) {
@@ -289,7 +293,7 @@ TEST_CASE("a TLS stall after STARTTLS: the ClientHello was sent and nothing came
     CHECK(t.probed.report.fatal->bytes_received == 0);
 }
 
-TEST_CASE("a drip-fed banner: how many bytes, and how fast", "[hostile]") {
+TEST_CASE("a drip-fed banner: how many bytes, and how fast", "[engine][hostile]") {
     ScriptedServer server([](int fd, std::atomic<bool> const& stop) {
         std::string const banner = "220 drip.example.test ESMTP\r\n";
         for (std::size_t i = 0; i < banner.size() && !stop; ++i) {
@@ -308,7 +312,7 @@ TEST_CASE("a drip-fed banner: how many bytes, and how fast", "[hostile]") {
     CHECK(t.probed.report.server.tls_probe_error.empty());
 }
 
-TEST_CASE("ports that speak SSH, IMAP, POP3 or HTTP are named", "[hostile]") {
+TEST_CASE("ports that speak SSH, IMAP, POP3 or HTTP are named", "[engine][hostile]") {
     struct Case {
         std::string greeting;
         std::string protocol;
@@ -349,7 +353,8 @@ TEST_CASE("ports that speak SSH, IMAP, POP3 or HTTP are named", "[hostile]") {
     CHECK(has_finding(t.probed.verdict, "port.other_protocol"));
 }
 
-TEST_CASE("with --tls auto, implicit TLS is found on a port that is not 465", "[hostile][tls]") {
+TEST_CASE("with --tls auto, implicit TLS is found on a port that is not 465",
+          "[engine][hostile][tls]") {
     Emulated server = Emulated::sample("implicit-tls");
     Setup o = server.options();
     o.target.tls_mode = TlsMode::auto_;
@@ -366,7 +371,7 @@ TEST_CASE("with --tls auto, implicit TLS is found on a port that is not 465", "[
 }
 
 TEST_CASE("a plaintext 220 on an implicit-TLS port is reported and probed with STARTTLS",
-          "[hostile][tls]") {
+          "[engine][hostile][tls]") {
     Emulated server = Emulated::sample("azure-acs");
     Setup o = server.options();
     o.target.tls_mode = TlsMode::implicit;

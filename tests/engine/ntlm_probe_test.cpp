@@ -76,7 +76,7 @@ Report report_with(MechanismRow const& row) {
 
 } // namespace
 
-TEST_CASE("NTLM: a NEGOTIATE after 334, the CHALLENGE decoded, then \"*\"", "[ntlm]") {
+TEST_CASE("NTLM: a NEGOTIATE after 334, the CHALLENGE decoded, then \"*\"", "[engine][ntlm]") {
     Recognised const got = recognise(script({{Kind::server, false, "334 " + exchange_type2},
                                              {Kind::client, false, "*"},
                                              {Kind::server, false, "501 5.7.0 cancelled"}}));
@@ -146,7 +146,7 @@ TEST_CASE("NTLM: a NEGOTIATE after 334, the CHALLENGE decoded, then \"*\"", "[nt
     }
 }
 
-TEST_CASE("NTLM: a server that refuses the NEGOTIATE ends the exchange itself", "[ntlm]") {
+TEST_CASE("NTLM: a server that refuses the NEGOTIATE ends the exchange itself", "[engine][ntlm]") {
     // No "*" follows: the script would record it as a mismatch.
     Recognised const got =
         recognise(script({{Kind::server, false, "535 5.7.3 Authentication unsuccessful"}}));
@@ -169,7 +169,7 @@ TEST_CASE("NTLM: a server that refuses the NEGOTIATE ends the exchange itself", 
     CHECK(nlohmann::json::parse(render_json(report, verdict))["ntlm"]["status"] == "refused");
 }
 
-TEST_CASE("NTLM: malformed CHALLENGE replies are reported, then cancelled", "[ntlm]") {
+TEST_CASE("NTLM: malformed CHALLENGE replies are reported, then cancelled", "[engine][ntlm]") {
     std::string const bad_base64 = "334 this is not base64";
     std::string const cut =
         "334 " + smtp::base64_encode(smtp::base64_decode(exchange_type2).value().substr(0, 100));
@@ -194,7 +194,7 @@ TEST_CASE("NTLM: malformed CHALLENGE replies are reported, then cancelled", "[nt
     }
 }
 
-TEST_CASE("NTLM: 421 to the NEGOTIATE is a dropped connection", "[ntlm]") {
+TEST_CASE("NTLM: 421 to the NEGOTIATE is a dropped connection", "[engine][ntlm]") {
     test::ReplayTransport transport(script({{Kind::server, false, "421 4.7.0 Too many errors"}}));
     Conversation conversation(transport, nullptr, Timeouts{}, 1);
     MechanismRow row;
@@ -202,7 +202,8 @@ TEST_CASE("NTLM: 421 to the NEGOTIATE is a dropped connection", "[ntlm]") {
     CHECK_THROWS_AS(probes::recognise(conversation, row), std::system_error);
 }
 
-TEST_CASE("NTLM: names with terminal control characters are escaped in the text report", "[ntlm]") {
+TEST_CASE("NTLM: names with terminal control characters are escaped in the text report",
+          "[engine][ntlm]") {
     ntlm::Challenge c;
     c.flags = ntlm::flag::negotiate_unicode | ntlm::flag::negotiate_target_info;
     c.target_name = "EVIL\x1b[2J";

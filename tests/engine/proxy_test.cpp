@@ -254,35 +254,3 @@ TEST_CASE("the SMTP banner sent in the same segment as the SOCKS reply is not lo
     CHECK(json["connection"]["proxy"]["from_environment"].is_null());
     CHECK(json["timings_ms"]["proxy_handshake"].is_number());
 }
-
-TEST_CASE("proxy and source options: usage errors name what is wrong (exit 64)",
-          "[engine][proxy][cli]") {
-    std::string const binary = SMTPPROBE_BINARY;
-    struct Case {
-        std::string args;
-        std::string message;
-    };
-    std::vector<Case> const cases{
-        {"--demo --source 127.0.0.2:2999",
-         "--source: ADDR:PORT needs --parallel 1 (connections at once would all need that one "
-         "local port)"},
-        {"--demo --source mail.example", "--source takes a local IP address (optionally :PORT)"},
-        {"--demo --proxy socks5://u:pw@127.0.0.1:1",
-         "--proxy: the proxy URL contains a password; command-line arguments are visible"},
-        {"--demo --proxy ftp://127.0.0.1:1", "--proxy: unknown proxy scheme \"ftp\""},
-        {"--demo --proxy socks5://u@127.0.0.1:1",
-         "the proxy user u needs a password: --proxy-password-env or --proxy-password-file"},
-        {"--demo --proxy-password-env HOME", "need a proxy (--proxy or ALL_PROXY)"},
-        {"--demo --proxy socks5://127.0.0.1:1 --proxy-password-env HOME",
-         "a proxy password needs a user in the proxy URL"},
-    };
-    for (Case const& c : cases) {
-        INFO(c.args);
-        CommandResult r = run_command("env -u ALL_PROXY -u all_proxy " + binary + " " + c.args);
-        CHECK(r.exit_code == exit_code::usage);
-        CHECK(r.err.find(c.message) != std::string::npos);
-    }
-    CommandResult env = run_command("env ALL_PROXY=gopher://x " + binary + " --demo");
-    CHECK(env.exit_code == exit_code::usage);
-    CHECK(env.err.find("ALL_PROXY: unknown proxy scheme \"gopher\"") != std::string::npos);
-}

@@ -154,7 +154,8 @@ Replayed replay(std::string const& path) {
 
 } // namespace
 
-TEST_CASE("every recorded transcript drives the real engine to its golden result", "[replay]") {
+TEST_CASE("every recorded transcript drives the real engine to its golden result",
+          "[engine][replay]") {
     std::filesystem::path const dir = test::source_path("samples/transcripts");
     int replayed = 0, to_the_end = 0;
     for (std::filesystem::directory_entry const& entry : std::filesystem::directory_iterator(dir)) {
@@ -185,7 +186,7 @@ TEST_CASE("every recorded transcript drives the real engine to its golden result
 }
 
 TEST_CASE("the replay transport itself catches a client that strays from the recording",
-          "[replay]") {
+          "[engine][replay]") {
     test::ReplayScript script;
     script.steps = {{test::ReplayStep::Kind::server, false, "220 x ESMTP"},
                     {test::ReplayStep::Kind::client, false, "EHLO expected.name"},

@@ -81,7 +81,8 @@ std::string const greeting = "220 mx.session.test ESMTP\r\n";
 
 } // namespace
 
-TEST_CASE("session: banner, EHLO with the client's address, pipelined commands", "[emulator]") {
+TEST_CASE("session: banner, EHLO with the client's address, pipelined commands",
+          "[engine][emulator]") {
     Fixture f(test_profile());
     SmtpSession session(f.context, 1, "127.0.0.2");
     CHECK(show(session.start()) == greeting);
@@ -97,7 +98,7 @@ TEST_CASE("session: banner, EHLO with the client's address, pipelined commands",
 }
 
 TEST_CASE("session: the same conversation split at every offset gives the same replies",
-          "[emulator]") {
+          "[engine][emulator]") {
     std::string const client = "EHLO a.test\r\nHELO b.test\nMAIL FROM:<a@b>\r\nDATA\r\nx\r\n"
                                ".\r\nVRFY x\r\nQUIT\r\n";
     Fixture f(test_profile());
@@ -113,7 +114,8 @@ TEST_CASE("session: the same conversation split at every offset gives the same r
     }
 }
 
-TEST_CASE("session: STARTTLS asks for the handshake and drops pipelined plaintext", "[emulator]") {
+TEST_CASE("session: STARTTLS asks for the handshake and drops pipelined plaintext",
+          "[engine][emulator]") {
     Fixture f(test_profile());
     SmtpSession session(f.context, 1, "127.0.0.1");
     session.start();
@@ -130,7 +132,7 @@ TEST_CASE("session: STARTTLS asks for the handshake and drops pipelined plaintex
     CHECK(lines.at(2) == "c1: [discarded after STARTTLS] AUTH PLAIN x");
 }
 
-TEST_CASE("session: AUTH LOGIN runs challenge by challenge", "[emulator]") {
+TEST_CASE("session: AUTH LOGIN runs challenge by challenge", "[engine][emulator]") {
     Fixture f(test_profile({{"tls", "none"}}));
     SmtpSession session(f.context, 1, "127.0.0.1");
     session.start();
@@ -143,7 +145,7 @@ TEST_CASE("session: AUTH LOGIN runs challenge by challenge", "[emulator]") {
     CHECK(show(session.receive("AUTH PLAIN\r\n")) == "503 5.5.1 Already authenticated\r\n");
 }
 
-TEST_CASE("session: AUTH answers \"*\", bad base64 and a wrong password", "[emulator]") {
+TEST_CASE("session: AUTH answers \"*\", bad base64 and a wrong password", "[engine][emulator]") {
     Fixture f(test_profile({{"tls", "none"}}));
     SmtpSession session(f.context, 1, "127.0.0.1");
     session.start();
@@ -156,7 +158,8 @@ TEST_CASE("session: AUTH answers \"*\", bad base64 and a wrong password", "[emul
                                "\r\n")) == "535 5.7.8 Authentication credentials invalid\r\n");
 }
 
-TEST_CASE("session: implicit TLS starts with the handshake, then the banner", "[emulator]") {
+TEST_CASE("session: implicit TLS starts with the handshake, then the banner",
+          "[engine][emulator]") {
     Fixture f(test_profile({{"tls", "implicit"}}));
     SmtpSession session(f.context, 1, "127.0.0.1");
     CHECK(show(session.start()) == "<TLS>");
@@ -164,7 +167,7 @@ TEST_CASE("session: implicit TLS starts with the handshake, then the banner", "[
     CHECK(show(session.tls_started()) == greeting);
 }
 
-TEST_CASE("session: a failed handshake is recorded and ends the session", "[emulator]") {
+TEST_CASE("session: a failed handshake is recorded and ends the session", "[engine][emulator]") {
     Fixture f(test_profile({{"tls", "implicit"}}));
     SmtpSession session(f.context, 3, "127.0.0.1");
     session.start();
@@ -174,7 +177,7 @@ TEST_CASE("session: a failed handshake is recorded and ends the session", "[emul
           std::vector<std::string>{"c3: [TLS handshake failed: wrong version number]"});
 }
 
-TEST_CASE("session: the idle timeout and over-long lines", "[emulator]") {
+TEST_CASE("session: the idle timeout and over-long lines", "[engine][emulator]") {
     Fixture f(test_profile());
     SmtpSession session(f.context, 1, "127.0.0.1");
     session.start();
@@ -185,7 +188,7 @@ TEST_CASE("session: the idle timeout and over-long lines", "[emulator]") {
     CHECK(session.finished());
 }
 
-TEST_CASE("LineReader: CRLF and LF, the bound, and what is left", "[emulator]") {
+TEST_CASE("LineReader: CRLF and LF, the bound, and what is left", "[engine][emulator]") {
     LineReader reader(10, 4);
     reader.feed("ab\r\ncd\nef");
     CHECK(reader.next()->text == "ab");
@@ -202,7 +205,8 @@ TEST_CASE("LineReader: CRLF and LF, the bound, and what is left", "[emulator]") 
     CHECK(reader.take_buffered() == "rest");
 }
 
-TEST_CASE("session: tarpit, drip, TLS stall and raw greeters as steps", "[emulator][hostile]") {
+TEST_CASE("session: tarpit, drip, TLS stall and raw greeters as steps",
+          "[engine][emulator][hostile]") {
     SECTION("a tarpit holds from the start") {
         Fixture f(test_profile({{"tarpit_ms", 500}}));
         SmtpSession session(f.context, 1, "127.0.0.1");
@@ -256,7 +260,7 @@ TEST_CASE("session: tarpit, drip, TLS stall and raw greeters as steps", "[emulat
     }
 }
 
-TEST_CASE("profile: behaviour fields are checked", "[emulator][profile]") {
+TEST_CASE("profile: behaviour fields are checked", "[engine][emulator][profile]") {
     auto error = [](nlohmann::json extra) {
         try {
             test_profile(std::move(extra));

@@ -95,7 +95,7 @@ void print_example(std::string const& label, Probed const& p) {
 
 } // namespace
 
-TEST_CASE("a valid certificate verifies with --ca-file of the test CA", "[tls]") {
+TEST_CASE("a valid certificate verifies with --ca-file of the test CA", "[engine][tls]") {
     emulator::Pki const pki = emulator::make_pki({});
     Emulated server = serve(pki);
     TempFile ca(pki.ca_pem);
@@ -131,7 +131,7 @@ TEST_CASE("a valid certificate verifies with --ca-file of the test CA", "[tls]")
     CHECK(contains(p.text, "Certificates #0 CN=localhost"));
 }
 
-TEST_CASE("an expired certificate: how long ago, at which depth, exit 1", "[tls]") {
+TEST_CASE("an expired certificate: how long ago, at which depth, exit 1", "[engine][tls]") {
     emulator::CertSpec spec;
     spec.not_before_days = -400;
     spec.not_after_days = -12;
@@ -159,7 +159,7 @@ TEST_CASE("an expired certificate: how long ago, at which depth, exit 1", "[tls]
     CHECK(doc["exit_code"] == 1);
 }
 
-TEST_CASE("a certificate that is not valid yet", "[tls]") {
+TEST_CASE("a certificate that is not valid yet", "[engine][tls]") {
     emulator::CertSpec spec;
     spec.not_before_days = 3;
     Emulated server = serve(emulator::make_pki(spec));
@@ -173,7 +173,7 @@ TEST_CASE("a certificate that is not valid yet", "[tls]") {
 }
 
 TEST_CASE("a certificate for another host: names it, lists the SANs, sends no credentials",
-          "[tls][auth]") {
+          "[engine][tls][auth]") {
     emulator::CertSpec spec;
     spec.common_name = "mail.example.net";
     spec.dns_names = {"mail.example.net"};
@@ -222,7 +222,7 @@ TEST_CASE("a certificate for another host: names it, lists the SANs, sends no cr
 }
 
 TEST_CASE("a chain failure also keeps credentials back: --allow-insecure-auth sends them",
-          "[tls][auth]") {
+          "[engine][tls][auth]") {
     emulator::CertSpec spec;
     spec.not_before_days = -400;
     spec.not_after_days = -2;
@@ -247,7 +247,7 @@ TEST_CASE("a chain failure also keeps credentials back: --allow-insecure-auth se
     CHECK(Json::parse(sent.json)["server"]["tls"]["verification_enforced"] == false);
 }
 
-TEST_CASE("a self-signed certificate", "[tls]") {
+TEST_CASE("a self-signed certificate", "[engine][tls]") {
     emulator::CertSpec spec;
     spec.self_signed = true;
     Emulated server = serve(emulator::make_pki(spec));
@@ -265,7 +265,7 @@ TEST_CASE("a self-signed certificate", "[tls]") {
     CHECK(trusted.report.server.tls->verified());
 }
 
-TEST_CASE("an intermediate the server does not send: chain incomplete", "[tls]") {
+TEST_CASE("an intermediate the server does not send: chain incomplete", "[engine][tls]") {
     emulator::CertSpec spec;
     spec.with_intermediate = true;
     spec.send_intermediate = false;
@@ -285,7 +285,7 @@ TEST_CASE("an intermediate the server does not send: chain incomplete", "[tls]")
     CHECK(v.exit_code == exit_code::problems);
 }
 
-TEST_CASE("an intermediate the server sends: the chain verifies", "[tls]") {
+TEST_CASE("an intermediate the server sends: the chain verifies", "[engine][tls]") {
     emulator::CertSpec spec;
     spec.with_intermediate = true;
     emulator::Pki const pki = emulator::make_pki(spec);
@@ -309,7 +309,7 @@ TEST_CASE("an intermediate the server sends: the chain verifies", "[tls]") {
     CHECK_FALSE(has_finding(untrusted.verdict, "tls.chain_incomplete"));
 }
 
-TEST_CASE("expiry against --cert-warn-days and --cert-crit-days", "[tls]") {
+TEST_CASE("expiry against --cert-warn-days and --cert-crit-days", "[engine][tls]") {
     emulator::CertSpec soon;
     soon.not_after_days = 5;
     Emulated server = serve(emulator::make_pki(soon));
@@ -333,7 +333,7 @@ TEST_CASE("expiry against --cert-warn-days and --cert-crit-days", "[tls]") {
 }
 
 TEST_CASE("no TLS version in common: the handshake fails, exit 2, with the reason",
-          "[tls][versions]") {
+          "[engine][tls][versions]") {
     Emulated server = serve(emulator::make_pki({}), base_profile({{"tls_min", "1.3"}}));
     Setup o = options_for(server);
     o.options.tls.max_version = "1.2";
@@ -346,7 +346,7 @@ TEST_CASE("no TLS version in common: the handshake fails, exit 2, with the reaso
     CHECK(contains(p.text, "handshake failed"));
 }
 
-TEST_CASE("version enumeration: a TLS 1.2-only server", "[tls][versions]") {
+TEST_CASE("version enumeration: a TLS 1.2-only server", "[engine][tls][versions]") {
     Emulated server =
         serve(emulator::make_pki({}), base_profile({{"tls_min", "1.2"}, {"tls_max", "1.2"}}));
     Setup o = options_for(server);
@@ -375,7 +375,8 @@ TEST_CASE("version enumeration: a TLS 1.2-only server", "[tls][versions]") {
     CHECK(p.verdict.exit_code == exit_code::ok);
 }
 
-TEST_CASE("version enumeration: TLS 1.2 and 1.3, then everything from 1.0", "[tls][versions]") {
+TEST_CASE("version enumeration: TLS 1.2 and 1.3, then everything from 1.0",
+          "[engine][tls][versions]") {
     Emulated modern = serve(emulator::make_pki({}));
     Setup o = options_for(modern);
     o.options.tls_versions = true;
@@ -409,7 +410,7 @@ TEST_CASE("version enumeration: TLS 1.2 and 1.3, then everything from 1.0", "[tl
 }
 
 TEST_CASE("a server that needs SNI: --no-sni fails, and one handshake with SNI shows why",
-          "[tls][sni]") {
+          "[engine][tls][sni]") {
     Emulated server = serve(emulator::make_pki({}), base_profile({{"require_sni", true}}));
     Setup o = options_for(server);
     o.target.host = "localhost";
@@ -443,7 +444,7 @@ TEST_CASE("a server that needs SNI: --no-sni fails, and one handshake with SNI s
     CHECK(Json::parse(ok.json)["server"]["sni_check"]["handshake_ok"] == false);
 }
 
-TEST_CASE("a server that shows another certificate without SNI", "[tls][sni]") {
+TEST_CASE("a server that shows another certificate without SNI", "[engine][tls][sni]") {
     emulator::CertSpec other;
     other.common_name = "default.example.net";
     other.dns_names = {"default.example.net"};
@@ -466,7 +467,7 @@ TEST_CASE("a server that shows another certificate without SNI", "[tls][sni]") {
 }
 
 TEST_CASE("STARTTLS injection: the bytes are evidence, shown escaped, never capabilities",
-          "[tls][starttls]") {
+          "[engine][tls][starttls]") {
     Emulated server = Emulated::sample("starttls-inject");
     Probed p = probe(server.options());
     print_example("STARTTLS injection", p);
@@ -495,26 +496,4 @@ TEST_CASE("STARTTLS injection: the bytes are evidence, shown escaped, never capa
     CHECK(php_exposed);
     CHECK(contains(p.text, "Exposed to the STARTTLS injection: PHPMailer"));
     CHECK(v.exit_code == exit_code::problems);
-}
-
-TEST_CASE("the command line: --tls-versions, --cert-warn-days and --cert-crit-days reach the "
-          "report",
-          "[tls][cli]") {
-    std::string const base = std::string(SMTPPROBE_BINARY) + " --demo --profile " +
-                             source_path("samples/servers/legacy-tls.json") +
-                             " --mechanisms PLAIN --tls-versions -f json";
-    CommandResult warned = run_command(base + " --cert-warn-days 400 --cert-crit-days 100");
-    INFO(warned.err);
-    CHECK(warned.exit_code == exit_code::ok);
-    Json const doc = Json::parse(warned.out);
-    CHECK(doc["certificate_thresholds"]["warn_days"] == 400);
-    REQUIRE(doc["server"]["tls_versions"].size() == 4);
-    CHECK(doc["server"]["tls_versions"][3]["accepted"] == false);
-    CHECK(doc["findings"].dump().find("tls.cert_expiring") != std::string::npos);
-
-    CommandResult critical = run_command(base + " --cert-warn-days 500 --cert-crit-days 400");
-    CHECK(critical.exit_code == exit_code::problems);
-
-    CommandResult help = run_command(std::string(SMTPPROBE_BINARY) + " --help");
-    CHECK(contains(help.out, "--tls-versions"));
 }

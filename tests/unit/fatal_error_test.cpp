@@ -5,7 +5,8 @@
 using namespace smtpprobe;
 using namespace std::chrono_literals;
 
-TEST_CASE("the sentences of a wait that ran out name the phase and what arrived", "[fatal_error]") {
+TEST_CASE("the sentences of a wait that ran out name the phase and what arrived",
+          "[unit][fatal_error]") {
     CHECK(timeout_detail({Phase::banner, 0, 10s, false}) ==
           "No banner within 10 s: the TCP connection was accepted and 0 bytes arrived (a "
           "tarpit, a firewall that accepts and drops, or an implicit-TLS port: see above).");
@@ -28,7 +29,7 @@ TEST_CASE("the sentences of a wait that ran out name the phase and what arrived"
           "No reply to STARTTLS within 10 s: 0 bytes arrived.");
 }
 
-TEST_CASE("phase and kind names are the JSON values", "[fatal_error]") {
+TEST_CASE("phase and kind names are the JSON values", "[unit][fatal_error]") {
     CHECK(to_string(Phase::tls_handshake) == "tls_handshake");
     CHECK(to_string(Phase::ehlo_after_tls) == "ehlo_after_tls");
     CHECK(to_string(FailureKind::stalled) == "stalled");

@@ -9,7 +9,8 @@
 using smtpprobe::escape_controls;
 using smtpprobe::terminal_safe;
 
-TEST_CASE("terminal_safe: ESC, CSI, OSC, CR, TAB and DEL become text, LF stays", "[terminal]") {
+TEST_CASE("terminal_safe: ESC, CSI, OSC, CR, TAB and DEL become text, LF stays",
+          "[unit][terminal]") {
     CHECK(terminal_safe("220 a\x1b[2J b\n", false) == "220 a\\x1B[2J b\n");
     CHECK(terminal_safe("title \x1b]0;owned\x07 end", false) == "title \\x1B]0;owned\\x07 end");
     CHECK(terminal_safe("csi \xc2\x9b"
@@ -20,7 +21,7 @@ TEST_CASE("terminal_safe: ESC, CSI, OSC, CR, TAB and DEL become text, LF stays",
 }
 
 TEST_CASE("terminal_safe: text without controls is unchanged, backslash and UTF-8 included",
-          "[terminal]") {
+          "[unit][terminal]") {
     for (std::string const text : {"", "334 VXNlcm5hbWU6", "User\\0 C:\\path", "Grüße, 名前 é\n",
                                    "\xc2\xa0no-break space (C2 A0 is not C1)"}) {
         INFO(text);
@@ -29,7 +30,7 @@ TEST_CASE("terminal_safe: text without controls is unchanged, backslash and UTF-
     }
 }
 
-TEST_CASE("terminal_safe: with keep_sgr only colour sequences stay", "[terminal]") {
+TEST_CASE("terminal_safe: with keep_sgr only colour sequences stay", "[unit][terminal]") {
     std::string const coloured = "\x1b[1mAUTH\x1b[0m \x1b[31;1mNO\x1b[0m";
     CHECK(terminal_safe(coloured, true) == coloured);
     CHECK(terminal_safe(coloured, false) == "\\x1B[1mAUTH\\x1B[0m \\x1B[31;1mNO\\x1B[0m");
@@ -38,6 +39,7 @@ TEST_CASE("terminal_safe: with keep_sgr only colour sequences stay", "[terminal]
           "\\x1B[2J\\x1B[H\\x1B]52;c;eA==\\x07\\x1B[");
 }
 
-TEST_CASE("escape_controls keeps its stricter form: backslash doubled, LF escaped", "[terminal]") {
+TEST_CASE("escape_controls keeps its stricter form: backslash doubled, LF escaped",
+          "[unit][terminal]") {
     CHECK(escape_controls("a\\b\nc\x1b") == "a\\\\b\\nc\\x1B");
 }

@@ -62,7 +62,7 @@ std::map<std::string, std::string> matrix(Json const& report) {
 } // namespace
 
 TEST_CASE("four targets give four NDJSON lines: a dead one changes nothing for the others",
-          "[batch]") {
+          "[cli][batch]") {
     Emulated acs = Emulated::sample("azure-acs");
     Emulated postfix = Emulated::sample("postfix-submission");
     Emulated plain = Emulated::sample("plaintext");
@@ -89,7 +89,7 @@ TEST_CASE("four targets give four NDJSON lines: a dead one changes nothing for t
     CHECK(r.exit_code == 2); // the worst over all targets: the dead one's "no session"
 }
 
-TEST_CASE("the results do not depend on the order of the targets or on --jobs", "[batch]") {
+TEST_CASE("the results do not depend on the order of the targets or on --jobs", "[cli][batch]") {
     Emulated acs = Emulated::sample("azure-acs");
     Emulated lower = Emulated::sample("lowercase-auth");
     Emulated plain = Emulated::sample("plaintext");
@@ -106,8 +106,8 @@ TEST_CASE("the results do not depend on the order of the targets or on --jobs", 
     CHECK(forward.exit_code == backward.exit_code);
 }
 
-TEST_CASE("a hostile slow target does not hold up the others", "[batch][hostile]") {
-    Emulated slow(emulator::load_profile(source_path("tests/engine/slow-ehlo.json")));
+TEST_CASE("a hostile slow target does not hold up the others", "[cli][batch][hostile]") {
+    Emulated slow(emulator::load_profile(source_path("tests/cli/slow-ehlo.json")));
     Emulated plain = Emulated::sample("plaintext");
     auto const start = std::chrono::steady_clock::now();
     CommandResult r = run_command(binary + " -f ndjson --jobs 2 --timeout 3 --command-timeout 2 " +
@@ -124,8 +124,8 @@ TEST_CASE("a hostile slow target does not hold up the others", "[batch][hostile]
 }
 
 TEST_CASE("SIGINT mid-batch prints the finished reports and partial ones, exit 130",
-          "[batch][interrupt]") {
-    Emulated slow(emulator::load_profile(source_path("tests/engine/slow-ehlo.json")));
+          "[cli][batch][interrupt]") {
+    Emulated slow(emulator::load_profile(source_path("tests/cli/slow-ehlo.json")));
     Emulated plain = Emulated::sample("plaintext");
     std::string const s = target(slow), p = target(plain);
     CommandResult r = run_command("sh -c '" + binary + " -f ndjson --jobs 2 --timeout 30 " + p +
@@ -144,7 +144,8 @@ TEST_CASE("SIGINT mid-batch prints the finished reports and partial ones, exit 1
     CHECK(r.err.find("1 target(s) not started") != std::string::npos);
 }
 
-TEST_CASE("targets come from a file or stdin, with comments: text ends with a summary", "[batch]") {
+TEST_CASE("targets come from a file or stdin, with comments: text ends with a summary",
+          "[cli][batch]") {
     Emulated acs = Emulated::sample("azure-acs");
     Emulated plain = Emulated::sample("plaintext");
     std::string const list = "# pool members\n" + target(acs) + "  # the ACS-like one\n\n" +
@@ -158,7 +159,7 @@ TEST_CASE("targets come from a file or stdin, with comments: text ends with a su
     CHECK(r.exit_code == 64); // the bad line
 }
 
-TEST_CASE("nagios mode takes one target: several are a usage error (UNKNOWN)", "[batch]") {
+TEST_CASE("nagios mode takes one target: several are a usage error (UNKNOWN)", "[cli][batch]") {
     CommandResult r = run_command(binary + " --format nagios a.test b.test");
     CHECK(r.exit_code == 3);
     CHECK(r.out == "SMTPPROBE UNKNOWN - --format: nagios checks one target (got 2)\n");

@@ -30,7 +30,7 @@ std::vector<Reply> parse_whole(std::string const& wire) {
 } // namespace
 
 TEST_CASE("a well-formed reply parses the same at every split point and byte by byte",
-          "[unit][reply]") {
+          "[core][reply]") {
     std::vector<std::string> const wires{
         "220 mail.example.test ESMTP\r\n",
         "220-mail.example.test ESMTP\r\n220-second line\r\n220 last\r\n",
@@ -67,7 +67,7 @@ TEST_CASE("a well-formed reply parses the same at every split point and byte by 
     }
 }
 
-TEST_CASE("multi-line replies keep every line and the code", "[unit][reply]") {
+TEST_CASE("multi-line replies keep every line and the code", "[core][reply]") {
     std::vector<Reply> r = parse_whole("250-mx.test\r\n250-PIPELINING\r\n250 AUTH PLAIN LOGIN\r\n");
     REQUIRE(r.size() == 1);
     CHECK(r[0].code == 250);
@@ -75,7 +75,7 @@ TEST_CASE("multi-line replies keep every line and the code", "[unit][reply]") {
 }
 
 TEST_CASE("the enhanced status code is split from the text when its class matches",
-          "[unit][reply]") {
+          "[core][reply]") {
     Reply r = parse_whole("504 5.7.4 Unrecognized authentication type\r\n").front();
     CHECK(r.enhanced() == "5.7.4");
     CHECK(r.text() == "Unrecognized authentication type");
@@ -102,7 +102,7 @@ TEST_CASE("the enhanced status code is split from the text when its class matche
 }
 
 TEST_CASE("malformed replies set a sticky error and keep the offending line as evidence",
-          "[unit][reply]") {
+          "[core][reply]") {
     struct Case {
         std::string wire;
         errc::errc expected;
@@ -134,7 +134,7 @@ TEST_CASE("malformed replies set a sticky error and keep the offending line as e
     CHECK(parser.error_line() == "251 second");
 }
 
-TEST_CASE("bare LF terminators and long lines are accepted and counted", "[unit][reply]") {
+TEST_CASE("bare LF terminators and long lines are accepted and counted", "[core][reply]") {
     ReplyParser parser;
     parser.feed("220 lf only\n250 crlf\r\n");
     CHECK_FALSE(parser.error());
@@ -149,7 +149,7 @@ TEST_CASE("bare LF terminators and long lines are accepted and counted", "[unit]
     CHECK(longer.long_lines() == 1);
 }
 
-TEST_CASE("hard limits bound line length and line count", "[unit][reply]") {
+TEST_CASE("hard limits bound line length and line count", "[core][reply]") {
     ReplyParser parser({.max_line = 64, .max_lines = 4});
     parser.feed(std::string(65, '2')); // no newline yet: already over the limit
     CHECK(parser.error() == errc::errc::reply_too_long);
@@ -167,7 +167,7 @@ TEST_CASE("hard limits bound line length and line count", "[unit][reply]") {
     CHECK(taken <= 4096);
 }
 
-TEST_CASE("EOF in the middle of a reply is a truncated reply", "[unit][reply]") {
+TEST_CASE("EOF in the middle of a reply is a truncated reply", "[core][reply]") {
     ReplyParser parser;
     parser.feed("250-first\r\n250-sec");
     parser.finish();
@@ -179,7 +179,7 @@ TEST_CASE("EOF in the middle of a reply is a truncated reply", "[unit][reply]") 
     CHECK_FALSE(clean.error());
 }
 
-TEST_CASE("buffered counts bytes that belong to no reply taken yet", "[unit][reply]") {
+TEST_CASE("buffered counts bytes that belong to no reply taken yet", "[core][reply]") {
     ReplyParser parser;
     parser.feed("220 2.0.0 Ready to start TLS\r\n250 injected\r\n");
     std::optional<Reply> first = parser.next();
@@ -192,7 +192,7 @@ TEST_CASE("buffered counts bytes that belong to no reply taken yet", "[unit][rep
     CHECK(parser.buffered() == 11);
 }
 
-TEST_CASE("a longer enhanced code on a later line is not cut into", "[unit][reply]") {
+TEST_CASE("a longer enhanced code on a later line is not cut into", "[core][reply]") {
     ReplyParser parser;
     parser.feed("250-2.1.5 first\r\n250 2.1.50 second\r\n");
     std::optional<Reply> r = parser.next();

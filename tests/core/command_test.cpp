@@ -6,7 +6,7 @@
 
 using namespace smtpprobe::smtp;
 
-TEST_CASE("commands end in CRLF and show without it", "[unit][command]") {
+TEST_CASE("commands end in CRLF and show without it", "[core][command]") {
     Command ehlo = ehlo_command("probe.example.test");
     CHECK(ehlo.wire == "EHLO probe.example.test\r\n");
     CHECK(ehlo.shown == "EHLO probe.example.test");
@@ -17,7 +17,7 @@ TEST_CASE("commands end in CRLF and show without it", "[unit][command]") {
     CHECK(quit_command().wire == "QUIT\r\n");
 }
 
-TEST_CASE("CR, LF and NUL in arguments are refused", "[unit][command]") {
+TEST_CASE("CR, LF and NUL in arguments are refused", "[core][command]") {
     CHECK_THROWS_AS(ehlo_command("x\r\nMAIL FROM:<a@b>"), std::invalid_argument);
     CHECK_THROWS_AS(helo_command("x\n"), std::invalid_argument);
     CHECK_THROWS_AS(auth_command(std::string("PLAIN\0x", 7)), std::invalid_argument);
@@ -25,7 +25,7 @@ TEST_CASE("CR, LF and NUL in arguments are refused", "[unit][command]") {
 }
 
 TEST_CASE("a SASL response is base64 on the wire and a length marker when shown",
-          "[unit][command]") {
+          "[core][command]") {
     Command c = sasl_response_command(std::string("\0test\0secret-pw", 15));
     CHECK(c.wire == "AHRlc3QAc2VjcmV0LXB3\r\n");
     CHECK(c.secret);

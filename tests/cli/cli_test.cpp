@@ -193,7 +193,7 @@ TEST_CASE("nothing listening exits 2 and still prints a report", "[cli][connect]
 TEST_CASE("SIGINT during a probe prints the partial report and exits 130", "[cli][interrupt]") {
     // The emulator (in-process, on an ephemeral port) delays every EHLO by 30 s; the probe is
     // interrupted after 0.7 s.
-    Emulated slow(emulator::load_profile(source_path("tests/engine/slow-ehlo.json")));
+    Emulated slow(emulator::load_profile(source_path("tests/cli/slow-ehlo.json")));
     std::string const port = std::to_string(slow.server().port());
     CommandResult r = run_command("sh -c '" + binary + " 127.0.0.1:" + port +
                                   " --tls none --timeout 30 & P=$!; sleep 0.7; kill -INT $P; "

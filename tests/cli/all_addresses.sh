@@ -3,7 +3,7 @@
 # with an expired certificate, under one name (pool.example) that a private /etc/hosts gives
 # both addresses. The /etc/hosts is bind-mounted in a mount namespace of its own (unshare
 # --mount), so this machine's file is never touched. Needs root; skipped (77) otherwise.
-#   tests/integration/all_addresses.sh SMTPPROBE_BINARY
+#   tests/cli/all_addresses.sh SMTPPROBE_BINARY
 # Everything listens on loopback and is stopped on exit; every wait is bounded.
 set -eu
 bin=${1:?usage: all_addresses.sh SMTPPROBE_BINARY}

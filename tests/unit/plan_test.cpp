@@ -35,7 +35,7 @@ std::vector<std::string> names(Plan const& plan) {
 
 } // namespace
 
-TEST_CASE("the plan without options is the catalogue, in order, all recognitions", "[plan]") {
+TEST_CASE("the plan without options is the catalogue, in order, all recognitions", "[unit][plan]") {
     Plan plan(PlanInput{});
     REQUIRE(plan.rows().size() == sasl::catalogue().size());
     for (std::size_t i = 0; i < plan.rows().size(); ++i) {
@@ -52,7 +52,8 @@ TEST_CASE("the plan without options is the catalogue, in order, all recognitions
     CHECK_FALSE(plan.advertised_added());
 }
 
-TEST_CASE("with a password the credential exchanges come first, tokens need a token", "[plan]") {
+TEST_CASE("with a password the credential exchanges come first, tokens need a token",
+          "[unit][plan]") {
     Plan plan(PlanInput{{}, true, true, false});
     std::vector<Task> const tasks = drain(plan);
     std::vector<std::string> first;
@@ -76,7 +77,7 @@ TEST_CASE("with a password the credential exchanges come first, tokens need a to
     CHECK(row("GSSAPI").authentication.reason == "not implemented by smtpprobe");
 }
 
-TEST_CASE("advertised mechanisms are added once, well-formed and bounded", "[plan]") {
+TEST_CASE("advertised mechanisms are added once, well-formed and bounded", "[unit][plan]") {
     Plan plan(PlanInput{});
     drain(plan);
     std::vector<std::string> advertised = {"login", "X-ONE", "bad name",
@@ -101,7 +102,8 @@ TEST_CASE("advertised mechanisms are added once, well-formed and bounded", "[pla
     CHECK(hostile.rows().size() == sasl::catalogue().size() + Plan::max_extra_mechanisms);
 }
 
-TEST_CASE("chosen mechanisms are the rows, upper-cased, deduplicated, with no extras", "[plan]") {
+TEST_CASE("chosen mechanisms are the rows, upper-cased, deduplicated, with no extras",
+          "[unit][plan]") {
     Plan plan(PlanInput{{"login", "X-CUSTOM", "LOGIN"}, false, false, false});
     CHECK(names(plan) == std::vector<std::string>{"LOGIN", "X-CUSTOM"});
     CHECK_FALSE(plan.rows()[1].catalogue);
@@ -114,7 +116,7 @@ TEST_CASE("chosen mechanisms are the rows, upper-cased, deduplicated, with no ex
     CHECK(plan.next()->row == t->row);
 }
 
-TEST_CASE("the credential policy sends only over verified TLS unless allowed", "[plan]") {
+TEST_CASE("the credential policy sends only over verified TLS unless allowed", "[unit][plan]") {
     using Decision = engine::CredentialPolicy::Decision;
     engine::CredentialPolicy p = engine::credential_policy(std::nullopt, false);
     CHECK(p.decision == Decision::withheld);

@@ -78,7 +78,7 @@ constexpr std::string_view all_mechanisms[] = {
 
 } // namespace
 
-TEST_CASE("base64 encodes the RFC 4648 section 10 test vectors", "[unit][sasl]") {
+TEST_CASE("base64 encodes the RFC 4648 section 10 test vectors", "[core][sasl]") {
     CHECK(base64_encode("") == "");
     CHECK(base64_encode("f") == "Zg==");
     CHECK(base64_encode("fo") == "Zm8=");
@@ -88,7 +88,7 @@ TEST_CASE("base64 encodes the RFC 4648 section 10 test vectors", "[unit][sasl]")
     CHECK(base64_encode("foobar") == "Zm9vYmFy");
 }
 
-TEST_CASE("base64 decodes the RFC 4648 section 10 test vectors", "[unit][sasl]") {
+TEST_CASE("base64 decodes the RFC 4648 section 10 test vectors", "[core][sasl]") {
     CHECK(base64_decode("") == std::optional<std::string>(""));
     CHECK(base64_decode("Zg==") == std::optional<std::string>("f"));
     CHECK(base64_decode("Zm8=") == std::optional<std::string>("fo"));
@@ -98,7 +98,7 @@ TEST_CASE("base64 decodes the RFC 4648 section 10 test vectors", "[unit][sasl]")
     CHECK(base64_decode("Zm9vYmFy") == std::optional<std::string>("foobar"));
 }
 
-TEST_CASE("base64 round-trips every byte value", "[unit][sasl]") {
+TEST_CASE("base64 round-trips every byte value", "[core][sasl]") {
     std::string bytes;
     for (int i = 0; i < 256; ++i) {
         bytes += static_cast<char>(i);
@@ -110,7 +110,7 @@ TEST_CASE("base64 round-trips every byte value", "[unit][sasl]") {
     CHECK(base64_encode("\xfb\xff") == "+/8=");
 }
 
-TEST_CASE("base64 decoder rejects characters outside the canonical alphabet", "[unit][sasl]") {
+TEST_CASE("base64 decoder rejects characters outside the canonical alphabet", "[core][sasl]") {
     CHECK_FALSE(base64_decode("Zm9!"));
     CHECK_FALSE(base64_decode("Zm9-"));
     CHECK_FALSE(base64_decode("Zm9_"));
@@ -118,7 +118,7 @@ TEST_CASE("base64 decoder rejects characters outside the canonical alphabet", "[
     CHECK_FALSE(base64_decode("Zm9\0"s));
 }
 
-TEST_CASE("base64 decoder rejects padding anywhere but at the end", "[unit][sasl]") {
+TEST_CASE("base64 decoder rejects padding anywhere but at the end", "[core][sasl]") {
     CHECK_FALSE(base64_decode("Zg=A"));
     CHECK_FALSE(base64_decode("=Zg="));
     CHECK_FALSE(base64_decode("Z==="));
@@ -128,7 +128,7 @@ TEST_CASE("base64 decoder rejects padding anywhere but at the end", "[unit][sasl
     CHECK_FALSE(base64_decode("Zm=v"));
 }
 
-TEST_CASE("base64 decoder rejects lengths that are not a multiple of four", "[unit][sasl]") {
+TEST_CASE("base64 decoder rejects lengths that are not a multiple of four", "[core][sasl]") {
     CHECK_FALSE(base64_decode("Z"));
     CHECK_FALSE(base64_decode("Zg"));
     CHECK_FALSE(base64_decode("Zg="));
@@ -136,7 +136,7 @@ TEST_CASE("base64 decoder rejects lengths that are not a multiple of four", "[un
     CHECK_FALSE(base64_decode("Zm9vYmFy="));
 }
 
-TEST_CASE("base64 decoder rejects whitespace", "[unit][sasl]") {
+TEST_CASE("base64 decoder rejects whitespace", "[core][sasl]") {
     CHECK_FALSE(base64_decode("Zm9v YmFy"));
     CHECK_FALSE(base64_decode(" Zm9vYmF"));
     CHECK_FALSE(base64_decode("Zm9vYmF\n"));
@@ -144,7 +144,7 @@ TEST_CASE("base64 decoder rejects whitespace", "[unit][sasl]") {
     CHECK_FALSE(base64_decode("Zm9v\tYmE"));
 }
 
-TEST_CASE("the client implements exactly the seven mechanisms, in any case", "[unit][sasl]") {
+TEST_CASE("the client implements exactly the seven mechanisms, in any case", "[core][sasl]") {
     for (std::string_view mechanism : all_mechanisms) {
         CHECK(smtpprobe::sasl::client_implements(mechanism));
         CHECK(smtpprobe::sasl::server_implements(mechanism));
@@ -161,7 +161,7 @@ TEST_CASE("the client implements exactly the seven mechanisms, in any case", "[u
     CHECK_FALSE(smtpprobe::sasl::uses_token("PLAIN"));
 }
 
-TEST_CASE("PLAIN encodes the RFC 4616 example as RFC 4954 shows it", "[unit][sasl]") {
+TEST_CASE("PLAIN encodes the RFC 4616 example as RFC 4954 shows it", "[core][sasl]") {
     ClientOptions options;
     options.authzid = "test";
     Client client = make_client("PLAIN", {"test", "1234", ""}, options);
@@ -172,13 +172,13 @@ TEST_CASE("PLAIN encodes the RFC 4616 example as RFC 4954 shows it", "[unit][sas
     CHECK(base64_encode(step.data) == "dGVzdAB0ZXN0ADEyMzQ=");
 }
 
-TEST_CASE("PLAIN without an authorisation identity starts with a NUL", "[unit][sasl]") {
+TEST_CASE("PLAIN without an authorisation identity starts with a NUL", "[core][sasl]") {
     Client client = make_client("PLAIN", {"tim", "tanstaaf", ""});
     CHECK(client.respond("").data == "\0tim\0tanstaaf"s);
     CHECK(client.respond("").kind == ClientStep::Kind::cancel);
 }
 
-TEST_CASE("PLAIN refuses credentials that contain a NUL", "[unit][sasl]") {
+TEST_CASE("PLAIN refuses credentials that contain a NUL", "[core][sasl]") {
     Client client = make_client("PLAIN", {"tim", "tan\0staaf"s, ""});
     ClientStep const step = client.respond("");
     CHECK(step.kind == ClientStep::Kind::cancel);
@@ -186,7 +186,7 @@ TEST_CASE("PLAIN refuses credentials that contain a NUL", "[unit][sasl]") {
 }
 
 TEST_CASE("LOGIN answers the user name then the password whatever the prompts say",
-          "[unit][sasl]") {
+          "[core][sasl]") {
     Client client = make_client("LOGIN", {"tim", "tanstaaf", ""});
     CHECK(client.respond("Password:").data == "tim");
     CHECK(client.respond("Username:").data == "tanstaaf");
@@ -196,7 +196,7 @@ TEST_CASE("LOGIN answers the user name then the password whatever the prompts sa
     CHECK(client.responses() == std::vector<std::string>{"tim", "tanstaaf"});
 }
 
-TEST_CASE("CRAM-MD5 reproduces the RFC 2195 example", "[unit][sasl]") {
+TEST_CASE("CRAM-MD5 reproduces the RFC 2195 example", "[core][sasl]") {
     Client client = make_client("CRAM-MD5", {"tim", "tanstaaftanstaaf", ""});
     ClientStep const step = client.respond("<1896.697170952@postoffice.reston.mci.net>");
     REQUIRE(step.kind == ClientStep::Kind::respond);
@@ -204,7 +204,7 @@ TEST_CASE("CRAM-MD5 reproduces the RFC 2195 example", "[unit][sasl]") {
     CHECK(base64_encode(step.data) == "dGltIGI5MTNhNjAyYzdlZGE3YTQ5NWI0ZTZlNzMzNGQzODkw");
 }
 
-TEST_CASE("CRAM-MD5 answers a challenge that is not of the msg-id form", "[unit][sasl]") {
+TEST_CASE("CRAM-MD5 answers a challenge that is not of the msg-id form", "[core][sasl]") {
     Client client = make_client("CRAM-MD5", {"tim", "tanstaaftanstaaf", ""});
     ClientStep const step = client.respond("no angle brackets");
     REQUIRE(step.kind == ClientStep::Kind::respond);
@@ -212,7 +212,7 @@ TEST_CASE("CRAM-MD5 answers a challenge that is not of the msg-id form", "[unit]
     CHECK(step.data.size() == 4 + 32);
 }
 
-TEST_CASE("CRAM-MD5 cancels on an empty challenge", "[unit][sasl]") {
+TEST_CASE("CRAM-MD5 cancels on an empty challenge", "[core][sasl]") {
     Client client = make_client("CRAM-MD5", {"tim", "tanstaaftanstaaf", ""});
     ClientStep const step = client.respond("");
     CHECK(step.kind == ClientStep::Kind::cancel);
@@ -220,7 +220,7 @@ TEST_CASE("CRAM-MD5 cancels on an empty challenge", "[unit][sasl]") {
 }
 
 TEST_CASE("the CRAM-MD5 server issues the RFC 2195 challenge and accepts its answer",
-          "[unit][sasl]") {
+          "[core][sasl]") {
     ServerOptions options;
     options.hostname = "postoffice.reston.mci.net";
     options.nonce = "1896.697170952";
@@ -235,7 +235,7 @@ TEST_CASE("the CRAM-MD5 server issues the RFC 2195 challenge and accepts its ans
 }
 
 TEST_CASE("the CRAM-MD5 server makes a fresh msg-id challenge without a fixed nonce",
-          "[unit][sasl]") {
+          "[core][sasl]") {
     Server first = make_server("CRAM-MD5", {});
     Server second = make_server("CRAM-MD5", {});
     std::string const a = first.start().data;
@@ -246,7 +246,7 @@ TEST_CASE("the CRAM-MD5 server makes a fresh msg-id challenge without a fixed no
     CHECK(a.find("@emulator.invalid>") != std::string::npos);
 }
 
-TEST_CASE("SCRAM-SHA-1 reproduces the RFC 5802 section 5 example", "[unit][sasl]") {
+TEST_CASE("SCRAM-SHA-1 reproduces the RFC 5802 section 5 example", "[core][sasl]") {
     ClientOptions options;
     options.nonce = "fyko+d2lbbFgONRv9qkxdawL";
     Client client = make_client("SCRAM-SHA-1", {"user", "pencil", ""}, options);
@@ -263,7 +263,7 @@ TEST_CASE("SCRAM-SHA-1 reproduces the RFC 5802 section 5 example", "[unit][sasl]
     CHECK(client.server_verified());
 }
 
-TEST_CASE("SCRAM-SHA-256 reproduces the RFC 7677 section 3 example", "[unit][sasl]") {
+TEST_CASE("SCRAM-SHA-256 reproduces the RFC 7677 section 3 example", "[core][sasl]") {
     ClientOptions options;
     options.nonce = "rOprNGfwEbeRWgbNEkqO";
     Client client = make_client("SCRAM-SHA-256", {"user", "pencil", ""}, options);
@@ -280,7 +280,7 @@ TEST_CASE("SCRAM-SHA-256 reproduces the RFC 7677 section 3 example", "[unit][sas
     CHECK(client.server_verified());
 }
 
-TEST_CASE("the SCRAM-SHA-1 server reproduces the RFC 5802 section 5 example", "[unit][sasl]") {
+TEST_CASE("the SCRAM-SHA-1 server reproduces the RFC 5802 section 5 example", "[core][sasl]") {
     ServerOptions options;
     options.accounts.push_back({"user", "pencil", ""});
     options.nonce = "3rfcNHYJY1ZVvWVs7j";
@@ -300,7 +300,7 @@ TEST_CASE("the SCRAM-SHA-1 server reproduces the RFC 5802 section 5 example", "[
     CHECK(done.user == "user");
 }
 
-TEST_CASE("the SCRAM-SHA-256 server reproduces the RFC 7677 section 3 example", "[unit][sasl]") {
+TEST_CASE("the SCRAM-SHA-256 server reproduces the RFC 7677 section 3 example", "[core][sasl]") {
     ServerOptions options;
     options.accounts.push_back({"user", "pencil", ""});
     options.nonce = "%hvYDpWUa2RaTCAfuxFIlj)hNlF$k0";
@@ -319,7 +319,7 @@ TEST_CASE("the SCRAM-SHA-256 server reproduces the RFC 7677 section 3 example", 
     CHECK(server.respond("").kind == ServerStep::Kind::success);
 }
 
-TEST_CASE("SCRAM cancels when the server signature is wrong", "[unit][sasl]") {
+TEST_CASE("SCRAM cancels when the server signature is wrong", "[core][sasl]") {
     ClientOptions options;
     options.nonce = "fyko+d2lbbFgONRv9qkxdawL";
     Client client = make_client("SCRAM-SHA-1", {"user", "pencil", ""}, options);
@@ -331,7 +331,7 @@ TEST_CASE("SCRAM cancels when the server signature is wrong", "[unit][sasl]") {
     CHECK_FALSE(client.server_verified());
 }
 
-TEST_CASE("SCRAM cancels on a malformed or empty server signature", "[unit][sasl]") {
+TEST_CASE("SCRAM cancels on a malformed or empty server signature", "[core][sasl]") {
     for (std::string_view server_final : {"v=", "v=not base64!", "x=1", ""}) {
         ClientOptions options;
         options.nonce = "fyko+d2lbbFgONRv9qkxdawL";
@@ -343,7 +343,7 @@ TEST_CASE("SCRAM cancels on a malformed or empty server signature", "[unit][sasl
     }
 }
 
-TEST_CASE("SCRAM cancels when the server nonce does not extend the client nonce", "[unit][sasl]") {
+TEST_CASE("SCRAM cancels when the server nonce does not extend the client nonce", "[core][sasl]") {
     for (std::string_view server_first : {
              "r=XXXX+d2lbbFgONRv9qkxdawL3rfcNHYJY1ZVvWVs7j,s=QSXCR+Q6sek8bf92,i=4096",
              "r=fyko+d2lbbFgONRv9qkxdawL,s=QSXCR+Q6sek8bf92,i=4096",
@@ -359,7 +359,7 @@ TEST_CASE("SCRAM cancels when the server nonce does not extend the client nonce"
     }
 }
 
-TEST_CASE("SCRAM cancels on an iteration count outside 1 to 1000000", "[unit][sasl]") {
+TEST_CASE("SCRAM cancels on an iteration count outside 1 to 1000000", "[core][sasl]") {
     for (std::string_view count : {"0", "1000001", "99999999999999999999999", "-1", "4k", ""}) {
         ClientOptions options;
         options.nonce = "abc";
@@ -372,7 +372,7 @@ TEST_CASE("SCRAM cancels on an iteration count outside 1 to 1000000", "[unit][sa
     }
 }
 
-TEST_CASE("SCRAM accepts an iteration count of exactly one", "[unit][sasl]") {
+TEST_CASE("SCRAM accepts an iteration count of exactly one", "[core][sasl]") {
     ClientOptions options;
     options.nonce = "abc";
     Client client = make_client("SCRAM-SHA-256", {"user", "pencil", ""}, options);
@@ -380,7 +380,7 @@ TEST_CASE("SCRAM accepts an iteration count of exactly one", "[unit][sasl]") {
     CHECK(client.respond("r=abcdef,s=QSXCR+Q6sek8bf92,i=1").kind == ClientStep::Kind::respond);
 }
 
-TEST_CASE("SCRAM cancels on a server error and shows its text", "[unit][sasl]") {
+TEST_CASE("SCRAM cancels on a server error and shows its text", "[core][sasl]") {
     ClientOptions options;
     options.nonce = "abc";
     Client client = make_client("SCRAM-SHA-1", {"user", "pencil", ""}, options);
@@ -392,7 +392,7 @@ TEST_CASE("SCRAM cancels on a server error and shows its text", "[unit][sasl]") 
     CHECK_FALSE(client.server_verified());
 }
 
-TEST_CASE("SCRAM cancels on a malformed server-first message", "[unit][sasl]") {
+TEST_CASE("SCRAM cancels on a malformed server-first message", "[core][sasl]") {
     for (std::string_view server_first :
          {"", "garbage", "s=QSXCR+Q6sek8bf92,r=abcdef,i=1", "r=abcdef,s=QSXCR+Q6sek8bf9,i=1",
           "r=abcdef,s=QSXCR+Q6sek8bf92", "m=ext,r=abcdef,s=QSXCR+Q6sek8bf92,i=1",
@@ -407,7 +407,7 @@ TEST_CASE("SCRAM cancels on a malformed server-first message", "[unit][sasl]") {
     }
 }
 
-TEST_CASE("SCRAM escapes '=' and ',' in the user name and authorisation identity", "[unit][sasl]") {
+TEST_CASE("SCRAM escapes '=' and ',' in the user name and authorisation identity", "[core][sasl]") {
     ClientOptions options;
     options.nonce = "abc";
     options.authzid = "ad,min";
@@ -418,14 +418,14 @@ TEST_CASE("SCRAM escapes '=' and ',' in the user name and authorisation identity
     CHECK(final_step.data.substr(0, binding.size()) == binding);
 }
 
-TEST_CASE("SCRAM refuses a user name SASLprep prohibits", "[unit][sasl]") {
+TEST_CASE("SCRAM refuses a user name SASLprep prohibits", "[core][sasl]") {
     Client empty = make_client("SCRAM-SHA-1", {"", "pencil", ""});
     CHECK(empty.respond("").kind == ClientStep::Kind::cancel);
     Client control = make_client("SCRAM-SHA-1", {"us\ter", "pencil", ""});
     CHECK(control.respond("").kind == ClientStep::Kind::cancel);
 }
 
-TEST_CASE("SCRAM makes a random printable nonce when none is fixed", "[unit][sasl]") {
+TEST_CASE("SCRAM makes a random printable nonce when none is fixed", "[core][sasl]") {
     Client first = make_client("SCRAM-SHA-256", {"user", "pencil", ""});
     Client second = make_client("SCRAM-SHA-256", {"user", "pencil", ""});
     std::string const a = first.respond("").data;
@@ -435,7 +435,7 @@ TEST_CASE("SCRAM makes a random printable nonce when none is fixed", "[unit][sas
     CHECK(a.size() == 12 + 24);
 }
 
-TEST_CASE("SCRAM cancels a challenge after the exchange completed", "[unit][sasl]") {
+TEST_CASE("SCRAM cancels a challenge after the exchange completed", "[core][sasl]") {
     ClientOptions options;
     options.nonce = "fyko+d2lbbFgONRv9qkxdawL";
     Client client = make_client("SCRAM-SHA-1", {"user", "pencil", ""}, options);
@@ -446,7 +446,7 @@ TEST_CASE("SCRAM cancels a challenge after the exchange completed", "[unit][sasl
     CHECK(client.server_verified());
 }
 
-TEST_CASE("a cancelled client keeps cancelling", "[unit][sasl]") {
+TEST_CASE("a cancelled client keeps cancelling", "[core][sasl]") {
     ClientOptions options;
     options.nonce = "abc";
     Client client = make_client("SCRAM-SHA-1", {"user", "pencil", ""}, options);
@@ -457,7 +457,7 @@ TEST_CASE("a cancelled client keeps cancelling", "[unit][sasl]") {
     CHECK(client.responses().size() == 1);
 }
 
-TEST_CASE("XOAUTH2 sends the user and bearer token in Google's format", "[unit][sasl]") {
+TEST_CASE("XOAUTH2 sends the user and bearer token in Google's format", "[core][sasl]") {
     Client client = make_client("XOAUTH2", {"someuser@example.com", "", "ya29.vF9dft4qmTc2Nvb"});
     ClientStep const step = client.respond("");
     REQUIRE(step.kind == ClientStep::Kind::respond);
@@ -467,7 +467,7 @@ TEST_CASE("XOAUTH2 sends the user and bearer token in Google's format", "[unit][
                                       "ZGOWRmdDRxbVRjMk52YgEB");
 }
 
-TEST_CASE("XOAUTH2 answers the JSON error challenge with an empty response", "[unit][sasl]") {
+TEST_CASE("XOAUTH2 answers the JSON error challenge with an empty response", "[core][sasl]") {
     Client client = make_client("XOAUTH2", {"someuser@example.com", "", "expired"});
     client.respond("");
     ClientStep const step =
@@ -476,7 +476,7 @@ TEST_CASE("XOAUTH2 answers the JSON error challenge with an empty response", "[u
     CHECK(step.data.empty());
 }
 
-TEST_CASE("OAUTHBEARER sends the RFC 7628 client response with host and port", "[unit][sasl]") {
+TEST_CASE("OAUTHBEARER sends the RFC 7628 client response with host and port", "[core][sasl]") {
     ClientOptions options;
     options.host = "server.example.com";
     options.port = 143;
@@ -493,13 +493,13 @@ TEST_CASE("OAUTHBEARER sends the RFC 7628 client response with host and port", "
           "IHZGOWRmdDRxbVRjMk52YjNSbGNrQmhiSFJoZG1semRHRXVZMjl0Q2c9PQEB");
 }
 
-TEST_CASE("OAUTHBEARER omits an empty host and a zero port", "[unit][sasl]") {
+TEST_CASE("OAUTHBEARER omits an empty host and a zero port", "[core][sasl]") {
     Client client = make_client("OAUTHBEARER", {"a,b=c", "", "token"});
     CHECK(client.respond("").data == "n,a=a=2Cb=3Dc,\x01"
                                      "auth=Bearer token\x01\x01");
 }
 
-TEST_CASE("OAUTHBEARER answers the JSON error challenge with a single 0x01", "[unit][sasl]") {
+TEST_CASE("OAUTHBEARER answers the JSON error challenge with a single 0x01", "[core][sasl]") {
     Client client = make_client("OAUTHBEARER", {"user@example.com", "", "expired"});
     client.respond("");
     ClientStep const step = client.respond(R"({"status":"invalid_token"})");
@@ -507,14 +507,14 @@ TEST_CASE("OAUTHBEARER answers the JSON error challenge with a single 0x01", "[u
     CHECK(step.data == "\x01");
 }
 
-TEST_CASE("the client records every response it produces", "[unit][sasl]") {
+TEST_CASE("the client records every response it produces", "[core][sasl]") {
     Client client = make_client("LOGIN", {"tim", "tanstaaf", ""});
     client.respond("VXNlcm5hbWU6");
     client.respond("UGFzc3dvcmQ6");
     CHECK(client.responses() == std::vector<std::string>{"tim", "tanstaaf"});
 }
 
-TEST_CASE("an exchange is cut off after eight steps", "[unit][sasl]") {
+TEST_CASE("an exchange is cut off after eight steps", "[core][sasl]") {
     for (std::string_view mechanism : {"XOAUTH2", "OAUTHBEARER"}) {
         Client client = make_client(mechanism, {"user", "", "token"});
         for (int i = 0; i < 8; ++i) {
@@ -538,7 +538,7 @@ TEST_CASE("an exchange is cut off after eight steps", "[unit][sasl]") {
     }
 }
 
-TEST_CASE("no client error text contains the password or token", "[unit][sasl]") {
+TEST_CASE("no client error text contains the password or token", "[core][sasl]") {
     std::string const password = "Pa55-w0rd-secret";
     std::string const token = "ya29.token-secret";
     std::vector<std::string> const challenges = {
@@ -571,7 +571,7 @@ TEST_CASE("no client error text contains the password or token", "[unit][sasl]")
 }
 
 TEST_CASE("every mechanism succeeds against the server with the right credentials",
-          "[unit][sasl]") {
+          "[core][sasl]") {
     for (std::string_view mechanism : all_mechanisms) {
         INFO(mechanism);
         bool const token = smtpprobe::sasl::uses_token(mechanism);
@@ -589,7 +589,7 @@ TEST_CASE("every mechanism succeeds against the server with the right credential
     }
 }
 
-TEST_CASE("every mechanism fails against the server with the wrong credentials", "[unit][sasl]") {
+TEST_CASE("every mechanism fails against the server with the wrong credentials", "[core][sasl]") {
     for (std::string_view mechanism : all_mechanisms) {
         INFO(mechanism);
         bool const token = smtpprobe::sasl::uses_token(mechanism);
@@ -608,7 +608,7 @@ TEST_CASE("every mechanism fails against the server with the wrong credentials",
     }
 }
 
-TEST_CASE("OAUTHBEARER without an authorisation identity authenticates by token", "[unit][sasl]") {
+TEST_CASE("OAUTHBEARER without an authorisation identity authenticates by token", "[core][sasl]") {
     Client client = make_client("OAUTHBEARER", {"", "", "ya29.good-token"});
     Server server = make_server("OAUTHBEARER", emulator_accounts());
     Exchange const exchange = run(client, server);
@@ -616,7 +616,7 @@ TEST_CASE("OAUTHBEARER without an authorisation identity authenticates by token"
     CHECK(exchange.last.user == "bob@example.org");
 }
 
-TEST_CASE("the token servers send their JSON errors before failing", "[unit][sasl]") {
+TEST_CASE("the token servers send their JSON errors before failing", "[core][sasl]") {
     Server xoauth2 = make_server("XOAUTH2", emulator_accounts());
     xoauth2.start();
     ServerStep const google = xoauth2.respond("user=bob@example.org\x01"
@@ -636,7 +636,7 @@ TEST_CASE("the token servers send their JSON errors before failing", "[unit][sas
 }
 
 TEST_CASE("the token servers call anything but the expected error acknowledgement malformed",
-          "[unit][sasl]") {
+          "[core][sasl]") {
     Server xoauth2 = make_server("XOAUTH2", emulator_accounts());
     xoauth2.start();
     xoauth2.respond("user=bob@example.org\x01"
@@ -650,7 +650,7 @@ TEST_CASE("the token servers call anything but the expected error acknowledgemen
     CHECK(oauthbearer.respond("").kind == ServerStep::Kind::malformed);
 }
 
-TEST_CASE("the server calls malformed client responses malformed", "[unit][sasl]") {
+TEST_CASE("the server calls malformed client responses malformed", "[core][sasl]") {
     struct Case {
         std::string_view mechanism;
         std::string response;
@@ -691,7 +691,7 @@ TEST_CASE("the server calls malformed client responses malformed", "[unit][sasl]
     }
 }
 
-TEST_CASE("the SCRAM server checks the client-final message", "[unit][sasl]") {
+TEST_CASE("the SCRAM server checks the client-final message", "[core][sasl]") {
     ServerOptions options = emulator_accounts();
     options.nonce = "SERVER";
     auto start = [&options]() {
@@ -714,7 +714,7 @@ TEST_CASE("the SCRAM server checks the client-final message", "[unit][sasl]") {
 }
 
 TEST_CASE("the SCRAM server refuses channel binding and unknown mandatory extensions",
-          "[unit][sasl]") {
+          "[core][sasl]") {
     Server plus = make_server("SCRAM-SHA-256", emulator_accounts());
     plus.start();
     CHECK(plus.respond("p=tls-unique,,n=alice,r=abc").kind == ServerStep::Kind::failure);
@@ -727,7 +727,7 @@ TEST_CASE("the SCRAM server refuses channel binding and unknown mandatory extens
 }
 
 TEST_CASE("PLAIN and SCRAM servers refuse an authorisation identity other than the user",
-          "[unit][sasl]") {
+          "[core][sasl]") {
     Server plain = make_server("PLAIN", emulator_accounts());
     plain.start();
     CHECK(plain.respond("root\0alice\0correct horse"s).kind == ServerStep::Kind::failure);
@@ -742,7 +742,7 @@ TEST_CASE("PLAIN and SCRAM servers refuse an authorisation identity other than t
     CHECK(run(client, scram).last.kind == ServerStep::Kind::failure);
 }
 
-TEST_CASE("the LOGIN server prompts for the user then the password", "[unit][sasl]") {
+TEST_CASE("the LOGIN server prompts for the user then the password", "[core][sasl]") {
     ServerOptions options = emulator_accounts();
     options.login_user_prompt = "Username:";
     options.login_password_prompt = "Password:";
@@ -756,7 +756,7 @@ TEST_CASE("the LOGIN server prompts for the user then the password", "[unit][sas
     CHECK(done.user == "alice");
 }
 
-TEST_CASE("client-first servers start with an empty challenge", "[unit][sasl]") {
+TEST_CASE("client-first servers start with an empty challenge", "[core][sasl]") {
     for (std::string_view mechanism :
          {"PLAIN", "SCRAM-SHA-1", "SCRAM-SHA-256", "XOAUTH2", "OAUTHBEARER"}) {
         Server server = make_server(mechanism, emulator_accounts());
@@ -766,7 +766,7 @@ TEST_CASE("client-first servers start with an empty challenge", "[unit][sasl]") 
     }
 }
 
-TEST_CASE("a finished server exchange accepts no further response", "[unit][sasl]") {
+TEST_CASE("a finished server exchange accepts no further response", "[core][sasl]") {
     Server server = make_server("PLAIN", emulator_accounts());
     server.start();
     CHECK(server.respond("\0alice\0correct horse"s).kind == ServerStep::Kind::success);
@@ -776,7 +776,7 @@ TEST_CASE("a finished server exchange accepts no further response", "[unit][sasl
 }
 
 TEST_CASE("a SCRAM server error that becomes the password once made printable is withheld",
-          "[unit][sasl]") {
+          "[core][sasl]") {
     // Found by tests/fuzz/sasl_fuzz.cpp: the control byte is shown as '?', which the
     // password happens to contain at that place.
     std::optional<Client> client = Client::create("SCRAM-SHA-256", {"user", "Wh0?Kn0ws!", ""});

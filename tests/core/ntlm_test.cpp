@@ -99,7 +99,7 @@ std::string const eol(4, '\0');
 
 } // namespace
 
-TEST_CASE("the NEGOTIATE message carries the probe's flags and nothing else", "[ntlm]") {
+TEST_CASE("the NEGOTIATE message carries the probe's flags and nothing else", "[core][ntlm]") {
     std::string const m = negotiate_message();
     REQUIRE(m.size() == 40);
     CHECK(m.substr(0, 8) == std::string("NTLMSSP\0", 8));
@@ -113,7 +113,7 @@ TEST_CASE("the NEGOTIATE message carries the probe's flags and nothing else", "[
     CHECK(base64_encode(m) == "TlRMTVNTUAABAAAAB4IIogAAAAAoAAAAAAAAACgAAAAAAAAAAAAADw==");
 }
 
-TEST_CASE("MS-NLMP 4.2.4.3: the NTLMv2 CHALLENGE_MESSAGE", "[ntlm]") {
+TEST_CASE("MS-NLMP 4.2.4.3: the NTLMv2 CHALLENGE_MESSAGE", "[core][ntlm]") {
     Challenge const c = decoded(spec_v2);
     CHECK(c.flags == 0xe28a8233u);
     CHECK(c.server_challenge ==
@@ -142,7 +142,8 @@ TEST_CASE("MS-NLMP 4.2.4.3: the NTLMv2 CHALLENGE_MESSAGE", "[ntlm]") {
                                    "NEGOTIATE_KEY_EXCH", "NEGOTIATE_56"});
 }
 
-TEST_CASE("MS-NLMP 4.2.2.3 and 4.2.3.3: NTLM v1 challenges without target information", "[ntlm]") {
+TEST_CASE("MS-NLMP 4.2.2.3 and 4.2.3.3: NTLM v1 challenges without target information",
+          "[core][ntlm]") {
     Challenge const v1 = decoded(spec_v1);
     CHECK(v1.flags == 0xe2028233u);
     CHECK(v1.target_name == "Server");
@@ -158,7 +159,7 @@ TEST_CASE("MS-NLMP 4.2.2.3 and 4.2.3.3: NTLM v1 challenges without target inform
     CHECK(ess.version == Version{6, 0, 6000, 15});
 }
 
-TEST_CASE("a CHALLENGE with every AV_PAIR an Exchange server sends", "[ntlm]") {
+TEST_CASE("a CHALLENGE with every AV_PAIR an Exchange server sends", "[core][ntlm]") {
     Challenge c;
     c.flags = flag::negotiate_unicode | flag::request_target | flag::negotiate_ntlm |
               flag::target_type_domain | flag::negotiate_target_info | flag::negotiate_version;
@@ -186,7 +187,7 @@ TEST_CASE("a CHALLENGE with every AV_PAIR an Exchange server sends", "[ntlm]") {
     CHECK(bytes.substr(56, 14) == utf16("EXAMPLE"));
 }
 
-TEST_CASE("names: surrogate pairs, unpaired surrogates and OEM target names", "[ntlm]") {
+TEST_CASE("names: surrogate pairs, unpaired surrogates and OEM target names", "[core][ntlm]") {
     // U+1F600 as a surrogate pair, then a lone high surrogate, then 'x'
     std::string const name = unhex("3dd800de") + unhex("00d8") + utf16("x");
     std::string m = with_target_info(av(1, name) + eol);
@@ -200,7 +201,7 @@ TEST_CASE("names: surrogate pairs, unpaired surrogates and OEM target names", "[
     CHECK(decoded(oem).target_name == "Caf\xc3\xa9");
 }
 
-TEST_CASE("a repeated AV_PAIR: the first value counts", "[ntlm]") {
+TEST_CASE("a repeated AV_PAIR: the first value counts", "[core][ntlm]") {
     std::string const m =
         with_target_info(av(1, utf16("FIRST")) + av(1, utf16("SECOND")) +
                          av(10, std::string(16, 'x')) + av(10, "") + av(0x99, "?") + eol);
@@ -210,7 +211,8 @@ TEST_CASE("a repeated AV_PAIR: the first value counts", "[ntlm]") {
     CHECK(c.target_info->pairs == 5);
 }
 
-TEST_CASE("every truncation of the 4.2.4.3 message is refused, none read past the end", "[ntlm]") {
+TEST_CASE("every truncation of the 4.2.4.3 message is refused, none read past the end",
+          "[core][ntlm]") {
     for (std::size_t size = 0; size < spec_v2.size(); ++size) {
         // a copy of exactly `size` bytes: a sanitizer build catches any read past it
         std::string const prefix = spec_v2.substr(0, size);
@@ -222,7 +224,7 @@ TEST_CASE("every truncation of the 4.2.4.3 message is refused, none read past th
     }
 }
 
-TEST_CASE("malformed CHALLENGE messages give an error value", "[ntlm]") {
+TEST_CASE("malformed CHALLENGE messages give an error value", "[core][ntlm]") {
     SECTION("too short for the fixed part") {
         CHECK(error_of("") == Errc::too_short);
         CHECK(error_of(spec_v2.substr(0, 31)) == Errc::too_short);
@@ -317,7 +319,7 @@ TEST_CASE("malformed CHALLENGE messages give an error value", "[ntlm]") {
     }
 }
 
-TEST_CASE("FILETIME as ISO 8601", "[ntlm]") {
+TEST_CASE("FILETIME as ISO 8601", "[core][ntlm]") {
     CHECK(filetime_to_iso8601(0) == "1601-01-01T00:00:00Z");
     CHECK(filetime_to_iso8601(unix_to_filetime(0)) == "1970-01-01T00:00:00Z");
     CHECK(filetime_to_iso8601(unix_to_filetime(951782400)) == "2000-02-29T00:00:00Z");
@@ -325,7 +327,7 @@ TEST_CASE("FILETIME as ISO 8601", "[ntlm]") {
     CHECK(filetime_to_iso8601(~std::uint64_t{0}) == "60056-05-28T05:36:10Z");
 }
 
-TEST_CASE("flag names for unnamed bits", "[ntlm]") {
+TEST_CASE("flag names for unnamed bits", "[core][ntlm]") {
     CHECK(flag_names(0) == std::vector<std::string>{});
     CHECK(flag_names(0x00000008) == std::vector<std::string>{"0x00000008"});
     CHECK(flag_names(0x10000000 | flag::negotiate_56) ==

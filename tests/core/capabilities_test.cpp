@@ -17,7 +17,7 @@ Reply reply(std::string const& wire) {
 } // namespace
 
 TEST_CASE("the Azure ACS EHLO replies parse into SIZE, STARTTLS and AUTH LOGIN",
-          "[unit][capabilities]") {
+          "[core][capabilities]") {
     Capabilities before = parse_capabilities(
         reply("250-smtp.azurecomm.net Hello [192.0.2.1]\r\n250-SIZE 31457280\r\n250 STARTTLS\r\n"));
     CHECK(before.domain == "smtp.azurecomm.net");
@@ -36,7 +36,7 @@ TEST_CASE("the Azure ACS EHLO replies parse into SIZE, STARTTLS and AUTH LOGIN",
     CHECK_FALSE(after.auth_equals_form);
 }
 
-TEST_CASE("legacy AUTH= lines add mechanisms once and are reported", "[unit][capabilities]") {
+TEST_CASE("legacy AUTH= lines add mechanisms once and are reported", "[core][capabilities]") {
     Capabilities caps = parse_capabilities(reply("250-mx.test\r\n250-AUTH LOGIN PLAIN\r\n"
                                                  "250-AUTH=LOGIN PLAIN\r\n250 8BITMIME\r\n"));
     CHECK(caps.auth == std::vector<std::string>{"LOGIN", "PLAIN"});
@@ -48,7 +48,7 @@ TEST_CASE("legacy AUTH= lines add mechanisms once and are reported", "[unit][cap
     CHECK_FALSE(only_equals.auth_space_form);
 }
 
-TEST_CASE("lower-case mechanism names are kept as sent and flagged", "[unit][capabilities]") {
+TEST_CASE("lower-case mechanism names are kept as sent and flagged", "[core][capabilities]") {
     Capabilities caps = parse_capabilities(reply("250-mx.test\r\n250 auth login plain\r\n"));
     CHECK(caps.has("AUTH"));
     CHECK(caps.auth == std::vector<std::string>{"login", "plain"});
@@ -56,13 +56,13 @@ TEST_CASE("lower-case mechanism names are kept as sent and flagged", "[unit][cap
     CHECK(caps.offers("PLAIN"));
 }
 
-TEST_CASE("SIZE without a number or with garbage gives no size", "[unit][capabilities]") {
+TEST_CASE("SIZE without a number or with garbage gives no size", "[core][capabilities]") {
     CHECK_FALSE(parse_capabilities(reply("250-mx\r\n250 SIZE\r\n")).size);
     CHECK_FALSE(parse_capabilities(reply("250-mx\r\n250 SIZE 12x\r\n")).size);
     CHECK(*parse_capabilities(reply("250-mx\r\n250 SIZE 0\r\n")).size == 0u);
 }
 
-TEST_CASE("a one-line EHLO reply has a domain and no capabilities", "[unit][capabilities]") {
+TEST_CASE("a one-line EHLO reply has a domain and no capabilities", "[core][capabilities]") {
     Capabilities caps = parse_capabilities(reply("250 mx.test greets you\r\n"));
     CHECK(caps.domain == "mx.test");
     CHECK(caps.items.empty());
@@ -70,14 +70,14 @@ TEST_CASE("a one-line EHLO reply has a domain and no capabilities", "[unit][capa
 }
 
 TEST_CASE("duplicate mechanisms across AUTH lines are deduplicated case-insensitively",
-          "[unit][capabilities]") {
+          "[core][capabilities]") {
     Capabilities caps =
         parse_capabilities(reply("250-mx\r\n250-AUTH PLAIN\r\n250 AUTH plain LOGIN\r\n"));
     CHECK(caps.auth == std::vector<std::string>{"PLAIN", "LOGIN"});
 }
 
 TEST_CASE("a hostile AUTH list is deduplicated in linear time and bounded",
-          "[unit][capabilities]") {
+          "[core][capabilities]") {
     std::string wire = "250-mx\r\n";
     for (int line = 0; line < 200; ++line) {
         wire += "250-AUTH";
