@@ -173,7 +173,7 @@ void Rules::provider_rules() {
 void Rules::event_rules() {
     std::vector<std::string> reconnects;
     for (Event const& e : r_.events)
-        if (e.kind == "reconnect")
+        if (e.kind == EventKind::reconnect)
             reconnects.push_back("connection " + std::to_string(e.session) + ": " + e.detail);
     if (!reconnects.empty())
         add("connection.reconnected", Severity::info,
@@ -182,7 +182,7 @@ void Rules::event_rules() {
             "smtpprobe reconnected and carried on; rows are unaffected.",
             reconnects);
     if (std::any_of(r_.events.begin(), r_.events.end(),
-                    [](Event const& e) { return e.kind == "capabilities_differ"; }))
+                    [](Event const& e) { return e.kind == EventKind::capabilities_differ; }))
         add("connection.capabilities_differ", Severity::warning,
             "Connections got different AUTH lists",
             "Different connections to the same name saw different capabilities: the name may "

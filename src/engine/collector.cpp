@@ -72,7 +72,7 @@ void Collector::connected(ConnectResult const& result) {
         smtp::Capabilities const* mine = facts.final_capabilities();
         smtp::Capabilities const* theirs = server.final_capabilities();
         if (mine != nullptr && theirs != nullptr && mine->auth != theirs->auth)
-            add_event({"capabilities_differ",
+            add_event({EventKind::capabilities_differ,
                        "this connection's AUTH list differs from the first one's",
                        result.session ? result.session->id : 0});
     } else if (!facts_adopted_ && progress_of(facts) >= progress_of(server)) {
@@ -85,7 +85,7 @@ void Collector::connected(ConnectResult const& result) {
             if (caps->has_value())
                 names.insert(names.end(), (*caps)->auth.begin(), (*caps)->auth.end());
         if (!plan_.add_advertised(names))
-            add_event({"too_many_mechanisms",
+            add_event({EventKind::too_many_mechanisms,
                        "the server advertises more mechanisms than smtpprobe probes (" +
                            std::to_string(Plan::max_extra_mechanisms) +
                            " beyond the catalogue); the rest were not probed",

@@ -323,7 +323,9 @@ Json json_document(Report const& r, Verdict const& v) {
             {"id", c.id}, {"status", std::string(to_string(c.status))}, {"message", c.message}});
     Json events = Json::array();
     for (Event const& e : r.events)
-        events.push_back(Json{{"kind", e.kind}, {"detail", e.detail}, {"connection", e.session}});
+        events.push_back(Json{{"kind", std::string(to_string(e.kind))},
+                              {"detail", e.detail},
+                              {"connection", e.session}});
     Timings const& t = s.timings;
     Json doc{
         {"schema_version", json_schema_version},

@@ -35,6 +35,22 @@ std::string_view to_string(Severity severity) noexcept {
     return "?";
 }
 
+std::string_view to_string(EventKind kind) noexcept {
+    switch (kind) {
+    case EventKind::reconnect:
+        return "reconnect";
+    case EventKind::connect_failed:
+        return "connect_failed";
+    case EventKind::proxy_failed:
+        return "proxy_failed";
+    case EventKind::capabilities_differ:
+        return "capabilities_differ";
+    case EventKind::too_many_mechanisms:
+        return "too_many_mechanisms";
+    }
+    return "?";
+}
+
 std::string_view to_string(CheckState state) noexcept {
     switch (state) {
     case CheckState::ok:

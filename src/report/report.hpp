@@ -108,8 +108,19 @@ struct Finding {
     std::vector<std::string> evidence;
 };
 
+/// Something that happened on the way, beside the matrix (the report's "events").
+enum class EventKind {
+    reconnect,           ///< the server dropped a connection during AUTH; reconnected, retried
+    connect_failed,      ///< one address did not accept the connection
+    proxy_failed,        ///< the proxy refused or broke the tunnel
+    capabilities_differ, ///< a connection's AUTH list differs from the first one's
+    too_many_mechanisms, ///< the server advertises more mechanisms than are probed
+};
+/// "reconnect", "connect_failed", ... (the JSON form).
+std::string_view to_string(EventKind kind) noexcept;
+
 struct Event {
-    std::string kind; ///< "reconnect", "connect_failed", "capabilities_differ", ...
+    EventKind kind = EventKind::reconnect;
     std::string detail;
     int session = 0;
 };
