@@ -136,35 +136,6 @@ void injected(ServerAuthView const& view, ClientVerdict& verdict) {
 
 } // namespace
 
-std::string_view outcome_name(ClientVerdict::Outcome outcome) noexcept {
-    switch (outcome) {
-    case Outcome::works:
-        return "works";
-    case Outcome::fails:
-        return "fails";
-    case Outcome::depends:
-        return "depends";
-    }
-    return "depends";
-}
-
-std::string_view injection_name(ClientVerdict::Injection injection) noexcept {
-    using Injection = ClientVerdict::Injection;
-    switch (injection) {
-    case Injection::none:
-        return "";
-    case Injection::discards:
-        return "discards";
-    case Injection::refuses:
-        return "refuses";
-    case Injection::exposed:
-        return "exposed";
-    case Injection::unchecked:
-        return "not checked";
-    }
-    return "";
-}
-
 std::vector<ClientVerdict> client_compatibility(ServerAuthView const& view) {
     Mechanisms const& list = final_list(view);
     std::vector<ClientVerdict> verdicts = {

@@ -4,6 +4,8 @@
 // and §4.13, as corrected by running the real libraries (tests/clients/FINDINGS.md); each
 // verdict cites the section its rule comes from and names the version it was checked against.
 
+#include "report/report.hpp"
+
 #include <map>
 #include <optional>
 #include <string>
@@ -42,8 +44,8 @@ struct ServerAuthView {
 };
 
 struct ClientVerdict {
-    enum class Outcome { works, fails, depends };
-    enum class Injection { none, discards, refuses, exposed, unchecked };
+    using Outcome = ClientOutcome;
+    using Injection = ClientInjection;
 
     ClientVerdict() = default;
     ClientVerdict(std::string client_, Outcome outcome_, std::string mechanism_, std::string how_,
@@ -72,11 +74,6 @@ struct ClientVerdict {
     bool reaches_auth() const noexcept { return !mechanism.empty(); }
     bool verified() const noexcept { return !checked_against.empty(); }
 };
-
-/// "works", "fails", "depends".
-std::string_view outcome_name(ClientVerdict::Outcome outcome) noexcept;
-/// "discards", "refuses", "exposed", "not checked"; "" for none.
-std::string_view injection_name(ClientVerdict::Injection injection) noexcept;
 
 /// One verdict per library, in the order listed for ClientVerdict::client.
 ///

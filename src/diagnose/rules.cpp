@@ -269,9 +269,8 @@ void Rules::clients() {
             view.login_prompt = *m.recognition.challenge;
     }
     for (diagnose::ClientVerdict const& v : diagnose::client_compatibility(view))
-        v_.clients.push_back(
-            {v.client, std::string(diagnose::outcome_name(v.outcome)), v.mechanism, v.how, v.source,
-             v.error, std::string(diagnose::injection_name(v.injection)), v.checked_against});
+        v_.clients.push_back({v.client, v.outcome, v.mechanism, v.how, v.source, v.error,
+                              v.injection, v.checked_against});
 }
 
 void Rules::run() {

@@ -307,14 +307,14 @@ Json json_document(Report const& r, Verdict const& v) {
             {"subject", e.subject}, {"text", e.text}, {"source", e.source}, {"advice", e.advice}});
     Json clients = Json::array();
     for (ClientRow const& c : v.clients) {
-        Json client{{"client", c.client},       {"outcome", c.outcome},
+        Json client{{"client", c.client},       {"outcome", std::string(to_string(c.outcome))},
                     {"mechanism", c.mechanism}, {"how", c.how},
                     {"source", c.source},       {"reaches_auth", !c.mechanism.empty()},
                     {"error", c.error},         {"verified", !c.checked_against.empty()}};
         if (!c.checked_against.empty())
             client["checked_against"] = c.checked_against;
-        if (!c.injection.empty())
-            client["starttls_injection"] = c.injection;
+        if (c.injection != ClientInjection::none)
+            client["starttls_injection"] = std::string(to_string(c.injection));
         clients.push_back(std::move(client));
     }
     Json checks = Json::array();

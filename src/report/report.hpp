@@ -132,14 +132,30 @@ struct Explanation {
     std::string advice;
 };
 
+/// Whether a client library would authenticate against the server (diagnose/clients.hpp).
+enum class ClientOutcome { works, fails, depends };
+/// "works", "fails", "depends".
+std::string_view to_string(ClientOutcome outcome) noexcept;
+
+/// What a client library does with bytes injected behind the STARTTLS 220.
+enum class ClientInjection {
+    none,      ///< no bytes were injected: not applicable
+    discards,  ///< it drops them and goes on over TLS
+    refuses,   ///< it stops before the handshake
+    exposed,   ///< it reads them as the post-TLS EHLO reply (CVE-2011-0411 class)
+    unchecked, ///< not checked by running the library
+};
+/// "discards", "refuses", "exposed", "not checked"; "" for none.
+std::string_view to_string(ClientInjection injection) noexcept;
+
 struct ClientRow {
     std::string client;
-    std::string outcome; ///< "works", "fails", "depends"
+    ClientOutcome outcome = ClientOutcome::depends;
     std::string mechanism;
     std::string how;
     std::string source;
-    std::string error;           ///< the library's own error; empty: it works or reports none
-    std::string injection;       ///< "discards", "refuses", "exposed", "not checked"; "": n/a
+    std::string error; ///< the library's own error; empty: it works or reports none
+    ClientInjection injection = ClientInjection::none;
     std::string checked_against; ///< library version run against (tests/clients); "": docs only
 };
 

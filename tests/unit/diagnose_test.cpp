@@ -337,10 +337,10 @@ TEST_CASE("clients: Azure Communication Services (LOGIN only)", "[unit][diagnose
     for (ClientVerdict const& verdict : verdicts) {
         CAPTURE(verdict.client);
         CHECK_FALSE(verdict.how.empty());
-        CHECK(smtpprobe::diagnose::outcome_name(verdict.outcome) ==
-              (verdict.outcome == Outcome::works   ? "works"
-               : verdict.outcome == Outcome::fails ? "fails"
-                                                   : "depends"));
+        CHECK(smtpprobe::to_string(verdict.outcome) == (verdict.outcome == Outcome::works ? "works"
+                                                        : verdict.outcome == Outcome::fails
+                                                            ? "fails"
+                                                            : "depends"));
     }
 }
 
@@ -604,7 +604,7 @@ TEST_CASE("clients: STARTTLS refused, injected, and the loopback exemption", "[u
         CHECK(go.injection == ClientVerdict::Injection::discards);
         CHECK(go.outcome == Outcome::works);
         CHECK(verdict_for(verdicts, "MailKit").injection == ClientVerdict::Injection::unchecked);
-        CHECK(smtpprobe::diagnose::injection_name(php.injection) == "exposed");
+        CHECK(smtpprobe::to_string(php.injection) == "exposed");
     }
     SECTION("Go sends PLAIN in plaintext only to a loopback name") {
         ServerAuthView view;
