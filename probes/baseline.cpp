@@ -45,7 +45,7 @@ bool greet(Conversation& conversation, SetupOptions const& options, ServerFacts&
                 facts.timings.ehlo_after_tls = ms_since(start);
             } else {
                 facts.ehlo_refusal = reply;
-                facts.ehlo_command = "HELO";
+                facts.hello_verb = smtp::HelloVerb::helo;
                 facts.ehlo_reply = helo;
                 facts.before_tls = std::move(caps);
                 facts.timings.ehlo = ms_since(start);

@@ -48,7 +48,7 @@ void Rules::session_rules() {
         if (s.banner)
             evidence.push_back("banner: " + s.banner->wire());
         if (s.ehlo_reply)
-            evidence.push_back(s.ehlo_command + ": " + s.ehlo_reply->wire());
+            evidence.push_back(std::string(to_string(s.hello_verb)) + ": " + s.ehlo_reply->wire());
         if (s.starttls_reply)
             evidence.push_back("STARTTLS: " + s.starttls_reply->wire());
         if (r_.fatal)
@@ -64,7 +64,7 @@ void Rules::session_rules() {
             evidence);
     }
     port_rules();
-    if (s.ehlo_command == "HELO" && s.ehlo_refusal)
+    if (s.hello_verb == smtp::HelloVerb::helo && s.ehlo_refusal)
         add("ehlo.helo_fallback", Severity::warning, "The server refused EHLO; HELO worked",
             "Without EHLO the server advertises no extensions (no STARTTLS, no AUTH). Clients "
             "without a HELO fallback (lettre) fail here; .NET falls back only on 500/502.",
@@ -243,7 +243,7 @@ void Rules::clients() {
     view.server_name = r_.server_name.empty() ? r_.host : r_.server_name;
     view.tls_available = s.tls.has_value();
     view.implicit_tls = r_.tls_used == TlsMode::implicit;
-    view.helo_only = s.ehlo_command == "HELO";
+    view.helo_only = s.hello_verb == smtp::HelloVerb::helo;
     if (s.starttls_offered && s.starttls_reply && s.starttls_reply->code != 220)
         view.starttls_refusal = first_wire_line(*s.starttls_reply);
     if (!s.starttls_injected.empty()) {

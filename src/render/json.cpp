@@ -253,7 +253,7 @@ Json json_document(Report const& r, Verdict const& v) {
                {"legacy_auth_equals",
                 s.final_capabilities() ? s.final_capabilities()->auth_equals_form : false}};
     Json server{{"banner", reply_json(s.banner)},
-                {"ehlo", Json{{"command", s.ehlo_command},
+                {"ehlo", Json{{"command", std::string(to_string(s.hello_verb))},
                               {"reply", reply_json(s.ehlo_reply)},
                               {"ehlo_refusal", reply_json(s.ehlo_refusal)}}},
                 {"capabilities", caps},

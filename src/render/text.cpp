@@ -117,7 +117,7 @@ void server_section(Report const& r, Style const& st, std::string& out) {
     if (s.ehlo_refusal)
         line("EHLO", s.ehlo_refusal->wire() + "  -> fell back to HELO");
     if (s.ehlo_reply)
-        line(s.ehlo_command == "HELO" ? "HELO" : "EHLO",
+        line(to_string(s.hello_verb),
              std::to_string(s.ehlo_reply->code) + " " +
                  (s.ehlo_reply->lines.empty() ? "" : s.ehlo_reply->lines.front()));
     bool const implicit = r.tls_used == TlsMode::implicit;

@@ -8,6 +8,7 @@
 #include "sasl/ntlm.hpp"
 #include "session/terminal_text.hpp" // escape_bytes(), escape_controls()
 #include "smtp/capabilities.hpp"
+#include "smtp/command.hpp"
 #include "smtp/greeter.hpp"
 #include "smtp/reply.hpp"
 
@@ -215,7 +216,7 @@ struct SniCheck {
 /// What one connection learnt on its way to the state where AUTH is probed.
 struct ServerFacts {
     std::optional<smtp::Reply> banner;
-    std::string ehlo_command = "EHLO"; ///< or "HELO" after a fallback
+    smtp::HelloVerb hello_verb = smtp::HelloVerb::ehlo; ///< helo after a fallback
     std::optional<smtp::Reply> ehlo_reply;
     std::optional<smtp::Reply> ehlo_refusal; ///< the EHLO reply that caused the HELO fallback
     std::optional<smtp::Capabilities> before_tls;

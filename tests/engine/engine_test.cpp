@@ -279,7 +279,7 @@ TEST_CASE("STARTTLS refused: auto carries on in plaintext, starttls mode stops",
 TEST_CASE("a server without EHLO is reached with HELO and reported", "[engine][ehlo]") {
     Emulated server = Emulated::sample("helo-only");
     Probed p = probe(server.options());
-    CHECK(p.report.server.ehlo_command == "HELO");
+    CHECK(p.report.server.hello_verb == smtp::HelloVerb::helo);
     CHECK(has_finding(p.verdict, "ehlo.helo_fallback"));
 }
 
