@@ -43,6 +43,21 @@ struct ServerAuthView {
     std::optional<std::string> login_prompt; ///< decoded first LOGIN challenge, if probed
 };
 
+/// The libraries whose behaviour is predicted. One library may have several verdicts, one per
+/// configuration (Go's PlainAuth and a LOGIN smtp.Auth; libcurl with a forced mechanism).
+enum class ClientLibrary {
+    go_net_smtp,
+    python_smtplib,
+    nodemailer,
+    dotnet_smtp_client,
+    mailkit,
+    jakarta_mail,
+    phpmailer,
+    libcurl,
+    ruby_net_smtp,
+    lettre,
+};
+
 struct ClientVerdict {
     using Outcome = ClientOutcome;
     using Injection = ClientInjection;
@@ -53,10 +68,11 @@ struct ClientVerdict {
         : client(std::move(client_)), outcome(outcome_), mechanism(std::move(mechanism_)),
           how(std::move(how_)), source(std::move(source_)) {}
 
-    /// "Go net/smtp (PlainAuth)", "Go net/smtp (LOGIN smtp.Auth)", "Python smtplib (login())",
-    /// "Nodemailer", "Nodemailer (authMethod PLAIN)", ".NET System.Net.Mail.SmtpClient",
-    /// "MailKit", "Jakarta Mail", "PHPMailer", "libcurl", "libcurl (AUTH=PLAIN)",
-    /// "libcurl (AUTH=LOGIN)", "Ruby net-smtp (default :plain)", "lettre"
+    ClientLibrary library = ClientLibrary::go_net_smtp; ///< set by client_compatibility()
+    /// For people: "Go net/smtp (PlainAuth)", "Go net/smtp (LOGIN smtp.Auth)", "Python smtplib
+    /// (login())", "Nodemailer", "Nodemailer (authMethod PLAIN)", ".NET
+    /// System.Net.Mail.SmtpClient", "MailKit", "Jakarta Mail", "PHPMailer", "libcurl", "libcurl
+    /// (AUTH=PLAIN)", "libcurl (AUTH=LOGIN)", "Ruby net-smtp (default :plain)", "lettre"
     std::string client;
     Outcome outcome = Outcome::depends;
     std::string mechanism; ///< what it sends last, e.g. "PLAIN"; empty when it sends no AUTH

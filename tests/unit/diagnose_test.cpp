@@ -294,6 +294,33 @@ TEST_CASE("compiled-in registry matches data/enhanced-status-codes.json", "[unit
     CHECK(registry.back().code == "X.7.30");
 }
 
+TEST_CASE("clients: every verdict names its library by id, in the listed order",
+          "[unit][diagnose]") {
+    using smtpprobe::diagnose::ClientLibrary;
+    std::vector<ClientVerdict> const verdicts =
+        smtpprobe::diagnose::client_compatibility(acs_view());
+    std::vector<ClientLibrary> const expected = {
+        ClientLibrary::go_net_smtp,    ClientLibrary::go_net_smtp,
+        ClientLibrary::python_smtplib, ClientLibrary::nodemailer,
+        ClientLibrary::nodemailer,     ClientLibrary::dotnet_smtp_client,
+        ClientLibrary::mailkit,        ClientLibrary::jakarta_mail,
+        ClientLibrary::phpmailer,      ClientLibrary::libcurl,
+        ClientLibrary::libcurl,        ClientLibrary::libcurl,
+        ClientLibrary::ruby_net_smtp,  ClientLibrary::lettre};
+    REQUIRE(verdicts.size() == expected.size());
+    for (std::size_t i = 0; i < verdicts.size(); ++i) {
+        CAPTURE(verdicts[i].client);
+        CHECK(verdicts[i].library == expected[i]);
+    }
+    // A library keeps its id when the STARTTLS refusal replaces its verdict.
+    ServerAuthView refused = acs_view();
+    refused.starttls_refusal = "454 4.7.0 TLS not available";
+    std::vector<ClientVerdict> const stopped = smtpprobe::diagnose::client_compatibility(refused);
+    REQUIRE(stopped.size() == expected.size());
+    for (std::size_t i = 0; i < stopped.size(); ++i)
+        CHECK(stopped[i].library == expected[i]);
+}
+
 TEST_CASE("clients: Azure Communication Services (LOGIN only)", "[unit][diagnose]") {
     std::vector<ClientVerdict> const verdicts =
         smtpprobe::diagnose::client_compatibility(acs_view());
