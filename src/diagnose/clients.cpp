@@ -57,22 +57,23 @@ Mechanisms const& final_list(ServerAuthView const& view) {
 // Every client here, configured for TLS because the server offers STARTTLS, stops when the
 // server refuses it: none goes on to AUTH in plaintext.
 ClientVerdict starttls_refused(ServerAuthView const& view, ClientVerdict const& old) {
-    std::string const& reply = *view.starttls_refusal;
-    std::string const code = reply.substr(0, 3);
-    std::string const text = reply.size() > 4 ? reply.substr(4) : std::string();
+    smtp::Reply const& refusal = *view.starttls_refusal;
+    std::string const reply = refusal.first_line();
+    std::string const code = std::to_string(refusal.code);
+    std::string const text = refusal.lines.empty() ? std::string() : refusal.lines.front();
     ClientVerdict verdict =
         replaced(old, Outcome::fails, "",
                  "STARTTLS is offered but refused (" + reply +
                      "), and a client configured for TLS stops there: it sends no AUTH",
                  "smtp-facts.md §4.12");
     std::string ruby_class = "Net::SMTPUnknownError";
-    if (code.starts_with('4')) {
+    if (refusal.first_digit() == 4) {
         ruby_class = "Net::SMTPServerBusy";
-    } else if (code.starts_with("50")) {
+    } else if (refusal.code / 10 == 50) {
         ruby_class = "Net::SMTPSyntaxError";
-    } else if (code.starts_with("53")) {
+    } else if (refusal.code / 10 == 53) {
         ruby_class = "Net::SMTPAuthenticationError";
-    } else if (code.starts_with('5')) {
+    } else if (refusal.first_digit() == 5) {
         ruby_class = "Net::SMTPFatalError";
     }
     bool const simple_text = text.find_first_of("'\\") == std::string::npos;
@@ -106,7 +107,7 @@ ClientVerdict starttls_refused(ServerAuthView const& view, ClientVerdict const& 
         verdict.error = "SmtpException";
         break;
     case ClientLibrary::lettre:
-        verdict.error = code.starts_with('4') ? "transient error" : "permanent error";
+        verdict.error = refusal.first_digit() == 4 ? "transient error" : "permanent error";
         break;
     }
     append(verdict.how, "it fails with " + verdict.error);

@@ -5,6 +5,7 @@
 // verdict cites the section its rule comes from and names the version it was checked against.
 
 #include "report/report.hpp"
+#include "smtp/reply.hpp"
 
 #include <map>
 #include <optional>
@@ -23,9 +24,9 @@ struct ServerAuthView {
     /// credentials without TLS when it is localhost, 127.0.0.1 or ::1.
     std::string server_name;
     bool helo_only = false; ///< EHLO was refused and HELO used: no extension is known
-    /// STARTTLS was offered and answered with this reply (first line, "454 4.7.0 ..."): every
-    /// client configured for TLS stops there.
-    std::optional<std::string> starttls_refusal;
+    /// STARTTLS was offered and answered with this reply ("454 4.7.0 ..."): every client
+    /// configured for TLS stops there.
+    std::optional<smtp::Reply> starttls_refusal;
     /// The server sent bytes behind its STARTTLS 220, before the handshake. injected_auth: the
     /// AUTH mechanisms of the EHLO reply those bytes hold, if they hold one.
     bool starttls_injected = false;

@@ -230,11 +230,6 @@ void Rules::explanations() {
     }
 }
 
-// The first line of a reply as sent: "454 4.7.0 TLS not available due to local problem".
-std::string first_wire_line(smtp::Reply const& reply) {
-    return std::to_string(reply.code) + (reply.lines.empty() ? "" : " " + reply.lines.front());
-}
-
 void Rules::clients() {
     ServerFacts const& s = r_.server;
     if (!r_.session_established)
@@ -245,7 +240,7 @@ void Rules::clients() {
     view.implicit_tls = r_.tls_used == TlsMode::implicit;
     view.helo_only = s.hello_verb == smtp::HelloVerb::helo;
     if (s.starttls_offered && s.starttls_reply && s.starttls_reply->code != 220)
-        view.starttls_refusal = first_wire_line(*s.starttls_reply);
+        view.starttls_refusal = s.starttls_reply;
     if (!s.starttls_injected.empty()) {
         view.starttls_injected = true;
         // What a client that reads the injected bytes as its post-TLS EHLO reply sees.
@@ -263,7 +258,7 @@ void Rules::clients() {
     for (MechanismRow const& m : r_.rows) {
         if (m.recognition.reply) {
             view.first_reply[m.name] = m.recognition.reply->code;
-            view.first_reply_text[m.name] = first_wire_line(*m.recognition.reply);
+            view.first_reply_text[m.name] = m.recognition.reply->first_line();
         }
         if (m.name == "LOGIN" && m.recognition.challenge)
             view.login_prompt = *m.recognition.challenge;

@@ -314,7 +314,7 @@ TEST_CASE("clients: every verdict names its library by id, in the listed order",
     }
     // A library keeps its id when the STARTTLS refusal replaces its verdict.
     ServerAuthView refused = acs_view();
-    refused.starttls_refusal = "454 4.7.0 TLS not available";
+    refused.starttls_refusal = smtpprobe::smtp::Reply{454, {"4.7.0 TLS not available"}};
     std::vector<ClientVerdict> const stopped = smtpprobe::diagnose::client_compatibility(refused);
     REQUIRE(stopped.size() == expected.size());
     for (std::size_t i = 0; i < stopped.size(); ++i)
@@ -600,7 +600,8 @@ TEST_CASE("clients: STARTTLS refused, injected, and the loopback exemption", "[u
     SECTION("every client stops at a refused STARTTLS, with its own error") {
         ServerAuthView view;
         view.advertised_before_tls = {};
-        view.starttls_refusal = "454 4.7.0 TLS not available due to local problem";
+        view.starttls_refusal =
+            smtpprobe::smtp::Reply{454, {"4.7.0 TLS not available due to local problem"}};
         std::vector<ClientVerdict> const verdicts = smtpprobe::diagnose::client_compatibility(view);
         for (ClientVerdict const& verdict : verdicts) {
             CAPTURE(verdict.client);
@@ -615,6 +616,22 @@ TEST_CASE("clients: STARTTLS refused, injected, and the loopback exemption", "[u
         CHECK(verdict_for(verdicts, "Ruby net-smtp (default :plain)").error ==
               "Net::SMTPServerBusy: 454 4.7.0 TLS not available due to local problem");
         CHECK(verdict_for(verdicts, "libcurl").error == "(64) STARTTLS denied, code 454");
+        CHECK(verdict_for(verdicts, "lettre").error == "transient error");
+    }
+    SECTION("the errors follow the refusal's code; the first line is quoted") {
+        ServerAuthView view;
+        view.starttls_refusal =
+            smtpprobe::smtp::Reply{530, {"5.7.0 Must authenticate first", "second line"}};
+        std::vector<ClientVerdict> verdicts = smtpprobe::diagnose::client_compatibility(view);
+        CHECK(verdict_for(verdicts, "Ruby net-smtp (default :plain)").error ==
+              "Net::SMTPAuthenticationError: 530 5.7.0 Must authenticate first");
+        CHECK(verdict_for(verdicts, "lettre").error == "permanent error");
+        view.starttls_refusal = smtpprobe::smtp::Reply{501, {}};
+        verdicts = smtpprobe::diagnose::client_compatibility(view);
+        CHECK(verdict_for(verdicts, "Ruby net-smtp (default :plain)").error ==
+              "Net::SMTPSyntaxError: 501");
+        CHECK(verdict_for(verdicts, "Python smtplib (login())").error ==
+              "SMTPResponseException: (501, b'')");
     }
     SECTION("injected bytes: curl refuses, PHPMailer is exposed, the others discard") {
         ServerAuthView view = acs_view();
