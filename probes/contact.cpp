@@ -191,14 +191,15 @@ Contact auto_first(Open const& open, ContactOptions const& options) {
 
 FatalError describe_failure(std::system_error const& e, ServerFacts const& facts,
                             Conversation const& conversation) {
+    Phase const phase = facts.phase;
     FatalError f;
-    f.phase = facts.phase;
+    f.phase = phase;
     f.bytes_received = conversation.wait_bytes();
     double const elapsed = ms_since(conversation.wait_started());
     f.elapsed_ms = std::round(elapsed);
     std::error_code const code = e.code();
     bool const implicit =
-        !facts.starttls_attempted && (f.phase == Phase::tls_handshake || facts.tls.has_value());
+        !facts.starttls_attempted && (phase == Phase::tls_handshake || facts.tls.has_value());
     if (code == net::errc::timeout) {
         f.kind = f.bytes_received == 0 ? FailureKind::timeout : FailureKind::stalled;
         // the limit that ran out, to a tenth of a second ("10 s", not "10003 ms"); a wait
@@ -206,8 +207,8 @@ FatalError describe_failure(std::system_error const& e, ServerFacts const& facts
         auto const limit = std::min(
             std::chrono::milliseconds(static_cast<long long>(std::round(elapsed / 100.0)) * 100),
             conversation.timeouts().command);
-        f.detail = timeout_detail({f.phase, f.bytes_received, limit, implicit});
-        if (f.phase == Phase::banner && implicit)
+        f.detail = timeout_detail({phase, f.bytes_received, limit, implicit});
+        if (phase == Phase::banner && implicit)
             f.detail = "No banner within " + duration_words(limit) +
                        " after the TLS handshake: " + std::to_string(f.bytes_received) +
                        " bytes arrived.";
@@ -215,13 +216,13 @@ FatalError describe_failure(std::system_error const& e, ServerFacts const& facts
     }
     if (code == net::errc::interrupted) {
         f.kind = FailureKind::interrupted;
-        f.detail = "interrupted while " + std::string(phase_words(f.phase));
+        f.detail = "interrupted while " + std::string(phase_words(phase));
         return f;
     }
     if (code == net::errc::closed_by_peer) {
         f.kind = FailureKind::closed;
         f.detail =
-            "The server closed the connection during " + std::string(phase_words(f.phase)) +
+            "The server closed the connection during " + std::string(phase_words(phase)) +
             " after " + std::to_string(f.bytes_received) + " bytes" +
             (std::string_view(e.what()).empty() || std::string_view(e.what()) == code.message()
                  ? std::string(".")
@@ -237,25 +238,25 @@ FatalError describe_failure(std::system_error const& e, ServerFacts const& facts
         return f;
     }
     if (code.category() == smtp::smtp_category() &&
-        (f.phase == Phase::banner || f.phase == Phase::ehlo)) {
+        (phase == Phase::banner || phase == Phase::ehlo)) {
         smtp::Greeter const g = smtp::identify_greeter(conversation.recent());
         if (g != smtp::Greeter::smtp && g != smtp::Greeter::unknown && g != smtp::Greeter::none) {
             f.kind = FailureKind::other_protocol;
             f.protocol = g;
             f.detail = "This port speaks " + std::string(smtp::protocol_name(g)) +
                        ", not SMTP: it " +
-                       (f.phase == Phase::banner ? "greeted with" : "answered EHLO with") + " \"" +
+                       (phase == Phase::banner ? "greeted with" : "answered EHLO with") + " \"" +
                        first_line(conversation.recent()) + "\".";
             return f;
         }
     }
     if (code.category() == smtp::smtp_category()) {
         f.kind = FailureKind::malformed;
-        f.detail = "During " + std::string(phase_words(f.phase)) + ": " + e.what();
+        f.detail = "During " + std::string(phase_words(phase)) + ": " + e.what();
         return f;
     }
     f.kind = FailureKind::error;
-    f.detail = "During " + std::string(phase_words(f.phase)) + ": " + e.what();
+    f.detail = "During " + std::string(phase_words(phase)) + ": " + e.what();
     return f;
 }
 

@@ -43,7 +43,7 @@ private:
 
 void Rules::session_rules() {
     ServerFacts const& s = r_.server;
-    if (!r_.session_established && !r_.fatal_error.empty() && !r_.interrupted) {
+    if (!r_.session_established && !r_.fatal_error().empty() && !r_.interrupted) {
         std::vector<std::string> evidence;
         if (s.banner)
             evidence.push_back("banner: " + s.banner->wire());
@@ -51,16 +51,16 @@ void Rules::session_rules() {
             evidence.push_back(std::string(to_string(s.hello_verb)) + ": " + s.ehlo_reply->wire());
         if (s.starttls_reply)
             evidence.push_back("STARTTLS: " + s.starttls_reply->wire());
-        if (r_.fatal)
-            evidence.push_back("phase: " + std::string(to_string(r_.fatal->phase)) + ", " +
+        if (r_.fatal && r_.fatal->phase)
+            evidence.push_back("phase: " + std::string(to_string(*r_.fatal->phase)) + ", " +
                                std::string(to_string(r_.fatal->kind)) + ", " +
                                std::to_string(r_.fatal->bytes_received) + " bytes in " +
                                std::to_string(static_cast<long long>(r_.fatal->elapsed_ms)) +
                                " ms");
-        bool const sentence = r_.fatal_error.ends_with(".");
+        std::string const why = r_.fatal_error();
+        bool const sentence = why.ends_with(".");
         add("session.failed", Severity::error, "No SMTP session could be established",
-            "The probe stopped before AUTH could be tested: " + r_.fatal_error +
-                (sentence ? "" : "."),
+            "The probe stopped before AUTH could be tested: " + why + (sentence ? "" : "."),
             evidence);
     }
     port_rules();

@@ -149,20 +149,21 @@ void Collector::finished(TaskResult result) {
 
 void Collector::finish(bool interrupted, bool out_of_time) {
     std::lock_guard lock(mutex_);
-    if (!report_.session_established && report_.fatal_error.empty()) {
+    if (!report_.session_established && !report_.fatal) {
+        FatalError f;
         if (report_.server.failure) {
-            report_.fatal = report_.server.failure;
+            f = *report_.server.failure;
         } else if (report_.server.stop_reason.empty()) {
             // No connection opened at all (refused, unreachable, or the budget ran out).
-            FatalError f;
             f.phase = Phase::connect;
             f.kind = interrupted ? FailureKind::interrupted : FailureKind::unreachable;
             f.detail = last_failure_;
-            report_.fatal = f;
+        } else {
+            // A refusal that came without a structured failure.
+            f.phase = std::nullopt;
+            f.detail = report_.server.stop_reason;
         }
-        report_.fatal_error = report_.fatal                         ? report_.fatal->detail
-                              : !report_.server.stop_reason.empty() ? report_.server.stop_reason
-                                                                    : last_failure_;
+        report_.fatal = f;
     }
     smtp::Capabilities const* before =
         report_.server.before_tls ? &*report_.server.before_tls : nullptr;

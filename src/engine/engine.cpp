@@ -193,7 +193,6 @@ Report Run::execute() {
                              ? options_.resolve(target_.host, target_.port, family, until)
                              : net::resolve_system(target_.host, target_.port, family, until);
     } catch (std::system_error const& e) {
-        report_.fatal_error = e.what();
         FatalError f;
         f.phase = Phase::resolve;
         report_.interrupted = e.code() == net::errc::interrupted;

@@ -61,12 +61,15 @@ Target probe_target(ProbeRequest const& request) {
     return t;
 }
 
-/// A probe that never reached the server: success 0, the reason in fatal_error.
+/// A probe that never reached the server: success 0, the reason in fatal (without a phase).
 void failed(ProbeRequest const& request, ProbeOutcome& out, std::string const& why) {
     out.report = Report{};
     out.report.host = request.target.host;
     out.report.port = request.target.port;
-    out.report.fatal_error = why;
+    FatalError fatal;
+    fatal.phase = std::nullopt;
+    fatal.detail = why;
+    out.report.fatal = fatal;
     out.verdict = evaluate(out.report, expectations(*request.module));
     out.success = false;
 }

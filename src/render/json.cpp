@@ -97,11 +97,11 @@ Json tls_info_json(net::TlsInfo const& t) {
 
 /// Schema 2: {phase, kind, detail, bytes_received, elapsed_ms, protocol}.
 Json fatal_error_json(FatalError const& f) {
-    return Json{{"phase", std::string(to_string(f.phase))},
+    return Json{{"phase", f.phase ? Json(std::string(to_string(*f.phase))) : Json(nullptr)},
                 {"kind", std::string(to_string(f.kind))},
                 {"detail", f.detail},
                 {"bytes_received", f.bytes_received},
-                {"elapsed_ms", optional_ms(f.elapsed_ms)},
+                {"elapsed_ms", f.phase ? optional_ms(f.elapsed_ms) : Json(nullptr)},
                 {"protocol",
                  f.protocol ? Json(std::string(smtp::protocol_name(*f.protocol))) : Json(nullptr)}};
 }
@@ -204,11 +204,8 @@ Json ntlm_json(Report const& r) {
 
 /// Schema 2: {phase, kind, detail, bytes_received, elapsed_ms, protocol}; null with a session.
 Json fatal_json(Report const& r) {
-    if (r.fatal_error.empty() && !r.fatal)
-        return nullptr;
     if (!r.fatal)
-        return Json{{"phase", nullptr},    {"kind", "error"},       {"detail", r.fatal_error},
-                    {"bytes_received", 0}, {"elapsed_ms", nullptr}, {"protocol", nullptr}};
+        return nullptr;
     return fatal_error_json(*r.fatal);
 }
 

@@ -69,8 +69,7 @@ void addresses_section(Report const& r, Style const& st, std::string& out) {
         if (!a.session_established) {
             head += st.red("no session");
             if (a.fatal)
-                head +=
-                    " (" + std::string(to_string(a.fatal->phase)) + ": " + a.fatal->detail + ")";
+                head += " (" + phase_and_detail(*a.fatal) + ")";
             out += "  " + wrap(head, 4, 2) + "\n";
             continue;
         }

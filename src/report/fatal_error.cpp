@@ -126,6 +126,12 @@ std::string duration_words(std::chrono::milliseconds duration) {
     return buffer;
 }
 
+std::string phase_and_detail(FatalError const& f) {
+    if (!f.phase)
+        return f.detail;
+    return std::string(to_string(*f.phase)) + ": " + f.detail;
+}
+
 std::string timeout_detail(Wait const& w) {
     std::string const limit = duration_words(w.limit);
     if (w.phase == Phase::tls_handshake) {

@@ -43,13 +43,17 @@ enum class FailureKind {
 std::string_view to_string(FailureKind kind) noexcept;
 
 struct FatalError {
-    Phase phase = Phase::connect;
+    /// Empty: the probe stopped before it began (an exporter request refused before probing).
+    std::optional<Phase> phase = Phase::connect;
     FailureKind kind = FailureKind::error;
     std::string detail;                    ///< the sentence, for people
     std::size_t bytes_received = 0;        ///< in the phase that failed
     double elapsed_ms = 0;                 ///< from the start of that phase to the failure
     std::optional<smtp::Greeter> protocol; ///< what the port speaks, when kind is other_protocol
 };
+
+/// "ehlo: <detail>", for a line that names the phase; the detail alone without a phase.
+std::string phase_and_detail(FatalError const& f);
 
 /// What the wait that ran out saw.
 struct Wait {

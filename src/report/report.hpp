@@ -317,9 +317,11 @@ struct Report {
     unsigned parallel = 0;
 
     bool session_established = false; ///< reached the state where AUTH can be probed
-    std::string fatal_error;          ///< why not (fatal->detail when there is one)
-    std::optional<FatalError> fatal;  ///< the same, structured: phase, kind, what arrived
+    std::optional<FatalError> fatal;  ///< why not: phase, kind, what arrived, the sentence
     bool interrupted = false;
+
+    /// Why no session was established, in a sentence (fatal's); empty with a session.
+    std::string fatal_error() const { return fatal ? fatal->detail : std::string(); }
 };
 
 } // namespace smtpprobe

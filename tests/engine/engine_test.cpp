@@ -320,7 +320,7 @@ TEST_CASE("a server that never answers times out within the budget, without hang
     CHECK_FALSE(p.report.session_established);
     CHECK(p.verdict.exit_code == exit_code::no_session);
     // The phase and what arrived (issue 10 part 4).
-    CHECK(p.report.fatal_error == "No reply to EHLO within 300 ms: 0 bytes arrived.");
+    CHECK(p.report.fatal_error() == "No reply to EHLO within 300 ms: 0 bytes arrived.");
     REQUIRE(p.report.fatal);
     CHECK(p.report.fatal->phase == Phase::ehlo);
     CHECK(p.report.fatal->kind == FailureKind::timeout);
@@ -336,7 +336,7 @@ TEST_CASE("nothing listening: exit 2 with the address in the message", "[engine]
     o.options.connect_timeout = std::chrono::milliseconds(1000);
     Probed p = probe(o);
     CHECK(p.verdict.exit_code == exit_code::no_session);
-    CHECK(p.report.fatal_error.find("127.0.0.1") != std::string::npos);
+    CHECK(p.report.fatal_error().find("127.0.0.1") != std::string::npos);
     CHECK(has_finding(p.verdict, "session.failed"));
 }
 
@@ -346,7 +346,7 @@ TEST_CASE("a malformed banner is a protocol failure with the line as evidence",
     Emulated server = Emulated::inline_profile(profile);
     Probed p = probe(server.options());
     CHECK(p.verdict.exit_code == exit_code::no_session);
-    CHECK(p.report.fatal_error.find("code changes") != std::string::npos);
+    CHECK(p.report.fatal_error().find("code changes") != std::string::npos);
 }
 
 TEST_CASE("the mechanisms option restricts the rows and keeps non-catalogue names", "[engine]") {

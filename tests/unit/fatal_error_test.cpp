@@ -1,4 +1,5 @@
 #include "report/fatal_error.hpp"
+#include "report/report.hpp"
 
 #include <catch2/catch.hpp>
 
@@ -35,4 +36,21 @@ TEST_CASE("phase and kind names are the JSON values", "[fatal_error]") {
     CHECK(to_string(FailureKind::other_protocol) == "other_protocol");
     CHECK(duration_words(999ms) == "999 ms");
     CHECK(duration_words(3000ms) == "3 s");
+}
+
+TEST_CASE("the report's fatal_error() is the sentence of its fatal error, nothing else",
+          "[fatal_error]") {
+    Report report;
+    CHECK(report.fatal_error().empty());
+    FatalError f;
+    f.phase = Phase::ehlo;
+    f.kind = FailureKind::timeout;
+    f.detail = "No reply to EHLO within 300 ms: 0 bytes arrived.";
+    report.fatal = f;
+    CHECK(report.fatal_error() == f.detail);
+    CHECK(phase_and_detail(f) == "ehlo: No reply to EHLO within 300 ms: 0 bytes arrived.");
+    // Refused before it began (the exporter's own checks): no phase to name.
+    f.phase = std::nullopt;
+    f.detail = "target not allowed";
+    CHECK(phase_and_detail(f) == "target not allowed");
 }
