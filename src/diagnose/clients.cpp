@@ -6,10 +6,10 @@ namespace smtpprobe::diagnose {
 
 namespace {
 
-using detail::append;
-using detail::has_exact;
-using detail::Mechanisms;
-using detail::Outcome;
+using client_model::append;
+using client_model::has_exact;
+using client_model::Mechanisms;
+using client_model::Outcome;
 
 // The versions the real-client suite (tests/clients) runs; it fails when the installed ones
 // differ, so this table stays true. .NET, MailKit and lettre cannot be installed there.
@@ -165,20 +165,20 @@ std::vector<ClientVerdict> client_compatibility(ServerAuthView const& view) {
         verdict.library = library;
         verdicts.push_back(std::move(verdict));
     };
-    add(ClientLibrary::go_net_smtp, detail::go_net_smtp(view, list, true));
-    add(ClientLibrary::go_net_smtp, detail::go_net_smtp(view, list, false));
-    add(ClientLibrary::python_smtplib, detail::python_login(view, list));
-    add(ClientLibrary::nodemailer, detail::nodemailer(view, list, ""));
-    add(ClientLibrary::nodemailer, detail::nodemailer(view, list, "PLAIN"));
-    add(ClientLibrary::dotnet_smtp_client, detail::dotnet_smtp_client(view, list));
-    add(ClientLibrary::mailkit, detail::mailkit(view, list));
-    add(ClientLibrary::jakarta_mail, detail::jakarta_mail(view, list));
-    add(ClientLibrary::phpmailer, detail::phpmailer(view, list));
-    add(ClientLibrary::libcurl, detail::libcurl(view, list, ""));
-    add(ClientLibrary::libcurl, detail::libcurl(view, list, "PLAIN"));
-    add(ClientLibrary::libcurl, detail::libcurl(view, list, "LOGIN"));
-    add(ClientLibrary::ruby_net_smtp, detail::ruby_net_smtp(view, list));
-    add(ClientLibrary::lettre, detail::lettre(view, list));
+    add(ClientLibrary::go_net_smtp, client_model::go_net_smtp(view, list, true));
+    add(ClientLibrary::go_net_smtp, client_model::go_net_smtp(view, list, false));
+    add(ClientLibrary::python_smtplib, client_model::python_login(view, list));
+    add(ClientLibrary::nodemailer, client_model::nodemailer(view, list, ""));
+    add(ClientLibrary::nodemailer, client_model::nodemailer(view, list, "PLAIN"));
+    add(ClientLibrary::dotnet_smtp_client, client_model::dotnet_smtp_client(view, list));
+    add(ClientLibrary::mailkit, client_model::mailkit(view, list));
+    add(ClientLibrary::jakarta_mail, client_model::jakarta_mail(view, list));
+    add(ClientLibrary::phpmailer, client_model::phpmailer(view, list));
+    add(ClientLibrary::libcurl, client_model::libcurl(view, list, ""));
+    add(ClientLibrary::libcurl, client_model::libcurl(view, list, "PLAIN"));
+    add(ClientLibrary::libcurl, client_model::libcurl(view, list, "LOGIN"));
+    add(ClientLibrary::ruby_net_smtp, client_model::ruby_net_smtp(view, list));
+    add(ClientLibrary::lettre, client_model::lettre(view, list));
     if (view.starttls_refusal) {
         for (ClientVerdict& verdict : verdicts) {
             verdict = starttls_refused(view, verdict);
