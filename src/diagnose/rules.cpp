@@ -174,7 +174,7 @@ void Rules::event_rules() {
     std::vector<std::string> reconnects;
     for (Event const& e : r_.events)
         if (e.kind == EventKind::reconnect)
-            reconnects.push_back("connection " + std::to_string(e.session) + ": " + e.detail);
+            reconnects.push_back("connection " + std::to_string(e.connection) + ": " + e.detail);
     if (!reconnects.empty())
         add("connection.reconnected", Severity::info,
             "The server dropped connections during AUTH probes",

@@ -35,7 +35,7 @@ void Collector::event(Event e) {
 
 int Collector::next_connection_id() {
     std::lock_guard lock(mutex_);
-    return ++report_.sessions;
+    return ++report_.connections;
 }
 
 void Collector::connected(ConnectResult const& result) {
@@ -141,7 +141,7 @@ void Collector::finished(TaskResult result) {
         report_.rows[result.task.row] = std::move(result.row);
         if (result.counts_as_auth_probe)
             auth_end_ = std::chrono::steady_clock::now();
-        progress = {++rows_done_, report_.rows.size(), report_.sessions};
+        progress = {++rows_done_, report_.rows.size(), report_.connections};
     }
     if (progress_)
         progress_(progress);

@@ -167,7 +167,7 @@ Json ntlm_json(Report const& r) {
     Json out{{"status", std::string(to_string(info.outcome))},
              {"reply", reply_json(info.reply)},
              {"error", info.error.empty() ? Json(nullptr) : Json(info.error)},
-             {"connection", row->session}};
+             {"connection", row->connection}};
     if (!info.challenge)
         return out;
     namespace ntlm = sasl::ntlm;
@@ -289,7 +289,7 @@ Json json_document(Report const& r, Verdict const& v) {
                             {"advertised_after_tls", m.advertised_after_tls},
                             {"recognition", recognition},
                             {"authentication", authentication},
-                            {"connection", m.session}});
+                            {"connection", m.connection}});
     }
     Json findings = Json::array();
     for (Finding const& f : v.findings)
@@ -322,7 +322,7 @@ Json json_document(Report const& r, Verdict const& v) {
     for (Event const& e : r.events)
         events.push_back(Json{{"kind", std::string(to_string(e.kind))},
                               {"detail", e.detail},
-                              {"connection", e.session}});
+                              {"connection", e.connection}});
     Timings const& t = s.timings;
     Json doc{
         {"schema_version", json_schema_version},
@@ -365,7 +365,7 @@ Json json_document(Report const& r, Verdict const& v) {
                             {"ehlo_after_tls", optional_ms(t.ehlo_after_tls)},
                             {"auth", optional_ms(r.auth_ms)},
                             {"total", optional_ms(r.total_ms)}}},
-        {"connections", r.sessions},
+        {"connections", r.connections},
         {"parallel", r.parallel},
         {"interrupted", r.interrupted},
         {"exit_code", v.exit_code}};

@@ -226,7 +226,7 @@ std::string render_text(Report const& r, Verdict const& v, TextOptions const& op
         timing += " · STARTTLS " + ms(t.starttls);
     if (r.auth_ms)
         timing += " · AUTH probes " + ms(r.auth_ms);
-    timing += " · total " + ms(r.total_ms) + " · " + std::to_string(r.sessions) +
+    timing += " · total " + ms(r.total_ms) + " · " + std::to_string(r.connections) +
               " connection(s), at most " + std::to_string(r.parallel) + " at once";
     out += st.dim(wrap("Timing: " + timing, 8, 0)) + "\n";
     return terminal_safe(out, options.color); // the server's bytes stay text, our colours stay

@@ -78,7 +78,7 @@ void addresses_section(Report const& r, Style const& st, std::string& out) {
                 (a.tls                 ? a.tls->version
                  : a.tls_error.empty() ? std::string("no TLS")
                                        : "TLS failed: " + a.tls_error) +
-                " · " + std::to_string(a.sessions) + " connection(s), " + ms(a.total_ms);
+                " · " + std::to_string(a.connections) + " connection(s), " + ms(a.total_ms);
         out += "  " + wrap(head, 4, 2) + "\n";
         bool const implicit = a.tls_used == TlsMode::implicit;
         if (a.before_tls && !implicit)

@@ -89,7 +89,7 @@ struct MechanismRow {
     bool implemented = false; ///< smtpprobe can authenticate with it
     Recognition recognition;
     Authentication authentication;
-    int session = 0; ///< connection that probed it
+    int connection = 0; ///< the connection that probed it (1, 2, ...)
 };
 
 /// The row of `name` (upper case) in `rows`, or null.
@@ -123,7 +123,7 @@ std::string_view to_string(EventKind kind) noexcept;
 struct Event {
     EventKind kind = EventKind::reconnect;
     std::string detail;
-    int session = 0;
+    int connection = 0; ///< the connection it happened on; 0: none in particular
 };
 
 struct Explanation {
@@ -272,7 +272,7 @@ struct AddressProbe {
     std::optional<net::TlsInfo> tls;
     std::string tls_error;
     std::vector<MechanismRow> rows; ///< the AUTH verdict per mechanism
-    int sessions = 0;
+    int connections = 0;
     double total_ms = 0;
 
     /// The first word of the banner's text ("mx1.example.com"); empty without a banner.
@@ -313,7 +313,7 @@ struct Report {
     std::vector<Event> events;
     std::optional<double> auth_ms; ///< from the first AUTH probe sent to the last reply
     double total_ms = 0;
-    int sessions = 0;
+    int connections = 0; ///< opened in the run
     unsigned parallel = 0;
 
     bool session_established = false; ///< reached the state where AUTH can be probed

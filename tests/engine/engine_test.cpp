@@ -237,7 +237,7 @@ TEST_CASE("sequential and parallel runs give the same matrix", "[engine]") {
         CHECK(a.rows[i].recognition.status == b.rows[i].recognition.status);
         CHECK(a.rows[i].recognition.reply == b.rows[i].recognition.reply);
     }
-    CHECK(a.sessions == 2); // 14 rows, at most 8 AUTH probes per connection
+    CHECK(a.connections == 2); // 14 rows, at most 8 AUTH probes per connection
 }
 
 TEST_CASE("plaintext injected after the STARTTLS 220 is never parsed as SMTP",
@@ -368,6 +368,6 @@ TEST_CASE("credential exchanges refused before any credential was sent reuse the
     Probed p = probe(o);
     CHECK(row(p.report, "LOGIN").authentication.status == Status::accepted);
     // The 13 refusals share connections (at most 8 probes each); LOGIN's exchange spends one.
-    CHECK(p.report.sessions <= 3);
+    CHECK(p.report.connections <= 3);
     CHECK_FALSE(p.report.credentials_sent_insecurely);
 }

@@ -83,7 +83,7 @@ TEST_CASE(
     Probed p = probe(o);
     REQUIRE(p.report.session_established);
     CHECK(p.report.path.local_address == "127.0.0.3 port " + std::to_string(port));
-    CHECK(p.report.sessions >= 2);
+    CHECK(p.report.connections >= 2);
     CHECK(p.text.find("Hello [127.0.0.3]") != std::string::npos);
 }
 

@@ -144,7 +144,7 @@ Replayed replay(std::string const& path) {
                                       {"enhanced", facts.auth_before_tls_reply->enhanced()}}
                                : Json(nullptr);
     j["injected"] = facts.starttls_injected;
-    j["connections"] = report.sessions;
+    j["connections"] = report.connections;
     j["left_recording_at"] = transport.left_at() ? Json(*transport.left_at()) : Json(nullptr);
     j["mechanisms"] = rows;
     out.mismatches = transport.mismatches();
