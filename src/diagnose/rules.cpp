@@ -132,7 +132,7 @@ void Rules::port_rules() {
         add("port.other_protocol", Severity::error,
             "This port speaks " + std::string(smtp::protocol_name(*s.other_protocol)) +
                 ", not SMTP",
-            s.failure ? s.failure->detail : s.stop_reason);
+            s.why_stopped());
 }
 
 void Rules::provider_rules() {

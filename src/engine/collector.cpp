@@ -157,11 +157,11 @@ void Collector::finish(bool interrupted, bool out_of_time) {
             // No connection opened at all (refused, unreachable, or the budget ran out).
             f.phase = Phase::connect;
             f.kind = interrupted ? FailureKind::interrupted : FailureKind::unreachable;
-            f.detail = last_failure_;
+            f.error = last_failure_;
         } else {
             // A refusal that came without a structured failure.
             f.phase = std::nullopt;
-            f.detail = report_.server.stop_reason;
+            f.error = report_.server.stop_reason;
         }
         report_.fatal = f;
     }

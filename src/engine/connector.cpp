@@ -117,7 +117,7 @@ ConnectResult connect(ConnectorSetup const& s, ConnectRequest const& request, Fo
     out.address = peer;
     out.path = path;
     if (!facts.ready) {
-        out.failure = facts.stop_reason;
+        out.failure = facts.why_stopped();
         return out;
     }
     auto session = std::make_unique<Session>();

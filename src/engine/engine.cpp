@@ -197,7 +197,7 @@ Report Run::execute() {
         f.phase = Phase::resolve;
         report_.interrupted = e.code() == net::errc::interrupted;
         f.kind = report_.interrupted ? FailureKind::interrupted : FailureKind::unreachable;
-        f.detail = e.what();
+        f.error = e.what();
         f.elapsed_ms = ms_between(resolve_start, net::Clock::now());
         report_.fatal = f;
         report_.total_ms = ms_between(start_, net::Clock::now());

@@ -68,7 +68,7 @@ void failed(ProbeRequest const& request, ProbeOutcome& out, std::string const& w
     out.report.port = request.target.port;
     FatalError fatal;
     fatal.phase = std::nullopt;
-    fatal.detail = why;
+    fatal.error = why;
     out.report.fatal = fatal;
     out.verdict = evaluate(out.report, expectations(*request.module));
     out.success = false;

@@ -99,7 +99,7 @@ Json tls_info_json(net::TlsInfo const& t) {
 Json fatal_error_json(FatalError const& f) {
     return Json{{"phase", f.phase ? Json(std::string(to_string(*f.phase))) : Json(nullptr)},
                 {"kind", std::string(to_string(f.kind))},
-                {"detail", f.detail},
+                {"detail", f.detail()},
                 {"bytes_received", f.bytes_received},
                 {"elapsed_ms", f.phase ? optional_ms(f.elapsed_ms) : Json(nullptr)},
                 {"protocol",

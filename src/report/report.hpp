@@ -252,6 +252,10 @@ struct ServerFacts {
     /// The port greeted (or answered EHLO) in another protocol.
     std::optional<smtp::Greeter> other_protocol;
 
+    /// Why the connection stopped short of AUTH, in a sentence: the failure's, else
+    /// stop_reason.
+    std::string why_stopped() const { return failure ? failure->detail() : stop_reason; }
+
     /// The capabilities that AUTH is probed under: after TLS when TLS was used.
     smtp::Capabilities const* final_capabilities() const noexcept {
         if (after_tls)
@@ -321,7 +325,7 @@ struct Report {
     bool interrupted = false;
 
     /// Why no session was established, in a sentence (fatal's); empty with a session.
-    std::string fatal_error() const { return fatal ? fatal->detail : std::string(); }
+    std::string fatal_error() const { return fatal ? fatal->detail() : std::string(); }
 };
 
 } // namespace smtpprobe
