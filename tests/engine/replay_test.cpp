@@ -135,7 +135,7 @@ Replayed replay(std::string const& path) {
     Json& j = out.result;
     j["session_established"] = report.session_established;
     j["fatal_error"] = report.fatal_error().empty() ? Json(nullptr) : Json(report.fatal_error());
-    j["stop_reason"] = facts.stop_reason;
+    j["stop_reason"] = facts.why_stopped();
     j["tls_used"] = std::string(to_string(report.tls_used));
     j["before_tls"] = caps_json(facts.before_tls);
     j["after_tls"] = facts.tls ? caps_json(facts.after_tls) : Json(nullptr);

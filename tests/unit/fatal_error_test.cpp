@@ -89,10 +89,10 @@ TEST_CASE("a failure's sentence is made from its facts", "[fatal_error]") {
         f.phase = Phase::starttls;
         f.kind = FailureKind::closed;
         f.bytes_received = 0;
-        CHECK(f.detail() == "The server closed the connection during the reply to STARTTLS "
+        CHECK(f.detail() == "The server closed the connection during STARTTLS "
                             "after 0 bytes.");
         f.error = "connection reset by peer";
-        CHECK(f.detail() == "The server closed the connection during the reply to STARTTLS "
+        CHECK(f.detail() == "The server closed the connection during STARTTLS "
                             "after 0 bytes: connection reset by peer.");
     }
     SECTION("the TLS handshake, on connecting or after STARTTLS") {
@@ -112,7 +112,7 @@ TEST_CASE("a failure's sentence is made from its facts", "[fatal_error]") {
         f.protocol = smtp::Greeter::ssh;
         f.arrived = "SSH-2.0-OpenSSH_9.2\x1b[2J\r\nmore";
         CHECK(f.detail() ==
-              "This port speaks SSH, not SMTP: it greeted with \"SSH-2.0-OpenSSH_9.2\\x1b[2J\".");
+              "This port speaks SSH, not SMTP: it greeted with \"SSH-2.0-OpenSSH_9.2\\x1B[2J\".");
         f.silent_until_ehlo = true;
         f.arrived = std::string(100, 'x');
         CHECK(f.detail() == "This port speaks SSH, not SMTP: it sent nothing on connecting and "
