@@ -123,7 +123,7 @@ SessionAfter recognise(Conversation& conversation, MechanismRow& row) {
     Recognition& r = row.recognition;
     r.reply = first;
     r.status = classify_first_reply(first, r.note);
-    row.session = conversation.session();
+    row.connection = conversation.session();
     if (first.code == 235)
         return SessionAfter::closed; // authenticated by accident: this session is spent
     if (first.code != 334)
@@ -160,7 +160,7 @@ SessionAfter authenticate(Conversation& conversation, MechanismRow& row,
         a.reason = "not implemented by smtpprobe";
         return SessionAfter::usable;
     }
-    row.session = conversation.session();
+    row.connection = conversation.session();
     smtp::Reply reply = conversation.exchange(smtp::auth_command(row.name));
     Recognition& r = row.recognition;
     r.reply = reply;

@@ -14,8 +14,8 @@ double ms_since(net::Clock::time_point start) {
 
 // EHLO, or HELO when the server does not know EHLO (RFC 5321 §3.2: "command not recognized";
 // like .NET we fall back only on 500/502, and report it).
-bool greet(Conversation& conversation, SetupOptions const& options, ServerFacts& facts,
-           bool after_tls) {
+bool ehlo_or_helo(Conversation& conversation, SetupOptions const& options, ServerFacts& facts,
+                  bool after_tls) {
     facts.phase = after_tls ? Phase::ehlo_after_tls : Phase::ehlo;
     net::Clock::time_point const start = net::Clock::now();
     smtp::Reply reply = conversation.exchange(smtp::ehlo_command(options.ehlo_name));
@@ -45,7 +45,7 @@ bool greet(Conversation& conversation, SetupOptions const& options, ServerFacts&
                 facts.timings.ehlo_after_tls = ms_since(start);
             } else {
                 facts.ehlo_refusal = reply;
-                facts.ehlo_command = "HELO";
+                facts.hello_verb = smtp::HelloVerb::helo;
                 facts.ehlo_reply = helo;
                 facts.before_tls = std::move(caps);
                 facts.timings.ehlo = ms_since(start);
@@ -104,7 +104,7 @@ ServerFacts open_session(Conversation& conversation, SetupOptions const& options
         facts.stop_reason = "the server did not greet with 220: " + facts.banner->wire();
         return facts;
     }
-    if (!greet(conversation, options, facts, false))
+    if (!ehlo_or_helo(conversation, options, facts, false))
         return facts;
     if (conversation.tls()) {
         // Implicit TLS: the one EHLO is already "after TLS".
@@ -140,7 +140,7 @@ ServerFacts open_session(Conversation& conversation, SetupOptions const& options
     facts.tls = conversation.upgrade_to_tls(options.tls);
     facts.timings.tls_handshake = ms_since(handshake_start);
     // RFC 3207 §4.2: forget everything learnt before TLS and ask again.
-    if (!greet(conversation, options, facts, true))
+    if (!ehlo_or_helo(conversation, options, facts, true))
         return facts;
     facts.ready = true;
     return facts;

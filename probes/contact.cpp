@@ -15,16 +15,8 @@ double ms_since(net::Clock::time_point start) {
     return std::chrono::duration<double, std::milli>(net::Clock::now() - start).count();
 }
 
-/// The first line of what arrived, printable and short, for a sentence.
-std::string first_line(std::string const& bytes) {
-    std::string line = bytes.substr(0, bytes.find_first_of("\r\n"));
-    if (line.size() > 80)
-        line = line.substr(0, 80) + "...";
-    return escape_bytes(line);
-}
-
-/// Records the failure of `e` in `facts` (failure, stop_reason, and the evidence the report
-/// shows for STARTTLS injection and handshake errors).
+/// Records the failure of `e` in `facts` (failure, and the evidence the report shows for
+/// STARTTLS injection and handshake errors).
 void record_failure(std::system_error const& e, ServerFacts& facts,
                     Conversation const& conversation) {
     if (e.code() == smtp::errc::data_after_starttls) {
@@ -36,7 +28,6 @@ void record_failure(std::system_error const& e, ServerFacts& facts,
     facts.failure = describe_failure(e, facts, conversation);
     if (facts.failure->protocol)
         facts.other_protocol = facts.failure->protocol;
-    facts.stop_reason = facts.failure->detail;
     facts.ready = false;
 }
 
@@ -47,7 +38,7 @@ void record_refusal(ServerFacts& facts, Conversation const& conversation) {
     FatalError f;
     f.phase = facts.phase;
     f.kind = FailureKind::refused;
-    f.detail = facts.stop_reason;
+    f.error = facts.stop_reason;
     f.bytes_received = conversation.wait_bytes();
     f.elapsed_ms = ms_since(conversation.wait_started());
     facts.failure = f;
@@ -147,7 +138,7 @@ Contact auto_first(Open const& open, ContactOptions const& options) {
             return tls;
         }
         if (tls_probe_error.empty())
-            tls_probe_error = tls.facts.failure ? tls.facts.failure->detail : tls.facts.stop_reason;
+            tls_probe_error = tls.facts.why_stopped();
         close(tls.connection);
     }
     if (!banner) {
@@ -164,17 +155,12 @@ Contact auto_first(Open const& open, ContactOptions const& options) {
                     out.facts.other_protocol = other;
                     out.facts.failure->kind = FailureKind::other_protocol;
                     out.facts.failure->protocol = other;
-                    out.facts.failure->detail =
-                        "This port speaks " + std::string(smtp::protocol_name(*other)) +
-                        ", not SMTP: it sent nothing on connecting and answered EHLO with \"" +
-                        first_line(conversation.recent()) + "\".";
+                    out.facts.failure->arrived = conversation.recent();
+                    out.facts.failure->silent_until_ehlo = true;
                 } else if (!tls_probe_error.empty()) {
-                    out.facts.failure->detail +=
-                        " A TLS handshake on a second connection, after " +
-                        duration_words(options.banner_wait) +
-                        " without a banner, failed too: " + tls_probe_error + ".";
+                    out.facts.failure->tls_attempt_error = tls_probe_error;
+                    out.facts.failure->tls_attempt_after = options.banner_wait;
                 }
-                out.facts.stop_reason = out.facts.failure->detail;
             }
             return out;
         }
@@ -191,71 +177,51 @@ Contact auto_first(Open const& open, ContactOptions const& options) {
 
 FatalError describe_failure(std::system_error const& e, ServerFacts const& facts,
                             Conversation const& conversation) {
+    Phase const phase = facts.phase;
     FatalError f;
-    f.phase = facts.phase;
+    f.phase = phase;
     f.bytes_received = conversation.wait_bytes();
     double const elapsed = ms_since(conversation.wait_started());
     f.elapsed_ms = std::round(elapsed);
+    f.error = e.what();
     std::error_code const code = e.code();
-    bool const implicit =
-        !facts.starttls_attempted && (f.phase == Phase::tls_handshake || facts.tls.has_value());
+    f.implicit_tls =
+        !facts.starttls_attempted && (phase == Phase::tls_handshake || facts.tls.has_value());
     if (code == net::errc::timeout) {
         f.kind = f.bytes_received == 0 ? FailureKind::timeout : FailureKind::stalled;
         // the limit that ran out, to a tenth of a second ("10 s", not "10003 ms"); a wait
         // that went on past the command timeout (a TLS attempt in between) counts as that
-        auto const limit = std::min(
+        f.limit = std::min(
             std::chrono::milliseconds(static_cast<long long>(std::round(elapsed / 100.0)) * 100),
             conversation.timeouts().command);
-        f.detail = timeout_detail({f.phase, f.bytes_received, limit, implicit});
-        if (f.phase == Phase::banner && implicit)
-            f.detail = "No banner within " + duration_words(limit) +
-                       " after the TLS handshake: " + std::to_string(f.bytes_received) +
-                       " bytes arrived.";
         return f;
     }
     if (code == net::errc::interrupted) {
         f.kind = FailureKind::interrupted;
-        f.detail = "interrupted while " + std::string(phase_words(f.phase));
         return f;
     }
     if (code == net::errc::closed_by_peer) {
         f.kind = FailureKind::closed;
-        f.detail =
-            "The server closed the connection during " + std::string(phase_words(f.phase)) +
-            " after " + std::to_string(f.bytes_received) + " bytes" +
-            (std::string_view(e.what()).empty() || std::string_view(e.what()) == code.message()
-                 ? std::string(".")
-                 : ": " + std::string(e.what()) + ".");
+        // the message adds nothing when it is only the error code's own words
+        if (f.error == code.message())
+            f.error.clear();
         return f;
     }
     if (code == net::errc::tls_handshake_failed) {
         f.kind = FailureKind::tls_failed;
-        f.detail =
-            std::string("The TLS handshake failed ") +
-            (implicit ? "on connecting (implicit TLS)" : "after the server's 220 to STARTTLS") +
-            ": " + e.what() + " (" + std::to_string(f.bytes_received) + " bytes came back).";
         return f;
     }
     if (code.category() == smtp::smtp_category() &&
-        (f.phase == Phase::banner || f.phase == Phase::ehlo)) {
+        (phase == Phase::banner || phase == Phase::ehlo)) {
         smtp::Greeter const g = smtp::identify_greeter(conversation.recent());
         if (g != smtp::Greeter::smtp && g != smtp::Greeter::unknown && g != smtp::Greeter::none) {
             f.kind = FailureKind::other_protocol;
             f.protocol = g;
-            f.detail = "This port speaks " + std::string(smtp::protocol_name(g)) +
-                       ", not SMTP: it " +
-                       (f.phase == Phase::banner ? "greeted with" : "answered EHLO with") + " \"" +
-                       first_line(conversation.recent()) + "\".";
+            f.arrived = conversation.recent();
             return f;
         }
     }
-    if (code.category() == smtp::smtp_category()) {
-        f.kind = FailureKind::malformed;
-        f.detail = "During " + std::string(phase_words(f.phase)) + ": " + e.what();
-        return f;
-    }
-    f.kind = FailureKind::error;
-    f.detail = "During " + std::string(phase_words(f.phase)) + ": " + e.what();
+    f.kind = code.category() == smtp::smtp_category() ? FailureKind::malformed : FailureKind::error;
     return f;
 }
 

@@ -119,7 +119,7 @@ private:
             }
             std::string why = "gets no session";
             if (a.fatal)
-                why += " (" + std::string(to_string(a.fatal->phase)) + ": " + a.fatal->detail + ")";
+                why += " (" + phase_and_detail(*a.fatal) + ")";
             g.add(why, a.address);
             evidence.push_back(a.address + ": " + why);
         }

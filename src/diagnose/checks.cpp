@@ -78,7 +78,7 @@ std::vector<Check> evaluate_checks(Report const& r, std::vector<Finding> const& 
         out.push_back({"session", CheckState::unknown, "interrupted"});
     else if (!r.session_established)
         out.push_back({"session", CheckState::critical,
-                       r.fatal_error.empty() ? "no SMTP session" : r.fatal_error});
+                       r.fatal_error().empty() ? "no SMTP session" : r.fatal_error()});
     else
         out.push_back({"session", CheckState::ok,
                        "SMTP session" + std::string(r.server.tls ? " with " + r.server.tls->version

@@ -6,7 +6,7 @@
 
 #include <algorithm>
 
-namespace smtpprobe::diagnose::detail {
+namespace smtpprobe::diagnose::client_model {
 
 bool has_exact(Mechanisms const& list, std::string_view name) {
     return std::find(list.begin(), list.end(), name) != list.end();
@@ -22,7 +22,7 @@ bool auth_only_after_tls(ServerAuthView const& view) {
            !view.advertised_after_tls.empty();
 }
 
-Probe probe(ServerAuthView const& view, std::string_view mech) {
+ServerAnswer answer_to(ServerAuthView const& view, std::string_view mech) {
     auto const it = view.first_reply.find(std::string(mech));
     if (it == view.first_reply.end()) {
         return {};
@@ -30,7 +30,7 @@ Probe probe(ServerAuthView const& view, std::string_view mech) {
     return {it->second == 334 ? Answer::recognised : Answer::rejected, it->second};
 }
 
-std::string answers(Probe const& p) {
+std::string answers(ServerAnswer const& p) {
     return "this server answers " + std::to_string(p.code);
 }
 
@@ -39,7 +39,7 @@ std::string reply_text(ServerAuthView const& view, std::string_view mech) {
     if (it != view.first_reply_text.end()) {
         return it->second;
     }
-    Probe const p = probe(view, mech);
+    ServerAnswer const p = answer_to(view, mech);
     return p.code == 0 ? std::string() : std::to_string(p.code);
 }
 
@@ -66,7 +66,7 @@ void append(std::string& how, std::string_view note) {
 std::string oauth_note(ServerAuthView const& view, Mechanisms const& list,
                        std::initializer_list<std::string_view> mechs, std::string_view how) {
     for (std::string_view mech : mechs) {
-        if (has_any_case(list, mech) && probe(view, mech).answer != Answer::rejected) {
+        if (has_any_case(list, mech) && answer_to(view, mech).answer != Answer::rejected) {
             return "with an OAuth token (" + std::string(how) + ") it can use " +
                    std::string(mech) + " instead";
         }
@@ -87,7 +87,7 @@ std::string tls_note(ServerAuthView const& view, TlsHabits const& habits) {
 ClientVerdict single(ServerAuthView const& view, Mechanisms const& list, std::string client,
                      std::string mech, std::string const& why, std::string_view error,
                      std::string source) {
-    Probe const p = probe(view, mech);
+    ServerAnswer const p = answer_to(view, mech);
     ClientVerdict verdict{std::move(client), Outcome::works, mech, why, std::move(source)};
     switch (p.answer) {
     case Answer::recognised:
@@ -117,7 +117,7 @@ ClientVerdict in_order(ServerAuthView const& view, std::string client, Mechanism
     ClientVerdict verdict{std::move(client), Outcome::fails, "", "", std::move(source)};
     std::string steps;
     for (std::string const& mech : candidates) {
-        Probe const p = probe(view, mech);
+        ServerAnswer const p = answer_to(view, mech);
         if (!steps.empty()) {
             steps += ", then ";
         }
@@ -143,4 +143,4 @@ ClientVerdict in_order(ServerAuthView const& view, std::string client, Mechanism
     return verdict;
 }
 
-} // namespace smtpprobe::diagnose::detail
+} // namespace smtpprobe::diagnose::client_model

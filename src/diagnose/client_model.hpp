@@ -1,5 +1,6 @@
 #pragma once
-// Private to diagnose/client*.cpp: the helpers the client predictions share, and the predictors.
+// Private to diagnose/client*.cpp: the client model. The helpers the predictions of client
+// behaviour share, and the predictors (one per library).
 
 #include "diagnose/clients.hpp"
 
@@ -8,7 +9,7 @@
 #include <string_view>
 #include <vector>
 
-namespace smtpprobe::diagnose::detail {
+namespace smtpprobe::diagnose::client_model {
 
 using Outcome = ClientVerdict::Outcome;
 using Mechanisms = std::vector<std::string>;
@@ -22,14 +23,16 @@ bool auth_only_after_tls(ServerAuthView const& view);
 
 enum class Answer { recognised, rejected, unknown };
 
-struct Probe {
+/// How the server answered "AUTH <mech>" in the probe, as a prediction reads it.
+struct ServerAnswer {
     Answer answer = Answer::unknown;
     int code = 0;
 };
 
-Probe probe(ServerAuthView const& view, std::string_view mech);
+/// The server's answer to "AUTH <mech>"; unknown when that mechanism was not probed.
+ServerAnswer answer_to(ServerAuthView const& view, std::string_view mech);
 
-std::string answers(Probe const& p);
+std::string answers(ServerAnswer const& p);
 
 /// The first line of the server's reply to "AUTH <mech>", as sent ("504 5.7.4 ..."); the code
 /// alone when the text was not kept.
@@ -86,4 +89,4 @@ ClientVerdict dotnet_smtp_client(ServerAuthView const& view, Mechanisms const& l
 ClientVerdict mailkit(ServerAuthView const& view, Mechanisms const& list);
 ClientVerdict jakarta_mail(ServerAuthView const& view, Mechanisms const& list);
 
-} // namespace smtpprobe::diagnose::detail
+} // namespace smtpprobe::diagnose::client_model

@@ -6,36 +6,44 @@ namespace smtpprobe::diagnose {
 
 namespace {
 
-using detail::append;
-using detail::has_exact;
-using detail::Mechanisms;
-using detail::Outcome;
+using client_model::append;
+using client_model::has_exact;
+using client_model::Mechanisms;
+using client_model::Outcome;
 
 // The versions the real-client suite (tests/clients) runs; it fails when the installed ones
 // differ, so this table stays true. .NET, MailKit and lettre cannot be installed there.
-std::string checked_against(std::string_view client) {
-    if (client.starts_with("Go ")) {
+std::string checked_against(ClientLibrary library) {
+    switch (library) {
+    case ClientLibrary::go_net_smtp:
         return "Go 1.19.8 net/smtp";
-    }
-    if (client.starts_with("Python")) {
+    case ClientLibrary::python_smtplib:
         return "Python 3.11.2 smtplib";
-    }
-    if (client.starts_with("Nodemailer")) {
+    case ClientLibrary::nodemailer:
         return "Nodemailer 10.6.1";
-    }
-    if (client == "PHPMailer") {
+    case ClientLibrary::phpmailer:
         return "PHPMailer 6.6.3";
-    }
-    if (client.starts_with("Ruby")) {
+    case ClientLibrary::ruby_net_smtp:
         return "net-smtp 0.3.1 (Ruby 3.1.2)";
-    }
-    if (client.starts_with("libcurl")) {
+    case ClientLibrary::libcurl:
         return "curl 7.88.1 (Debian 12 build, with NTLM and GSS-API)";
-    }
-    if (client == "Jakarta Mail") {
+    case ClientLibrary::jakarta_mail:
         return "Jakarta Mail 2.0.0";
+    case ClientLibrary::dotnet_smtp_client:
+    case ClientLibrary::mailkit:
+    case ClientLibrary::lettre:
+        return "";
     }
     return "";
+}
+
+// A new verdict on the same library and configuration.
+ClientVerdict replaced(ClientVerdict const& old, Outcome outcome, std::string mechanism,
+                       std::string how, std::string source) {
+    ClientVerdict verdict{old.client, outcome, std::move(mechanism), std::move(how),
+                          std::move(source)};
+    verdict.library = old.library;
+    return verdict;
 }
 
 // The list the client acts on: after TLS when TLS is in use (smtp-facts.md §4.12).
@@ -48,46 +56,59 @@ Mechanisms const& final_list(ServerAuthView const& view) {
 
 // Every client here, configured for TLS because the server offers STARTTLS, stops when the
 // server refuses it: none goes on to AUTH in plaintext.
-ClientVerdict starttls_refused(ServerAuthView const& view, std::string const& client) {
-    std::string const& reply = *view.starttls_refusal;
-    std::string const code = reply.substr(0, 3);
-    std::string const text = reply.size() > 4 ? reply.substr(4) : std::string();
-    ClientVerdict verdict{client, Outcome::fails, "",
-                          "STARTTLS is offered but refused (" + reply +
-                              "), and a client configured for TLS stops there: it sends no AUTH",
-                          "smtp-facts.md §4.12"};
+ClientVerdict starttls_refused(ServerAuthView const& view, ClientVerdict const& old) {
+    smtp::Reply const& refusal = *view.starttls_refusal;
+    std::string const reply = refusal.first_line();
+    std::string const code = std::to_string(refusal.code);
+    std::string const text = refusal.lines.empty() ? std::string() : refusal.lines.front();
+    ClientVerdict verdict =
+        replaced(old, Outcome::fails, "",
+                 "STARTTLS is offered but refused (" + reply +
+                     "), and a client configured for TLS stops there: it sends no AUTH",
+                 "smtp-facts.md §4.12");
     std::string ruby_class = "Net::SMTPUnknownError";
-    if (code.starts_with('4')) {
+    if (refusal.first_digit() == 4) {
         ruby_class = "Net::SMTPServerBusy";
-    } else if (code.starts_with("50")) {
+    } else if (refusal.code / 10 == 50) {
         ruby_class = "Net::SMTPSyntaxError";
-    } else if (code.starts_with("53")) {
+    } else if (refusal.code / 10 == 53) {
         ruby_class = "Net::SMTPAuthenticationError";
-    } else if (code.starts_with('5')) {
+    } else if (refusal.first_digit() == 5) {
         ruby_class = "Net::SMTPFatalError";
     }
     bool const simple_text = text.find_first_of("'\\") == std::string::npos;
-    if (client.starts_with("Go ")) {
+    switch (verdict.library) {
+    case ClientLibrary::go_net_smtp:
         verdict.error = reply;
-    } else if (client.starts_with("Python")) {
+        break;
+    case ClientLibrary::python_smtplib:
         verdict.error = "SMTPResponseException: (" + code +
                         (simple_text ? ", b'" + text + "')" : std::string(", "));
-    } else if (client.starts_with("Nodemailer")) {
+        break;
+    case ClientLibrary::nodemailer:
         verdict.error = "Error upgrading connection with STARTTLS: " + reply;
-    } else if (client == "PHPMailer") {
+        break;
+    case ClientLibrary::phpmailer:
         verdict.error = "STARTTLS command failed";
-    } else if (client.starts_with("Ruby")) {
+        break;
+    case ClientLibrary::ruby_net_smtp:
         verdict.error = ruby_class + ": " + reply;
-    } else if (client.starts_with("libcurl")) {
+        break;
+    case ClientLibrary::libcurl:
         verdict.error = "(64) STARTTLS denied, code " + code;
-    } else if (client == "Jakarta Mail") {
+        break;
+    case ClientLibrary::jakarta_mail:
         verdict.error = "jakarta.mail.MessagingException: " + reply;
-    } else if (client == "MailKit") {
+        break;
+    case ClientLibrary::mailkit:
         verdict.error = "SmtpCommandException";
-    } else if (client.starts_with(".NET")) {
+        break;
+    case ClientLibrary::dotnet_smtp_client:
         verdict.error = "SmtpException";
-    } else if (client == "lettre") {
-        verdict.error = code.starts_with('4') ? "transient error" : "permanent error";
+        break;
+    case ClientLibrary::lettre:
+        verdict.error = refusal.first_digit() == 4 ? "transient error" : "permanent error";
+        break;
     }
     append(verdict.how, "it fails with " + verdict.error);
     return verdict;
@@ -98,12 +119,13 @@ ClientVerdict starttls_refused(ServerAuthView const& view, std::string const& cl
 void injected(ServerAuthView const& view, ClientVerdict& verdict) {
     using Injection = ClientVerdict::Injection;
     std::string const source = "tests/clients/FINDINGS.md";
-    if (verdict.client.starts_with("libcurl")) {
-        verdict = {verdict.client, Outcome::fails, "",
-                   "it refuses data after the STARTTLS 220 and stops before the handshake", source};
+    if (verdict.library == ClientLibrary::libcurl) {
+        verdict = replaced(verdict, Outcome::fails, "",
+                           "it refuses data after the STARTTLS 220 and stops before the handshake",
+                           source);
         verdict.error = "(8) Weird server reply";
         verdict.injection = Injection::refuses;
-    } else if (verdict.client == "PHPMailer") {
+    } else if (verdict.library == ClientLibrary::phpmailer) {
         std::string mech;
         for (std::string_view name : {"CRAM-MD5", "LOGIN", "PLAIN"}) {
             if (has_exact(view.injected_auth, name)) {
@@ -111,10 +133,10 @@ void injected(ServerAuthView const& view, ClientVerdict& verdict) {
                 break;
             }
         }
-        verdict = {verdict.client, mech.empty() ? Outcome::depends : Outcome::fails, mech,
-                   "EXPOSED (CVE-2011-0411 class): it takes the injected plaintext as its "
-                   "post-TLS EHLO reply and reads every later reply one step late",
-                   source};
+        verdict = replaced(verdict, mech.empty() ? Outcome::depends : Outcome::fails, mech,
+                           "EXPOSED (CVE-2011-0411 class): it takes the injected plaintext as its "
+                           "post-TLS EHLO reply and reads every later reply one step late",
+                           source);
         if (mech.empty()) {
             verdict.how += "; what it sends then depends on the injected bytes";
         } else {
@@ -123,7 +145,7 @@ void injected(ServerAuthView const& view, ClientVerdict& verdict) {
             verdict.error = "SMTP Error: Could not authenticate.";
         }
         verdict.injection = Injection::exposed;
-    } else if (!checked_against(verdict.client).empty()) {
+    } else if (!checked_against(verdict.library).empty()) {
         verdict.injection = Injection::discards;
         append(verdict.how, "it discards the bytes injected behind the STARTTLS 220 and goes on "
                             "over TLS");
@@ -136,56 +158,30 @@ void injected(ServerAuthView const& view, ClientVerdict& verdict) {
 
 } // namespace
 
-std::string_view outcome_name(ClientVerdict::Outcome outcome) noexcept {
-    switch (outcome) {
-    case Outcome::works:
-        return "works";
-    case Outcome::fails:
-        return "fails";
-    case Outcome::depends:
-        return "depends";
-    }
-    return "depends";
-}
-
-std::string_view injection_name(ClientVerdict::Injection injection) noexcept {
-    using Injection = ClientVerdict::Injection;
-    switch (injection) {
-    case Injection::none:
-        return "";
-    case Injection::discards:
-        return "discards";
-    case Injection::refuses:
-        return "refuses";
-    case Injection::exposed:
-        return "exposed";
-    case Injection::unchecked:
-        return "not checked";
-    }
-    return "";
-}
-
 std::vector<ClientVerdict> client_compatibility(ServerAuthView const& view) {
     Mechanisms const& list = final_list(view);
-    std::vector<ClientVerdict> verdicts = {
-        detail::go_net_smtp(view, list, true),
-        detail::go_net_smtp(view, list, false),
-        detail::python_login(view, list),
-        detail::nodemailer(view, list, ""),
-        detail::nodemailer(view, list, "PLAIN"),
-        detail::dotnet_smtp_client(view, list),
-        detail::mailkit(view, list),
-        detail::jakarta_mail(view, list),
-        detail::phpmailer(view, list),
-        detail::libcurl(view, list, ""),
-        detail::libcurl(view, list, "PLAIN"),
-        detail::libcurl(view, list, "LOGIN"),
-        detail::ruby_net_smtp(view, list),
-        detail::lettre(view, list),
+    std::vector<ClientVerdict> verdicts;
+    auto add = [&verdicts](ClientLibrary library, ClientVerdict verdict) {
+        verdict.library = library;
+        verdicts.push_back(std::move(verdict));
     };
+    add(ClientLibrary::go_net_smtp, client_model::go_net_smtp(view, list, true));
+    add(ClientLibrary::go_net_smtp, client_model::go_net_smtp(view, list, false));
+    add(ClientLibrary::python_smtplib, client_model::python_login(view, list));
+    add(ClientLibrary::nodemailer, client_model::nodemailer(view, list, ""));
+    add(ClientLibrary::nodemailer, client_model::nodemailer(view, list, "PLAIN"));
+    add(ClientLibrary::dotnet_smtp_client, client_model::dotnet_smtp_client(view, list));
+    add(ClientLibrary::mailkit, client_model::mailkit(view, list));
+    add(ClientLibrary::jakarta_mail, client_model::jakarta_mail(view, list));
+    add(ClientLibrary::phpmailer, client_model::phpmailer(view, list));
+    add(ClientLibrary::libcurl, client_model::libcurl(view, list, ""));
+    add(ClientLibrary::libcurl, client_model::libcurl(view, list, "PLAIN"));
+    add(ClientLibrary::libcurl, client_model::libcurl(view, list, "LOGIN"));
+    add(ClientLibrary::ruby_net_smtp, client_model::ruby_net_smtp(view, list));
+    add(ClientLibrary::lettre, client_model::lettre(view, list));
     if (view.starttls_refusal) {
         for (ClientVerdict& verdict : verdicts) {
-            verdict = starttls_refused(view, verdict.client);
+            verdict = starttls_refused(view, verdict);
         }
     } else if (view.starttls_injected) {
         for (ClientVerdict& verdict : verdicts) {
@@ -193,7 +189,7 @@ std::vector<ClientVerdict> client_compatibility(ServerAuthView const& view) {
         }
     }
     for (ClientVerdict& verdict : verdicts) {
-        verdict.checked_against = checked_against(verdict.client);
+        verdict.checked_against = checked_against(verdict.library);
     }
     return verdicts;
 }

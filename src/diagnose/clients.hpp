@@ -4,6 +4,9 @@
 // and §4.13, as corrected by running the real libraries (tests/clients/FINDINGS.md); each
 // verdict cites the section its rule comes from and names the version it was checked against.
 
+#include "report/report.hpp"
+#include "smtp/reply.hpp"
+
 #include <map>
 #include <optional>
 #include <string>
@@ -21,9 +24,9 @@ struct ServerAuthView {
     /// credentials without TLS when it is localhost, 127.0.0.1 or ::1.
     std::string server_name;
     bool helo_only = false; ///< EHLO was refused and HELO used: no extension is known
-    /// STARTTLS was offered and answered with this reply (first line, "454 4.7.0 ..."): every
-    /// client configured for TLS stops there.
-    std::optional<std::string> starttls_refusal;
+    /// STARTTLS was offered and answered with this reply ("454 4.7.0 ..."): every client
+    /// configured for TLS stops there.
+    std::optional<smtp::Reply> starttls_refusal;
     /// The server sent bytes behind its STARTTLS 220, before the handshake. injected_auth: the
     /// AUTH mechanisms of the EHLO reply those bytes hold, if they hold one.
     bool starttls_injected = false;
@@ -41,9 +44,24 @@ struct ServerAuthView {
     std::optional<std::string> login_prompt; ///< decoded first LOGIN challenge, if probed
 };
 
+/// The libraries whose behaviour is predicted. One library may have several verdicts, one per
+/// configuration (Go's PlainAuth and a LOGIN smtp.Auth; libcurl with a forced mechanism).
+enum class ClientLibrary {
+    go_net_smtp,
+    python_smtplib,
+    nodemailer,
+    dotnet_smtp_client,
+    mailkit,
+    jakarta_mail,
+    phpmailer,
+    libcurl,
+    ruby_net_smtp,
+    lettre,
+};
+
 struct ClientVerdict {
-    enum class Outcome { works, fails, depends };
-    enum class Injection { none, discards, refuses, exposed, unchecked };
+    using Outcome = ClientOutcome;
+    using Injection = ClientInjection;
 
     ClientVerdict() = default;
     ClientVerdict(std::string client_, Outcome outcome_, std::string mechanism_, std::string how_,
@@ -51,10 +69,11 @@ struct ClientVerdict {
         : client(std::move(client_)), outcome(outcome_), mechanism(std::move(mechanism_)),
           how(std::move(how_)), source(std::move(source_)) {}
 
-    /// "Go net/smtp (PlainAuth)", "Go net/smtp (LOGIN smtp.Auth)", "Python smtplib (login())",
-    /// "Nodemailer", "Nodemailer (authMethod PLAIN)", ".NET System.Net.Mail.SmtpClient",
-    /// "MailKit", "Jakarta Mail", "PHPMailer", "libcurl", "libcurl (AUTH=PLAIN)",
-    /// "libcurl (AUTH=LOGIN)", "Ruby net-smtp (default :plain)", "lettre"
+    ClientLibrary library = ClientLibrary::go_net_smtp; ///< set by client_compatibility()
+    /// For people: "Go net/smtp (PlainAuth)", "Go net/smtp (LOGIN smtp.Auth)", "Python smtplib
+    /// (login())", "Nodemailer", "Nodemailer (authMethod PLAIN)", ".NET
+    /// System.Net.Mail.SmtpClient", "MailKit", "Jakarta Mail", "PHPMailer", "libcurl", "libcurl
+    /// (AUTH=PLAIN)", "libcurl (AUTH=LOGIN)", "Ruby net-smtp (default :plain)", "lettre"
     std::string client;
     Outcome outcome = Outcome::depends;
     std::string mechanism; ///< what it sends last, e.g. "PLAIN"; empty when it sends no AUTH
@@ -72,11 +91,6 @@ struct ClientVerdict {
     bool reaches_auth() const noexcept { return !mechanism.empty(); }
     bool verified() const noexcept { return !checked_against.empty(); }
 };
-
-/// "works", "fails", "depends".
-std::string_view outcome_name(ClientVerdict::Outcome outcome) noexcept;
-/// "discards", "refuses", "exposed", "not checked"; "" for none.
-std::string_view injection_name(ClientVerdict::Injection injection) noexcept;
 
 /// One verdict per library, in the order listed for ClientVerdict::client.
 ///

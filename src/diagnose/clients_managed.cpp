@@ -3,7 +3,7 @@
 #include "diagnose/client_model.hpp"
 #include "report/words.hpp"
 
-namespace smtpprobe::diagnose::detail {
+namespace smtpprobe::diagnose::client_model {
 
 ClientVerdict dotnet_smtp_client(ServerAuthView const& view, Mechanisms const& list) {
     std::string const client = ".NET System.Net.Mail.SmtpClient";
@@ -21,7 +21,7 @@ ClientVerdict dotnet_smtp_client(ServerAuthView const& view, Mechanisms const& l
         if (!has_any_case(list, mech)) {
             continue;
         }
-        Probe const p = probe(view, mech);
+        ServerAnswer const p = answer_to(view, mech);
         if (p.answer == Answer::rejected && p.code == 504) {
             skipped += std::string(mech) + " gets 504, ";
             continue;
@@ -149,7 +149,7 @@ ClientVerdict jakarta_mail(ServerAuthView const& view, Mechanisms const& list) {
                                        "mail.smtp.auth.xoauth2.disable=false; it is off by "
                                        "default"));
     } else {
-        Probe const p = probe(view, mech);
+        ServerAnswer const p = answer_to(view, mech);
         std::string const why = "uses " + mech + ", the first of " +
                                 join({order.begin(), order.end()}, ", ") +
                                 " the server advertises, with no fallback";
@@ -167,4 +167,4 @@ ClientVerdict jakarta_mail(ServerAuthView const& view, Mechanisms const& list) {
     return verdict;
 }
 
-} // namespace smtpprobe::diagnose::detail
+} // namespace smtpprobe::diagnose::client_model

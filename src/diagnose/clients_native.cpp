@@ -4,7 +4,7 @@
 
 #include "smtp/ascii.hpp"
 
-namespace smtpprobe::diagnose::detail {
+namespace smtpprobe::diagnose::client_model {
 
 namespace {
 
@@ -76,7 +76,7 @@ ClientVerdict go_net_smtp(ServerAuthView const& view, Mechanisms const& list, bo
                 "challenge with the user name and the second with the password)";
     ClientVerdict verdict = single(view, list, client, mech, why, reply_text(view, mech), source);
     if (plain && verdict.outcome != Outcome::works &&
-        (has_any_case(list, "LOGIN") || probe(view, "LOGIN").answer == Answer::recognised)) {
+        (has_any_case(list, "LOGIN") || answer_to(view, "LOGIN").answer == Answer::recognised)) {
         append(verdict.how, "LOGIN would need a custom smtp.Auth, net/smtp has none");
     }
     if (!view.tls_available) {
@@ -153,7 +153,7 @@ ClientVerdict libcurl(ServerAuthView const& view, Mechanisms const& list, std::s
                       mech + " here) and does not move on after a refusal"
                 : "--login-options AUTH=" + mech + " makes it send AUTH " + mech;
         verdict = single(view, list, client, mech, why, denied, source);
-        if (mech == "NTLM" && probe(view, "NTLM").answer != Answer::rejected) {
+        if (mech == "NTLM" && answer_to(view, "NTLM").answer != Answer::rejected) {
             // The probe sees 334 to a bare AUTH NTLM; the NTLM exchange itself needs a domain
             // account, and a password-only login is refused.
             verdict.outcome = Outcome::fails;
@@ -165,7 +165,7 @@ ClientVerdict libcurl(ServerAuthView const& view, Mechanisms const& list, std::s
         if (verdict.outcome != Outcome::works && forced.empty()) {
             for (std::string_view other : {"LOGIN", "PLAIN"}) {
                 if (other != mech && has_exact(list, other) &&
-                    probe(view, other).answer != Answer::rejected) {
+                    answer_to(view, other).answer != Answer::rejected) {
                     append(verdict.how, "--login-options AUTH=" + std::string(other) +
                                             " (CURLOPT_LOGIN_OPTIONS) makes it use " +
                                             std::string(other) + ", which this server offers");
@@ -209,7 +209,7 @@ ClientVerdict lettre(ServerAuthView const& view, Mechanisms const& list) {
         std::string const why =
             "uses LOGIN (PLAIN is not advertised) and needs a first prompt containing "
             "\"Username\" or \"User Name\"";
-        Probe const p = probe(view, "LOGIN");
+        ServerAnswer const p = answer_to(view, "LOGIN");
         if (p.answer == Answer::rejected) {
             verdict = {client, Outcome::fails, mech, why + "; " + answers(p), source};
         } else if (!view.login_prompt) {
@@ -236,4 +236,4 @@ ClientVerdict lettre(ServerAuthView const& view, Mechanisms const& list) {
     return verdict;
 }
 
-} // namespace smtpprobe::diagnose::detail
+} // namespace smtpprobe::diagnose::client_model

@@ -2,7 +2,7 @@
 
 #include "diagnose/client_model.hpp"
 
-namespace smtpprobe::diagnose::detail {
+namespace smtpprobe::diagnose::client_model {
 
 ClientVerdict python_login(ServerAuthView const& view, Mechanisms const& list) {
     std::string const client = "Python smtplib (login())";
@@ -160,8 +160,8 @@ ClientVerdict ruby_net_smtp(ServerAuthView const& view, Mechanisms const& list) 
         append(verdict.how, "a server without EHLO knows no AUTH");
     }
     if (verdict.outcome != Outcome::works) {
-        if (probe(view, "LOGIN").answer == Answer::recognised ||
-            (probe(view, "LOGIN").answer == Answer::unknown && has_any_case(list, "LOGIN"))) {
+        if (answer_to(view, "LOGIN").answer == Answer::recognised ||
+            (answer_to(view, "LOGIN").answer == Answer::unknown && has_any_case(list, "LOGIN"))) {
             append(verdict.how, "pass authtype :login, which this server offers");
         } else {
             append(verdict.how, oauth_note(view, list, {"XOAUTH2"}, "authtype :xoauth2"));
@@ -171,4 +171,4 @@ ClientVerdict ruby_net_smtp(ServerAuthView const& view, Mechanisms const& list) 
     return verdict;
 }
 
-} // namespace smtpprobe::diagnose::detail
+} // namespace smtpprobe::diagnose::client_model

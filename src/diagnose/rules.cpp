@@ -43,28 +43,28 @@ private:
 
 void Rules::session_rules() {
     ServerFacts const& s = r_.server;
-    if (!r_.session_established && !r_.fatal_error.empty() && !r_.interrupted) {
+    if (!r_.session_established && !r_.fatal_error().empty() && !r_.interrupted) {
         std::vector<std::string> evidence;
         if (s.banner)
             evidence.push_back("banner: " + s.banner->wire());
         if (s.ehlo_reply)
-            evidence.push_back(s.ehlo_command + ": " + s.ehlo_reply->wire());
+            evidence.push_back(std::string(to_string(s.hello_verb)) + ": " + s.ehlo_reply->wire());
         if (s.starttls_reply)
             evidence.push_back("STARTTLS: " + s.starttls_reply->wire());
-        if (r_.fatal)
-            evidence.push_back("phase: " + std::string(to_string(r_.fatal->phase)) + ", " +
+        if (r_.fatal && r_.fatal->phase)
+            evidence.push_back("phase: " + std::string(to_string(*r_.fatal->phase)) + ", " +
                                std::string(to_string(r_.fatal->kind)) + ", " +
                                std::to_string(r_.fatal->bytes_received) + " bytes in " +
                                std::to_string(static_cast<long long>(r_.fatal->elapsed_ms)) +
                                " ms");
-        bool const sentence = r_.fatal_error.ends_with(".");
+        std::string const why = r_.fatal_error();
+        bool const sentence = why.ends_with(".");
         add("session.failed", Severity::error, "No SMTP session could be established",
-            "The probe stopped before AUTH could be tested: " + r_.fatal_error +
-                (sentence ? "" : "."),
+            "The probe stopped before AUTH could be tested: " + why + (sentence ? "" : "."),
             evidence);
     }
     port_rules();
-    if (s.ehlo_command == "HELO" && s.ehlo_refusal)
+    if (s.hello_verb == smtp::HelloVerb::helo && s.ehlo_refusal)
         add("ehlo.helo_fallback", Severity::warning, "The server refused EHLO; HELO worked",
             "Without EHLO the server advertises no extensions (no STARTTLS, no AUTH). Clients "
             "without a HELO fallback (lettre) fail here; .NET falls back only on 500/502.",
@@ -132,7 +132,7 @@ void Rules::port_rules() {
         add("port.other_protocol", Severity::error,
             "This port speaks " + std::string(smtp::protocol_name(*s.other_protocol)) +
                 ", not SMTP",
-            s.failure ? s.failure->detail : s.stop_reason);
+            s.why_stopped());
 }
 
 void Rules::provider_rules() {
@@ -173,8 +173,8 @@ void Rules::provider_rules() {
 void Rules::event_rules() {
     std::vector<std::string> reconnects;
     for (Event const& e : r_.events)
-        if (e.kind == "reconnect")
-            reconnects.push_back("connection " + std::to_string(e.session) + ": " + e.detail);
+        if (e.kind == EventKind::reconnect)
+            reconnects.push_back("connection " + std::to_string(e.connection) + ": " + e.detail);
     if (!reconnects.empty())
         add("connection.reconnected", Severity::info,
             "The server dropped connections during AUTH probes",
@@ -182,7 +182,7 @@ void Rules::event_rules() {
             "smtpprobe reconnected and carried on; rows are unaffected.",
             reconnects);
     if (std::any_of(r_.events.begin(), r_.events.end(),
-                    [](Event const& e) { return e.kind == "capabilities_differ"; }))
+                    [](Event const& e) { return e.kind == EventKind::capabilities_differ; }))
         add("connection.capabilities_differ", Severity::warning,
             "Connections got different AUTH lists",
             "Different connections to the same name saw different capabilities: the name may "
@@ -230,11 +230,6 @@ void Rules::explanations() {
     }
 }
 
-// The first line of a reply as sent: "454 4.7.0 TLS not available due to local problem".
-std::string first_wire_line(smtp::Reply const& reply) {
-    return std::to_string(reply.code) + (reply.lines.empty() ? "" : " " + reply.lines.front());
-}
-
 void Rules::clients() {
     ServerFacts const& s = r_.server;
     if (!r_.session_established)
@@ -243,9 +238,9 @@ void Rules::clients() {
     view.server_name = r_.server_name.empty() ? r_.host : r_.server_name;
     view.tls_available = s.tls.has_value();
     view.implicit_tls = r_.tls_used == TlsMode::implicit;
-    view.helo_only = s.ehlo_command == "HELO";
+    view.helo_only = s.hello_verb == smtp::HelloVerb::helo;
     if (s.starttls_offered && s.starttls_reply && s.starttls_reply->code != 220)
-        view.starttls_refusal = first_wire_line(*s.starttls_reply);
+        view.starttls_refusal = s.starttls_reply;
     if (!s.starttls_injected.empty()) {
         view.starttls_injected = true;
         // What a client that reads the injected bytes as its post-TLS EHLO reply sees.
@@ -263,15 +258,14 @@ void Rules::clients() {
     for (MechanismRow const& m : r_.rows) {
         if (m.recognition.reply) {
             view.first_reply[m.name] = m.recognition.reply->code;
-            view.first_reply_text[m.name] = first_wire_line(*m.recognition.reply);
+            view.first_reply_text[m.name] = m.recognition.reply->first_line();
         }
         if (m.name == "LOGIN" && m.recognition.challenge)
             view.login_prompt = *m.recognition.challenge;
     }
     for (diagnose::ClientVerdict const& v : diagnose::client_compatibility(view))
-        v_.clients.push_back(
-            {v.client, std::string(diagnose::outcome_name(v.outcome)), v.mechanism, v.how, v.source,
-             v.error, std::string(diagnose::injection_name(v.injection)), v.checked_against});
+        v_.clients.push_back({v.client, v.outcome, v.mechanism, v.how, v.source, v.error,
+                              v.injection, v.checked_against});
 }
 
 void Rules::run() {

@@ -109,7 +109,7 @@ AddressProbe summarise(Report const& report) {
     a.tls = s.tls;
     a.tls_error = s.tls_error;
     a.rows = report.rows;
-    a.sessions = report.sessions;
+    a.connections = report.connections;
     a.total_ms = report.total_ms;
     return a;
 }
@@ -157,11 +157,11 @@ Report probe_each_address(Target const& target, ProbeOptions const& options, Obs
             std::rethrow_exception(e);
 
     std::vector<AddressProbe> summaries;
-    int sessions = 0;
+    int connections = 0;
     bool interrupted = false;
     for (Report const& r : reports) {
         summaries.push_back(summarise(r));
-        sessions += r.sessions;
+        connections += r.connections;
         interrupted = interrupted || r.interrupted;
     }
     auto const ready = std::find_if(reports.begin(), reports.end(),
@@ -172,7 +172,7 @@ Report probe_each_address(Target const& target, ProbeOptions const& options, Obs
         out.addresses.push_back(e.address);
     out.address_probes = std::move(summaries);
     out.addresses_not_probed = endpoints.size() - n;
-    out.sessions = sessions;
+    out.connections = connections;
     out.interrupted = interrupted;
     return out;
 }

@@ -35,7 +35,7 @@ void Collector::event(Event e) {
 
 int Collector::next_connection_id() {
     std::lock_guard lock(mutex_);
-    return ++report_.sessions;
+    return ++report_.connections;
 }
 
 void Collector::connected(ConnectResult const& result) {
@@ -72,7 +72,7 @@ void Collector::connected(ConnectResult const& result) {
         smtp::Capabilities const* mine = facts.final_capabilities();
         smtp::Capabilities const* theirs = server.final_capabilities();
         if (mine != nullptr && theirs != nullptr && mine->auth != theirs->auth)
-            add_event({"capabilities_differ",
+            add_event({EventKind::capabilities_differ,
                        "this connection's AUTH list differs from the first one's",
                        result.session ? result.session->id : 0});
     } else if (!facts_adopted_ && progress_of(facts) >= progress_of(server)) {
@@ -85,7 +85,7 @@ void Collector::connected(ConnectResult const& result) {
             if (caps->has_value())
                 names.insert(names.end(), (*caps)->auth.begin(), (*caps)->auth.end());
         if (!plan_.add_advertised(names))
-            add_event({"too_many_mechanisms",
+            add_event({EventKind::too_many_mechanisms,
                        "the server advertises more mechanisms than smtpprobe probes (" +
                            std::to_string(Plan::max_extra_mechanisms) +
                            " beyond the catalogue); the rest were not probed",
@@ -141,7 +141,7 @@ void Collector::finished(TaskResult result) {
         report_.rows[result.task.row] = std::move(result.row);
         if (result.counts_as_auth_probe)
             auth_end_ = std::chrono::steady_clock::now();
-        progress = {++rows_done_, report_.rows.size(), report_.sessions};
+        progress = {++rows_done_, report_.rows.size(), report_.connections};
     }
     if (progress_)
         progress_(progress);
@@ -149,20 +149,21 @@ void Collector::finished(TaskResult result) {
 
 void Collector::finish(bool interrupted, bool out_of_time) {
     std::lock_guard lock(mutex_);
-    if (!report_.session_established && report_.fatal_error.empty()) {
+    if (!report_.session_established && !report_.fatal) {
+        FatalError f;
         if (report_.server.failure) {
-            report_.fatal = report_.server.failure;
+            f = *report_.server.failure;
         } else if (report_.server.stop_reason.empty()) {
             // No connection opened at all (refused, unreachable, or the budget ran out).
-            FatalError f;
             f.phase = Phase::connect;
             f.kind = interrupted ? FailureKind::interrupted : FailureKind::unreachable;
-            f.detail = last_failure_;
-            report_.fatal = f;
+            f.error = last_failure_;
+        } else {
+            // A refusal that came without a structured failure.
+            f.phase = std::nullopt;
+            f.error = report_.server.stop_reason;
         }
-        report_.fatal_error = report_.fatal                         ? report_.fatal->detail
-                              : !report_.server.stop_reason.empty() ? report_.server.stop_reason
-                                                                    : last_failure_;
+        report_.fatal = f;
     }
     smtp::Capabilities const* before =
         report_.server.before_tls ? &*report_.server.before_tls : nullptr;

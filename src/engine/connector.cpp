@@ -56,9 +56,9 @@ ConnectResult connect(ConnectorSetup const& s, ConnectRequest const& request, Fo
             for (net::ConnectAttempt const& a : attempts)
                 if (!a.error.empty())
                     out.events.push_back(
-                        {"connect_failed", a.address + ": " + a.error, request.id});
+                        {EventKind::connect_failed, a.address + ": " + a.error, request.id});
             if (e.code() == net::errc::proxy_failed) {
-                out.events.push_back({"proxy_failed", e.what(), request.id});
+                out.events.push_back({EventKind::proxy_failed, e.what(), request.id});
                 if (s.transcript != nullptr)
                     s.transcript->add(request.id, TranscriptEvent::Kind::error, false, e.what());
             }
@@ -67,7 +67,8 @@ ConnectResult connect(ConnectorSetup const& s, ConnectRequest const& request, Fo
         connect_ms = std::chrono::duration<double, std::milli>(net::Clock::now() - start).count();
         for (net::ConnectAttempt const& a : attempts)
             if (!a.error.empty())
-                out.events.push_back({"connect_failed", a.address + ": " + a.error, request.id});
+                out.events.push_back(
+                    {EventKind::connect_failed, a.address + ": " + a.error, request.id});
         if (s.transcript != nullptr)
             s.transcript->add(request.id, TranscriptEvent::Kind::info, false,
                               net::describe(opened, s.port));
@@ -116,7 +117,7 @@ ConnectResult connect(ConnectorSetup const& s, ConnectRequest const& request, Fo
     out.address = peer;
     out.path = path;
     if (!facts.ready) {
-        out.failure = facts.stop_reason;
+        out.failure = facts.why_stopped();
         return out;
     }
     auto session = std::make_unique<Session>();

@@ -193,12 +193,11 @@ Report Run::execute() {
                              ? options_.resolve(target_.host, target_.port, family, until)
                              : net::resolve_system(target_.host, target_.port, family, until);
     } catch (std::system_error const& e) {
-        report_.fatal_error = e.what();
         FatalError f;
         f.phase = Phase::resolve;
         report_.interrupted = e.code() == net::errc::interrupted;
         f.kind = report_.interrupted ? FailureKind::interrupted : FailureKind::unreachable;
-        f.detail = e.what();
+        f.error = e.what();
         f.elapsed_ms = ms_between(resolve_start, net::Clock::now());
         report_.fatal = f;
         report_.total_ms = ms_between(start_, net::Clock::now());

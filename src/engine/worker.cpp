@@ -100,7 +100,7 @@ void run_worker(WorkerContext const& context, bool first) {
                 ++again.attempts;
                 TaskResult retry{again, before, {}, true, false, false};
                 retry.events.push_back(
-                    {"reconnect",
+                    {EventKind::reconnect,
                      "the server closed the connection during AUTH " + before.name + " after " +
                          std::to_string(session->auth_probes - 1) +
                          " earlier AUTH attempt(s) on it; reconnected and retried",

@@ -106,7 +106,7 @@ std::vector<prometheus::MetricFamily> probe_families(Report const& r, Verdict co
                       "sent to last reply)"));
     f.gauge("smtpprobe_probe_connections", "SMTP connections the probe opened")
         .Add({})
-        .Set(static_cast<double>(r.sessions));
+        .Set(static_cast<double>(r.connections));
 
     ServerFacts const& s = r.server;
     if (s.before_tls && r.tls_used != TlsMode::implicit)

@@ -97,11 +97,11 @@ Json tls_info_json(net::TlsInfo const& t) {
 
 /// Schema 2: {phase, kind, detail, bytes_received, elapsed_ms, protocol}.
 Json fatal_error_json(FatalError const& f) {
-    return Json{{"phase", std::string(to_string(f.phase))},
+    return Json{{"phase", f.phase ? Json(std::string(to_string(*f.phase))) : Json(nullptr)},
                 {"kind", std::string(to_string(f.kind))},
-                {"detail", f.detail},
+                {"detail", f.detail()},
                 {"bytes_received", f.bytes_received},
-                {"elapsed_ms", optional_ms(f.elapsed_ms)},
+                {"elapsed_ms", f.phase ? optional_ms(f.elapsed_ms) : Json(nullptr)},
                 {"protocol",
                  f.protocol ? Json(std::string(smtp::protocol_name(*f.protocol))) : Json(nullptr)}};
 }
@@ -167,7 +167,7 @@ Json ntlm_json(Report const& r) {
     Json out{{"status", std::string(to_string(info.outcome))},
              {"reply", reply_json(info.reply)},
              {"error", info.error.empty() ? Json(nullptr) : Json(info.error)},
-             {"connection", row->session}};
+             {"connection", row->connection}};
     if (!info.challenge)
         return out;
     namespace ntlm = sasl::ntlm;
@@ -204,11 +204,8 @@ Json ntlm_json(Report const& r) {
 
 /// Schema 2: {phase, kind, detail, bytes_received, elapsed_ms, protocol}; null with a session.
 Json fatal_json(Report const& r) {
-    if (r.fatal_error.empty() && !r.fatal)
-        return nullptr;
     if (!r.fatal)
-        return Json{{"phase", nullptr},    {"kind", "error"},       {"detail", r.fatal_error},
-                    {"bytes_received", 0}, {"elapsed_ms", nullptr}, {"protocol", nullptr}};
+        return nullptr;
     return fatal_error_json(*r.fatal);
 }
 
@@ -253,7 +250,7 @@ Json json_document(Report const& r, Verdict const& v) {
                {"legacy_auth_equals",
                 s.final_capabilities() ? s.final_capabilities()->auth_equals_form : false}};
     Json server{{"banner", reply_json(s.banner)},
-                {"ehlo", Json{{"command", s.ehlo_command},
+                {"ehlo", Json{{"command", std::string(to_string(s.hello_verb))},
                               {"reply", reply_json(s.ehlo_reply)},
                               {"ehlo_refusal", reply_json(s.ehlo_refusal)}}},
                 {"capabilities", caps},
@@ -292,7 +289,7 @@ Json json_document(Report const& r, Verdict const& v) {
                             {"advertised_after_tls", m.advertised_after_tls},
                             {"recognition", recognition},
                             {"authentication", authentication},
-                            {"connection", m.session}});
+                            {"connection", m.connection}});
     }
     Json findings = Json::array();
     for (Finding const& f : v.findings)
@@ -307,14 +304,14 @@ Json json_document(Report const& r, Verdict const& v) {
             {"subject", e.subject}, {"text", e.text}, {"source", e.source}, {"advice", e.advice}});
     Json clients = Json::array();
     for (ClientRow const& c : v.clients) {
-        Json client{{"client", c.client},       {"outcome", c.outcome},
+        Json client{{"client", c.client},       {"outcome", std::string(to_string(c.outcome))},
                     {"mechanism", c.mechanism}, {"how", c.how},
                     {"source", c.source},       {"reaches_auth", !c.mechanism.empty()},
                     {"error", c.error},         {"verified", !c.checked_against.empty()}};
         if (!c.checked_against.empty())
             client["checked_against"] = c.checked_against;
-        if (!c.injection.empty())
-            client["starttls_injection"] = c.injection;
+        if (c.injection != ClientInjection::none)
+            client["starttls_injection"] = std::string(to_string(c.injection));
         clients.push_back(std::move(client));
     }
     Json checks = Json::array();
@@ -323,7 +320,9 @@ Json json_document(Report const& r, Verdict const& v) {
             {"id", c.id}, {"status", std::string(to_string(c.status))}, {"message", c.message}});
     Json events = Json::array();
     for (Event const& e : r.events)
-        events.push_back(Json{{"kind", e.kind}, {"detail", e.detail}, {"connection", e.session}});
+        events.push_back(Json{{"kind", std::string(to_string(e.kind))},
+                              {"detail", e.detail},
+                              {"connection", e.connection}});
     Timings const& t = s.timings;
     Json doc{
         {"schema_version", json_schema_version},
@@ -366,7 +365,7 @@ Json json_document(Report const& r, Verdict const& v) {
                             {"ehlo_after_tls", optional_ms(t.ehlo_after_tls)},
                             {"auth", optional_ms(r.auth_ms)},
                             {"total", optional_ms(r.total_ms)}}},
-        {"connections", r.sessions},
+        {"connections", r.connections},
         {"parallel", r.parallel},
         {"interrupted", r.interrupted},
         {"exit_code", v.exit_code}};

@@ -56,7 +56,7 @@ Json address_json(AddressProbe const& a) {
                 {"tls", tls},
                 {"tls_error", or_null(a.tls_error)},
                 {"mechanisms", mechanisms},
-                {"connections", a.sessions},
+                {"connections", a.connections},
                 {"total_ms", optional_ms(a.total_ms)}};
 }
 

@@ -117,7 +117,7 @@ void server_section(Report const& r, Style const& st, std::string& out) {
     if (s.ehlo_refusal)
         line("EHLO", s.ehlo_refusal->wire() + "  -> fell back to HELO");
     if (s.ehlo_reply)
-        line(s.ehlo_command == "HELO" ? "HELO" : "EHLO",
+        line(to_string(s.hello_verb),
              std::to_string(s.ehlo_reply->code) + " " +
                  (s.ehlo_reply->lines.empty() ? "" : s.ehlo_reply->lines.front()));
     bool const implicit = r.tls_used == TlsMode::implicit;
@@ -226,7 +226,7 @@ std::string render_text(Report const& r, Verdict const& v, TextOptions const& op
         timing += " · STARTTLS " + ms(t.starttls);
     if (r.auth_ms)
         timing += " · AUTH probes " + ms(r.auth_ms);
-    timing += " · total " + ms(r.total_ms) + " · " + std::to_string(r.sessions) +
+    timing += " · total " + ms(r.total_ms) + " · " + std::to_string(r.connections) +
               " connection(s), at most " + std::to_string(r.parallel) + " at once";
     out += st.dim(wrap("Timing: " + timing, 8, 0)) + "\n";
     return terminal_safe(out, options.color); // the server's bytes stay text, our colours stay

@@ -69,8 +69,7 @@ void addresses_section(Report const& r, Style const& st, std::string& out) {
         if (!a.session_established) {
             head += st.red("no session");
             if (a.fatal)
-                head +=
-                    " (" + std::string(to_string(a.fatal->phase)) + ": " + a.fatal->detail + ")";
+                head += " (" + phase_and_detail(*a.fatal) + ")";
             out += "  " + wrap(head, 4, 2) + "\n";
             continue;
         }
@@ -79,7 +78,7 @@ void addresses_section(Report const& r, Style const& st, std::string& out) {
                 (a.tls                 ? a.tls->version
                  : a.tls_error.empty() ? std::string("no TLS")
                                        : "TLS failed: " + a.tls_error) +
-                " · " + std::to_string(a.sessions) + " connection(s), " + ms(a.total_ms);
+                " · " + std::to_string(a.connections) + " connection(s), " + ms(a.total_ms);
         out += "  " + wrap(head, 4, 2) + "\n";
         bool const implicit = a.tls_used == TlsMode::implicit;
         if (a.before_tls && !implicit)

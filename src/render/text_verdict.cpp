@@ -29,10 +29,10 @@ void clients_section(Verdict const& r, Style const& st, std::string& out) {
     for (ClientRow const& c : r.clients)
         client_width = std::max(client_width, c.client.size() + 2);
     for (ClientRow const& c : r.clients) {
-        std::string const outcome = pad(c.outcome, 9);
-        std::string line = "  " + (c.outcome == "fails"   ? st.red(outcome)
-                                   : c.outcome == "works" ? st.green(outcome)
-                                                          : st.yellow(outcome));
+        std::string const outcome = pad(to_string(c.outcome), 9);
+        std::string line = "  " + (c.outcome == ClientOutcome::fails   ? st.red(outcome)
+                                   : c.outcome == ClientOutcome::works ? st.green(outcome)
+                                                                       : st.yellow(outcome));
         line += pad(c.client, client_width);
         std::size_t const indent = 2 + 9 + client_width;
         std::string how = c.how;
@@ -45,7 +45,7 @@ void clients_section(Verdict const& r, Style const& st, std::string& out) {
     }
     std::string exposed;
     for (ClientRow const& c : r.clients)
-        if (c.injection == "exposed")
+        if (c.injection == ClientInjection::exposed)
             exposed += (exposed.empty() ? "" : ", ") + c.client;
     if (!exposed.empty())
         out += "  " + st.red("Exposed to the STARTTLS injection: " + exposed) + "\n";

@@ -1,5 +1,7 @@
 #include "report/fatal_error.hpp"
 
+#include "session/terminal_text.hpp" // escape_bytes()
+
 #include <cstdio>
 
 namespace smtpprobe {
@@ -40,6 +42,14 @@ std::string rate_words(std::size_t bytes, std::chrono::milliseconds elapsed) {
 
 std::string bytes_words(std::size_t bytes) {
     return std::to_string(bytes) + (bytes == 1 ? " byte" : " bytes");
+}
+
+/// The first line of what arrived, printable and short, for a sentence.
+std::string first_line(std::string const& bytes) {
+    std::string line = bytes.substr(0, bytes.find_first_of("\r\n"));
+    if (line.size() > 80)
+        line = line.substr(0, 80) + "...";
+    return escape_bytes(line);
 }
 
 } // namespace
@@ -124,6 +134,62 @@ std::string duration_words(std::chrono::milliseconds duration) {
     else
         std::snprintf(buffer, sizeof buffer, "%.1f s", static_cast<double>(ms) / 1000.0);
     return buffer;
+}
+
+std::string FatalError::detail() const {
+    if (!phase || *phase == Phase::resolve || *phase == Phase::connect ||
+        kind == FailureKind::refused)
+        return error;
+    std::string const during(phase_words(*phase));
+    switch (kind) {
+    case FailureKind::timeout:
+    case FailureKind::stalled: {
+        std::string out = *phase == Phase::banner && implicit_tls
+                              ? "No banner within " + duration_words(limit) +
+                                    " after the TLS handshake: " + std::to_string(bytes_received) +
+                                    " bytes arrived."
+                              : timeout_detail({*phase, bytes_received, limit, implicit_tls});
+        if (!tls_attempt_error.empty())
+            out += " A TLS handshake on a second connection, after " +
+                   duration_words(tls_attempt_after) +
+                   " without a banner, failed too: " + tls_attempt_error + ".";
+        return out;
+    }
+    case FailureKind::interrupted:
+        return "interrupted while " + during;
+    case FailureKind::closed:
+        return "The server closed the connection during " + during + " after " +
+               std::to_string(bytes_received) + " bytes" +
+               (error.empty() ? std::string(".") : ": " + error + ".");
+    case FailureKind::tls_failed:
+        return std::string("The TLS handshake failed ") +
+               (implicit_tls ? "on connecting (implicit TLS)"
+                             : "after the server's 220 to STARTTLS") +
+               ": " + error + " (" + std::to_string(bytes_received) + " bytes came back).";
+    case FailureKind::other_protocol: {
+        std::string const name(protocol ? smtp::protocol_name(*protocol) : "another protocol");
+        if (silent_until_ehlo)
+            return "This port speaks " + name +
+                   ", not SMTP: it sent nothing on connecting and answered EHLO with \"" +
+                   first_line(arrived) + "\".";
+        return "This port speaks " + name + ", not SMTP: it " +
+               (*phase == Phase::banner ? "greeted with" : "answered EHLO with") + " \"" +
+               first_line(arrived) + "\".";
+    }
+    case FailureKind::unreachable:
+    case FailureKind::refused:
+        return error;
+    case FailureKind::malformed:
+    case FailureKind::error:
+        break;
+    }
+    return "During " + during + ": " + error;
+}
+
+std::string phase_and_detail(FatalError const& f) {
+    if (!f.phase)
+        return f.detail();
+    return std::string(to_string(*f.phase)) + ": " + f.detail();
 }
 
 std::string timeout_detail(Wait const& w) {

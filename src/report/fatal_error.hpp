@@ -42,14 +42,40 @@ enum class FailureKind {
 };
 std::string_view to_string(FailureKind kind) noexcept;
 
+/// The facts of the failure, as the probe observed them; detail() words them.
 struct FatalError {
-    Phase phase = Phase::connect;
+    /// Empty: the probe stopped before it began (an exporter request refused before probing).
+    std::optional<Phase> phase = Phase::connect;
     FailureKind kind = FailureKind::error;
-    std::string detail;                    ///< the sentence, for people
     std::size_t bytes_received = 0;        ///< in the phase that failed
     double elapsed_ms = 0;                 ///< from the start of that phase to the failure
     std::optional<smtp::Greeter> protocol; ///< what the port speaks, when kind is other_protocol
+
+    /// What the layer below said (an exception's message: the TLS alert, the parser's error,
+    /// the resolver's words); for resolve, connect and no phase, and for refused (the
+    /// refusal, probes/baseline.hpp), the whole of the detail. Empty: nothing to add.
+    std::string error;
+    /// timeout and stalled: the time limit that ran out.
+    std::chrono::milliseconds limit{0};
+    /// The connection did TLS on connecting (implicit TLS), not after STARTTLS.
+    bool implicit_tls = false;
+    /// other_protocol: what the port sent (its first line is quoted, escaped).
+    std::string arrived;
+    /// other_protocol: the port sent nothing on connecting; `arrived` answered an EHLO.
+    bool silent_until_ehlo = false;
+    /// timeout (--tls auto): a TLS handshake on a second connection, tried after waiting
+    /// tls_attempt_after for the banner, failed with this error. Empty: none failed.
+    std::string tls_attempt_error;
+    std::chrono::milliseconds tls_attempt_after{0};
+
+    /// The sentence, for people: "No banner within 10 s: ...", "The TLS handshake failed
+    /// after the server's 220 to STARTTLS: ... (0 bytes came back).", "This port speaks SSH,
+    /// not SMTP: it greeted with \"SSH-2.0-OpenSSH_9.2\"."
+    std::string detail() const;
 };
+
+/// "ehlo: <detail>", for a line that names the phase; the detail alone without a phase.
+std::string phase_and_detail(FatalError const& f);
 
 /// What the wait that ran out saw.
 struct Wait {

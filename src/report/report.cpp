@@ -35,6 +35,50 @@ std::string_view to_string(Severity severity) noexcept {
     return "?";
 }
 
+std::string_view to_string(EventKind kind) noexcept {
+    switch (kind) {
+    case EventKind::reconnect:
+        return "reconnect";
+    case EventKind::connect_failed:
+        return "connect_failed";
+    case EventKind::proxy_failed:
+        return "proxy_failed";
+    case EventKind::capabilities_differ:
+        return "capabilities_differ";
+    case EventKind::too_many_mechanisms:
+        return "too_many_mechanisms";
+    }
+    return "?";
+}
+
+std::string_view to_string(ClientOutcome outcome) noexcept {
+    switch (outcome) {
+    case ClientOutcome::works:
+        return "works";
+    case ClientOutcome::fails:
+        return "fails";
+    case ClientOutcome::depends:
+        return "depends";
+    }
+    return "depends";
+}
+
+std::string_view to_string(ClientInjection injection) noexcept {
+    switch (injection) {
+    case ClientInjection::none:
+        return "";
+    case ClientInjection::discards:
+        return "discards";
+    case ClientInjection::refuses:
+        return "refuses";
+    case ClientInjection::exposed:
+        return "exposed";
+    case ClientInjection::unchecked:
+        return "not checked";
+    }
+    return "";
+}
+
 std::string_view to_string(CheckState state) noexcept {
     switch (state) {
     case CheckState::ok:

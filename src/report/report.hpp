@@ -8,6 +8,7 @@
 #include "sasl/ntlm.hpp"
 #include "session/terminal_text.hpp" // escape_bytes(), escape_controls()
 #include "smtp/capabilities.hpp"
+#include "smtp/command.hpp"
 #include "smtp/greeter.hpp"
 #include "smtp/reply.hpp"
 
@@ -88,7 +89,7 @@ struct MechanismRow {
     bool implemented = false; ///< smtpprobe can authenticate with it
     Recognition recognition;
     Authentication authentication;
-    int session = 0; ///< connection that probed it
+    int connection = 0; ///< the connection that probed it (1, 2, ...)
 };
 
 /// The row of `name` (upper case) in `rows`, or null.
@@ -108,10 +109,21 @@ struct Finding {
     std::vector<std::string> evidence;
 };
 
+/// Something that happened on the way, beside the matrix (the report's "events").
+enum class EventKind {
+    reconnect,           ///< the server dropped a connection during AUTH; reconnected, retried
+    connect_failed,      ///< one address did not accept the connection
+    proxy_failed,        ///< the proxy refused or broke the tunnel
+    capabilities_differ, ///< a connection's AUTH list differs from the first one's
+    too_many_mechanisms, ///< the server advertises more mechanisms than are probed
+};
+/// "reconnect", "connect_failed", ... (the JSON form).
+std::string_view to_string(EventKind kind) noexcept;
+
 struct Event {
-    std::string kind; ///< "reconnect", "connect_failed", "capabilities_differ", ...
+    EventKind kind = EventKind::reconnect;
     std::string detail;
-    int session = 0;
+    int connection = 0; ///< the connection it happened on; 0: none in particular
 };
 
 struct Explanation {
@@ -121,14 +133,30 @@ struct Explanation {
     std::string advice;
 };
 
+/// Whether a client library would authenticate against the server (diagnose/clients.hpp).
+enum class ClientOutcome { works, fails, depends };
+/// "works", "fails", "depends".
+std::string_view to_string(ClientOutcome outcome) noexcept;
+
+/// What a client library does with bytes injected behind the STARTTLS 220.
+enum class ClientInjection {
+    none,      ///< no bytes were injected: not applicable
+    discards,  ///< it drops them and goes on over TLS
+    refuses,   ///< it stops before the handshake
+    exposed,   ///< it reads them as the post-TLS EHLO reply (CVE-2011-0411 class)
+    unchecked, ///< not checked by running the library
+};
+/// "discards", "refuses", "exposed", "not checked"; "" for none.
+std::string_view to_string(ClientInjection injection) noexcept;
+
 struct ClientRow {
     std::string client;
-    std::string outcome; ///< "works", "fails", "depends"
+    ClientOutcome outcome = ClientOutcome::depends;
     std::string mechanism;
     std::string how;
     std::string source;
-    std::string error;           ///< the library's own error; empty: it works or reports none
-    std::string injection;       ///< "discards", "refuses", "exposed", "not checked"; "": n/a
+    std::string error; ///< the library's own error; empty: it works or reports none
+    ClientInjection injection = ClientInjection::none;
     std::string checked_against; ///< library version run against (tests/clients); "": docs only
 };
 
@@ -188,7 +216,7 @@ struct SniCheck {
 /// What one connection learnt on its way to the state where AUTH is probed.
 struct ServerFacts {
     std::optional<smtp::Reply> banner;
-    std::string ehlo_command = "EHLO"; ///< or "HELO" after a fallback
+    smtp::HelloVerb hello_verb = smtp::HelloVerb::ehlo; ///< helo after a fallback
     std::optional<smtp::Reply> ehlo_reply;
     std::optional<smtp::Reply> ehlo_refusal; ///< the EHLO reply that caused the HELO fallback
     std::optional<smtp::Capabilities> before_tls;
@@ -224,6 +252,10 @@ struct ServerFacts {
     /// The port greeted (or answered EHLO) in another protocol.
     std::optional<smtp::Greeter> other_protocol;
 
+    /// Why the connection stopped short of AUTH, in a sentence: the failure's, else
+    /// stop_reason.
+    std::string why_stopped() const { return failure ? failure->detail() : stop_reason; }
+
     /// The capabilities that AUTH is probed under: after TLS when TLS was used.
     smtp::Capabilities const* final_capabilities() const noexcept {
         if (after_tls)
@@ -244,7 +276,7 @@ struct AddressProbe {
     std::optional<net::TlsInfo> tls;
     std::string tls_error;
     std::vector<MechanismRow> rows; ///< the AUTH verdict per mechanism
-    int sessions = 0;
+    int connections = 0;
     double total_ms = 0;
 
     /// The first word of the banner's text ("mx1.example.com"); empty without a banner.
@@ -285,13 +317,15 @@ struct Report {
     std::vector<Event> events;
     std::optional<double> auth_ms; ///< from the first AUTH probe sent to the last reply
     double total_ms = 0;
-    int sessions = 0;
+    int connections = 0; ///< opened in the run
     unsigned parallel = 0;
 
     bool session_established = false; ///< reached the state where AUTH can be probed
-    std::string fatal_error;          ///< why not (fatal->detail when there is one)
-    std::optional<FatalError> fatal;  ///< the same, structured: phase, kind, what arrived
+    std::optional<FatalError> fatal;  ///< why not: phase, kind, what arrived, the sentence
     bool interrupted = false;
+
+    /// Why no session was established, in a sentence (fatal's); empty with a session.
+    std::string fatal_error() const { return fatal ? fatal->detail() : std::string(); }
 };
 
 } // namespace smtpprobe

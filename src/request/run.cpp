@@ -32,7 +32,10 @@ ProbeResult not_probed(Target const& target, std::string const& why, Expectation
     Report report;
     report.host = target.host;
     report.port = target.port;
-    report.fatal_error = why;
+    FatalError fatal;
+    fatal.phase = std::nullopt; // before any phase: the probe never started
+    fatal.error = why;
+    report.fatal = std::move(fatal);
     Verdict verdict = evaluate(report, expect);
     return ProbeResult(std::move(report), std::move(verdict),
                        std::make_unique<TranscriptObserver>(false));

@@ -115,9 +115,11 @@ private:
     std::string mechanism_;
     ServerOptions options_;
     int step_ = 0;
-    std::string state_a_; // mechanism-specific scratch (LOGIN user, CRAM challenge, SCRAM msgs)
-    std::string state_b_;
-    std::string state_c_;
+    std::string login_user_;         ///< LOGIN: the user name of the first response
+    std::string cram_challenge_;     ///< CRAM-MD5: the challenge sent
+    std::string scram_client_first_; ///< SCRAM: the client-first message
+    std::string scram_server_first_; ///< SCRAM: the server-first message
+    std::string scram_nonce_;        ///< SCRAM: client + server nonce; then the user
 };
 
 } // namespace smtpprobe::sasl

@@ -251,9 +251,11 @@ std::optional<Server> Server::create(std::string_view mechanism, ServerOptions o
 
 ServerStep Server::start() {
     step_ = 1;
-    state_a_.clear();
-    state_b_.clear();
-    state_c_.clear();
+    login_user_.clear();
+    cram_challenge_.clear();
+    scram_client_first_.clear();
+    scram_server_first_.clear();
+    scram_nonce_.clear();
     if (mechanism_ == "LOGIN") {
         return challenge(options_.login_user_prompt);
     }
@@ -263,8 +265,8 @@ ServerStep Server::start() {
         std::string const local = options_.nonce ? *options_.nonce
                                                  : std::to_string(random_number(8)) + "." +
                                                        std::to_string(random_number(4));
-        state_a_ = "<" + local + "@" + options_.hostname + ">";
-        return challenge(state_a_);
+        cram_challenge_ = "<" + local + "@" + options_.hostname + ">";
+        return challenge(cram_challenge_);
     }
     return challenge({});
 }
@@ -279,20 +281,21 @@ ServerStep Server::respond(std::string_view response) {
         result = step == 1 ? plain_respond(options_, response) : failure();
     } else if (mechanism_ == "LOGIN") {
         if (step == 1) {
-            state_a_ = std::string(response);
+            login_user_ = std::string(response);
             result = challenge(options_.login_password_prompt);
         } else {
-            result = password_matches(options_.accounts, state_a_, response) ? success(state_a_)
-                                                                             : failure();
+            result = password_matches(options_.accounts, login_user_, response)
+                         ? success(login_user_)
+                         : failure();
         }
     } else if (mechanism_ == "CRAM-MD5") {
-        result = step == 1 ? cram_md5_respond(options_, state_a_, response) : failure();
+        result = step == 1 ? cram_md5_respond(options_, cram_challenge_, response) : failure();
     } else if (mechanism_ == "XOAUTH2") {
         result = xoauth2_respond(options_, step, response);
     } else if (mechanism_ == "OAUTHBEARER") {
         result = oauthbearer_respond(options_, step, response);
     } else if (std::optional<detail::ScramHash> const hash = detail::scram_hash_for(mechanism_)) {
-        detail::ScramServerState state{state_a_, state_b_, state_c_};
+        detail::ScramServerState state{scram_client_first_, scram_server_first_, scram_nonce_};
         result = detail::scram_respond(*hash, options_, step, response, state);
     }
     if (result.kind != ServerStep::Kind::challenge) {

@@ -19,6 +19,10 @@ Command plain(std::string text) {
 
 } // namespace
 
+std::string_view to_string(HelloVerb verb) noexcept {
+    return verb == HelloVerb::helo ? "HELO" : "EHLO";
+}
+
 Command ehlo_command(std::string_view name) {
     check_argument(name);
     return plain("EHLO " + std::string(name));

@@ -13,6 +13,11 @@ struct Command {
     bool secret = false;
 };
 
+/// Which hello a client sent: EHLO, or HELO after the server refused EHLO (RFC 5321 §4.1.1.1).
+enum class HelloVerb { ehlo, helo };
+/// "EHLO", "HELO".
+std::string_view to_string(HelloVerb verb) noexcept;
+
 /// Refuses (std::invalid_argument) arguments that contain CR, LF or NUL: a caller-supplied
 /// EHLO name must never smuggle a second command onto the wire.
 Command ehlo_command(std::string_view name);

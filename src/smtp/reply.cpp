@@ -88,6 +88,10 @@ std::string Reply::summary() const {
     return out;
 }
 
+std::string Reply::first_line() const {
+    return std::to_string(code) + (lines.empty() ? "" : " " + lines.front());
+}
+
 std::string Reply::wire() const {
     std::string out;
     std::string const number = std::to_string(code);

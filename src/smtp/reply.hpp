@@ -25,6 +25,9 @@ struct Reply {
     std::string status() const;
     /// status() and text(): "504 5.7.4 Unrecognized authentication type".
     std::string summary() const;
+    /// The code and the first line's text: "454 4.7.0 TLS not available" (the code alone
+    /// when there is no text).
+    std::string first_line() const;
     /// The reply as it came on the wire, lines joined by "\n" ("504 5.7.4 Unrecognized ...").
     std::string wire() const;
 

@@ -73,8 +73,8 @@ TEST_CASE("all addresses names the node whose certificate expired, in text and J
     CHECK(p.report.address_probes[0].tls->verified());
     CHECK_FALSE(p.report.address_probes[1].tls->verified());
     CHECK(p.report.connected_address == "127.0.0.1");
-    CHECK(p.report.sessions ==
-          p.report.address_probes[0].sessions + p.report.address_probes[1].sessions);
+    CHECK(p.report.connections ==
+          p.report.address_probes[0].connections + p.report.address_probes[1].connections);
 
     Finding const& f = finding(p.verdict, "addresses.certificate_differs");
     CHECK(f.severity == Severity::error);
@@ -89,7 +89,7 @@ TEST_CASE("all addresses names the node whose certificate expired, in text and J
     CHECK(j["target"]["address_probes"][1]["tls"]["verified"] == false);
     CHECK(j["target"]["address_probes"][1]["tls"]["certificate"]["days_left"].get<long>() < 0);
     CHECK(j["target"]["address_probes"][0]["tls"]["verified"] == true);
-    CHECK(j["connections"] == p.report.sessions);
+    CHECK(j["connections"] == p.report.connections);
     bool in_json = false;
     for (auto const& jf : j["findings"])
         in_json =
@@ -112,13 +112,13 @@ TEST_CASE("all addresses: each connection of the transcript goes to one address,
     for (TranscriptEvent const& e : observer.transcript().events())
         if (e.text.starts_with("Connected to "))
             peers[e.session].insert(e.text.substr(13, e.text.find(" port") - 13));
-    CHECK(static_cast<int>(peers.size()) == r.sessions);
+    CHECK(static_cast<int>(peers.size()) == r.connections);
     int to_b = 0;
     for (auto const& [id, addresses] : peers) {
         CHECK(addresses.size() == 1);
         to_b += addresses.count("127.0.0.2") ? 1 : 0;
     }
-    CHECK(to_b == r.address_probes[1].sessions);
+    CHECK(to_b == r.address_probes[1].connections);
     CHECK(b.server().connections_accepted() == static_cast<std::size_t>(to_b));
     // The same configuration, each node with its own (valid) certificate: that is the one
     // difference, and only an info.

@@ -237,7 +237,7 @@ TEST_CASE("sequential and parallel runs give the same matrix", "[engine]") {
         CHECK(a.rows[i].recognition.status == b.rows[i].recognition.status);
         CHECK(a.rows[i].recognition.reply == b.rows[i].recognition.reply);
     }
-    CHECK(a.sessions == 2); // 14 rows, at most 8 AUTH probes per connection
+    CHECK(a.connections == 2); // 14 rows, at most 8 AUTH probes per connection
 }
 
 TEST_CASE("plaintext injected after the STARTTLS 220 is never parsed as SMTP",
@@ -279,7 +279,7 @@ TEST_CASE("STARTTLS refused: auto carries on in plaintext, starttls mode stops",
 TEST_CASE("a server without EHLO is reached with HELO and reported", "[engine][ehlo]") {
     Emulated server = Emulated::sample("helo-only");
     Probed p = probe(server.options());
-    CHECK(p.report.server.ehlo_command == "HELO");
+    CHECK(p.report.server.hello_verb == smtp::HelloVerb::helo);
     CHECK(has_finding(p.verdict, "ehlo.helo_fallback"));
 }
 
@@ -320,7 +320,7 @@ TEST_CASE("a server that never answers times out within the budget, without hang
     CHECK_FALSE(p.report.session_established);
     CHECK(p.verdict.exit_code == exit_code::no_session);
     // The phase and what arrived (issue 10 part 4).
-    CHECK(p.report.fatal_error == "No reply to EHLO within 300 ms: 0 bytes arrived.");
+    CHECK(p.report.fatal_error() == "No reply to EHLO within 300 ms: 0 bytes arrived.");
     REQUIRE(p.report.fatal);
     CHECK(p.report.fatal->phase == Phase::ehlo);
     CHECK(p.report.fatal->kind == FailureKind::timeout);
@@ -336,7 +336,7 @@ TEST_CASE("nothing listening: exit 2 with the address in the message", "[engine]
     o.options.connect_timeout = std::chrono::milliseconds(1000);
     Probed p = probe(o);
     CHECK(p.verdict.exit_code == exit_code::no_session);
-    CHECK(p.report.fatal_error.find("127.0.0.1") != std::string::npos);
+    CHECK(p.report.fatal_error().find("127.0.0.1") != std::string::npos);
     CHECK(has_finding(p.verdict, "session.failed"));
 }
 
@@ -346,7 +346,7 @@ TEST_CASE("a malformed banner is a protocol failure with the line as evidence",
     Emulated server = Emulated::inline_profile(profile);
     Probed p = probe(server.options());
     CHECK(p.verdict.exit_code == exit_code::no_session);
-    CHECK(p.report.fatal_error.find("code changes") != std::string::npos);
+    CHECK(p.report.fatal_error().find("code changes") != std::string::npos);
 }
 
 TEST_CASE("the mechanisms option restricts the rows and keeps non-catalogue names", "[engine]") {
@@ -368,6 +368,6 @@ TEST_CASE("credential exchanges refused before any credential was sent reuse the
     Probed p = probe(o);
     CHECK(row(p.report, "LOGIN").authentication.status == Status::accepted);
     // The 13 refusals share connections (at most 8 probes each); LOGIN's exchange spends one.
-    CHECK(p.report.sessions <= 3);
+    CHECK(p.report.connections <= 3);
     CHECK_FALSE(p.report.credentials_sent_insecurely);
 }

@@ -111,6 +111,6 @@ TEST_CASE("client libraries are judged against the probed server", "[engine][fin
     bool go_fails = false;
     for (ClientRow const& c : p.verdict.clients)
         if (c.client == "Go net/smtp (PlainAuth)")
-            go_fails = c.outcome == "fails" && c.how.find("504") != std::string::npos;
+            go_fails = c.outcome == ClientOutcome::fails && c.how.find("504") != std::string::npos;
     CHECK(go_fails);
 }

@@ -83,7 +83,7 @@ TEST_CASE(
     Probed p = probe(o);
     REQUIRE(p.report.session_established);
     CHECK(p.report.path.local_address == "127.0.0.3 port " + std::to_string(port));
-    CHECK(p.report.sessions >= 2);
+    CHECK(p.report.connections >= 2);
     CHECK(p.text.find("Hello [127.0.0.3]") != std::string::npos);
 }
 
@@ -95,7 +95,7 @@ TEST_CASE("a source address that is not this machine's is a clear connect failur
     Probed p = probe(o);
     CHECK_FALSE(p.report.session_established);
     CHECK(p.verdict.exit_code == exit_code::no_session);
-    CHECK(p.report.fatal_error.find("cannot use the source address 192.0.2.1") !=
+    CHECK(p.report.fatal_error().find("cannot use the source address 192.0.2.1") !=
           std::string::npos);
 }
 
@@ -129,10 +129,10 @@ TEST_CASE("a proxy that is not listening: exit 2 naming the proxy and the step",
     ::close(fd);
     Timed t = timed_probe(through(25, proxy_at(net::ProxyScheme::socks5, dead)));
     CHECK(t.probed.verdict.exit_code == exit_code::no_session);
-    CHECK(t.probed.report.fatal_error == "proxy socks5://127.0.0.1:" + std::to_string(dead) +
-                                             ": connecting to the proxy: 127.0.0.1 port " +
-                                             std::to_string(dead) +
-                                             ": Connection refused: no tunnel through the proxy");
+    CHECK(t.probed.report.fatal_error() == "proxy socks5://127.0.0.1:" + std::to_string(dead) +
+                                               ": connecting to the proxy: 127.0.0.1 port " +
+                                               std::to_string(dead) +
+                                               ": Connection refused: no tunnel through the proxy");
     CHECK(t.elapsed < 3000ms);
 }
 
@@ -146,15 +146,15 @@ TEST_CASE("a proxy that accepts and never answers is bounded by --connect-timeou
         Setup o = through(25, proxy_at(scheme, silent.port()));
         o.options.parallel = 1;
         Timed t = timed_probe(o);
-        INFO(t.probed.report.fatal_error);
+        INFO(t.probed.report.fatal_error());
         CHECK(t.probed.verdict.exit_code == exit_code::no_session);
         std::string const step = scheme == net::ProxyScheme::http
                                      ? "CONNECT request: the proxy did not answer in time (before "
                                        "its status line)"
                                      : "SOCKS greeting: the proxy did not answer in time";
-        CHECK(t.probed.report.fatal_error.find(step) != std::string::npos);
-        CHECK(t.probed.report.fatal_error.starts_with("proxy " + std::string(to_string(scheme)) +
-                                                      "://127.0.0.1:"));
+        CHECK(t.probed.report.fatal_error().find(step) != std::string::npos);
+        CHECK(t.probed.report.fatal_error().starts_with("proxy " + std::string(to_string(scheme)) +
+                                                        "://127.0.0.1:"));
         // Two connections (the first and one retry), each with its own 600 ms handshake budget.
         CHECK(t.elapsed < 2500ms);
         CHECK(t.probed.report.server.timings.proxy == std::nullopt);
@@ -171,7 +171,7 @@ TEST_CASE("a malformed SOCKS5 reply from a scripted proxy", "[engine][proxy]") {
     });
     Timed t = timed_probe(through(25, proxy_at(net::ProxyScheme::socks5, bad.port())));
     CHECK(t.probed.verdict.exit_code == exit_code::no_session);
-    CHECK(t.probed.report.fatal_error ==
+    CHECK(t.probed.report.fatal_error() ==
           "proxy socks5://127.0.0.1:" + std::to_string(bad.port()) +
               ": CONNECT request: malformed CONNECT reply: reserved byte is 0x01, not 0x00: no "
               "tunnel through the proxy");
@@ -193,7 +193,7 @@ TEST_CASE("an endless CONNECT header from a scripted proxy is cut at the bound",
     });
     Timed t = timed_probe(through(25, proxy_at(net::ProxyScheme::http, endless.port())));
     CHECK(t.probed.verdict.exit_code == exit_code::no_session);
-    CHECK(t.probed.report.fatal_error.find(
+    CHECK(t.probed.report.fatal_error().find(
               ": CONNECT request: the proxy's response has more than 100 header lines") !=
           std::string::npos);
     CHECK(t.probed.transcript.find("=== HTTP <- HTTP/1.1 200 Connection established") !=
@@ -213,7 +213,7 @@ TEST_CASE("HTTP 407 from a scripted proxy: its password is never in any output",
         through(25, proxy_at(net::ProxyScheme::http, refusing.port(), "alice", proxy_password));
     Timed t = timed_probe(o);
     CHECK(t.probed.verdict.exit_code == exit_code::no_session);
-    CHECK(t.probed.report.fatal_error.find(
+    CHECK(t.probed.report.fatal_error().find(
               ": proxy authentication: the proxy rejected the user name or password (HTTP 407 "
               "Proxy Authentication Required)") != std::string::npos);
     CHECK(t.probed.transcript.find("=== HTTP -> Proxy-Authorization: Basic <hidden>") !=

@@ -134,8 +134,8 @@ Replayed replay(std::string const& path) {
     }
     Json& j = out.result;
     j["session_established"] = report.session_established;
-    j["fatal_error"] = report.fatal_error.empty() ? Json(nullptr) : Json(report.fatal_error);
-    j["stop_reason"] = facts.stop_reason;
+    j["fatal_error"] = report.fatal_error().empty() ? Json(nullptr) : Json(report.fatal_error());
+    j["stop_reason"] = facts.why_stopped();
     j["tls_used"] = std::string(to_string(report.tls_used));
     j["before_tls"] = caps_json(facts.before_tls);
     j["after_tls"] = facts.tls ? caps_json(facts.after_tls) : Json(nullptr);
@@ -144,7 +144,7 @@ Replayed replay(std::string const& path) {
                                       {"enhanced", facts.auth_before_tls_reply->enhanced()}}
                                : Json(nullptr);
     j["injected"] = facts.starttls_injected;
-    j["connections"] = report.sessions;
+    j["connections"] = report.connections;
     j["left_recording_at"] = transport.left_at() ? Json(*transport.left_at()) : Json(nullptr);
     j["mechanisms"] = rows;
     out.mismatches = transport.mismatches();

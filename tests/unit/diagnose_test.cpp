@@ -294,6 +294,33 @@ TEST_CASE("compiled-in registry matches data/enhanced-status-codes.json", "[unit
     CHECK(registry.back().code == "X.7.30");
 }
 
+TEST_CASE("clients: every verdict names its library by id, in the listed order",
+          "[unit][diagnose]") {
+    using smtpprobe::diagnose::ClientLibrary;
+    std::vector<ClientVerdict> const verdicts =
+        smtpprobe::diagnose::client_compatibility(acs_view());
+    std::vector<ClientLibrary> const expected = {
+        ClientLibrary::go_net_smtp,    ClientLibrary::go_net_smtp,
+        ClientLibrary::python_smtplib, ClientLibrary::nodemailer,
+        ClientLibrary::nodemailer,     ClientLibrary::dotnet_smtp_client,
+        ClientLibrary::mailkit,        ClientLibrary::jakarta_mail,
+        ClientLibrary::phpmailer,      ClientLibrary::libcurl,
+        ClientLibrary::libcurl,        ClientLibrary::libcurl,
+        ClientLibrary::ruby_net_smtp,  ClientLibrary::lettre};
+    REQUIRE(verdicts.size() == expected.size());
+    for (std::size_t i = 0; i < verdicts.size(); ++i) {
+        CAPTURE(verdicts[i].client);
+        CHECK(verdicts[i].library == expected[i]);
+    }
+    // A library keeps its id when the STARTTLS refusal replaces its verdict.
+    ServerAuthView refused = acs_view();
+    refused.starttls_refusal = smtpprobe::smtp::Reply{454, {"4.7.0 TLS not available"}};
+    std::vector<ClientVerdict> const stopped = smtpprobe::diagnose::client_compatibility(refused);
+    REQUIRE(stopped.size() == expected.size());
+    for (std::size_t i = 0; i < stopped.size(); ++i)
+        CHECK(stopped[i].library == expected[i]);
+}
+
 TEST_CASE("clients: Azure Communication Services (LOGIN only)", "[unit][diagnose]") {
     std::vector<ClientVerdict> const verdicts =
         smtpprobe::diagnose::client_compatibility(acs_view());
@@ -337,10 +364,10 @@ TEST_CASE("clients: Azure Communication Services (LOGIN only)", "[unit][diagnose
     for (ClientVerdict const& verdict : verdicts) {
         CAPTURE(verdict.client);
         CHECK_FALSE(verdict.how.empty());
-        CHECK(smtpprobe::diagnose::outcome_name(verdict.outcome) ==
-              (verdict.outcome == Outcome::works   ? "works"
-               : verdict.outcome == Outcome::fails ? "fails"
-                                                   : "depends"));
+        CHECK(smtpprobe::to_string(verdict.outcome) == (verdict.outcome == Outcome::works ? "works"
+                                                        : verdict.outcome == Outcome::fails
+                                                            ? "fails"
+                                                            : "depends"));
     }
 }
 
@@ -573,7 +600,8 @@ TEST_CASE("clients: STARTTLS refused, injected, and the loopback exemption", "[u
     SECTION("every client stops at a refused STARTTLS, with its own error") {
         ServerAuthView view;
         view.advertised_before_tls = {};
-        view.starttls_refusal = "454 4.7.0 TLS not available due to local problem";
+        view.starttls_refusal =
+            smtpprobe::smtp::Reply{454, {"4.7.0 TLS not available due to local problem"}};
         std::vector<ClientVerdict> const verdicts = smtpprobe::diagnose::client_compatibility(view);
         for (ClientVerdict const& verdict : verdicts) {
             CAPTURE(verdict.client);
@@ -588,6 +616,22 @@ TEST_CASE("clients: STARTTLS refused, injected, and the loopback exemption", "[u
         CHECK(verdict_for(verdicts, "Ruby net-smtp (default :plain)").error ==
               "Net::SMTPServerBusy: 454 4.7.0 TLS not available due to local problem");
         CHECK(verdict_for(verdicts, "libcurl").error == "(64) STARTTLS denied, code 454");
+        CHECK(verdict_for(verdicts, "lettre").error == "transient error");
+    }
+    SECTION("the errors follow the refusal's code; the first line is quoted") {
+        ServerAuthView view;
+        view.starttls_refusal =
+            smtpprobe::smtp::Reply{530, {"5.7.0 Must authenticate first", "second line"}};
+        std::vector<ClientVerdict> verdicts = smtpprobe::diagnose::client_compatibility(view);
+        CHECK(verdict_for(verdicts, "Ruby net-smtp (default :plain)").error ==
+              "Net::SMTPAuthenticationError: 530 5.7.0 Must authenticate first");
+        CHECK(verdict_for(verdicts, "lettre").error == "permanent error");
+        view.starttls_refusal = smtpprobe::smtp::Reply{501, {}};
+        verdicts = smtpprobe::diagnose::client_compatibility(view);
+        CHECK(verdict_for(verdicts, "Ruby net-smtp (default :plain)").error ==
+              "Net::SMTPSyntaxError: 501");
+        CHECK(verdict_for(verdicts, "Python smtplib (login())").error ==
+              "SMTPResponseException: (501, b'')");
     }
     SECTION("injected bytes: curl refuses, PHPMailer is exposed, the others discard") {
         ServerAuthView view = acs_view();
@@ -604,7 +648,7 @@ TEST_CASE("clients: STARTTLS refused, injected, and the loopback exemption", "[u
         CHECK(go.injection == ClientVerdict::Injection::discards);
         CHECK(go.outcome == Outcome::works);
         CHECK(verdict_for(verdicts, "MailKit").injection == ClientVerdict::Injection::unchecked);
-        CHECK(smtpprobe::diagnose::injection_name(php.injection) == "exposed");
+        CHECK(smtpprobe::to_string(php.injection) == "exposed");
     }
     SECTION("Go sends PLAIN in plaintext only to a loopback name") {
         ServerAuthView view;

@@ -64,11 +64,11 @@ TEST_CASE("evaluate: the seed case, LOGIN only after STARTTLS and PLAIN 504", "[
     // The client predictions come from the same facts (diagnose/clients.cpp).
     ClientRow const* go = find_client(v, "Go net/smtp (PlainAuth)");
     REQUIRE(go != nullptr);
-    CHECK(go->outcome == "fails");
+    CHECK(go->outcome == ClientOutcome::fails);
     CHECK(go->mechanism == "PLAIN");
     ClientRow const* python = find_client(v, "Python smtplib (login())");
     REQUIRE(python != nullptr);
-    CHECK(python->outcome == "works");
+    CHECK(python->outcome == ClientOutcome::works);
     CHECK(python->mechanism == "LOGIN");
 
     // Without expectations: the session and certificate checks, none of them expected.
@@ -167,7 +167,9 @@ TEST_CASE("evaluate: no session, with the fatal error as data", "[unit][evaluate
     CHECK(failed->severity == Severity::error);
     CHECK(failed->title == "No SMTP session could be established");
     CHECK(failed->detail == "The probe stopped before AUTH could be tested: No banner within 10 "
-                            "s: the TCP connection was accepted and 0 bytes arrived.");
+                            "s: the TCP connection was accepted and 0 bytes arrived (a tarpit, "
+                            "a firewall that accepts and drops, or an implicit-TLS port: see "
+                            "above).");
     REQUIRE(failed->evidence.size() == 1);
     CHECK(failed->evidence[0] == "phase: banner, timeout, 0 bytes in 10000 ms");
     CHECK(v.clients.empty()); // no session, no prediction

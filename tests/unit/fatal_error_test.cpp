@@ -1,4 +1,5 @@
 #include "report/fatal_error.hpp"
+#include "report/report.hpp"
 
 #include <catch2/catch.hpp>
 
@@ -36,4 +37,96 @@ TEST_CASE("phase and kind names are the JSON values", "[unit][fatal_error]") {
     CHECK(to_string(FailureKind::other_protocol) == "other_protocol");
     CHECK(duration_words(999ms) == "999 ms");
     CHECK(duration_words(3000ms) == "3 s");
+}
+
+TEST_CASE("the report's fatal_error() is the sentence of its fatal error, nothing else",
+          "[unit][fatal_error]") {
+    Report report;
+    CHECK(report.fatal_error().empty());
+    FatalError f;
+    f.phase = Phase::ehlo;
+    f.kind = FailureKind::timeout;
+    f.limit = 300ms;
+    report.fatal = f;
+    CHECK(report.fatal_error() == "No reply to EHLO within 300 ms: 0 bytes arrived.");
+    CHECK(phase_and_detail(f) == "ehlo: No reply to EHLO within 300 ms: 0 bytes arrived.");
+    // Refused before it began (the exporter's own checks): no phase to name.
+    f.phase = std::nullopt;
+    f.kind = FailureKind::error;
+    f.error = "target not allowed";
+    CHECK(f.detail() == "target not allowed");
+    CHECK(phase_and_detail(f) == "target not allowed");
+}
+
+TEST_CASE("a failure's sentence is made from its facts", "[unit][fatal_error]") {
+    FatalError f;
+    SECTION("resolve, connect and refused: the words of the layer that said no") {
+        f.phase = Phase::resolve;
+        f.kind = FailureKind::unreachable;
+        f.error = "cannot resolve mx.invalid: Name or service not known";
+        CHECK(f.detail() == f.error);
+        f.phase = Phase::ehlo;
+        f.kind = FailureKind::refused;
+        f.error = "the server refused EHLO: 550 go away";
+        CHECK(f.detail() == f.error);
+    }
+    SECTION("a banner that never came after the TLS handshake") {
+        f.phase = Phase::banner;
+        f.kind = FailureKind::timeout;
+        f.implicit_tls = true;
+        f.limit = 10s;
+        CHECK(f.detail() == "No banner within 10 s after the TLS handshake: 0 bytes arrived.");
+    }
+    SECTION("--tls auto: the TLS attempt on a second connection is added") {
+        f.phase = Phase::banner;
+        f.kind = FailureKind::timeout;
+        f.limit = 10s;
+        f.tls_attempt_error = "wrong version number";
+        f.tls_attempt_after = 3s;
+        CHECK(f.detail().ends_with(" A TLS handshake on a second connection, after 3 s without "
+                                   "a banner, failed too: wrong version number."));
+    }
+    SECTION("closed, with and without the lower layer's words") {
+        f.phase = Phase::starttls;
+        f.kind = FailureKind::closed;
+        f.bytes_received = 0;
+        CHECK(f.detail() == "The server closed the connection during STARTTLS "
+                            "after 0 bytes.");
+        f.error = "connection reset by peer";
+        CHECK(f.detail() == "The server closed the connection during STARTTLS "
+                            "after 0 bytes: connection reset by peer.");
+    }
+    SECTION("the TLS handshake, on connecting or after STARTTLS") {
+        f.phase = Phase::tls_handshake;
+        f.kind = FailureKind::tls_failed;
+        f.error = "alert handshake failure";
+        f.bytes_received = 7;
+        CHECK(f.detail() == "The TLS handshake failed after the server's 220 to STARTTLS: "
+                            "alert handshake failure (7 bytes came back).");
+        f.implicit_tls = true;
+        CHECK(f.detail() == "The TLS handshake failed on connecting (implicit TLS): "
+                            "alert handshake failure (7 bytes came back).");
+    }
+    SECTION("another protocol: the first line, escaped and cut") {
+        f.phase = Phase::banner;
+        f.kind = FailureKind::other_protocol;
+        f.protocol = smtp::Greeter::ssh;
+        f.arrived = "SSH-2.0-OpenSSH_9.2\x1b[2J\r\nmore";
+        CHECK(f.detail() ==
+              "This port speaks SSH, not SMTP: it greeted with \"SSH-2.0-OpenSSH_9.2\\x1B[2J\".");
+        f.silent_until_ehlo = true;
+        f.arrived = std::string(100, 'x');
+        CHECK(f.detail() == "This port speaks SSH, not SMTP: it sent nothing on connecting and "
+                            "answered EHLO with \"" +
+                                std::string(80, 'x') + "...\".");
+    }
+    SECTION("interrupted, malformed and other errors name the phase") {
+        f.phase = Phase::ehlo_after_tls;
+        f.kind = FailureKind::interrupted;
+        CHECK(f.detail().starts_with("interrupted while "));
+        f.kind = FailureKind::malformed;
+        f.error = "malformed reply";
+        CHECK(f.detail().starts_with("During "));
+        CHECK(f.detail().ends_with(": malformed reply"));
+    }
 }

@@ -288,7 +288,9 @@ TEST_CASE("render_json: no session, the fatal error as data", "[unit][render]") 
           Json{{"phase", "banner"},
                {"kind", "timeout"},
                {"detail",
-                "No banner within 10 s: the TCP connection was accepted and 0 bytes arrived"},
+                "No banner within 10 s: the TCP connection was accepted and 0 bytes arrived (a "
+                "tarpit, a firewall that accepts and drops, or an implicit-TLS port: see "
+                "above)."},
                {"bytes_received", 0},
                {"elapsed_ms", 10000.0},
                {"protocol", nullptr}});
@@ -389,10 +391,12 @@ TEST_CASE("render_nagios: status line, perfdata and one line per check", "[unit]
         CHECK(v.exit_code == static_cast<int>(CheckState::critical));
         CHECK(render_nagios(r, v) ==
               "SMTPPROBE CRITICAL - No banner within 10 s: the TCP connection was accepted and 0 "
-              "bytes arrived; run took 10.004000 s | connect=0.003000s;;;0; "
+              "bytes arrived (a tarpit, a firewall that accepts and drops, or an implicit-TLS "
+              "port: see above).; run took 10.004000 s | connect=0.003000s;;;0; "
               "total=10.004000s;2.000;5.000;0;\n"
               "[CRITICAL] session: No banner within 10 s: the TCP connection was accepted and 0 "
-              "bytes arrived\n"
+              "bytes arrived (a tarpit, a firewall that accepts and drops, or an implicit-TLS "
+              "port: see above).\n"
               "[CRITICAL] time: run took 10.004000 s\n");
     }
     SECTION("an error finding nobody asked about is a WARNING with its title") {

@@ -60,7 +60,7 @@ inline MechanismRow mechanism(std::string name, Status status, smtp::Reply first
     m.recognition.status = status;
     m.recognition.reply = std::move(first_reply);
     m.authentication.status = Status::skipped;
-    m.session = 2;
+    m.connection = 2;
     return m;
 }
 
@@ -116,7 +116,7 @@ inline Report seed_report() {
 
     r.auth_ms = 80.0;
     r.total_ms = 412.5;
-    r.sessions = 3;
+    r.connections = 3;
     r.parallel = 4;
     r.session_established = true;
     return r;
@@ -139,7 +139,7 @@ inline Report seed_report_with_credentials(smtp::Reply final) {
 }
 
 /// No session: the port accepted the TCP connection and sent nothing within 10 s.
-/// (Report::fatal_error and Report::fatal are set together here and only here.)
+/// (Report::fatal is set here and only here; fatal_error() words it.)
 inline Report no_banner_report() {
     Report r = report_for("tarpit.example.test", 25, "192.0.2.26");
     r.server.timings.connect = 3.0;
@@ -147,14 +147,13 @@ inline Report no_banner_report() {
     FatalError f;
     f.phase = Phase::banner;
     f.kind = FailureKind::timeout;
-    f.detail = "No banner within 10 s: the TCP connection was accepted and 0 bytes arrived";
+    f.limit = std::chrono::seconds(10);
     f.bytes_received = 0;
     f.elapsed_ms = 10000.0;
     r.fatal = f;
-    r.fatal_error = f.detail;
     r.server.failure = f;
     r.total_ms = 10004.0;
-    r.sessions = 1;
+    r.connections = 1;
     r.parallel = 4;
     return r;
 }
