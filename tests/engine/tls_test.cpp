@@ -58,6 +58,14 @@ Setup options_for(Emulated const& server, std::string const& ca_pem = {}) {
     return o;
 }
 
+/// Options against `server` trusting only the CA file at `path` (--ca-file).
+Setup options_with_ca_file(Emulated const& server, std::string const& path) {
+    Setup o = options_for(server);
+    o.options.tls.ca_pem.clear();
+    o.options.tls.ca_file = path;
+    return o;
+}
+
 bool contains(std::string const& text, std::string const& part) {
     return text.find(part) != std::string::npos;
 }
@@ -107,9 +115,7 @@ TEST_CASE("a valid certificate verifies with --ca-file of the test CA", "[tls]")
     emulator::Pki const pki = emulator::make_pki({});
     Emulated server = serve(pki);
     TempFile ca(pki.ca_pem);
-    Setup o = options_for(server);
-    o.options.tls.ca_pem.clear();
-    o.options.tls.ca_file = ca.path();
+    Setup o = options_with_ca_file(server, ca.path());
     Probed p = probe(o);
     print_example("valid", p);
     Report const& r = p.report;
@@ -571,9 +577,7 @@ TEST_CASE("a --ca-file is read once for every probe, thread, connection and cont
     emulator::Pki const pki = emulator::make_pki({});
     Emulated server = serve(pki);
     TempFile ca(pki.ca_pem);
-    Setup o = options_for(server);
-    o.options.tls.ca_pem.clear();
-    o.options.tls.ca_file = ca.path();
+    Setup o = options_with_ca_file(server, ca.path());
     std::uint64_t const before = net::trust_store_loads();
 
     // 4 threads of 2 probes, each on 4 connections; one also enumerates the TLS versions (four
@@ -626,9 +630,7 @@ TEST_CASE("a rotated --ca-file is read again: rewritten in place, replaced by re
     emulator::Pki const pki = emulator::make_pki({});
     Emulated server = serve(pki);
     TempFile ca(stranger_ca());
-    Setup o = options_for(server);
-    o.options.tls.ca_pem.clear();
-    o.options.tls.ca_file = ca.path();
+    Setup o = options_with_ca_file(server, ca.path());
     std::uint64_t const before = net::trust_store_loads();
 
     Probed const stranger = probe(o);
