@@ -23,12 +23,15 @@ CPU is user + system time of each child from wait4() (microseconds, not /usr/bin
 10 ms steps), the mean over --runs runs. The openssl rows are one s_client session each
 (EHLO, AUTH LOGIN, *, QUIT written at once; s_client sends them after the handshake), once
 with -CAfile and once with its default store. `strace -f -e trace=openat` (if installed)
-counts the bundle's opens per probe, per probe with --tls-versions, and per batch target.
+counts the bundle's opens per probe, per probe with --tls-versions, per batch target and
+over an exporter's scrapes. The exporter rows scrape `smtpprobe exporter` (on PORT+1) with
+--scrapes requests to /probe and read its CPU from /proc.
 Asserts nothing; not part of ctest. No root, no added latency: one emulator
 (`smtpprobe emulate --profile azure-acs`) on 127.0.0.1:PORT, stopped on exit.
 """
 
 import argparse
+import http.client
 import json
 import os
 import shutil
@@ -39,7 +42,7 @@ import sys
 import tempfile
 import time
 
-from exporter_bench import wait_port  # same directory
+from exporter_bench import proc_stat, wait_port  # same directory
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 MESSAGE = b"EHLO bench\r\nAUTH LOGIN\r\n*\r\nQUIT\r\n"
@@ -84,6 +87,32 @@ def count_opens(argv, names, env=None):
         return sum(1 for line in trace if any(f'/{n}"' in line or f'"{n}"' in line for n in names))
 
 
+def exporter_scrapes(argv, port, target, scrapes, counted=None):
+    """Starts `smtpprobe exporter` (argv), scrapes /probe `scrapes` times after one warm-up
+    scrape, stops it. Returns its CPU seconds over the timed scrapes (from /proc, 10 ms steps),
+    or None when it runs under strace (`counted` = the trace file) and only opens count."""
+    proc = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                            start_new_session=True)
+    try:
+        wait_port(port)
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+
+        def scrape():
+            conn.request("GET", f"/probe?target={target}")
+            body = conn.getresponse().read()
+            if b"smtpprobe_probe_success" not in body:
+                raise RuntimeError("the exporter's /probe answered without smtpprobe_probe_success")
+
+        scrape()
+        before = None if counted else proc_stat(proc.pid)[0]
+        for _ in range(scrapes):
+            scrape()
+        return None if counted else proc_stat(proc.pid)[0] - before
+    finally:
+        os.killpg(proc.pid, signal.SIGTERM)
+        proc.wait(20)
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--binary", action="append", default=[],
@@ -92,7 +121,9 @@ def main():
     parser.add_argument("--batch-targets", type=int, default=40)
     parser.add_argument("--jobs", type=int, default=8)
     parser.add_argument("--batch-runs", type=int, default=3)
-    parser.add_argument("--port", type=int, default=6150)
+    parser.add_argument("--scrapes", type=int, default=20)
+    parser.add_argument("--port", type=int, default=6150,
+                        help="the emulator's port; the exporter listens on PORT+1")
     args = parser.parse_args()
     if not 1 <= args.runs <= 200:
         sys.exit("--runs: 1 to 200")
@@ -228,6 +259,24 @@ def main():
             mean = statistics.mean(batch_cpu[label])
             print(f"{label:44} {mean * 1000 / args.batch_targets:8.1f} ms per target "
                   f"({mean:.3f} s in all; {sessions[label]}/{args.batch_targets} with a session)")
+
+        # 4. The exporter: every scrape is a probe in the same process.
+        print()
+        print(f"exporter: {args.scrapes} scrapes of /probe?target={target} after one warm-up; CPU of the "
+              f"exporter process (/proc, 10 ms steps)")
+        port = args.port + 1
+        for label, path in binaries:
+            base = [path, "exporter", "--listen", f"127.0.0.1:{port}", "--allow-target", target]
+            for store, extra in (("system store", []), ("one-cert CA", ["--ca-file", ca])):
+                seconds = exporter_scrapes(base + extra, port, target, args.scrapes)
+                line = f"{label + ': ' + store:44} {seconds * 1000 / args.scrapes:8.1f} ms per scrape"
+                if store == "system store" and shutil.which("strace"):
+                    with tempfile.NamedTemporaryFile(mode="r") as trace:
+                        exporter_scrapes(["strace", "-f", "-qq", "-e", "trace=openat", "-o", trace.name]
+                                         + base, port, target, args.scrapes, counted=trace.name)
+                        opens = sum(1 for row in trace if any(f'/{n}"' in row for n in names))
+                    line += f"; {os.path.basename(bundle_real)} opened {opens} time(s) in {args.scrapes + 1} scrapes"
+                print(line)
     finally:
         if emulator is not None:
             os.killpg(emulator.pid, signal.SIGTERM)
