@@ -94,6 +94,11 @@ group clients golang-go python3 php-cli libphp-phpmailer ruby curl libjakarta-ma
 # when npm is missing: a Node.js from elsewhere (e.g. NodeSource, which bundles npm)
 # conflicts with Debian's npm package.
 group node --unless-command npm nodejs npm
+# The benchmarks (tests/bench/): /usr/bin/time, strace (truststore_bench.py counts the CA
+# bundle's opens), and the kernel packet delay of bench.sh where the kernel has no netem:
+# iptables-legacy's NFQUEUE target and libnetfilter-queue for nfq_delay.c (built with the
+# build group's compiler).
+group bench time strace iptables libnetfilter-queue-dev
 
 SELECTED=${SMTPPROBE_DEPS_GROUPS:-$ALL_GROUPS}
 if [ "${SMTPPROBE_NO_INTEGRATION:-0}" = 1 ]; then

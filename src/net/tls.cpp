@@ -2,6 +2,7 @@
 
 #include "net/openssl_ptr.hpp"
 #include "net/resolve.hpp"
+#include "net/tls_trust_store.hpp"
 
 #include <arpa/inet.h>
 #include <openssl/err.h>
@@ -211,28 +212,10 @@ TlsClientContext::TlsClientContext(TlsClientOptions const& options) : options_(o
         if (SSL_CTX_set_cipher_list(ctx, "DEFAULT:@SECLEVEL=0") != 1)
             ERR_clear_error();
     }
-    bool const custom =
-        !options.ca_file.empty() || !options.ca_path.empty() || !options.ca_pem.empty();
-    if (!options.ca_file.empty() || !options.ca_path.empty()) {
-        if (SSL_CTX_load_verify_locations(
-                ctx, options.ca_file.empty() ? nullptr : options.ca_file.c_str(),
-                options.ca_path.empty() ? nullptr : options.ca_path.c_str()) != 1)
-            throw std::runtime_error("cannot load CA certificates from " +
-                                     (options.ca_file.empty() ? options.ca_path : options.ca_file) +
-                                     ": " + openssl_error_text());
-    }
-    if (!options.ca_pem.empty()) {
-        BIO* bio = BIO_new_mem_buf(options.ca_pem.data(), static_cast<int>(options.ca_pem.size()));
-        X509_STORE* store = SSL_CTX_get_cert_store(ctx);
-        while (X509* cert = PEM_read_bio_X509(bio, nullptr, nullptr, nullptr)) {
-            X509_STORE_add_cert(store, cert);
-            X509_free(cert);
-        }
-        ERR_clear_error();
-        BIO_free(bio);
-    }
-    if (!custom && options.use_system_store)
-        SSL_CTX_set_default_verify_paths(ctx);
+    // The trust store is shared by every context of the process (net/tls_trust_store.hpp):
+    // reading the system bundle costs more CPU than a whole probe otherwise does.
+    if (X509_STORE* store = static_cast<X509_STORE*>(acquire_trust_store(options)))
+        SSL_CTX_set_cert_store(ctx, store); // takes over the reference
     ctx_ = guard.release();
 }
 

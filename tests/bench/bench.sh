@@ -7,20 +7,24 @@
 #
 # Debian 12 packages it uses: iproute2 (ip netns, tc, ss), time (/usr/bin/time),
 # openssl, swaks, libauthen-sasl-perl and libauthen-ntlm-perl (swaks' DIGEST-MD5
-# and NTLM), python3 (delay_proxy.py, the fallback when the kernel has no netem),
-# kmod (modprobe, optional). `time` is installed here if it is missing.
+# and NTLM), iptables (iptables-legacy), libnetfilter-queue-dev and a C compiler
+# (nfq_delay.c, the kernel packet delay when the kernel has no netem), python3
+# (delay_proxy.py, the last fallback), kmod (modprobe, optional). `time` is installed
+# here if it is missing.
 #
 # Environment:
 #   SMTPPROBE=/path/to/smtpprobe   binary to measure (default build/smtpprobe under
 #                                  the repository root); nothing is built here
 #   BENCH_RUNS=5                   timed runs per row (after one untimed warm-up)
 #   BENCH_RTT_MS=50                round trip to emulate
-#   BENCH_LATENCY=auto             auto: netem, else the userspace delay proxy, else
-#                                  none | netem | proxy | none (plain loopback)
+#   BENCH_LATENCY=auto             auto: netem, else NFQUEUE + nfq_delay, else the
+#                                  userspace delay proxy, else none | netem | nfqueue |
+#                                  proxy | none (plain loopback)
 #   BENCH_PORT=2525                port the clients connect to (127.0.0.1 only)
 #
 # Everything runs in a network namespace of its own (smtpprobe-bench-PID) when
-# `ip netns` works (root); the netem qdisc is added to that namespace's lo only.
+# `ip netns` works (root); the netem qdisc, or the NFQUEUE rule, is added to that
+# namespace's lo only.
 # An EXIT trap kills what was started and deletes the namespace.
 # shellcheck disable=SC2317  # functions called indirectly (measure, traps)
 set -euo pipefail
@@ -311,7 +315,7 @@ BENCH_LATENCY=${BENCH_LATENCY:-auto}
 BENCH_PORT=${BENCH_PORT:-2525}
 case $BENCH_RUNS in '' | *[!0-9]* | 0) die "BENCH_RUNS must be a positive integer" ;; esac
 case $BENCH_RTT_MS in '' | *[!0-9]*) die "BENCH_RTT_MS must be an integer (ms)" ;; esac
-case $BENCH_LATENCY in auto | netem | proxy | none) ;; *) die "BENCH_LATENCY: auto | netem | proxy | none" ;; esac
+case $BENCH_LATENCY in auto | netem | nfqueue | proxy | none) ;; *) die "BENCH_LATENCY: auto | netem | nfqueue | proxy | none" ;; esac
 [ "${BENCH_RUNS}" -le 50 ] || die "BENCH_RUNS at most 50"
 
 command -v openssl >/dev/null 2>&1 || die "openssl not installed (apt-get install openssl)"
@@ -397,6 +401,44 @@ if [ "$BENCH_LATENCY" = auto ] || [ "$BENCH_LATENCY" = netem ]; then
         [ "$BENCH_LATENCY" = netem ] && die "BENCH_LATENCY=netem was asked for"
     fi
 fi
+# Without netem, a kernel packet delay all the same: an iptables NFQUEUE rule on the
+# namespace's lo hands every TCP packet to nfq_delay, which holds it one_way ms and accepts it
+# (each packet leaves lo's OUTPUT once, so each direction is delayed once). --queue-bypass lets
+# packets through undelayed, not dropped, if the program is gone; it runs in the namespace, so
+# the EXIT trap stops it with the rest.
+if [ "$BENCH_MODE" = none ] && { [ "$BENCH_LATENCY" = auto ] || [ "$BENCH_LATENCY" = nfqueue ]; }; then
+    why_no_nfqueue=''
+    if [ "$NETNS" != 1 ]; then
+        why_no_nfqueue="needs the private namespace ($why_no_netns)"
+    elif ! command -v iptables-legacy >/dev/null 2>&1; then
+        why_no_nfqueue="no iptables-legacy (apt-get install iptables)"
+    elif ! command -v cc >/dev/null 2>&1; then
+        why_no_nfqueue="no C compiler (apt-get install gcc)"
+    elif ! err=$(cc -O2 -o "$BENCH_TMP/nfq_delay" "$here/nfq_delay.c" -lnetfilter_queue 2>&1); then
+        why_no_nfqueue="cannot build nfq_delay.c (apt-get install libnetfilter-queue-dev): ${err%%$'\n'*}"
+    elif ! err=$(ip netns exec "$NS" iptables-legacy -A INPUT -i lo -p tcp \
+        -j NFQUEUE --queue-num 0 --queue-bypass 2>&1); then
+        why_no_nfqueue="iptables-legacy -j NFQUEUE failed: $err"
+    else
+        # Real-time priority: on a loaded machine a late wake-up would add to every packet.
+        ip netns exec "$NS" chrt -f 10 "$BENCH_TMP/nfq_delay" 0 "$one_way" >"$BENCH_TMP/nfq_delay.log" 2>&1 &
+        nfq_pid=$!
+        for _ in $(seq 1 50); do # at most 5 s for its start line
+            grep -q '^nfq_delay: queue' "$BENCH_TMP/nfq_delay.log" && break
+            kill -0 "$nfq_pid" 2>/dev/null || break
+            sleep 0.1
+        done
+        if grep -q '^nfq_delay: queue' "$BENCH_TMP/nfq_delay.log"; then
+            BENCH_MODE=nfqueue
+        else
+            why_no_nfqueue="nfq_delay did not start: $(head -c 300 "$BENCH_TMP/nfq_delay.log")"
+        fi
+    fi
+    if [ "$BENCH_MODE" != nfqueue ]; then
+        say "NFQUEUE delay unavailable: $why_no_nfqueue"
+        [ "$BENCH_LATENCY" = nfqueue ] && die "BENCH_LATENCY=nfqueue was asked for"
+    fi
+fi
 if [ "$BENCH_MODE" = none ] && { [ "$BENCH_LATENCY" = auto ] || [ "$BENCH_LATENCY" = proxy ]; }; then
     if command -v python3 >/dev/null 2>&1; then
         BENCH_MODE=proxy
@@ -408,6 +450,7 @@ if [ "$BENCH_MODE" = none ] && { [ "$BENCH_LATENCY" = auto ] || [ "$BENCH_LATENC
 fi
 case $BENCH_MODE in
 netem) BENCH_LATENCY_LABEL="netem delay ${one_way}ms on lo of namespace $NS (RTT ${BENCH_RTT_MS} ms)" ;;
+nfqueue) BENCH_LATENCY_LABEL="kernel packet delay: iptables NFQUEUE + nfq_delay holding every packet ${one_way} ms on lo (RTT ${BENCH_RTT_MS} ms; netem unavailable)" ;;
 proxy) BENCH_LATENCY_LABEL="userspace delay proxy, ${one_way} ms each way per chunk + TCP handshake emulated (RTT ${BENCH_RTT_MS} ms; NOT kernel netem)" ;;
 none)
     BENCH_LATENCY_LABEL="NO ADDED LATENCY (plain loopback)"

@@ -1,16 +1,24 @@
 // TLS diagnostics against the emulator with certificates generated per run (emulator/cert.hpp):
 // valid, expired, not yet valid, wrong host, self-signed, intermediate sent or not, untrusted
-// root, expiring; protocol version enumeration; SNI; STARTTLS injection evidence.
+// root, expiring; protocol version enumeration; SNI; STARTTLS injection evidence; the trust
+// store read once per process and again when its file changes.
 
 #include "emulator/cert.hpp"
 #include "engine/probe.hpp"
+#include "net/tls.hpp"
+#include "net/tls_trust_store.hpp"
 #include "smtp/base64.hpp"
 #include "support/harness.hpp"
 
 #include <catch2/catch.hpp>
+#include <openssl/ssl.h>
 
+#include <atomic>
 #include <cstdio>
+#include <cstdlib>
+#include <filesystem>
 #include <fstream>
+#include <thread>
 #include <unistd.h>
 
 using namespace smtpprobe;
@@ -47,6 +55,14 @@ Setup options_for(Emulated const& server, std::string const& ca_pem = {}) {
     if (!ca_pem.empty())
         o.options.tls.ca_pem = ca_pem;
     o.options.mechanisms = {"PLAIN", "LOGIN"};
+    return o;
+}
+
+/// Options against `server` trusting only the CA file at `path` (--ca-file).
+Setup options_with_ca_file(Emulated const& server, std::string const& path) {
+    Setup o = options_for(server);
+    o.options.tls.ca_pem.clear();
+    o.options.tls.ca_file = path;
     return o;
 }
 
@@ -99,9 +115,7 @@ TEST_CASE("a valid certificate verifies with --ca-file of the test CA", "[engine
     emulator::Pki const pki = emulator::make_pki({});
     Emulated server = serve(pki);
     TempFile ca(pki.ca_pem);
-    Setup o = options_for(server);
-    o.options.tls.ca_pem.clear();
-    o.options.tls.ca_file = ca.path();
+    Setup o = options_with_ca_file(server, ca.path());
     Probed p = probe(o);
     print_example("valid", p);
     Report const& r = p.report;
@@ -496,4 +510,166 @@ TEST_CASE("STARTTLS injection: the bytes are evidence, shown escaped, never capa
     CHECK(php_exposed);
     CHECK(contains(p.text, "Exposed to the STARTTLS injection: PHPMailer"));
     CHECK(v.exit_code == exit_code::problems);
+}
+
+namespace {
+
+/// Writes `content` to a new file and renames it over `path`: a new inode, as a certificate
+/// manager's atomic rotation gives.
+void replace_by_rename(std::string const& path, std::string const& content) {
+    std::string const next = path + ".next";
+    std::ofstream(next) << content;
+    std::filesystem::rename(next, path);
+}
+
+/// Sets an environment variable for its lifetime. Made before any thread it could race with
+/// (the emulator's), and gone after they stop.
+class ScopedEnv {
+public:
+    ScopedEnv(char const* name, std::string const& value) : name_(name) {
+        if (char const* old = std::getenv(name))
+            old_ = old;
+        ::setenv(name, value.c_str(), 1);
+    }
+    ~ScopedEnv() {
+        if (old_)
+            ::setenv(name_, old_->c_str(), 1);
+        else
+            ::unsetenv(name_);
+    }
+    ScopedEnv(ScopedEnv const&) = delete;
+    ScopedEnv& operator=(ScopedEnv const&) = delete;
+
+private:
+    char const* name_;
+    std::optional<std::string> old_;
+};
+
+X509_STORE* store_of(net::TlsClientContext const& context) {
+    return SSL_CTX_get_cert_store(static_cast<SSL_CTX*>(context.native()));
+}
+
+} // namespace
+
+TEST_CASE("a --ca-file is read once for every probe, thread, connection and context",
+          "[engine][tls][trust_store]") {
+    emulator::Pki const pki = emulator::make_pki({});
+    Emulated server = serve(pki);
+    TempFile ca(pki.ca_pem);
+    Setup o = options_with_ca_file(server, ca.path());
+    std::uint64_t const before = net::trust_store_loads();
+
+    // 4 threads of 2 probes, each on 4 connections; one also enumerates the TLS versions (four
+    // more contexts). Catch2's assertions are not thread-safe: the threads count, the test checks.
+    constexpr int threads = 4;
+    constexpr int probes_per_thread = 2;
+    std::atomic<int> verified{0};
+    std::atomic<int> connections{0};
+    std::atomic<int> versions_enumerated{0};
+    std::vector<std::thread> pool;
+    for (int t = 0; t < threads; ++t)
+        pool.emplace_back([&, t] {
+            for (int i = 0; i < probes_per_thread; ++i) {
+                Setup mine = o;
+                mine.options.tls_versions = t == 0 && i == 0;
+                Probed const p = probe(mine);
+                if (p.report.server.tls && p.report.server.tls->verified())
+                    ++verified;
+                connections += p.report.connections;
+                if (p.report.tls_versions && p.report.tls_versions->at(3).accepted)
+                    ++versions_enumerated;
+            }
+        });
+    for (std::thread& thread : pool)
+        thread.join();
+    CHECK(verified == threads * probes_per_thread);
+    CHECK(versions_enumerated == 1);
+    CHECK(connections > threads * probes_per_thread);
+    CHECK(net::trust_store_loads() - before == 1);
+
+    // Contexts made now share that store: the same X509_STORE, and still no read.
+    net::TlsClientContext const a(o.options.tls);
+    net::TlsClientOptions legacy = o.options.tls;
+    legacy.legacy = true;
+    legacy.max_version = "1.1";
+    net::TlsClientContext const b(legacy);
+    CHECK(store_of(a) == store_of(b));
+    CHECK(net::trust_store_loads() - before == 1);
+
+    // --ca-pem (the emulator's in-memory CA) is a source of its own, read once too.
+    std::uint64_t const before_pem = net::trust_store_loads();
+    Setup in_memory = options_for(server, pki.ca_pem);
+    CHECK(probe(in_memory).report.server.tls->verified());
+    CHECK(probe(in_memory).report.server.tls->verified());
+    CHECK(net::trust_store_loads() - before_pem == 1);
+}
+
+TEST_CASE("a rotated --ca-file is read again: rewritten in place, replaced by rename, removed",
+          "[engine][tls][trust_store]") {
+    emulator::Pki const pki = emulator::make_pki({});
+    Emulated server = serve(pki);
+    TempFile ca(stranger_ca());
+    Setup o = options_with_ca_file(server, ca.path());
+    std::uint64_t const before = net::trust_store_loads();
+
+    Probed const stranger = probe(o);
+    REQUIRE(stranger.report.server.tls);
+    CHECK_FALSE(stranger.report.server.tls->chain_verified);
+    CHECK(probe(o).report.server.tls->verify_code == stranger.report.server.tls->verify_code);
+    CHECK(net::trust_store_loads() - before == 1); // unchanged: not read again
+
+    // Same inode, new content. A size of its own as well, so that a file system whose
+    // timestamps are coarser than this test is fast still shows the change (a PEM reader
+    // skips the extra line).
+    std::string rotated = pki.ca_pem;
+    if (rotated.size() == stranger_ca().size())
+        rotated += "\n";
+    std::ofstream(ca.path(), std::ios::trunc) << rotated;
+    Probed const rewritten = probe(o);
+    REQUIRE(rewritten.report.server.tls);
+    CHECK(rewritten.report.server.tls->verified());
+    CHECK(net::trust_store_loads() - before == 2);
+
+    replace_by_rename(ca.path(), stranger_ca());
+    Probed const renamed = probe(o);
+    REQUIRE(renamed.report.server.tls);
+    CHECK_FALSE(renamed.report.server.tls->chain_verified);
+    CHECK(net::trust_store_loads() - before == 3);
+
+    // A store that can no longer be read is an error, as at the first read, not the old store.
+    std::remove(ca.path().c_str());
+    CHECK_THROWS_WITH(net::TlsClientContext(o.options.tls),
+                      Catch::Contains("cannot load CA certificates from " + ca.path()));
+    replace_by_rename(ca.path(), pki.ca_pem);
+    CHECK(probe(o).report.server.tls->verified());
+}
+
+TEST_CASE("the system store (SSL_CERT_FILE here) is read once, and again when it changes",
+          "[engine][tls][trust_store]") {
+    emulator::Pki const pki = emulator::make_pki({});
+    TempFile bundle(pki.ca_pem);
+    std::filesystem::path const empty_dir = bundle.path() + ".d";
+    std::filesystem::create_directory(empty_dir);
+    {
+        ScopedEnv const file("SSL_CERT_FILE", bundle.path());
+        ScopedEnv const dir("SSL_CERT_DIR", empty_dir.string());
+        Emulated server = serve(pki);
+        Setup o = options_for(server);
+        o.options.tls.ca_pem.clear();
+        o.options.tls.use_system_store = true;
+        std::uint64_t const before = net::trust_store_loads();
+        CHECK(probe(o).report.server.tls->verified());
+        CHECK(probe(o).report.server.tls->verified());
+        CHECK(net::trust_store_loads() - before == 1);
+
+        replace_by_rename(bundle.path(), stranger_ca());
+        CHECK_FALSE(probe(o).report.server.tls->chain_verified);
+        CHECK(net::trust_store_loads() - before == 2);
+
+        // Without the system store nothing is read, and nothing is trusted.
+        o.options.tls.use_system_store = false;
+        CHECK_FALSE(probe(o).report.server.tls->chain_verified);
+        CHECK(net::trust_store_loads() - before == 2);
+    }
+    std::filesystem::remove(empty_dir);
 }
