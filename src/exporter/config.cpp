@@ -19,34 +19,15 @@ constexpr std::size_t max_config_bytes = 1 << 20;
 constexpr std::size_t max_modules = 64;
 constexpr std::size_t max_allow_rules = 1024;
 
-constexpr std::string_view module_key_list[] = {"tls",
-                                                "ehlo_name",
-                                                "mechanisms",
-                                                "parallel",
-                                                "timeout",
-                                                "connect_timeout",
-                                                "command_timeout",
-                                                "banner_wait",
-                                                "timeout_offset",
-                                                "source",
-                                                "proxy",
-                                                "noproxy",
-                                                "proxy_password_env",
-                                                "proxy_password_file",
-                                                "ca_file",
-                                                "ca_path",
-                                                "insecure",
-                                                "tls_min",
-                                                "tls_max",
-                                                "sni",
-                                                "no_sni",
-                                                "cert_warn_days",
-                                                "cert_crit_days",
-                                                "tls_versions",
-                                                "all_addresses",
-                                                "credentials",
-                                                "allow_insecure_auth",
-                                                "expect"};
+// The keys of a module, in the order of the README's table.
+// clang-format off
+constexpr std::string_view module_key_list[] = {
+    "tls", "ehlo_name", "mechanisms", "parallel", "timeout", "connect_timeout", "command_timeout",
+    "banner_wait", "timeout_offset", "source", "proxy", "noproxy", "proxy_password_env",
+    "proxy_password_file", "ca_file", "ca_path", "insecure", "tls_min", "tls_max", "sni",
+    "no_sni", "cert_warn_days", "cert_crit_days", "tls_versions", "all_addresses", "credentials",
+    "allow_insecure_auth", "expect"};
+// clang-format on
 
 /// Errors name the file and the key path: "exporter.yml: modules.submission.tls: ...".
 class YamlReader {
@@ -371,55 +352,6 @@ Config default_config() {
     m.name = "default";
     config.modules.emplace(m.name, m);
     return config;
-}
-
-std::string describe_config(Config const& config) {
-    YAML::Emitter out;
-    out << YAML::BeginMap;
-    out << YAML::Key << "max_concurrent_probes" << YAML::Value << config.max_concurrent_probes;
-    out << YAML::Key << "max_queued_probes" << YAML::Value << config.max_queued_probes;
-    out << YAML::Key << "allow_targets" << YAML::Value << YAML::BeginSeq;
-    for (AllowRule const& rule : config.allow_targets.rules())
-        out << rule.pattern;
-    out << YAML::EndSeq;
-    out << YAML::Key << "modules" << YAML::Value << YAML::BeginMap;
-    for (auto const& [name, m] : config.modules) {
-        ProbeRequest const& q = m.request;
-        out << YAML::Key << name << YAML::Value << YAML::BeginMap;
-        out << YAML::Key << "tls" << YAML::Value << std::string(to_string(q.targets.tls));
-        out << YAML::Key << "ehlo_name" << YAML::Value << q.options.ehlo_name;
-        if (!q.options.mechanisms.empty())
-            out << YAML::Key << "mechanisms" << YAML::Value << YAML::Flow << q.options.mechanisms;
-        out << YAML::Key << "parallel" << YAML::Value << q.options.parallel;
-        if (q.options.all_addresses)
-            out << YAML::Key << "all_addresses" << YAML::Value << true;
-        out << YAML::Key << "timeout" << YAML::Value
-            << std::to_string(q.options.total_timeout.count()) + "ms";
-        if (!q.options.tls.ca_file.empty())
-            out << YAML::Key << "ca_file" << YAML::Value << q.options.tls.ca_file;
-        if (q.proxy.url)
-            out << YAML::Key << "proxy" << YAML::Value << *q.proxy.url;
-        if (q.credentials.user) {
-            CredentialRequest const& c = q.credentials;
-            out << YAML::Key << "credentials" << YAML::Value << YAML::BeginMap;
-            // The user name is hidden in every output unless asked for (README "Secrets").
-            out << YAML::Key << "user" << YAML::Value
-                << "<hidden, " + std::to_string(c.user->size()) + " characters>";
-            for (auto const& [what, ref] :
-                 {std::pair{"password", &c.password}, std::pair{"token", &c.token}}) {
-                if (ref->kind == SecretSource::Kind::env)
-                    out << YAML::Key << std::string(what) + "_env" << YAML::Value << ref->name;
-                if (ref->kind == SecretSource::Kind::file)
-                    out << YAML::Key << std::string(what) + "_file" << YAML::Value << ref->name;
-            }
-            out << YAML::EndMap;
-        }
-        if (!q.expect.auth.empty())
-            out << YAML::Key << "expect_auth" << YAML::Value << YAML::Flow << q.expect.auth;
-        out << YAML::EndMap;
-    }
-    out << YAML::EndMap << YAML::EndMap;
-    return std::string(out.c_str()) + "\n";
 }
 
 } // namespace smtpprobe::exporter
