@@ -402,3 +402,21 @@ TEST_CASE("exporter: a bad reload keeps the old configuration and is counted",
     CHECK(sample(get(*s, probe_path(f.acs.server().port(), "extra"))->body,
                  "smtpprobe_probe_success") == 1);
 }
+
+TEST_CASE("exporter: a module's proxy is used for its probes, the exporter's ALL_PROXY is not",
+          "[exporter][server]") {
+    Fixture f;
+    std::string const dead = "socks5://127.0.0.1:" + std::to_string(closed_loopback_port());
+    auto s = f.start(
+        config_yaml(f.ca, "  proxied:\n    ca_file: " + f.ca + "\n    proxy: " + dead + "\n"));
+    // The same request path as the command line: the proxy reaches probe() for this target.
+    std::string const debug =
+        get(*s, probe_path(f.acs.server().port(), "proxied") + "&debug=true")->body;
+    CHECK(sample(debug, "smtpprobe_probe_success") == 0);
+    CHECK(debug.find("proxy " + dead + ": connecting to the proxy") != std::string::npos);
+    // A module without a proxy connects directly, whatever the exporter's environment says.
+    ::setenv("ALL_PROXY", dead.c_str(), 1);
+    httplib::Result direct = get(*s, probe_path(f.acs.server().port(), ""));
+    ::unsetenv("ALL_PROXY");
+    CHECK(sample(direct->body, "smtpprobe_probe_success") == 1);
+}
