@@ -266,6 +266,9 @@ ServerStep Server::start() {
         state_a_ = "<" + local + "@" + options_.hostname + ">";
         return challenge(state_a_);
     }
+    if (mechanism_ == "DIGEST-MD5") {
+        return detail::digest_md5_start(options_, state_a_);
+    }
     return challenge({});
 }
 
@@ -294,6 +297,13 @@ ServerStep Server::respond(std::string_view response) {
     } else if (std::optional<detail::ScramHash> const hash = detail::scram_hash_for(mechanism_)) {
         detail::ScramServerState state{state_a_, state_b_, state_c_};
         result = detail::scram_respond(*hash, options_, step, response, state);
+    } else if (mechanism_ == "DIGEST-MD5") {
+        detail::DigestServerState state{state_a_, state_b_};
+        result = detail::digest_md5_respond(options_, step, response, state);
+    } else if (mechanism_ == "NTLM") {
+        result = detail::ntlm_respond(options_, step, response, state_a_);
+    } else if (mechanism_ == "ANONYMOUS") {
+        result = detail::anonymous_respond(step, response);
     }
     if (result.kind != ServerStep::Kind::challenge) {
         step_ = finished;
