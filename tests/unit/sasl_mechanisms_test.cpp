@@ -5,6 +5,7 @@
 #include "sasl/md4.hpp"
 #include "sasl/ntlm_auth.hpp"
 #include "sasl/sasl.hpp"
+#include "sasl/scram.hpp" // detail::to_hex
 
 #include <catch2/catch.hpp>
 
@@ -15,16 +16,6 @@ using namespace std::string_literals;
 using namespace smtpprobe::sasl;
 
 namespace {
-
-std::string hex(std::string_view bytes) {
-    static constexpr char digits[] = "0123456789abcdef";
-    std::string out;
-    for (char c : bytes) {
-        out += digits[static_cast<unsigned char>(c) >> 4];
-        out += digits[static_cast<unsigned char>(c) & 0x0f];
-    }
-    return out;
-}
 
 std::string unhex(std::string_view text) {
     std::string out;
@@ -281,35 +272,38 @@ TEST_CASE("the DIGEST-MD5 server refuses malformed responses", "[unit][sasl][dig
 }
 
 TEST_CASE("MD4 gives the RFC 1320 appendix A.5 test suite", "[unit][sasl][ntlm]") {
-    CHECK(hex(detail::md4("")) == "31d6cfe0d16ae931b73c59d7e0c089c0");
-    CHECK(hex(detail::md4("a")) == "bde52cb31de33e46245e05fbdbd6fb24");
-    CHECK(hex(detail::md4("abc")) == "a448017aaf21d8525fc10ae87aa6729d");
-    CHECK(hex(detail::md4("message digest")) == "d9130a8164549fe818874806e1c7014b");
-    CHECK(hex(detail::md4("abcdefghijklmnopqrstuvwxyz")) == "d79e1c308aa5bbcdeea8ed63df412da9");
-    CHECK(hex(detail::md4("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789")) ==
+    CHECK(detail::to_hex(detail::md4("")) == "31d6cfe0d16ae931b73c59d7e0c089c0");
+    CHECK(detail::to_hex(detail::md4("a")) == "bde52cb31de33e46245e05fbdbd6fb24");
+    CHECK(detail::to_hex(detail::md4("abc")) == "a448017aaf21d8525fc10ae87aa6729d");
+    CHECK(detail::to_hex(detail::md4("message digest")) == "d9130a8164549fe818874806e1c7014b");
+    CHECK(detail::to_hex(detail::md4("abcdefghijklmnopqrstuvwxyz")) ==
+          "d79e1c308aa5bbcdeea8ed63df412da9");
+    CHECK(detail::to_hex(
+              detail::md4("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789")) ==
           "043f8582f241db351ce627e153e7f0e4");
     std::string digits;
     for (int i = 0; i < 8; ++i)
         digits += "1234567890";
-    CHECK(hex(detail::md4(digits)) == "e33b4ddc9c38f2199c3e7b164fcc0536");
+    CHECK(detail::to_hex(detail::md4(digits)) == "e33b4ddc9c38f2199c3e7b164fcc0536");
 }
 
 TEST_CASE("NTLMv2 gives the MS-NLMP 4.2.4 values", "[unit][sasl][ntlm]") {
-    CHECK(hex(ntlm::nt_hash("Password")) == "a4f49c406510bdcab6824ee7c30fd852");
+    CHECK(detail::to_hex(ntlm::nt_hash("Password")) == "a4f49c406510bdcab6824ee7c30fd852");
     std::string const key = ntlm::ntowfv2("Password", "User", "Domain");
-    CHECK(hex(key) == "0c868a403bfd7a93a3001ef22ef02e3f");
+    CHECK(detail::to_hex(key) == "0c868a403bfd7a93a3001ef22ef02e3f");
     CHECK(ntlm::ntowfv2("Password", "user", "Domain") == key); // Uppercase(User)
     CHECK(ntlm::ntowfv2("Password", "User", "DOMAIN") != key); // the domain as given
     ntlm::V2Response const r = ntlm::ntlmv2_response(key, nlmp_server_challenge,
                                                      nlmp_client_challenge, 0, nlmp_target_info);
-    CHECK(hex(r.nt_proof) == "68cd0ab851e51c96aabc927bebef6a1c");
-    CHECK(hex(r.lm_response) == "86c35097ac9cec102554764a57cccc19aaaaaaaaaaaaaaaa");
-    CHECK(hex(r.session_base_key) == "8de40ccadbc14a82f15cb0ad0de95ca3");
-    CHECK(hex(r.nt_response) == "68cd0ab851e51c96aabc927bebef6a1c"
-                                "01010000000000000000000000000000aaaaaaaaaaaaaaaa00000000"
-                                "02000c0044006f006d00610069006e0001000c00530065007200760065"
-                                "00720000000000"
-                                "00000000");
+    CHECK(detail::to_hex(r.nt_proof) == "68cd0ab851e51c96aabc927bebef6a1c");
+    CHECK(detail::to_hex(r.lm_response) == "86c35097ac9cec102554764a57cccc19aaaaaaaaaaaaaaaa");
+    CHECK(detail::to_hex(r.session_base_key) == "8de40ccadbc14a82f15cb0ad0de95ca3");
+    CHECK(detail::to_hex(r.nt_response) ==
+          "68cd0ab851e51c96aabc927bebef6a1c"
+          "01010000000000000000000000000000aaaaaaaaaaaaaaaa00000000"
+          "02000c0044006f006d00610069006e0001000c00530065007200760065"
+          "00720000000000"
+          "00000000");
 }
 
 TEST_CASE("the NTLM client answers the MS-NLMP CHALLENGE with the NTLMv2 response",
@@ -331,8 +325,10 @@ TEST_CASE("the NTLM client answers the MS-NLMP CHALLENGE with the NTLMv2 respons
     CHECK(decoded.message->user == "User");
     CHECK(decoded.message->domain == "Domain");
     CHECK(decoded.message->workstation.empty());
-    CHECK(hex(decoded.message->nt_response).substr(0, 32) == "68cd0ab851e51c96aabc927bebef6a1c");
-    CHECK(hex(decoded.message->lm_response) == "86c35097ac9cec102554764a57cccc19aaaaaaaaaaaaaaaa");
+    CHECK(detail::to_hex(decoded.message->nt_response).substr(0, 32) ==
+          "68cd0ab851e51c96aabc927bebef6a1c");
+    CHECK(detail::to_hex(decoded.message->lm_response) ==
+          "86c35097ac9cec102554764a57cccc19aaaaaaaaaaaaaaaa");
     CHECK((decoded.message->flags & ntlm::flag::negotiate_unicode) != 0);
     CHECK((decoded.message->flags & ntlm::flag::negotiate_lm_key) == 0);
     std::vector<std::string> const& secrets = client.derived_secrets();
