@@ -88,7 +88,7 @@ Directives parse_directives(std::string_view text, std::size_t limit) {
         d.name = smtp::to_lower(text.substr(name_start, i - name_start));
         skip_space();
         if (i == text.size() || text[i] != '=')
-            return malformed("directive \"" + d.name + "\" has no '='");
+            return malformed("the directive at byte " + std::to_string(name_start) + " has no '='");
         ++i;
         skip_space();
         if (i < text.size() && text[i] == '"') {
@@ -107,11 +107,13 @@ Directives parse_directives(std::string_view text, std::size_t limit) {
                     c = text[i++];
                 }
                 if (is_control(c) && c != '\t')
-                    return malformed("directive \"" + d.name + "\" holds a control character");
+                    return malformed("the directive at byte " + std::to_string(name_start) +
+                                     " holds a control character");
                 d.value += c;
             }
             if (!closed)
-                return malformed("the quoted value of \"" + d.name + "\" does not end");
+                return malformed("the quoted value of the directive at byte " +
+                                 std::to_string(name_start) + " does not end");
         } else {
             std::size_t const value_start = i;
             while (i < text.size() && is_token_char(text[i]))
@@ -120,7 +122,8 @@ Directives parse_directives(std::string_view text, std::size_t limit) {
         }
         skip_space();
         if (i < text.size() && text[i] != ',')
-            return malformed("unexpected character after directive \"" + d.name + "\"");
+            return malformed("unexpected character after the directive at byte " +
+                             std::to_string(name_start));
         if (out.list.size() == max_directives)
             return malformed("more than " + std::to_string(max_directives) + " directives");
         out.list.push_back(std::move(d));

@@ -29,7 +29,9 @@ struct Directive {
 
 struct Directives {
     std::vector<Directive> list; ///< in order; meaningful only when error is empty
-    std::string error;           ///< why the text is malformed, in words (no value quoted)
+    /// Why the text is malformed, in words: positions, never the server's text (a hostile server
+    /// could echo the password in a directive name; found by tests/fuzz/sasl_fuzz.cpp).
+    std::string error;
     /// The values of `name`, in order.
     std::vector<std::string const*> all(std::string_view name) const;
 };

@@ -178,10 +178,11 @@ TEST_CASE("the DIGEST-MD5 challenge parser refuses malformed and oversize challe
         "nonce=\"a\",algorithm=md5-sess,qop=\"auth\",qop=\"auth\"", // qop twice
         "nonce=\"a\",algorithm=md5-sess,charset=iso-8859-1",
         "nonce=\"a\",algorithm=md5-sess,charset=utf-8,charset=utf-8",
-        "nonce=\"\",algorithm=md5-sess",                               // empty nonce
-        "nonce=\"a\",algorithm=md5-sess,qop=\"\"",                     // empty qop list
-        "nonce",                                                       // no '='
-        "=abc",                                                        // no name
+        "nonce=\"\",algorithm=md5-sess",           // empty nonce
+        "nonce=\"a\",algorithm=md5-sess,qop=\"\"", // empty qop list
+        "nonce",                                   // no '='
+        "secret=x,secret", // a name that echoes the password: the error never quotes it
+        "=abc",            // no name
         "nonce=\"a\" b,algorithm=md5-sess",                            // junk after a value
         "nonce=\"a\x01\",algorithm=md5-sess",                          // control character
         "nonce=\"" + std::string(3000, 'n') + "\",algorithm=md5-sess", // > 2047 bytes
