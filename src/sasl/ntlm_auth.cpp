@@ -133,11 +133,11 @@ AuthenticateResult decode_authenticate(std::string_view message) {
         std::string_view const bytes = message.substr(offset, length);
         if (i < 2) {
             *targets[i] = std::string(bytes);
-        } else if (unicode && length % 2 != 0) {
-            r.error = "a UTF-16 name of an odd number of bytes";
-            return r;
         } else {
-            *targets[i] = decode_text(bytes, unicode);
+            // Perl's Authen::NTLM (what swaks uses) sends the domain in OEM even under
+            // NEGOTIATE_UNICODE: a name of an odd number of bytes cannot be UTF-16, so the
+            // emulator reads it as OEM rather than refuse that client.
+            *targets[i] = decode_text(bytes, unicode && length % 2 == 0);
         }
     }
     r.message = std::move(m);

@@ -208,3 +208,26 @@ TEST_CASE("exchange-legacy: NTLM with DOMAIN\\user authenticates, a wrong passwo
     CHECK(refused.authentication.reply->code == 535);
     CHECK(refused.authentication.reply->enhanced() == "5.7.3");
 }
+
+TEST_CASE("an independent NTLMv2 client (Perl's Authen::NTLM) gets 235 and 535 from the emulator",
+          "[engine][auth][sasl][ntlm]") {
+    if (run_command("perl -MAuthen::NTLM -e 1").exit_code != 0) {
+        WARN("Authen::NTLM is not installed (libauthen-ntlm-perl): the second opinion did not run");
+        return;
+    }
+    // 18 characters: Authen::NTLM's own MD4 (Authen::NTLM::MD4) gives wrong digests for inputs
+    // of 56 to 63 bytes, i.e. passwords of 28 to 31 characters in UTF-16 (checked against
+    // OpenSSL's MD4); its NT hash is then wrong, not the server's check.
+    std::string const perl_password = "perl-ntlm-check-pw";
+    nlohmann::json profile = three_mechanisms();
+    profile["auth"]["mechanisms_before_tls"] = {"NTLM"}; // the Perl client speaks no TLS
+    profile["auth"]["accounts"] = {{{"user", "EXAMPLE\\perl-user"}, {"password", perl_password}}};
+    Emulated server = Emulated::inline_profile(profile);
+    std::string const script = "perl " + source_path("tests/engine/ntlm_perl_client.pl") + " " +
+                               std::to_string(server.options().target.port) + " EXAMPLE perl-user ";
+    CommandResult const right = run_command(script + perl_password);
+    INFO(right.err);
+    CHECK(right.out == "235 2.7.0 Authentication successful\n");
+    CommandResult const wrong = run_command(script + "wrong-password-123");
+    CHECK(wrong.out.starts_with("535 "));
+}

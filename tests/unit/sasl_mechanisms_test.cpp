@@ -426,6 +426,20 @@ TEST_CASE("the NTLM server refuses NTLMv1 and malformed messages", "[unit][sasl]
     message[20] = '\x7f'; // NtChallengeResponse length beyond the message
     CHECK(cut.respond(message).kind == ServerStep::Kind::malformed);
     CHECK_FALSE(ntlm::decode_authenticate("NTLMSSP\0"s).message);
+    // Authen::NTLM's domain: OEM bytes under NEGOTIATE_UNICODE; an odd length is read as OEM.
+    ntlm::Authenticate perl;
+    perl.flags = ntlm::flag::negotiate_unicode;
+    perl.user = "User";
+    perl.nt_response = std::string(40, 'x');
+    std::string oem = ntlm::encode_authenticate(perl);
+    oem[28] = 7; // DomainNameFields: 7 bytes ...
+    oem[30] = 7;
+    oem[32] = static_cast<char>(oem.size()); // ... at the end of the message
+    oem += "EXAMPLE";
+    ntlm::AuthenticateResult const odd = ntlm::decode_authenticate(oem);
+    REQUIRE(odd.message);
+    CHECK(odd.message->domain == "EXAMPLE");
+    CHECK(odd.message->user == "User");
 }
 
 TEST_CASE("ANONYMOUS sends its trace, which is no secret", "[unit][sasl][anonymous]") {
