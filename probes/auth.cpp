@@ -4,6 +4,7 @@
 #include "sasl/ntlm.hpp"
 #include "smtp/base64.hpp"
 
+#include <chrono>
 #include <system_error>
 
 namespace smtpprobe::probes {
@@ -44,10 +45,34 @@ void throw_if_closing(smtp::Reply const& reply) {
 /// NEGOTIATE message and decodes the CHALLENGE that comes back. No credential is involved.
 /// Leaves the exchange waiting for "*" when the server answered 334.
 NtlmInfo ntlm_information(Conversation& conversation) {
-    NtlmInfo info;
     smtp::Reply const reply =
         conversation.exchange(smtp::public_sasl_response_command(sasl::ntlm::negotiate_message()));
     throw_if_closing(reply);
+    return ntlm_challenge_information(reply);
+}
+
+/// The FILETIME of now (MS-NLMP 2.2.2.7's Time), for a server that sends no MsvAvTimestamp.
+std::uint64_t filetime_now() {
+    auto const since_epoch = std::chrono::system_clock::now().time_since_epoch();
+    auto const ticks =
+        std::chrono::duration_cast<std::chrono::nanoseconds>(since_epoch).count() / 100;
+    return sasl::ntlm::unix_to_filetime(0) + static_cast<std::uint64_t>(ticks);
+}
+
+/// Every form of the exchange's password equivalents (raw, hex; their base64 is added by the
+/// redactor) is registered before the response that carries them is sent.
+void register_derived(Redactor* redactor, sasl::Client const& client, std::size_t& registered) {
+    if (redactor == nullptr)
+        return;
+    std::vector<std::string> const& derived = client.derived_secrets();
+    for (; registered < derived.size(); ++registered)
+        redactor->add_secret(derived[registered], "SASL secret");
+}
+
+} // namespace
+
+NtlmInfo ntlm_challenge_information(smtp::Reply const& reply) {
+    NtlmInfo info;
     info.reply = reply;
     if (reply.code != 334) {
         info.outcome = NtlmInfo::Outcome::refused;
@@ -70,8 +95,6 @@ NtlmInfo ntlm_information(Conversation& conversation) {
     info.challenge = std::move(decoded.challenge);
     return info;
 }
-
-} // namespace
 
 Status classify_first_reply(smtp::Reply const& reply, std::string& note) {
     switch (reply.code) {
@@ -153,8 +176,11 @@ SessionAfter recognise(Conversation& conversation, MechanismRow& row) {
 SessionAfter authenticate(Conversation& conversation, MechanismRow& row,
                           AuthAttempt const& attempt) {
     Authentication& a = row.authentication;
+    sasl::ClientOptions options = attempt.client;
+    if (options.filetime == 0)
+        options.filetime = filetime_now();
     std::optional<sasl::Client> client =
-        sasl::Client::create(row.name, *attempt.credentials, attempt.client);
+        sasl::Client::create(row.name, *attempt.credentials, std::move(options));
     if (!client) {
         a.status = Status::skipped;
         a.reason = "not implemented by smtpprobe";
@@ -177,8 +203,16 @@ SessionAfter authenticate(Conversation& conversation, MechanismRow& row,
         decoded && !decoded->empty() && printable(*decoded))
         r.challenge = shown_challenge(*decoded);
     bool sent_credentials = false;
+    bool const ntlm = row.name == "NTLM";
+    std::size_t registered = 0;
     for (int step = 0; step < max_sasl_steps && reply.code == 334; ++step) {
         std::optional<std::string> challenge = smtp::base64_decode(challenge_text(reply));
+        // MS-SMTPNTLM §2.2.1.2: the text of the first 334 ("NTLM supported") has no meaning.
+        if (ntlm && step == 0)
+            challenge = std::string();
+        // The CHALLENGE names the server (as recognise() records it without credentials).
+        if (ntlm && step == 1)
+            r.ntlm = ntlm_challenge_information(reply);
         sasl::ClientStep answer;
         if (!challenge) {
             answer.kind = sasl::ClientStep::Kind::cancel;
@@ -190,14 +224,19 @@ SessionAfter authenticate(Conversation& conversation, MechanismRow& row,
             smtp::Reply const cancel = conversation.exchange(smtp::cancel_command());
             a.status = Status::error;
             a.reason = "cancelled: " + answer.error;
+            a.problem = answer.problem;
             a.reply = cancel;
             return SessionAfter::closed;
         }
-        smtp::Command const command = smtp::sasl_response_command(answer.data);
+        register_derived(attempt.redactor, *client, registered);
+        smtp::Command const command = answer.secret
+                                          ? smtp::sasl_response_command(answer.data)
+                                          : smtp::public_sasl_response_command(answer.data);
         if (attempt.redactor != nullptr && command.secret)
             attempt.redactor->add_encoded(command.wire.substr(0, command.wire.size() - 2),
                                           "SASL response");
-        sent_credentials = sent_credentials || !answer.data.empty();
+        sent_credentials = sent_credentials || (!answer.data.empty() && answer.secret) ||
+                           sasl::needs_no_secret(row.name);
         reply = conversation.exchange(command);
     }
     a.reply = reply;

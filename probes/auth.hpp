@@ -27,6 +27,9 @@ enum class SessionAfter { usable, closed };
 /// decides whether to reconnect).
 SessionAfter recognise(Conversation& conversation, MechanismRow& row);
 
+/// Decodes the reply to an NTLM NEGOTIATE message (a 334 with a CHALLENGE, or a refusal).
+NtlmInfo ntlm_challenge_information(smtp::Reply const& reply);
+
 struct AuthAttempt {
     sasl::Credentials const* credentials = nullptr;
     sasl::ClientOptions client;

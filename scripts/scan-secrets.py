@@ -7,13 +7,19 @@ Secrets: the passwords and tokens of every account in samples/servers/*.json, th
 tests/test-secrets.txt, and the lines of each --secrets-file (the integration suite writes its
 per-run random passwords to one). Forms looked for: the secret itself, its base64, the base64 core it keeps inside any
 longer base64 blob (3 alignments), and the base64 of the PLAIN and XOAUTH2 responses that carry
-it. Exits 1 on any hit (printing file and form, not the secret), 2 if nothing was scanned.
+it; and the password equivalents NTLM and DIGEST-MD5 derive from it: the NT hash (MD4 of the
+UTF-16LE password) and NTOWFv2 (MS-NLMP 3.3), and DIGEST-MD5's H(user:realm:password)
+(RFC 2831 §2.1.2.1) for the realms the tests use, each in hex and base64. Exits 1 on any hit
+(printing file and form, not the secret), 2 if nothing was scanned.
 A self-check plants a secret first and fails if the scan misses it.
 """
 import base64
 import glob
+import hashlib
+import hmac
 import json
 import os
+import struct
 import sys
 import tempfile
 
@@ -24,7 +30,51 @@ def b64(data: bytes) -> str:
     return base64.b64encode(data).decode()
 
 
+def md4(data: bytes) -> bytes:
+    """RFC 1320 (hashlib has MD4 only with OpenSSL's legacy provider)."""
+    def rotl(x, n):
+        return ((x << n) | (x >> (32 - n))) & 0xFFFFFFFF
+    msg = data + b"\x80" + b"\0" * ((55 - len(data)) % 64) + struct.pack("<Q", len(data) * 8)
+    h = [0x67452301, 0xEFCDAB89, 0x98BADCFE, 0x10325476]
+    for at in range(0, len(msg), 64):
+        x = struct.unpack("<16I", msg[at:at + 64])
+        a, b, c, d = h
+        for i in range(16):
+            a, b, c, d = d, rotl((a + ((b & c) | (~b & d)) + x[i]) & 0xFFFFFFFF, (3, 7, 11, 19)[i % 4]), b, c
+        for i in range(16):
+            k = (i % 4) * 4 + i // 4
+            a, b, c, d = d, rotl((a + ((b & c) | (b & d) | (c & d)) + x[k] + 0x5A827999) & 0xFFFFFFFF,
+                                 (3, 5, 9, 13)[i % 4]), b, c
+        for i in range(16):
+            k = (0, 8, 4, 12, 2, 10, 6, 14, 1, 9, 5, 13, 3, 11, 7, 15)[i]
+            a, b, c, d = d, rotl((a + (b ^ c ^ d) + x[k] + 0x6ED9EBA1) & 0xFFFFFFFF, (3, 9, 11, 15)[i % 4]), b, c
+        h = [(v + w) & 0xFFFFFFFF for v, w in zip(h, (a, b, c, d))]
+    return struct.pack("<4I", *h)
+
+
+# DIGEST-MD5 realms the tests meet: none (Dovecot's realm=""), the emulator's host names.
+REALMS = {"", "emulator.invalid", "mx.example.test", "mx.example.org", "localhost"}
+
+
+def derived_forms(user: str, secret: str):
+    """The password equivalents of NTLM and DIGEST-MD5, in hex and base64."""
+    s = secret.encode()
+    nt = md4(secret.encode("utf-16-le"))
+    derived = [("NT hash", nt)]
+    if user:
+        domain, _, name = user.rpartition("\\")
+        owf = hmac.new(nt, (name.upper() + domain).encode("utf-16-le"), hashlib.md5).digest()
+        derived.append(("NTOWFv2", owf))
+        for realm in sorted(REALMS):
+            derived.append(("DIGEST-MD5 H(A1) realm %r" % realm,
+                            hashlib.md5(user.encode() + b":" + realm.encode() + b":" + s).digest()))
+    for kind, raw in derived:
+        yield kind + " (hex)", raw.hex()
+        yield kind + " (base64)", b64(raw)
+
+
 def forms(user: str, secret: str):
+    yield from derived_forms(user, secret)
     s = secret.encode()
     yield "raw", secret
     yield "base64", b64(s)
@@ -46,6 +96,8 @@ def secrets(extra_files):
     for path in glob.glob(os.path.join(ROOT, "samples/servers/*.json")):
         with open(path) as f:
             profile = json.load(f)
+        if profile.get("hostname"):
+            REALMS.add(profile["hostname"])
         for account in profile.get("auth", {}).get("accounts", []):
             for key in ("password", "token"):
                 if account.get(key):
@@ -90,13 +142,19 @@ def main():
         args = args[2:]
     dirs = [d for d in args if os.path.isdir(d)]
     pairs = secrets(extra)
-    with tempfile.TemporaryDirectory() as planted:
-        with open(os.path.join(planted, "planted.txt"), "w") as f:
-            f.write("x " + b64(("\0u\0" + pairs[0][1]).encode()) + " y")
-        _, hits = scan([planted], pairs)
-        if not hits:
-            print("scan-secrets: self-check failed: a planted secret was not found")
-            return 1
+    # MS-NLMP 4.2.4's NT hash of "Password", to check the MD4 above.
+    if md4("Password".encode("utf-16-le")).hex() != "a4f49c406510bdcab6824ee7c30fd852":
+        print("scan-secrets: self-check failed: MD4 does not give MS-NLMP's NT hash")
+        return 1
+    for planted_text in (b64(("\0u\0" + pairs[0][1]).encode()),
+                         md4(pairs[0][1].encode("utf-16-le")).hex()):
+        with tempfile.TemporaryDirectory() as planted:
+            with open(os.path.join(planted, "planted.txt"), "w") as f:
+                f.write("x " + planted_text + " y")
+            _, hits = scan([planted], pairs)
+            if not hits:
+                print("scan-secrets: self-check failed: a planted secret was not found")
+                return 1
     files, hits = scan(dirs, pairs)
     for path, kind in hits:
         print("scan-secrets: SECRET FOUND (%s) in %s" % (kind, path))

@@ -16,12 +16,14 @@ public:
         auth_rules();
         ntlm_rules();
         credential_rules();
+        server_problem_rules();
     }
 
 private:
     void auth_rules();
     void ntlm_rules();
     void credential_rules();
+    void server_problem_rules();
 };
 
 void AuthRules::auth_rules() {
@@ -123,7 +125,15 @@ void AuthRules::auth_rules() {
             "The server accepts PLAIN or LOGIN on a connection without TLS (RFC 4954 §4 requires "
             "a configuration that refuses them there).");
     if (MechanismRow const* anon = row("ANONYMOUS");
-        anon != nullptr && anon->recognition.status == Status::recognised)
+        anon != nullptr && anon->authentication.status == Status::accepted)
+        add("auth.anonymous_login", Severity::warning, "ANONYMOUS logs in without credentials",
+            "AUTH ANONYMOUS with only a trace string (RFC 4505) was accepted: anyone who can "
+            "connect is authenticated here. A submission server that does this may relay for "
+            "anyone.",
+            anon->authentication.reply
+                ? std::vector<std::string>{"AUTH ANONYMOUS: " + anon->authentication.reply->wire()}
+                : std::vector<std::string>{});
+    else if (anon != nullptr && anon->recognition.status == Status::recognised)
         add("auth.anonymous", Severity::warning, "ANONYMOUS is accepted",
             "A submission server that accepts ANONYMOUS may relay for anyone (RFC 4505).");
     if (s.final_capabilities()->auth_equals_form && !s.final_capabilities()->auth_space_form)
@@ -190,6 +200,8 @@ void AuthRules::credential_rules() {
     std::string skip_reason;
     for (MechanismRow const& m : r_.rows) {
         Authentication const& a = m.authentication;
+        if (sasl::needs_no_secret(m.name))
+            continue; // ANONYMOUS tests no credential (auth.anonymous_login)
         if (a.status == Status::accepted)
             accepted.push_back(m.name);
         else if (a.status == Status::rejected) {
@@ -224,6 +236,40 @@ void AuthRules::credential_rules() {
             "Credentials were sent over a connection that was not verified TLS",
             "--allow-insecure-auth was given. Treat the password as exposed if the network is "
             "not trusted.");
+}
+
+void AuthRules::server_problem_rules() {
+    std::vector<std::string> mismatched, ntlm_v1;
+    std::vector<std::string> evidence;
+    for (MechanismRow const& m : r_.rows) {
+        Authentication const& a = m.authentication;
+        if (a.problem == sasl::ClientStep::Problem::server_proof_mismatch)
+            mismatched.push_back(m.name);
+        else if (a.problem == sasl::ClientStep::Problem::ntlm_v2_impossible)
+            ntlm_v1.push_back(m.name);
+        else
+            continue;
+        evidence.push_back(m.name + ": " + a.reason);
+    }
+    if (!mismatched.empty())
+        add("auth.server_proof_mismatch", Severity::error,
+            "The server's proof of the password is wrong with " + list_words(mismatched),
+            "These mechanisms make the server prove that it knows the password too (DIGEST-MD5 "
+            "rspauth, RFC 2831 §2.1.3; SCRAM v=, RFC 5802 §9). The proof did not match, so "
+            "smtpprobe cancelled the exchange: something between here and the server that "
+            "relays the exchange without the password (a man in the middle), or a server whose "
+            "back end computes the digest differently. Clients that check the proof (curl, "
+            "GNU SASL, Cyrus SASL) fail the same way.",
+            evidence);
+    if (!ntlm_v1.empty())
+        add("auth.ntlm_v1_only", Severity::warning,
+            "The server's NTLM leaves only NTLMv1 or LM, which smtpprobe does not send",
+            "Its CHALLENGE message carries no TargetInfo, which every NTLMv2 response includes "
+            "(MS-NLMP 3.3.2): the server is set up for NTLMv1 or LM, whose responses can be "
+            "cracked offline from a captured exchange. Allow NTLMv2 only (on Windows: \"Network "
+            "security: LAN Manager authentication level\" = \"Send NTLMv2 response only. Refuse "
+            "LM & NTLM\"), or offer another mechanism over TLS.",
+            evidence);
 }
 
 } // namespace

@@ -9,6 +9,7 @@
 
 #include <map>
 #include <optional>
+#include <set>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -42,6 +43,8 @@ struct ServerAuthView {
     /// The same replies' first line as sent ("504 5.7.4 Unrecognized authentication type").
     std::map<std::string, std::string> first_reply_text;
     std::optional<std::string> login_prompt; ///< decoded first LOGIN challenge, if probed
+    /// Upper-case mechanisms whose real exchange with the user's credentials got 235.
+    std::set<std::string> authenticated;
 };
 
 /// The libraries whose behaviour is predicted. One library may have several verdicts, one per

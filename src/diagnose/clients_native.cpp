@@ -153,9 +153,11 @@ ClientVerdict libcurl(ServerAuthView const& view, Mechanisms const& list, std::s
                       mech + " here) and does not move on after a refusal"
                 : "--login-options AUTH=" + mech + " makes it send AUTH " + mech;
         verdict = single(view, list, client, mech, why, denied, source);
-        if (mech == "NTLM" && answer_to(view, "NTLM").answer != Answer::rejected) {
+        if (mech == "NTLM" && answer_to(view, "NTLM").answer != Answer::rejected &&
+            !view.authenticated.contains("NTLM")) {
             // The probe sees 334 to a bare AUTH NTLM; the NTLM exchange itself needs a domain
-            // account, and a password-only login is refused.
+            // account, and a password-only login is refused. When smtpprobe's own NTLMv2
+            // exchange with these credentials got 235, curl's does too.
             verdict.outcome = Outcome::fails;
             verdict.error = denied;
             verdict.how += "; it stays with NTLM, which works only for an account NTLM accepts "

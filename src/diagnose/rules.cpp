@@ -262,6 +262,8 @@ void Rules::clients() {
         }
         if (m.name == "LOGIN" && m.recognition.challenge)
             view.login_prompt = *m.recognition.challenge;
+        if (m.authentication.status == Status::accepted)
+            view.authenticated.insert(m.name);
     }
     for (diagnose::ClientVerdict const& v : diagnose::client_compatibility(view))
         v_.clients.push_back({v.client, v.outcome, v.mechanism, v.how, v.source, v.error,

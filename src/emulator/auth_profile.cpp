@@ -2,6 +2,8 @@
 
 #include "emulator/object_reader.hpp"
 #include "sasl/mechanisms.hpp"
+#include "sasl/ntlm.hpp"
+#include "smtp/base64.hpp"
 #include "smtp/capabilities.hpp"
 
 #include <algorithm>
@@ -137,6 +139,17 @@ void parse_auth(ObjectReader& top, AuthProfile& auth) {
         }
     }
     auth.challenge_nonce = reader.string("challenge_nonce");
+    if (std::optional<std::string> text = reader.string("ntlm_challenge")) {
+        std::optional<std::string> bytes = smtp::base64_decode(*text);
+        if (!bytes) {
+            context.fail("auth.ntlm_challenge", "expected the base64 of a CHALLENGE_MESSAGE");
+        }
+        sasl::ntlm::DecodeResult const decoded = sasl::ntlm::decode_challenge(*bytes);
+        if (!decoded.challenge) {
+            context.fail("auth.ntlm_challenge", "not a CHALLENGE_MESSAGE: " + decoded.detail);
+        }
+        auth.ntlm_challenge = std::move(bytes);
+    }
     if (std::optional<long long> drop = reader.integer("drop_after_failures", 0, max_drop_after)) {
         auth.drop_after_failures = static_cast<unsigned>(*drop);
     }

@@ -33,6 +33,7 @@ struct AuthProfile {
     std::map<std::string, std::string> final_replies;           ///< their last replies
     std::vector<sasl::Credentials> accounts;
     std::optional<std::string> challenge_nonce;
+    std::optional<std::string> ntlm_challenge; ///< raw bytes (decoded from the profile's base64)
     unsigned drop_after_failures = 0;
     std::string drop_reply = "421 4.7.0 Too many authentication failures";
     std::chrono::milliseconds failure_delay{0};

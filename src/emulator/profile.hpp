@@ -68,7 +68,8 @@
 //                         "334 "), then auth.challenges[MECH] if any, then "*" cancels and
 //                         any other response fails (or gets auth.final_replies[MECH]).
 //   auth.challenges       {MECH: [reply, ...]}: a scripted multi-step exchange, for NTLM's
-//                         type-2 CHALLENGE and the like. Each client line (the initial
+//                         type-2 CHALLENGE and the like (for an NTLM that checks the
+//                         AUTHENTICATE, see auth.ntlm_challenge). Each client line (the initial
 //                         response on the AUTH line counts as the first) gets the next reply
 //                         of the list; once the list is used up, the next line gets
 //                         final_replies[MECH] (default: the failure reply). "*" still
@@ -77,7 +78,12 @@
 //   auth.final_replies    {MECH: reply}: the last reply of a scripted exchange; a 235 counts
 //                         as a successful AUTH, anything else as a failed one.
 //   auth.accounts         [{"user", "password"} or {"user", "token"}]: accepted credentials.
-//   auth.challenge_nonce  string: fixes the CRAM-MD5 / SCRAM server nonce (reproducible runs).
+//   auth.challenge_nonce  string: fixes the CRAM-MD5 / SCRAM / DIGEST-MD5 server nonce
+//                         (reproducible runs).
+//   auth.ntlm_challenge   string: the base64 of the NTLM CHALLENGE_MESSAGE the SASL server
+//                         sends (a recorded one, names, clock and all); it then checks the
+//                         NTLMv2 AUTHENTICATE against the accounts ("DOMAIN\\user" or a
+//                         UPN). Default: one built from the host name, random challenge.
 //   auth.drop_after_failures  int 0..1000, default 0 (never). After this many failed, cancelled or
 //                         undecodable AUTH attempts on one connection, the last attempt's reply
 //                         is followed at once by drop_reply and the connection is closed

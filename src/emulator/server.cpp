@@ -76,6 +76,7 @@ sasl::ServerOptions sasl_options_for(Profile const& profile) {
     options.login_user_prompt = profile.auth.login_user_prompt;
     options.login_password_prompt = profile.auth.login_password_prompt;
     options.nonce = profile.auth.challenge_nonce;
+    options.ntlm_challenge = profile.auth.ntlm_challenge;
     return options;
 }
 

@@ -31,7 +31,9 @@ void Plan::add_row(std::string const& name) {
     Task task{rows_.size(), false, 0};
     if (input_.credentials && row.implemented) {
         bool const token = sasl::uses_token(upper);
-        bool const have = token ? input_.token : input_.password;
+        // ANONYMOUS needs no secret: with credentials given, it shows whether the server lets
+        // anyone in.
+        bool const have = sasl::needs_no_secret(upper) || (token ? input_.token : input_.password);
         task.authenticate = have;
         if (!have)
             row.authentication.reason =

@@ -6,6 +6,7 @@
 #include "net/tls.hpp"
 #include "report/fatal_error.hpp"
 #include "sasl/ntlm.hpp"
+#include "sasl/sasl.hpp"
 #include "session/terminal_text.hpp" // escape_bytes(), escape_controls()
 #include "smtp/capabilities.hpp"
 #include "smtp/command.hpp"
@@ -78,7 +79,10 @@ struct Authentication {
     Withheld withheld = Withheld::no; ///< set when the exchange was skipped for this reason
     std::string reason;
     std::optional<smtp::Reply> reply; ///< the final reply of the exchange
-    bool server_verified = false;     ///< SCRAM: the server proved it knows the password
+    bool server_verified = false; ///< SCRAM, DIGEST-MD5: the server proved it knows the password
+    /// Set when the exchange was cancelled because of the server (a wrong rspauth or v=, an NTLM
+    /// CHALLENGE that leaves only NTLMv1).
+    sasl::ClientStep::Problem problem = sasl::ClientStep::Problem::none;
 };
 
 struct MechanismRow {

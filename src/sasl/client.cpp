@@ -1,3 +1,4 @@
+#include "sasl/client_steps.hpp"
 #include "sasl/sasl.hpp"
 #include "sasl/scram.hpp"
 #include "smtp/ascii.hpp"
@@ -12,23 +13,18 @@ namespace smtpprobe::sasl {
 using smtp::base64_decode;
 using smtp::base64_encode;
 
+namespace detail {
 namespace {
 
-constexpr int max_steps = 8;
-// RFC 5802 §5.1 sets no upper bound; a hostile server could otherwise make the client spin
-// for minutes in PBKDF2 on a count it chose.
-constexpr unsigned long long max_scram_iterations = 1'000'000;
-// 18 random bytes give a 24-character base64 nonce without padding, as in RFC 5802 §5.
-constexpr std::size_t scram_nonce_bytes = 18;
 constexpr std::size_t max_server_text = 120;
 
-ClientStep respond_with(std::string data) {
-    return {ClientStep::Kind::respond, std::move(data), {}};
+bool contains_secret(std::string_view text, Credentials const& credentials) {
+    return (!credentials.password.empty() &&
+            text.find(credentials.password) != std::string_view::npos) ||
+           (!credentials.token.empty() && text.find(credentials.token) != std::string_view::npos);
 }
 
-ClientStep cancel_with(std::string error) {
-    return {ClientStep::Kind::cancel, {}, std::move(error)};
-}
+} // namespace
 
 bool has_control(std::string_view text) noexcept {
     for (char c : text) {
@@ -40,14 +36,6 @@ bool has_control(std::string_view text) noexcept {
     return false;
 }
 
-bool contains_secret(std::string_view text, Credentials const& credentials) {
-    return (!credentials.password.empty() &&
-            text.find(credentials.password) != std::string_view::npos) ||
-           (!credentials.token.empty() && text.find(credentials.token) != std::string_view::npos);
-}
-
-/// Server-supplied text made fit for an error message: printable ASCII only, bounded, and
-/// withheld entirely if it happens to contain one of our secrets.
 std::string server_text(std::string_view text, Credentials const& credentials) {
     std::string out;
     for (char c : text.substr(0, max_server_text)) {
@@ -65,6 +53,22 @@ std::string server_text(std::string_view text, Credentials const& credentials) {
     }
     return out;
 }
+
+} // namespace detail
+
+namespace {
+
+using detail::cancel_with;
+using detail::has_control;
+using detail::respond_with;
+using detail::server_text;
+
+constexpr int max_steps = 8;
+// RFC 5802 §5.1 sets no upper bound; a hostile server could otherwise make the client spin
+// for minutes in PBKDF2 on a count it chose.
+constexpr unsigned long long max_scram_iterations = 1'000'000;
+// 18 random bytes give a 24-character base64 nonce without padding, as in RFC 5802 §5.
+constexpr std::size_t scram_nonce_bytes = 18;
 
 ClientStep plain_step(Credentials const& credentials, ClientOptions const& options, int step) {
     if (step > 1) {
@@ -185,8 +189,8 @@ ClientStep scram_client_first(Credentials const& credentials, ClientOptions cons
         return cancel_with("SCRAM needs a user name");
     }
     std::string nonce;
-    if (options.nonce) {
-        nonce = *options.nonce;
+    if (!options.nonce.empty()) {
+        nonce = options.nonce;
     } else {
         std::optional<std::string> const random = detail::random_bytes(scram_nonce_bytes);
         if (!random) {
@@ -292,7 +296,8 @@ ClientStep scram_final(Credentials const& credentials, std::string_view server_f
     if (state.server_signature.empty() ||
         !detail::constant_time_equal(*signature, state.server_signature)) {
         return cancel_with("SCRAM server signature does not match: the server does not know "
-                           "the password, or the exchange was altered");
+                           "the password, or the exchange was altered",
+                           ClientStep::Problem::server_proof_mismatch);
     }
     state.server_verified = true;
     // RFC 4954 §4: additional data with success comes as a 334 answered by an empty line.
@@ -350,11 +355,20 @@ ClientStep Client::respond(std::string_view challenge) {
         ScramState state{scram_client_first_bare_, scram_nonce_, scram_server_signature_,
                          server_verified_};
         step = scram_step(*hash, credentials_, options_, step_, challenge, state);
+    } else if (mechanism_ == "DIGEST-MD5") {
+        detail::DigestClientState state{digest_rspauth_, server_verified_, derived_secrets_};
+        step = detail::digest_md5_step(credentials_, options_, step_, challenge, state);
+    } else if (mechanism_ == "NTLM") {
+        step = detail::ntlm_step(credentials_, options_, step_, challenge, derived_secrets_);
+    } else if (mechanism_ == "ANONYMOUS") {
+        step = detail::anonymous_step(options_, step_);
     } else {
         step = cancel_with("mechanism not implemented");
     }
     if (step.kind == ClientStep::Kind::respond) {
         responses_.push_back(step.data);
+    } else if (step.problem != ClientStep::Problem::none) {
+        problem_ = step.problem;
     }
     return step;
 }

@@ -8,21 +8,23 @@ namespace smtpprobe::sasl {
 namespace {
 
 // smtp-facts §2.0 for who speaks first; §2.1-§2.11 for the references.
+constexpr Secret password = Secret::password;
+constexpr Secret token = Secret::token;
 constexpr std::array<Mechanism, 14> table{{
-    {"PLAIN", true, true, false, "RFC 4616"},
-    {"LOGIN", false, true, false, "draft-murchison-sasl-login"},
-    {"CRAM-MD5", false, true, false, "RFC 2195"},
-    {"DIGEST-MD5", false, false, false, "RFC 2831 (historic)"},
-    {"SCRAM-SHA-1", true, true, false, "RFC 5802"},
-    {"SCRAM-SHA-256", true, true, false, "RFC 7677"},
-    {"SCRAM-SHA-1-PLUS", true, false, false, "RFC 5802"},
-    {"SCRAM-SHA-256-PLUS", true, false, false, "RFC 7677"},
-    {"XOAUTH2", true, true, true, "Google/Microsoft XOAUTH2"},
-    {"OAUTHBEARER", true, true, true, "RFC 7628"},
-    {"NTLM", true, false, false, "MS-SMTPNTLM"},
-    {"GSSAPI", true, false, false, "RFC 4752"},
-    {"ANONYMOUS", true, false, false, "RFC 4505"},
-    {"EXTERNAL", true, false, false, "RFC 4422"},
+    {"PLAIN", true, true, password, "RFC 4616"},
+    {"LOGIN", false, true, password, "draft-murchison-sasl-login"},
+    {"CRAM-MD5", false, true, password, "RFC 2195"},
+    {"DIGEST-MD5", false, true, password, "RFC 2831 (historic)"},
+    {"SCRAM-SHA-1", true, true, password, "RFC 5802"},
+    {"SCRAM-SHA-256", true, true, password, "RFC 7677"},
+    {"SCRAM-SHA-1-PLUS", true, false, password, "RFC 5802"},
+    {"SCRAM-SHA-256-PLUS", true, false, password, "RFC 7677"},
+    {"XOAUTH2", true, true, token, "Google/Microsoft XOAUTH2"},
+    {"OAUTHBEARER", true, true, token, "RFC 7628"},
+    {"NTLM", true, true, password, "MS-SMTPNTLM, MS-NLMP"},
+    {"GSSAPI", true, false, password, "RFC 4752"},
+    {"ANONYMOUS", true, true, Secret::none, "RFC 4505"},
+    {"EXTERNAL", true, false, Secret::none, "RFC 4422"},
 }};
 
 } // namespace
@@ -45,7 +47,12 @@ bool client_implements(std::string_view mechanism) noexcept {
 
 bool uses_token(std::string_view mechanism) noexcept {
     Mechanism const* m = find_mechanism(mechanism);
-    return m != nullptr && m->token;
+    return m != nullptr && m->secret == Secret::token;
+}
+
+bool needs_no_secret(std::string_view mechanism) noexcept {
+    Mechanism const* m = find_mechanism(mechanism);
+    return m != nullptr && m->secret == Secret::none;
 }
 
 } // namespace smtpprobe::sasl

@@ -8,11 +8,18 @@
 
 namespace smtpprobe::sasl {
 
+/// What a real exchange with the mechanism needs from Credentials.
+enum class Secret {
+    password, ///< user and password
+    token,    ///< user and an OAuth 2.0 bearer token
+    none,     ///< nothing (ANONYMOUS)
+};
+
 struct Mechanism {
     std::string_view name;
     bool client_first;     ///< RFC 4422: the client speaks first (empty 334 expected)
     bool implemented;      ///< sasl::Client (and sasl::Server) can run it
-    bool token;            ///< needs Credentials::token (OAuth 2.0), not a password
+    Secret secret;         ///< what a real exchange needs
     std::string_view spec; ///< where it is defined
 };
 

@@ -2,8 +2,8 @@
 // NTLM (MS-NLMP) as far as an information probe needs it, the way nmap's smtp-ntlm-info uses
 // it: the NEGOTIATE message (type 1) a client sends first, and a bounded decoder for the
 // server's CHALLENGE message (type 2), which names the server (NetBIOS and DNS computer,
-// domain and forest names), its clock and its OS version to anyone who asks. Nothing here
-// computes an AUTHENTICATE message: no credential is involved.
+// domain and forest names), its clock and its OS version to anyone who asks. No credential is
+// involved here: the AUTHENTICATE message (NTLMv2) is in ntlm_auth.hpp.
 //
 // Sans-I/O and bounded: bytes in, values out. Every offset and length of the message is
 // checked against the buffer before it is read; malformed input gives an error value, never

@@ -6,6 +6,7 @@
 // touches a socket or a clock; randomness (nonces) comes from libcrypto's RAND_bytes unless a
 // test fixes it through the options.
 
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -21,17 +22,28 @@ struct Credentials {
 };
 
 /// Mechanisms the client side implements (any case): the catalogue entries marked
-/// implemented (sasl/mechanisms.hpp): PLAIN, LOGIN, CRAM-MD5, SCRAM-SHA-1, SCRAM-SHA-256,
-/// XOAUTH2, OAUTHBEARER.
+/// implemented (sasl/mechanisms.hpp): PLAIN, LOGIN, CRAM-MD5, DIGEST-MD5, SCRAM-SHA-1,
+/// SCRAM-SHA-256, XOAUTH2, OAUTHBEARER, NTLM, ANONYMOUS.
 bool client_implements(std::string_view mechanism) noexcept;
 /// True for XOAUTH2 and OAUTHBEARER (they need Credentials::token, not a password).
 bool uses_token(std::string_view mechanism) noexcept;
+/// True for ANONYMOUS: it needs neither a password nor a token.
+bool needs_no_secret(std::string_view mechanism) noexcept;
 
 struct ClientOptions {
-    std::string host;                 ///< OAUTHBEARER "host=" and nothing else
-    unsigned port = 0;                ///< OAUTHBEARER "port="
-    std::string authzid;              ///< PLAIN / SCRAM authorisation identity; usually empty
-    std::optional<std::string> nonce; ///< SCRAM client nonce; tests fix it, otherwise random
+    std::string host;    ///< OAUTHBEARER "host=", DIGEST-MD5 digest-uri "smtp/HOST"
+    unsigned port = 0;   ///< OAUTHBEARER "port="
+    std::string authzid; ///< PLAIN / SCRAM / DIGEST-MD5 authorisation identity; usually empty
+    std::string service = "smtp"; ///< the SASL service name (RFC 4954 §4): DIGEST-MD5 digest-uri
+    /// NTLM: the client's clock as a FILETIME (100 ns since 1601), used in the NTLMv2 response
+    /// when the server's CHALLENGE carries no MsvAvTimestamp. The caller reads the clock (this
+    /// layer never does); 0 when not given.
+    std::uint64_t filetime = 0;
+    /// ANONYMOUS trace (RFC 4505 §2): an email address or 1 to 255 characters without '@'.
+    std::string trace = "smtpprobe";
+    /// SCRAM client nonce, DIGEST-MD5 cnonce, NTLM ClientChallenge (8 bytes); tests fix it.
+    /// Empty: random.
+    std::string nonce;
 };
 
 /// One step of a client exchange.
@@ -40,9 +52,17 @@ struct ClientStep {
         respond, ///< send base64(data) as the next line (data may be empty: send an empty line)
         cancel,  ///< send "*": the challenge made no sense (error says why)
     };
+    /// What a cancel says about the server (a finding), beyond "this exchange failed".
+    enum class Problem {
+        none,
+        server_proof_mismatch, ///< DIGEST-MD5 rspauth or SCRAM v= is not the one the password gives
+        ntlm_v2_impossible,    ///< the NTLM CHALLENGE leaves only NTLMv1 or LM, never sent
+    };
     Kind kind = Kind::respond;
-    std::string data;  ///< the raw (decoded) response; a secret, never to be shown
+    std::string data;  ///< the raw (decoded) response; a secret unless `secret` is false
     std::string error; ///< for cancel: why, in words safe to show (no secret)
+    Problem problem = Problem::none;
+    bool secret = true; ///< false: data carries nothing secret (ANONYMOUS trace, NTLM NEGOTIATE)
 };
 
 /// The client side of one exchange, started by "AUTH <MECH>" *without* an initial response:
@@ -56,11 +76,17 @@ public:
     /// Answers a decoded 334 challenge. Bounded: after 8 steps it cancels.
     ClientStep respond(std::string_view challenge);
 
-    /// SCRAM: true once the server's signature (v=) has been checked and matched.
+    /// SCRAM, DIGEST-MD5: true once the server's proof (v=, rspauth) has been checked and
+    /// matched.
     bool server_verified() const noexcept { return server_verified_; }
+    /// The problem of the last cancel, if it was one the server caused (a finding).
+    ClientStep::Problem problem() const noexcept { return problem_; }
     std::string const& mechanism() const noexcept { return mechanism_; }
     /// Every raw response produced so far (for redaction of their base64 forms).
     std::vector<std::string> const& responses() const noexcept { return responses_; }
+    /// Password equivalents derived during the exchange, raw (NTLM's NT hash and NTOWFv2,
+    /// DIGEST-MD5's H(user:realm:password)): secrets too, for the redactor in every form.
+    std::vector<std::string> const& derived_secrets() const noexcept { return derived_secrets_; }
 
 private:
     Client() = default;
@@ -72,7 +98,10 @@ private:
     std::string scram_client_first_bare_;
     std::string scram_nonce_;
     std::string scram_server_signature_;
+    std::string digest_rspauth_;
+    ClientStep::Problem problem_ = ClientStep::Problem::none;
     std::vector<std::string> responses_;
+    std::vector<std::string> derived_secrets_;
     friend struct ClientAccess;
 };
 
@@ -97,7 +126,10 @@ struct ServerOptions {
     std::vector<Credentials> accounts;         ///< user+password pairs, or user+token
     std::string login_user_prompt = "Username:";
     std::string login_password_prompt = "Password:";
-    std::optional<std::string> nonce; ///< CRAM-MD5 / SCRAM server nonce (tests)
+    std::optional<std::string> nonce; ///< CRAM-MD5 / SCRAM / DIGEST-MD5 server nonce (tests)
+    /// NTLM: the CHALLENGE_MESSAGE to send (raw bytes, e.g. a recorded one); none: one built
+    /// from `hostname` with a random ServerChallenge.
+    std::optional<std::string> ntlm_challenge;
     unsigned scram_iterations = 4096;
     std::string scram_salt = "smtpprobe-salt";
 };
@@ -120,6 +152,9 @@ private:
     std::string scram_client_first_; ///< SCRAM: the client-first message
     std::string scram_server_first_; ///< SCRAM: the server-first message
     std::string scram_nonce_;        ///< SCRAM: client + server nonce; then the user
+    std::string digest_nonce_;       ///< DIGEST-MD5: the nonce sent
+    std::string digest_user_;        ///< DIGEST-MD5: the user whose response matched
+    std::string ntlm_challenge_;     ///< NTLM: the CHALLENGE message sent
 };
 
 } // namespace smtpprobe::sasl

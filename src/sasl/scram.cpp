@@ -52,9 +52,27 @@ bool constant_time_equal(std::string_view a, std::string_view b) noexcept {
 }
 
 std::string cram_md5_digest(std::string_view key, std::string_view data) {
+    return to_hex(hmac_md5(key, data));
+}
+
+std::string md5(std::string_view data) {
+    unsigned char out[EVP_MAX_MD_SIZE];
+    unsigned int size = 0;
+    if (EVP_Digest(data.data(), data.size(), out, &size, EVP_md5(), nullptr) != 1) {
+        return {};
+    }
+    return std::string(reinterpret_cast<char const*>(out), size);
+}
+
+std::string hmac_md5(std::string_view key, std::string_view data) {
+    return hmac_with(EVP_md5(), key, data);
+}
+
+std::string to_hex(std::string_view bytes) {
     static constexpr char hex[] = "0123456789abcdef";
     std::string out;
-    for (char c : hmac_with(EVP_md5(), key, data)) {
+    out.reserve(bytes.size() * 2);
+    for (char c : bytes) {
         unsigned char const byte = static_cast<unsigned char>(c);
         out += hex[byte >> 4];
         out += hex[byte & 0x0f];

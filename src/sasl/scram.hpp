@@ -20,6 +20,13 @@ bool constant_time_equal(std::string_view a, std::string_view b) noexcept;
 /// 32 lowercase hex digits of HMAC-MD5(key, data) (RFC 2195 §2).
 std::string cram_md5_digest(std::string_view key, std::string_view data);
 
+/// MD5(data), 16 raw bytes (DIGEST-MD5).
+std::string md5(std::string_view data);
+/// HMAC-MD5(key, data), 16 raw bytes (CRAM-MD5, NTLMv2); empty when libcrypto refuses.
+std::string hmac_md5(std::string_view key, std::string_view data);
+/// Bytes as lowercase hex digits.
+std::string to_hex(std::string_view bytes);
+
 enum class ScramHash { sha1, sha256 };
 
 /// SCRAM-SHA-1 → sha1, SCRAM-SHA-256 → sha256, anything else → nullopt.

@@ -268,6 +268,9 @@ ServerStep Server::start() {
         cram_challenge_ = "<" + local + "@" + options_.hostname + ">";
         return challenge(cram_challenge_);
     }
+    if (mechanism_ == "DIGEST-MD5") {
+        return detail::digest_md5_start(options_, digest_nonce_);
+    }
     return challenge({});
 }
 
@@ -297,6 +300,13 @@ ServerStep Server::respond(std::string_view response) {
     } else if (std::optional<detail::ScramHash> const hash = detail::scram_hash_for(mechanism_)) {
         detail::ScramServerState state{scram_client_first_, scram_server_first_, scram_nonce_};
         result = detail::scram_respond(*hash, options_, step, response, state);
+    } else if (mechanism_ == "DIGEST-MD5") {
+        detail::DigestServerState state{digest_nonce_, digest_user_};
+        result = detail::digest_md5_respond(options_, step, response, state);
+    } else if (mechanism_ == "NTLM") {
+        result = detail::ntlm_respond(options_, step, response, ntlm_challenge_);
+    } else if (mechanism_ == "ANONYMOUS") {
+        result = detail::anonymous_respond(step, response);
     }
     if (result.kind != ServerStep::Kind::challenge) {
         step_ = finished;

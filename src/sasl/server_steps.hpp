@@ -1,5 +1,6 @@
 #pragma once
-// Private to sasl/server.cpp and sasl/scram_server.cpp: ServerStep builders, accounts, SCRAM.
+// Private to the server side of src/sasl: ServerStep builders, accounts, and the mechanisms
+// that live outside server.cpp (SCRAM, DIGEST-MD5, NTLM, ANONYMOUS).
 
 #include "sasl/sasl.hpp"
 #include "sasl/scram.hpp"
@@ -37,6 +38,25 @@ struct ScramServerState {
     std::string& server_first;
     std::string& nonce; ///< client nonce + server nonce; then the authenticated user
 };
+
+/// DIGEST-MD5 (RFC 2831, digest_md5_server.cpp): the digest-challenge, with the nonce sent
+/// kept in `nonce`.
+ServerStep digest_md5_start(ServerOptions const& options, std::string& nonce);
+struct DigestServerState {
+    std::string& nonce; ///< as sent by digest_md5_start()
+    std::string& user;  ///< the user whose response matched
+};
+/// 1 checks the digest-response and sends rspauth, 2 takes the client's empty answer.
+ServerStep digest_md5_respond(ServerOptions const& options, int step, std::string_view response,
+                              DigestServerState& state);
+
+/// NTLM (ntlm_server.cpp, NTLMv2 only): 1 answers the NEGOTIATE with a CHALLENGE (kept in
+/// `challenge_sent`), 2 checks the AUTHENTICATE; an NTLMv1 response fails.
+ServerStep ntlm_respond(ServerOptions const& options, int step, std::string_view response,
+                        std::string& challenge_sent);
+
+/// ANONYMOUS (anonymous.cpp): any well-formed trace logs in as "anonymous".
+ServerStep anonymous_respond(int step, std::string_view response);
 
 /// The SCRAM server (RFC 5802) at `step`: 1 answers the client-first message, 2 the
 /// client-final one, and then the empty response after the server-final data.

@@ -31,7 +31,7 @@ TEST_CASE("the demo prints the seed matrix and exits 0", "[cli][demo]") {
     CHECK(r.out.find("\033[") == std::string::npos); // not a terminal: no colour
 }
 
-TEST_CASE("--demo works with every --format, NDJSON included", "[cli][demo]") {
+TEST_CASE("the demo works with every --format, NDJSON included", "[cli][demo]") {
     // NDJSON once printed nothing: it meant several targets, and that path never started the
     // emulator (issue 17). Every format now goes through prepare() and run_one().
     CommandResult ndjson = run_command(binary + " --demo --format ndjson");

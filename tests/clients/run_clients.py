@@ -363,18 +363,30 @@ class Emulators:
 
 
 def predict(smtpprobe, target):
-    """smtpprobe's clients[] for the target, probed directly (not through a proxy)."""
+    """smtpprobe's clients[] for the target, probed directly (not through a proxy).
+
+    The clients authenticate with the target's account, and so does the prediction: what a
+    client does can depend on whether the account works (curl stays with NTLM, which only an
+    account NTLM accepts passes). Where smtpprobe keeps the account to itself (a STARTTLS
+    injection stops a run with credentials before AUTH), the prediction is the run without."""
     cmd = [smtpprobe, "--format", "json", "--timeout", "40",
            "%s:%d" % (target["connect"], target["probe_port"]), "--ca-file", target["ca"]]
     if target["name"] != target["connect"]:
         cmd += ["--sni", target["name"]]
     if target["tls"] == "implicit":
         cmd += ["--tls", "implicit"]
-    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=60)
-    try:
-        report = json.loads(proc.stdout)
-    except ValueError:
-        raise HarnessError("smtpprobe gave no JSON for %s (exit %d): %s" % (target["label"], proc.returncode, proc.stderr[-400:]))
+    # The password goes through the environment, never argv.
+    env = dict(os.environ, SMTPPROBE_CLIENTS_PASSWORD=target["password"])
+    account = ["--user", target["user"], "--password-env", "SMTPPROBE_CLIENTS_PASSWORD"]
+    report, proc = None, None
+    for extra in (account, []):
+        proc = subprocess.run(cmd + extra, capture_output=True, text=True, timeout=60, env=env)
+        try:
+            report = json.loads(proc.stdout)
+        except ValueError:
+            raise HarnessError("smtpprobe gave no JSON for %s (exit %d): %s" % (target["label"], proc.returncode, proc.stderr[-400:]))
+        if report.get("clients"):
+            break
     return {c["client"]: c for c in report.get("clients", [])}, report.get("exit_code")
 
 

@@ -6,6 +6,8 @@
 #include "smtp/base64.hpp"
 #include "support/test_client.hpp"
 
+#include "sasl/ntlm_auth.hpp"
+
 #include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>
 
@@ -505,7 +507,7 @@ TEST_CASE("plaintext: PLAIN, LOGIN and CRAM-MD5 without TLS", "[engine][emulator
           "235 2.7.0 Authentication successful");
 }
 
-TEST_CASE("exchange-legacy: NTLM scripted, LOGIN after TLS, AUTH= line", "[engine][emulator]") {
+TEST_CASE("exchange-legacy: NTLM, LOGIN after TLS, AUTH= line", "[engine][emulator]") {
     Running running(sample("exchange-legacy.json"));
     Server const& server = running.server;
     TestClient client(server.port());
@@ -514,11 +516,23 @@ TEST_CASE("exchange-legacy: NTLM scripted, LOGIN after TLS, AUTH= line", "[engin
     CHECK(client.command("AUTH NTLM") == "334 NTLM supported");
     CHECK(client.command("*") == "501 5.7.0 Authentication cancelled");
     CHECK(client.command("AUTH NTLM") == "334 NTLM supported");
-    // The NEGOTIATE gets the profile's CHALLENGE (auth.challenges), the AUTHENTICATE a 535.
+    // The NEGOTIATE gets the profile's CHALLENGE (auth.ntlm_challenge); an AUTHENTICATE with
+    // an NTLMv1-sized response gets a 535, one that is too short to be a message a 501.
+    CHECK(client.command("TlRMTVNTUAABAAAABoIIAAAAAAAAAAAAAAAAAAAAAAA=")
+              .starts_with("334 TlRMTVNTUAACAAAA"));
+    smtpprobe::sasl::ntlm::Authenticate v1;
+    v1.flags = smtpprobe::sasl::ntlm::flag::negotiate_unicode;
+    v1.domain = "EXAMPLE";
+    v1.user = "legacy-user";
+    v1.lm_response = std::string(24, '\x11');
+    v1.nt_response = std::string(24, '\x22');
+    CHECK(client.command(b64(smtpprobe::sasl::ntlm::encode_authenticate(v1))) ==
+          "535 5.7.3 Authentication unsuccessful");
+    CHECK(client.command("AUTH NTLM") == "334 NTLM supported");
     CHECK(client.command("TlRMTVNTUAABAAAABoIIAAAAAAAAAAAAAAAAAAAAAAA=")
               .starts_with("334 TlRMTVNTUAACAAAA"));
     CHECK(client.command("TlRMTVNTUAADAAAAGAAYAEAAAAAYABgAWAAAAA==") ==
-          "535 5.7.3 Authentication unsuccessful");
+          "501 5.5.2 Cannot decode response");
     CHECK(client.command("AUTH LOGIN") == "504 5.7.4 Unrecognized authentication type");
     CHECK(client.command("STARTTLS") == "220 2.0.0 SMTP server ready");
     REQUIRE(client.start_tls(server.ca_pem()) == X509_V_OK);

@@ -71,7 +71,7 @@ build_target() {
     case $1 in
     reply_parser_fuzz) build "$1" "$ROOT"/src/smtp/*.cpp "$ROOT"/src/sasl/*.cpp ;;
     sasl_fuzz) build "$1" "$ROOT"/src/sasl/*.cpp "$ROOT"/src/smtp/base64.cpp ;;
-    profile_fuzz) build "$1" "$ROOT"/src/emulator/{profile,object_reader,reply_text,auth_profile,behaviour,cert}.cpp "$ROOT"/src/net/{tls,errc,resolve,interrupt}.cpp "$ROOT"/src/smtp/*.cpp \
+    profile_fuzz) build "$1" "$ROOT"/src/emulator/{profile,object_reader,reply_text,auth_profile,behaviour,cert}.cpp "$ROOT"/src/net/{tls,tls_trust_store,errc,resolve,interrupt}.cpp "$ROOT"/src/smtp/*.cpp \
         "$ROOT"/src/sasl/*.cpp ;;
     explain_fuzz) build "$1" "$ROOT"/src/diagnose/status_codes.cpp ;;
     ntlm_fuzz) build "$1" "$ROOT"/src/sasl/*.cpp "$ROOT"/src/smtp/base64.cpp ;;

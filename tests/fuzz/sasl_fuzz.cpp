@@ -36,8 +36,9 @@ namespace {
 
 using namespace std::string_view_literals;
 
-constexpr std::array<std::string_view, 7> mechanisms = {
-    "PLAIN", "LOGIN", "CRAM-MD5", "SCRAM-SHA-1", "SCRAM-SHA-256", "XOAUTH2", "OAUTHBEARER",
+constexpr std::array<std::string_view, 10> mechanisms = {
+    "PLAIN",   "LOGIN",       "CRAM-MD5",   "SCRAM-SHA-1", "SCRAM-SHA-256",
+    "XOAUTH2", "OAUTHBEARER", "DIGEST-MD5", "NTLM",        "ANONYMOUS",
 };
 
 constexpr int max_steps = 8; // Client::respond: "after 8 steps it cancels"
@@ -47,7 +48,37 @@ bool is_scram(std::string_view mechanism) {
 }
 
 bool uses_password(std::string_view mechanism) {
-    return mechanism != "XOAUTH2" && mechanism != "OAUTHBEARER";
+    return mechanism != "XOAUTH2" && mechanism != "OAUTHBEARER" && mechanism != "ANONYMOUS";
+}
+
+/// The step whose response follows a checked server proof: SCRAM's v= (3rd), DIGEST-MD5's
+/// rspauth (2nd).
+bool proof_step(std::string_view mechanism, std::size_t i) {
+    return (mechanism.starts_with("SCRAM-") && i == 2) || (mechanism == "DIGEST-MD5" && i == 1);
+}
+
+/// True when `text` is valid UTF-8 without surrogates or overlong forms (NTLM sends names as
+/// UTF-16LE, so anything else comes back changed).
+bool valid_utf8(std::string_view text) {
+    for (std::size_t i = 0; i < text.size();) {
+        unsigned char const lead = static_cast<unsigned char>(text[i]);
+        std::size_t const length = lead < 0x80                   ? 1
+                                   : lead >= 0xc2 && lead < 0xe0 ? 2
+                                   : (lead & 0xf0) == 0xe0       ? 3
+                                   : lead >= 0xf0 && lead < 0xf5 ? 4
+                                                                 : 0;
+        if (length == 0 || i + length > text.size())
+            return false;
+        for (std::size_t k = 1; k < length; ++k)
+            if ((static_cast<unsigned char>(text[i + k]) & 0xc0) != 0x80)
+                return false;
+        unsigned char const second = length > 1 ? static_cast<unsigned char>(text[i + 1]) : 0;
+        if ((lead == 0xe0 && second < 0xa0) || (lead == 0xed && second >= 0xa0) ||
+            (lead == 0xf0 && second < 0x90) || (lead == 0xf4 && second >= 0x90))
+            return false;
+        i += length;
+    }
+    return true;
 }
 
 // The fixed test credentials of the client mode. Set 0 is the RFC 5802 / RFC 7677 example
@@ -126,7 +157,8 @@ void fuzz_base64(std::string_view text) {
 // ---------------------------------------------------------------------------------- client
 
 void fuzz_client(FuzzedDataProvider& in) {
-    std::string_view const mechanism = mechanisms[in.ConsumeIntegralInRange<std::size_t>(0, 6)];
+    std::string_view const mechanism =
+        mechanisms[in.ConsumeIntegralInRange<std::size_t>(0, mechanisms.size() - 1)];
     CredentialSet const& set =
         credential_sets[in.ConsumeIntegralInRange<std::size_t>(0, credential_sets.size() - 1)];
     sasl::Credentials credentials{std::string(set.user), std::string(set.password),
@@ -174,8 +206,10 @@ void fuzz_client(FuzzedDataProvider& in) {
             FUZZ_CHECK(step.error.empty());
             ++responded;
             data.push_back(step.data);
-            if (is_scram(mechanism) && i == 2)
+            if (proof_step(mechanism, i))
                 verified_step = true;
+            // a line marked as no secret (ANONYMOUS's trace, NTLM's NEGOTIATE) carries none
+            FUZZ_CHECK(step.secret || !contains(step.data, credentials.password));
         } else {
             FUZZ_CHECK(step.kind == sasl::ClientStep::Kind::cancel);
             FUZZ_CHECK(step.data.empty());
@@ -190,7 +224,7 @@ void fuzz_client(FuzzedDataProvider& in) {
     FUZZ_CHECK(cancelled);
     FUZZ_CHECK(responded <= static_cast<std::size_t>(max_steps));
     FUZZ_CHECK(client->responses() == data);
-    FUZZ_CHECK(!client->server_verified() || (is_scram(mechanism) && verified_step));
+    FUZZ_CHECK(!client->server_verified() || verified_step);
 }
 
 // ---------------------------------------------------------------------------------- server
@@ -232,7 +266,8 @@ bool is_account_user(sasl::ServerOptions const& options, std::string_view user) 
 }
 
 void fuzz_server(FuzzedDataProvider& in) {
-    std::string_view const mechanism = mechanisms[in.ConsumeIntegralInRange<std::size_t>(0, 6)];
+    std::string_view const mechanism =
+        mechanisms[in.ConsumeIntegralInRange<std::size_t>(0, mechanisms.size() - 1)];
     sasl::ServerOptions const options = server_options(in.ConsumeIntegralInRange<int>(0, 2));
     std::optional<sasl::Server> server = sasl::Server::create(mechanism, options);
     FUZZ_CHECK(server.has_value());
@@ -256,11 +291,15 @@ void fuzz_server(FuzzedDataProvider& in) {
         switch (step.kind) {
         case sasl::ServerStep::Kind::challenge:
             ++challenges;
-            FUZZ_CHECK(challenges <= 2); // LOGIN 1, SCRAM 2 (server-first, server-final), OAuth 1
+            // LOGIN 1, SCRAM 2 (server-first, server-final), OAuth 1, DIGEST-MD5 1 (rspauth),
+            // NTLM 1 (CHALLENGE)
+            FUZZ_CHECK(challenges <= 2);
             FUZZ_CHECK(step.user.empty());
             break;
         case sasl::ServerStep::Kind::success:
-            FUZZ_CHECK(is_account_user(options, step.user));
+            // ANONYMOUS logs in as "anonymous"; everything else as an account's user
+            FUZZ_CHECK(mechanism == "ANONYMOUS" ? step.user == "anonymous"
+                                                : is_account_user(options, step.user));
             FUZZ_CHECK(step.data.empty());
             done = true;
             break;
@@ -277,7 +316,8 @@ void fuzz_server(FuzzedDataProvider& in) {
 
 /// A client and a server that share credentials agree, unless the client refuses them.
 void fuzz_round_trip(FuzzedDataProvider& in) {
-    std::string_view const mechanism = mechanisms[in.ConsumeIntegralInRange<std::size_t>(0, 6)];
+    std::string_view const mechanism =
+        mechanisms[in.ConsumeIntegralInRange<std::size_t>(0, mechanisms.size() - 1)];
     bool const authzid_is_user = in.ConsumeBool();
     bool const with_host = in.ConsumeBool();
     unsigned const iterations = in.ConsumeIntegralInRange<unsigned>(1, 64);
@@ -325,8 +365,9 @@ void fuzz_round_trip(FuzzedDataProvider& in) {
     if (client_cancelled)
         return;
     if (step.kind == sasl::ServerStep::Kind::success) {
-        FUZZ_CHECK(step.user == credentials.user);
-        if (is_scram(mechanism))
+        // ANONYMOUS logs in as "anonymous" whoever asks (RFC 4505 §3).
+        FUZZ_CHECK(step.user == (mechanism == "ANONYMOUS" ? "anonymous" : credentials.user));
+        if (is_scram(mechanism) || mechanism == "DIGEST-MD5")
             FUZZ_CHECK(client->server_verified());
         return;
     }
@@ -334,9 +375,12 @@ void fuzz_round_trip(FuzzedDataProvider& in) {
     // user name (empty authcid) or password, an empty token or one starting with a space
     // (RFC 6750 b64token has none; the server skips spaces after "Bearer").
     bool const user_required = mechanism != "OAUTHBEARER";
+    // NTLM sends the user and domain as UTF-16LE: other bytes come back changed, and the
+    // server then finds no such account.
     bool const refusable = (user_required && credentials.user.empty()) ||
                            (uses_password(mechanism) && credentials.password.empty()) ||
-                           (!uses_password(mechanism) &&
+                           (mechanism == "NTLM" && !valid_utf8(credentials.user)) ||
+                           (!uses_password(mechanism) && mechanism != "ANONYMOUS" &&
                             (credentials.token.empty() || credentials.token.front() == ' '));
     FUZZ_CHECK(step.kind != sasl::ServerStep::Kind::challenge); // the loop ended on a decision
     FUZZ_CHECK(refusable);

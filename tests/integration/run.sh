@@ -8,7 +8,8 @@
 # script:
 #   - Postfix submission, STARTTLS, AUTH only after TLS   127.0.0.1:$SUBMISSION_PORT (2587)
 #   - Postfix smtps (implicit TLS)                        127.0.0.1:$SMTPS_PORT      (2465)
-#     both with Dovecot SASL (auth socket only): PLAIN LOGIN CRAM-MD5 SCRAM-SHA-1 SCRAM-SHA-256
+#     both with Dovecot SASL (auth socket only): PLAIN LOGIN CRAM-MD5 DIGEST-MD5 SCRAM-SHA-1
+#     SCRAM-SHA-256 ANONYMOUS (no NTLM: Debian 12's Dovecot does not start with it)
 #   - Exim shaped like Azure ACS: STARTTLS, only AUTH LOGIN after TLS,
 #     SIZE 31457280                                        127.0.0.1:$EXIM_PORT       (2526)
 # with a per-run test CA, then runs test_servers.py (smtpprobe's JSON checked
@@ -91,7 +92,8 @@ getent passwd dovecot >/dev/null || skip "no 'dovecot' user (install dovecot-cor
 # a --no-install-recommends install lacks them: fail here, with the package to install, rather
 # than with one FAIL per swaks check.
 SWAKS_SUPPORT=$("$SWAKS" --support 2>&1 || true)
-for need in "TLS:libnet-ssleay-perl" "Basic AUTH:perl (MIME::Base64)" "AUTH CRAM-MD5:perl (Digest::MD5)"; do
+for need in "TLS:libnet-ssleay-perl" "Basic AUTH:perl (MIME::Base64)" "AUTH CRAM-MD5:perl (Digest::MD5)" \
+    "AUTH DIGEST-MD5:libauthen-sasl-perl"; do
     feature=${need%%:*} package=${need#*:}
     if ! grep -q "^=== $feature supported" <<<"$SWAKS_SUPPORT"; then
         why=$(grep -m1 "^\*\*\* $feature not available" <<<"$SWAKS_SUPPORT" | sed 's/^\*\*\* //')
@@ -226,8 +228,18 @@ TEST_PASSWORD=$(openssl rand -hex 16)
 WRONG_PASSWORD=wrong-$(openssl rand -hex 8)
 export TEST_USER TEST_PASSWORD WRONG_PASSWORD
 # For the secret scan after the suite (scripts/scan-secrets.py --secrets-file).
+# The scan derives the NT hash of each line itself; the DIGEST-MD5 password equivalents
+# H(user:realm:password) need the user and Dovecot's realms ("" and its host name), so they are
+# written here in hex (test_servers.py checks the same forms in every output it sees).
 if [ -n "${SMTPPROBE_SECRETS_FILE:-}" ]; then
-    printf '%s\n%s\n' "$TEST_PASSWORD" "$WRONG_PASSWORD" >"$SMTPPROBE_SECRETS_FILE"
+    {
+        printf '%s\n%s\n' "$TEST_PASSWORD" "$WRONG_PASSWORD"
+        python3 -c 'import hashlib, sys
+for p in sys.argv[2:]:
+    for realm in ("", "dovecot.integration.test"):
+        print(hashlib.md5(("%s:%s:%s" % (sys.argv[1], realm, p)).encode()).hexdigest())' \
+            "$TEST_USER" "$TEST_PASSWORD" "$WRONG_PASSWORD"
+    } >"$SMTPPROBE_SECRETS_FILE"
 fi
 
 # ---------------------------------------------------------------- test CA and certificate

@@ -23,6 +23,7 @@ from __future__ import annotations
 import argparse
 import base64
 import concurrent.futures
+import hashlib
 import json
 import os
 import re
@@ -40,9 +41,11 @@ CATALOGUE = ["PLAIN", "LOGIN", "CRAM-MD5", "DIGEST-MD5", "SCRAM-SHA-1", "SCRAM-S
              "SCRAM-SHA-1-PLUS", "SCRAM-SHA-256-PLUS", "XOAUTH2", "OAUTHBEARER", "NTLM",
              "GSSAPI", "ANONYMOUS", "EXTERNAL"]
 # Mechanisms smtpprobe authenticates with a password (XOAUTH2/OAUTHBEARER need a token).
-PASSWORD_MECHS = {"PLAIN", "LOGIN", "CRAM-MD5", "SCRAM-SHA-1", "SCRAM-SHA-256"}
-# What swaks (Debian 20201014) can do without Authen::SASL / Authen::NTLM.
-SWAKS_MECHS = ["PLAIN", "LOGIN", "CRAM-MD5"]
+PASSWORD_MECHS = {"PLAIN", "LOGIN", "CRAM-MD5", "DIGEST-MD5", "SCRAM-SHA-1", "SCRAM-SHA-256"}
+# Mechanisms that need no secret: with credentials given they log in whatever the password.
+NO_SECRET_MECHS = {"ANONYMOUS"}
+# What swaks (Debian 20201014) can do; DIGEST-MD5 through Authen::SASL (libauthen-sasl-perl).
+SWAKS_MECHS = ["PLAIN", "LOGIN", "CRAM-MD5", "DIGEST-MD5"]
 
 ENV = os.environ
 SMTPPROBE = ENV.get("SMTPPROBE", "")
@@ -81,7 +84,8 @@ class Server:
 
 def servers() -> list[Server]:
     postfix_common = dict(
-        offered=["PLAIN", "LOGIN", "CRAM-MD5", "SCRAM-SHA-1", "SCRAM-SHA-256"],
+        offered=["PLAIN", "LOGIN", "CRAM-MD5", "DIGEST-MD5", "SCRAM-SHA-1", "SCRAM-SHA-256",
+                 "ANONYMOUS"],
         size=10240000,
         not_supported=ReplyShape(535, "5.7.8", r"^Error: authentication failed: Invalid authentication mechanism$"),
         cancel=ReplyShape(501, "5.7.0", r"^Authentication aborted$"),
@@ -144,6 +148,11 @@ def secret_forms() -> dict[str, str]:
         forms[f"base64({label})"] = b64(pw)
         forms[f"PLAIN response with the {label}"] = b64(f"\0{USER}\0{pw}")
         forms[f"PLAIN response with authzid and the {label}"] = b64(f"{USER}\0{USER}\0{pw}")
+        # DIGEST-MD5's password equivalent H(user:realm:password), for Dovecot's realms.
+        for realm in ("", "dovecot.integration.test"):
+            digest = hashlib.md5(f"{USER}:{realm}:{pw}".encode()).digest()
+            forms[f"DIGEST-MD5 H(A1) realm {realm!r} with the {label} (hex)"] = digest.hex()
+            forms[f"DIGEST-MD5 H(A1) realm {realm!r} with the {label} (base64)"] = b64(digest)
     return forms
 
 
@@ -434,9 +443,18 @@ def check_authentication(s: Server, run: Run, doc: dict, expect: str) -> None:
                 ok, why = reply_matches(auth.get("reply"), shape)
                 C.check(f"{L}: {mech} final reply is the server's ({shape.code} {shape.enhanced or '(no enhanced code)'})",
                         ok, why)
-            if expect == "accepted" and mech.startswith("SCRAM"):
+            if expect == "accepted" and (mech.startswith("SCRAM") or mech == "DIGEST-MD5"):
                 C.check(f"{L}: {mech} server signature verified", auth.get("server_verified") is True,
                         repr(auth.get("server_verified")))
+        elif mech in s.offered and mech in NO_SECRET_MECHS:
+            # ANONYMOUS: run whenever credentials are given (the password does not matter),
+            # withheld like the others without a verified certificate.
+            want = {"no_credentials": "skipped", "skipped": "skipped"}.get(expect, "accepted")
+            if C.check(f"{L}: {mech} authentication = {want}", st == want,
+                       f"status={st!r} reason={auth.get('reason')!r} reply={json.dumps(auth.get('reply'))}") \
+                    and want == "accepted":
+                ok, why = reply_matches(auth.get("reply"), s.accepted)
+                C.check(f"{L}: {mech} final reply is the server's ({s.accepted.code})", ok, why)
         else:
             C.check(f"{L}: {mech} (not offered) not authenticated: {st}",
                     st in ("skipped", "not_supported"), f"status={st!r} reason={auth.get('reason')!r}")
@@ -465,6 +483,26 @@ def reference_scram(s: Server) -> list[tuple[str, bool, str]]:
     return out
 
 
+def reference_anonymous(s: Server) -> list[tuple[str, bool, str]]:
+    """A reference ANONYMOUS login with smtpclient.py (swaks and curl cannot do ANONYMOUS)."""
+    want = 235 if "ANONYMOUS" in s.offered else 504
+    name = f"{s.name}: reference client ANONYMOUS with a trace -> {want}"
+    try:
+        sess = smtpclient.Session("127.0.0.1", s.port, ca_file=CA_FILE,
+                                  implicit_tls=s.tls == "implicit")
+        sess.reply()
+        sess.ehlo()
+        if s.tls == "starttls":
+            sess.starttls()
+            sess.ehlo()
+        reply = sess.cmd("AUTH ANONYMOUS " + base64.b64encode(b"reference-client").decode())
+        sess.quit()
+        # Exim answers an unknown mechanism with 504 and no enhanced code.
+        return [(name, reply.code == want, " | ".join(reply.lines))]
+    except Exception as e:  # noqa: BLE001
+        return [(name, False, repr(e))]
+
+
 def run_server(s: Server, have_binary: bool) -> dict:
     """All processes for one server; a small pool so that Exim's connection
     limits (smtp_accept_max 20) are never approached."""
@@ -487,12 +525,13 @@ def run_server(s: Server, have_binary: bool) -> dict:
             jobs[f"swaks right {mech}"] = pool.submit(swaks, s, mech, PASSWORD)
             jobs[f"swaks wrong {mech}"] = pool.submit(swaks, s, mech, WRONG)
         jobs["reference"] = pool.submit(reference_scram, s)
+        jobs["reference anonymous"] = pool.submit(reference_anonymous, s)
     return {k: f.result() for k, f in jobs.items()}
 
 
 def assert_server(s: Server, res: dict, have_binary: bool) -> None:
     print(f"--- {s.name} (127.0.0.1:{s.port}, {s.tls}; AUTH after TLS: {' '.join(s.offered)})")
-    for name, ok, detail in res["reference"]:
+    for name, ok, detail in res["reference"] + res["reference anonymous"]:
         C.check(name, ok, detail)
     swaks_seen = {}
     for mech in SWAKS_MECHS:

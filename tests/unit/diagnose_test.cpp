@@ -678,4 +678,15 @@ TEST_CASE("clients: STARTTLS refused, injected, and the loopback exemption", "[u
         CHECK(curl.error == "(67) Login denied");
         CHECK(contains(curl.how, "--login-options AUTH=LOGIN"));
     }
+    SECTION("curl's NTLM works where smtpprobe's NTLMv2 exchange with the credentials did") {
+        ServerAuthView view;
+        view.tls_available = true;
+        view.advertised_after_tls = {"NTLM", "LOGIN"};
+        view.first_reply = {{"NTLM", 334}, {"LOGIN", 334}};
+        view.authenticated = {"NTLM", "LOGIN"};
+        ClientVerdict const curl =
+            verdict_for(smtpprobe::diagnose::client_compatibility(view), "libcurl");
+        CHECK(curl.mechanism == "NTLM");
+        CHECK(curl.outcome == Outcome::works);
+    }
 }
