@@ -372,15 +372,42 @@ Json json_document(Report const& r, Verdict const& v) {
     return doc;
 }
 
+/// JSON escapes only C0 (RFC 8259 §7); a C1 control (U+0080..U+009F, such as the C1 CSI a
+/// hostile banner can carry) and DEL would reach a terminal that shows the document raw. Both
+/// can only stand inside strings, so they become \u escapes: the parsed text is unchanged.
+std::string without_raw_controls(std::string json) {
+    std::string out;
+    out.reserve(json.size());
+    char escape[8];
+    for (std::size_t i = 0; i < json.size(); ++i) {
+        auto const c = static_cast<unsigned char>(json[i]);
+        auto const next = i + 1 < json.size() ? static_cast<unsigned char>(json[i + 1]) : 0u;
+        if (c == 0xc2 && next >= 0x80 && next <= 0x9f) {
+            std::snprintf(escape, sizeof escape, "\\u%04x", next);
+            out += escape;
+            ++i;
+        } else if (c == 0x7f) {
+            out += "\\u007f";
+        } else {
+            out += json[i];
+        }
+    }
+    return out;
+}
+
 } // namespace
 
 std::string render_json(Report const& r, Verdict const& v) {
     // Server text can hold any byte; replace invalid UTF-8 rather than throw.
-    return json_document(r, v).dump(2, ' ', false, Json::error_handler_t::replace) + "\n";
+    return without_raw_controls(
+               json_document(r, v).dump(2, ' ', false, Json::error_handler_t::replace)) +
+           "\n";
 }
 
 std::string render_json_line(Report const& r, Verdict const& v) {
-    return json_document(r, v).dump(-1, ' ', false, Json::error_handler_t::replace) + "\n";
+    return without_raw_controls(
+               json_document(r, v).dump(-1, ' ', false, Json::error_handler_t::replace)) +
+           "\n";
 }
 
 } // namespace smtpprobe

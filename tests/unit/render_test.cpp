@@ -309,8 +309,8 @@ TEST_CASE("render_json and the NDJSON line: hostile bytes are escaped and come b
     std::string const pretty = render_json(r, v);
     std::string const line = render_json_line(r, v);
 
-    // No raw C0 control byte: ESC, BEL and CR are \u escapes, quotes are \". (JSON escapes
-    // only C0, RFC 8259 §7; the C1 CSI stays the UTF-8 text it was.)
+    // No raw control byte: ESC, BEL and CR are \u escapes, quotes are \". JSON itself escapes
+    // only C0 (RFC 8259 §7); the C1 CSI is a \u escape too, for a terminal that shows the JSON.
     auto raw_c0 = [](std::string const& json) {
         return std::count_if(json.begin(), json.end(), [](char c) {
             return static_cast<unsigned char>(c) < 0x20 && c != '\n';
@@ -320,6 +320,9 @@ TEST_CASE("render_json and the NDJSON line: hostile bytes are escaped and come b
     CHECK(raw_c0(line) == 0);
     CHECK_FALSE(contains(pretty, "\x1b"));
     CHECK(contains(pretty, "\\u001b[2J\\u001b]0;owned\\u0007"));
+    CHECK_FALSE(contains(pretty, "\xc2\x9b"));
+    CHECK_FALSE(contains(line, "\xc2\x9b"));
+    CHECK(contains(pretty, "\\u009b"));
     CHECK(contains(pretty, "\\\"quoted\\\" back\\\\slash"));
     CHECK(contains(line, "denied\\r \\\"no\\\""));
 
