@@ -40,14 +40,14 @@ constexpr SettingName setting_names[] = {
     {Setting::cert_warn_days, "--cert-warn-days", "cert_warn_days"},
     {Setting::cert_crit_days, "--cert-crit-days", "cert_crit_days"},
     {Setting::user, "--user", "credentials.user"},
-    {Setting::password, "--password-*", "credentials.password_env"},
-    {Setting::token, "--oauth-token-*", "credentials.token_env"},
+    {Setting::password, "--password-*", "credentials.password_*"},
+    {Setting::token, "--oauth-token-*", "credentials.token_*"},
     {Setting::mechanisms, "--mechanisms", "mechanisms"},
     {Setting::expect_auth, "--expect-auth", "expect.auth"},
     {Setting::expect_tls_min, "--expect-tls-min", "expect.tls_min"},
     {Setting::warning, "--warning", "expect.warning"},
     {Setting::critical, "--critical", "expect.critical"},
-    {Setting::proxy_password, "--proxy-password-*", "proxy_password_env"},
+    {Setting::proxy_password, "--proxy-password-*", "proxy_password_*"},
 };
 
 constexpr std::chrono::milliseconds max_seconds{86'400'000};
@@ -147,6 +147,11 @@ void check_credentials(ProbeRequest const& r, Checker const& c) {
     CredentialRequest const& k = r.credentials;
     if (!k.user && (k.password.given() || k.token.given()))
         c.fail(Setting::user, "a password or token needs a user");
+    // Without the environment (an exporter module), a proxy password without a proxy is known
+    // to be wrong before any probe.
+    if (r.proxy.password.given() && !r.proxy.from_environment &&
+        (!r.proxy.url || r.proxy.url->empty()))
+        c.fail(Setting::proxy_password, "needs a proxy URL with a user");
     if (k.password.kind == SecretSource::Kind::standard_input && r.targets.file == "-")
         c.fail(Setting::password, "--password-stdin and --targets-file - both read standard input");
     if (k.user && k.user->find_first_of(std::string("\r\n\0", 3)) != std::string::npos)

@@ -131,6 +131,8 @@ TEST_CASE("bad configurations are refused with the key that is wrong", "[exporte
         {"modules:\n  m:\n    all_addresses: all\n",
          "modules.m.all_addresses: expected true or false"},
         {"modules:\n  m:\n    ehlo_name: \"\"\n", "modules.m.ehlo_name: must be one word"},
+        {"modules:\n  m:\n    proxy_password_file: /etc/hostname\n",
+         "modules.m.proxy_password_*: needs a proxy URL with a user"},
         {"modules:\n  m:\n    ehlo_name: \"a\\tb\"\n", "modules.m.ehlo_name: must be one word"},
         {"modules:\n  m:\n    cert_warn_days: 4000\n",
          "modules.m.cert_warn_days: must be between 0 and 3650 days"},
