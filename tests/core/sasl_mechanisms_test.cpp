@@ -361,7 +361,7 @@ TEST_CASE("NTLM uses the server's clock and then sends no LMv2 response", "[core
     CHECK(value == *c.target_info->timestamp);
 }
 
-TEST_CASE("NTLM takes DOMAIN\\user and user@domain", "[core][sasl][ntlm]") {
+TEST_CASE("NTLM takes a DOMAIN-backslash-user and a user@domain", "[core][sasl][ntlm]") {
     CHECK(ntlm::split_identity("EXAMPLE\\alice").user == "alice");
     CHECK(ntlm::split_identity("EXAMPLE\\alice").domain == "EXAMPLE");
     CHECK(ntlm::split_identity("alice@example.org").user == "alice@example.org");

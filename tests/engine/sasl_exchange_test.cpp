@@ -186,8 +186,9 @@ TEST_CASE("a server whose NTLM CHALLENGE leaves only NTLMv1 gets no response, an
     CHECK(lines[2] == "*");
 }
 
-TEST_CASE("exchange-legacy: NTLM with DOMAIN\\user authenticates, a wrong password gets 535 5.7.3",
-          "[engine][auth][sasl][legacy]") {
+TEST_CASE(
+    "exchange-legacy: NTLM with a domain account authenticates, a wrong password gets 535 5.7.3",
+    "[engine][auth][sasl][legacy]") {
     Emulated server = Emulated::sample("exchange-legacy");
     Setup o = server.options();
     o.options.credentials =

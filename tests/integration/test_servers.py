@@ -461,19 +461,24 @@ def check_authentication(s: Server, run: Run, doc: dict, expect: str) -> None:
 
 
 # ---------------------------------------------------------------------- per server
+def reference_session(s: Server) -> "smtpclient.Session":
+    """The suite's own client, greeted and (for STARTTLS) under TLS, ready for AUTH."""
+    sess = smtpclient.Session("127.0.0.1", s.port, ca_file=CA_FILE, implicit_tls=s.tls == "implicit")
+    sess.reply()
+    sess.ehlo()
+    if s.tls == "starttls":
+        sess.starttls()
+        sess.ehlo()
+    return sess
+
+
 def reference_scram(s: Server) -> list[tuple[str, bool, str]]:
     """Reference SCRAM exchanges with smtpclient.py (swaks cannot do SCRAM)."""
     out = []
     for mech in [m for m in s.offered if m.startswith("SCRAM-")]:
         for label, pw, want in (("right", PASSWORD, 235), ("wrong", WRONG, 535)):
             try:
-                sess = smtpclient.Session("127.0.0.1", s.port, ca_file=CA_FILE,
-                                          implicit_tls=s.tls == "implicit")
-                sess.reply()
-                sess.ehlo()
-                if s.tls == "starttls":
-                    sess.starttls()
-                    sess.ehlo()
+                sess = reference_session(s)
                 reply, _ = smtpclient.scram(sess, mech, USER, pw)
                 sess.quit()
                 out.append((f"{s.name}: reference client {mech} {label} password -> {want}",
@@ -488,13 +493,7 @@ def reference_anonymous(s: Server) -> list[tuple[str, bool, str]]:
     want = 235 if "ANONYMOUS" in s.offered else 504
     name = f"{s.name}: reference client ANONYMOUS with a trace -> {want}"
     try:
-        sess = smtpclient.Session("127.0.0.1", s.port, ca_file=CA_FILE,
-                                  implicit_tls=s.tls == "implicit")
-        sess.reply()
-        sess.ehlo()
-        if s.tls == "starttls":
-            sess.starttls()
-            sess.ehlo()
+        sess = reference_session(s)
         reply = sess.cmd("AUTH ANONYMOUS " + base64.b64encode(b"reference-client").decode())
         sess.quit()
         # Exim answers an unknown mechanism with 504 and no enhanced code.
