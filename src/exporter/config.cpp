@@ -1,6 +1,7 @@
 #include "exporter/config.hpp"
 
 #include "net/connect.hpp"
+#include "net/proxy_spec.hpp"
 #include "smtp/capabilities.hpp"
 
 #include <yaml-cpp/yaml.h>
@@ -224,8 +225,17 @@ Module module(YamlReader const& r, std::string const& name, YAML::Node const& no
             r.fail(key("source"), e.what());
         }
     }
-    if (YAML::Node n = node["proxy"])
+    if (YAML::Node n = node["proxy"]) {
         q.proxy.url = r.string(n, key("proxy"));
+        // Read now, not at the first scrape: a password in the URL would otherwise stand in
+        // the configuration the status page shows. It goes in proxy_password_env/_file.
+        try {
+            if (!q.proxy.url->empty())
+                net::parse_proxy_url(*q.proxy.url, false);
+        } catch (std::invalid_argument const& e) {
+            r.fail(key("proxy"), e.what());
+        }
+    }
     if (YAML::Node n = node["noproxy"])
         q.proxy.noproxy = r.string(n, key("noproxy"));
     q.proxy.password = secret(r, node, path, "proxy_password");
