@@ -179,6 +179,17 @@ SessionAfter authenticate(Conversation& conversation, MechanismRow& row,
     sasl::ClientOptions options = attempt.client;
     if (options.filetime == 0)
         options.filetime = filetime_now();
+    if (sasl::binds_channel(row.name)) {
+        net::TlsChannelBindings bindings = conversation.channel_bindings();
+        options.channel_binding = sasl::choose_channel_binding(std::move(bindings.tls_unique),
+                                                               std::move(bindings.tls_exporter));
+        if (options.channel_binding.type == sasl::ChannelBinding::Type::none) {
+            a.status = Status::skipped;
+            a.reason = "cannot try: no TLS session to bind the exchange to";
+            return SessionAfter::usable;
+        }
+        a.channel_binding = options.channel_binding.type;
+    }
     std::optional<sasl::Client> client =
         sasl::Client::create(row.name, *attempt.credentials, std::move(options));
     if (!client) {

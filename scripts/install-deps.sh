@@ -76,7 +76,7 @@ group package dpkg-dev fakeroot file lintian
 # drops them); iproute2 gives `ss` (run.sh proves nothing is left listening);
 # libnss-wrapper lets the unpacked Exim find its compiled-in user "Debian-exim" without
 # adding it to /etc/passwd.
-group integration postfix dovecot-core swaks libnet-ssleay-perl libio-socket-ssl-perl libauthen-sasl-perl libauthen-ntlm-perl iproute2 libnss-wrapper
+group integration postfix dovecot-core swaks gsasl libnet-ssleay-perl libio-socket-ssl-perl libauthen-sasl-perl libauthen-ntlm-perl iproute2 libnss-wrapper
 # The run-time libraries of exim4-daemon-light 4.96 (bookworm), so the binary unpacked by
 # tests/integration/run.sh finds them.
 # The proxies of tests/proxy/run.sh: microsocks (SOCKS5) and tinyproxy (HTTP CONNECT). The

@@ -85,17 +85,21 @@ bool Connection::execute(std::vector<Step> const& steps, SmtpSession& session,
                 return false;
             }
             break;
-        case Step::Kind::start_tls:
+        case Step::Kind::start_tls: {
             try {
                 transport_->accept_tls(tls.native(), within(idle_timeout_));
             } catch (std::system_error const& error) {
                 session.tls_failed(reason(error));
                 return false;
             }
-            if (!execute(session.tls_started(), session, tls)) {
+            net::TlsChannelBindings bindings = transport_->channel_bindings();
+            if (!execute(session.tls_started(sasl::choose_channel_binding(
+                             std::move(bindings.tls_unique), std::move(bindings.tls_exporter))),
+                         session, tls)) {
                 return false;
             }
             break;
+        }
         case Step::Kind::hold:
             hold(step.duration);
             return false;

@@ -54,8 +54,9 @@ public:
     /// starts TLS or closes, the bytes still buffered are discarded (plaintext pipelined
     /// behind STARTTLS is never executed, CVE-2011-0411).
     std::vector<Step> receive(std::string_view bytes);
-    /// The handshake of a start_tls step completed.
-    std::vector<Step> tls_started();
+    /// The handshake of a start_tls step completed; `binding` is what SCRAM-*-PLUS exchanges
+    /// on this connection bind to (sasl::choose_channel_binding of the connection's TLS).
+    std::vector<Step> tls_started(sasl::ChannelBinding binding = {});
     /// The handshake failed: recorded; the session is over.
     void tls_failed(std::string_view reason);
     /// The client stayed silent for the idle timeout: the profile's timeout_reply, then close.
@@ -103,6 +104,7 @@ private:
     std::vector<Step> steps_;
     Phase phase_ = Phase::command;
     bool tls_active_ = false;
+    sasl::ChannelBinding channel_binding_; ///< of the TLS session; none before it
     bool banner_sent_ = false;
     bool greeted_ = false;
     bool authenticated_ = false;

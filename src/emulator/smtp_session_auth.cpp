@@ -31,7 +31,9 @@ void SmtpSession::on_auth(std::string const& args) {
 
 void SmtpSession::start_exchange(std::string const& mechanism,
                                  std::optional<std::string> const& initial) {
-    exchange_.emplace(profile_.auth, context_.sasl_options, mechanism);
+    sasl::ServerOptions options = context_.sasl_options;
+    options.channel_binding = channel_binding_;
+    exchange_.emplace(profile_.auth, options, mechanism);
     on_result(exchange_->begin(initial));
 }
 

@@ -277,6 +277,10 @@ std::unique_ptr<TcpTransport> TcpTransport::adopt(int fd, Endpoint peer, int can
     return transport;
 }
 
+TlsChannelBindings TcpTransport::channel_bindings() const {
+    return tls_active() ? net::channel_bindings(ssl_) : TlsChannelBindings{};
+}
+
 void TcpTransport::accept_tls(void* server_context, Deadline deadline) {
     ERR_clear_error();
     SSL* ssl = SSL_new(static_cast<SSL_CTX*>(server_context));

@@ -38,6 +38,7 @@ public:
     std::size_t receive_some(char* buffer, std::size_t size, Deadline deadline) override;
     TlsInfo start_tls(TlsConnectOptions const& options, Deadline deadline) override;
     bool tls_active() const noexcept override { return ssl_ != nullptr && tls_up_; }
+    TlsChannelBindings channel_bindings() const override;
     std::uint64_t bytes_received() const noexcept override;
     void close() noexcept override;
 

@@ -297,4 +297,30 @@ TlsInfo describe_tls(void* native, TlsConnectOptions const& options) {
     return info;
 }
 
+TlsChannelBindings channel_bindings(void* native) {
+    SSL* ssl = static_cast<SSL*>(native);
+    TlsChannelBindings bindings;
+    if (ssl == nullptr || !SSL_is_init_finished(ssl)) {
+        return bindings;
+    }
+    // RFC 5929 §3.1: the first Finished message of the latest handshake: the client's after a
+    // full handshake, the server's after a resumption. RFC 9266 §3: undefined for TLS 1.3.
+    if (SSL_version(ssl) < TLS1_3_VERSION) {
+        unsigned char finished[EVP_MAX_MD_SIZE];
+        bool const own_first = (SSL_is_server(ssl) != 0) == (SSL_session_reused(ssl) != 0);
+        std::size_t const size = own_first ? SSL_get_finished(ssl, finished, sizeof finished)
+                                           : SSL_get_peer_finished(ssl, finished, sizeof finished);
+        if (size > 0 && size <= sizeof finished) {
+            bindings.tls_unique.assign(reinterpret_cast<char const*>(finished), size);
+        }
+    }
+    static constexpr char label[] = "EXPORTER-Channel-Binding";
+    unsigned char exported[32];
+    if (SSL_export_keying_material(ssl, exported, sizeof exported, label, sizeof label - 1, nullptr,
+                                   0, 0) == 1) {
+        bindings.tls_exporter.assign(reinterpret_cast<char const*>(exported), sizeof exported);
+    }
+    return bindings;
+}
+
 } // namespace smtpprobe::net

@@ -108,6 +108,15 @@ void prepare_client_ssl(void* ssl, TlsConnectOptions const& options);
 /// Fills TlsInfo from a finished handshake (SSL*). Used by the transport.
 TlsInfo describe_tls(void* ssl, TlsConnectOptions const& options);
 
+/// The channel-binding inputs of an established TLS connection, for SASL's SCRAM-*-PLUS (the
+/// choice between them is sasl::choose_channel_binding). Empty where the connection has none.
+struct TlsChannelBindings {
+    std::string tls_unique;   ///< RFC 5929: the first Finished of the handshake; TLS 1.2 and below
+    std::string tls_exporter; ///< RFC 9266: 32 bytes of "EXPORTER-Channel-Binding", no context
+};
+/// Reads them from an SSL* (either side) whose handshake finished.
+TlsChannelBindings channel_bindings(void* ssl);
+
 /// "1.0", "1.1", "1.2", "1.3" as OpenSSL's protocol version number (TLS1_2_VERSION, ...); 0
 /// for "" (no bound). Throws std::runtime_error for anything else.
 int parse_tls_version(std::string const& text);

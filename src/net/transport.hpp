@@ -21,6 +21,9 @@ public:
     /// Runs the client handshake; throws net::errc::tls_handshake_failed with the reason.
     virtual TlsInfo start_tls(TlsConnectOptions const& options, Deadline deadline) = 0;
     virtual bool tls_active() const noexcept = 0;
+    /// The channel-binding inputs of the TLS session (SCRAM-*-PLUS); empty without TLS or
+    /// where the transport cannot tell.
+    virtual TlsChannelBindings channel_bindings() const { return {}; }
     /// Raw bytes read from the peer so far, TLS records included: what a stalled handshake
     /// did receive. 0 where the transport cannot tell.
     virtual std::uint64_t bytes_received() const noexcept { return 0; }

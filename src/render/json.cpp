@@ -112,6 +112,12 @@ namespace {
 
 using namespace json_parts;
 
+/// "tls-exporter" / "tls-unique" for a SCRAM-*-PLUS exchange, else null.
+Json channel_binding_json(Authentication const& a) {
+    std::string_view const name = sasl::channel_binding_name(a.channel_binding);
+    return name.empty() ? Json(nullptr) : Json(std::string(name));
+}
+
 Json tls_versions_json(Report const& r) {
     if (!r.tls_versions)
         return nullptr;
@@ -281,7 +287,8 @@ Json json_document(Report const& r, Verdict const& v) {
         Json authentication{{"status", std::string(to_string(m.authentication.status))},
                             {"reason", m.authentication.reason},
                             {"reply", reply_json(m.authentication.reply)},
-                            {"server_verified", m.authentication.server_verified}};
+                            {"server_verified", m.authentication.server_verified},
+                            {"channel_binding", channel_binding_json(m.authentication)}};
         rows.push_back(Json{{"name", m.name},
                             {"catalogue", m.catalogue},
                             {"implemented", m.implemented},

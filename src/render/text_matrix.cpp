@@ -74,6 +74,9 @@ std::string auth_detail(MechanismRow const& m) {
         out += " (" + a.reason + ")";
     if (a.server_verified)
         out += "; the server proved it knows the password";
+    if (std::string_view const binding = sasl::channel_binding_name(a.channel_binding);
+        !binding.empty() && a.status == Status::accepted)
+        out += "; bound to this TLS session (" + std::string(binding) + ")";
     return out;
 }
 

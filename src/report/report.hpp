@@ -83,6 +83,8 @@ struct Authentication {
     /// Set when the exchange was cancelled because of the server (a wrong rspauth or v=, an NTLM
     /// CHALLENGE that leaves only NTLMv1).
     sasl::ClientStep::Problem problem = sasl::ClientStep::Problem::none;
+    /// SCRAM-*-PLUS: the channel binding the exchange used (none for every other mechanism).
+    sasl::ChannelBinding::Type channel_binding = sasl::ChannelBinding::Type::none;
 };
 
 struct MechanismRow {

@@ -161,21 +161,35 @@ struct ScramState {
     bool& server_verified;
 };
 
-/// RFC 5802 §7 gs2-header without channel binding: "n,," or "n,a=saslname,".
-std::optional<std::string> scram_gs2_header(std::string_view authzid) {
+/// RFC 5802 §7 gs2-header: "n,," or "n,a=saslname," without channel binding;
+/// "p=cb-name,," or "p=cb-name,a=saslname," with it (SCRAM-*-PLUS).
+std::optional<std::string> scram_gs2_header(std::string_view authzid,
+                                            ChannelBinding const* binding) {
+    std::string const flag =
+        binding != nullptr ? "p=" + std::string(channel_binding_name(binding->type)) : "n";
     if (authzid.empty()) {
-        return "n,,";
+        return flag + ",,";
     }
     std::optional<std::string> prepared = detail::saslprep(authzid);
     if (!prepared || prepared->empty()) {
         return std::nullopt;
     }
-    return "n,a=" + detail::scram_escape(*prepared) + ",";
+    return flag + ",a=" + detail::scram_escape(*prepared) + ",";
 }
 
-ClientStep scram_client_first(Credentials const& credentials, ClientOptions const& options,
-                              ScramState& state) {
-    std::optional<std::string> const gs2_header = scram_gs2_header(options.authzid);
+/// The binding a SCRAM exchange uses: the connection's for -PLUS, none otherwise.
+ChannelBinding const* scram_binding(bool plus, ClientOptions const& options) {
+    return plus ? &options.channel_binding : nullptr;
+}
+
+ClientStep scram_client_first(bool plus, Credentials const& credentials,
+                              ClientOptions const& options, ScramState& state) {
+    if (plus && (options.channel_binding.type == ChannelBinding::Type::none ||
+                 options.channel_binding.data.empty())) {
+        return cancel_with("no TLS channel to bind: SCRAM-*-PLUS runs only over TLS");
+    }
+    std::optional<std::string> const gs2_header =
+        scram_gs2_header(options.authzid, scram_binding(plus, options));
     if (!gs2_header) {
         return cancel_with("the authorisation identity contains a character SASLprep prohibits");
     }
@@ -210,7 +224,7 @@ ClientStep scram_server_error(std::string_view value, Credentials const& credent
     return cancel_with("server reported SCRAM error " + server_text(value, credentials));
 }
 
-ClientStep scram_client_final(detail::ScramHash hash, Credentials const& credentials,
+ClientStep scram_client_final(detail::ScramHash hash, bool plus, Credentials const& credentials,
                               ClientOptions const& options, std::string_view server_first,
                               ScramState& state) {
     std::optional<std::vector<std::pair<char, std::string_view>>> const attributes =
@@ -254,7 +268,8 @@ ClientStep scram_client_final(detail::ScramHash hash, Credentials const& credent
                            " SCRAM iterations; accepted are 1 to " +
                            std::to_string(max_scram_iterations));
     }
-    std::optional<std::string> const gs2_header = scram_gs2_header(options.authzid);
+    ChannelBinding const* binding = scram_binding(plus, options);
+    std::optional<std::string> const gs2_header = scram_gs2_header(options.authzid, binding);
     std::optional<std::string> const password = detail::saslprep(credentials.password);
     if (!gs2_header || !password) {
         return cancel_with("the password contains a character SASLprep prohibits");
@@ -266,8 +281,10 @@ ClientStep scram_client_final(detail::ScramHash hash, Credentials const& credent
     }
     // RFC 5802 §3: AuthMessage = client-first-message-bare "," server-first-message ","
     // client-final-message-without-proof; the proof is ClientKey XOR HMAC(StoredKey, it).
+    // §7: c= carries the gs2-header followed, with channel binding, by the binding data.
+    std::string const cbind_input = *gs2_header + (binding != nullptr ? binding->data : "");
     std::string const without_proof =
-        "c=" + base64_encode(*gs2_header) + ",r=" + std::string(nonce);
+        "c=" + base64_encode(cbind_input) + ",r=" + std::string(nonce);
     std::string const auth_message =
         state.client_first_bare + "," + std::string(server_first) + "," + without_proof;
     std::string const client_signature = detail::scram_hmac(hash, keys->stored_key, auth_message);
@@ -304,14 +321,14 @@ ClientStep scram_final(Credentials const& credentials, std::string_view server_f
     return respond_with({});
 }
 
-ClientStep scram_step(detail::ScramHash hash, Credentials const& credentials,
+ClientStep scram_step(detail::ScramHash hash, bool plus, Credentials const& credentials,
                       ClientOptions const& options, int step, std::string_view challenge,
                       ScramState& state) {
     switch (step) {
     case 1:
-        return scram_client_first(credentials, options, state);
+        return scram_client_first(plus, credentials, options, state);
     case 2:
-        return scram_client_final(hash, credentials, options, challenge, state);
+        return scram_client_final(hash, plus, credentials, options, challenge, state);
     case 3:
         return scram_final(credentials, challenge, state);
     default:
@@ -354,7 +371,8 @@ ClientStep Client::respond(std::string_view challenge) {
     } else if (std::optional<detail::ScramHash> const hash = detail::scram_hash_for(mechanism_)) {
         ScramState state{scram_client_first_bare_, scram_nonce_, scram_server_signature_,
                          server_verified_};
-        step = scram_step(*hash, credentials_, options_, step_, challenge, state);
+        step = scram_step(*hash, binds_channel(mechanism_), credentials_, options_, step_,
+                          challenge, state);
     } else if (mechanism_ == "DIGEST-MD5") {
         detail::DigestClientState state{digest_rspauth_, server_verified_, derived_secrets_};
         step = detail::digest_md5_step(credentials_, options_, step_, challenge, state);

@@ -1,4 +1,5 @@
 #include "sasl/mechanisms.hpp"
+#include "sasl/sasl.hpp"
 
 #include "smtp/ascii.hpp"
 
@@ -17,8 +18,8 @@ constexpr std::array<Mechanism, 14> table{{
     {"DIGEST-MD5", false, true, password, "RFC 2831 (historic)"},
     {"SCRAM-SHA-1", true, true, password, "RFC 5802"},
     {"SCRAM-SHA-256", true, true, password, "RFC 7677"},
-    {"SCRAM-SHA-1-PLUS", true, false, password, "RFC 5802"},
-    {"SCRAM-SHA-256-PLUS", true, false, password, "RFC 7677"},
+    {"SCRAM-SHA-1-PLUS", true, true, password, "RFC 5802"},
+    {"SCRAM-SHA-256-PLUS", true, true, password, "RFC 7677"},
     {"XOAUTH2", true, true, token, "Google/Microsoft XOAUTH2"},
     {"OAUTHBEARER", true, true, token, "RFC 7628"},
     {"NTLM", true, true, password, "MS-SMTPNTLM, MS-NLMP"},
@@ -53,6 +54,11 @@ bool uses_token(std::string_view mechanism) noexcept {
 bool needs_no_secret(std::string_view mechanism) noexcept {
     Mechanism const* m = find_mechanism(mechanism);
     return m != nullptr && m->secret == Secret::none;
+}
+
+bool binds_channel(std::string_view mechanism) noexcept {
+    return mechanism.size() > 5 && smtp::iequals(mechanism.substr(mechanism.size() - 5), "-PLUS") &&
+           find_mechanism(mechanism) != nullptr;
 }
 
 } // namespace smtpprobe::sasl

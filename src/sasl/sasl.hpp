@@ -30,6 +30,27 @@ bool uses_token(std::string_view mechanism) noexcept;
 /// True for ANONYMOUS: it needs neither a password nor a token.
 bool needs_no_secret(std::string_view mechanism) noexcept;
 
+/// What binds a SCRAM-*-PLUS exchange to its TLS channel (RFC 5056, RFC 5802 §6): the
+/// channel-binding type and its input, taken from the TLS connection by the caller.
+struct ChannelBinding {
+    enum class Type {
+        none,         ///< no TLS channel: SCRAM-*-PLUS cannot run
+        tls_unique,   ///< RFC 5929: the first Finished message of the handshake (TLS 1.2)
+        tls_exporter, ///< RFC 9266: 32 bytes of the "EXPORTER-Channel-Binding" exporter (TLS 1.3)
+    };
+    Type type = Type::none;
+    std::string data; ///< raw; not secret, but bound to this one connection
+};
+/// The registered name (RFC 5929, RFC 9266) as it appears in the gs2-header: "tls-unique",
+/// "tls-exporter"; empty for none.
+std::string_view channel_binding_name(ChannelBinding::Type type) noexcept;
+/// The binding RFC 9266 prescribes for what the connection offers: tls-unique while the
+/// handshake has one (TLS 1.2 and below), tls-exporter otherwise (TLS 1.3, where tls-unique is
+/// undefined); none when neither is available. Client and server use the same rule.
+ChannelBinding choose_channel_binding(std::string tls_unique, std::string tls_exporter);
+/// True for SCRAM-SHA-1-PLUS and SCRAM-SHA-256-PLUS.
+bool binds_channel(std::string_view mechanism) noexcept;
+
 struct ClientOptions {
     std::string host;    ///< OAUTHBEARER "host=", DIGEST-MD5 digest-uri "smtp/HOST"
     unsigned port = 0;   ///< OAUTHBEARER "port="
@@ -41,6 +62,8 @@ struct ClientOptions {
     std::uint64_t filetime = 0;
     /// ANONYMOUS trace (RFC 4505 §2): an email address or 1 to 255 characters without '@'.
     std::string trace = "smtpprobe";
+    /// SCRAM-*-PLUS: the connection's channel binding (the exchange cancels without one).
+    ChannelBinding channel_binding;
     /// SCRAM client nonce, DIGEST-MD5 cnonce, NTLM ClientChallenge (8 bytes); tests fix it.
     /// Empty: random.
     std::string nonce;
@@ -130,6 +153,8 @@ struct ServerOptions {
     /// NTLM: the CHALLENGE_MESSAGE to send (raw bytes, e.g. a recorded one); none: one built
     /// from `hostname` with a random ServerChallenge.
     std::optional<std::string> ntlm_challenge;
+    /// SCRAM-*-PLUS: the binding of the connection the exchange runs on (none: -PLUS fails).
+    ChannelBinding channel_binding;
     unsigned scram_iterations = 4096;
     std::string scram_salt = "smtpprobe-salt";
 };

@@ -1,4 +1,5 @@
 #include "sasl/scram.hpp"
+#include "sasl/sasl.hpp"
 
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
@@ -81,10 +82,10 @@ std::string to_hex(std::string_view bytes) {
 }
 
 std::optional<ScramHash> scram_hash_for(std::string_view mechanism) noexcept {
-    if (mechanism == "SCRAM-SHA-1") {
+    if (mechanism == "SCRAM-SHA-1" || mechanism == "SCRAM-SHA-1-PLUS") {
         return ScramHash::sha1;
     }
-    if (mechanism == "SCRAM-SHA-256") {
+    if (mechanism == "SCRAM-SHA-256" || mechanism == "SCRAM-SHA-256-PLUS") {
         return ScramHash::sha256;
     }
     return std::nullopt;
@@ -228,7 +229,16 @@ std::optional<Gs2Header> parse_gs2_header(std::string_view message) {
     if (flag == "n" || flag == "y") {
         header.flag = flag[0];
     } else if (flag.size() > 2 && flag.substr(0, 2) == "p=") {
+        // cb-name = 1*(ALPHA / DIGIT / "." / "-")
+        for (char c : flag.substr(2)) {
+            bool const ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+                            (c >= '0' && c <= '9') || c == '.' || c == '-';
+            if (!ok) {
+                return std::nullopt;
+            }
+        }
         header.flag = 'p';
+        header.cb_name = std::string(flag.substr(2));
     } else {
         return std::nullopt;
     }
@@ -252,3 +262,29 @@ std::optional<Gs2Header> parse_gs2_header(std::string_view message) {
 }
 
 } // namespace smtpprobe::sasl::detail
+
+namespace smtpprobe::sasl {
+
+std::string_view channel_binding_name(ChannelBinding::Type type) noexcept {
+    switch (type) {
+    case ChannelBinding::Type::tls_unique:
+        return "tls-unique";
+    case ChannelBinding::Type::tls_exporter:
+        return "tls-exporter";
+    case ChannelBinding::Type::none:
+        break;
+    }
+    return {};
+}
+
+ChannelBinding choose_channel_binding(std::string tls_unique, std::string tls_exporter) {
+    if (!tls_unique.empty()) {
+        return {ChannelBinding::Type::tls_unique, std::move(tls_unique)};
+    }
+    if (!tls_exporter.empty()) {
+        return {ChannelBinding::Type::tls_exporter, std::move(tls_exporter)};
+    }
+    return {};
+}
+
+} // namespace smtpprobe::sasl

@@ -29,7 +29,7 @@ std::string to_hex(std::string_view bytes);
 
 enum class ScramHash { sha1, sha256 };
 
-/// SCRAM-SHA-1 → sha1, SCRAM-SHA-256 → sha256, anything else → nullopt.
+/// SCRAM-SHA-1(-PLUS) → sha1, SCRAM-SHA-256(-PLUS) → sha256, anything else → nullopt.
 std::optional<ScramHash> scram_hash_for(std::string_view mechanism) noexcept;
 
 /// The keys derived from a password (RFC 5802 §3).
@@ -71,7 +71,8 @@ scram_attributes(std::string_view message);
 
 /// A gs2-header (RFC 5802 §7) parsed off the front of a client-first message.
 struct Gs2Header {
-    char flag = 'n';      ///< 'n' or 'y'; 'p' (channel binding in use) is reported as such
+    char flag = 'n';      ///< 'n', 'y', or 'p' (channel binding in use)
+    std::string cb_name;  ///< with 'p': the channel-binding type named ("tls-exporter", ...)
     std::string authzid;  ///< unescaped; empty when absent
     std::size_t size = 0; ///< bytes of the header including its final ','
 };

@@ -52,8 +52,8 @@ bool starts_with_mext(std::string_view message) {
     return header && message.substr(header->size, 2) == "m=";
 }
 
-ServerStep scram_server_first(ServerOptions const& options, std::string_view client_first,
-                              ScramServerState& state) {
+ServerStep scram_server_first(bool plus, ServerOptions const& options,
+                              std::string_view client_first, ScramServerState& state) {
     // RFC 5802 §5.1: an unknown mandatory extension must make authentication fail.
     if (starts_with_mext(client_first)) {
         return failure();
@@ -62,9 +62,16 @@ ServerStep scram_server_first(ServerOptions const& options, std::string_view cli
     if (!parsed) {
         return malformed();
     }
-    // No SCRAM-*-PLUS is offered, so a client claiming channel binding is in use ("p=") made
-    // a mistake; "y" (client could, thinks the server cannot) is correct here (RFC 5802 §6).
-    if (parsed->header.flag == 'p') {
+    // RFC 5802 §6: -PLUS needs "p=" naming the binding this connection has; without -PLUS a
+    // client claiming channel binding is in use made a mistake ("y", it could and thinks the
+    // server cannot, is correct there).
+    if (plus) {
+        ChannelBinding::Type const type = options.channel_binding.type;
+        if (parsed->header.flag != 'p' || type == ChannelBinding::Type::none ||
+            parsed->header.cb_name != channel_binding_name(type)) {
+            return failure();
+        }
+    } else if (parsed->header.flag == 'p') {
         return failure();
     }
     std::string const server_nonce =
@@ -79,7 +86,7 @@ ServerStep scram_server_first(ServerOptions const& options, std::string_view cli
     return challenge(state.server_first);
 }
 
-ServerStep scram_server_final(detail::ScramHash hash, ServerOptions const& options,
+ServerStep scram_server_final(detail::ScramHash hash, bool plus, ServerOptions const& options,
                               std::string_view client_final, ScramServerState& state) {
     // RFC 5802 §7: client-final-message = channel-binding "," nonce ["," extensions] ","
     // proof, and the signature covers everything before ",p=".
@@ -95,9 +102,10 @@ ServerStep scram_server_final(detail::ScramHash hash, ServerOptions const& optio
     if (!binding || !proof) {
         return malformed();
     }
-    // Without channel binding, cbind-input is the gs2-header itself.
-    if (*binding != std::string_view(state.client_first).substr(0, first->header.size) ||
-        (*attributes)[1].second != state.nonce) {
+    // cbind-input is the gs2-header, followed by the binding data with channel binding.
+    std::string const expected = state.client_first.substr(0, first->header.size) +
+                                 (plus ? options.channel_binding.data : std::string());
+    if (*binding != expected || (*attributes)[1].second != state.nonce) {
         return failure();
     }
     if (!first->header.authzid.empty() && first->header.authzid != first->user) {
@@ -129,13 +137,13 @@ ServerStep scram_server_final(detail::ScramHash hash, ServerOptions const& optio
 
 } // namespace
 
-ServerStep scram_respond(detail::ScramHash hash, ServerOptions const& options, int step,
+ServerStep scram_respond(detail::ScramHash hash, bool plus, ServerOptions const& options, int step,
                          std::string_view response, ScramServerState& state) {
     switch (step) {
     case 1:
-        return scram_server_first(options, response, state);
+        return scram_server_first(plus, options, response, state);
     case 2:
-        return scram_server_final(hash, options, response, state);
+        return scram_server_final(hash, plus, options, response, state);
     default:
         // RFC 4954 §4: the server-final data went out as a challenge; the client answers with
         // an empty response.

@@ -299,7 +299,8 @@ ServerStep Server::respond(std::string_view response) {
         result = oauthbearer_respond(options_, step, response);
     } else if (std::optional<detail::ScramHash> const hash = detail::scram_hash_for(mechanism_)) {
         detail::ScramServerState state{scram_client_first_, scram_server_first_, scram_nonce_};
-        result = detail::scram_respond(*hash, options_, step, response, state);
+        result = detail::scram_respond(*hash, binds_channel(mechanism_), options_, step, response,
+                                       state);
     } else if (mechanism_ == "DIGEST-MD5") {
         detail::DigestServerState state{digest_nonce_, digest_user_};
         result = detail::digest_md5_respond(options_, step, response, state);

@@ -59,8 +59,9 @@ ServerStep ntlm_respond(ServerOptions const& options, int step, std::string_view
 ServerStep anonymous_respond(int step, std::string_view response);
 
 /// The SCRAM server (RFC 5802) at `step`: 1 answers the client-first message, 2 the
-/// client-final one, and then the empty response after the server-final data.
-ServerStep scram_respond(ScramHash hash, ServerOptions const& options, int step,
+/// client-final one, and then the empty response after the server-final data. `plus`:
+/// SCRAM-*-PLUS, bound to options.channel_binding.
+ServerStep scram_respond(ScramHash hash, bool plus, ServerOptions const& options, int step,
                          std::string_view response, ScramServerState& state);
 
 } // namespace smtpprobe::sasl::detail

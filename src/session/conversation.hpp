@@ -42,6 +42,8 @@ public:
     void quit() noexcept;
 
     bool tls() const noexcept { return transport_.tls_active(); }
+    /// What SCRAM-*-PLUS binds to on this connection (empty without TLS).
+    net::TlsChannelBindings channel_bindings() const { return transport_.channel_bindings(); }
     int session() const noexcept { return session_; }
     Timeouts const& timeouts() const noexcept { return timeouts_; }
     /// The bytes that were buffered when data_after_starttls was raised (evidence).

@@ -62,7 +62,8 @@ TEST_CASE("with a password the credential exchanges come first, tokens need a to
             first.push_back(plan.rows()[t.row].name);
     // ANONYMOUS needs no secret: it runs whenever credentials are given.
     CHECK(first == std::vector<std::string>{"PLAIN", "LOGIN", "CRAM-MD5", "DIGEST-MD5",
-                                            "SCRAM-SHA-1", "SCRAM-SHA-256", "NTLM", "ANONYMOUS"});
+                                            "SCRAM-SHA-1", "SCRAM-SHA-256", "SCRAM-SHA-1-PLUS",
+                                            "SCRAM-SHA-256-PLUS", "NTLM", "ANONYMOUS"});
     // Every exchange is ahead of every recognition.
     auto const last_auth =
         std::find_if(tasks.rbegin(), tasks.rend(), [](Task const& t) { return t.authenticate; });
