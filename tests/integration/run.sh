@@ -298,7 +298,9 @@ render() { # template output
 # ---------------------------------------------------------------- MIT KDC (kdc.sh)
 # Before Dovecot: its GSSAPI needs the keytab and the suite's KRB5_CONFIG.
 say "starting a private MIT KDC (realms $KDC_REALM and $KDC_OTHER_REALM, 127.0.0.1:$KDC_PORT)"
+KDC_T0=$(date +%s.%N)
 kdc_start
+say "KDC ready (principals, keytab, two kinit) in $(awk -v a="$KDC_T0" -v b="$(date +%s.%N)" 'BEGIN{printf "%.1f", b-a}') s"
 if [ -n "${SMTPPROBE_SECRETS_FILE:-}" ]; then
     printf '%s\n' "$KRB5_PASSWORD" >>"$SMTPPROBE_SECRETS_FILE"
 fi
