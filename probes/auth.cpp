@@ -69,6 +69,29 @@ void register_derived(Redactor* redactor, sasl::Client const& client, std::size_
         redactor->add_secret(derived[registered], "SASL secret");
 }
 
+/// GSSAPI: a cancel before anything was sent because the client's side failed (the KDC
+/// refused the credentials, or there was no way to get a ticket). The server never judged
+/// them, so the row says what the GSS-API library said, and the "*" reply stays recognition
+/// evidence. False for every other cancel.
+bool local_failure(sasl::ClientStep const& answer, smtp::Reply const& cancel, MechanismRow& row) {
+    Authentication& a = row.authentication;
+    switch (answer.gss_failure) {
+    case sasl::GssFailure::credentials_refused:
+        a.status = Status::rejected;
+        a.reason = "credentials refused: " + answer.error;
+        break;
+    case sasl::GssFailure::cannot_try:
+        a.status = Status::skipped;
+        a.reason = "cannot try (" + answer.error + ")";
+        break;
+    case sasl::GssFailure::none:
+    case sasl::GssFailure::server_token:
+        return false;
+    }
+    row.recognition.cancel_reply = cancel;
+    return true;
+}
+
 } // namespace
 
 NtlmInfo ntlm_challenge_information(smtp::Reply const& reply) {
@@ -233,6 +256,8 @@ SessionAfter authenticate(Conversation& conversation, MechanismRow& row,
         }
         if (answer.kind == sasl::ClientStep::Kind::cancel) {
             smtp::Reply const cancel = conversation.exchange(smtp::cancel_command());
+            if (local_failure(answer, cancel, row))
+                return SessionAfter::closed;
             a.status = Status::error;
             a.reason = "cancelled: " + answer.error;
             a.problem = answer.problem;

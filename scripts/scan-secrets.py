@@ -9,7 +9,9 @@ per-run random passwords to one). Forms looked for: the secret itself, its base6
 longer base64 blob (3 alignments), and the base64 of the PLAIN and XOAUTH2 responses that carry
 it; and the password equivalents NTLM and DIGEST-MD5 derive from it: the NT hash (MD4 of the
 UTF-16LE password) and NTOWFv2 (MS-NLMP 3.3), and DIGEST-MD5's H(user:realm:password)
-(RFC 2831 §2.1.2.1) for the realms the tests use, each in hex and base64. Exits 1 on any hit
+(RFC 2831 §2.1.2.1) for the realms the tests use, each in hex and base64. Secrets no test
+knows in advance are found by their shape: a Kerberos AP-REQ as GSSAPI sends it (a GSS-API
+InitialContextToken with the Kerberos V5 OID, RFC 4121 §4.1) in base64. Exits 1 on any hit
 (printing file and form, not the secret), 2 if nothing was scanned.
 A self-check plants a secret first and fails if the scan misses it.
 """
@@ -19,6 +21,7 @@ import hashlib
 import hmac
 import json
 import os
+import re
 import struct
 import sys
 import tempfile
@@ -117,6 +120,12 @@ def secrets(extra_files):
     return [(u, s) for (u, s) in pairs if len(s) >= 3]
 
 
+# 0x60 0x82 LEN LEN 0x06 0x09 2a864886f712010202 in base64 from the token's first byte: the
+# AP-REQ of GSSAPI (a fresh one per exchange, so only its shape can be looked for).
+SHAPES = [("Kerberos AP-REQ (GSSAPI initial token, base64)",
+           re.compile(r"YII[A-Za-z0-9+/]{3}YJKoZIhvcSAQIC"))]
+
+
 def scan(dirs, pairs):
     needles = [(kind, value) for (u, s) in pairs for (kind, value) in forms(u, s)]
     files = 0
@@ -130,6 +139,9 @@ def scan(dirs, pairs):
                 files += 1
                 for kind, value in needles:
                     if value in text:
+                        hits.append((path, kind))
+                for kind, shape in SHAPES:
+                    if shape.search(text):
                         hits.append((path, kind))
     return files, hits
 
@@ -146,8 +158,10 @@ def main():
     if md4("Password".encode("utf-16-le")).hex() != "a4f49c406510bdcab6824ee7c30fd852":
         print("scan-secrets: self-check failed: MD4 does not give MS-NLMP's NT hash")
         return 1
+    ap_req = bytes([0x60, 0x82, 0x02, 0x6e, 0x06, 0x09]) + bytes.fromhex("2a864886f712010202") + \
+        b"\x01\x00n\x82\x02]0\x82\x02Y"
     for planted_text in (b64(("\0u\0" + pairs[0][1]).encode()),
-                         md4(pairs[0][1].encode("utf-16-le")).hex()):
+                         md4(pairs[0][1].encode("utf-16-le")).hex(), b64(ap_req)):
         with tempfile.TemporaryDirectory() as planted:
             with open(os.path.join(planted, "planted.txt"), "w") as f:
                 f.write("x " + planted_text + " y")

@@ -116,6 +116,7 @@ po::options_description probe_options(ProbeRequest& r, CommandLineValues& v) {
         ("password-stdin", po::bool_switch(&v.password_stdin), "read the password from the first line of standard input")
         ("oauth-token-env", po::value(&v.token_env), "read an OAuth 2.0 access token (XOAUTH2, OAUTHBEARER) from this variable")
         ("oauth-token-file", po::value(&v.token_file), "read an OAuth 2.0 access token from this file")
+        ("gssapi-service", po::value(&o.gssapi_service), "GSSAPI service principal, SERVICE or SERVICE@HOST (default: smtp@ the target's host name)")
         ("allow-insecure-auth", po::bool_switch(&o.allow_insecure_auth), "send credentials even without TLS or over TLS that did not verify")
         ("mechanisms", po::value(&v.mechanisms), "probe only these mechanisms (comma-separated)")
         ("show-username", po::bool_switch(&o.show_username), "show the user name in outputs (hidden by default)");

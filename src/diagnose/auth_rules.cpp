@@ -208,6 +208,8 @@ void AuthRules::credential_rules() {
             rejected.push_back(m.name);
             if (a.reply)
                 evidence.push_back("AUTH " + m.name + ": " + a.reply->wire());
+            else // GSSAPI: the KDC refused them before the server saw any
+                evidence.push_back("AUTH " + m.name + ": " + a.reason);
         } else if (a.status == Status::skipped && m.implemented &&
                    (m.recognition.status == Status::recognised) && a.withheld != Withheld::no) {
             skipped.push_back(m.name);

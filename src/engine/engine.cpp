@@ -9,6 +9,7 @@
 #include "engine/probe.hpp"
 #include "engine/report_setup.hpp"
 #include "engine/worker.hpp"
+#include "gss/mit_context.hpp"
 #include "net/errc.hpp"
 #include "net/interrupt.hpp"
 #include "probes/tls_versions.hpp"
@@ -124,6 +125,8 @@ void Run::run_workers(engine::Collector& collector) {
     sasl::ClientOptions client;
     client.host = target_.host;
     client.port = target_.port;
+    client.gssapi_service = options_.gssapi_service;
+    client.gss_context = gss::make_mit_context;
     engine::WorkerContext const context{collector,
                                         connect,
                                         options_.credentials ? &*options_.credentials : nullptr,

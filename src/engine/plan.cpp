@@ -33,7 +33,9 @@ void Plan::add_row(std::string const& name) {
         bool const token = sasl::uses_token(upper);
         // ANONYMOUS needs no secret: with credentials given, it shows whether the server lets
         // anyone in.
-        bool const have = sasl::needs_no_secret(upper) || (token ? input_.token : input_.password);
+        // GSSAPI without a password uses the caller's ticket cache (KRB5CCNAME).
+        bool const have = sasl::needs_no_secret(upper) || sasl::uses_ticket(upper) ||
+                          (token ? input_.token : input_.password);
         task.authenticate = have;
         if (!have)
             row.authentication.reason =

@@ -41,6 +41,9 @@ struct ProbeOptions {
     std::chrono::milliseconds banner_wait{3'000};
     unsigned parallel = 4; ///< connections at once; 1 = strictly sequential
     std::optional<sasl::Credentials> credentials;
+    /// --gssapi-service: the GSSAPI service principal, "SERVICE" or "SERVICE@HOST" (a GSS
+    /// host-based service name); empty: smtp@ the target's host.
+    std::string gssapi_service;
     bool allow_insecure_auth = false;
     bool show_username = false;
     net::TlsClientOptions tls;

@@ -27,7 +27,7 @@ constexpr std::string_view module_key_list[] = {
     "banner_wait", "timeout_offset", "source", "proxy", "noproxy", "proxy_password_env",
     "proxy_password_file", "ca_file", "ca_path", "insecure", "tls_min", "tls_max", "sni",
     "no_sni", "cert_warn_days", "cert_crit_days", "tls_versions", "all_addresses", "credentials",
-    "allow_insecure_auth", "expect"};
+    "gssapi_service", "allow_insecure_auth", "expect"};
 // clang-format on
 
 /// Errors name the file and the key path: "exporter.yml: modules.submission.tls: ...".
@@ -216,6 +216,8 @@ Module module(YamlReader const& r, std::string const& name, YAML::Node const& no
         o.command_timeout = r.duration(n, key("command_timeout"));
     if (YAML::Node n = node["banner_wait"])
         o.banner_wait = r.duration(n, key("banner_wait"));
+    if (YAML::Node n = node["gssapi_service"])
+        o.gssapi_service = r.string(n, key("gssapi_service"));
     if (YAML::Node n = node["timeout_offset"])
         m.timeout_offset = r.duration(n, key("timeout_offset"), true);
     if (YAML::Node n = node["source"]) {

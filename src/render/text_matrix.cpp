@@ -67,13 +67,16 @@ std::string auth_cell(MechanismRow const& m) {
 std::string auth_detail(MechanismRow const& m) {
     Authentication const& a = m.authentication;
     bool const attempted = a.status != Status::skipped && a.reply;
+    if (!attempted && a.status == Status::rejected && !a.reason.empty())
+        return recognition_detail(m.recognition) + "; " + a.reason; // the KDC refused (GSSAPI)
     if (!attempted)
         return recognition_detail(m.recognition);
     std::string out = a.reply->summary();
     if (a.status != Status::accepted && a.status != Status::rejected && !a.reason.empty())
         out += " (" + a.reason + ")";
     if (a.server_verified)
-        out += "; the server proved it knows the password";
+        out += sasl::uses_ticket(m.name) ? "; the server proved it holds the service's key"
+                                         : "; the server proved it knows the password";
     if (std::string_view const binding = sasl::channel_binding_name(a.channel_binding);
         !binding.empty() && a.status == Status::accepted)
         out += "; bound to this TLS session (" + std::string(binding) + ")";

@@ -42,6 +42,7 @@ constexpr SettingName setting_names[] = {
     {Setting::user, "--user", "credentials.user"},
     {Setting::password, "--password-*", "credentials.password_*"},
     {Setting::token, "--oauth-token-*", "credentials.token_*"},
+    {Setting::gssapi_service, "--gssapi-service", "gssapi_service"},
     {Setting::mechanisms, "--mechanisms", "mechanisms"},
     {Setting::expect_auth, "--expect-auth", "expect.auth"},
     {Setting::expect_tls_min, "--expect-tls-min", "expect.tls_min"},
@@ -125,6 +126,14 @@ void check_options(ProbeOptions const& e, Checker const& c) {
     c.tls_version(Setting::tls_min, e.tls.min_version);
     c.tls_version(Setting::tls_max, e.tls.max_version);
     c.mechanisms(Setting::mechanisms, e.mechanisms);
+    // A GSS host-based service name: "SERVICE" or "SERVICE@HOST", both parts non-empty.
+    std::string const& g = e.gssapi_service;
+    std::size_t const at = g.find('@');
+    bool const one_word = g.find_first_of(std::string(" \t\r\n\0", 5)) == std::string::npos;
+    bool const host_part =
+        at == std::string::npos || (at + 1 < g.size() && g.find('@', at + 1) == std::string::npos);
+    if (!g.empty() && (!one_word || at == 0 || !host_part))
+        c.fail(Setting::gssapi_service, "is SERVICE or SERVICE@HOST (e.g. smtp@mail.example.com)");
 }
 
 void check_expectations(Expectations const& x, Checker const& c) {

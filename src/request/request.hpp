@@ -115,6 +115,7 @@ enum class Setting {
     user,
     password,
     token,
+    gssapi_service,
     mechanisms,
     expect_auth,
     expect_tls_min,

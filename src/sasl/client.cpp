@@ -378,6 +378,10 @@ ClientStep Client::respond(std::string_view challenge) {
         step = detail::digest_md5_step(credentials_, options_, step_, challenge, state);
     } else if (mechanism_ == "NTLM") {
         step = detail::ntlm_step(credentials_, options_, step_, challenge, derived_secrets_);
+    } else if (mechanism_ == "GSSAPI") {
+        detail::GssClientState state{gss_context_, gss_established_, gss_layer_answered_,
+                                     server_verified_};
+        step = detail::gssapi_step(credentials_, options_, challenge, state);
     } else if (mechanism_ == "ANONYMOUS") {
         step = detail::anonymous_step(options_, step_);
     } else {

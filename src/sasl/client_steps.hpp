@@ -48,6 +48,17 @@ ClientStep digest_md5_step(Credentials const& credentials, ClientOptions const& 
 ClientStep ntlm_step(Credentials const& credentials, ClientOptions const& options, int step,
                      std::string_view challenge, std::vector<std::string>& derived_secrets);
 
+/// GSSAPI (RFC 4752): the context's tokens until it is established, then the security-layer
+/// answer (§3.1). `context` is made at the first step through options.gss_context.
+struct GssClientState {
+    std::shared_ptr<SecurityContext>& context;
+    bool& established;    ///< the context is complete: next comes the layer message
+    bool& layer_answered; ///< the security-layer answer was sent
+    bool& server_verified;
+};
+ClientStep gssapi_step(Credentials const& credentials, ClientOptions const& options,
+                       std::string_view challenge, GssClientState& state);
+
 /// ANONYMOUS (RFC 4505): the trace.
 ClientStep anonymous_step(ClientOptions const& options, int step);
 

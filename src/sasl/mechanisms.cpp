@@ -23,7 +23,7 @@ constexpr std::array<Mechanism, 14> table{{
     {"XOAUTH2", true, true, token, "Google/Microsoft XOAUTH2"},
     {"OAUTHBEARER", true, true, token, "RFC 7628"},
     {"NTLM", true, true, password, "MS-SMTPNTLM, MS-NLMP"},
-    {"GSSAPI", true, false, password, "RFC 4752"},
+    {"GSSAPI", true, true, Secret::ticket, "RFC 4752"},
     {"ANONYMOUS", true, true, Secret::none, "RFC 4505"},
     {"EXTERNAL", true, false, Secret::none, "RFC 4422"},
 }};
@@ -49,6 +49,11 @@ bool client_implements(std::string_view mechanism) noexcept {
 bool uses_token(std::string_view mechanism) noexcept {
     Mechanism const* m = find_mechanism(mechanism);
     return m != nullptr && m->secret == Secret::token;
+}
+
+bool uses_ticket(std::string_view mechanism) noexcept {
+    Mechanism const* m = find_mechanism(mechanism);
+    return m != nullptr && m->secret == Secret::ticket;
 }
 
 bool needs_no_secret(std::string_view mechanism) noexcept {

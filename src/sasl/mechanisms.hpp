@@ -12,6 +12,7 @@ namespace smtpprobe::sasl {
 enum class Secret {
     password, ///< user and password
     token,    ///< user and an OAuth 2.0 bearer token
+    ticket,   ///< the caller's Kerberos ticket cache, or user and password to get a ticket
     none,     ///< nothing (ANONYMOUS)
 };
 

@@ -6,7 +6,11 @@
 // touches a socket or a clock; randomness (nonces) comes from libcrypto's RAND_bytes unless a
 // test fixes it through the options.
 
+#include "sasl/gssapi.hpp"
+
 #include <cstdint>
+#include <functional>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -23,10 +27,12 @@ struct Credentials {
 
 /// Mechanisms the client side implements (any case): the catalogue entries marked
 /// implemented (sasl/mechanisms.hpp): PLAIN, LOGIN, CRAM-MD5, DIGEST-MD5, SCRAM-SHA-1,
-/// SCRAM-SHA-256, XOAUTH2, OAUTHBEARER, NTLM, ANONYMOUS.
+/// SCRAM-SHA-256, XOAUTH2, OAUTHBEARER, NTLM, GSSAPI, ANONYMOUS.
 bool client_implements(std::string_view mechanism) noexcept;
 /// True for XOAUTH2 and OAUTHBEARER (they need Credentials::token, not a password).
 bool uses_token(std::string_view mechanism) noexcept;
+/// True for GSSAPI: the caller's ticket cache serves when no password is given.
+bool uses_ticket(std::string_view mechanism) noexcept;
 /// True for ANONYMOUS: it needs neither a password nor a token.
 bool needs_no_secret(std::string_view mechanism) noexcept;
 
@@ -67,6 +73,12 @@ struct ClientOptions {
     /// SCRAM client nonce, DIGEST-MD5 cnonce, NTLM ClientChallenge (8 bytes); tests fix it.
     /// Empty: random.
     std::string nonce;
+    /// GSSAPI: the service principal as --gssapi-service gives it ("SERVICE" or
+    /// "SERVICE@HOST"); empty: `service`@`host`.
+    std::string gssapi_service;
+    /// GSSAPI: makes the security context (src/gss over MIT GSS-API; a fake in tests). Unset:
+    /// GSSAPI cancels with "cannot try".
+    std::function<std::unique_ptr<SecurityContext>(GssRequest const&)> gss_context;
 };
 
 /// One step of a client exchange.
@@ -85,6 +97,8 @@ struct ClientStep {
     std::string data;  ///< the raw (decoded) response; a secret unless `secret` is false
     std::string error; ///< for cancel: why, in words safe to show (no secret)
     Problem problem = Problem::none;
+    /// GSSAPI: a cancel because a GSS-API call failed, and what that means for the row.
+    GssFailure gss_failure = GssFailure::none;
     bool secret = true; ///< false: data carries nothing secret (ANONYMOUS trace, NTLM NEGOTIATE)
 };
 
@@ -100,7 +114,7 @@ public:
     ClientStep respond(std::string_view challenge);
 
     /// SCRAM, DIGEST-MD5: true once the server's proof (v=, rspauth) has been checked and
-    /// matched.
+    /// matched; GSSAPI: once mutual authentication completed (the server's AP-REP).
     bool server_verified() const noexcept { return server_verified_; }
     /// The problem of the last cancel, if it was one the server caused (a finding).
     ClientStep::Problem problem() const noexcept { return problem_; }
@@ -125,6 +139,9 @@ private:
     ClientStep::Problem problem_ = ClientStep::Problem::none;
     std::vector<std::string> responses_;
     std::vector<std::string> derived_secrets_;
+    std::shared_ptr<SecurityContext> gss_context_; ///< GSSAPI, made at the first step
+    bool gss_established_ = false;                 ///< GSSAPI: the context is complete
+    bool gss_layer_answered_ = false;              ///< GSSAPI: the security layer is chosen
     friend struct ClientAccess;
 };
 
@@ -141,7 +158,7 @@ struct ServerStep {
     std::string user; ///< on success: the authenticated identity
 };
 
-/// Mechanisms the server side implements: the client list above.
+/// Mechanisms the server side implements: the client list above but GSSAPI.
 bool server_implements(std::string_view mechanism) noexcept;
 
 struct ServerOptions {

@@ -236,7 +236,8 @@ ServerStep oauthbearer_respond(ServerOptions const& options, int step, std::stri
 } // namespace
 
 bool server_implements(std::string_view mechanism) noexcept {
-    return client_implements(mechanism);
+    // GSSAPI's server side is a Kerberos acceptor (a keytab, a KDC): not the emulator's.
+    return client_implements(mechanism) && !uses_ticket(mechanism);
 }
 
 std::optional<Server> Server::create(std::string_view mechanism, ServerOptions options) {

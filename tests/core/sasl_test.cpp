@@ -153,17 +153,19 @@ TEST_CASE("base64 decoder rejects whitespace", "[core][sasl]") {
     CHECK_FALSE(base64_decode("Zm9v\tYmE"));
 }
 
-TEST_CASE("the client implements exactly the ten mechanisms, in any case", "[core][sasl]") {
+TEST_CASE("the client implements exactly the eleven mechanisms, in any case", "[core][sasl]") {
     for (std::string_view mechanism : all_mechanisms) {
         CHECK(smtpprobe::sasl::client_implements(mechanism));
         CHECK(smtpprobe::sasl::server_implements(mechanism));
     }
     CHECK(smtpprobe::sasl::client_implements("ANONYMOUS"));
     CHECK(smtpprobe::sasl::client_implements("cram-md5"));
-    CHECK_FALSE(smtpprobe::sasl::client_implements("GSSAPI"));
+    CHECK(smtpprobe::sasl::client_implements("GSSAPI"));
     CHECK_FALSE(smtpprobe::sasl::client_implements("EXTERNAL"));
     CHECK_FALSE(smtpprobe::sasl::client_implements(""));
-    CHECK_FALSE(Client::create("GSSAPI", {}).has_value());
+    CHECK(Client::create("GSSAPI", {}).has_value());
+    // The server side of GSSAPI needs a KDC and a keytab: the emulator does not offer it.
+    CHECK_FALSE(smtpprobe::sasl::server_implements("GSSAPI"));
     CHECK_FALSE(Server::create("GSSAPI", {}).has_value());
     CHECK(Client::create("plain", {})->mechanism() == "PLAIN");
     CHECK(smtpprobe::sasl::uses_token("XOAUTH2"));

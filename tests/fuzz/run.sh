@@ -6,7 +6,7 @@
 #
 # Environment:
 #   FUZZ_SECONDS   time per target, default 60 (libFuzzer -max_total_time)
-#   FUZZ_TARGETS   which targets, default "reply_parser_fuzz sasl_fuzz profile_fuzz explain_fuzz ntlm_fuzz"
+#   FUZZ_TARGETS   which targets, default "reply_parser_fuzz sasl_fuzz profile_fuzz explain_fuzz ntlm_fuzz gssapi_fuzz"
 #   FUZZ_PARALLEL  how many targets run at once, default 1
 #   FUZZ_KEEP_GOING=1  fork mode: keep fuzzing past crashes (see below)
 #   FUZZ_MERGE=1   afterwards, replace the checked-in corpus tests/fuzz/corpus/<target> by the
@@ -25,7 +25,7 @@ set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 BUILD=${1:-/tmp/smtpprobe-fuzz}
 SECONDS_PER_TARGET=${FUZZ_SECONDS:-60}
-TARGETS=${FUZZ_TARGETS:-"reply_parser_fuzz sasl_fuzz profile_fuzz explain_fuzz ntlm_fuzz"}
+TARGETS=${FUZZ_TARGETS:-"reply_parser_fuzz sasl_fuzz profile_fuzz explain_fuzz ntlm_fuzz gssapi_fuzz"}
 PARALLEL=${FUZZ_PARALLEL:-1}
 CXX=${CXX:-clang++}
 
@@ -75,11 +75,12 @@ build_target() {
         "$ROOT"/src/sasl/*.cpp ;;
     explain_fuzz) build "$1" "$ROOT"/src/diagnose/status_codes.cpp ;;
     ntlm_fuzz) build "$1" "$ROOT"/src/sasl/*.cpp "$ROOT"/src/smtp/base64.cpp ;;
+    gssapi_fuzz) build "$1" "$ROOT"/src/sasl/*.cpp "$ROOT"/src/smtp/base64.cpp ;;
     esac
 }
 for target in $TARGETS; do
     case $target in
-    reply_parser_fuzz | sasl_fuzz | profile_fuzz | explain_fuzz | ntlm_fuzz) ;;
+    reply_parser_fuzz | sasl_fuzz | profile_fuzz | explain_fuzz | ntlm_fuzz | gssapi_fuzz) ;;
     *)
         echo "unknown target $target" >&2
         exit 2
@@ -287,6 +288,19 @@ d = os.path.join(build, "seeds/ntlm_fuzz")
 reset(d)
 for text in [b"", b"NTLMSSP\x00", b"NTLMSSP\x00\x02\x00\x00\x00", b"NTLMSSP\x00\x01\x00\x00\x00"]:
     write(d, text)
+
+# --- GSSAPI security layer (RFC 4752 3.1): mode 0 raw layer offers; mode 1 exchanges (script
+# byte, then challenges separated by "\n--\n", "W:" marks a wrapped message)
+d = os.path.join(build, "seeds/gssapi_fuzz")
+reset(d)
+for offer in [b"\x01\x00\x10\x00", b"\x07\xff\xff\xff", b"\x02\x00\x10\x00", b"\x00\x00\x00\x00",
+              b"\x01\x00\x00", b"\x01\x00\x00\x00\x00", b"\x09\x00\x00\x00"]:
+    write(d, b"\x00" + offer)
+    for script in range(8):
+        rest = [b"W:" + offer] if script & 1 else [b"AP-REP", b"W:" + offer]
+        write(d, b"\x01" + bytes([script]) + b"\n--\n".join([b""] + rest + [b"W:\x01\x00\x00\x00"]))
+write(d, b"\x01\x00" + b"\n--\n".join([b"", b"bad"]))
+write(d, b"\x01\x00" + b"\n--\n".join([b"not empty"]))
 PY
 
 # Dictionaries: tokens of the two formats, and the fixed test credentials of sasl_fuzz.cpp

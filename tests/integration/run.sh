@@ -9,7 +9,10 @@
 #   - Postfix submission, STARTTLS, AUTH only after TLS   127.0.0.1:$SUBMISSION_PORT (2587)
 #   - Postfix smtps (implicit TLS)                        127.0.0.1:$SMTPS_PORT      (2465)
 #     both with Dovecot SASL (auth socket only): PLAIN LOGIN CRAM-MD5 DIGEST-MD5 SCRAM-SHA-1
-#     SCRAM-SHA-256 ANONYMOUS (no NTLM: Debian 12's Dovecot does not start with it)
+#     SCRAM-SHA-256 GSSAPI ANONYMOUS (no NTLM: Debian 12's Dovecot does not start with it)
+#   - a private MIT KDC (kdc.sh), realms SMTPPROBE.TEST and OTHER.TEST,
+#     UDP and TCP                                          127.0.0.1:$KDC_PORT        (2088)
+#     with the smtp/127.0.0.1 and smtp/localhost keytab Dovecot's GSSAPI uses
 #   - Exim shaped like Azure ACS: STARTTLS, only AUTH LOGIN after TLS,
 #     SIZE 31457280                                        127.0.0.1:$EXIM_PORT       (2526)
 # with a per-run test CA, then runs test_servers.py (smtpprobe's JSON checked
@@ -25,7 +28,7 @@
 # the swaks checks ran); 2 the harness itself failed (a server did not start).
 #
 # Environment: SMTPPROBE (binary; default build/smtpprobe), SUBMISSION_PORT,
-# SMTPS_PORT, EXIM_PORT, AUTH_FAILURE_DELAY (Dovecot; default "2 secs", its
+# SMTPS_PORT, EXIM_PORT, KDC_PORT, AUTH_FAILURE_DELAY (Dovecot; default "2 secs", its
 # own default), DOVECOT_AUTH_PENALTY=on (Dovecot's per-IP brute-force
 # penalty, 2..15 s per failure; off by default, see QUIRKS.md),
 # SMTPPROBE_DEB_CACHE (where scripts/install-deps.sh put the
@@ -45,6 +48,8 @@ SMTPPROBE=${SMTPPROBE:-$ROOT/build/smtpprobe}
 SUBMISSION_PORT=${SUBMISSION_PORT:-2587}
 SMTPS_PORT=${SMTPS_PORT:-2465}
 EXIM_PORT=${EXIM_PORT:-2526}
+# shellcheck source=tests/integration/kdc.sh
+. "$HERE/kdc.sh" # KDC_PORT (2088), kdc_start, kdc_stop
 AUTH_FAILURE_DELAY=${AUTH_FAILURE_DELAY:-2 secs}
 DOVECOT_AUTH_PENALTY=${DOVECOT_AUTH_PENALTY:-off}
 DEB_CACHE=${SMTPPROBE_DEB_CACHE:-/var/cache/smtpprobe/debs}
@@ -112,9 +117,14 @@ wait_port() { # port: wait at most 10 s
     return 1
 }
 
-for p in "$SUBMISSION_PORT" "$SMTPS_PORT" "$EXIM_PORT"; do
-    if port_open "$p"; then die "127.0.0.1:$p is already in use; set SUBMISSION_PORT/SMTPS_PORT/EXIM_PORT"; fi
+if command -v ss >/dev/null && ss -Hlun "sport = :$KDC_PORT" 2>/dev/null | grep -q .; then
+    die "127.0.0.1:$KDC_PORT/udp is already in use; set KDC_PORT"
+fi
+for p in "$SUBMISSION_PORT" "$SMTPS_PORT" "$EXIM_PORT" "$KDC_PORT"; do
+    if port_open "$p"; then die "127.0.0.1:$p is already in use; set SUBMISSION_PORT/SMTPS_PORT/EXIM_PORT/KDC_PORT"; fi
 done
+# The "KDC is down" check points Kerberos at 127.0.0.1:1, which must be closed.
+if port_open 1; then die "127.0.0.1:1 accepts connections; the KDC-down check needs it closed"; fi
 
 T0=$(date +%s.%N)
 STATE=$(mktemp -d /tmp/smtpprobe-integ.XXXXXX)
@@ -180,28 +190,31 @@ cleanup() {
     fi
     stop_pid "$EXIM_PID" exim
     stop_pid "$DOVECOT_PID" dovecot
+    kdc_stop
     for p in $(our_pids); do
         pid_alive "$p" || continue
         say "left-over process $p ($({ tr '\0' ' ' <"/proc/$p/cmdline"; } 2>/dev/null | cut -c1-80)); KILL"
         kill -KILL "$p" 2>/dev/null
     done
     left=""
-    for p in "$SUBMISSION_PORT" "$SMTPS_PORT" "$EXIM_PORT"; do
+    for p in "$SUBMISSION_PORT" "$SMTPS_PORT" "$EXIM_PORT" "$KDC_PORT"; do
         port_open "$p" && left="$left $p"
     done
     if command -v ss >/dev/null; then
-        for p in "$SUBMISSION_PORT" "$SMTPS_PORT" "$EXIM_PORT"; do
+        for p in "$SUBMISSION_PORT" "$SMTPS_PORT" "$EXIM_PORT" "$KDC_PORT"; do
             ss -Hltn "sport = :$p" 2>/dev/null | grep -q . && case " $left " in *" $p "*) ;; *) left="$left $p" ;; esac
         done
+        # The KDC also answers on UDP.
+        ss -Hlun "sport = :$KDC_PORT" 2>/dev/null | grep -q . && left="$left $KDC_PORT/udp"
     fi
     if [ -n "$left" ]; then
         echo "*** still listening after stop on port(s):$left" >&2
         [ "$rc" -eq 0 ] && rc=1
     else
-        say "all servers stopped; nothing listening on $SUBMISSION_PORT $SMTPS_PORT $EXIM_PORT"
+        say "all servers stopped; nothing listening on $SUBMISSION_PORT $SMTPS_PORT $EXIM_PORT $KDC_PORT"
     fi
     if [ "$rc" -ne 0 ] && [ "$rc" -ne 77 ]; then
-        for f in "$STATE/postfix/maillog" "$STATE/dovecot/dovecot.log" "$STATE/exim/log/mainlog" "$STATE/exim/log/paniclog"; do
+        for f in "$STATE/postfix/maillog" "$STATE/dovecot/dovecot.log" "$STATE/kdc/kdc.log" "$STATE/exim/log/mainlog" "$STATE/exim/log/paniclog"; do
             [ -s "$f" ] || continue
             echo "--- last lines of $f"
             tail -n 25 "$f"
@@ -276,14 +289,30 @@ render() { # template output
         -e "s|@AUTH_PENALTY_MODE@|$([ "$DOVECOT_AUTH_PENALTY" = on ] && echo 0600 || echo 0)|g" \
         -e "s|@USER@|$TEST_USER|g" \
         -e "s|@PASSWORD@|$TEST_PASSWORD|g" \
+        -e "s|@KRB5_KEYTAB@|${KRB5_KEYTAB_SMTP:-}|g" \
+        -e "s|@KRB5_CONFIG@|${KRB5_CONFIG:-}|g" \
+        -e "s|@KRB5RCACHEDIR@|${KRB5RCACHEDIR:-}|g" \
         "$1" >"$2"
 }
+
+# ---------------------------------------------------------------- MIT KDC (kdc.sh)
+# Before Dovecot: its GSSAPI needs the keytab and the suite's KRB5_CONFIG.
+say "starting a private MIT KDC (realms $KDC_REALM and $KDC_OTHER_REALM, 127.0.0.1:$KDC_PORT)"
+KDC_T0=$(date +%s.%N)
+kdc_start
+say "KDC ready (principals, keytab, two kinit) in $(awk -v a="$KDC_T0" -v b="$(date +%s.%N)" 'BEGIN{printf "%.1f", b-a}') s"
+if [ -n "${SMTPPROBE_SECRETS_FILE:-}" ]; then
+    printf '%s\n' "$KRB5_PASSWORD" >>"$SMTPPROBE_SECRETS_FILE"
+fi
 
 # ---------------------------------------------------------------- Dovecot (auth socket only)
 say "starting Dovecot $($DOVECOT --version | cut -d' ' -f1) (auth only, passwd-file, auth_failure_delay = $AUTH_FAILURE_DELAY, auth penalty $DOVECOT_AUTH_PENALTY)"
 mkdir -p "$STATE/dovecot/run" "$STATE/dovecot/state"
 render "$HERE/dovecot/dovecot.conf.in" "$DOVECOT_CONF"
 printf '%s:{PLAIN}%s\n' "$TEST_USER" "$TEST_PASSWORD" >"$STATE/dovecot/users"
+# The Kerberos test user (kdc.sh) with the same password, so that one --user alice run
+# authenticates with every mechanism.
+printf '%s:{PLAIN}%s\n' "$KRB5_USER" "$KRB5_PASSWORD" >>"$STATE/dovecot/users"
 chown root:dovecot "$STATE/dovecot/users"
 chmod 640 "$STATE/dovecot/users"
 "$DOVECOT" -c "$DOVECOT_CONF" -F >"$STATE/dovecot/stdout.log" 2>&1 &
@@ -351,7 +380,7 @@ say "servers up after $(awk -v a="$T0" -v b="$(date +%s.%N)" 'BEGIN{printf "%.1f
 
 # Nothing of ours may listen outside loopback.
 if command -v ss >/dev/null; then
-    ours=" $(our_pids | tr '\n' ' ') $DOVECOT_PID $EXIM_PID "
+    ours=" $(our_pids | tr '\n' ' ') $DOVECOT_PID $EXIM_PID $KDC_PID "
     bad=$(ss -Hltnp 2>/dev/null | while read -r _ _ _ local _ users; do
         for pid in $(printf '%s\n' "$users" | grep -o 'pid=[0-9]*' | cut -d= -f2); do
             case $ours in *" $pid "*) case $local in 127.0.0.1:*) ;; *) echo "$local(pid $pid)" ;; esac ;; esac

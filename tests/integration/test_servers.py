@@ -85,7 +85,7 @@ class Server:
 def servers() -> list[Server]:
     postfix_common = dict(
         offered=["PLAIN", "LOGIN", "CRAM-MD5", "DIGEST-MD5", "SCRAM-SHA-1", "SCRAM-SHA-256",
-                 "ANONYMOUS"],
+                 "GSSAPI", "ANONYMOUS"],
         size=10240000,
         not_supported=ReplyShape(535, "5.7.8", r"^Error: authentication failed: Invalid authentication mechanism$"),
         cancel=ReplyShape(501, "5.7.0", r"^Authentication aborted$"),
@@ -233,6 +233,16 @@ def keep_output(run):
             fh.write(text)
 
 
+def read_json(run: Run) -> Run:
+    """Parses smtpprobe's --format json output into run.doc (or says why not in run.error)."""
+    if not run.error:
+        try:
+            run.doc = json.loads(run.stdout)
+        except json.JSONDecodeError as e:
+            run.error = f"stdout is not JSON ({e}); stderr: {run.stderr.strip()[:300]}"
+    return run
+
+
 def smtpprobe(server: Server, label: str, *, ca: bool = True, password: str | None = None,
               fmt: str = "json", extra: list[str] | None = None, tls: str | None = None) -> Run:
     """tls: the --tls value (default: the server's); "" leaves --tls out (auto)."""
@@ -249,12 +259,7 @@ def smtpprobe(server: Server, label: str, *, ca: bool = True, password: str | No
         env_extra["SMTPPROBE_TEST_SECRET"] = password
     argv += extra or []
     run = run_process(Run(f"{server.name}/{label}", argv), env_extra, [transcript])
-    if fmt == "json" and not run.error:
-        try:
-            run.doc = json.loads(run.stdout)
-        except json.JSONDecodeError as e:
-            run.error = f"stdout is not JSON ({e}); stderr: {run.stderr.strip()[:300]}"
-    return run
+    return read_json(run) if fmt == "json" else run
 
 
 def swaks(server: Server, mech: str, password: str) -> Run:
@@ -446,6 +451,17 @@ def check_authentication(s: Server, run: Run, doc: dict, expect: str) -> None:
             if expect == "accepted" and (mech.startswith("SCRAM") or mech == "DIGEST-MD5"):
                 C.check(f"{L}: {mech} server signature verified", auth.get("server_verified") is True,
                         repr(auth.get("server_verified")))
+        elif mech in s.offered and mech == "GSSAPI":
+            # TEST_USER (probe@integration.test) names a realm no KDC serves: with credentials
+            # the row says it cannot try, and why (gssapi_checks() has the real logins).
+            if expect in ("no_credentials", "skipped"):
+                C.check(f"{L}: GSSAPI authentication skipped", st == "skipped",
+                        f"status={st!r} reason={auth.get('reason')!r}")
+            else:
+                C.check(f"{L}: GSSAPI cannot try for {USER} (no KDC for its realm), and says why",
+                        st == "skipped" and (auth.get("reason") or "").startswith("cannot try (")
+                        and "integration.test" in (auth.get("reason") or ""),
+                        f"status={st!r} reason={auth.get('reason')!r}")
         elif mech in s.offered and mech in NO_SECRET_MECHS:
             # ANONYMOUS: run whenever credentials are given (the password does not matter),
             # withheld like the others without a verified certificate.
@@ -633,6 +649,149 @@ def assert_server(s: Server, res: dict, have_binary: bool) -> None:
     check_no_secrets(run)
 
 
+# ---------------------------------------------------------------------- GSSAPI (kdc.sh)
+# A Kerberos AP-REQ as GSSAPI sends it: a GSS-API InitialContextToken ([APPLICATION 0], two
+# length octets) with the Kerberos OID 1.2.840.113554.1.2.2, in base64.
+AP_REQ_BASE64 = re.compile(r"YII[A-Za-z0-9+/]{3}YJKoZIhvcSAQIC")
+
+
+@dataclass
+class GssCase:
+    label: str
+    user: str | None
+    password: str | None
+    env: dict             # what the run sees of Kerberos (KRB5CCNAME, KRB5_CONFIG)
+    status: str           # the GSSAPI row's authentication status
+    reason: str           # regular expression its reason must match
+    extra: list = field(default_factory=list)
+
+
+def gssapi_cases() -> list[GssCase]:
+    k = ENV
+    no_cache = {"KRB5CCNAME": k["KRB5CCNAME"]}
+    return [
+        GssCase("password, no ticket cache", k["KRB5_USER"], k["KRB5_PASSWORD"], no_cache,
+                "accepted", r"^credentials accepted"),
+        GssCase("ticket cache (kinit), no password", k["KRB5_USER"], None,
+                {"KRB5CCNAME": k["KRB5_USER_CCACHE"]}, "accepted", r"^credentials accepted"),
+        GssCase("--gssapi-service smtp@localhost", k["KRB5_USER"], k["KRB5_PASSWORD"], no_cache,
+                "accepted", r"^credentials accepted", ["--gssapi-service", "smtp@localhost"]),
+        GssCase("wrong password", k["KRB5_USER"], WRONG, no_cache,
+                "rejected", r"^credentials refused: .*Preauthentication failed"),
+        GssCase("unknown user", "mallory", k["KRB5_PASSWORD"], no_cache,
+                "rejected", r"^credentials refused: .*not found in Kerberos database"),
+        GssCase("no ticket, no password", k["KRB5_USER"], None, no_cache,
+                "skipped", r"^cannot try \(.*(No Kerberos credentials available|No credentials cache found)"),
+        GssCase("a ticket for another realm", k["KRB5_USER"], None,
+                {"KRB5CCNAME": k["KRB5_OTHER_CCACHE"]},
+                "skipped", r"^cannot try \(.*not found in Kerberos database"),
+        GssCase("unknown service principal", k["KRB5_USER"], k["KRB5_PASSWORD"], no_cache,
+                "skipped", r"^cannot try \(.*Server smtp/nohost@.* not found in Kerberos database",
+                ["--gssapi-service", "smtp@nohost"]),
+        GssCase("KDC down", k["KRB5_USER"], k["KRB5_PASSWORD"],
+                {**no_cache, "KRB5_CONFIG": k["KRB5_DOWN_CONFIG"]},
+                "skipped", r"^cannot try \(.*Cannot contact any KDC"),
+    ]
+
+
+def gssapi_run(s: Server, case: GssCase, fmt: str = "json") -> Run:
+    label = "gssapi-" + re.sub(r"[^a-z0-9]+", "-", case.label.lower()).strip("-")
+    transcript = os.path.join(STATE, f"smtpprobe-{s.name}-{label}.transcript.txt")
+    argv = [SMTPPROBE, f"127.0.0.1:{s.port}", "--format", fmt, "--tls", s.tls, "--ca-file", CA_FILE,
+            "--timeout", "60", "--transcript-file", transcript, "--mechanisms", "GSSAPI"]
+    env_extra = dict(case.env)
+    if case.user is not None:
+        argv += ["--user", case.user]
+    if case.password is not None:
+        argv += ["--password-env", "SMTPPROBE_TEST_SECRET"]
+        env_extra["SMTPPROBE_TEST_SECRET"] = case.password
+    argv += case.extra
+    run = run_process(Run(f"{s.name}/{label}", argv), env_extra, [transcript])
+    return read_json(run) if fmt == "json" else run
+
+
+def gssapi_no_secrets(run: Run, user: str | None) -> None:
+    blobs = {"stdout": run.stdout, "stderr": run.stderr, **run.extra_files}
+    pw = ENV["KRB5_PASSWORD"]
+    forms = {"Kerberos password": pw, "base64(Kerberos password)": b64(pw), **SECRETS}
+    leaks = [f"{what} in {where}" for where, text in blobs.items()
+             for what, form in forms.items() if form and form in text]
+    leaks += [f"an AP-REQ (base64) in {where}" for where, text in blobs.items()
+              if AP_REQ_BASE64.search(text)]
+    C.check(f"{run.label}: no password, no AP-REQ (base64) in stdout, stderr, transcript",
+            not leaks, ", ".join(leaks))
+    if user:
+        # Kerberos names the client in its errors ("Client 'U@REALM' not found").
+        C.check(f"{run.label}: user name hidden without --show-username",
+                not [w for w, text in blobs.items() if user in text],
+                "found in " + ", ".join(w for w, text in blobs.items() if user in text))
+
+
+def gssapi_checks(s: Server) -> None:
+    """GSSAPI against Dovecot with the suite's KDC: a ticket got with the password, one from
+    a ticket cache, and every way it fails, each a clear row."""
+    print(f"--- GSSAPI on {s.name} (KDC 127.0.0.1:{ENV['KDC_PORT']}, realm {ENV['KDC_REALM']})")
+    klist = subprocess.run(["klist", "-c", ENV["KRB5_USER_CCACHE"]], capture_output=True, text=True,
+                           timeout=30)
+    C.check("kdc.sh's kinit left alice's ticket in a private cache",
+            klist.returncode == 0 and f"alice@{ENV['KDC_REALM']}" in klist.stdout, klist.stderr.strip())
+    no_cache = ENV["KRB5CCNAME"].removeprefix("FILE:")
+    cases = gssapi_cases()
+    t0 = time.monotonic()
+    with concurrent.futures.ThreadPoolExecutor(max_workers=3) as pool:
+        runs = list(pool.map(lambda c: gssapi_run(s, c), cases))
+        # The acceptance command as a user types it: the whole matrix, alice's password.
+        full = pool.submit(smtpprobe_as, s, "gssapi-full-matrix", ENV["KRB5_USER"], ENV["KRB5_PASSWORD"])
+        text = pool.submit(gssapi_run, s, cases[3], "text")
+        full_run, text_run = full.result(), text.result()
+    for case, run in zip(cases, runs):
+        if not C.check(f"{run.label}: ran and printed JSON ({run.seconds:.1f} s, rc {run.rc})",
+                       run.doc is not None and not run.error and run.rc in (0, 1, 2),
+                       run.error or f"rc={run.rc} stderr={run.stderr.strip()[:300]}"):
+            continue
+        row = rows_by_name(run.doc).get("GSSAPI") or {}
+        auth = row.get("authentication") or {}
+        reason = auth.get("reason") or ""
+        C.check(f"{run.label}: GSSAPI {case.status}, reason /{case.reason}/",
+                auth.get("status") == case.status and re.search(case.reason, reason) is not None,
+                f"status={auth.get('status')!r} reason={reason!r} reply={json.dumps(auth.get('reply'))}")
+        if case.status == "accepted":
+            C.check(f"{run.label}: 235 from Dovecot, and mutual authentication",
+                    (auth.get("reply") or {}).get("code") == 235 and auth.get("server_verified") is True,
+                    json.dumps(auth)[:300])
+        C.check(f"{run.label}: within 20 s", run.seconds < 20, f"{run.seconds:.1f} s")
+        gssapi_no_secrets(run, case.user)
+    C.check("the default ticket cache (KRB5CCNAME) was never written: a password's ticket "
+            "goes to a private in-memory cache", not os.path.exists(no_cache), no_cache)
+    doc = full_run.doc or {}
+    rows = rows_by_name(doc)
+    gss = (rows.get("GSSAPI") or {}).get("authentication") or {}
+    C.check(f"{full_run.label}: smtpprobe --user alice --password-env P 127.0.0.1:{s.port} "
+            f"(no ticket cache): GSSAPI 235",
+            gss.get("status") == "accepted" and (gss.get("reply") or {}).get("code") == 235,
+            f"rc={full_run.rc} {full_run.error} GSSAPI={json.dumps(gss)[:300]}")
+    others = {m: ((rows.get(m) or {}).get("authentication") or {}).get("status")
+              for m in s.offered if m != "GSSAPI"}
+    C.check(f"{full_run.label}: alice's password works for every other mechanism Dovecot offers",
+            all(v == "accepted" for v in others.values()), json.dumps(others))
+    gssapi_no_secrets(full_run, ENV["KRB5_USER"])
+    line = next((ln for ln in text_run.stdout.splitlines() if ln.strip().startswith("GSSAPI")), "")
+    C.check(f"{text_run.label}: the text row says \"credentials refused\" and why",
+            "credentials refused" in line and "Preauthentication failed" in line, repr(line))
+    gssapi_no_secrets(text_run, ENV["KRB5_USER"])
+    C.note(f"GSSAPI checks took {time.monotonic() - t0:.1f} s")
+
+
+def smtpprobe_as(s: Server, label: str, user: str, password: str) -> Run:
+    """The full matrix with another user's credentials (alice, the Kerberos test user)."""
+    transcript = os.path.join(STATE, f"smtpprobe-{s.name}-{label}.transcript.txt")
+    argv = [SMTPPROBE, f"127.0.0.1:{s.port}", "--format", "json", "--tls", s.tls, "--ca-file",
+            CA_FILE, "--timeout", "60", "--transcript-file", transcript,
+            "--user", user, "--password-env", "SMTPPROBE_TEST_SECRET"]
+    return read_json(run_process(Run(f"{s.name}/{label}", argv), {"SMTPPROBE_TEST_SECRET": password},
+                                 [transcript]))
+
+
 def free_port() -> int:
     import socket
     with socket.socket() as sock:
@@ -676,6 +835,8 @@ def main() -> int:
         results = {name: f.result() for name, f in futures.items()}
     for s in todo:
         assert_server(s, results[s.name], have_binary)
+    if have_binary and "KDC_DIR" in ENV:
+        gssapi_checks(next(s for s in servers() if s.name == "postfix-submission"))
     print(f"--- checks took {time.monotonic() - t0:.1f} s")
     if C.failures:
         print("failed checks:\n  " + "\n  ".join(C.failures))

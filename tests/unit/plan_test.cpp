@@ -63,7 +63,7 @@ TEST_CASE("with a password the credential exchanges come first, tokens need a to
     // ANONYMOUS needs no secret: it runs whenever credentials are given.
     CHECK(first == std::vector<std::string>{"PLAIN", "LOGIN", "CRAM-MD5", "DIGEST-MD5",
                                             "SCRAM-SHA-1", "SCRAM-SHA-256", "SCRAM-SHA-1-PLUS",
-                                            "SCRAM-SHA-256-PLUS", "NTLM", "ANONYMOUS"});
+                                            "SCRAM-SHA-256-PLUS", "NTLM", "GSSAPI", "ANONYMOUS"});
     // Every exchange is ahead of every recognition.
     auto const last_auth =
         std::find_if(tasks.rbegin(), tasks.rend(), [](Task const& t) { return t.authenticate; });
@@ -76,7 +76,17 @@ TEST_CASE("with a password the credential exchanges come first, tokens need a to
                              [&](MechanismRow const& r) { return r.name == name; });
     };
     CHECK(row("XOAUTH2").authentication.reason.find("no OAuth token") == 0);
-    CHECK(row("GSSAPI").authentication.reason == "not implemented by smtpprobe");
+    CHECK(row("EXTERNAL").authentication.reason == "not implemented by smtpprobe");
+}
+
+TEST_CASE("GSSAPI runs with a user and no password: the caller's ticket cache serves",
+          "[unit][plan]") {
+    Plan plan(PlanInput{{}, true, false, false});
+    std::vector<std::string> first;
+    for (Task const& t : drain(plan))
+        if (t.authenticate)
+            first.push_back(plan.rows()[t.row].name);
+    CHECK(first == std::vector<std::string>{"GSSAPI", "ANONYMOUS"});
 }
 
 TEST_CASE("advertised mechanisms are added once, well-formed and bounded", "[unit][plan]") {
