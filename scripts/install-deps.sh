@@ -62,7 +62,7 @@ group() {
 # gen-status-registry.py, the integration assertions, the secret scan), and the exporter's
 # libraries (`smtpprobe exporter`, src/exporter: cpp-httplib serves HTTP, prometheus-cpp
 # serialises the exposition, yaml-cpp reads the config; README "Dependencies").
-group build g++ cmake make pkg-config libssl-dev libboost-program-options-dev nlohmann-json3-dev catch2 ca-certificates openssl python3 git libcpp-httplib-dev prometheus-cpp-dev libyaml-cpp-dev
+group build g++ cmake make pkg-config libssl-dev libkrb5-dev libboost-program-options-dev nlohmann-json3-dev catch2 ca-certificates openssl python3 git libcpp-httplib-dev prometheus-cpp-dev libyaml-cpp-dev
 # The format check of scripts/test.sh (mandatory in CI).
 group format clang-format
 # The libFuzzer targets (tests/fuzz): Debian's clang 14 and its fuzzer runtime (a Recommends).
@@ -76,7 +76,7 @@ group package dpkg-dev fakeroot file lintian
 # drops them); iproute2 gives `ss` (run.sh proves nothing is left listening);
 # libnss-wrapper lets the unpacked Exim find its compiled-in user "Debian-exim" without
 # adding it to /etc/passwd.
-group integration postfix dovecot-core swaks gsasl libnet-ssleay-perl libio-socket-ssl-perl libauthen-sasl-perl libauthen-ntlm-perl iproute2 libnss-wrapper
+group integration postfix dovecot-core dovecot-gssapi krb5-kdc krb5-admin-server krb5-user msmtp swaks gsasl libnet-ssleay-perl libio-socket-ssl-perl libauthen-sasl-perl libauthen-ntlm-perl iproute2 libnss-wrapper
 # The run-time libraries of exim4-daemon-light 4.96 (bookworm), so the binary unpacked by
 # tests/integration/run.sh finds them.
 # The proxies of tests/proxy/run.sh: microsocks (SOCKS5) and tinyproxy (HTTP CONNECT). The
@@ -186,7 +186,7 @@ if [ -n "$missing" ]; then
     # The packages enable their services for the next boot; the suite runs its
     # own instances from a temporary directory, so switch that off again for
     # the services this run installed (never for ones that were already there).
-    for pkg_svc in postfix:postfix dovecot-core:dovecot prometheus:prometheus tinyproxy:tinyproxy; do
+    for pkg_svc in postfix:postfix dovecot-core:dovecot krb5-kdc:krb5-kdc krb5-admin-server:krb5-admin-server prometheus:prometheus tinyproxy:tinyproxy; do
         pkg=${pkg_svc%%:*} svc=${pkg_svc#*:}
         case " $missing " in *" $pkg "*) ;; *) continue ;; esac
         step "disabling boot-time start of $svc (installed for the integration suite only)"
