@@ -407,3 +407,28 @@ TEST_CASE("the JSON row names the server's fault that ended the exchange (authen
     CHECK(found);
     CHECK(matrix_line(p.text, "NTLM").find(" cannot try ") != std::string::npos);
 }
+
+TEST_CASE("credentials neither accepted nor refused (a 454 after them): cannot try, with the "
+          "server's answer as the reason, and a finding",
+          "[engine][auth][sasl]") {
+    // A server whose PLAIN back end fails temporarily where it would refuse.
+    nlohmann::json const extra = {
+        {"failure_replies", {{"PLAIN", "454 4.7.0 Temporary authentication failure"}}}};
+    Emulated server = Emulated::inline_profile(three_mechanisms(extra));
+    Setup o = server.options();
+    o.options.credentials = sasl::Credentials{user, "wrong-password-123", ""};
+    Probed const p = probe(o);
+    MechanismRow const& plain = row(p.report, "PLAIN");
+    CHECK(plain.authentication.status == Status::temporary_failure);
+    CHECK(auth_verdict(plain) == AuthVerdict::cannot_try);
+    CHECK(plain.authentication.reason ==
+          "the server answered 454 (a temporary failure) after the credentials");
+    REQUIRE(has_finding(p.verdict, "auth.credentials_not_tried"));
+    Finding const& f = finding(p.verdict, "auth.credentials_not_tried");
+    CHECK(f.title == "The credentials could not be tried with PLAIN");
+    CHECK(f.severity == Severity::warning);
+    CHECK(matrix_line(p.text, "PLAIN").find(" cannot try ") != std::string::npos);
+    CHECK(matrix_line(p.text, "PLAIN").find("454 4.7.0") != std::string::npos);
+    CHECK(auth_verdict(row(p.report, "NTLM")) == AuthVerdict::credentials_refused);
+    require_no_secret(p, "wrong-password-123", user);
+}
