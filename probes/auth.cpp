@@ -290,6 +290,11 @@ SessionAfter authenticate(Conversation& conversation, MechanismRow& row,
                                      : "credentials accepted";
     else if (a.status == Status::rejected)
         a.reason = "credentials rejected";
+    else if (a.reason.empty()) // a policy refusal or a temporary failure: say which
+        a.reason = "the server answered " + std::to_string(reply.code) +
+                   (a.status == Status::temporary_failure ? " (a temporary failure)"
+                                                          : " (a refusal by policy)") +
+                   " after the credentials";
     return SessionAfter::closed;
 }
 

@@ -5,7 +5,9 @@
 
 Secrets: the passwords and tokens of every account in samples/servers/*.json, the lines of
 tests/test-secrets.txt, and the lines of each --secrets-file (the integration suite writes its
-per-run random passwords to one). Forms looked for: the secret itself, its base64, the base64 core it keeps inside any
+per-run random passwords to one; a line "USER<tab>SECRET" names the user too, so that the
+forms that need it are derived, and it adds the SASL responses the servers logged, which
+depend on nonces: tests/integration/sasl_log.py). Forms looked for: the secret itself, its base64, the base64 core it keeps inside any
 longer base64 blob (3 alignments), and the base64 of the PLAIN and XOAUTH2 responses that carry
 it; and the password equivalents NTLM and DIGEST-MD5 derive from it: the NT hash (MD4 of the
 UTF-16LE password) and NTOWFv2 (MS-NLMP 3.3), and DIGEST-MD5's H(user:realm:password)
@@ -115,7 +117,11 @@ def secrets(extra_files):
         if os.path.exists(path):
             with open(path) as f:
                 for line in f:
-                    if line.strip():
+                    line = line.strip("\r\n")
+                    user, tab, secret = line.partition("\t")
+                    if tab and secret.strip():
+                        pairs.append((user.strip(), secret.strip()))
+                    elif line.strip():
                         pairs.append(("", line.strip()))
     return [(u, s) for (u, s) in pairs if len(s) >= 3]
 
@@ -160,8 +166,12 @@ def main():
         return 1
     ap_req = bytes([0x60, 0x82, 0x02, 0x6e, 0x06, 0x09]) + bytes.fromhex("2a864886f712010202") + \
         b"\x01\x00n\x82\x02]0\x82\x02Y"
-    for planted_text in (b64(("\0u\0" + pairs[0][1]).encode()),
-                         md4(pairs[0][1].encode("utf-16-le")).hex(), b64(ap_req)):
+    planted_texts = [b64(("\0u\0" + pairs[0][1]).encode()), md4(pairs[0][1].encode("utf-16-le")).hex(),
+                     b64(ap_req)]
+    with_user = [(u, s) for (u, s) in pairs if u]
+    if with_user:  # NTOWFv2 needs the user: a "USER<tab>SECRET" line must give it
+        planted_texts += [dict(derived_forms(*with_user[-1]))["NTOWFv2 (base64)"]]
+    for planted_text in planted_texts:
         with tempfile.TemporaryDirectory() as planted:
             with open(os.path.join(planted, "planted.txt"), "w") as f:
                 f.write("x " + planted_text + " y")

@@ -195,8 +195,8 @@ void AuthRules::ntlm_rules() {
 void AuthRules::credential_rules() {
     if (!r_.credentials_given)
         return;
-    std::vector<std::string> accepted, rejected, skipped;
-    std::vector<std::string> evidence;
+    std::vector<std::string> accepted, rejected, skipped, unfinished;
+    std::vector<std::string> evidence, unfinished_evidence;
     std::string skip_reason;
     for (MechanismRow const& m : r_.rows) {
         Authentication const& a = m.authentication;
@@ -214,6 +214,13 @@ void AuthRules::credential_rules() {
                    (m.recognition.status == Status::recognised) && a.withheld != Withheld::no) {
             skipped.push_back(m.name);
             skip_reason = a.reason;
+        } else if ((a.status == Status::error || a.status == Status::refused ||
+                    a.status == Status::temporary_failure) &&
+                   a.problem == sasl::ClientStep::Problem::none) {
+            // Tried, but neither accepted nor refused: say why (the server's faults that
+            // cancel an exchange have findings of their own, server_problem_rules()).
+            unfinished.push_back(m.name);
+            unfinished_evidence.push_back(m.name + ": " + a.reason);
         }
     }
     if (!accepted.empty())
@@ -228,6 +235,12 @@ void AuthRules::credential_rules() {
                 : "Some mechanisms accept the credentials and others do not: the server's "
                   "back ends disagree.",
             evidence);
+    if (!unfinished.empty())
+        add("auth.credentials_not_tried", Severity::warning,
+            "The credentials could not be tried with " + list_words(unfinished),
+            "The exchange ended before the server accepted or refused them; the evidence "
+            "says why for each mechanism.",
+            unfinished_evidence);
     if (!skipped.empty())
         add("auth.credentials_not_sent", Severity::error, "Credentials were not sent",
             skip_reason + ". Fix the TLS problem reported above (--ca-file trusts a private "

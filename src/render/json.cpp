@@ -1,6 +1,7 @@
 #include "render/json_parts.hpp"
 #include "render/ndjson.hpp"
 #include "render/render.hpp"
+#include "report/auth_verdict.hpp"
 
 #include <algorithm>
 #include <cstdio>
@@ -284,11 +285,14 @@ Json json_document(Report const& r, Verdict const& v) {
             {"cancel_reply", reply_json(m.recognition.cancel_reply)},
             {"challenge", m.recognition.challenge ? Json(*m.recognition.challenge) : Json(nullptr)},
             {"note", m.recognition.note}};
+        std::string_view const problem = to_string(m.authentication.problem);
         Json authentication{{"status", std::string(to_string(m.authentication.status))},
                             {"reason", m.authentication.reason},
                             {"reply", reply_json(m.authentication.reply)},
                             {"server_verified", m.authentication.server_verified},
-                            {"channel_binding", channel_binding_json(m.authentication)}};
+                            {"channel_binding", channel_binding_json(m.authentication)},
+                            {"verdict", std::string(to_string(auth_verdict(m)))},
+                            {"problem", problem.empty() ? Json(nullptr) : Json(problem)}};
         rows.push_back(Json{{"name", m.name},
                             {"catalogue", m.catalogue},
                             {"implemented", m.implemented},

@@ -2,6 +2,7 @@
 
 #include "render/text_sections.hpp"
 #include "render/text_style.hpp"
+#include "report/auth_verdict.hpp"
 #include "report/words.hpp"
 
 #include <algorithm>
@@ -46,31 +47,36 @@ std::string recognition_detail(Recognition const& r) {
     return out;
 }
 
-/// The AUTHENTICATED column: a word. Why a row was not tried goes in the notes under the table.
+/// The AUTHENTICATED column: the row's verdict in words, never a bare failure. Why a row
+/// could not be tried goes in the REPLY column or the notes under the table.
 std::string auth_cell(MechanismRow const& m) {
-    Authentication const& a = m.authentication;
-    switch (a.status) {
-    case Status::accepted:
+    switch (auth_verdict(m)) {
+    case AuthVerdict::accepted:
         return "yes";
-    case Status::rejected:
-        return "NO";
-    case Status::skipped:
-        if (m.recognition.status != Status::recognised)
-            return "-";
-        return a.withheld != Withheld::no ? "withheld" : "not tried";
-    default:
-        return std::string(to_string(a.status));
+    case AuthVerdict::credentials_refused:
+        return "credentials refused";
+    case AuthVerdict::mechanism_not_supported:
+        return "not supported";
+    case AuthVerdict::cannot_try:
+        break;
     }
+    return "cannot try";
 }
+
+constexpr std::size_t auth_width = 21; // "credentials refused" and two spaces
 
 /// The REPLY column with credentials: the exchange's last reply when credentials went out.
 std::string auth_detail(MechanismRow const& m) {
     Authentication const& a = m.authentication;
     bool const attempted = a.status != Status::skipped && a.reply;
-    if (!attempted && a.status == Status::rejected && !a.reason.empty())
-        return recognition_detail(m.recognition) + "; " + a.reason; // the KDC refused (GSSAPI)
-    if (!attempted)
-        return recognition_detail(m.recognition);
+    if (!attempted) {
+        std::string out = recognition_detail(m.recognition);
+        // An exchange that broke without a reply says why here (a recognised row that was not
+        // tried says it in the notes under the table).
+        if (a.status != Status::skipped && !a.reason.empty())
+            out += (out.empty() ? "" : "; ") + a.reason;
+        return out;
+    }
     std::string out = a.reply->summary();
     if (a.status != Status::accepted && a.status != Status::rejected && !a.reason.empty())
         out += " (" + a.reason + ")";
@@ -115,7 +121,7 @@ void matrix_section(Report const& r, Style const& st, std::string& out) {
         header += pad("ADVERTISED", 12);
     header += pad("RECOGNISED", 12);
     if (r.credentials_given)
-        header += pad("AUTHENTICATED", 15);
+        header += pad("AUTHENTICATED", auth_width);
     header += "REPLY";
     out += st.dim(header) + "\n";
     for (MechanismRow const& m : r.rows) {
@@ -136,10 +142,11 @@ void matrix_section(Report const& r, Style const& st, std::string& out) {
             line += padded;
         if (r.credentials_given) {
             std::string const word = auth_cell(m);
-            std::string const cell_text = pad(word, 15);
-            line += word == "yes"                     ? st.green(cell_text)
-                    : word == "NO" || word == "error" ? st.red(cell_text)
-                                                      : cell_text;
+            std::string const cell_text = pad(word, auth_width);
+            AuthVerdict const verdict = auth_verdict(m);
+            line += verdict == AuthVerdict::accepted              ? st.green(cell_text)
+                    : verdict == AuthVerdict::credentials_refused ? st.red(cell_text)
+                                                                  : cell_text;
         }
         std::string const detail =
             r.credentials_given ? auth_detail(m) : recognition_detail(m.recognition);

@@ -1,5 +1,7 @@
 #include "report/report.hpp"
 
+#include "report/auth_verdict.hpp"
+
 namespace smtpprobe {
 
 std::string_view to_string(TlsMode mode) noexcept {
@@ -91,6 +93,51 @@ std::string_view to_string(CheckState state) noexcept {
         return "UNKNOWN";
     }
     return "UNKNOWN";
+}
+
+std::string_view to_string(AuthVerdict verdict) noexcept {
+    switch (verdict) {
+    case AuthVerdict::accepted:
+        return "accepted";
+    case AuthVerdict::credentials_refused:
+        return "credentials_refused";
+    case AuthVerdict::mechanism_not_supported:
+        return "mechanism_not_supported";
+    case AuthVerdict::cannot_try:
+        return "cannot_try";
+    }
+    return "cannot_try";
+}
+
+std::string_view to_string(sasl::ClientStep::Problem problem) noexcept {
+    switch (problem) {
+    case sasl::ClientStep::Problem::none:
+        return "";
+    case sasl::ClientStep::Problem::server_proof_mismatch:
+        return "server_proof_mismatch";
+    case sasl::ClientStep::Problem::ntlm_v2_impossible:
+        return "ntlm_v2_impossible";
+    }
+    return "";
+}
+
+AuthVerdict auth_verdict(MechanismRow const& row) noexcept {
+    switch (row.authentication.status) {
+    case Status::accepted:
+        return AuthVerdict::accepted;
+    case Status::rejected:
+        return AuthVerdict::credentials_refused;
+    case Status::not_supported:
+        return AuthVerdict::mechanism_not_supported;
+    default:
+        break;
+    }
+    // Not tried because the server does not know the mechanism: the recognition says so.
+    if (row.recognition.status == Status::not_supported ||
+        (!row.advertised_after_tls && !row.advertised_before_tls &&
+         row.recognition.status == Status::refused))
+        return AuthVerdict::mechanism_not_supported;
+    return AuthVerdict::cannot_try;
 }
 
 std::string_view to_string(Status status) noexcept {

@@ -2,6 +2,7 @@
 // success, a wrong password, a server whose proof is wrong, a server that leaves only NTLMv1.
 
 #include "engine/probe.hpp"
+#include "report/auth_verdict.hpp"
 
 #include "sasl/ntlm.hpp"
 #include "sasl/ntlm_auth.hpp"
@@ -107,6 +108,26 @@ TEST_CASE("DIGEST-MD5, NTLM and ANONYMOUS run real exchanges with the right cred
             CHECK(p.transcript.find(line) == std::string::npos);
             CHECK(p.text.find(line) == std::string::npos);
             CHECK(p.json.find(line) == std::string::npos);
+            // The nonce-dependent values inside it, alone: DIGEST-MD5's response= value, the
+            // NTLMv2 NTProofStr and NtChallengeResponse, in hex and base64.
+            std::optional<std::string> const raw = smtp::base64_decode(line);
+            REQUIRE(raw);
+            std::vector<std::string> values;
+            if (std::size_t const at = raw->find("response="); at != std::string::npos)
+                values.push_back(raw->substr(at + 9, 32));
+            if (sasl::ntlm::AuthenticateResult const a = sasl::ntlm::decode_authenticate(*raw);
+                a.message) {
+                values.push_back(sasl::detail::to_hex(a.message->nt_response.substr(0, 16)));
+                values.push_back(sasl::detail::to_hex(a.message->nt_response));
+                values.push_back(smtp::base64_encode(a.message->nt_response));
+            }
+            CHECK(values.size() == (std::string(command) == "AUTH NTLM" ? 3U : 1U));
+            for (std::string const& value : values) {
+                INFO(value);
+                for (std::string const& form : {value, smtp::base64_encode(value)})
+                    for (std::string const* output : {&p.text, &p.json, &p.transcript})
+                        CHECK(output->find(form) == std::string::npos);
+            }
         }
         CHECK(responses == 1);
     }
@@ -231,4 +252,183 @@ TEST_CASE("an independent NTLMv2 client (Perl's Authen::NTLM) gets 235 and 535 f
     CHECK(right.out == "235 2.7.0 Authentication successful\n");
     CommandResult const wrong = run_command(script + "wrong-password-123");
     CHECK(wrong.out.starts_with("535 "));
+}
+
+namespace {
+
+/// Every mechanism smtpprobe runs, offered by one server; GSSAPI and EXTERNAL are not.
+nlohmann::json every_mechanism() {
+    std::vector<std::string> const offered = {
+        "PLAIN",         "LOGIN",   "CRAM-MD5",    "DIGEST-MD5", "SCRAM-SHA-1",
+        "SCRAM-SHA-256", "XOAUTH2", "OAUTHBEARER", "NTLM",       "ANONYMOUS"};
+    std::string ehlo = "AUTH";
+    for (std::string const& name : offered)
+        ehlo += " " + name;
+    return {{"name", "every-mechanism"},
+            {"hostname", "mx.example.test"},
+            {"tls", "starttls"},
+            {"ehlo", {{"before_tls", {"STARTTLS"}}, {"after_tls", {ehlo}}}},
+            {"auth",
+             {{"mechanisms", offered},
+              {"accounts",
+               {{{"user", user}, {"password", password}},
+                {{"user", "token-user@example.test"}, {"token", "token-not-real-123"}}}}}}};
+}
+
+/// The text report's matrix line of `name` ("  NAME  ...").
+std::string matrix_line(std::string const& text, std::string const& name) {
+    std::string const start = "\n  " + name + " ";
+    std::size_t const at = text.find(start);
+    if (at == std::string::npos)
+        return {};
+    return text.substr(at + 1, text.find('\n', at + 1) - at - 1);
+}
+
+struct Expected {
+    char const* name;
+    AuthVerdict verdict;
+};
+
+void check_rows(Probed const& p, std::vector<Expected> const& expected) {
+    nlohmann::json const doc = nlohmann::json::parse(p.json);
+    for (Expected const& e : expected) {
+        INFO(e.name);
+        MechanismRow const& m = row(p.report, e.name);
+        CHECK(auth_verdict(m) == e.verdict);
+        // Never a bare failure: a row that could not be tried says why.
+        if (e.verdict == AuthVerdict::cannot_try)
+            CHECK_FALSE(m.authentication.reason.empty());
+        CHECK(m.authentication.status != Status::error);
+        bool found = false;
+        for (nlohmann::json const& j : doc["mechanisms"]) {
+            if (j["name"] != e.name)
+                continue;
+            found = true;
+            CHECK(j["authentication"]["verdict"] == std::string(to_string(e.verdict)));
+            CHECK(j["authentication"]["problem"].is_null());
+        }
+        CHECK(found);
+        std::string const line = matrix_line(p.text, e.name);
+        INFO(line);
+        char const* const word =
+            e.verdict == AuthVerdict::accepted                  ? " yes "
+            : e.verdict == AuthVerdict::credentials_refused     ? " credentials refused "
+            : e.verdict == AuthVerdict::mechanism_not_supported ? " not supported "
+                                                                : " cannot try ";
+        CHECK(line.find(word) != std::string::npos);
+    }
+}
+
+} // namespace
+
+TEST_CASE("every mechanism with a wrong password, an unknown user, a wrong token, and mechanisms "
+          "the server does not offer: credentials refused, mechanism not supported or cannot "
+          "try (why), in text and JSON",
+          "[engine][auth][sasl]") {
+    Emulated server = Emulated::inline_profile(every_mechanism());
+    Setup o = server.options();
+    auto const a = AuthVerdict::accepted;
+    auto const refused = AuthVerdict::credentials_refused;
+    auto const unsupported = AuthVerdict::mechanism_not_supported;
+    auto const cannot = AuthVerdict::cannot_try;
+    std::vector<Expected> const not_offered = {{"GSSAPI", unsupported},
+                                               {"EXTERNAL", unsupported},
+                                               {"SCRAM-SHA-1-PLUS", unsupported},
+                                               {"SCRAM-SHA-256-PLUS", unsupported}};
+    std::vector<Expected> password_refused = {
+        {"PLAIN", refused},      {"LOGIN", refused},       {"CRAM-MD5", refused},
+        {"DIGEST-MD5", refused}, {"SCRAM-SHA-1", refused}, {"SCRAM-SHA-256", refused},
+        {"NTLM", refused},       {"ANONYMOUS", a},         // no secret: anyone may
+        {"XOAUTH2", cannot},     {"OAUTHBEARER", cannot}}; // no token given
+    password_refused.insert(password_refused.end(), not_offered.begin(), not_offered.end());
+
+    SECTION("a wrong password") {
+        o.options.credentials = sasl::Credentials{user, "wrong-password-123", ""};
+        Probed const p = probe(o);
+        check_rows(p, password_refused);
+        require_no_secret(p, "wrong-password-123", user);
+    }
+    SECTION("an unknown user") {
+        o.options.credentials = sasl::Credentials{"EXAMPLE\\nobody", password, ""};
+        Probed const p = probe(o);
+        check_rows(p, password_refused);
+        require_no_secret(p, password, "EXAMPLE\\nobody");
+    }
+    SECTION("a wrong token, and no password") {
+        o.options.credentials = sasl::Credentials{"token-user@example.test", "", "wrong-token-456"};
+        Probed const p = probe(o);
+        std::vector<Expected> expected = {{"XOAUTH2", refused},    {"OAUTHBEARER", refused},
+                                          {"PLAIN", cannot},       {"LOGIN", cannot},
+                                          {"CRAM-MD5", cannot},    {"DIGEST-MD5", cannot},
+                                          {"SCRAM-SHA-1", cannot}, {"SCRAM-SHA-256", cannot},
+                                          {"NTLM", cannot},        {"ANONYMOUS", a}};
+        expected.insert(expected.end(), not_offered.begin(), not_offered.end());
+        check_rows(p, expected);
+    }
+    SECTION("the right password: accepted where it applies") {
+        o.options.credentials = sasl::Credentials{user, password, ""};
+        Probed const p = probe(o);
+        check_rows(p, {{"PLAIN", a},
+                       {"LOGIN", a},
+                       {"CRAM-MD5", a},
+                       {"DIGEST-MD5", a},
+                       {"SCRAM-SHA-1", a},
+                       {"SCRAM-SHA-256", a},
+                       {"NTLM", a},
+                       {"ANONYMOUS", a},
+                       {"GSSAPI", unsupported}});
+    }
+}
+
+TEST_CASE("the JSON row names the server's fault that ended the exchange (authentication.problem)",
+          "[engine][auth][sasl]") {
+    sasl::ntlm::Challenge legacy;
+    legacy.flags = sasl::ntlm::flag::negotiate_unicode | sasl::ntlm::flag::negotiate_ntlm;
+    legacy.server_challenge = {1, 2, 3, 4, 5, 6, 7, 8};
+    nlohmann::json const extra = {
+        {"ntlm_challenge", smtp::base64_encode(sasl::ntlm::encode_challenge(legacy))}};
+    Emulated server = Emulated::inline_profile(three_mechanisms(extra));
+    Setup o = server.options();
+    o.options.credentials = sasl::Credentials{user, password, ""};
+    Probed const p = probe(o);
+    nlohmann::json const doc = nlohmann::json::parse(p.json);
+    bool found = false;
+    for (nlohmann::json const& j : doc["mechanisms"]) {
+        if (j["name"] == "NTLM") {
+            found = true;
+            CHECK(j["authentication"]["problem"] == "ntlm_v2_impossible");
+            CHECK(j["authentication"]["verdict"] == "cannot_try");
+            CHECK(j["authentication"]["reason"].get<std::string>().find("NTLMv1") !=
+                  std::string::npos);
+        } else {
+            CHECK(j["authentication"]["problem"].is_null());
+        }
+    }
+    CHECK(found);
+    CHECK(matrix_line(p.text, "NTLM").find(" cannot try ") != std::string::npos);
+}
+
+TEST_CASE("credentials neither accepted nor refused (a 454 after them): cannot try, with the "
+          "server's answer as the reason, and a finding",
+          "[engine][auth][sasl]") {
+    // A server whose PLAIN back end fails temporarily where it would refuse.
+    nlohmann::json const extra = {
+        {"failure_replies", {{"PLAIN", "454 4.7.0 Temporary authentication failure"}}}};
+    Emulated server = Emulated::inline_profile(three_mechanisms(extra));
+    Setup o = server.options();
+    o.options.credentials = sasl::Credentials{user, "wrong-password-123", ""};
+    Probed const p = probe(o);
+    MechanismRow const& plain = row(p.report, "PLAIN");
+    CHECK(plain.authentication.status == Status::temporary_failure);
+    CHECK(auth_verdict(plain) == AuthVerdict::cannot_try);
+    CHECK(plain.authentication.reason ==
+          "the server answered 454 (a temporary failure) after the credentials");
+    REQUIRE(has_finding(p.verdict, "auth.credentials_not_tried"));
+    Finding const& f = finding(p.verdict, "auth.credentials_not_tried");
+    CHECK(f.title == "The credentials could not be tried with PLAIN");
+    CHECK(f.severity == Severity::warning);
+    CHECK(matrix_line(p.text, "PLAIN").find(" cannot try ") != std::string::npos);
+    CHECK(matrix_line(p.text, "PLAIN").find("454 4.7.0") != std::string::npos);
+    CHECK(auth_verdict(row(p.report, "NTLM")) == AuthVerdict::credentials_refused);
+    require_no_secret(p, "wrong-password-123", user);
 }

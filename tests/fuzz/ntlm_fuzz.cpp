@@ -1,15 +1,34 @@
-// libFuzzer target: the NTLM CHALLENGE decoder (src/sasl/ntlm.hpp). The input is the raw
-// message (what base64 decoding of a 334 line gives). Checked on every input:
+// libFuzzer target: the NTLM CHALLENGE decoder (src/sasl/ntlm.hpp) and the whole exchange with
+// credentials (src/sasl/ntlm_auth.hpp): NEGOTIATE -> the input as CHALLENGE -> AUTHENTICATE.
+// The input is the raw message (what base64 decoding of a 334 line gives). Checked on every
+// input:
 //   - decode_challenge() returns, without reading past the input (ASan) or throwing;
 //   - exactly one of "decoded" and "error" holds, and an error has words;
 //   - a decoded message keeps the bounds: at most max_av_pairs pairs, names valid UTF-8,
 //     other_ids unique and none of the decoded ids, VERSION / TARGET_INFO only with their flags;
 //   - encode_challenge() of a decoded message decodes to the same message (pairs aside);
-//   - the renderer's helpers (flag names, FILETIME, version) accept every value.
+//   - the renderer's helpers (flag names, FILETIME, version) accept every value;
+//   - the exchange: sasl::Client for NTLM (one of three credential sets, picked by the input's
+//     size; ClientChallenge and clock fixed) sends the NEGOTIATE message (marked as no
+//     secret), then answers the input with an AUTHENTICATE message exactly when it decodes
+//     and leaves NTLMv2 possible (else a cancel; ntlm_v2_impossible exactly when
+//     why_no_ntlmv2() says so). The AUTHENTICATE decodes; its user and domain are the typed
+//     name split by split_identity(); its NtChallengeResponse is MS-NLMP 3.3.2's for
+//     NTOWFv2, the CHALLENGE's ServerChallenge and TargetInfo, and the server's timestamp (or
+//     the client's clock); LmChallengeResponse is Z(24) with a server timestamp, LMv2 without;
+//     neither the password nor the NT hash is in it unless the CHALLENGE held them (its
+//     TargetInfo is echoed); the NTProofStr is among the derived
+//     secrets; a further challenge is cancelled. Then sasl::Server, sending the same
+//     CHALLENGE, accepts that AUTHENTICATE for the account and refuses it for another
+//     password.
 // tests/fuzz/run.sh builds and runs it; seeds are in tests/fuzz/corpus/ntlm_fuzz.
 
 #include "fuzz_check.hpp"
 #include "sasl/ntlm.hpp"
+#include "sasl/ntlm_auth.hpp"
+#include "sasl/sasl.hpp"
+
+#include <algorithm>
 
 #include <cstddef>
 #include <cstdint>
@@ -18,6 +37,7 @@
 #include <string_view>
 
 namespace ntlm = smtpprobe::sasl::ntlm;
+namespace sasl = smtpprobe::sasl;
 
 namespace {
 
@@ -80,6 +100,90 @@ void check_decoded(ntlm::Challenge const& c) {
                static_cast<std::size_t>(__builtin_popcount(c.flags)));
 }
 
+struct Account {
+    std::string_view typed; ///< as the user types it
+    std::string_view password;
+};
+/// MS-NLMP 4.2.4's user, a UPN, and Latin-1 names (OEM can carry them too).
+constexpr Account accounts[] = {
+    {"Domain\\User", "Password"},
+    {"alice@example.test", "s3cr3t-Passw0rd"},
+    {"CORP\\b\xc3\xa9n\xc3\xa9"
+     "dicte",
+     "p\xc3\xa4ssw\xc3\xb6rd!"},
+};
+constexpr std::string_view client_challenge = "\x01\x02\x03\x04\x05\x06\x07\x08";
+constexpr std::uint64_t client_clock = 0x01d0'0000'0000'0000ULL;
+
+bool contains(std::string_view haystack, std::string_view needle) {
+    return haystack.find(needle) != std::string_view::npos;
+}
+
+void check_exchange(std::string const& message, ntlm::DecodeResult const& decoded) {
+    Account const& account = accounts[message.size() % std::size(accounts)];
+    sasl::ClientOptions options;
+    options.nonce = std::string(client_challenge);
+    options.filetime = client_clock;
+    auto client = sasl::Client::create(
+        "NTLM", {std::string(account.typed), std::string(account.password), {}}, options);
+    FUZZ_CHECK(client.has_value());
+    sasl::ClientStep const negotiate = client->respond("");
+    FUZZ_CHECK(negotiate.kind == sasl::ClientStep::Kind::respond && !negotiate.secret);
+    FUZZ_CHECK(negotiate.data == ntlm::negotiate_message());
+
+    sasl::ClientStep const step = client->respond(message);
+    std::optional<std::string> const why =
+        decoded.challenge ? ntlm::why_no_ntlmv2(*decoded.challenge) : std::nullopt;
+    if (!decoded.challenge || why) {
+        FUZZ_CHECK(step.kind == sasl::ClientStep::Kind::cancel && !step.error.empty());
+        FUZZ_CHECK(!contains(step.error, account.password));
+        FUZZ_CHECK((step.problem == sasl::ClientStep::Problem::ntlm_v2_impossible) ==
+                   why.has_value());
+        FUZZ_CHECK(client->problem() == step.problem);
+        return;
+    }
+    FUZZ_CHECK(step.kind == sasl::ClientStep::Kind::respond && step.secret && step.error.empty());
+    std::string const hash = ntlm::nt_hash(account.password);
+    // The response echoes the server's TargetInfo (MS-NLMP 3.3.2), so only what the server
+    // itself sent may hold them (the fuzzer planted the password there).
+    FUZZ_CHECK(!contains(step.data, account.password) || contains(message, account.password));
+    FUZZ_CHECK(!contains(step.data, hash) || contains(message, hash));
+
+    ntlm::AuthenticateResult const out = ntlm::decode_authenticate(step.data);
+    FUZZ_CHECK(out.message.has_value() && out.error.empty());
+    ntlm::Identity const id = ntlm::split_identity(account.typed);
+    FUZZ_CHECK(out.message->user == id.user && out.message->domain == id.domain);
+    ntlm::Challenge const& c = *decoded.challenge;
+    std::optional<std::uint64_t> const server_time = c.target_info->timestamp;
+    std::string const key = ntlm::ntowfv2(account.password, id.user, id.domain);
+    ntlm::V2Response const v2 = ntlm::ntlmv2_response(
+        key, std::string(c.server_challenge.begin(), c.server_challenge.end()), client_challenge,
+        server_time.value_or(client_clock), ntlm::raw_target_info(message));
+    FUZZ_CHECK(out.message->nt_response == v2.nt_response);
+    FUZZ_CHECK(out.message->lm_response == (server_time ? std::string(24, '\0') : v2.lm_response));
+    auto const& derived = client->derived_secrets();
+    FUZZ_CHECK(std::find(derived.begin(), derived.end(), hash) != derived.end());
+    FUZZ_CHECK(std::find(derived.begin(), derived.end(), key) != derived.end());
+    FUZZ_CHECK(client->respond(message).kind == sasl::ClientStep::Kind::cancel);
+
+    // The server that sent this CHALLENGE accepts the AUTHENTICATE for the account only.
+    for (bool right : {true, false}) {
+        sasl::ServerOptions so;
+        so.ntlm_challenge = message;
+        so.accounts = {{std::string(account.typed),
+                        right ? std::string(account.password) : std::string("not-the-password"),
+                        {}}};
+        auto server = sasl::Server::create("NTLM", so);
+        FUZZ_CHECK(server.has_value());
+        (void)server->start();
+        sasl::ServerStep const sent = server->respond(negotiate.data);
+        FUZZ_CHECK(sent.kind == sasl::ServerStep::Kind::challenge && sent.data == message);
+        sasl::ServerStep const verdict = server->respond(step.data);
+        FUZZ_CHECK(verdict.kind ==
+                   (right ? sasl::ServerStep::Kind::success : sasl::ServerStep::Kind::failure));
+    }
+}
+
 } // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(std::uint8_t const* data, std::size_t size) {
@@ -87,6 +191,7 @@ extern "C" int LLVMFuzzerTestOneInput(std::uint8_t const* data, std::size_t size
     std::string const message(reinterpret_cast<char const*>(data), size);
     ntlm::DecodeResult const r = ntlm::decode_challenge(message);
     FUZZ_CHECK(r.challenge.has_value() == (r.error == ntlm::Errc::none));
+    check_exchange(message, r);
     if (!r.challenge) {
         FUZZ_CHECK(!r.detail.empty());
         return 0;

@@ -6,7 +6,8 @@
 #
 # Environment:
 #   FUZZ_SECONDS   time per target, default 60 (libFuzzer -max_total_time)
-#   FUZZ_TARGETS   which targets, default "reply_parser_fuzz sasl_fuzz profile_fuzz explain_fuzz ntlm_fuzz gssapi_fuzz"
+#   FUZZ_TARGETS   which targets, default "reply_parser_fuzz sasl_fuzz profile_fuzz explain_fuzz ntlm_fuzz
+#                  digest_md5_fuzz gssapi_fuzz"
 #   FUZZ_PARALLEL  how many targets run at once, default 1
 #   FUZZ_KEEP_GOING=1  fork mode: keep fuzzing past crashes (see below)
 #   FUZZ_MERGE=1   afterwards, replace the checked-in corpus tests/fuzz/corpus/<target> by the
@@ -25,7 +26,7 @@ set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 BUILD=${1:-/tmp/smtpprobe-fuzz}
 SECONDS_PER_TARGET=${FUZZ_SECONDS:-60}
-TARGETS=${FUZZ_TARGETS:-"reply_parser_fuzz sasl_fuzz profile_fuzz explain_fuzz ntlm_fuzz gssapi_fuzz"}
+TARGETS=${FUZZ_TARGETS:-"reply_parser_fuzz sasl_fuzz profile_fuzz explain_fuzz ntlm_fuzz digest_md5_fuzz gssapi_fuzz"}
 PARALLEL=${FUZZ_PARALLEL:-1}
 CXX=${CXX:-clang++}
 
@@ -67,26 +68,59 @@ build() {
     fi
     mv -f "$BUILD/$target.tmp" "$BUILD/$target"
 }
+# The SASL layer (src/sasl/*.cpp and src/smtp/base64.cpp), compiled once into an archive for
+# the four targets that link only it (sasl_fuzz, ntlm_fuzz, digest_md5_fuzz, gssapi_fuzz), FUZZ_PARALLEL
+# sources at a time; a source is recompiled when it or a header under src/ is newer.
+SASL_LIB=$BUILD/obj/libsasl.a
+build_sasl_lib() {
+    local src obj pids=() failed=0 changed=0
+    mkdir -p "$BUILD/obj"
+    for src in "$ROOT"/src/sasl/*.cpp "$ROOT"/src/smtp/base64.cpp; do
+        obj="$BUILD/obj/$(basename "${src%.cpp}").o"
+        if [ -f "$obj" ] && [ -z "$(find "$src" "$ROOT/src" -newer "$obj" \( -name "$(basename "$src")" -o -name '*.hpp' -o -name '*.inc' \) -print -quit)" ]; then
+            continue
+        fi
+        changed=1
+        ("$CXX" "${CXXFLAGS[@]}" -c "$src" -o "$obj.tmp" && mv -f "$obj.tmp" "$obj") &
+        pids+=($!)
+        if [ "${#pids[@]}" -ge "$PARALLEL" ]; then
+            wait "${pids[0]}" || failed=1
+            pids=("${pids[@]:1}")
+        fi
+    done
+    for pid in ${pids[@]+"${pids[@]}"}; do wait "$pid" || failed=1; done
+    if [ "$failed" != 0 ]; then
+        echo "build of the SASL objects failed" >&2
+        exit 2
+    fi
+    if [ "$changed" = 1 ] || [ ! -f "$SASL_LIB" ]; then
+        echo "== built $SASL_LIB"
+        rm -f "$SASL_LIB"
+        ar rcs "$SASL_LIB" "$BUILD"/obj/*.o
+    fi
+}
 build_target() {
     case $1 in
     reply_parser_fuzz) build "$1" "$ROOT"/src/smtp/*.cpp "$ROOT"/src/sasl/*.cpp ;;
-    sasl_fuzz) build "$1" "$ROOT"/src/sasl/*.cpp "$ROOT"/src/smtp/base64.cpp ;;
+    sasl_fuzz) build "$1" "$SASL_LIB" ;;
     profile_fuzz) build "$1" "$ROOT"/src/emulator/{profile,object_reader,reply_text,auth_profile,behaviour,cert}.cpp "$ROOT"/src/net/{tls,tls_trust_store,errc,resolve,interrupt}.cpp "$ROOT"/src/smtp/*.cpp \
         "$ROOT"/src/sasl/*.cpp ;;
     explain_fuzz) build "$1" "$ROOT"/src/diagnose/status_codes.cpp ;;
-    ntlm_fuzz) build "$1" "$ROOT"/src/sasl/*.cpp "$ROOT"/src/smtp/base64.cpp ;;
-    gssapi_fuzz) build "$1" "$ROOT"/src/sasl/*.cpp "$ROOT"/src/smtp/base64.cpp ;;
+    ntlm_fuzz | digest_md5_fuzz | gssapi_fuzz) build "$1" "$SASL_LIB" ;;
     esac
 }
 for target in $TARGETS; do
     case $target in
-    reply_parser_fuzz | sasl_fuzz | profile_fuzz | explain_fuzz | ntlm_fuzz | gssapi_fuzz) ;;
+    reply_parser_fuzz | sasl_fuzz | profile_fuzz | explain_fuzz | ntlm_fuzz | digest_md5_fuzz | gssapi_fuzz) ;;
     *)
         echo "unknown target $target" >&2
         exit 2
         ;;
     esac
 done
+case " $TARGETS " in
+*" sasl_fuzz "* | *" ntlm_fuzz "* | *" digest_md5_fuzz "* | *" gssapi_fuzz "*) build_sasl_lib ;;
+esac
 # FUZZ_PARALLEL builds at once (one clang++ per target).
 building=()
 build_failed=0
@@ -301,6 +335,32 @@ for offer in [b"\x01\x00\x10\x00", b"\x07\xff\xff\xff", b"\x02\x00\x10\x00", b"\
         write(d, b"\x01" + bytes([script]) + b"\n--\n".join([b""] + rest + [b"W:\x01\x00\x00\x00"]))
 write(d, b"\x01\x00" + b"\n--\n".join([b"", b"bad"]))
 write(d, b"\x01\x00" + b"\n--\n".join([b"not empty"]))
+# --- DIGEST-MD5 challenges: the decoded 334 texts of the transcripts that look like one,
+# RFC 2831 section 4's example, Dovecot's shape, and edge cases of the directive syntax
+d = os.path.join(build, "seeds/digest_md5_fuzz")
+reset(d)
+for text in decoded:
+    if b"nonce" in text:
+        write(d, text)
+for text in [
+    b'realm="elwood.innosoft.com",nonce="OA6MG9tEQGm2hh",qop="auth",algorithm=md5-sess,charset=utf-8',
+    b'nonce="uVz1Yc5t0Zs4mkW3hX8mJg==",charset="utf-8",algorithm="md5-sess",qop="auth"',
+    b'realm="a",realm="b",nonce="n",qop="auth,auth-int,auth-conf",cipher="rc4",maxbuf=65536,'
+    b'charset=utf-8,algorithm=md5-sess',
+    b'nonce="x\\"y\\\\z",algorithm=md5-sess,stale=true',
+    b' , ,nonce = "n" ,\talgorithm\t=\tMD5-SESS,,',
+    b'nonce="n",algorithm=md5-sess,qop=""',
+    b'nonce="n",algorithm=md5',
+    b'nonce="n",nonce="m",algorithm=md5-sess',
+    b'nonce="n",algorithm=md5-sess,charset=iso-8859-1',
+    b'realm="r\xc3\xa9alm",nonce="n",algorithm=md5-sess,charset=utf-8',
+    b'realm="r\xe9alm",nonce="n",algorithm=md5-sess',
+    b'nonce="unterminated,algorithm=md5-sess',
+    b'nonce="n",algorithm=md5-sess,rspauth=ea40f60335c427b5527b84dbabcdfffd',
+    b"nonce=" + b"a" * 2100 + b",algorithm=md5-sess",
+    b",".join(b"x%d=y" % i for i in range(40)),
+]:
+    write(d, text)
 PY
 
 # Dictionaries: tokens of the two formats, and the fixed test credentials of sasl_fuzz.cpp
@@ -397,6 +457,23 @@ cat >"$BUILD/profile_fuzz.dict" <<'EOF'
 "//"
 "/*"
 "*/"
+EOF
+cat >"$BUILD/digest_md5_fuzz.dict" <<'EOF'
+"realm="
+"nonce="
+"qop="
+"\"auth\""
+"auth-int"
+"auth-conf"
+"algorithm=md5-sess"
+"charset=utf-8"
+"stale=true"
+"maxbuf="
+"cipher="
+"rspauth="
+"\\\""
+","
+"\x09"
 EOF
 cat >"$BUILD/explain_fuzz.dict" <<'EOF'
 "5.7."

@@ -16,7 +16,8 @@
 #   - Exim shaped like Azure ACS: STARTTLS, only AUTH LOGIN after TLS,
 #     SIZE 31457280                                        127.0.0.1:$EXIM_PORT       (2526)
 # with a per-run test CA, then runs test_servers.py (smtpprobe's JSON checked
-# against each server's configuration, and swaks as a second opinion), and
+# against each server's configuration, and swaks as a second opinion) and
+# second_opinion.py (smtpprobe and msmtp on every row of second_opinion/*.json), and
 # stops every server on exit, even on failure, and checks that nothing is left
 # listening. Each --with COMMAND (run by sh, from the source tree) is a further
 # suite that runs while the servers are up, after test_servers.py, with the
@@ -80,6 +81,7 @@ die() { printf '*** %s\n' "$*" >&2; exit 2; }
 POSTFIX=$(command -v postfix || true)
 DOVECOT=$(command -v dovecot || true)
 SWAKS=$(command -v swaks || true)
+MSMTP=$(command -v msmtp || true)
 [ -n "$POSTFIX" ] || skip "postfix is not installed (scripts/install-deps.sh)"
 [ -n "$DOVECOT" ] || skip "dovecot is not installed (scripts/install-deps.sh)"
 [ -n "$SWAKS" ] || skip "swaks is not installed (scripts/install-deps.sh)"
@@ -241,12 +243,16 @@ TEST_PASSWORD=$(openssl rand -hex 16)
 WRONG_PASSWORD=wrong-$(openssl rand -hex 8)
 export TEST_USER TEST_PASSWORD WRONG_PASSWORD
 # For the secret scan after the suite (scripts/scan-secrets.py --secrets-file).
-# The scan derives the NT hash of each line itself; the DIGEST-MD5 password equivalents
+# The scan derives the NT hash of each line itself (and NTOWFv2 of each "user<tab>password"
+# line); the responses exchanged (DIGEST-MD5, CRAM-MD5, SCRAM) are added at the end, from
+# Dovecot's log (sasl_log.py); the DIGEST-MD5 password equivalents
 # H(user:realm:password) need the user and Dovecot's realms ("" and its host name), so they are
 # written here in hex (test_servers.py checks the same forms in every output it sees).
 if [ -n "${SMTPPROBE_SECRETS_FILE:-}" ]; then
     {
         printf '%s\n%s\n' "$TEST_PASSWORD" "$WRONG_PASSWORD"
+        # With the user: NTLM's NTOWFv2 and the PLAIN response need it (the scan derives them).
+        printf '%s\t%s\n' "$TEST_USER" "$TEST_PASSWORD" "$TEST_USER" "$WRONG_PASSWORD"
         python3 -c 'import hashlib, sys
 for p in sys.argv[2:]:
     for realm in ("", "dovecot.integration.test"):
@@ -390,7 +396,7 @@ if command -v ss >/dev/null; then
     say "listening sockets of this run: $(ss -Hltnp 2>/dev/null | awk -v o="$ours" '{ if (match($0, /pid=[0-9]+/)) { p = substr($0, RSTART + 4, RLENGTH - 4); if (index(o, " " p " ")) print $4 } }' | sort -u | tr '\n' ' ')"
 fi
 
-export SMTPPROBE CA_FILE SUBMISSION_PORT SMTPS_PORT EXIM_PORT SWAKS EXIM_VERSION
+export SMTPPROBE CA_FILE SUBMISSION_PORT SMTPS_PORT EXIM_PORT SWAKS MSMTP EXIM_VERSION
 export INTEG_STATE=$STATE INTEG_AUTH_FAILURE_DELAY=$AUTH_FAILURE_DELAY
 
 if [ "$HOLD" != 0 ]; then
@@ -409,6 +415,16 @@ TEST_PID=$!
 wait "$TEST_PID" || rc=$?
 TEST_PID=""
 
+# The second opinion per row: smtpprobe and msmtp on every second_opinion/*.json row.
+say "second opinion (msmtp) on every row of tests/integration/second_opinion/*.json"
+so_rc=0
+python3 "$HERE/second_opinion.py" &
+TEST_PID=$!
+wait "$TEST_PID" || so_rc=$?
+TEST_PID=""
+# 77: msmtp is missing, a skip like test_servers.py's.
+if [ "$so_rc" -ne 0 ] && { [ "$rc" -eq 0 ] || [ "$rc" -eq 77 ]; }; then rc=$so_rc; fi
+
 for suite in ${WITH[@]+"${WITH[@]}"}; do
     say "running $suite"
     (cd "$ROOT" && exec sh -c "$suite") &
@@ -426,5 +442,12 @@ if [ "$CAPTURE" = 1 ] && { [ "$rc" -eq 0 ] || [ "$rc" -eq 77 ]; }; then
     TEST_PID=$!
     wait "$TEST_PID" || rc=1
     TEST_PID=""
+fi
+
+# The responses clients sent that depend on nonces as well as the password (DIGEST-MD5,
+# CRAM-MD5, SCRAM proofs), from Dovecot's debug log, for the secret scan.
+if [ -n "${SMTPPROBE_SECRETS_FILE:-}" ]; then
+    python3 "$HERE/sasl_log.py" "$STATE" >>"$SMTPPROBE_SECRETS_FILE" || rc=1
+    say "secrets file: $(wc -l <"$SMTPPROBE_SECRETS_FILE") lines, with the exchanged SASL responses"
 fi
 exit "$rc"

@@ -140,10 +140,24 @@ def b64(data: str | bytes) -> str:
     return base64.b64encode(data.encode() if isinstance(data, str) else data).decode()
 
 
+def _scan_secrets_module():
+    """scripts/scan-secrets.py, for its password equivalents (NT hash, NTOWFv2, DIGEST-MD5)."""
+    import importlib.util
+    path = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "scripts", "scan-secrets.py")
+    spec = importlib.util.spec_from_file_location("scan_secrets", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
 def secret_forms() -> dict[str, str]:
     """Every form of the secrets that must never appear in any output."""
     forms = {}
+    scan = _scan_secrets_module()
     for label, pw in (("password", PASSWORD), ("wrong password", WRONG)):
+        # NTLM's NT hash and NTOWFv2, DIGEST-MD5's H(A1) for the emulator's realms, hex and base64.
+        for what, value in scan.derived_forms(USER, pw):
+            forms[f"{what} of the {label}"] = value
         forms[label] = pw
         forms[f"base64({label})"] = b64(pw)
         forms[f"PLAIN response with the {label}"] = b64(f"\0{USER}\0{pw}")
@@ -258,7 +272,12 @@ def smtpprobe(server: Server, label: str, *, ca: bool = True, password: str | No
         argv += ["--user", USER, "--password-env", "SMTPPROBE_TEST_SECRET"]
         env_extra["SMTPPROBE_TEST_SECRET"] = password
     argv += extra or []
-    run = run_process(Run(f"{server.name}/{label}", argv), env_extra, [transcript])
+    return run_report(Run(f"{server.name}/{label}", argv), env_extra, [transcript], fmt)
+
+
+def run_report(run: Run, env_extra: dict, files: list[str], fmt: str) -> Run:
+    """run_process(), then smtpprobe's JSON report parsed into run.doc when fmt is json."""
+    run = run_process(run, env_extra, files)
     return read_json(run) if fmt == "json" else run
 
 

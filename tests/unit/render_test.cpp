@@ -126,7 +126,7 @@ TEST_CASE("render_text: credentials accepted and refused", "[unit][render]") {
     std::string const accepted = render_text(ok, evaluate(ok, expect));
     CHECK(contains(accepted, "  user user@example.test\n"));
     CHECK(contains(accepted, "AUTHENTICATED"));
-    CHECK(contains(accepted, "yes            235 2.7.0 Authentication successful\n"));
+    CHECK(contains(accepted, "yes                  235 2.7.0 Authentication successful\n"));
     CHECK(contains(accepted, "  INFO   The credentials work with LOGIN\n"));
     CHECK(contains(accepted, "\nChecks\n"));
     CHECK(contains(accepted, "  OK        auth.LOGIN      LOGIN authenticates\n"));
@@ -134,7 +134,7 @@ TEST_CASE("render_text: credentials accepted and refused", "[unit][render]") {
     Report const bad =
         seed_report_with_credentials(reply(535, {"5.7.3 Authentication unsuccessful"}));
     std::string const refused = render_text(bad, evaluate(bad, expect));
-    CHECK(contains(refused, "NO             535 5.7.3 Authentication unsuccessful\n"));
+    CHECK(contains(refused, "credentials refused  535 5.7.3 Authentication unsuccessful\n"));
     CHECK(contains(refused, "  ERROR  The credentials were rejected with LOGIN\n"));
     CHECK(contains(refused, "  CRITICAL  auth.LOGIN      LOGIN rejected (535 5.7.3 Authentication "
                             "unsuccessful)\n"));
