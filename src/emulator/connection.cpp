@@ -92,7 +92,7 @@ bool Connection::execute(std::vector<Step> const& steps, SmtpSession& session,
                 session.tls_failed(reason(error));
                 return false;
             }
-            if (!execute(session.tls_started(), session, tls)) {
+            if (!execute(session.tls_started(transport_->verified_peer_subject()), session, tls)) {
                 return false;
             }
             break;

@@ -76,11 +76,12 @@ std::vector<Step> SmtpSession::receive(std::string_view bytes) {
     return std::exchange(steps_, {});
 }
 
-std::vector<Step> SmtpSession::tls_started() {
+std::vector<Step> SmtpSession::tls_started(std::optional<std::string> client_identity) {
     if (phase_ != Phase::tls_pending) {
         return {};
     }
     tls_active_ = true;
+    client_identity_ = std::move(client_identity);
     phase_ = Phase::command;
     if (!banner_sent_) {
         greet(); // implicit TLS: the banner comes after the handshake

@@ -55,7 +55,9 @@ public:
     /// behind STARTTLS is never executed, CVE-2011-0411).
     std::vector<Step> receive(std::string_view bytes);
     /// The handshake of a start_tls step completed.
-    std::vector<Step> tls_started();
+    /// client_identity: the subject of the client certificate, when one was sent and verified
+    /// (EXTERNAL authenticates as it).
+    std::vector<Step> tls_started(std::optional<std::string> client_identity = std::nullopt);
     /// The handshake failed: recorded; the session is over.
     void tls_failed(std::string_view reason);
     /// The client stayed silent for the idle timeout: the profile's timeout_reply, then close.
@@ -109,8 +111,9 @@ private:
     unsigned failures_ = 0;
     std::size_t lines_ = 0;
     std::size_t data_lines_ = 0;
-    std::string verb_;                     ///< the command being answered
-    std::optional<AuthExchange> exchange_; ///< the last AUTH exchange
+    std::string verb_;                           ///< the command being answered
+    std::optional<AuthExchange> exchange_;       ///< the last AUTH exchange
+    std::optional<std::string> client_identity_; ///< a verified client certificate's subject
 };
 
 } // namespace smtpprobe::emulator

@@ -31,7 +31,13 @@ void SmtpSession::on_auth(std::string const& args) {
 
 void SmtpSession::start_exchange(std::string const& mechanism,
                                  std::optional<std::string> const& initial) {
-    exchange_.emplace(profile_.auth, context_.sasl_options, mechanism);
+    if (client_identity_) {
+        sasl::ServerOptions options = context_.sasl_options;
+        options.external_identity = client_identity_;
+        exchange_.emplace(profile_.auth, options, mechanism);
+    } else {
+        exchange_.emplace(profile_.auth, context_.sasl_options, mechanism);
+    }
     on_result(exchange_->begin(initial));
 }
 

@@ -41,6 +41,9 @@ struct ProbeOptions {
     std::chrono::milliseconds banner_wait{3'000};
     unsigned parallel = 4; ///< connections at once; 1 = strictly sequential
     std::optional<sasl::Credentials> credentials;
+    /// --authzid: the authorisation identity EXTERNAL sends, and PLAIN, SCRAM and DIGEST-MD5
+    /// with it (RFC 4422 §3.4.1); empty: none (the server derives it from the credentials).
+    std::string authzid;
     bool allow_insecure_auth = false;
     bool show_username = false;
     net::TlsClientOptions tls;

@@ -24,7 +24,7 @@ constexpr std::array<Mechanism, 14> table{{
     {"NTLM", true, true, password, "MS-SMTPNTLM, MS-NLMP"},
     {"GSSAPI", true, false, password, "RFC 4752"},
     {"ANONYMOUS", true, true, Secret::none, "RFC 4505"},
-    {"EXTERNAL", true, false, Secret::none, "RFC 4422"},
+    {"EXTERNAL", true, true, Secret::certificate, "RFC 4422"},
 }};
 
 } // namespace
@@ -53,6 +53,11 @@ bool uses_token(std::string_view mechanism) noexcept {
 bool needs_no_secret(std::string_view mechanism) noexcept {
     Mechanism const* m = find_mechanism(mechanism);
     return m != nullptr && m->secret == Secret::none;
+}
+
+bool uses_certificate(std::string_view mechanism) noexcept {
+    Mechanism const* m = find_mechanism(mechanism);
+    return m != nullptr && m->secret == Secret::certificate;
 }
 
 } // namespace smtpprobe::sasl

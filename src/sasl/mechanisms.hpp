@@ -10,9 +10,10 @@ namespace smtpprobe::sasl {
 
 /// What a real exchange with the mechanism needs from Credentials.
 enum class Secret {
-    password, ///< user and password
-    token,    ///< user and an OAuth 2.0 bearer token
-    none,     ///< nothing (ANONYMOUS)
+    password,    ///< user and password
+    token,       ///< user and an OAuth 2.0 bearer token
+    none,        ///< nothing (ANONYMOUS)
+    certificate, ///< a TLS client certificate (EXTERNAL): --cert/--key
 };
 
 struct Mechanism {

@@ -23,17 +23,20 @@ struct Credentials {
 
 /// Mechanisms the client side implements (any case): the catalogue entries marked
 /// implemented (sasl/mechanisms.hpp): PLAIN, LOGIN, CRAM-MD5, DIGEST-MD5, SCRAM-SHA-1,
-/// SCRAM-SHA-256, XOAUTH2, OAUTHBEARER, NTLM, ANONYMOUS.
+/// SCRAM-SHA-256, XOAUTH2, OAUTHBEARER, NTLM, ANONYMOUS, EXTERNAL.
 bool client_implements(std::string_view mechanism) noexcept;
 /// True for XOAUTH2 and OAUTHBEARER (they need Credentials::token, not a password).
 bool uses_token(std::string_view mechanism) noexcept;
 /// True for ANONYMOUS: it needs neither a password nor a token.
 bool needs_no_secret(std::string_view mechanism) noexcept;
+/// True for EXTERNAL: the credential is the TLS client certificate (--cert/--key).
+bool uses_certificate(std::string_view mechanism) noexcept;
 
 struct ClientOptions {
-    std::string host;    ///< OAUTHBEARER "host=", DIGEST-MD5 digest-uri "smtp/HOST"
-    unsigned port = 0;   ///< OAUTHBEARER "port="
-    std::string authzid; ///< PLAIN / SCRAM / DIGEST-MD5 authorisation identity; usually empty
+    std::string host;  ///< OAUTHBEARER "host=", DIGEST-MD5 digest-uri "smtp/HOST"
+    unsigned port = 0; ///< OAUTHBEARER "port="
+    std::string
+        authzid; ///< PLAIN / SCRAM / DIGEST-MD5 / EXTERNAL authorisation identity; usually empty
     std::string service = "smtp"; ///< the SASL service name (RFC 4954 §4): DIGEST-MD5 digest-uri
     /// NTLM: the client's clock as a FILETIME (100 ns since 1601), used in the NTLMv2 response
     /// when the server's CHALLENGE carries no MsvAvTimestamp. The caller reads the clock (this
@@ -130,6 +133,9 @@ struct ServerOptions {
     /// NTLM: the CHALLENGE_MESSAGE to send (raw bytes, e.g. a recorded one); none: one built
     /// from `hostname` with a random ServerChallenge.
     std::optional<std::string> ntlm_challenge;
+    /// EXTERNAL: the identity established outside SASL (the emulator sets the subject of a
+    /// verified client certificate); none: EXTERNAL fails.
+    std::optional<std::string> external_identity;
     unsigned scram_iterations = 4096;
     std::string scram_salt = "smtpprobe-salt";
 };

@@ -153,7 +153,7 @@ TEST_CASE("base64 decoder rejects whitespace", "[core][sasl]") {
     CHECK_FALSE(base64_decode("Zm9v\tYmE"));
 }
 
-TEST_CASE("the client implements exactly the ten mechanisms, in any case", "[core][sasl]") {
+TEST_CASE("the client implements exactly the eleven mechanisms, in any case", "[core][sasl]") {
     for (std::string_view mechanism : all_mechanisms) {
         CHECK(smtpprobe::sasl::client_implements(mechanism));
         CHECK(smtpprobe::sasl::server_implements(mechanism));
@@ -161,7 +161,9 @@ TEST_CASE("the client implements exactly the ten mechanisms, in any case", "[cor
     CHECK(smtpprobe::sasl::client_implements("ANONYMOUS"));
     CHECK(smtpprobe::sasl::client_implements("cram-md5"));
     CHECK_FALSE(smtpprobe::sasl::client_implements("GSSAPI"));
-    CHECK_FALSE(smtpprobe::sasl::client_implements("EXTERNAL"));
+    CHECK(smtpprobe::sasl::client_implements("external"));
+    CHECK(smtpprobe::sasl::uses_certificate("EXTERNAL"));
+    CHECK_FALSE(smtpprobe::sasl::uses_certificate("PLAIN"));
     CHECK_FALSE(smtpprobe::sasl::client_implements("SCRAM-SHA-256-PLUS"));
     CHECK_FALSE(smtpprobe::sasl::client_implements(""));
     CHECK_FALSE(Client::create("GSSAPI", {}).has_value());
