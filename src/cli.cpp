@@ -27,6 +27,7 @@ void read_emulate(std::vector<std::string> const& args, Invocation& command) {
         ("certificate", po::value(&e.certificate), "valid, expired, self-signed or wrong-host (default: the profile's \"certificate\", else valid)")
         ("max-connections", po::value(&e.max_connections)->default_value(64), "connections served at once per profile; more get 421 (1 to 10000)")
         ("ca-out", po::value(&e.ca_out), "write the emulator's CA certificates (PEM, one per profile) here, for clients to trust")
+        ("client-cert-out", po::value(&e.client_cert_out), "write a client certificate and its key (PEM) here that profiles with request_client_certificate accept (--cert FILE; EXTERNAL)")
         ("help,h", "show this help");
     // clang-format on
     po::variables_map vm;
@@ -39,7 +40,8 @@ void read_emulate(std::vector<std::string> const& args, Invocation& command) {
             command.kind = Invocation::Kind::help;
             std::ostringstream text;
             text << "Usage: smtpprobe emulate --profile FILE [--profile FILE...] [--listen "
-                    "HOST:PORT] [--count N] [--certificate KIND] [--ca-out PEM]\n\n"
+                    "HOST:PORT] [--count N] [--certificate KIND] [--ca-out PEM] "
+                    "[--client-cert-out PEM]\n\n"
                     "Runs a local SMTP server that behaves like the profile's provider (Ctrl-C "
                     "stops it).\n\n"
                  << emulate;

@@ -54,7 +54,7 @@ _smtpprobe() {
             COMPREPLY=($(compgen -W "$(_smtpprobe_profiles)" -- "$cur") $(compgen -f -X '!*.json' -- "$cur"))
         fi
         return ;;
-    --ca-file | --password-file | --oauth-token-file | --output | -o | --transcript-file | --ca-out | --targets-file | \
+    --ca-file | --password-file | --oauth-token-file | --output | -o | --transcript-file | --ca-out | --client-cert-out | --targets-file | \
         --config | --proxy-password-file | --cert | --key | --key-passphrase-file)
         COMPREPLY=($(compgen -f -- "$cur"))
         return ;;
@@ -76,7 +76,7 @@ _smtpprobe() {
 
     case $command in
     emulate)
-        COMPREPLY=($(compgen -W '--profile --listen --count --certificate --max-connections --ca-out --help' -- "$cur"))
+        COMPREPLY=($(compgen -W '--profile --listen --count --certificate --max-connections --ca-out --client-cert-out --help' -- "$cur"))
         return ;;
     exporter)
         COMPREPLY=($(compgen -W '--listen --config --allow-target --ca-file --help' -- "$cur"))

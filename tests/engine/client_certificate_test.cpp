@@ -59,7 +59,7 @@ TEST_CASE("EXTERNAL with a client certificate from the server's CA: 235, and the
     CHECK_FALSE(tls.client_certificate->not_after.empty());
     REQUIRE(tls.client_certificate_authorities.size() == 1);
     CHECK(tls.client_certificate_authorities[0].find("client CA") != std::string::npos);
-    CHECK(p.text.find("Client cert    requested by the server; offered CN=smtpprobe emulator "
+    CHECK(p.text.find("Client cert  requested by the server; offered CN=smtpprobe emulator "
                       "client") != std::string::npos);
     nlohmann::json const doc = nlohmann::json::parse(p.json);
     CHECK(doc["server"]["tls"]["client_certificate_requested"] == true);
@@ -224,6 +224,6 @@ TEST_CASE("a server that asks for a certificate without offering EXTERNAL gets i
     REQUIRE(not_asked.report.server.tls);
     CHECK_FALSE(not_asked.report.server.tls->client_certificate_requested);
     CHECK_FALSE(not_asked.report.server.tls->client_certificate);
-    CHECK(not_asked.text.find("Client cert    not requested by the server (--cert not sent)") !=
+    CHECK(not_asked.text.find("Client cert  not requested by the server (--cert not sent)") !=
           std::string::npos);
 }
