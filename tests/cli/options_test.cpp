@@ -74,11 +74,16 @@ namespace {
 /// says the server asked for the certificate and got `subject`.
 int external_accepted_with(std::string const& out, std::string const& subject) {
     int count = 0;
-    std::istringstream lines(out);
-    for (std::string line; std::getline(lines, line);) {
-        if (line.empty() || line.front() != '{')
-            continue;
-        Json const doc = Json::parse(line);
+    std::vector<Json> docs;
+    if (Json const whole = Json::parse(out, nullptr, false); !whole.is_discarded()) {
+        docs.push_back(whole); // --format json: one document over many lines
+    } else {
+        std::istringstream lines(out); // NDJSON: one a line
+        for (std::string line; std::getline(lines, line);)
+            if (!line.empty() && line.front() == '{')
+                docs.push_back(Json::parse(line));
+    }
+    for (Json const& doc : docs) {
         Json const& tls = doc["server"]["tls"];
         bool accepted = false;
         for (Json const& m : doc["mechanisms"])

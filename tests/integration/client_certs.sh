@@ -12,7 +12,7 @@ CLIENT_KEY_PASSPHRASE=$(openssl rand -hex 12)
 WRONG_KEY_PASSPHRASE=wrong-$(openssl rand -hex 6)
 say "generating the client certificates (test CA, and another CA) for EXTERNAL on 127.0.0.1:$EXIM_EXTERNAL_PORT"
 (
-    cd "$STATE/tls"
+    cd "$STATE/tls" || exit
     printf '%s\n' "basicConstraints=critical,CA:FALSE" "keyUsage=critical,digitalSignature" \
         "extendedKeyUsage=clientAuth" >client.ext
     openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes \
