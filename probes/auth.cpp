@@ -271,8 +271,10 @@ SessionAfter authenticate(Conversation& conversation, MechanismRow& row,
         if (attempt.redactor != nullptr && command.secret)
             attempt.redactor->add_encoded(command.wire.substr(0, command.wire.size() - 2),
                                           "SASL response");
+        // ANONYMOUS and EXTERNAL send nothing secret, but their one message is the whole of
+        // the credential (none, or the certificate of the handshake).
         sent_credentials = sent_credentials || (!answer.data.empty() && answer.secret) ||
-                           sasl::needs_no_secret(row.name);
+                           sasl::needs_no_secret(row.name) || sasl::uses_certificate(row.name);
         reply = conversation.exchange(command);
     }
     a.reply = reply;

@@ -27,6 +27,7 @@ void read_emulate(std::vector<std::string> const& args, Invocation& command) {
         ("certificate", po::value(&e.certificate), "valid, expired, self-signed or wrong-host (default: the profile's \"certificate\", else valid)")
         ("max-connections", po::value(&e.max_connections)->default_value(64), "connections served at once per profile; more get 421 (1 to 10000)")
         ("ca-out", po::value(&e.ca_out), "write the emulator's CA certificates (PEM, one per profile) here, for clients to trust")
+        ("client-cert-out", po::value(&e.client_cert_out), "write a client certificate and its key (PEM) here that profiles with request_client_certificate accept (--cert FILE; EXTERNAL)")
         ("help,h", "show this help");
     // clang-format on
     po::variables_map vm;
@@ -39,7 +40,8 @@ void read_emulate(std::vector<std::string> const& args, Invocation& command) {
             command.kind = Invocation::Kind::help;
             std::ostringstream text;
             text << "Usage: smtpprobe emulate --profile FILE [--profile FILE...] [--listen "
-                    "HOST:PORT] [--count N] [--certificate KIND] [--ca-out PEM]\n\n"
+                    "HOST:PORT] [--count N] [--certificate KIND] [--ca-out PEM] "
+                    "[--client-cert-out PEM]\n\n"
                     "Runs a local SMTP server that behaves like the profile's provider (Ctrl-C "
                     "stops it).\n\n"
                  << emulate;
@@ -69,6 +71,7 @@ struct CommandLineValues {
     bool ipv4 = false, ipv6 = false, password_stdin = false;
     std::string source, user, password_env, password_file, token_env, token_file;
     std::string proxy_password_env, proxy_password_file;
+    std::string key_passphrase_env, key_passphrase_file;
 };
 
 /// The probe's option table, bound to the request `r` where the types agree, else to `v`.
@@ -107,7 +110,11 @@ po::options_description probe_options(ProbeRequest& r, CommandLineValues& v) {
         ("tls-max", po::value(&o.tls.max_version), "highest TLS version to offer")
         ("cert-warn-days", po::value(&x.cert_warn_days)->default_value(30), "warning when the certificate expires within this many days")
         ("cert-crit-days", po::value(&x.cert_crit_days)->default_value(7), "critical when the certificate expires within this many days")
-        ("tls-versions", po::bool_switch(&o.tls_versions), "also try TLS 1.0, 1.1, 1.2 and 1.3 one by one (one connection each) and a handshake without SNI");
+        ("tls-versions", po::bool_switch(&o.tls_versions), "also try TLS 1.0, 1.1, 1.2 and 1.3 one by one (one connection each) and a handshake without SNI")
+        ("cert", po::value(&o.tls.client_certificate.cert_file), "client certificate (PEM; intermediates may follow) offered when the server asks for one; EXTERNAL uses it")
+        ("key", po::value(&o.tls.client_certificate.key_file), "the client certificate's private key (PEM; default: the --cert file)")
+        ("key-passphrase-env", po::value(&v.key_passphrase_env), "read the passphrase of an encrypted --key from this environment variable")
+        ("key-passphrase-file", po::value(&v.key_passphrase_file), "read the passphrase of an encrypted --key from the first line of this file");
     po::options_description auth("Authentication (no password on the command line: ps would show it)", 100, 50);
     auth.add_options()
         ("user,u", po::value(&v.user), "user name to authenticate as")
@@ -117,6 +124,7 @@ po::options_description probe_options(ProbeRequest& r, CommandLineValues& v) {
         ("oauth-token-env", po::value(&v.token_env), "read an OAuth 2.0 access token (XOAUTH2, OAUTHBEARER) from this variable")
         ("oauth-token-file", po::value(&v.token_file), "read an OAuth 2.0 access token from this file")
         ("gssapi-service", po::value(&o.gssapi_service), "GSSAPI service principal, SERVICE or SERVICE@HOST (default: smtp@ the target's host name)")
+        ("authzid", po::value(&o.authzid), "authorisation identity to ask for (EXTERNAL; also PLAIN, SCRAM, DIGEST-MD5)")
         ("allow-insecure-auth", po::bool_switch(&o.allow_insecure_auth), "send credentials even without TLS or over TLS that did not verify")
         ("mechanisms", po::value(&v.mechanisms), "probe only these mechanisms (comma-separated)")
         ("show-username", po::bool_switch(&o.show_username), "show the user name in outputs (hidden by default)");
@@ -260,6 +268,9 @@ void convert(CommandLineValues const& v, po::variables_map const& vm, ProbeReque
                       "--password-env, --password-file, --password-stdin");
     r.credentials.token = secret_source(Setting::token, v.token_env, v.token_file, false,
                                         "--oauth-token-env, --oauth-token-file");
+    r.credentials.key_passphrase =
+        secret_source(Setting::key_passphrase, v.key_passphrase_env, v.key_passphrase_file, false,
+                      "--key-passphrase-env, --key-passphrase-file");
     if (vm.count("proxy"))
         r.proxy.url = vm["proxy"].as<std::string>();
     if (vm.count("noproxy"))

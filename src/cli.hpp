@@ -16,6 +16,9 @@ struct EmulateArguments {
     std::vector<std::string> profile_paths;
     std::string listen = "127.0.0.1:2525";
     std::string ca_out;
+    /// --client-cert-out: a client certificate and its key (one PEM file) that the profiles
+    /// asking for client certificates accept (EXTERNAL).
+    std::string client_cert_out;
     unsigned count = 1;            ///< ports per profile, consecutive from --listen's
     std::string certificate;       ///< "valid", "expired", ...; empty: each profile's own
     unsigned max_connections = 64; ///< per profile, across its ports

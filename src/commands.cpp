@@ -3,6 +3,7 @@
 #include "batch.hpp"
 #include "diagnose/evaluate.hpp"
 #include "diagnose/status_codes.hpp"
+#include "emulator/cert.hpp"
 #include "emulator/profile.hpp"
 #include "emulator/server.hpp"
 #include "engine/probe.hpp"
@@ -14,11 +15,13 @@
 
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
 #include <memory>
+#include <optional>
 #include <poll.h>
 #include <unistd.h>
 #include <vector>
@@ -178,6 +181,18 @@ int run_emulate_command(EmulateArguments const& command) {
     // One server per profile, each on `count` consecutive ports after the previous one's.
     std::vector<std::unique_ptr<emulator::Server>> servers;
     std::string ca_pems;
+    // One client CA for every profile that asks for client certificates, so that the one
+    // certificate written by --client-cert-out works with all of them.
+    bool const asks = std::any_of(profiles.begin(), profiles.end(), [](emulator::Profile const& p) {
+        return p.request_client_certificate;
+    });
+    if (!command.client_cert_out.empty() && !asks)
+        throw UsageError("--client-cert-out: no profile has request_client_certificate");
+    std::optional<emulator::Pki> const client =
+        asks ? std::optional(emulator::make_pki(emulator::client_certificate_spec(
+                   "smtpprobe emulator client",
+                   "smtpprobe emulator client CA (not for production)")))
+             : std::nullopt;
     for (emulator::Profile& profile : profiles) {
         emulator::ServerOptions options;
         options.listen_host = listen.host;
@@ -188,11 +203,21 @@ int run_emulate_command(EmulateArguments const& command) {
         options.port_count = command.count;
         options.max_connections = command.max_connections;
         options.certificate = emulator::parse_certificate_kind(command.certificate);
+        if (client)
+            options.client_ca_pem = client->ca_pem;
         servers.push_back(std::make_unique<emulator::Server>(std::move(profile), options));
         ca_pems += servers.back()->ca_pem();
     }
     if (!command.ca_out.empty())
         write_output(command.ca_out, ca_pems, "CA certificate");
+    if (client && !command.client_cert_out.empty()) {
+        write_output(command.client_cert_out, client->cert_pem + client->key_pem,
+                     "client certificate");
+        std::error_code ignored; // a test key, but a private key: the owner's only
+        std::filesystem::permissions(
+            command.client_cert_out,
+            std::filesystem::perms::owner_read | std::filesystem::perms::owner_write, ignored);
+    }
     for (std::size_t i = 0; i < servers.size(); ++i) {
         servers[i]->start();
         std::vector<unsigned short> const ports = servers[i]->ports();

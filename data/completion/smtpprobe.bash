@@ -54,19 +54,19 @@ _smtpprobe() {
             COMPREPLY=($(compgen -W "$(_smtpprobe_profiles)" -- "$cur") $(compgen -f -X '!*.json' -- "$cur"))
         fi
         return ;;
-    --ca-file | --password-file | --oauth-token-file | --output | -o | --transcript-file | --ca-out | --targets-file | \
-        --config | --proxy-password-file)
+    --ca-file | --password-file | --oauth-token-file | --output | -o | --transcript-file | --ca-out | --client-cert-out | --targets-file | \
+        --config | --proxy-password-file | --cert | --key | --key-passphrase-file)
         COMPREPLY=($(compgen -f -- "$cur"))
         return ;;
     --ca-path | --bundle)
         COMPREPLY=($(compgen -d -- "$cur"))
         return ;;
-    --password-env | --oauth-token-env | --proxy-password-env)
+    --password-env | --oauth-token-env | --proxy-password-env | --key-passphrase-env)
         COMPREPLY=($(compgen -v -- "$cur"))
         return ;;
     --ehlo-name | --connect-timeout | --command-timeout | --banner-wait | --timeout | --parallel | --sni | \
         --cert-warn-days | --cert-crit-days | --jobs | --count | --max-connections | --user | -u | --warning | --critical | --listen | \
-        --allow-target | --source | --noproxy | --gssapi-service)
+        --allow-target | --source | --noproxy | --gssapi-service | --authzid)
         return ;;
     --proxy)
         COMPREPLY=($(compgen -W 'socks5:// socks5h:// http://' -- "$cur"))
@@ -76,7 +76,7 @@ _smtpprobe() {
 
     case $command in
     emulate)
-        COMPREPLY=($(compgen -W '--profile --listen --count --certificate --max-connections --ca-out --help' -- "$cur"))
+        COMPREPLY=($(compgen -W '--profile --listen --count --certificate --max-connections --ca-out --client-cert-out --help' -- "$cur"))
         return ;;
     exporter)
         COMPREPLY=($(compgen -W '--listen --config --allow-target --ca-file --help' -- "$cur"))
@@ -89,9 +89,10 @@ _smtpprobe() {
         COMPREPLY=($(compgen -W '--ehlo-name --ipv4 --ipv6 --connect-timeout --command-timeout --banner-wait
             --timeout --parallel --all-addresses --targets-file --jobs --source --proxy --noproxy --proxy-password-env
             --proxy-password-file --tls --ca-file --ca-path --insecure --sni --no-sni --tls-min
-            --tls-max --cert-warn-days --cert-crit-days --tls-versions --user --password-env
+            --tls-max --cert-warn-days --cert-crit-days --tls-versions --cert --key
+            --key-passphrase-env --key-passphrase-file --user --password-env
             --password-file --password-stdin --oauth-token-env --oauth-token-file
-            --gssapi-service --allow-insecure-auth --mechanisms --show-username --expect-auth --expect-starttls
+            --gssapi-service --authzid --allow-insecure-auth --mechanisms --show-username --expect-auth --expect-starttls
             --expect-tls-min --warning --critical --format --output --transcript
             --transcript-file --bundle --color --demo --profile --help --version' -- "$cur"))
     elif [[ $cword -eq 1 ]]; then

@@ -193,7 +193,8 @@ void AuthRules::ntlm_rules() {
 }
 
 void AuthRules::credential_rules() {
-    if (!r_.credentials_given)
+    // A client certificate alone is a credential too (EXTERNAL).
+    if (!r_.credentials_given && !r_.client_certificate_given)
         return;
     std::vector<std::string> accepted, rejected, skipped, unfinished;
     std::vector<std::string> evidence, unfinished_evidence;
@@ -229,7 +230,11 @@ void AuthRules::credential_rules() {
     if (!rejected.empty())
         add("auth.credentials_rejected", accepted.empty() ? Severity::error : Severity::warning,
             "The credentials were rejected with " + list_words(rejected),
-            accepted.empty()
+            accepted.empty() && rejected == std::vector<std::string>{"EXTERNAL"}
+                ? "EXTERNAL is recognised, so the server did not take the client certificate: "
+                  "not from a CA it trusts, not mapped to an account, or the --authzid is not "
+                  "that account's."
+            : accepted.empty()
                 ? "The mechanism is recognised, so the problem is the user name or password (or "
                   "the account's permission to submit mail)."
                 : "Some mechanisms accept the credentials and others do not: the server's "

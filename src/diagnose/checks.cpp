@@ -18,8 +18,8 @@ void auth_check(Report const& r, std::string const& name, std::vector<Check>& ou
         out.push_back({id, CheckState::unknown, name + " was not probed"});
         return;
     }
-    bool const with_credentials =
-        r.credentials_given && row->implemented && row->authentication.status != Status::skipped;
+    bool const with_credentials = (r.credentials_given || r.client_certificate_given) &&
+                                  row->implemented && row->authentication.status != Status::skipped;
     if (with_credentials) {
         Authentication const& a = row->authentication;
         if (a.status == Status::accepted)

@@ -166,8 +166,10 @@ Issued issue(Role role, std::string const& common_name, int not_before_days, int
     case Role::leaf:
         add_extension(cert, issuer_cert, NID_basic_constraints, "critical,CA:FALSE");
         add_extension(cert, issuer_cert, NID_key_usage, "critical,digitalSignature");
-        add_extension(cert, issuer_cert, NID_ext_key_usage, "serverAuth");
-        add_subject_alt_names(cert, spec);
+        add_extension(cert, issuer_cert, NID_ext_key_usage,
+                      spec.client ? "clientAuth" : "serverAuth");
+        if (!spec.client)
+            add_subject_alt_names(cert, spec);
         break;
     }
     add_extension(cert, issuer_cert, NID_subject_key_identifier, "hash");
@@ -222,8 +224,7 @@ Pki make_pki(CertSpec const& spec) {
 
     int const ca_not_before = std::min(spec.not_before_days, 0) - 1;
     int const ca_not_after = std::max(spec.not_after_days, 30) + 1;
-    Issued root = issue(Role::root, "smtpprobe emulator test root CA (not for production)",
-                        ca_not_before, ca_not_after, nullptr, spec);
+    Issued root = issue(Role::root, spec.root_name, ca_not_before, ca_not_after, nullptr, spec);
     pki.ca_pem = cert_pem(root.cert.get());
 
     if (!spec.with_intermediate) {
@@ -262,6 +263,16 @@ std::optional<CertificateKind> parse_certificate_kind(std::string_view text) noe
         return CertificateKind::wrong_host;
     }
     return std::nullopt;
+}
+
+CertSpec client_certificate_spec(std::string const& common_name, std::string const& root_name) {
+    CertSpec spec;
+    spec.common_name = common_name;
+    spec.dns_names = {};
+    spec.ip_addresses = {};
+    spec.client = true;
+    spec.root_name = root_name;
+    return spec;
 }
 
 CertSpec certificate_spec(std::string const& hostname, CertificateKind kind) {

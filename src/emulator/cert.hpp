@@ -29,7 +29,14 @@ struct CertSpec {
     bool self_signed = false;       ///< no CA: the leaf signs itself and ca_pem == cert_pem
     bool with_intermediate = false; ///< root -> intermediate -> leaf instead of root -> leaf
     bool send_intermediate = true;  ///< false: chain_pem omits the intermediate (broken chain)
+    /// A client certificate (TLS client authentication, EXTERNAL): extendedKeyUsage
+    /// clientAuth and no subjectAltName.
+    bool client = false;
+    std::string root_name = "smtpprobe emulator test root CA (not for production)";
 };
+
+/// A client PKI: a root named `root_name` and a client certificate for `common_name` from it.
+CertSpec client_certificate_spec(std::string const& common_name, std::string const& root_name);
 
 /// The certificates a profile (or `emulate --certificate`) can ask for.
 enum class CertificateKind {

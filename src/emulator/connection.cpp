@@ -93,9 +93,10 @@ bool Connection::execute(std::vector<Step> const& steps, SmtpSession& session,
                 return false;
             }
             net::TlsChannelBindings bindings = transport_->channel_bindings();
-            if (!execute(session.tls_started(sasl::choose_channel_binding(
-                             std::move(bindings.tls_unique), std::move(bindings.tls_exporter))),
-                         session, tls)) {
+            TlsSessionFacts facts{sasl::choose_channel_binding(std::move(bindings.tls_unique),
+                                                               std::move(bindings.tls_exporter)),
+                                  transport_->verified_peer_subject()};
+            if (!execute(session.tls_started(std::move(facts)), session, tls)) {
                 return false;
             }
             break;

@@ -200,6 +200,7 @@ Profile parse_profile(nlohmann::json const& document, std::string_view source) {
         context.fail("tls_min", "is newer than tls_max");
     }
     profile.require_sni = top.boolean("require_sni").value_or(false);
+    profile.request_client_certificate = top.boolean("request_client_certificate").value_or(false);
 
     if (json const* banner = top.find("banner")) {
         profile.banner = top.checked_reply(*banner, "banner");

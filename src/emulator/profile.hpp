@@ -27,6 +27,14 @@
 //                         unrecognized_name alert (RFC 6066 §3) and the handshake fails. (A
 //                         server that answers with another certificate instead: see
 //                         ServerOptions::no_sni_pki.)
+//   request_client_certificate  bool, default false. true: the TLS handshake asks for a client
+//                         certificate (CertificateRequest naming the client CA) and lets the
+//                         handshake go on without one or with one that does not verify;
+//                         AUTH EXTERNAL then succeeds only on a connection whose certificate
+//                         verified against the client CA (as its subject; an authzid other
+//                         than that subject fails). The client CA: ServerOptions::client_ca_pem,
+//                         or one generated at start with one client certificate
+//                         (Server::client_pki(), `emulate --client-cert-out`).
 //   banner                reply (full wire lines), default "220 {hostname} ESMTP".
 //   ehlo.supported        bool, default true. false: EHLO gets replies.EHLO, else
 //                         replies.unknown (RFC 5321 §3.2: the client falls back to HELO).
@@ -176,6 +184,10 @@ struct Profile {
     std::string tls_min = "1.2"; ///< "1.0" .. "1.3"
     std::string tls_max = "1.3";
     bool require_sni = false;
+    /// Ask every client for a certificate (CertificateRequest), checked against the client CA
+    /// (ServerOptions::client_ca_pem, or one the server generates); EXTERNAL then accepts a
+    /// connection whose certificate verified, as that certificate's subject.
+    bool request_client_certificate = false;
     std::string banner = "220 {hostname} ESMTP";
     EhloProfile ehlo;
     std::string helo = "250 {hostname}";

@@ -69,6 +69,15 @@ std::vector<Listener> open_listeners(ServerOptions const& options) {
     return listeners;
 }
 
+/// The client PKI generated for a profile that asks for client certificates, unless the
+/// options bring their own client CA.
+std::optional<Pki> client_pki_for(Profile const& profile, ServerOptions const& options) {
+    if (!profile.request_client_certificate || options.client_ca_pem)
+        return std::nullopt;
+    return make_pki(client_certificate_spec("smtpprobe emulator client",
+                                            "smtpprobe emulator client CA (not for production)"));
+}
+
 sasl::ServerOptions sasl_options_for(Profile const& profile) {
     sasl::ServerOptions options;
     options.hostname = profile.hostname;
@@ -95,7 +104,9 @@ class Server::Impl {
 public:
     Impl(Profile profile, ServerOptions options)
         : profile_(std::move(profile)), options_(std::move(options)),
-          pki_(pki_for(profile_, options_)), tls_(profile_, pki_, options_.no_sni_pki),
+          pki_(pki_for(profile_, options_)), client_pki_(client_pki_for(profile_, options_)),
+          tls_(profile_, pki_, options_.no_sni_pki,
+               client_pki_ ? client_pki_->ca_pem : options_.client_ca_pem.value_or("")),
           sasl_options_(sasl_options_for(profile_)), context_{profile_, sasl_options_, recorder_},
           listeners_(open_listeners(options_)) {
         wake_.reset(::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK));
@@ -140,6 +151,7 @@ public:
     unsigned short port() const noexcept { return ports_.front(); }
     std::vector<unsigned short> const& ports() const noexcept { return ports_; }
     std::string const& ca_pem() const noexcept { return pki_.ca_pem; }
+    std::optional<Pki> const& client_pki() const noexcept { return client_pki_; }
     Profile const& profile() const noexcept { return profile_; }
     std::vector<std::string> received() const { return recorder_.lines(); }
     std::size_t connections_accepted() const noexcept { return accepted_.load(); }
@@ -248,6 +260,7 @@ private:
     Profile profile_;
     ServerOptions options_;
     Pki pki_;
+    std::optional<Pki> client_pki_;
     TlsContext tls_;
     sasl::ServerOptions sasl_options_;
     Recorder recorder_;
@@ -286,6 +299,9 @@ std::vector<unsigned short> Server::ports() const {
 }
 std::string const& Server::ca_pem() const noexcept {
     return impl_->ca_pem();
+}
+std::optional<Pki> const& Server::client_pki() const noexcept {
+    return impl_->client_pki();
 }
 Profile const& Server::profile() const noexcept {
     return impl_->profile();

@@ -32,6 +32,10 @@ struct ServerOptions {
     /// The certificate for clients that send no SNI; none: the same as for everyone. Lets
     /// tests reproduce a server that needs SNI to pick the right certificate.
     std::optional<Pki> no_sni_pki;
+    /// With a profile's request_client_certificate: the CA certificates (PEM) client
+    /// certificates are checked against. None: a client PKI generated at start
+    /// (Server::client_pki()).
+    std::optional<std::string> client_ca_pem;
     /// Connections served at once. Further ones get too_many_connections_reply and are closed
     /// (with implicit TLS they are closed without a reply: no handshake is spent on them).
     std::size_t max_connections = 64;
@@ -68,6 +72,10 @@ public:
     std::vector<unsigned short> ports() const;
     /// The PEM root a client must trust to verify this server.
     std::string const& ca_pem() const noexcept;
+    /// With a profile's request_client_certificate and no ServerOptions::client_ca_pem: the
+    /// generated client CA (ca_pem) and a client certificate and key from it (cert_pem,
+    /// key_pem) that EXTERNAL accepts. Else none.
+    std::optional<Pki> const& client_pki() const noexcept;
     Profile const& profile() const noexcept;
     /// Every line received from clients, in arrival order, as "cN: LINE" where N counts
     /// accepted connections from 1. Lines are shown as received (credentials included: test

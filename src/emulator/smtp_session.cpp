@@ -76,12 +76,13 @@ std::vector<Step> SmtpSession::receive(std::string_view bytes) {
     return std::exchange(steps_, {});
 }
 
-std::vector<Step> SmtpSession::tls_started(sasl::ChannelBinding binding) {
+std::vector<Step> SmtpSession::tls_started(TlsSessionFacts facts) {
     if (phase_ != Phase::tls_pending) {
         return {};
     }
     tls_active_ = true;
-    channel_binding_ = std::move(binding);
+    channel_binding_ = std::move(facts.channel_binding);
+    client_identity_ = std::move(facts.client_identity);
     phase_ = Phase::command;
     if (!banner_sent_) {
         greet(); // implicit TLS: the banner comes after the handshake

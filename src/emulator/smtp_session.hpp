@@ -42,6 +42,14 @@ struct SessionContext {
     Recorder& recorder;
 };
 
+/// What a TLS handshake established that the session's AUTH needs.
+struct TlsSessionFacts {
+    sasl::ChannelBinding channel_binding; ///< what SCRAM-*-PLUS binds to
+    /// The subject of the client certificate, when one was sent and verified (EXTERNAL
+    /// authenticates as it).
+    std::optional<std::string> client_identity;
+};
+
 class SmtpSession {
 public:
     /// `id` numbers the connection in the recorder ("cN: ..."); `client_ip` fills
@@ -54,9 +62,8 @@ public:
     /// starts TLS or closes, the bytes still buffered are discarded (plaintext pipelined
     /// behind STARTTLS is never executed, CVE-2011-0411).
     std::vector<Step> receive(std::string_view bytes);
-    /// The handshake of a start_tls step completed; `binding` is what SCRAM-*-PLUS exchanges
-    /// on this connection bind to (sasl::choose_channel_binding of the connection's TLS).
-    std::vector<Step> tls_started(sasl::ChannelBinding binding = {});
+    /// The handshake of a start_tls step completed, with what it established.
+    std::vector<Step> tls_started(TlsSessionFacts facts = {});
     /// The handshake failed: recorded; the session is over.
     void tls_failed(std::string_view reason);
     /// The client stayed silent for the idle timeout: the profile's timeout_reply, then close.
@@ -111,8 +118,9 @@ private:
     unsigned failures_ = 0;
     std::size_t lines_ = 0;
     std::size_t data_lines_ = 0;
-    std::string verb_;                     ///< the command being answered
-    std::optional<AuthExchange> exchange_; ///< the last AUTH exchange
+    std::string verb_;                           ///< the command being answered
+    std::optional<AuthExchange> exchange_;       ///< the last AUTH exchange
+    std::optional<std::string> client_identity_; ///< a verified client certificate's subject
 };
 
 } // namespace smtpprobe::emulator

@@ -33,6 +33,7 @@ void SmtpSession::start_exchange(std::string const& mechanism,
                                  std::optional<std::string> const& initial) {
     sasl::ServerOptions options = context_.sasl_options;
     options.channel_binding = channel_binding_;
+    options.external_identity = client_identity_;
     exchange_.emplace(profile_.auth, options, mechanism);
     on_result(exchange_->begin(initial));
 }

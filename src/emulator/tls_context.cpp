@@ -66,11 +66,45 @@ net::SslCtxPtr make_context(Pki const& pki, Profile const& profile) {
     return context;
 }
 
+// A client certificate that does not verify does not end the handshake (as Exim's
+// tls_try_verify_hosts): the result is kept (SSL_get_verify_result) and EXTERNAL refuses.
+int keep_going(int, X509_STORE_CTX*) {
+    return 1;
+}
+
+/// Asks for a client certificate from the CAs of `pem`, named in the CertificateRequest.
+void request_client_certificate(SSL_CTX* context, std::string const& pem) {
+    X509_STORE* store = SSL_CTX_get_cert_store(context);
+    STACK_OF(X509_NAME)* names = sk_X509_NAME_new_null();
+    net::BioPtr bio{BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size()))};
+    for (int i = 0; bio && names != nullptr && i < 64; ++i) {
+        net::CertPtr ca{PEM_read_bio_X509(bio.get(), nullptr, nullptr, nullptr)};
+        if (!ca)
+            break;
+        X509_STORE_add_cert(store, ca.get());
+        if (X509_NAME* name = X509_NAME_dup(X509_get_subject_name(ca.get())))
+            sk_X509_NAME_push(names, name);
+    }
+    ERR_clear_error();
+    if (names == nullptr || sk_X509_NAME_num(names) == 0) {
+        sk_X509_NAME_pop_free(names, X509_NAME_free);
+        throw std::runtime_error("emulator: no CA certificate to check client certificates");
+    }
+    SSL_CTX_set_client_CA_list(context, names); // takes ownership
+    SSL_CTX_set_verify(context, SSL_VERIFY_PEER, keep_going);
+}
+
 } // namespace
 
-TlsContext::TlsContext(Profile const& profile, Pki const& pki, std::optional<Pki> const& no_sni)
+TlsContext::TlsContext(Profile const& profile, Pki const& pki, std::optional<Pki> const& no_sni,
+                       std::string const& client_ca_pem)
     : context_(make_context(pki, profile)),
       no_sni_context_(no_sni ? make_context(*no_sni, profile) : nullptr) {
+    if (profile.request_client_certificate) {
+        request_client_certificate(context_.get(), client_ca_pem);
+        if (no_sni_context_)
+            request_client_certificate(no_sni_context_.get(), client_ca_pem);
+    }
     sni_policy_.require = profile.require_sni;
     sni_policy_.no_sni = no_sni_context_.get();
     if (sni_policy_.require || sni_policy_.no_sni != nullptr) {

@@ -15,7 +15,10 @@ class TlsContext {
 public:
     /// Throws std::runtime_error with OpenSSL's reason (unusable key, unsupported version).
     /// no_sni: the certificate for ClientHellos without SNI; none: the same for everyone.
-    TlsContext(Profile const& profile, Pki const& pki, std::optional<Pki> const& no_sni);
+    /// client_ca_pem: with the profile's request_client_certificate, the CA certificates a
+    /// client certificate is checked against and named in the CertificateRequest.
+    TlsContext(Profile const& profile, Pki const& pki, std::optional<Pki> const& no_sni,
+               std::string const& client_ca_pem = {});
     TlsContext(TlsContext const&) = delete;
     TlsContext& operator=(TlsContext const&) = delete;
 

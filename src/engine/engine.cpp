@@ -32,6 +32,7 @@ engine::PlanInput plan_input(ProbeOptions const& o) {
     in.credentials = o.credentials.has_value();
     in.password = o.credentials && !o.credentials->password.empty();
     in.token = o.credentials && !o.credentials->token.empty();
+    in.certificate = o.tls.client_certificate.given();
     return in;
 }
 
@@ -72,6 +73,8 @@ private:
     std::unique_ptr<net::TlsClientContext> tls_context_;
     std::vector<net::Endpoint> endpoints_;
     Report report_;
+    /// What EXTERNAL exchanges get without --user: their credential is the certificate.
+    sasl::Credentials const no_user_;
 };
 
 std::string Run::sni() const {
@@ -115,7 +118,7 @@ engine::Connector Run::connector() {
     // Without credentials nothing secret follows, so bytes injected after the STARTTLS 220 are
     // discarded unread and the run goes on over TLS, as most clients do; that shows what they
     // get. With credentials the connection is refused.
-    s.discard_injected = !options_.credentials;
+    s.discard_injected = !options_.credentials && !options_.tls.client_certificate.given();
     s.banner_wait = options_.banner_wait;
     return engine::make_connector(std::move(s));
 }
@@ -127,9 +130,10 @@ void Run::run_workers(engine::Collector& collector) {
     client.port = target_.port;
     client.gssapi_service = options_.gssapi_service;
     client.gss_context = gss::make_mit_context;
+    client.authzid = options_.authzid;
     engine::WorkerContext const context{collector,
                                         connect,
-                                        options_.credentials ? &*options_.credentials : nullptr,
+                                        options_.credentials ? &*options_.credentials : &no_user_,
                                         client,
                                         &observer_.redactor(),
                                         [this] { return observer_.interrupted(); },

@@ -29,7 +29,13 @@ void Plan::add_row(std::string const& name) {
     row.catalogue = sasl::find_mechanism(upper) != nullptr;
     row.implemented = sasl::client_implements(upper);
     Task task{rows_.size(), false, 0};
-    if (input_.credentials && row.implemented) {
+    if (row.implemented && sasl::uses_certificate(upper)) {
+        // EXTERNAL's credential is the client certificate, with or without a user.
+        task.authenticate = input_.certificate;
+        row.authentication.cannot_try = !input_.certificate;
+        if (!input_.certificate)
+            row.authentication.reason = "cannot try (no client certificate: --cert/--key)";
+    } else if (input_.credentials && row.implemented) {
         bool const token = sasl::uses_token(upper);
         // ANONYMOUS needs no secret: with credentials given, it shows whether the server lets
         // anyone in.

@@ -25,6 +25,7 @@ struct PlanInput {
     bool credentials = false;            ///< a user was given
     bool password = false;               ///< ... with a password
     bool token = false;                  ///< ... with an OAuth token
+    bool certificate = false;            ///< a client certificate (--cert): EXTERNAL
 };
 
 class Plan {

@@ -44,6 +44,9 @@ struct ProbeOptions {
     /// --gssapi-service: the GSSAPI service principal, "SERVICE" or "SERVICE@HOST" (a GSS
     /// host-based service name); empty: smtp@ the target's host.
     std::string gssapi_service;
+    /// --authzid: the authorisation identity EXTERNAL sends, and PLAIN, SCRAM and DIGEST-MD5
+    /// with it (RFC 4422 §3.4.1); empty: none (the server derives it from the credentials).
+    std::string authzid;
     bool allow_insecure_auth = false;
     bool show_username = false;
     net::TlsClientOptions tls;

@@ -20,6 +20,9 @@ void record_target(Report& report, Target const& target, ProbeOptions const& opt
         report.token_given = !c.token.empty();
         report.user_shown = register_secrets(c, options.show_username, redactor);
     }
+    net::ClientCertificate const& certificate = options.tls.client_certificate;
+    report.client_certificate_given = certificate.given();
+    redactor.add_secret(certificate.passphrase, "key passphrase");
     net::ConnectOptions const& connection = options.connection;
     report.path.proxy_bypass = connection.proxy_bypass_reason;
     if (connection.source)

@@ -26,7 +26,8 @@ constexpr std::string_view module_key_list[] = {
     "tls", "ehlo_name", "mechanisms", "parallel", "timeout", "connect_timeout", "command_timeout",
     "banner_wait", "timeout_offset", "source", "proxy", "noproxy", "proxy_password_env",
     "proxy_password_file", "ca_file", "ca_path", "insecure", "tls_min", "tls_max", "sni",
-    "no_sni", "cert_warn_days", "cert_crit_days", "tls_versions", "all_addresses", "credentials",
+    "no_sni", "cert_warn_days", "cert_crit_days", "tls_versions", "cert", "key",
+    "key_passphrase_env", "key_passphrase_file", "all_addresses", "credentials", "authzid",
     "gssapi_service", "allow_insecure_auth", "expect"};
 // clang-format on
 
@@ -264,10 +265,23 @@ Module module(YamlReader const& r, std::string const& name, YAML::Node const& no
         q.expect.cert_crit_days = static_cast<int>(r.integer(n, key("cert_crit_days"), -1, 100000));
     if (YAML::Node n = node["tls_versions"])
         o.tls_versions = r.boolean(n, key("tls_versions"));
+    if (YAML::Node n = node["cert"]) {
+        o.tls.client_certificate.cert_file = r.string(n, key("cert"));
+        if (!std::ifstream(o.tls.client_certificate.cert_file))
+            r.fail(key("cert"), "cannot read " + o.tls.client_certificate.cert_file);
+    }
+    if (YAML::Node n = node["key"]) {
+        o.tls.client_certificate.key_file = r.string(n, key("key"));
+        if (!std::ifstream(o.tls.client_certificate.key_file))
+            r.fail(key("key"), "cannot read " + o.tls.client_certificate.key_file);
+    }
     if (YAML::Node n = node["all_addresses"])
         o.all_addresses = r.boolean(n, key("all_addresses"));
     if (YAML::Node n = node["credentials"])
         q.credentials = credentials(r, n, key("credentials"));
+    q.credentials.key_passphrase = secret(r, node, path, "key_passphrase");
+    if (YAML::Node n = node["authzid"])
+        o.authzid = r.string(n, key("authzid"));
     if (YAML::Node n = node["allow_insecure_auth"])
         o.allow_insecure_auth = r.boolean(n, key("allow_insecure_auth"));
     if (YAML::Node n = node["expect"])

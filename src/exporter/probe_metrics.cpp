@@ -156,7 +156,8 @@ std::vector<prometheus::MetricFamily> probe_families(Report const& r, Verdict co
                       {"code", std::to_string(rec.reply->code)},
                       {"enhanced", rec.reply->enhanced()}})
                 .Set(1);
-        if (r.credentials_given && row.authentication.status != Status::skipped &&
+        if ((r.credentials_given || r.client_certificate_given) &&
+            row.authentication.status != Status::skipped &&
             row.authentication.status != Status::pending)
             authenticated.Add({{"mechanism", row.name}})
                 .Set(boolean(row.authentication.status == Status::accepted));

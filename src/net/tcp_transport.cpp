@@ -293,6 +293,13 @@ void TcpTransport::accept_tls(void* server_context, Deadline deadline) {
     handshake(deadline);
 }
 
+std::optional<std::string> TcpTransport::verified_peer_subject() const {
+    SSL* ssl = static_cast<SSL*>(ssl_);
+    if (ssl == nullptr || !tls_up_)
+        return std::nullopt;
+    return verified_client_subject(ssl);
+}
+
 void TcpTransport::handshake(Deadline deadline) {
     SSL* ssl = static_cast<SSL*>(ssl_);
     for (int round = 0; round < 100'000; ++round) {

@@ -5,6 +5,7 @@
 #include "net/transport.hpp"
 
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -45,6 +46,9 @@ public:
     /// The server side of the handshake, with a server SSL_CTX* the caller built. Throws
     /// errc::tls_handshake_failed with OpenSSL's reason, timeout or interrupted.
     void accept_tls(void* server_context, Deadline deadline);
+    /// Server side, after accept_tls: the subject (RFC 2253) of the client certificate when
+    /// the client sent one and it verified against the context's trust store; else none.
+    std::optional<std::string> verified_peer_subject() const;
     /// Ends the connection politely: TLS close_notify, FIN, then reads and drops whatever the
     /// peer still sends until it closes or the deadline passes (so that the last bytes sent
     /// are not lost to a reset caused by unread data), then closes.

@@ -7,10 +7,13 @@
 #include <arpa/inet.h>
 #include <openssl/err.h>
 #include <openssl/evp.h>
+#include <openssl/pem.h>
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
 
+#include <cerrno>
+#include <cstring>
 #include <ctime>
 #include <memory>
 #include <stdexcept>
@@ -150,6 +153,7 @@ constexpr std::size_t max_verify_issues = 16;
 
 struct VerifyLog {
     std::vector<VerifyIssue> issues;
+    bool certificate_requested = false; ///< the server sent a CertificateRequest
 };
 
 void free_verify_log(void*, void* ptr, CRYPTO_EX_DATA*, int, long, void*) {
@@ -188,6 +192,116 @@ int record_verify_error(int preverify_ok, X509_STORE_CTX* store) {
     return 1;
 }
 
+// SSL_CTX_set_cert_cb(3): on a client, called when the server requests a certificate, before
+// one is sent; the certificate set with SSL_CTX_use_certificate is then offered as it is.
+int record_certificate_request(SSL* ssl, void*) {
+    if (VerifyLog* log = static_cast<VerifyLog*>(SSL_get_ex_data(ssl, verify_log_index())))
+        log->certificate_requested = true;
+    return 1;
+}
+
+using CertificateKind = ClientCertificateError::Kind;
+
+std::string read_file(std::string const& path, char const* what) {
+    BioPtr bio(BIO_new_file(path.c_str(), "rb"));
+    if (!bio) {
+        ERR_clear_error();
+        throw ClientCertificateError(CertificateKind::missing_file,
+                                     std::string("cannot read the ") + what + " file " + path +
+                                         ": " + std::strerror(errno));
+    }
+    std::string out;
+    char buffer[4096];
+    int n = 0;
+    // A certificate chain or a key is a few kilobytes; a megabyte is not one.
+    while ((n = BIO_read(bio.get(), buffer, sizeof buffer)) > 0 && out.size() < (1u << 20))
+        out.append(buffer, static_cast<std::size_t>(n));
+    return out;
+}
+
+struct PassphraseUse {
+    std::string const* passphrase;
+    bool asked = false; ///< the key is encrypted: OpenSSL asked for the passphrase
+};
+
+int give_passphrase(char* buffer, int size, int, void* user) {
+    PassphraseUse* use = static_cast<PassphraseUse*>(user);
+    use->asked = true;
+    std::string const& p = *use->passphrase;
+    if (p.empty() || p.size() > static_cast<std::size_t>(size))
+        return -1;
+    std::memcpy(buffer, p.data(), p.size());
+    return static_cast<int>(p.size());
+}
+
+/// --cert/--key into `ctx`: the certificate (and any intermediates after it), the key
+/// (decrypted with the passphrase), and the check that they belong together.
+void load_client_certificate(SSL_CTX* ctx, ClientCertificate const& c) {
+    if (!c.given())
+        return;
+    std::string const key_path = c.key_file.empty() ? c.cert_file : c.key_file;
+    std::string const cert_pem = read_file(c.cert_file, "client certificate");
+    std::string const key_pem =
+        key_path == c.cert_file ? cert_pem : read_file(key_path, "client key");
+    ERR_clear_error();
+    BioPtr cert_bio(BIO_new_mem_buf(cert_pem.data(), static_cast<int>(cert_pem.size())));
+    CertPtr leaf(PEM_read_bio_X509(cert_bio.get(), nullptr, nullptr, nullptr));
+    if (!leaf) {
+        ERR_clear_error();
+        throw ClientCertificateError(
+            CertificateKind::not_pem,
+            "the client certificate file " + c.cert_file +
+                " holds no PEM certificate (\"-----BEGIN CERTIFICATE-----\")");
+    }
+    if (SSL_CTX_use_certificate(ctx, leaf.get()) != 1)
+        throw ClientCertificateError(CertificateKind::not_pem,
+                                     "the client certificate " + c.cert_file +
+                                         " cannot be used: " + openssl_error_text());
+    for (int i = 0; i < 16; ++i) {
+        X509* extra = PEM_read_bio_X509(cert_bio.get(), nullptr, nullptr, nullptr);
+        if (extra == nullptr)
+            break;
+        if (SSL_CTX_add0_chain_cert(ctx, extra) != 1)
+            X509_free(extra);
+    }
+    ERR_clear_error();
+    bool const pem_key = key_pem.find("-----BEGIN") != std::string::npos &&
+                         key_pem.find("PRIVATE KEY-----") != std::string::npos;
+    if (!pem_key)
+        throw ClientCertificateError(CertificateKind::not_pem,
+                                     "the client key file " + key_path +
+                                         " holds no PEM private key (\"-----BEGIN ... PRIVATE "
+                                         "KEY-----\")");
+    PassphraseUse use{&c.passphrase};
+    BioPtr key_bio(BIO_new_mem_buf(key_pem.data(), static_cast<int>(key_pem.size())));
+    KeyPtr key(PEM_read_bio_PrivateKey(key_bio.get(), nullptr, give_passphrase, &use));
+    ERR_clear_error();
+    if (!key && use.asked && c.passphrase.empty())
+        throw ClientCertificateError(
+            CertificateKind::passphrase,
+            "the client key " + key_path +
+                " is encrypted and no passphrase was given "
+                "(--key-passphrase-env VAR or --key-passphrase-file FILE)");
+    if (!key && use.asked)
+        throw ClientCertificateError(CertificateKind::passphrase,
+                                     "the passphrase does not decrypt the client key " + key_path);
+    if (!key)
+        throw ClientCertificateError(CertificateKind::not_pem,
+                                     "the client key " + key_path +
+                                         " is not a private key OpenSSL can read");
+    if (X509_check_private_key(leaf.get(), key.get()) != 1) {
+        ERR_clear_error();
+        throw ClientCertificateError(CertificateKind::key_mismatch,
+                                     "the client key " + key_path +
+                                         " does not belong to the certificate " + c.cert_file +
+                                         " (their public keys differ)");
+    }
+    if (SSL_CTX_use_PrivateKey(ctx, key.get()) != 1)
+        throw ClientCertificateError(CertificateKind::key_mismatch,
+                                     "the client key " + key_path +
+                                         " cannot be used: " + openssl_error_text());
+}
+
 } // namespace
 
 TlsClientContext::TlsClientContext(TlsClientOptions const& options) : options_(options) {
@@ -200,6 +314,8 @@ TlsClientContext::TlsClientContext(TlsClientOptions const& options) : options_(o
     // The handshake always completes; verification is recorded (SSL_get_verify_result) and
     // judged by the engine, so that a bad certificate becomes a finding, not a dead end.
     SSL_CTX_set_verify(ctx, SSL_VERIFY_NONE, record_verify_error);
+    SSL_CTX_set_cert_cb(ctx, record_certificate_request, nullptr);
+    load_client_certificate(ctx, options.client_certificate);
     if (int v = parse_tls_version(options.min_version); v != 0)
         SSL_CTX_set_min_proto_version(ctx, v);
     if (int v = parse_tls_version(options.max_version); v != 0)
@@ -250,6 +366,14 @@ void prepare_client_ssl(void* native, TlsConnectOptions const& options) {
         SSL_set_tlsext_host_name(ssl, options.sni.c_str());
 }
 
+std::optional<std::string> verified_client_subject(void* native) {
+    SSL* ssl = static_cast<SSL*>(native);
+    X509 const* peer = SSL_get0_peer_certificate(ssl);
+    if (peer == nullptr || SSL_get_verify_result(ssl) != X509_V_OK)
+        return std::nullopt;
+    return name_text(X509_get_subject_name(peer));
+}
+
 TlsInfo describe_tls(void* native, TlsConnectOptions const& options) {
     SSL* ssl = static_cast<SSL*>(native);
     TlsInfo info;
@@ -279,6 +403,17 @@ TlsInfo describe_tls(void* native, TlsConnectOptions const& options) {
     STACK_OF(X509)* chain = SSL_get_peer_cert_chain(ssl);
     for (int i = 0; chain != nullptr && i < sk_X509_num(chain); ++i)
         info.chain.push_back(describe_certificate(sk_X509_value(chain, i)));
+    if (VerifyLog const* log =
+            static_cast<VerifyLog const*>(SSL_get_ex_data(ssl, verify_log_index()));
+        log != nullptr && log->certificate_requested) {
+        info.client_certificate_requested = true;
+        // SSL_get0_peer_CA_list(3): the names of the server's CertificateRequest.
+        STACK_OF(X509_NAME) const* names = SSL_get0_peer_CA_list(ssl);
+        for (int i = 0; names != nullptr && i < sk_X509_NAME_num(names) && i < 16; ++i)
+            info.client_certificate_authorities.push_back(name_text(sk_X509_NAME_value(names, i)));
+        if (X509* mine = SSL_get_certificate(ssl))
+            info.client_certificate = describe_certificate(mine);
+    }
     X509* leaf = SSL_get0_peer_certificate(ssl);
     if (leaf == nullptr) {
         info.chain_verified = false;

@@ -3,6 +3,8 @@
 
 #include <array>
 #include <memory>
+#include <optional>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -57,8 +59,40 @@ struct TlsInfo {
     std::string verify_name;           ///< the name checked
     bool verification_skipped = false; ///< --insecure: verification result not enforced
     std::vector<CertificateInfo> chain;
+    /// The server sent a CertificateRequest (it asks for a client certificate, RFC 8446
+    /// §4.3.2, RFC 5246 §7.4.4).
+    bool client_certificate_requested = false;
+    /// The CA names of that CertificateRequest ("certificate_authorities"; at most 16), as
+    /// RFC 2253 text; empty when the server named none.
+    std::vector<std::string> client_certificate_authorities;
+    /// The client certificate offered in answer (--cert); none when not asked or none given.
+    std::optional<CertificateInfo> client_certificate;
 
     bool verified() const noexcept { return chain_verified && host_verified; }
+};
+
+/// --cert/--key: the client certificate a client offers when the server asks for one.
+struct ClientCertificate {
+    std::string cert_file; ///< PEM: the certificate, then any intermediate certificates
+    std::string key_file;  ///< PEM private key (PKCS#8 or traditional), possibly encrypted
+    /// The key's passphrase: a secret, read by prepare() (--key-passphrase-env/-file), never
+    /// from the command line; empty: none.
+    std::string passphrase;
+
+    bool given() const noexcept { return !cert_file.empty(); }
+};
+
+/// Why a client certificate or key does not load (TlsClientContext). The message names the
+/// file and the reason, never the passphrase.
+class ClientCertificateError : public std::runtime_error {
+public:
+    enum class Kind { missing_file, not_pem, key_mismatch, passphrase };
+    ClientCertificateError(Kind kind, std::string const& message)
+        : std::runtime_error(message), kind_(kind) {}
+    Kind kind() const noexcept { return kind_; }
+
+private:
+    Kind kind_;
 };
 
 /// Client-side TLS settings for a whole run; the engine builds one and shares it.
@@ -73,11 +107,13 @@ struct TlsClientOptions {
     /// Security level 0 and "DEFAULT:@SECLEVEL=0": lets OpenSSL 3 offer TLS 1.0/1.1 (and the
     /// SHA-1 signatures they need). Only for the contexts that enumerate server versions.
     bool legacy = false;
+    ClientCertificate client_certificate;
 };
 
 class TlsClientContext {
 public:
-    /// Throws std::runtime_error with OpenSSL's reason (unreadable CA file, bad version).
+    /// Throws std::runtime_error with OpenSSL's reason (unreadable CA file, bad version), and
+    /// ClientCertificateError when the client certificate or key does not load.
     explicit TlsClientContext(TlsClientOptions const& options);
     ~TlsClientContext();
     TlsClientContext(TlsClientContext const&) = delete;
@@ -104,6 +140,10 @@ struct TlsConnectOptions {
 /// Prepares a client SSL* made from options.context: SNI, and the log the verify callback
 /// fills (freed with the SSL). Call before the handshake. Used by the transport.
 void prepare_client_ssl(void* ssl, TlsConnectOptions const& options);
+
+/// Server side (the emulator): the subject of the client certificate of a finished handshake
+/// (SSL*) when one was sent and it verified; else none.
+std::optional<std::string> verified_client_subject(void* ssl);
 
 /// Fills TlsInfo from a finished handshake (SSL*). Used by the transport.
 TlsInfo describe_tls(void* ssl, TlsConnectOptions const& options);

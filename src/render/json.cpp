@@ -54,6 +54,16 @@ Json connection_json(ConnectionPath const& p) {
                 {"local_address", or_null(p.local_address)}};
 }
 
+Json client_certificate_json(std::optional<net::CertificateInfo> const& c) {
+    if (!c)
+        return nullptr;
+    return Json{{"subject", c->subject},
+                {"issuer", c->issuer},
+                {"sha256", c->sha256},
+                {"not_after", c->not_after},
+                {"days_left", c->days_left}};
+}
+
 Json tls_info_json(net::TlsInfo const& t) {
     Json chain = Json::array();
     for (net::CertificateInfo const& c : t.chain)
@@ -93,7 +103,10 @@ Json tls_info_json(net::TlsInfo const& t) {
                 {"host_verified", t.host_verified},
                 {"verify_name", t.verify_name},
                 {"verification_enforced", !t.verification_skipped},
-                {"chain", chain}};
+                {"chain", chain},
+                {"client_certificate_requested", t.client_certificate_requested},
+                {"client_certificate_authorities", t.client_certificate_authorities},
+                {"client_certificate", client_certificate_json(t.client_certificate)}};
 }
 
 /// Schema 2: {phase, kind, detail, bytes_received, elapsed_ms, protocol}.
@@ -356,6 +369,7 @@ Json json_document(Report const& r, Verdict const& v) {
                                         {"crit_days", v.expectations.cert_crit_days}}},
         {"credentials", Json{{"given", r.credentials_given},
                              {"token_given", r.token_given},
+                             {"client_certificate_given", r.client_certificate_given},
                              {"user", r.user_shown.empty() ? Json(nullptr) : Json(r.user_shown)},
                              {"insecure_auth_allowed", r.insecure_auth_allowed},
                              {"sent_insecurely", r.credentials_sent_insecurely}}},

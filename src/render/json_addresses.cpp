@@ -43,7 +43,9 @@ Json address_json(AddressProbe const& a) {
                    {"host_verified", t.host_verified},
                    {"verify_code", t.verify_code},
                    {"verify_error", or_null(t.verify_error)},
-                   {"certificate", certificate}};
+                   {"certificate", certificate},
+                   {"client_certificate_requested", t.client_certificate_requested},
+                   {"client_certificate", client_certificate_json(t.client_certificate)}};
     }
     return Json{{"address", a.address},
                 {"session_established", a.session_established},

@@ -20,6 +20,9 @@ Json optional_ms(std::optional<double> const& value);
 Json or_null(std::string const& s);
 Json connection_json(ConnectionPath const& p);
 Json tls_info_json(net::TlsInfo const& t);
+/// The client certificate offered (--cert): subject, issuer, sha256, not_after, days_left; or
+/// null.
+Json client_certificate_json(std::optional<net::CertificateInfo> const& c);
 Json fatal_error_json(FatalError const& f);
 
 /// --all-addresses: one object per address probed; null without it (render/json_addresses.cpp).

@@ -72,6 +72,28 @@ template <typename Line> void tls_chain_lines(net::TlsInfo const& t, Line const&
     }
 }
 
+/// Whether the server asked for a client certificate, and which one went (--cert).
+template <typename Line>
+void tls_client_certificate_lines(net::TlsInfo const& t, bool given, Line const& line) {
+    if (!t.client_certificate_requested) {
+        if (given)
+            line("Client cert", "not requested by the server (--cert not sent)");
+        return;
+    }
+    if (!t.client_certificate) {
+        line("Client cert",
+             "requested by the server; none offered" + std::string(given ? "" : " (--cert/--key)"));
+    } else {
+        net::CertificateInfo const& c = *t.client_certificate;
+        line("Client cert", "requested by the server; offered " + c.subject);
+        line("", "   issuer " + c.issuer);
+        line("", "   not after " + c.not_after + "; SHA-256 " + c.sha256);
+    }
+    if (!t.client_certificate_authorities.empty())
+        line("", "   the server accepts certificates from " +
+                     join(t.client_certificate_authorities, "; "));
+}
+
 template <typename Line> void tls_check_lines(Report const& r, Line const& line) {
     if (r.tls_versions) {
         std::string text;
@@ -144,6 +166,7 @@ void server_section(Report const& r, Style const& st, std::string& out) {
         line("TLS", text);
         tls_verification_lines(t, st, line);
         tls_chain_lines(t, line);
+        tls_client_certificate_lines(t, r.client_certificate_given, line);
     }
     tls_check_lines(r, line);
     if (s.tls && s.after_tls) {

@@ -100,14 +100,16 @@ void matrix_section(Report const& r, Style const& st, std::string& out) {
         return;
     }
     ServerFacts const& s = r.server;
+    // A client certificate alone is a credential too (EXTERNAL).
+    bool const with_credentials = r.credentials_given || r.client_certificate_given;
     std::string state = !s.tls                 ? "without TLS"
                         : s.starttls_attempted ? "after STARTTLS"
                                                : "over implicit TLS";
     out += st.bold("AUTH mechanisms") +
            st.dim(" (probed " + state + "; " +
-                  (r.credentials_given ? "with credentials"
-                                       : "no credentials: recognition only, nothing "
-                                         "secret sent") +
+                  (with_credentials ? "with credentials"
+                                    : "no credentials: recognition only, nothing "
+                                      "secret sent") +
                   ")") +
            "\n";
     bool const two_states = s.starttls_attempted;
@@ -120,7 +122,7 @@ void matrix_section(Report const& r, Style const& st, std::string& out) {
     else
         header += pad("ADVERTISED", 12);
     header += pad("RECOGNISED", 12);
-    if (r.credentials_given)
+    if (with_credentials)
         header += pad("AUTHENTICATED", auth_width);
     header += "REPLY";
     out += st.dim(header) + "\n";
@@ -140,7 +142,7 @@ void matrix_section(Report const& r, Style const& st, std::string& out) {
             line += st.red(padded);
         else
             line += padded;
-        if (r.credentials_given) {
+        if (with_credentials) {
             std::string const word = auth_cell(m);
             std::string const cell_text = pad(word, auth_width);
             AuthVerdict const verdict = auth_verdict(m);
@@ -149,14 +151,14 @@ void matrix_section(Report const& r, Style const& st, std::string& out) {
                                                                   : cell_text;
         }
         std::string const detail =
-            r.credentials_given ? auth_detail(m) : recognition_detail(m.recognition);
+            with_credentials ? auth_detail(m) : recognition_detail(m.recognition);
         line += detail; // one line per row, however long: rows stay greppable
         out += line + "\n";
     }
     // Why recognised mechanisms were not tried with the credentials, grouped by reason.
     std::vector<std::pair<std::string, std::vector<std::string>>> reasons;
     for (MechanismRow const& m : r.rows) {
-        if (!r.credentials_given || m.authentication.status != Status::skipped ||
+        if (!with_credentials || m.authentication.status != Status::skipped ||
             m.recognition.status != Status::recognised)
             continue;
         std::string const reason =

@@ -77,6 +77,8 @@ enum class Withheld {
 struct Authentication {
     Status status = Status::skipped;
     Withheld withheld = Withheld::no; ///< set when the exchange was skipped for this reason
+    /// The exchange needs what was not given (EXTERNAL without --cert); `reason` says what.
+    bool cannot_try = false;
     std::string reason;
     std::optional<smtp::Reply> reply; ///< the final reply of the exchange
     bool server_verified = false; ///< SCRAM, DIGEST-MD5: the server proved it knows the password
@@ -311,7 +313,8 @@ struct Report {
     // Credentials (never the secret itself)
     bool credentials_given = false;
     bool token_given = false;
-    std::string user_shown; ///< the user, or a length marker without --show-username
+    bool client_certificate_given = false; ///< --cert (offered when a server asks)
+    std::string user_shown;                ///< the user, or a length marker without --show-username
     bool insecure_auth_allowed = false;
     bool credentials_sent_insecurely = false;
 

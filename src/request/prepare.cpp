@@ -176,9 +176,13 @@ PreparedRequest prepare(ProbeRequest request, PrepareContext const& context) {
     prepared.proxy_ = read_proxy(request, context);
     net::TlsClientOptions& tls = request.options.tls;
     tls.use_system_store = tls.ca_file.empty() && tls.ca_path.empty() && tls.ca_pem.empty();
-    // A CA file or directory that does not load is the user's to fix, before any target (the
-    // system store is not loaded here only to be loaded again by the probe).
-    if (!tls.ca_file.empty() || !tls.ca_path.empty()) {
+    if (request.credentials.key_passphrase.given())
+        tls.client_certificate.passphrase =
+            read_secret(request.credentials.key_passphrase, "key passphrase", context);
+    // A CA file or directory, or a client certificate, that does not load is the user's to
+    // fix, before any target (the system store is not loaded here only to be loaded again by
+    // the probe).
+    if (!tls.ca_file.empty() || !tls.ca_path.empty() || tls.client_certificate.given()) {
         try {
             net::TlsClientContext check(tls);
         } catch (std::runtime_error const& e) {

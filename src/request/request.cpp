@@ -43,6 +43,10 @@ constexpr SettingName setting_names[] = {
     {Setting::password, "--password-*", "credentials.password_*"},
     {Setting::token, "--oauth-token-*", "credentials.token_*"},
     {Setting::gssapi_service, "--gssapi-service", "gssapi_service"},
+    {Setting::cert, "--cert", "cert"},
+    {Setting::key, "--key", "key"},
+    {Setting::key_passphrase, "--key-passphrase-*", "key_passphrase_*"},
+    {Setting::authzid, "--authzid", "authzid"},
     {Setting::mechanisms, "--mechanisms", "mechanisms"},
     {Setting::expect_auth, "--expect-auth", "expect.auth"},
     {Setting::expect_tls_min, "--expect-tls-min", "expect.tls_min"},
@@ -165,6 +169,23 @@ void check_credentials(ProbeRequest const& r, Checker const& c) {
         c.fail(Setting::password, "--password-stdin and --targets-file - both read standard input");
     if (k.user && k.user->find_first_of(std::string("\r\n\0", 3)) != std::string::npos)
         c.fail(Setting::user, "must not contain CR, LF or NUL");
+    net::ClientCertificate const& cert = r.options.tls.client_certificate;
+    if (!cert.key_file.empty() && !cert.given())
+        c.fail(Setting::key, "needs " + c.name(Setting::cert) + " (the certificate it belongs to)");
+    if (k.key_passphrase.given() && !cert.given())
+        c.fail(Setting::key_passphrase, "needs " + c.name(Setting::cert) + " and " +
+                                            c.name(Setting::key) + " (an encrypted key)");
+    if (k.key_passphrase.kind == SecretSource::Kind::standard_input &&
+        (k.password.kind == SecretSource::Kind::standard_input || r.targets.file == "-"))
+        c.fail(Setting::key_passphrase, "standard input is read for something else already");
+    if (cert.given() && r.targets.tls == TlsMode::none)
+        c.fail(Setting::cert, "is offered in the TLS handshake, and " + c.name(Setting::tls) +
+                                  " none has no handshake");
+    std::string const& authzid = r.options.authzid;
+    if (authzid.find_first_of(std::string("\r\n\0", 3)) != std::string::npos)
+        c.fail(Setting::authzid, "must not contain CR, LF or NUL");
+    if (authzid.size() > 255)
+        c.fail(Setting::authzid, "must be at most 255 bytes");
 }
 
 } // namespace

@@ -38,6 +38,9 @@ struct CredentialRequest {
     std::optional<std::string> user; ///< --user / credentials.user
     SecretSource password;
     SecretSource token; ///< OAuth 2.0 access token (XOAUTH2, OAUTHBEARER)
+    /// The passphrase of the client key (--key, options.tls.client_certificate): read by
+    /// prepare() into options.tls.client_certificate.passphrase.
+    SecretSource key_passphrase;
 };
 
 struct ProxyRequest {
@@ -116,6 +119,10 @@ enum class Setting {
     password,
     token,
     gssapi_service,
+    cert,
+    key,
+    key_passphrase,
+    authzid,
     mechanisms,
     expect_auth,
     expect_tls_min,

@@ -384,6 +384,8 @@ ClientStep Client::respond(std::string_view challenge) {
         step = detail::gssapi_step(credentials_, options_, challenge, state);
     } else if (mechanism_ == "ANONYMOUS") {
         step = detail::anonymous_step(options_, step_);
+    } else if (mechanism_ == "EXTERNAL") {
+        step = detail::external_step(options_, step_);
     } else {
         step = cancel_with("mechanism not implemented");
     }

@@ -1,6 +1,7 @@
 #pragma once
 // Private to src/sasl: ClientStep builders and the client steps that live outside client.cpp
-// (DIGEST-MD5 in digest_md5.cpp, NTLM in ntlm_auth.cpp, ANONYMOUS in anonymous.cpp).
+// (DIGEST-MD5 in digest_md5.cpp, NTLM in ntlm_auth.cpp, ANONYMOUS in anonymous.cpp, EXTERNAL
+// in external.cpp).
 
 #include "sasl/sasl.hpp"
 
@@ -61,5 +62,8 @@ ClientStep gssapi_step(Credentials const& credentials, ClientOptions const& opti
 
 /// ANONYMOUS (RFC 4505): the trace.
 ClientStep anonymous_step(ClientOptions const& options, int step);
+
+/// EXTERNAL (RFC 4422 Appendix A, external.cpp): the authzid, or an empty response.
+ClientStep external_step(ClientOptions const& options, int step);
 
 } // namespace smtpprobe::sasl::detail

@@ -25,7 +25,7 @@ constexpr std::array<Mechanism, 14> table{{
     {"NTLM", true, true, password, "MS-SMTPNTLM, MS-NLMP"},
     {"GSSAPI", true, true, Secret::ticket, "RFC 4752"},
     {"ANONYMOUS", true, true, Secret::none, "RFC 4505"},
-    {"EXTERNAL", true, false, Secret::none, "RFC 4422"},
+    {"EXTERNAL", true, true, Secret::certificate, "RFC 4422"},
 }};
 
 } // namespace
@@ -64,6 +64,11 @@ bool needs_no_secret(std::string_view mechanism) noexcept {
 bool binds_channel(std::string_view mechanism) noexcept {
     return mechanism.size() > 5 && smtp::iequals(mechanism.substr(mechanism.size() - 5), "-PLUS") &&
            find_mechanism(mechanism) != nullptr;
+}
+
+bool uses_certificate(std::string_view mechanism) noexcept {
+    Mechanism const* m = find_mechanism(mechanism);
+    return m != nullptr && m->secret == Secret::certificate;
 }
 
 } // namespace smtpprobe::sasl

@@ -10,10 +10,11 @@ namespace smtpprobe::sasl {
 
 /// What a real exchange with the mechanism needs from Credentials.
 enum class Secret {
-    password, ///< user and password
-    token,    ///< user and an OAuth 2.0 bearer token
-    ticket,   ///< the caller's Kerberos ticket cache, or user and password to get a ticket
-    none,     ///< nothing (ANONYMOUS)
+    password,    ///< user and password
+    token,       ///< user and an OAuth 2.0 bearer token
+    ticket,      ///< the caller's Kerberos ticket cache, or user and password to get a ticket
+    none,        ///< nothing (ANONYMOUS)
+    certificate, ///< a TLS client certificate (EXTERNAL): --cert/--key
 };
 
 struct Mechanism {

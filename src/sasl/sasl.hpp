@@ -27,7 +27,7 @@ struct Credentials {
 
 /// Mechanisms the client side implements (any case): the catalogue entries marked
 /// implemented (sasl/mechanisms.hpp): PLAIN, LOGIN, CRAM-MD5, DIGEST-MD5, SCRAM-SHA-1,
-/// SCRAM-SHA-256, XOAUTH2, OAUTHBEARER, NTLM, GSSAPI, ANONYMOUS.
+/// SCRAM-SHA-256 and their -PLUS variants, XOAUTH2, OAUTHBEARER, NTLM, GSSAPI, ANONYMOUS, EXTERNAL.
 bool client_implements(std::string_view mechanism) noexcept;
 /// True for XOAUTH2 and OAUTHBEARER (they need Credentials::token, not a password).
 bool uses_token(std::string_view mechanism) noexcept;
@@ -35,6 +35,8 @@ bool uses_token(std::string_view mechanism) noexcept;
 bool uses_ticket(std::string_view mechanism) noexcept;
 /// True for ANONYMOUS: it needs neither a password nor a token.
 bool needs_no_secret(std::string_view mechanism) noexcept;
+/// True for EXTERNAL: the credential is the TLS client certificate (--cert/--key).
+bool uses_certificate(std::string_view mechanism) noexcept;
 
 /// What binds a SCRAM-*-PLUS exchange to its TLS channel (RFC 5056, RFC 5802 §6): the
 /// channel-binding type and its input, taken from the TLS connection by the caller.
@@ -58,9 +60,10 @@ ChannelBinding choose_channel_binding(std::string tls_unique, std::string tls_ex
 bool binds_channel(std::string_view mechanism) noexcept;
 
 struct ClientOptions {
-    std::string host;    ///< OAUTHBEARER "host=", DIGEST-MD5 digest-uri "smtp/HOST"
-    unsigned port = 0;   ///< OAUTHBEARER "port="
-    std::string authzid; ///< PLAIN / SCRAM / DIGEST-MD5 authorisation identity; usually empty
+    std::string host;  ///< OAUTHBEARER "host=", DIGEST-MD5 digest-uri "smtp/HOST"
+    unsigned port = 0; ///< OAUTHBEARER "port="
+    std::string
+        authzid; ///< PLAIN / SCRAM / DIGEST-MD5 / EXTERNAL authorisation identity; usually empty
     std::string service = "smtp"; ///< the SASL service name (RFC 4954 §4): DIGEST-MD5 digest-uri
     /// NTLM: the client's clock as a FILETIME (100 ns since 1601), used in the NTLMv2 response
     /// when the server's CHALLENGE carries no MsvAvTimestamp. The caller reads the clock (this
@@ -172,6 +175,9 @@ struct ServerOptions {
     std::optional<std::string> ntlm_challenge;
     /// SCRAM-*-PLUS: the binding of the connection the exchange runs on (none: -PLUS fails).
     ChannelBinding channel_binding;
+    /// EXTERNAL: the identity established outside SASL (the emulator sets the subject of a
+    /// verified client certificate); none: EXTERNAL fails.
+    std::optional<std::string> external_identity;
     unsigned scram_iterations = 4096;
     std::string scram_salt = "smtpprobe-salt";
 };

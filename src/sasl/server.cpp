@@ -309,6 +309,8 @@ ServerStep Server::respond(std::string_view response) {
         result = detail::ntlm_respond(options_, step, response, ntlm_challenge_);
     } else if (mechanism_ == "ANONYMOUS") {
         result = detail::anonymous_respond(step, response);
+    } else if (mechanism_ == "EXTERNAL") {
+        result = detail::external_respond(options_, step, response);
     }
     if (result.kind != ServerStep::Kind::challenge) {
         step_ = finished;

@@ -58,6 +58,10 @@ ServerStep ntlm_respond(ServerOptions const& options, int step, std::string_view
 /// ANONYMOUS (anonymous.cpp): any well-formed trace logs in as "anonymous".
 ServerStep anonymous_respond(int step, std::string_view response);
 
+/// EXTERNAL (external.cpp): succeeds as ServerOptions::external_identity (a verified client
+/// certificate's subject) when there is one and the authzid is empty or that identity.
+ServerStep external_respond(ServerOptions const& options, int step, std::string_view response);
+
 /// The SCRAM server (RFC 5802) at `step`: 1 answers the client-first message, 2 the
 /// client-final one, and then the empty response after the server-final data. `plus`:
 /// SCRAM-*-PLUS, bound to options.channel_binding.

@@ -464,3 +464,38 @@ TEST_CASE("ANONYMOUS sends its trace, which is no secret", "[core][sasl][anonymo
     control.start();
     CHECK(control.respond("a\r\nb").kind == ServerStep::Kind::malformed);
 }
+
+TEST_CASE("EXTERNAL sends the authzid or an empty response, no secret; the server grants the "
+          "identity established outside SASL",
+          "[core][sasl][external]") {
+    Client client = client_for("EXTERNAL", {}, {});
+    ClientStep const empty = client.respond("");
+    REQUIRE(empty.kind == ClientStep::Kind::respond);
+    CHECK(empty.data.empty());
+    CHECK_FALSE(empty.secret);
+    CHECK(client.respond("").kind == ClientStep::Kind::cancel);
+    ClientOptions as_postmaster;
+    as_postmaster.authzid = "postmaster@example.org";
+    ClientStep const named = client_for("EXTERNAL", {}, as_postmaster).respond("");
+    CHECK(named.data == "postmaster@example.org");
+    CHECK_FALSE(named.secret);
+    as_postmaster.authzid = std::string("a\0b", 3);
+    CHECK(client_for("EXTERNAL", {}, as_postmaster).respond("").kind == ClientStep::Kind::cancel);
+
+    ServerOptions options;
+    Server anonymous = server_for("EXTERNAL", options); // no certificate: nothing to go on
+    CHECK(anonymous.start().kind == ServerStep::Kind::challenge);
+    CHECK(anonymous.respond("").kind == ServerStep::Kind::failure);
+    options.external_identity = "CN=client";
+    Server certified = server_for("EXTERNAL", options);
+    certified.start();
+    ServerStep const done = certified.respond("");
+    CHECK(done.kind == ServerStep::Kind::success);
+    CHECK(done.user == "CN=client");
+    Server same = server_for("EXTERNAL", options);
+    same.start();
+    CHECK(same.respond("CN=client").kind == ServerStep::Kind::success);
+    Server other = server_for("EXTERNAL", options);
+    other.start();
+    CHECK(other.respond("postmaster").kind == ServerStep::Kind::failure);
+}

@@ -161,7 +161,9 @@ TEST_CASE("the client implements exactly the eleven mechanisms, in any case", "[
     CHECK(smtpprobe::sasl::client_implements("ANONYMOUS"));
     CHECK(smtpprobe::sasl::client_implements("cram-md5"));
     CHECK(smtpprobe::sasl::client_implements("GSSAPI"));
-    CHECK_FALSE(smtpprobe::sasl::client_implements("EXTERNAL"));
+    CHECK(smtpprobe::sasl::client_implements("external"));
+    CHECK(smtpprobe::sasl::uses_certificate("EXTERNAL"));
+    CHECK_FALSE(smtpprobe::sasl::uses_certificate("PLAIN"));
     CHECK_FALSE(smtpprobe::sasl::client_implements(""));
     CHECK(Client::create("GSSAPI", {}).has_value());
     // The server side of GSSAPI needs a KDC and a keytab: the emulator does not offer it.

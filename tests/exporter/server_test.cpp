@@ -6,6 +6,7 @@
 #include "exporter/server.hpp"
 
 #include "exporter/exposition.hpp"
+#include "support/client_certificate.hpp"
 #include "support/harness.hpp"
 
 #include <catch2/catch.hpp>
@@ -282,6 +283,28 @@ TEST_CASE("exporter: credentials by reference authenticate and appear in no outp
     CHECK(all.find("&lt;hidden, 18 characters&gt;") != std::string::npos); // the status page
     // The secret's base64 (the PLAIN response) neither.
     CHECK(all.find("cG9zdGZpeC10ZXN0LXBhc3N3b3JkLW5vdC1yZWFs") == std::string::npos);
+}
+
+TEST_CASE("exporter: a module's client certificate and key passphrase reach the probe "
+          "(EXTERNAL authenticates) and appear in no output",
+          "[exporter][server][external]") {
+    Fixture f;
+    Emulated server = Emulated::inline_profile(client_certificate_profile());
+    ClientFiles files(*server.server().client_pki());
+    std::string const ca = f.scratch.write("external-ca.pem", server.server().ca_pem());
+    ::setenv("SMTPPROBE_TEST_KEY_PASSPHRASE", client_key_passphrase, 1);
+    auto s =
+        f.start(config_yaml(f.ca, "  external:\n    ca_file: " + ca + "\n    cert: " + files.cert +
+                                      "\n    key: " + files.encrypted_key +
+                                      "\n    key_passphrase_env: "
+                                      "SMTPPROBE_TEST_KEY_PASSPHRASE\n"
+                                      "    mechanisms: [EXTERNAL]\n"));
+    httplib::Result r = get(*s, probe_path(server.server().port(), "external"));
+    ::unsetenv("SMTPPROBE_TEST_KEY_PASSPHRASE");
+    CHECK(sample(r->body, "smtpprobe_probe_success") == 1);
+    CHECK(sample(r->body, "smtpprobe_auth_authenticated{mechanism=\"EXTERNAL\"}") == 1);
+    std::string const all = r->body + get(*s, "/")->body + get(*s, "/logs?id=1")->body;
+    CHECK(all.find(client_key_passphrase) == std::string::npos);
 }
 
 TEST_CASE("exporter: tarpit and drip-feed targets block neither the server nor other probes",

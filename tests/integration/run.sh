@@ -15,6 +15,8 @@
 #     with the smtp/127.0.0.1 and smtp/localhost keytab Dovecot's GSSAPI uses
 #   - Exim shaped like Azure ACS: STARTTLS, only AUTH LOGIN after TLS,
 #     SIZE 31457280                                        127.0.0.1:$EXIM_PORT       (2526)
+#   - the same Exim asking for a client certificate (test CA), AUTH EXTERNAL
+#     only (client_certs.sh makes the certificates)       127.0.0.1:$EXIM_EXTERNAL_PORT (2527)
 # with a per-run test CA, then runs test_servers.py (smtpprobe's JSON checked
 # against each server's configuration, and swaks as a second opinion) and
 # second_opinion.py (smtpprobe and msmtp on every row of second_opinion/*.json), and
@@ -29,7 +31,7 @@
 # the swaks checks ran); 2 the harness itself failed (a server did not start).
 #
 # Environment: SMTPPROBE (binary; default build/smtpprobe), SUBMISSION_PORT,
-# SMTPS_PORT, EXIM_PORT, KDC_PORT, AUTH_FAILURE_DELAY (Dovecot; default "2 secs", its
+# SMTPS_PORT, EXIM_PORT, EXIM_EXTERNAL_PORT, KDC_PORT, AUTH_FAILURE_DELAY (Dovecot; default "2 secs", its
 # own default), DOVECOT_AUTH_PENALTY=on (Dovecot's per-IP brute-force
 # penalty, 2..15 s per failure; off by default, see QUIRKS.md),
 # SMTPPROBE_DEB_CACHE (where scripts/install-deps.sh put the
@@ -49,6 +51,7 @@ SMTPPROBE=${SMTPPROBE:-$ROOT/build/smtpprobe}
 SUBMISSION_PORT=${SUBMISSION_PORT:-2587}
 SMTPS_PORT=${SMTPS_PORT:-2465}
 EXIM_PORT=${EXIM_PORT:-2526}
+EXIM_EXTERNAL_PORT=${EXIM_EXTERNAL_PORT:-2527}
 # shellcheck source=tests/integration/kdc.sh
 . "$HERE/kdc.sh" # KDC_PORT (2088), kdc_start, kdc_stop
 AUTH_FAILURE_DELAY=${AUTH_FAILURE_DELAY:-2 secs}
@@ -122,8 +125,8 @@ wait_port() { # port: wait at most 10 s
 if command -v ss >/dev/null && ss -Hlun "sport = :$KDC_PORT" 2>/dev/null | grep -q .; then
     die "127.0.0.1:$KDC_PORT/udp is already in use; set KDC_PORT"
 fi
-for p in "$SUBMISSION_PORT" "$SMTPS_PORT" "$EXIM_PORT" "$KDC_PORT"; do
-    if port_open "$p"; then die "127.0.0.1:$p is already in use; set SUBMISSION_PORT/SMTPS_PORT/EXIM_PORT/KDC_PORT"; fi
+for p in "$SUBMISSION_PORT" "$SMTPS_PORT" "$EXIM_PORT" "$EXIM_EXTERNAL_PORT" "$KDC_PORT"; do
+    if port_open "$p"; then die "127.0.0.1:$p is already in use; set SUBMISSION_PORT/SMTPS_PORT/EXIM_PORT/EXIM_EXTERNAL_PORT/KDC_PORT"; fi
 done
 # The "KDC is down" check points Kerberos at 127.0.0.1:1, which must be closed.
 if port_open 1; then die "127.0.0.1:1 accepts connections; the KDC-down check needs it closed"; fi
@@ -199,11 +202,11 @@ cleanup() {
         kill -KILL "$p" 2>/dev/null
     done
     left=""
-    for p in "$SUBMISSION_PORT" "$SMTPS_PORT" "$EXIM_PORT" "$KDC_PORT"; do
+    for p in "$SUBMISSION_PORT" "$SMTPS_PORT" "$EXIM_PORT" "$EXIM_EXTERNAL_PORT" "$KDC_PORT"; do
         port_open "$p" && left="$left $p"
     done
     if command -v ss >/dev/null; then
-        for p in "$SUBMISSION_PORT" "$SMTPS_PORT" "$EXIM_PORT" "$KDC_PORT"; do
+        for p in "$SUBMISSION_PORT" "$SMTPS_PORT" "$EXIM_PORT" "$EXIM_EXTERNAL_PORT" "$KDC_PORT"; do
             ss -Hltn "sport = :$p" 2>/dev/null | grep -q . && case " $left " in *" $p "*) ;; *) left="$left $p" ;; esac
         done
         # The KDC also answers on UDP.
@@ -213,7 +216,7 @@ cleanup() {
         echo "*** still listening after stop on port(s):$left" >&2
         [ "$rc" -eq 0 ] && rc=1
     else
-        say "all servers stopped; nothing listening on $SUBMISSION_PORT $SMTPS_PORT $EXIM_PORT $KDC_PORT"
+        say "all servers stopped; nothing listening on $SUBMISSION_PORT $SMTPS_PORT $EXIM_PORT $EXIM_EXTERNAL_PORT $KDC_PORT"
     fi
     if [ "$rc" -ne 0 ] && [ "$rc" -ne 77 ]; then
         for f in "$STATE/postfix/maillog" "$STATE/dovecot/dovecot.log" "$STATE/kdc/kdc.log" "$STATE/exim/log/mainlog" "$STATE/exim/log/paniclog"; do
@@ -279,6 +282,9 @@ mkdir -p "$STATE/tls"
     chmod 600 ca.key server.key
 )
 CA_FILE=$STATE/tls/ca.pem
+# Client certificates for Exim's EXTERNAL port.
+# shellcheck source=tests/integration/client_certs.sh
+. "$HERE/client_certs.sh"
 
 # ---------------------------------------------------------------- templates
 render() { # template output
@@ -291,6 +297,8 @@ render() { # template output
         -e "s|@SUBMISSION_PORT@|$SUBMISSION_PORT|g" \
         -e "s|@SMTPS_PORT@|$SMTPS_PORT|g" \
         -e "s|@EXIM_PORT@|$EXIM_PORT|g" \
+        -e "s|@EXIM_EXTERNAL_PORT@|$EXIM_EXTERNAL_PORT|g" \
+        -e "s|@EXIM_CLIENT_CA@|$STATE/exim/tls/ca.pem|g" \
         -e "s|@AUTH_FAILURE_DELAY@|$AUTH_FAILURE_DELAY|g" \
         -e "s|@AUTH_PENALTY_MODE@|$([ "$DOVECOT_AUTH_PENALTY" = on ] && echo 0600 || echo 0)|g" \
         -e "s|@USER@|$TEST_USER|g" \
@@ -364,19 +372,19 @@ EXIM_UID=64999
 printf 'root:x:0:0:root:/root:/bin/sh\nDebian-exim:x:%s:%s:Exim:%s:/usr/sbin/nologin\n' \
     "$EXIM_UID" "$EXIM_UID" "$STATE/exim/spool" >"$STATE/exim/passwd"
 printf 'root:x:0:\nDebian-exim:x:%s:\n' "$EXIM_UID" >"$STATE/exim/group"
-cp "$STATE/tls/server.pem" "$STATE/tls/server.key" "$STATE/exim/tls/"
+cp "$STATE/tls/server.pem" "$STATE/tls/server.key" "$STATE/tls/ca.pem" "$STATE/exim/tls/"
 chown -R "$EXIM_UID:$EXIM_UID" "$STATE/exim/spool" "$STATE/exim/log" "$STATE/exim/tls"
 chmod 600 "$STATE/exim/tls/server.key"
 render "$HERE/exim/exim.conf.in" "$EXIM_CONF"
 chmod 600 "$EXIM_CONF"
 exim_env=(env LD_PRELOAD="$NSS_WRAPPER" NSS_WRAPPER_PASSWD="$STATE/exim/passwd" NSS_WRAPPER_GROUP="$STATE/exim/group")
 EXIM_VERSION=$("${exim_env[@]}" "$EXIM_BIN" -C "$EXIM_CONF" -bV 2>&1 | sed -n 's/^Exim version \([^ ]*\).*/\1/p')
-say "starting Exim $EXIM_VERSION from $(basename "$EXIM_DEB") (127.0.0.1:$EXIM_PORT, ACS-like)"
+say "starting Exim $EXIM_VERSION from $(basename "$EXIM_DEB") (127.0.0.1:$EXIM_PORT, ACS-like; 127.0.0.1:$EXIM_EXTERNAL_PORT, client certificates and EXTERNAL)"
 "${exim_env[@]}" "$EXIM_BIN" -C "$EXIM_CONF" -bdf >"$STATE/exim/stdout.log" 2>&1 &
 EXIM_PID=$!
 
 # ---------------------------------------------------------------- wait
-for spec in "Postfix submission:$SUBMISSION_PORT" "Postfix smtps:$SMTPS_PORT" "Exim:$EXIM_PORT"; do
+for spec in "Postfix submission:$SUBMISSION_PORT" "Postfix smtps:$SMTPS_PORT" "Exim:$EXIM_PORT" "Exim EXTERNAL:$EXIM_EXTERNAL_PORT"; do
     if ! wait_port "${spec##*:}"; then
         cat "$STATE/exim/stdout.log" "$STATE/exim/log/paniclog" 2>/dev/null >&2 || true
         die "${spec%:*} is not listening on 127.0.0.1:${spec##*:} after 10 s"

@@ -9,8 +9,12 @@ contains the password or its base64 forms.
 
 Invoked by run.sh; everything comes from the environment:
   SMTPPROBE (binary), CA_FILE, SUBMISSION_PORT, SMTPS_PORT, EXIM_PORT,
-  TEST_USER, TEST_PASSWORD, WRONG_PASSWORD, SWAKS, INTEG_STATE (scratch dir).
-Options: --only NAME[,NAME] (servers: postfix-submission, postfix-smtps, exim-acs).
+  TEST_USER, TEST_PASSWORD, WRONG_PASSWORD, SWAKS, INTEG_STATE (scratch dir);
+  for Exim's EXTERNAL port (client_certs.sh): EXIM_EXTERNAL_PORT, CLIENT_CERT,
+  CLIENT_KEY, CLIENT_KEY_ENCRYPTED, CLIENT_KEY_PASSPHRASE, WRONG_KEY_PASSPHRASE,
+  OTHER_CLIENT_CERT, OTHER_CLIENT_KEY.
+Options: --only NAME[,NAME] (servers: postfix-submission, postfix-smtps, exim-acs,
+exim-external).
 
 Prints one line per check ("ok  ..." / "FAIL ...") and ends with
 "N passed, M failed". Exit status: 0 all passed, 1 a check failed, 77 the
@@ -167,6 +171,12 @@ def secret_forms() -> dict[str, str]:
             digest = hashlib.md5(f"{USER}:{realm}:{pw}".encode()).digest()
             forms[f"DIGEST-MD5 H(A1) realm {realm!r} with the {label} (hex)"] = digest.hex()
             forms[f"DIGEST-MD5 H(A1) realm {realm!r} with the {label} (base64)"] = b64(digest)
+    # The client key's passphrases (client_certs.sh), raw and in base64.
+    for label, name in (("key passphrase", "CLIENT_KEY_PASSPHRASE"),
+                        ("wrong key passphrase", "WRONG_KEY_PASSPHRASE")):
+        if ENV.get(name):
+            forms[label] = ENV[name]
+            forms[f"base64({label})"] = b64(ENV[name])
     return forms
 
 
@@ -209,6 +219,8 @@ def run_process(run: Run, env_extra: dict | None = None, files: list[str] | None
     # The secrets reach smtpprobe only through --password-env.
     env.pop("TEST_PASSWORD", None)
     env.pop("WRONG_PASSWORD", None)
+    env.pop("CLIENT_KEY_PASSPHRASE", None)
+    env.pop("WRONG_KEY_PASSPHRASE", None)
     env.update(env_extra or {})
     t0 = time.monotonic()
     try:
@@ -809,6 +821,142 @@ def smtpprobe_as(s: Server, label: str, user: str, password: str) -> Run:
             "--user", user, "--password-env", "SMTPPROBE_TEST_SECRET"]
     return read_json(run_process(Run(f"{s.name}/{label}", argv), {"SMTPPROBE_TEST_SECRET": password},
                                  [transcript]))
+# ---------------------------------------------------------------------- EXTERNAL (Exim)
+EXTERNAL_CN = "smtpprobe integration client"
+
+
+def exim_external() -> Server:
+    """Exim's second port: asks for a client certificate (test CA), offers only EXTERNAL."""
+    return Server("exim-external", int(ENV.get("EXIM_EXTERNAL_PORT", "2527")), "starttls",
+                  offered=["EXTERNAL"], size=31457280,
+                  not_supported=ReplyShape(504, None, r"authentication mechanism not supported"),
+                  cancel=ReplyShape(501, None, r"^Authentication cancelled$"),
+                  accepted=ReplyShape(235, None, r"^Authentication succeeded$"),
+                  rejected=ReplyShape(535, None, r"^Incorrect authentication data$"),
+                  auth_before_tls=ReplyShape(503, None, r"^AUTH command used when not advertised$"))
+
+
+def run_external(s: Server) -> dict:
+    """The smtpprobe runs against the EXTERNAL port, a few at once."""
+    cert = ["--cert", ENV["CLIENT_CERT"], "--key", ENV["CLIENT_KEY"]]
+    encrypted = ["--cert", ENV["CLIENT_CERT"], "--key", ENV["CLIENT_KEY_ENCRYPTED"],
+                 "--key-passphrase-env", "SMTPPROBE_KEY_PASSPHRASE"]
+    other = ["--cert", ENV["OTHER_CLIENT_CERT"], "--key", ENV["OTHER_CLIENT_KEY"]]
+    only = ["--mechanisms", "EXTERNAL"]
+
+    def with_passphrase(label, passphrase):
+        transcript = os.path.join(STATE, f"smtpprobe-{s.name}-{label}.transcript.txt")
+        argv = [SMTPPROBE, f"127.0.0.1:{s.port}", "--format", "json", "--tls", "starttls",
+                "--ca-file", CA_FILE, "--timeout", "60", "--transcript-file", transcript,
+                *encrypted, *only]
+        run = run_process(Run(f"{s.name}/{label}", argv), {"SMTPPROBE_KEY_PASSPHRASE": passphrase},
+                          [transcript])
+        try:
+            run.doc = json.loads(run.stdout)
+        except json.JSONDecodeError:
+            pass
+        return run
+
+    jobs = {}
+    with concurrent.futures.ThreadPoolExecutor(max_workers=3) as pool:
+        jobs["certificate"] = pool.submit(smtpprobe, s, "certificate", extra=cert + only)
+        jobs["full"] = pool.submit(smtpprobe, s, "certificate-catalogue", extra=cert)
+        jobs["encrypted"] = pool.submit(with_passphrase, "encrypted-key", ENV["CLIENT_KEY_PASSPHRASE"])
+        jobs["wrong passphrase"] = pool.submit(with_passphrase, "wrong-passphrase",
+                                               ENV["WRONG_KEY_PASSPHRASE"])
+        jobs["no certificate"] = pool.submit(smtpprobe, s, "no-certificate", password=PASSWORD,
+                                             extra=only)
+        jobs["other CA"] = pool.submit(smtpprobe, s, "other-ca", extra=other + only)
+        jobs["authzid"] = pool.submit(smtpprobe, s, "authzid",
+                                      extra=cert + only + ["--authzid", EXTERNAL_CN])
+        jobs["wrong authzid"] = pool.submit(smtpprobe, s, "wrong-authzid",
+                                            extra=cert + only + ["--authzid", "postmaster"])
+    return {k: f.result() for k, f in jobs.items()}
+
+
+def assert_external(s: Server, res: dict) -> None:
+    print(f"--- {s.name} (127.0.0.1:{s.port}, starttls; client certificate asked for; AUTH EXTERNAL)")
+
+    def external_row(run: Run) -> tuple[dict, dict]:
+        row = rows_by_name(run.doc or {}).get("EXTERNAL") or {}
+        return row, row.get("authentication") or {}
+
+    def tls_of(run: Run) -> dict:
+        return ((run.doc or {}).get("server") or {}).get("tls") or {}
+
+    for key, want in (("certificate", "accepted"), ("encrypted", "accepted"),
+                      ("authzid", "accepted"), ("other CA", "rejected"),
+                      ("wrong authzid", "rejected")):
+        run = res[key]
+        if check_basics(s, run, {0} if want == "accepted" else {1}) is None:
+            continue
+        row, auth = external_row(run)
+        shape = s.accepted if want == "accepted" else s.rejected
+        ok, why = reply_matches(auth.get("reply"), shape)
+        C.check(f"{run.label}: EXTERNAL {want}, the server's {shape.code}",
+                auth.get("status") == want and ok,
+                f"status={auth.get('status')!r} reason={auth.get('reason')!r} {why}")
+        tls = tls_of(run)
+        offered = tls.get("client_certificate") or {}
+        C.check(f"{run.label}: the server asked for a client certificate (naming the test CA) "
+                f"and {EXTERNAL_CN!r} was offered, with its issuer, SHA-256 and not-after",
+                tls.get("client_certificate_requested") is True
+                and any("smtpprobe integration test CA" in n
+                        for n in tls.get("client_certificate_authorities") or [])
+                and f"CN={EXTERNAL_CN}" in offered.get("subject", "")
+                and bool(offered.get("issuer")) and len(offered.get("sha256", "")) == 95
+                and bool(offered.get("not_after")),
+                json.dumps({k: tls.get(k) for k in ("client_certificate_requested",
+                                                    "client_certificate_authorities",
+                                                    "client_certificate")})[:400])
+        check_no_secrets(run, include_user=False)
+    other = res["other CA"].doc or {}
+    issuer = ((tls_of(res["other CA"]).get("client_certificate")) or {}).get("issuer", "")
+    C.check(f"{s.name}/other-ca: the certificate offered is the other CA's (Exim lets the "
+            f"handshake through, tls_try_verify_hosts, and refuses AUTH EXTERNAL with 535)",
+            "another CA" in issuer, issuer)
+
+    full = res["full"]
+    if check_basics(s, full, {0}) is not None:
+        check_server_facts(s, full, full.doc, verified=True)
+        # EXTERNAL ran a real exchange (no "*" cancel to check); every other row is Exim's 504.
+        rows = rows_by_name(full.doc)
+        wrong = {}
+        for mech in CATALOGUE:
+            if mech == "EXTERNAL":
+                continue
+            rec = (rows.get(mech) or {}).get("recognition") or {}
+            ok, why = reply_matches(rec.get("reply"), s.not_supported)
+            if rec.get("status") != "not_supported" or not ok:
+                wrong[mech] = f"{rec.get('status')}: {why}"
+        C.check(f"{full.label}: the 13 other catalogue rows are not supported (Exim's 504)",
+                set(rows) == set(CATALOGUE) and not wrong, json.dumps(wrong)[:300])
+        C.check(f"{full.label}: EXTERNAL accepted in the full catalogue run, the other rows not "
+                f"tried (no user)", external_row(full)[1].get("status") == "accepted"
+                and all((r.get("authentication") or {}).get("status") in ("skipped", "not_supported")
+                        for name, r in rows_by_name(full.doc).items() if name != "EXTERNAL"),
+                json.dumps(external_row(full)[1])[:300])
+    check_no_secrets(full, include_user=False)
+
+    run = res["no certificate"]
+    if check_basics(s, run, {0}) is not None:
+        row, auth = external_row(run)
+        tls = tls_of(run)
+        C.check(f"{run.label}: EXTERNAL recognised, then \"cannot try (no client certificate: "
+                f"--cert/--key)\"; the request is reported, nothing offered",
+                (row.get("recognition") or {}).get("status") == "recognised"
+                and auth.get("status") == "skipped"
+                and auth.get("reason") == "cannot try (no client certificate: --cert/--key)"
+                and tls.get("client_certificate_requested") is True
+                and tls.get("client_certificate") is None,
+                json.dumps({"auth": auth, "requested": tls.get("client_certificate_requested")})[:300])
+    check_no_secrets(run)
+
+    run = res["wrong passphrase"]
+    C.check(f"{run.label}: a wrong passphrase is a usage error before any connection (exit 64), "
+            f"named as such", run.rc == 64 and "passphrase does not decrypt the client key" in run.stderr
+            and not run.stdout, f"rc={run.rc} stderr={run.stderr.strip()[:300]!r}")
+    check_no_secrets(run, include_user=False)
 
 
 def free_port() -> int:
@@ -849,13 +997,23 @@ def main() -> int:
     t0 = time.monotonic()
     if have_binary:
         general_checks()
-    with concurrent.futures.ThreadPoolExecutor(max_workers=len(todo)) as pool:
+    external = exim_external()
+    run_ext = have_binary and (not only or external.name in only) and bool(ENV.get("CLIENT_CERT"))
+    with concurrent.futures.ThreadPoolExecutor(max_workers=len(todo) + 1) as pool:
         futures = {s.name: pool.submit(run_server, s, have_binary) for s in todo}
+        ext_future = pool.submit(run_external, external) if run_ext else None
         results = {name: f.result() for name, f in futures.items()}
+        ext_results = ext_future.result() if ext_future else None
     for s in todo:
         assert_server(s, results[s.name], have_binary)
     if have_binary and "KDC_DIR" in ENV:
         gssapi_checks(next(s for s in servers() if s.name == "postfix-submission"))
+    if ext_results is not None:
+        t_ext = time.monotonic()
+        assert_external(external, ext_results)
+        C.note(f"exim-external: {len(ext_results)} smtpprobe runs, "
+               f"{sum(r.seconds for r in ext_results.values()):.1f} s of process time "
+               f"(checked in {time.monotonic() - t_ext:.1f} s)")
     print(f"--- checks took {time.monotonic() - t0:.1f} s")
     if C.failures:
         print("failed checks:\n  " + "\n  ".join(C.failures))

@@ -41,7 +41,11 @@ TEST_CASE("the plan without options is the catalogue, in order, all recognitions
     for (std::size_t i = 0; i < plan.rows().size(); ++i) {
         CHECK(plan.rows()[i].name == sasl::catalogue()[i].name);
         CHECK(plan.rows()[i].catalogue);
-        CHECK(plan.rows()[i].authentication.reason == "no credentials given");
+        // EXTERNAL's credential is a client certificate, not the credentials.
+        CHECK(plan.rows()[i].authentication.reason ==
+              (plan.rows()[i].name == "EXTERNAL"
+                   ? "cannot try (no client certificate: --cert/--key)"
+                   : "no credentials given"));
     }
     std::vector<Task> const tasks = drain(plan);
     REQUIRE(tasks.size() == plan.rows().size());
@@ -76,7 +80,7 @@ TEST_CASE("with a password the credential exchanges come first, tokens need a to
                              [&](MechanismRow const& r) { return r.name == name; });
     };
     CHECK(row("XOAUTH2").authentication.reason.find("no OAuth token") == 0);
-    CHECK(row("EXTERNAL").authentication.reason == "not implemented by smtpprobe");
+    CHECK(row("EXTERNAL").authentication.cannot_try);
 }
 
 TEST_CASE("GSSAPI runs with a user and no password: the caller's ticket cache serves",
@@ -87,6 +91,26 @@ TEST_CASE("GSSAPI runs with a user and no password: the caller's ticket cache se
         if (t.authenticate)
             first.push_back(plan.rows()[t.row].name);
     CHECK(first == std::vector<std::string>{"GSSAPI", "ANONYMOUS"});
+}
+
+TEST_CASE("a client certificate alone runs EXTERNAL, with or without a user", "[unit][plan]") {
+    for (bool const user : {false, true}) {
+        INFO("user " << user);
+        PlanInput in;
+        in.credentials = user;
+        in.password = user;
+        in.certificate = true;
+        Plan plan(in);
+        std::vector<std::string> exchanges;
+        for (Task const& t : drain(plan))
+            if (t.authenticate)
+                exchanges.push_back(plan.rows()[t.row].name);
+        CHECK(std::count(exchanges.begin(), exchanges.end(), "EXTERNAL") == 1);
+        // With a password: the ten password and ticket exchanges, ANONYMOUS and EXTERNAL.
+        CHECK(exchanges.size() == (user ? 12u : 1u));
+        for (MechanismRow const& r : plan.rows())
+            CHECK_FALSE(r.authentication.cannot_try);
+    }
 }
 
 TEST_CASE("advertised mechanisms are added once, well-formed and bounded", "[unit][plan]") {

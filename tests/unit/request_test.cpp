@@ -52,7 +52,10 @@ json describe(ProbeRequest const& r) {
           {"ca_path", o.tls.ca_path},
           {"insecure", o.tls.insecure},
           {"min", o.tls.min_version},
-          {"max", o.tls.max_version}}},
+          {"max", o.tls.max_version},
+          {"cert", o.tls.client_certificate.cert_file},
+          {"key", o.tls.client_certificate.key_file}}},
+        {"authzid", o.authzid},
         {"no_sni", o.no_sni},
         {"tls_versions", o.tls_versions},
         {"auth_before_tls", o.auth_before_tls},
@@ -63,7 +66,8 @@ json describe(ProbeRequest const& r) {
     };
     out["credentials"] = {{"user", r.credentials.user.value_or("<none>")},
                           {"password", secret(r.credentials.password)},
-                          {"token", secret(r.credentials.token)}};
+                          {"token", secret(r.credentials.token)},
+                          {"key_passphrase", secret(r.credentials.key_passphrase)}};
     out["proxy"] = {{"url", r.proxy.url.value_or("<none>")},
                     {"noproxy", r.proxy.noproxy.value_or("<none>")},
                     {"password", secret(r.proxy.password)}};
@@ -148,6 +152,15 @@ TEST_CASE("drift: every setting both readers take gives the same request", "[uni
         {{"tls_versions"}, {"--tls-versions"}, "tls_versions: true"},
         {{"all_addresses"}, {"--all-addresses"}, "all_addresses: true"},
         {{"allow_insecure_auth"}, {"--allow-insecure-auth"}, "allow_insecure_auth: true"},
+        {{"cert"}, {"--cert", ca}, "cert: " + ca},
+        {{"cert", "key"}, {"--cert", ca, "--key", ca}, "cert: " + ca + "\n    key: " + ca},
+        {{"key_passphrase_env"},
+         {"--cert", ca, "--key-passphrase-env", "SMTPPROBE_DRIFT_SECRET"},
+         "cert: " + ca + "\n    key_passphrase_env: SMTPPROBE_DRIFT_SECRET"},
+        {{"key_passphrase_file"},
+         {"--cert", ca, "--key-passphrase-file", ca},
+         "cert: " + ca + "\n    key_passphrase_file: " + ca},
+        {{"authzid"}, {"--authzid", "postmaster@example.test"}, "authzid: postmaster@example.test"},
         {{"credentials"},
          {"--user", "alice@example.test", "--password-env", "SMTPPROBE_DRIFT_SECRET"},
          "credentials: {user: alice@example.test, password_env: SMTPPROBE_DRIFT_SECRET}"},
@@ -195,6 +208,7 @@ TEST_CASE("one check(), one error style: the option or the module key, then the 
         std::string cli_error;
         std::string module_error;
     };
+    std::string const ca = std::string(SMTPPROBE_SOURCE_DIR) + "/samples/exporter/smtpprobe.yml";
     std::vector<Case> const cases = {
         {{"--ehlo-name", ""},
          "ehlo_name: \"\"",
@@ -240,6 +254,22 @@ TEST_CASE("one check(), one error style: the option or the module key, then the 
          "expect: {warning: 9s, critical: 5s}",
          "--warning: must not exceed --critical",
          "modules.m.expect.warning: must not exceed expect.critical"},
+        {{"--key", ca},
+         "key: " + ca,
+         "--key: needs --cert (the certificate it belongs to)",
+         "modules.m.key: needs cert (the certificate it belongs to)"},
+        {{"--key-passphrase-file", ca},
+         "key_passphrase_file: " + ca,
+         "--key-passphrase-*: needs --cert and --key",
+         "modules.m.key_passphrase_*: needs cert and key"},
+        {{"--cert", ca, "--tls", "none"},
+         "cert: " + ca + "\n    tls: none",
+         "--cert: is offered in the TLS handshake, and --tls none has no handshake",
+         "modules.m.cert: is offered in the TLS handshake, and tls none has no handshake"},
+        {{"--authzid", std::string(256, 'a')},
+         "authzid: " + std::string(256, 'a'),
+         "--authzid: must be at most 255 bytes",
+         "modules.m.authzid: must be at most 255 bytes"},
     };
     for (Case const& c : cases) {
         INFO(c.yaml);
