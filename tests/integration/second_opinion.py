@@ -27,7 +27,10 @@ gssapi.json, external.json, cyrus.json, ...). Each file is a JSON list of rows:
       {"name": "no ticket", "expect": "refused",   accepted | refused | not_supported |
                                                    cannot_try
        "env": {...}, "smtpprobe_args": [...], "msmtp_args": [...],
-       "mechanisms": ["GSSAPI"]}                   (optional: only these)
+       "mechanisms": ["GSSAPI"],                   (optional: only these)
+       "replace_args": true}                       (optional: the case's smtpprobe_args and
+                                                   msmtp_args replace the row's instead of
+                                                   following them: another certificate)
     ]
   }
 
@@ -123,6 +126,7 @@ class Case:
     env: dict = field(default_factory=dict)
     smtpprobe_args: list = field(default_factory=list)
     msmtp_args: list = field(default_factory=list)
+    replace_args: bool = False  # the case's arguments replace the row's (another certificate)
 
 
 @dataclass
@@ -224,7 +228,7 @@ def cases_of(row: Row) -> list[Case]:
                 continue
             out.append(Case(c["name"], mech, c["expect"], USER if pw else None, PASSWORD if pw else None,
                             expand(c.get("env", {})), expand(c.get("smtpprobe_args", [])),
-                            expand(c.get("msmtp_args", []))))
+                            expand(c.get("msmtp_args", [])), bool(c.get("replace_args", False))))
     if row.unoffered:
         out.append(Case("unoffered", row.unoffered, "not_supported", USER if pw else None,
                         PASSWORD if pw else None))
@@ -250,7 +254,7 @@ def run_smtpprobe(row: Row, case: Case, fmt: str = "json") -> ts.Run:
     if case.user is not None:
         argv += ["--user", case.user, "--password-env", "SMTPPROBE_TEST_SECRET"]
         env["SMTPPROBE_TEST_SECRET"] = case.password or ""
-    argv += row.smtpprobe_args + case.smtpprobe_args
+    argv += case.smtpprobe_args if case.replace_args else row.smtpprobe_args + case.smtpprobe_args
     return ts.run_report(ts.Run(f"{row.server} {case.mechanism} {case.name} smtpprobe {fmt}", argv),
                          env, [transcript], fmt)
 
@@ -291,7 +295,8 @@ def run_msmtp(row: Row, case: Case) -> ts.Run:
         # --passwordeval runs a shell command: the password comes from the environment.
         argv += [f"--user={case.user}", "--passwordeval=printenv MSMTP_TEST_SECRET"]
         env["MSMTP_TEST_SECRET"] = case.password or ""
-    argv += row.msmtp_args + case.msmtp_args + ["--", RCPT_REFUSED]
+    argv += (case.msmtp_args if case.replace_args else row.msmtp_args + case.msmtp_args) + \
+        ["--", RCPT_REFUSED]
     env_full = dict(os.environ)
     for k in ("TEST_PASSWORD", "WRONG_PASSWORD"):
         env_full.pop(k, None)
