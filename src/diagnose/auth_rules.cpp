@@ -2,12 +2,21 @@
 
 #include "diagnose/rule_set.hpp"
 #include "report/words.hpp"
+#include "sasl/ntlm_auth.hpp"
 
 #include <algorithm>
 #include <set>
 
 namespace smtpprobe::diagnose {
 namespace {
+
+/// NTLM refused after a CHALLENGE (the information probe's) without TargetInfo.
+bool refused_without_target_info(MechanismRow const& m) {
+    if (m.name != "NTLM" || m.authentication.status != Status::rejected)
+        return false;
+    std::optional<NtlmInfo> const& info = m.recognition.ntlm;
+    return info && info->challenge && !sasl::ntlm::carries_target_info(*info->challenge);
+}
 
 class AuthRules : RuleSet {
 public:
@@ -265,11 +274,12 @@ void AuthRules::server_problem_rules() {
         Authentication const& a = m.authentication;
         if (a.problem == sasl::ClientStep::Problem::server_proof_mismatch)
             mismatched.push_back(m.name);
-        else if (a.problem == sasl::ClientStep::Problem::ntlm_v2_impossible)
+        else if (refused_without_target_info(m))
             ntlm_v1.push_back(m.name);
         else
             continue;
-        evidence.push_back(m.name + ": " + a.reason);
+        evidence.push_back(m.name + ": " +
+                           (a.reason.empty() ? code_or_status(a.reply, a.status) : a.reason));
     }
     if (!mismatched.empty())
         add("auth.server_proof_mismatch", Severity::error,
@@ -283,12 +293,16 @@ void AuthRules::server_problem_rules() {
             evidence);
     if (!ntlm_v1.empty())
         add("auth.ntlm_v1_only", Severity::warning,
-            "The server's NTLM leaves only NTLMv1 or LM, which smtpprobe does not send",
-            "Its CHALLENGE message carries no TargetInfo, which every NTLMv2 response includes "
-            "(MS-NLMP 3.3.2): the server is set up for NTLMv1 or LM, whose responses can be "
-            "cracked offline from a captured exchange. Allow NTLMv2 only (on Windows: \"Network "
-            "security: LAN Manager authentication level\" = \"Send NTLMv2 response only. Refuse "
-            "LM & NTLM\"), or offer another mechanism over TLS.",
+            "The server refused NTLMv2 and its CHALLENGE carries no TargetInfo: it may accept "
+            "only NTLMv1 or LM, which smtpprobe does not send",
+            "Windows servers since Windows 2000 put TargetInfo in their CHALLENGE (MS-NLMP "
+            "3.3.2); this one has none. smtpprobe sent an NTLMv2 response all the same (with an "
+            "empty ServerName: Cyrus SASL's ntlm plugin, for one, sends no TargetInfo and checks "
+            "NTLMv2) and the server refused it. Either the password is wrong, or the server is "
+            "set up for NTLMv1 or LM, whose responses can be cracked offline from a captured "
+            "exchange. Allow NTLMv2 (on Windows: \"Network security: LAN Manager authentication "
+            "level\" = \"Send NTLMv2 response only. Refuse LM & NTLM\"), or offer another "
+            "mechanism over TLS.",
             evidence);
 }
 

@@ -82,8 +82,7 @@ struct Authentication {
     std::string reason;
     std::optional<smtp::Reply> reply; ///< the final reply of the exchange
     bool server_verified = false; ///< SCRAM, DIGEST-MD5: the server proved it knows the password
-    /// Set when the exchange was cancelled because of the server (a wrong rspauth or v=, an NTLM
-    /// CHALLENGE that leaves only NTLMv1).
+    /// Set when the exchange was cancelled because of the server (a wrong rspauth or v=).
     sasl::ClientStep::Problem problem = sasl::ClientStep::Problem::none;
     /// SCRAM-*-PLUS: the channel binding the exchange used (none for every other mechanism).
     sasl::ChannelBinding::Type channel_binding = sasl::ChannelBinding::Type::none;

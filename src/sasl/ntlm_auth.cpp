@@ -155,14 +155,8 @@ std::string_view raw_target_info(std::string_view challenge_message) {
     return challenge_message.substr(offset, length);
 }
 
-std::optional<std::string> why_no_ntlmv2(Challenge const& challenge) {
-    // MS-NLMP 3.3.2: the NTLMv2 response carries the server's AV_PAIRs (ServerName); every
-    // server since Windows 2000 sends them. One without TargetInfo is from before NTLMv2, or
-    // set up as one, and expects the NTLMv1 or LM response smtpprobe never sends.
-    if ((challenge.flags & flag::negotiate_target_info) == 0 || !challenge.target_info)
-        return "the server's NTLM CHALLENGE carries no TargetInfo (NEGOTIATE_TARGET_INFO is not "
-               "set): it expects an NTLMv1 or LM response, which smtpprobe never sends";
-    return std::nullopt;
+bool carries_target_info(Challenge const& challenge) noexcept {
+    return (challenge.flags & flag::negotiate_target_info) != 0 && challenge.target_info;
 }
 
 } // namespace ntlm
@@ -192,8 +186,10 @@ ClientStep ntlm_authenticate(Credentials const& credentials, ClientOptions const
     if (!decoded.challenge)
         return cancel_with("malformed NTLM CHALLENGE: " + decoded.detail);
     ntlm::Challenge const& c = *decoded.challenge;
-    if (std::optional<std::string> why = ntlm::why_no_ntlmv2(c))
-        return cancel_with(*why, ClientStep::Problem::ntlm_v2_impossible);
+    // Without TargetInfo the response is still NTLMv2, with an empty ServerName (MS-NLMP
+    // 3.1.5.1.2 requires the AV pairs only for signing or sealing, which SMTP does not use):
+    // Cyrus SASL's ntlm plugin sends no TargetInfo and checks NTLMv2. A server that then
+    // refuses may want NTLMv1 or LM, never sent (diagnose: auth.ntlm_v1_only).
     ntlm::Identity const id = ntlm::split_identity(credentials.user);
     if (id.user.empty())
         return cancel_with("NTLM needs a user name");
@@ -208,11 +204,11 @@ ClientStep ntlm_authenticate(Credentials const& credentials, ClientOptions const
     if (client_challenge.size() != client_challenge_bytes)
         return cancel_with("the NTLM client challenge must be 8 bytes");
     // MS-NLMP 3.1.5.1.2: the server's MsvAvTimestamp when it sends one, else the client's clock.
-    std::optional<std::uint64_t> const server_time = c.target_info->timestamp;
+    bool const server_time = c.target_info && c.target_info->timestamp;
+    std::uint64_t const time = server_time ? *c.target_info->timestamp : options.filetime;
     std::string const key = ntlm::ntowfv2(credentials.password, id.user, id.domain);
     std::string const server_challenge(c.server_challenge.begin(), c.server_challenge.end());
-    ntlm::V2Response const v2 = ntlm::ntlmv2_response(key, server_challenge, client_challenge,
-                                                      server_time.value_or(options.filetime),
+    ntlm::V2Response const v2 = ntlm::ntlmv2_response(key, server_challenge, client_challenge, time,
                                                       ntlm::raw_target_info(message));
     ntlm::Authenticate out;
     out.flags = authenticate_flags(c.flags);

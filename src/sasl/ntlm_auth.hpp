@@ -68,8 +68,9 @@ AuthenticateResult decode_authenticate(std::string_view message);
 /// has none.
 std::string_view raw_target_info(std::string_view challenge_message);
 
-/// Why no NTLMv2 response can be built for this CHALLENGE (the server expects NTLMv1 or LM),
-/// or nullopt when one can.
-std::optional<std::string> why_no_ntlmv2(Challenge const& challenge);
+/// Whether the CHALLENGE carries TargetInfo (NEGOTIATE_TARGET_INFO set and AV pairs present).
+/// Windows servers since Windows 2000 send it; one without it may expect NTLMv1 or LM, but not
+/// necessarily: Cyrus SASL's ntlm plugin sends none and checks NTLMv2 responses.
+bool carries_target_info(Challenge const& challenge) noexcept;
 
 } // namespace smtpprobe::sasl::ntlm

@@ -94,7 +94,6 @@ struct ClientStep {
     enum class Problem {
         none,
         server_proof_mismatch, ///< DIGEST-MD5 rspauth or SCRAM v= is not the one the password gives
-        ntlm_v2_impossible,    ///< the NTLM CHALLENGE leaves only NTLMv1 or LM, never sent
     };
     Kind kind = Kind::respond;
     std::string data;  ///< the raw (decoded) response; a secret unless `secret` is false

@@ -182,29 +182,40 @@ TEST_CASE("a DIGEST-MD5 server whose rspauth is wrong is a finding", "[engine][a
     require_no_secret(p, password, user);
 }
 
-TEST_CASE("a server whose NTLM CHALLENGE leaves only NTLMv1 gets no response, and a finding",
+TEST_CASE("a server whose NTLM CHALLENGE has no TargetInfo gets NTLMv2 all the same; refused, "
+          "it is a finding (it may want NTLMv1)",
           "[engine][auth][sasl]") {
+    // Shaped like Cyrus SASL's ntlm plugin (tests/integration, exim-cyrus): no TargetInfo.
     sasl::ntlm::Challenge legacy;
     legacy.flags = sasl::ntlm::flag::negotiate_unicode | sasl::ntlm::flag::negotiate_ntlm |
-                   sasl::ntlm::flag::negotiate_lm_key;
+                   sasl::ntlm::flag::request_target;
     legacy.server_challenge = {1, 2, 3, 4, 5, 6, 7, 8};
     legacy.target_name = "OLDDOMAIN";
     nlohmann::json const extra = {
         {"ntlm_challenge", smtp::base64_encode(sasl::ntlm::encode_challenge(legacy))}};
-    Emulated server = Emulated::inline_profile(three_mechanisms(extra));
-    Setup o = server.options();
-    o.options.credentials = sasl::Credentials{user, password, ""};
-    Probed p = probe(o);
-    MechanismRow const& ntlm = row(p.report, "NTLM");
-    CHECK(ntlm.authentication.status == Status::error);
-    CHECK(ntlm.authentication.problem == sasl::ClientStep::Problem::ntlm_v2_impossible);
-    CHECK(has_finding(p.verdict, "auth.ntlm_v1_only"));
-    // Nothing but the NEGOTIATE and "*" reached the server after AUTH NTLM.
-    std::vector<std::string> const lines = lines_from(server.server().received(), "AUTH NTLM");
-    REQUIRE(lines.size() >= 3);
-    CHECK(smtp::base64_decode(lines[1]) ==
-          std::optional<std::string>(sasl::ntlm::negotiate_message()));
-    CHECK(lines[2] == "*");
+    for (auto const& [typed, want] : {std::pair{password, Status::accepted},
+                                      std::pair{std::string("wrong-password"), Status::rejected}}) {
+        INFO(typed);
+        Emulated server = Emulated::inline_profile(three_mechanisms(extra));
+        Setup o = server.options();
+        o.options.credentials = sasl::Credentials{user, typed, ""};
+        Probed p = probe(o);
+        MechanismRow const& ntlm = row(p.report, "NTLM");
+        CHECK(ntlm.authentication.status == want);
+        CHECK(ntlm.authentication.problem == sasl::ClientStep::Problem::none);
+        CHECK(has_finding(p.verdict, "auth.ntlm_v1_only") == (want == Status::rejected));
+        // The NEGOTIATE, then an NTLMv2 AUTHENTICATE (NtChallengeResponse longer than 24 bytes).
+        std::vector<std::string> const lines = lines_from(server.server().received(), "AUTH NTLM");
+        REQUIRE(lines.size() >= 3);
+        CHECK(smtp::base64_decode(lines[1]) ==
+              std::optional<std::string>(sasl::ntlm::negotiate_message()));
+        std::optional<std::string> const sent = smtp::base64_decode(lines[2]);
+        REQUIRE(sent);
+        sasl::ntlm::AuthenticateResult const m = sasl::ntlm::decode_authenticate(*sent);
+        REQUIRE(m.message);
+        CHECK(m.message->nt_response.size() > 24);
+        require_no_secret(p, typed, user);
+    }
 }
 
 TEST_CASE(

@@ -17,6 +17,9 @@
 #     SIZE 31457280                                        127.0.0.1:$EXIM_PORT       (2526)
 #   - the same Exim asking for a client certificate (test CA), AUTH EXTERNAL
 #     only (client_certs.sh makes the certificates)       127.0.0.1:$EXIM_EXTERNAL_PORT (2527)
+#   - Exim (exim4-daemon-heavy) with Cyrus SASL 2.1.28: STARTTLS, AUTH after TLS:
+#     PLAIN LOGIN CRAM-MD5 DIGEST-MD5 SCRAM-SHA-1 SCRAM-SHA-256 NTLM ANONYMOUS, from a
+#     private sasldb (exim_sasl.sh)                       127.0.0.1:$EXIM_SASL_PORT  (2528)
 # with a per-run test CA, then runs test_servers.py (smtpprobe's JSON checked
 # against each server's configuration, and swaks as a second opinion) and
 # second_opinion.py (smtpprobe and msmtp on every row of second_opinion/*.json), and
@@ -31,11 +34,11 @@
 # the swaks checks ran); 2 the harness itself failed (a server did not start).
 #
 # Environment: SMTPPROBE (binary; default build/smtpprobe), SUBMISSION_PORT,
-# SMTPS_PORT, EXIM_PORT, EXIM_EXTERNAL_PORT, KDC_PORT, AUTH_FAILURE_DELAY (Dovecot; default "2 secs", its
+# SMTPS_PORT, EXIM_PORT, EXIM_EXTERNAL_PORT, EXIM_SASL_PORT, KDC_PORT, AUTH_FAILURE_DELAY (Dovecot; default "2 secs", its
 # own default), DOVECOT_AUTH_PENALTY=on (Dovecot's per-IP brute-force
 # penalty, 2..15 s per failure; off by default, see QUIRKS.md),
 # SMTPPROBE_DEB_CACHE (where scripts/install-deps.sh put the
-# exim4-daemon-light .deb), KEEP_STATE=1.
+# exim4-daemon-light and exim4-daemon-heavy .debs), KEEP_STATE=1.
 # shellcheck disable=SC2317  # cleanup and its helpers run from traps
 set -euo pipefail
 
@@ -58,6 +61,8 @@ AUTH_FAILURE_DELAY=${AUTH_FAILURE_DELAY:-2 secs}
 DOVECOT_AUTH_PENALTY=${DOVECOT_AUTH_PENALTY:-off}
 DEB_CACHE=${SMTPPROBE_DEB_CACHE:-/var/cache/smtpprobe/debs}
 KEEP_STATE=${KEEP_STATE:-0}
+# shellcheck source=tests/integration/exim_sasl.sh
+. "$HERE/exim_sasl.sh"
 CAPTURE=0
 HOLD=0
 WITH=()
@@ -130,6 +135,7 @@ for p in "$SUBMISSION_PORT" "$SMTPS_PORT" "$EXIM_PORT" "$EXIM_EXTERNAL_PORT" "$K
 done
 # The "KDC is down" check points Kerberos at 127.0.0.1:1, which must be closed.
 if port_open 1; then die "127.0.0.1:1 accepts connections; the KDC-down check needs it closed"; fi
+exim_sasl_check_ports
 
 T0=$(date +%s.%N)
 STATE=$(mktemp -d /tmp/smtpprobe-integ.XXXXXX)
@@ -194,6 +200,7 @@ cleanup() {
         stop_pid "$(cat "$STATE/postfix/queue/pid/master.pid" 2>/dev/null | tr -d ' ')" postfix
     fi
     stop_pid "$EXIM_PID" exim
+    exim_sasl_stop
     stop_pid "$DOVECOT_PID" dovecot
     kdc_stop
     for p in $(our_pids); do
@@ -202,11 +209,11 @@ cleanup() {
         kill -KILL "$p" 2>/dev/null
     done
     left=""
-    for p in "$SUBMISSION_PORT" "$SMTPS_PORT" "$EXIM_PORT" "$EXIM_EXTERNAL_PORT" "$KDC_PORT"; do
+    for p in "$SUBMISSION_PORT" "$SMTPS_PORT" "$EXIM_PORT" "$EXIM_EXTERNAL_PORT" "$EXIM_SASL_PORT" "$KDC_PORT"; do
         port_open "$p" && left="$left $p"
     done
     if command -v ss >/dev/null; then
-        for p in "$SUBMISSION_PORT" "$SMTPS_PORT" "$EXIM_PORT" "$EXIM_EXTERNAL_PORT" "$KDC_PORT"; do
+        for p in "$SUBMISSION_PORT" "$SMTPS_PORT" "$EXIM_PORT" "$EXIM_EXTERNAL_PORT" "$EXIM_SASL_PORT" "$KDC_PORT"; do
             ss -Hltn "sport = :$p" 2>/dev/null | grep -q . && case " $left " in *" $p "*) ;; *) left="$left $p" ;; esac
         done
         # The KDC also answers on UDP.
@@ -216,10 +223,11 @@ cleanup() {
         echo "*** still listening after stop on port(s):$left" >&2
         [ "$rc" -eq 0 ] && rc=1
     else
-        say "all servers stopped; nothing listening on $SUBMISSION_PORT $SMTPS_PORT $EXIM_PORT $EXIM_EXTERNAL_PORT $KDC_PORT"
+        say "all servers stopped; nothing listening on $SUBMISSION_PORT $SMTPS_PORT $EXIM_PORT $EXIM_EXTERNAL_PORT $EXIM_SASL_PORT $KDC_PORT"
     fi
     if [ "$rc" -ne 0 ] && [ "$rc" -ne 77 ]; then
-        for f in "$STATE/postfix/maillog" "$STATE/dovecot/dovecot.log" "$STATE/kdc/kdc.log" "$STATE/exim/log/mainlog" "$STATE/exim/log/paniclog"; do
+        for f in "$STATE/postfix/maillog" "$STATE/dovecot/dovecot.log" "$STATE/kdc/kdc.log" "$STATE/exim/log/mainlog" "$STATE/exim/log/paniclog" \
+        "$STATE/exim-sasl/log/mainlog" "$STATE/exim-sasl/log/paniclog"; do
             [ -s "$f" ] || continue
             echo "--- last lines of $f"
             tail -n 25 "$f"
@@ -258,7 +266,7 @@ if [ -n "${SMTPPROBE_SECRETS_FILE:-}" ]; then
         printf '%s\t%s\n' "$TEST_USER" "$TEST_PASSWORD" "$TEST_USER" "$WRONG_PASSWORD"
         python3 -c 'import hashlib, sys
 for p in sys.argv[2:]:
-    for realm in ("", "dovecot.integration.test"):
+    for realm in ("", "dovecot.integration.test", "integration.test"):
         print(hashlib.md5(("%s:%s:%s" % (sys.argv[1], realm, p)).encode()).hexdigest())' \
             "$TEST_USER" "$TEST_PASSWORD" "$WRONG_PASSWORD"
     } >"$SMTPPROBE_SECRETS_FILE"
@@ -352,17 +360,22 @@ fi
 # ---------------------------------------------------------------- Exim (unpacked, not installed)
 EXIM_ROOT=$STATE/exim/pkg
 mkdir -p "$EXIM_ROOT" "$STATE/exim/spool" "$STATE/exim/log" "$STATE/exim/tls"
-EXIM_DEB=$(ls "$DEB_CACHE"/exim4-daemon-light_*.deb 2>/dev/null | sort -V | tail -n1 || true)
-if [ -z "$EXIM_DEB" ]; then
-    say "no exim4-daemon-light .deb in $DEB_CACHE; trying apt-get download"
-    chmod 777 "$STATE/exim"
-    if (cd "$STATE/exim" && timeout 60 apt-get download -qq exim4-daemon-light >/dev/null 2>&1); then
-        EXIM_DEB=$(ls "$STATE"/exim/exim4-daemon-light_*.deb | head -n1)
-    else
-        skip "exim4-daemon-light is not available (run scripts/install-deps.sh)"
+find_deb() { # package dir: the newest cached .deb of package, else apt-get download into dir
+    local deb
+    deb=$(ls "$DEB_CACHE/$1"_*.deb 2>/dev/null | sort -V | tail -n1 || true)
+    if [ -z "$deb" ]; then
+        say "no $1 .deb in $DEB_CACHE; trying apt-get download" >&2
+        chmod 777 "$2"
+        if (cd "$2" && timeout 60 apt-get download -qq "$1" >/dev/null 2>&1); then
+            deb=$(ls "$2/$1"_*.deb | head -n1)
+        else
+            skip "$1 is not available (run scripts/install-deps.sh)" >&2 # exits the $(...) with 77, and set -e the run
+        fi
+        chmod 755 "$2"
     fi
-    chmod 755 "$STATE/exim"
-fi
+    printf '%s\n' "$deb"
+}
+EXIM_DEB=$(find_deb exim4-daemon-light "$STATE/exim")
 dpkg -x "$EXIM_DEB" "$EXIM_ROOT"
 EXIM_BIN=$EXIM_ROOT/usr/sbin/exim4
 chmod u-s "$EXIM_BIN"
@@ -383,6 +396,9 @@ say "starting Exim $EXIM_VERSION from $(basename "$EXIM_DEB") (127.0.0.1:$EXIM_P
 "${exim_env[@]}" "$EXIM_BIN" -C "$EXIM_CONF" -bdf >"$STATE/exim/stdout.log" 2>&1 &
 EXIM_PID=$!
 
+# ---------------------------------------------------------------- Exim with Cyrus SASL (exim_sasl.sh)
+exim_sasl_start
+
 # ---------------------------------------------------------------- wait
 for spec in "Postfix submission:$SUBMISSION_PORT" "Postfix smtps:$SMTPS_PORT" "Exim:$EXIM_PORT" "Exim EXTERNAL:$EXIM_EXTERNAL_PORT"; do
     if ! wait_port "${spec##*:}"; then
@@ -390,11 +406,12 @@ for spec in "Postfix submission:$SUBMISSION_PORT" "Postfix smtps:$SMTPS_PORT" "E
         die "${spec%:*} is not listening on 127.0.0.1:${spec##*:} after 10 s"
     fi
 done
+exim_sasl_wait
 say "servers up after $(awk -v a="$T0" -v b="$(date +%s.%N)" 'BEGIN{printf "%.1f", b-a}') s"
 
 # Nothing of ours may listen outside loopback.
 if command -v ss >/dev/null; then
-    ours=" $(our_pids | tr '\n' ' ') $DOVECOT_PID $EXIM_PID $KDC_PID "
+    ours=" $(our_pids | tr '\n' ' ') $DOVECOT_PID $EXIM_PID $EXIM_SASL_PID $KDC_PID "
     bad=$(ss -Hltnp 2>/dev/null | while read -r _ _ _ local _ users; do
         for pid in $(printf '%s\n' "$users" | grep -o 'pid=[0-9]*' | cut -d= -f2); do
             case $ours in *" $pid "*) case $local in 127.0.0.1:*) ;; *) echo "$local(pid $pid)" ;; esac ;; esac
@@ -405,6 +422,8 @@ if command -v ss >/dev/null; then
 fi
 
 export SMTPPROBE CA_FILE SUBMISSION_PORT SMTPS_PORT EXIM_PORT SWAKS MSMTP EXIM_VERSION
+export EXIM_SASL_PORT EXIM_SASL_VERSION EXIM_SASL_REALM EXIM_SASL_DEBUG_LOG
+export EXIM_SASL_PERL_USER EXIM_SASL_PERL_PASSWORD
 export INTEG_STATE=$STATE INTEG_AUTH_FAILURE_DELAY=$AUTH_FAILURE_DELAY
 
 if [ "$HOLD" != 0 ]; then

@@ -12,9 +12,10 @@ Invoked by run.sh; everything comes from the environment:
   TEST_USER, TEST_PASSWORD, WRONG_PASSWORD, SWAKS, INTEG_STATE (scratch dir);
   for Exim's EXTERNAL port (client_certs.sh): EXIM_EXTERNAL_PORT, CLIENT_CERT,
   CLIENT_KEY, CLIENT_KEY_ENCRYPTED, CLIENT_KEY_PASSPHRASE, WRONG_KEY_PASSPHRASE,
-  OTHER_CLIENT_CERT, OTHER_CLIENT_KEY.
+  OTHER_CLIENT_CERT, OTHER_CLIENT_KEY;
+  EXIM_SASL_PORT, EXIM_SASL_REALM, EXIM_SASL_DEBUG_LOG (Exim with Cyrus SASL, exim_sasl.sh).
 Options: --only NAME[,NAME] (servers: postfix-submission, postfix-smtps, exim-acs,
-exim-external).
+exim-external, exim-cyrus).
 
 Prints one line per check ("ok  ..." / "FAIL ...") and ends with
 "N passed, M failed". Exit status: 0 all passed, 1 a check failed, 77 the
@@ -28,6 +29,7 @@ import argparse
 import base64
 import concurrent.futures
 import hashlib
+import hmac
 import json
 import os
 import re
@@ -45,7 +47,10 @@ CATALOGUE = ["PLAIN", "LOGIN", "CRAM-MD5", "DIGEST-MD5", "SCRAM-SHA-1", "SCRAM-S
              "SCRAM-SHA-1-PLUS", "SCRAM-SHA-256-PLUS", "XOAUTH2", "OAUTHBEARER", "NTLM",
              "GSSAPI", "ANONYMOUS", "EXTERNAL"]
 # Mechanisms smtpprobe authenticates with a password (XOAUTH2/OAUTHBEARER need a token).
-PASSWORD_MECHS = {"PLAIN", "LOGIN", "CRAM-MD5", "DIGEST-MD5", "SCRAM-SHA-1", "SCRAM-SHA-256"}
+PASSWORD_MECHS = {"PLAIN", "LOGIN", "CRAM-MD5", "DIGEST-MD5", "SCRAM-SHA-1", "SCRAM-SHA-256", "NTLM"}
+# What Exim's cyrus_sasl authenticators offer (exim_sasl.sh EXIM_SASL_MECHS), in EHLO order.
+CYRUS_MECHS = ["PLAIN", "LOGIN", "CRAM-MD5", "DIGEST-MD5", "SCRAM-SHA-1", "SCRAM-SHA-256", "NTLM",
+               "ANONYMOUS"]
 # Mechanisms that need no secret: with credentials given they log in whatever the password.
 NO_SECRET_MECHS = {"ANONYMOUS"}
 # What swaks (Debian 20201014) can do; DIGEST-MD5 through Authen::SASL (libauthen-sasl-perl).
@@ -96,6 +101,16 @@ def servers() -> list[Server]:
         accepted=ReplyShape(235, "2.7.0", r"^Authentication successful$"),
         rejected=ReplyShape(535, "5.7.8", r"^Error: authentication failed: "),
     )
+    exim_common = dict(
+        # The reply that makes Exim hit smtp_max_synprot_errors (3) is a two-line 504
+        # that also announces the drop (QUIRKS.md); both forms are the real answer.
+        not_supported=ReplyShape(504, None, r"^\S+ authentication mechanism not supported"
+                                            r"( Too many syntax or protocol errors)?$"),
+        cancel=ReplyShape(501, None, r"^Authentication cancelled$"),
+        accepted=ReplyShape(235, None, r"^Authentication succeeded$"),
+        rejected=ReplyShape(535, None, r"^Incorrect authentication data$"),
+        auth_before_tls=ReplyShape(503, None, r"^AUTH command used when not advertised$"),
+    )
     return [
         Server("postfix-submission", int(ENV.get("SUBMISSION_PORT", "2587")), "starttls",
                auth_before_tls=ReplyShape(503, "5.5.1", r"^Error: authentication not enabled$"),
@@ -103,15 +118,11 @@ def servers() -> list[Server]:
         Server("postfix-smtps", int(ENV.get("SMTPS_PORT", "2465")), "implicit",
                auth_before_tls=None, **postfix_common),
         Server("exim-acs", int(ENV.get("EXIM_PORT", "2526")), "starttls",
-               offered=["LOGIN"], size=31457280,
-               # The reply that makes Exim hit smtp_max_synprot_errors (3) is a two-line 504
-               # that also announces the drop (QUIRKS.md); both forms are the real answer.
-               not_supported=ReplyShape(504, None, r"^\S+ authentication mechanism not supported"
-                                                   r"( Too many syntax or protocol errors)?$"),
-               cancel=ReplyShape(501, None, r"^Authentication cancelled$"),
-               accepted=ReplyShape(235, None, r"^Authentication succeeded$"),
-               rejected=ReplyShape(535, None, r"^Incorrect authentication data$"),
-               auth_before_tls=ReplyShape(503, None, r"^AUTH command used when not advertised$")),
+               offered=["LOGIN"], size=31457280, **exim_common),
+        # exim4-daemon-heavy, every mechanism through Cyrus SASL 2.1.28 (exim_sasl.sh): the
+        # replies are Exim's own, whatever Cyrus says.
+        Server("exim-cyrus", int(ENV.get("EXIM_SASL_PORT", "2528")), "starttls",
+               offered=CYRUS_MECHS, size=20971520, **exim_common),
     ]
 
 
@@ -221,6 +232,7 @@ def run_process(run: Run, env_extra: dict | None = None, files: list[str] | None
     env.pop("WRONG_PASSWORD", None)
     env.pop("CLIENT_KEY_PASSPHRASE", None)
     env.pop("WRONG_KEY_PASSPHRASE", None)
+    env.pop("EXIM_SASL_PERL_PASSWORD", None)
     env.update(env_extra or {})
     t0 = time.monotonic()
     try:
@@ -984,6 +996,222 @@ def general_checks() -> None:
     C.check("usage error (--tls bogus): exit 64", run.rc == 64, f"rc={run.rc} stderr={run.stderr[:200]!r}")
 
 
+# ---------------------------------------------------------------------- Exim with Cyrus SASL
+def md4(data: bytes) -> bytes:
+    """RFC 1320 MD4 (OpenSSL 3 has it only in the legacy provider, so hashlib may not)."""
+    def f(x, y, z): return (x & y) | (~x & z)
+    def g(x, y, z): return (x & y) | (x & z) | (y & z)
+    def h(x, y, z): return x ^ y ^ z
+    def rol(v, n): return ((v << n) | (v >> (32 - n))) & 0xFFFFFFFF
+    msg = data + b"\x80" + b"\0" * ((55 - len(data)) % 64) + (8 * len(data)).to_bytes(8, "little")
+    a, b, c, d = 0x67452301, 0xEFCDAB89, 0x98BADCFE, 0x10325476
+    for off in range(0, len(msg), 64):
+        x = [int.from_bytes(msg[off + 4 * i:off + 4 * i + 4], "little") for i in range(16)]
+        aa, bb, cc, dd = a, b, c, d
+        for i, k in enumerate([0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15]):
+            s = (3, 7, 11, 19)[i % 4]
+            a, b, c, d = d, rol((a + f(b, c, d) + x[k]) & 0xFFFFFFFF, s), b, c
+        for i, k in enumerate([0, 4, 8, 12, 1, 5, 9, 13, 2, 6, 10, 14, 3, 7, 11, 15]):
+            s = (3, 5, 9, 13)[i % 4]
+            a, b, c, d = d, rol((a + g(b, c, d) + x[k] + 0x5A827999) & 0xFFFFFFFF, s), b, c
+        for i, k in enumerate([0, 8, 4, 12, 2, 10, 6, 14, 1, 9, 5, 13, 3, 11, 7, 15]):
+            s = (3, 9, 11, 15)[i % 4]
+            a, b, c, d = d, rol((a + h(b, c, d) + x[k] + 0x6ED9EBA1) & 0xFFFFFFFF, s), b, c
+        a, b, c, d = [(v + w) & 0xFFFFFFFF for v, w in ((a, aa), (b, bb), (c, cc), (d, dd))]
+    return b"".join(v.to_bytes(4, "little") for v in (a, b, c, d))
+
+
+# Identities the Cyrus NTLM checks log in with: (label, --user, expected reply).
+# Cyrus SASL's ntlm plugin upper-cases the domain as well as the user when it computes NTOWFv2
+# (MS-NLMP 3.3.2 upper-cases only the user): a domain typed in lower case is refused with the
+# right password (QUIRKS.md).
+REALM = ENV.get("EXIM_SASL_REALM", "integration.test")
+NTLM_LOCAL = USER.split("@")[0]
+NTLM_IDENTITIES = [("upper-case domain", f"{REALM.upper()}\\{NTLM_LOCAL}", 235),
+                   ("lower-case domain", f"{REALM}\\{NTLM_LOCAL}", 535)]
+
+
+def ntlm_secret_forms() -> dict[str, str]:
+    """The NT hash and NTOWFv2 of both passwords (and the Cyrus realm's DIGEST-MD5 H(A1))."""
+    forms = {}
+    for label, pw in (("password", PASSWORD), ("wrong password", WRONG)):
+        nt = md4(pw.encode("utf-16-le"))
+        forms[f"NT hash of the {label} (hex)"] = nt.hex()
+        forms[f"NT hash of the {label} (HEX)"] = nt.hex().upper()
+        forms[f"NT hash of the {label} (base64)"] = b64(nt)
+        for user, domain in ((USER, ""), (NTLM_LOCAL, REALM.upper()), (NTLM_LOCAL, REALM)):
+            key = hmac.new(nt, (user.upper() + domain).encode("utf-16-le"), "md5").digest()
+            forms[f"NTOWFv2({user!r}, {domain!r}) of the {label} (hex)"] = key.hex()
+            forms[f"NTOWFv2({user!r}, {domain!r}) of the {label} (base64)"] = b64(key)
+        digest = hashlib.md5(f"{USER}:{REALM}:{pw}".encode()).digest()
+        forms[f"DIGEST-MD5 H(A1) realm {REALM!r} with the {label} (hex)"] = digest.hex()
+        forms[f"DIGEST-MD5 H(A1) realm {REALM!r} with the {label} (base64)"] = b64(digest)
+    return forms
+
+
+def responses_from_exim_debug(path: str) -> dict[str, str]:
+    """Every secret response a client sent to the Cyrus Exim, from its debug log (SMTP<< after
+    a 334, and initial responses): the base64 line, and for NTLM the NTLMv2 response, its
+    NTProofStr and the LMv2 response, for DIGEST-MD5 the response= digest. Not the NTLM
+    NEGOTIATE, ANONYMOUS traces or cancels (public). Forms shorter than 12 characters are left
+    out (they would match by chance)."""
+    forms: dict[str, str] = {}
+    mech: dict[str, str] = {}
+    after_334: dict[str, bool] = {}
+    try:
+        with open(path, encoding="utf-8", errors="replace") as fh:
+            lines = fh.read().splitlines()
+    except OSError:
+        return forms
+    for line in lines:
+        m = re.match(r"^\s*(?:\d\d:\d\d:\d\d )?(\d+) SMTP(<<|>>) ?(.*)$", line)
+        if not m:
+            continue
+        pid, direction, text = m.groups()
+        if direction == ">>":
+            after_334[pid] = text.startswith("334")
+            continue
+        response = None
+        auth = re.match(r"^AUTH (\S+)(?: (\S+))?$", text, re.I)
+        if auth:
+            mech[pid] = auth.group(1).upper()
+            response = auth.group(2)
+        elif after_334.get(pid):
+            response = text.strip()
+        after_334[pid] = False
+        if not response or response in ("*", "=") or mech.get(pid) == "ANONYMOUS":
+            continue
+        try:
+            raw = base64.b64decode(response, validate=True)
+        except ValueError:
+            continue
+        kind = mech.get(pid, "?")
+        if kind == "NTLM" and raw[:8] == b"NTLMSSP\0":
+            if int.from_bytes(raw[8:12], "little") != 3:
+                continue  # NEGOTIATE: public
+            def field(offset):
+                length = int.from_bytes(raw[offset:offset + 2], "little")
+                start = int.from_bytes(raw[offset + 4:offset + 8], "little")
+                return raw[start:start + length]
+            lm, nt = field(12), field(20)
+            if len(nt) > 24:
+                forms[f"NTLMv2 response (hex) #{len(forms)}"] = nt.hex()
+                forms[f"NTLMv2 NTProofStr (hex) #{len(forms)}"] = nt[:16].hex()
+                forms[f"NTLMv2 NTProofStr (base64) #{len(forms)}"] = b64(nt[:16])
+            if lm.strip(b"\0"):
+                forms[f"LMv2 response (hex) #{len(forms)}"] = lm.hex()
+        if kind == "DIGEST-MD5":
+            d = re.search(rb'response=([0-9a-fA-F]{32})', raw)
+            if d:
+                forms[f"DIGEST-MD5 response= #{len(forms)}"] = d.group(1).decode()
+        if len(response) >= 12:
+            forms[f"{kind} response line (base64) #{len(forms)}"] = response
+    return forms
+
+
+def perl_ntlmv2(s: Server, password: str) -> Run:
+    # Its own account: Authen::NTLM's MD4 is wrong for passwords of 28 to 32 characters such as
+    # TEST_PASSWORD (QUIRKS.md); EXIM_SASL_PERL_PASSWORD has 24.
+    argv = ["perl", os.path.join(os.path.dirname(os.path.abspath(__file__)), "ntlmv2_login.pl"),
+            str(s.port), CA_FILE, ENV.get("EXIM_SASL_PERL_USER", ""), ""]
+    return run_process(Run(f"{s.name}/perl Authen::NTLM v2", argv), {"NTLM_TEST_SECRET": password})
+
+
+def run_cyrus_extra(s: Server, have_binary: bool) -> dict:
+    """What only the Cyrus server gets: an independent NTLMv2 client (Perl's Authen::NTLM),
+    smtpprobe's NTLM with a DOMAIN\\user identity, and a text report of the wrong password."""
+    jobs: dict[str, concurrent.futures.Future] = {}
+    with concurrent.futures.ThreadPoolExecutor(max_workers=3) as pool:
+        jobs["perl right"] = pool.submit(perl_ntlmv2, s, ENV.get("EXIM_SASL_PERL_PASSWORD", ""))
+        jobs["perl wrong"] = pool.submit(perl_ntlmv2, s, WRONG)
+        if have_binary:
+            for label, user, _ in NTLM_IDENTITIES:
+                jobs[f"ntlm {label}"] = pool.submit(
+                    smtpprobe_as, s, f"ntlm-{label.replace(' ', '-')}", user, PASSWORD, ["--mechanisms", "NTLM"])
+            jobs["text wrong"] = pool.submit(smtpprobe, s, "text-wrong-password", password=WRONG, fmt="text")
+    return {k: f.result() for k, f in jobs.items()}
+
+
+def smtpprobe_as(s: Server, label: str, user: str, password: str, extra: list[str]) -> Run:
+    """smtpprobe with another --user than TEST_USER (JSON)."""
+    transcript = os.path.join(STATE, f"smtpprobe-{s.name}-{label}.transcript.txt")
+    argv = [SMTPPROBE, f"127.0.0.1:{s.port}", "--format", "json", "--tls", s.tls, "--timeout", "90",
+            "--transcript-file", transcript, "--ca-file", CA_FILE, "--user", user,
+            "--password-env", "SMTPPROBE_TEST_SECRET"] + extra
+    run = run_process(Run(f"{s.name}/{label}", argv), {"SMTPPROBE_TEST_SECRET": password}, [transcript])
+    try:
+        run.doc = json.loads(run.stdout)
+    except json.JSONDecodeError as e:
+        run.error = run.error or f"stdout is not JSON ({e}); stderr: {run.stderr.strip()[:300]}"
+    return run
+
+
+def assert_cyrus(s: Server, res: dict, extra: dict, have_binary: bool) -> None:
+    print(f"--- {s.name}: NTLMv2 checked by Cyrus SASL, and the secrets of every exchange")
+    for which, want in (("right", 235), ("wrong", 535)):
+        run = extra[f"perl {which}"]
+        C.check(f"{run.label}: an NTLMv2 response (NT response > 24 bytes) with the {which} "
+                f"password -> {want} (an independent client: Cyrus checks NTLMv2)",
+                re.search(r"^NT response \d+ bytes \(NTLMv2\)$", run.stdout, re.M) is not None
+                and re.search(rf"^{want} ", run.stdout, re.M) is not None,
+                f"rc={run.rc} {run.error} stdout={run.stdout.strip()[:300]!r} stderr={run.stderr.strip()[:300]!r}")
+    if not have_binary:
+        return
+    for label, user, want in NTLM_IDENTITIES:
+        run = extra[f"ntlm {label}"]
+        doc = run.doc or {}
+        auth = (rows_by_name(doc).get("NTLM") or {}).get("authentication") or {}
+        status = {235: "accepted", 535: "rejected"}[want]
+        C.check(f"{run.label}: NTLM as DOMAIN\\user with the {label} and the right password -> "
+                f"{status} ({want}; Cyrus upper-cases the domain in NTOWFv2)",
+                auth.get("status") == status and (auth.get("reply") or {}).get("code") == want,
+                f"rc={run.rc} {run.error} authentication={json.dumps(auth)[:300]}")
+    # The NTLM row of the right password: a real NTLMv2 exchange with a CHALLENGE that has no
+    # TargetInfo, and no auth.ntlm_v1_only finding (the server took NTLMv2).
+    right = res.get("right")
+    if right is not None and right.doc:
+        ids = [f.get("id") for f in right.doc.get("findings", [])]
+        C.check(f"{right.label}: no auth.ntlm_v1_only finding when NTLMv2 was accepted without TargetInfo",
+                "auth.ntlm_v1_only" not in ids, f"findings={ids}")
+    wrong = res.get("wrong")
+    if wrong is not None and wrong.doc:
+        ids = [f.get("id") for f in wrong.doc.get("findings", [])]
+        C.check(f"{wrong.label}: NTLM refused after a CHALLENGE without TargetInfo -> warning "
+                f"auth.ntlm_v1_only (it may want NTLMv1)", "auth.ntlm_v1_only" in ids, f"findings={ids}")
+    run = extra["text wrong"]
+    # The matrix row of each password mechanism: AUTHENTICATED "credentials refused" with
+    # Exim's 535.
+    wanted = [m for m in CYRUS_MECHS if m in PASSWORD_MECHS]
+    refused = [m for m in wanted for line in run.stdout.splitlines()
+               if re.match(rf"^\s*{re.escape(m)}\s", line) and "credentials refused" in line and " 535 " in line + " "]
+    C.check(f"{run.label}: the text matrix says \"credentials refused\" with the 535 for "
+            f"{', '.join(wanted)}",
+            run.rc == 1 and sorted(set(refused)) == sorted(wanted),
+            f"rc={run.rc} rows refused={sorted(set(refused))} stdout={run.stdout[:1500]!r}")
+    check_no_secrets(run)
+
+    # Secrets: the NT hash, NTOWFv2, H(A1) from the passwords; the NTLMv2, LMv2 and DIGEST-MD5
+    # responses as the server received them (Exim's debug log). None in any output of smtpprobe.
+    forms = ntlm_secret_forms()
+    sent = responses_from_exim_debug(ENV.get("EXIM_SASL_DEBUG_LOG", ""))
+    kinds = {k.split(" (")[0].split(" response")[0] for k in sent}
+    C.check(f"{s.name}: the server's debug log holds the responses clients sent "
+            f"({len(sent)} forms: NTLMv2, DIGEST-MD5 among them)",
+            any(k.startswith("NTLMv2 response") for k in sent)
+            and any(k.startswith("DIGEST-MD5 response=") for k in sent), f"kinds={sorted(kinds)}")
+    forms.update(sent)
+    runs = [r for r in list(res.values()) + list(extra.values())
+            if isinstance(r, Run) and r.argv and r.argv[0] == SMTPPROBE]
+    leaks = []
+    for run in runs:
+        blobs = {"stdout": run.stdout, "stderr": run.stderr, **run.extra_files}
+        leaks += [f"{what} in {run.label} {where}" for where, text in blobs.items()
+                  for what, form in forms.items() if form and form in text]
+    C.check(f"{s.name}: no NT hash, NTOWFv2, H(A1), NTLMv2/LMv2 or DIGEST-MD5 response in any of "
+            f"{len(runs)} smtpprobe outputs (stdout, stderr, transcript)", not leaks and len(runs) > 5,
+            "; ".join(leaks[:10]))
+
+
 def main() -> int:
     ap = argparse.ArgumentParser()
     ap.add_argument("--only", default="")
@@ -999,9 +1227,11 @@ def main() -> int:
         general_checks()
     external = exim_external()
     run_ext = have_binary and (not only or external.name in only) and bool(ENV.get("CLIENT_CERT"))
-    with concurrent.futures.ThreadPoolExecutor(max_workers=len(todo) + 1) as pool:
+    with concurrent.futures.ThreadPoolExecutor(max_workers=len(todo) + 2) as pool:
         futures = {s.name: pool.submit(run_server, s, have_binary) for s in todo}
         ext_future = pool.submit(run_external, external) if run_ext else None
+        cyrus = [s for s in todo if s.name == "exim-cyrus"]
+        cyrus_extra = pool.submit(run_cyrus_extra, cyrus[0], have_binary) if cyrus else None
         results = {name: f.result() for name, f in futures.items()}
         ext_results = ext_future.result() if ext_future else None
     for s in todo:
@@ -1014,6 +1244,8 @@ def main() -> int:
         C.note(f"exim-external: {len(ext_results)} smtpprobe runs, "
                f"{sum(r.seconds for r in ext_results.values()):.1f} s of process time "
                f"(checked in {time.monotonic() - t_ext:.1f} s)")
+    if cyrus_extra is not None:
+        assert_cyrus(cyrus[0], results["exim-cyrus"], cyrus_extra.result(), have_binary)
     print(f"--- checks took {time.monotonic() - t0:.1f} s")
     if C.failures:
         print("failed checks:\n  " + "\n  ".join(C.failures))
