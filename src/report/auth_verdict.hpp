@@ -16,7 +16,7 @@ enum class AuthVerdict {
 };
 /// "accepted", "credentials_refused", "mechanism_not_supported", "cannot_try".
 std::string_view to_string(AuthVerdict verdict) noexcept;
-/// "server_proof_mismatch", "ntlm_v2_impossible"; empty for none.
+/// "server_proof_mismatch"; empty for none.
 std::string_view to_string(sasl::ClientStep::Problem problem) noexcept;
 /// The row's verdict on the credentials.
 AuthVerdict auth_verdict(MechanismRow const& row) noexcept;

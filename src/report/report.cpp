@@ -115,8 +115,6 @@ std::string_view to_string(sasl::ClientStep::Problem problem) noexcept {
         return "";
     case sasl::ClientStep::Problem::server_proof_mismatch:
         return "server_proof_mismatch";
-    case sasl::ClientStep::Problem::ntlm_v2_impossible:
-        return "ntlm_v2_impossible";
     }
     return "";
 }

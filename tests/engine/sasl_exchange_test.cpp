@@ -393,11 +393,16 @@ TEST_CASE("every mechanism with a wrong password, an unknown user, a wrong token
 
 TEST_CASE("the JSON row names the server's fault that ended the exchange (authentication.problem)",
           "[engine][auth][sasl]") {
-    sasl::ntlm::Challenge legacy;
-    legacy.flags = sasl::ntlm::flag::negotiate_unicode | sasl::ntlm::flag::negotiate_ntlm;
-    legacy.server_challenge = {1, 2, 3, 4, 5, 6, 7, 8};
+    // A DIGEST-MD5 server that cannot know the password: its rspauth is wrong.
+    std::string const challenge = "realm=\"mx.example.test\",nonce=\"fixed-nonce-2\",qop=\"auth\","
+                                  "charset=utf-8,algorithm=md5-sess";
     nlohmann::json const extra = {
-        {"ntlm_challenge", smtp::base64_encode(sasl::ntlm::encode_challenge(legacy))}};
+        {"challenges",
+         {{"DIGEST-MD5",
+           {"334 " + smtp::base64_encode("rspauth=0123456789abcdef0123456789abcdef")}}}},
+        {"first_replies", {{"DIGEST-MD5", "334 " + smtp::base64_encode(challenge)}}},
+        {"final_replies", {{"DIGEST-MD5", "235 2.7.0 Authentication successful"}}},
+    };
     Emulated server = Emulated::inline_profile(three_mechanisms(extra));
     Setup o = server.options();
     o.options.credentials = sasl::Credentials{user, password, ""};
@@ -405,18 +410,18 @@ TEST_CASE("the JSON row names the server's fault that ended the exchange (authen
     nlohmann::json const doc = nlohmann::json::parse(p.json);
     bool found = false;
     for (nlohmann::json const& j : doc["mechanisms"]) {
-        if (j["name"] == "NTLM") {
+        if (j["name"] == "DIGEST-MD5") {
             found = true;
-            CHECK(j["authentication"]["problem"] == "ntlm_v2_impossible");
+            CHECK(j["authentication"]["problem"] == "server_proof_mismatch");
             CHECK(j["authentication"]["verdict"] == "cannot_try");
-            CHECK(j["authentication"]["reason"].get<std::string>().find("NTLMv1") !=
+            CHECK(j["authentication"]["reason"].get<std::string>().find("rspauth") !=
                   std::string::npos);
         } else {
             CHECK(j["authentication"]["problem"].is_null());
         }
     }
     CHECK(found);
-    CHECK(matrix_line(p.text, "NTLM").find(" cannot try ") != std::string::npos);
+    CHECK(matrix_line(p.text, "DIGEST-MD5").find(" cannot try ") != std::string::npos);
 }
 
 TEST_CASE("credentials neither accepted nor refused (a 454 after them): cannot try, with the "
