@@ -17,7 +17,7 @@
 #   not conflict with anything, are installed normally.
 #
 # Environment:
-#   SMTPPROBE_DEB_CACHE   where to keep the downloaded exim4-daemon-light .deb
+#   SMTPPROBE_DEB_CACHE   where to keep the downloaded exim4-daemon-light and -heavy .debs
 #   SMTPPROBE_DEPS_GROUPS "build docs ...": only these groups (default: every group)
 #   SMTPPROBE_NO_INTEGRATION=1   install only the build group
 #   SMTPPROBE_NO_CLIENTS=1       not the real-client suite's libraries (groups clients, node)
@@ -77,12 +77,12 @@ group package dpkg-dev fakeroot file lintian
 # libnss-wrapper lets the unpacked Exim find its compiled-in user "Debian-exim" without
 # adding it to /etc/passwd.
 group integration postfix dovecot-core dovecot-gssapi krb5-kdc krb5-admin-server krb5-user msmtp swaks gsasl libnet-ssleay-perl libio-socket-ssl-perl libauthen-sasl-perl libauthen-ntlm-perl iproute2 libnss-wrapper
-# The run-time libraries of exim4-daemon-light 4.96 (bookworm), so the binary unpacked by
+# The run-time libraries of exim4-daemon-light and -heavy 4.96 (bookworm), so the binaries unpacked by
 # tests/integration/run.sh finds them.
 # The proxies of tests/proxy/run.sh: microsocks (SOCKS5) and tinyproxy (HTTP CONNECT). The
 # suite runs its own instances; tinyproxy's boot-time start is switched off again below.
 group proxies microsocks tinyproxy
-group exim_libs libdb5.3 libgnutls-dane0 libgnutls30 libidn12 libidn2-0 libnsl2 libpcre2-8-0 libcrypt1
+group exim_libs libdb5.3 libgnutls-dane0 libgnutls30 libidn12 libidn2-0 libnsl2 libpcre2-8-0 libcrypt1 libsasl2-2 libldap-2.5-0 libmariadb3 libperl5.36 libpq5 libspf2-2 libsqlite3-0 libpam0g
 # The exporter's tests (tests/exporter/run.sh): a real Prometheus 2.42 and promtool, curl,
 # and systemd for `systemd-analyze verify` of the shipped unit (nothing is started).
 group exporter_tests prometheus curl systemd
@@ -98,6 +98,9 @@ group node --unless-command npm nodejs npm
 # bundle's opens), and the kernel packet delay of bench.sh where the kernel has no netem:
 # iptables-legacy's NFQUEUE target and libnetfilter-queue for nfq_delay.c (built with the
 # build group's compiler).
+# Cyrus SASL behind the second (heavy) Exim of tests/integration: saslpasswd2 and the mechanism
+# plugins (PLAIN ... SCRAM, NTLM, ANONYMOUS).
+group cyrus sasl2-bin libsasl2-modules
 group bench time strace iptables libnetfilter-queue-dev
 
 SELECTED=${SMTPPROBE_DEPS_GROUPS:-$ALL_GROUPS}
@@ -125,7 +128,9 @@ missing=$(dpkg-query -W -f='${Package} ${Status}\n' $PKGS 2>/dev/null | awk -v w
 
 need_exim_deb=0
 if case " $SELECTED " in *" exim_libs "*) true ;; *) false ;; esac; then
-    ls "$DEB_CACHE"/exim4-daemon-light_*.deb >/dev/null 2>&1 || need_exim_deb=1
+    for p in exim4-daemon-light exim4-daemon-heavy; do
+        ls "$DEB_CACHE/$p"_*.deb >/dev/null 2>&1 || need_exim_deb=1
+    done
 fi
 
 if [ -z "$missing" ] && [ "$need_exim_deb" = 0 ]; then
@@ -203,15 +208,15 @@ else
 fi
 
 if [ "$need_exim_deb" = 1 ]; then
-    step "downloading exim4-daemon-light (not installed: it conflicts with postfix) into $DEB_CACHE"
+    step "downloading exim4-daemon-light and -heavy (not installed: they conflict with postfix) into $DEB_CACHE"
     mkdir -p "$DEB_CACHE"
     # apt-get download writes into the current directory and, as root, wants
     # the _apt user to be able to write there; download in a scratch dir.
     tmp=$(mktemp -d)
     chmod 755 "$tmp"
     if getent passwd _apt >/dev/null 2>&1; then chown _apt "$tmp"; fi
-    (cd "$tmp" && quietly apt-get download exim4-daemon-light)
-    mv "$tmp"/exim4-daemon-light_*.deb "$DEB_CACHE"/
+    (cd "$tmp" && quietly apt-get download exim4-daemon-light exim4-daemon-heavy)
+    mv "$tmp"/exim4-daemon-*_*.deb "$DEB_CACHE"/
     rmdir "$tmp"
 fi
 
