@@ -105,6 +105,11 @@ smtp::Reply Conversation::read_reply(net::Deadline deadline) {
     throw std::system_error(smtp::errc::too_many_lines);
 }
 
+void Conversation::await_late_injection() {
+    if (parser_.buffered() == 0 && late_wait_.count() > 0)
+        injected_late_ = read_late_bytes();
+}
+
 bool Conversation::read_late_bytes() {
     char buffer[4096];
     net::Deadline const until =
@@ -128,8 +133,6 @@ bool Conversation::read_late_bytes() {
 }
 
 net::TlsInfo Conversation::upgrade_to_tls(net::TlsConnectOptions const& options) {
-    if (parser_.buffered() == 0 && late_wait_.count() > 0)
-        injected_late_ = read_late_bytes();
     if (parser_.buffered() != 0) {
         // Anything the server sent after its 220 arrived in plaintext and could have been
         // injected by a man in the middle: never parse it as SMTP (smtp-facts §1.6).
