@@ -116,7 +116,7 @@ engine::Connector Run::connector() {
     // clients do: that completes the matrix and shows what each client gets. Credentials
     // still go only over TLS verified for chain and host, so the bytes cannot reach them.
     s.discard_injected = true;
-    s.late_injection_wait = std::chrono::milliseconds(300);
+    s.late_injection_wait = std::chrono::milliseconds(100);
     s.banner_wait = options_.banner_wait;
     return engine::make_connector(std::move(s));
 }

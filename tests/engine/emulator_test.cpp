@@ -579,7 +579,7 @@ TEST_CASE("starttls-inject-same-segment: extra bytes follow the 220 in the same 
 TEST_CASE("starttls-inject: extra bytes follow the 220 in a write of their own, later",
           "[engine][emulator]") {
     Running running(sample("starttls-inject.json"));
-    REQUIRE(running.server.profile().starttls_inject_delay == std::chrono::milliseconds(100));
+    REQUIRE(running.server.profile().starttls_inject_delay == std::chrono::milliseconds(30));
     TestClient client(running.server.port());
     REQUIRE(client.reply().starts_with("220 "));
     REQUIRE(client.command("EHLO client.test").starts_with("250"));
@@ -589,7 +589,7 @@ TEST_CASE("starttls-inject: extra bytes follow the 220 in a write of their own, 
     std::string const late = client.pending(std::chrono::milliseconds(1000));
     CHECK(late == "250-inject.example.test\r\n250 AUTH PLAIN\r\n");
     // The 220 came alone: the bytes arrived one delay later.
-    CHECK(std::chrono::steady_clock::now() - sent >= std::chrono::milliseconds(100));
+    CHECK(std::chrono::steady_clock::now() - sent >= std::chrono::milliseconds(30));
 }
 
 TEST_CASE("plaintext pipelined behind STARTTLS is discarded, not executed", "[engine][emulator]") {
