@@ -247,6 +247,8 @@ SessionAfter authenticate(Conversation& conversation, MechanismRow& row,
         // The CHALLENGE names the server (as recognise() records it without credentials).
         if (ntlm && step == 1)
             r.ntlm = ntlm_challenge_information(reply);
+        if (row.name == "LOGIN" && step == 1 && challenge && printable(*challenge))
+            a.password_prompt = shown_challenge(*challenge);
         sasl::ClientStep answer;
         if (!challenge) {
             answer.kind = sasl::ClientStep::Kind::cancel;

@@ -136,6 +136,7 @@ ServerFacts open_session(Conversation& conversation, SetupOptions const& options
         return facts;
     }
     facts.phase = Phase::tls_handshake;
+    conversation.await_late_injection(); // not part of the handshake's time
     net::Clock::time_point const handshake_start = net::Clock::now();
     facts.tls = conversation.upgrade_to_tls(options.tls);
     facts.timings.tls_handshake = ms_since(handshake_start);

@@ -22,6 +22,7 @@ void record_failure(std::system_error const& e, ServerFacts& facts,
     if (e.code() == smtp::errc::data_after_starttls) {
         facts.starttls_attempted = true;
         facts.starttls_injected = conversation.injected();
+        facts.starttls_injected_late = conversation.injected_late();
     }
     if (e.code() == net::errc::tls_handshake_failed)
         facts.tls_error = e.what();

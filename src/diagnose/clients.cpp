@@ -114,9 +114,37 @@ ClientVerdict starttls_refused(ServerAuthView const& view, ClientVerdict const& 
     return verdict;
 }
 
-// The server sent bytes behind its STARTTLS 220. The verdict otherwise stands for a client that
-// discards them; curl refuses; PHPMailer reads them as its post-TLS EHLO reply.
-void injected(ServerAuthView const& view, ClientVerdict& verdict) {
+// The error each library reports when its TLS handshake reads the injected plaintext (the
+// bytes came after the 220, in a read of their own), as the real-client suite saw it.
+std::string late_injection_error(ClientLibrary library) {
+    switch (library) {
+    case ClientLibrary::go_net_smtp:
+        return "tls: first record does not look like a TLS handshake";
+    case ClientLibrary::python_smtplib:
+        return "SSLError: [SSL: WRONG_VERSION_NUMBER] wrong version number";
+    case ClientLibrary::nodemailer:
+        return "wrong version number";
+    case ClientLibrary::phpmailer:
+        return "SMTP Error: Could not connect to SMTP host. Connection failed. "
+               "stream_socket_enable_crypto(): SSL operation failed";
+    case ClientLibrary::ruby_net_smtp:
+        return "OpenSSL::SSL::SSLError";
+    case ClientLibrary::libcurl:
+        return "(35)"; // (35) OpenSSL/<version>: ... wrong version number
+    case ClientLibrary::jakarta_mail:
+        return "jakarta.mail.MessagingException: Could not convert socket to TLS";
+    case ClientLibrary::dotnet_smtp_client:
+    case ClientLibrary::mailkit:
+    case ClientLibrary::lettre:
+        return "";
+    }
+    return "";
+}
+
+// The server sent bytes behind its STARTTLS 220, in the same read as the 220. The verdict
+// otherwise stands for a client that discards them; curl refuses; PHPMailer reads them as its
+// post-TLS EHLO reply.
+void injected_same_read(ServerAuthView const& view, ClientVerdict& verdict) {
     using Injection = ClientVerdict::Injection;
     std::string const source = "tests/clients/FINDINGS.md";
     if (verdict.library == ClientLibrary::libcurl) {
@@ -156,6 +184,28 @@ void injected(ServerAuthView const& view, ClientVerdict& verdict) {
     }
 }
 
+// The bytes came after the 220, in a read of their own: a client that has read the 220 and
+// started its handshake reads them as a TLS record, and the handshake fails. Not exposed, but
+// no mail goes out.
+void injected_late(ClientVerdict& verdict) {
+    using Injection = ClientVerdict::Injection;
+    std::string const error = late_injection_error(verdict.library);
+    if (error.empty()) {
+        verdict.injection = Injection::unchecked;
+        append(verdict.how, "the bytes injected after the STARTTLS 220 came in a segment of "
+                            "their own; what it does with them was not checked (a client that "
+                            "has read the 220 meets them in its TLS handshake)");
+        return;
+    }
+    verdict = replaced(verdict, Outcome::fails, "",
+                       "the bytes injected after the STARTTLS 220 came in a segment of their "
+                       "own, so its TLS handshake reads them as a TLS record and fails: it is "
+                       "not exposed, but it sends no AUTH and no mail",
+                       "tests/clients/FINDINGS.md");
+    verdict.error = error;
+    verdict.injection = Injection::handshake_fails;
+}
+
 } // namespace
 
 std::vector<ClientVerdict> client_compatibility(ServerAuthView const& view) {
@@ -185,7 +235,11 @@ std::vector<ClientVerdict> client_compatibility(ServerAuthView const& view) {
         }
     } else if (view.starttls_injected) {
         for (ClientVerdict& verdict : verdicts) {
-            injected(view, verdict);
+            if (view.starttls_injected_late) {
+                injected_late(verdict);
+            } else {
+                injected_same_read(view, verdict);
+            }
         }
     }
     for (ClientVerdict& verdict : verdicts) {

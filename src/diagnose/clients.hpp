@@ -31,6 +31,9 @@ struct ServerAuthView {
     /// The server sent bytes behind its STARTTLS 220, before the handshake. injected_auth: the
     /// AUTH mechanisms of the EHLO reply those bytes hold, if they hold one.
     bool starttls_injected = false;
+    /// ... in a read of their own after the 220: a client that has read the 220 meets them in
+    /// its TLS handshake instead of dropping them with the 220's buffer.
+    bool starttls_injected_late = false;
     std::vector<std::string> injected_auth;
     /// AUTH mechanisms as advertised, case kept. With implicit TLS there is only one EHLO: put
     /// it in advertised_after_tls (advertised_before_tls is used when that is empty).
@@ -43,8 +46,15 @@ struct ServerAuthView {
     /// The same replies' first line as sent ("504 5.7.4 Unrecognized authentication type").
     std::map<std::string, std::string> first_reply_text;
     std::optional<std::string> login_prompt; ///< decoded first LOGIN challenge, if probed
+    /// Decoded second LOGIN challenge (the password prompt): only an exchange with credentials
+    /// reaches it. Both prompts are shown with a NUL as "\0".
+    std::optional<std::string> login_password_prompt;
     /// Upper-case mechanisms whose real exchange with the user's credentials got 235.
     std::set<std::string> authenticated;
+    /// The probe had a user name and password (not a token): the predictions are for them.
+    bool password_given = false;
+    /// That user names a domain (DOMAIN\user, user@domain): libcurl offers GSSAPI only then.
+    bool user_has_domain = false;
 };
 
 /// The libraries whose behaviour is predicted. One library may have several verdicts, one per

@@ -39,11 +39,54 @@ bool lettre_user_prompt(std::string_view prompt) {
            lower.find("user name") != std::string::npos;
 }
 
+// The LOGIN smtp.Auth applications copy (net/smtp has none; tests/clients/go has it as
+// written): Start asks for nothing, so it sends AUTH LOGIN with or without TLS, and Next
+// answers only the exact prompts "Username:" and "Password:", failing with "unknown
+// fromServer" on any other. Predicted from the prompts the server sent.
+ClientVerdict go_login_snippet(ServerAuthView const& view, std::string client, std::string source) {
+    std::string const mech = "LOGIN";
+    std::string const why =
+        "sends AUTH LOGIN without checking the list, and the copied LOGIN smtp.Auth answers "
+        "only the exact prompts \"Username:\" and \"Password:\"";
+    ClientVerdict verdict{std::move(client), Outcome::works, mech, why, std::move(source)};
+    ServerAnswer const p = answer_to(view, mech);
+    auto breaks = [&](std::string_view which, std::string const& prompt) {
+        verdict.outcome = Outcome::fails;
+        verdict.error = "unknown fromServer";
+        verdict.how += "; this server's " + std::string(which) + " prompt is \"" +
+                       printable(prompt) +
+                       "\", so Next fails with \"unknown fromServer\" and it cancels with \"*\"";
+    };
+    if (p.answer == Answer::rejected) {
+        verdict.outcome = Outcome::fails;
+        verdict.error = reply_text(view, mech);
+        verdict.how += "; " + answers(p);
+    } else if (view.login_prompt && *view.login_prompt != "Username:") {
+        breaks("user name", *view.login_prompt);
+    } else if (view.login_prompt && view.login_password_prompt &&
+               *view.login_password_prompt != "Password:") {
+        breaks("password", *view.login_password_prompt);
+    } else if (view.login_prompt && view.login_password_prompt) {
+        verdict.how += "; this server sends exactly those";
+    } else if (view.login_prompt) {
+        verdict.how += "; this server's first prompt is \"Username:\", and the password prompt "
+                       "was not seen (only an exchange with --user reaches it)";
+    } else if (p.answer == Answer::recognised) {
+        verdict.outcome = Outcome::depends;
+        verdict.how += "; this server answers 334 with an empty or unprintable prompt";
+    } else {
+        verdict.outcome = Outcome::depends;
+        verdict.how += "; whether it works depends on the server's LOGIN prompts, which were "
+                       "not probed";
+    }
+    return verdict;
+}
+
 } // namespace
 
 // Go's net/smtp, driven the way SendMail does it (Hello, STARTTLS when advertised, the AUTH
-// extension check, Auth). PlainAuth, or (plain == false) a LOGIN smtp.Auth as applications
-// write it: net/smtp has none.
+// extension check, Auth). PlainAuth, or (plain == false) the LOGIN smtp.Auth applications
+// copy.
 ClientVerdict go_net_smtp(ServerAuthView const& view, Mechanisms const& list, bool plain) {
     std::string const client = plain ? "Go net/smtp (PlainAuth)" : "Go net/smtp (LOGIN smtp.Auth)";
     std::string const source = "smtp-facts.md §4.1";
@@ -59,30 +102,31 @@ ClientVerdict go_net_smtp(ServerAuthView const& view, Mechanisms const& list, bo
         return verdict;
     }
     bool const exempt = loopback_name(view.server_name);
-    if (!view.tls_available && !exempt) {
+    if (plain && !view.tls_available && !exempt) {
         ClientVerdict verdict{
             client, Outcome::fails, "",
-            std::string(plain ? "PlainAuth" : "an smtp.Auth written like PlainAuth") +
-                " refuses to send credentials without TLS (\"unencrypted connection\"); only a "
-                "server name of localhost, 127.0.0.1 or ::1 is exempt, and the name here is " +
+            "PlainAuth refuses to send credentials without TLS (\"unencrypted connection\"); "
+            "only a server name of localhost, 127.0.0.1 or ::1 is exempt, and the name here is " +
                 (view.server_name.empty() ? std::string("not known") : view.server_name),
             source};
         verdict.error = "unencrypted connection";
         return verdict;
     }
-    std::string const why =
-        plain ? "sends AUTH PLAIN without checking the list"
-              : "sends AUTH LOGIN without checking the list (this smtp.Auth answers the first "
-                "challenge with the user name and the second with the password)";
-    ClientVerdict verdict = single(view, list, client, mech, why, reply_text(view, mech), source);
+    ClientVerdict verdict =
+        plain ? single(view, list, client, mech, "sends AUTH PLAIN without checking the list",
+                       reply_text(view, mech), source)
+              : go_login_snippet(view, client, source);
     if (plain && verdict.outcome != Outcome::works &&
         (has_any_case(list, "LOGIN") || answer_to(view, "LOGIN").answer == Answer::recognised)) {
         append(verdict.how, "LOGIN would need a custom smtp.Auth, net/smtp has none");
     }
-    if (!view.tls_available) {
+    if (!view.tls_available && plain) {
         append(verdict.how, "there is no TLS, but the server name " + view.server_name +
                                 " is exempt (Go's localhost exemption), so the password goes in "
                                 "plaintext");
+    } else if (!view.tls_available) {
+        append(verdict.how, "there is no TLS and the copied smtp.Auth does not check for it (as "
+                            "PlainAuth does), so the user name and password go in plaintext");
     }
     append(verdict.how, tls_note(view, {"", "dial TLS yourself and use NewClient, as SendMail "
                                             "cannot"}));
@@ -97,6 +141,8 @@ ClientVerdict libcurl(ServerAuthView const& view, Mechanisms const& list, std::s
         forced.empty() ? "libcurl" : "libcurl (AUTH=" + std::string(forced) + ")";
     std::string const source = "smtp-facts.md §4.8";
     std::string const denied = "(67) Login denied";
+    // No ticket for smtp@host: gss_init_sec_context fails after "AUTH GSSAPI" got its 334.
+    std::string const gssapi_error = "(94) An authentication function returned an error";
     TlsHabits const habits{"set CURLOPT_USE_SSL", "use an smtps:// URL"};
     ClientVerdict verdict;
     if (list.empty() || view.legacy_auth_equals_only) {
@@ -126,11 +172,17 @@ ClientVerdict libcurl(ServerAuthView const& view, Mechanisms const& list, std::s
             return verdict;
         }
     } else {
-        // Curl_sasl_start's order with a password, as built in Debian 12's curl 7.88.1. It
-        // sends DIGEST-MD5 before CRAM-MD5, but against Dovecot 2.3.19 it cancels that
-        // exchange, drops the mechanism and starts again with the next (tests/clients/
-        // FINDINGS.md): the mechanism it ends with is the next one of this order.
+        // Curl_sasl_start's order with a password, as built in Debian 12's curl 7.88.1 (GSS-API
+        // and NTLM, no GNU SASL, so no SCRAM): EXTERNAL only without a password; GSSAPI only
+        // for a user that names a domain (Curl_auth_user_contains_domain: DOMAIN\user,
+        // DOMAIN/user, user@domain); then DIGEST-MD5, CRAM-MD5, NTLM, PLAIN, LOGIN (the OAuth
+        // ones only with a bearer token). It sends DIGEST-MD5 before CRAM-MD5, but against
+        // Dovecot 2.3.19 it cancels that exchange, drops the mechanism and starts again with
+        // the next (tests/clients/FINDINGS.md): the mechanism it ends with is the next one.
         for (std::string_view name : {"GSSAPI", "CRAM-MD5", "NTLM", "PLAIN", "LOGIN"}) {
+            if (name == "GSSAPI" && !view.user_has_domain) {
+                continue;
+            }
             if (has_exact(list, name)) {
                 mech = name;
                 break;
@@ -155,16 +207,31 @@ ClientVerdict libcurl(ServerAuthView const& view, Mechanisms const& list, std::s
                       mech + " here) and does not move on after a refusal"
                 : "--login-options AUTH=" + mech + " makes it send AUTH " + mech;
         verdict = single(view, list, client, mech, why, denied, source);
-        if (mech == "NTLM" && answer_to(view, "NTLM").answer != Answer::rejected &&
-            !view.authenticated.contains("NTLM")) {
-            // The probe sees 334 to a bare AUTH NTLM; the NTLM exchange itself needs a domain
-            // account, and a password-only login is refused. When smtpprobe's own NTLMv2
-            // exchange with these credentials got 235, curl's does too.
-            verdict.outcome = Outcome::fails;
-            verdict.error = denied;
-            verdict.how += "; it stays with NTLM, which works only for an account NTLM accepts "
+        // The probe sees 334 to a bare AUTH GSSAPI or NTLM; the exchange itself needs what the
+        // server accepts: a Kerberos ticket for smtp@host in the caller's cache (curl takes
+        // GSSAPI because the user names a domain), a domain account for NTLM. When
+        // smtpprobe's own exchange with these credentials got 235, curl's does too; otherwise
+        // it fails there, without trying another mechanism.
+        struct NeedsAccount {
+            std::string_view mech;
+            std::string_view error;
+            std::string_view why;
+        };
+        for (NeedsAccount const& needs :
+             {NeedsAccount{"GSSAPI", gssapi_error,
+                           "it takes GSSAPI because the user names a domain, which works only "
+                           "with a Kerberos ticket the server accepts (smtpprobe's own GSSAPI "
+                           "exchange did not get 235)"},
+              NeedsAccount{"NTLM", denied,
+                           "it stays with NTLM, which works only for an account NTLM accepts "
                            "(a domain account, DOMAIN\\user) and otherwise ends in "
-                           "CURLE_LOGIN_DENIED, without trying another mechanism";
+                           "CURLE_LOGIN_DENIED"}}) {
+            if (mech == needs.mech && answer_to(view, mech).answer != Answer::rejected &&
+                !view.authenticated.contains(mech)) {
+                verdict.outcome = Outcome::fails;
+                verdict.error = needs.error;
+                verdict.how += "; " + std::string(needs.why) + ", without trying another mechanism";
+            }
         }
         if (verdict.outcome != Outcome::works && forced.empty()) {
             for (std::string_view other : {"LOGIN", "PLAIN"}) {
@@ -177,6 +244,13 @@ ClientVerdict libcurl(ServerAuthView const& view, Mechanisms const& list, std::s
                 }
             }
         }
+    }
+    if (forced.empty() && has_exact(list, "GSSAPI") && mech != "GSSAPI") {
+        append(verdict.how, "it passes over GSSAPI, which it takes only for a user that names "
+                            "a domain (DOMAIN\\user or user@domain)");
+    }
+    if (forced.empty() && has_exact(list, "EXTERNAL")) {
+        append(verdict.how, "it offers EXTERNAL only without a password");
     }
     if (forced.empty() && has_exact(list, "DIGEST-MD5"))
         append(verdict.how,

@@ -87,10 +87,17 @@ void Rules::tls_rules() {
             "The server sent data after its STARTTLS 220, before the TLS handshake",
             "Bytes that arrive in plaintext between the 220 and the handshake could have been "
             "injected by a man in the middle (CVE-2011-0411 class, smtp-facts §1.6). smtpprobe "
-            "did not read them as SMTP: without credentials it discarded them and went on over "
-            "TLS, as most clients do; with credentials it stops there. The client table says "
-            "which clients are exposed.",
-            {"bytes after the 220: " + escape_bytes(s.starttls_injected)});
+            "did not read them as SMTP: it discarded them and went on over TLS (credentials "
+            "only over TLS verified for chain and host). " +
+                std::string(s.starttls_injected_late
+                                ? "They came in a read of their own after the 220, so a "
+                                  "client that has read the 220 meets them in its TLS "
+                                  "handshake. "
+                                : "They came in the same read as the 220. ") +
+                "The client table says which clients are exposed.",
+            {std::string(s.starttls_injected_late ? "bytes after the 220, in a read of their own: "
+                                                  : "bytes after the 220: ") +
+             escape_bytes(s.starttls_injected)});
     bool const plaintext_session = r_.session_established && !s.tls;
     if (plaintext_session && s.before_tls && !s.starttls_offered && r_.tls_mode != TlsMode::none)
         add("starttls.not_offered",
@@ -239,10 +246,13 @@ void Rules::clients() {
     view.tls_available = s.tls.has_value();
     view.implicit_tls = r_.tls_used == TlsMode::implicit;
     view.helo_only = s.hello_verb == smtp::HelloVerb::helo;
+    view.password_given = r_.credentials_given && !r_.token_given;
+    view.user_has_domain = r_.user_has_domain;
     if (s.starttls_offered && s.starttls_reply && s.starttls_reply->code != 220)
         view.starttls_refusal = s.starttls_reply;
     if (!s.starttls_injected.empty()) {
         view.starttls_injected = true;
+        view.starttls_injected_late = s.starttls_injected_late;
         // What a client that reads the injected bytes as its post-TLS EHLO reply sees.
         smtp::ReplyParser parser;
         parser.feed(s.starttls_injected);
@@ -262,6 +272,8 @@ void Rules::clients() {
         }
         if (m.name == "LOGIN" && m.recognition.challenge)
             view.login_prompt = *m.recognition.challenge;
+        if (m.name == "LOGIN" && m.authentication.password_prompt)
+            view.login_password_prompt = *m.authentication.password_prompt;
         if (m.authentication.status == Status::accepted)
             view.authenticated.insert(m.name);
     }

@@ -222,6 +222,9 @@ Profile parse_profile(nlohmann::json const& document, std::string_view source) {
     profile.data_end_reply = top.reply("data_end_reply").value_or(profile.data_end_reply);
 
     profile.starttls_inject = top.string("starttls_inject").value_or("");
+    if (std::optional<long long> ms = top.integer("starttls_inject_delay_ms", 0, max_delay_ms)) {
+        profile.starttls_inject_delay = std::chrono::milliseconds(*ms);
+    }
     profile.starttls_active_reply =
         top.reply("starttls_active_reply").value_or(profile.starttls_active_reply);
     profile.starttls_unavailable_reply =

@@ -110,8 +110,12 @@
 //   authenticated_replies {VERB: reply}: like replies, used after a successful AUTH.
 //   data_end_reply        default "250 2.0.0 OK: message discarded (the emulator never
 //                         delivers mail)".
-//   starttls_inject       string: bytes appended to the STARTTLS 220 in the same write, before
-//                         the handshake (CVE-2011-0411 class test for clients).
+//   starttls_inject       string: bytes sent behind the STARTTLS 220, before the handshake
+//                         (CVE-2011-0411 class test for clients).
+//   starttls_inject_delay_ms  int 0..600000, default 0: 0 appends the bytes to the 220 in the
+//                         same write (a client reads both at once); more sends them in a write
+//                         of their own this long after the 220 (a client that has read the
+//                         220 meets them in its TLS handshake).
 //   starttls_active_reply default "503 5.5.1 TLS already active" (RFC 3207 §4).
 //   starttls_unavailable_reply  STARTTLS with tls "none", default "454 4.7.0 TLS not
 //                         available due to temporary reason" (RFC 3207 §4).
@@ -199,6 +203,7 @@ struct Profile {
     std::string data_end_reply =
         "250 2.0.0 OK: message discarded (the emulator never delivers mail)";
     std::string starttls_inject;
+    std::chrono::milliseconds starttls_inject_delay{0};
     std::string starttls_active_reply = "503 5.5.1 TLS already active";
     std::string starttls_unavailable_reply = "454 4.7.0 TLS not available due to temporary reason";
     std::string line_too_long_reply = "500 5.5.2 Line too long";

@@ -250,7 +250,13 @@ void SmtpSession::on_starttls(std::string const& args) {
     for (std::string const& line : reader_.take_lines(max_discarded_lines)) {
         record("[discarded after STARTTLS] " + line);
     }
-    send_wire(reply + profile_.starttls_inject);
+    if (profile_.starttls_inject_delay.count() > 0 && !profile_.starttls_inject.empty()) {
+        send_wire(reply);
+        pause(profile_.starttls_inject_delay);
+        send_wire(profile_.starttls_inject);
+    } else {
+        send_wire(reply + profile_.starttls_inject);
+    }
     if (profile_.close_after.contains("STARTTLS")) {
         close();
         return;

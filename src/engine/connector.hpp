@@ -68,8 +68,11 @@ struct ConnectorSetup {
     unsigned short port = 0; ///< for the transcript's "Connected to" line
     bool allow_insecure_auth = false;
     /// Bytes injected after the STARTTLS 220 are dropped unread and TLS goes on (as most
-    /// clients do) instead of refusing the connection; only when no credentials follow.
+    /// clients do) instead of refusing the connection. Credentials still need verified TLS.
     bool discard_injected = false;
+    /// How long the first connections (and all, once an injection was seen) wait after the
+    /// STARTTLS 220 for injected bytes that come in a segment of their own.
+    std::chrono::milliseconds late_injection_wait{0};
     /// --tls auto: no banner by then -> try implicit TLS on a fresh connection (contact.hpp).
     std::chrono::milliseconds banner_wait{3000};
 };

@@ -19,6 +19,8 @@ void record_target(Report& report, Target const& target, ProbeOptions const& opt
         report.credentials_given = !c.password.empty() || !c.token.empty();
         report.token_given = !c.token.empty();
         report.user_shown = register_secrets(c, options.show_username, redactor);
+        std::size_t const at = c.user.find_first_of("\\/@");
+        report.user_has_domain = at != std::string::npos && at > 0 && at + 1 < c.user.size();
     }
     net::ClientCertificate const& certificate = options.tls.client_certificate;
     report.client_certificate_given = certificate.given();

@@ -75,6 +75,8 @@ std::string_view to_string(ClientInjection injection) noexcept {
         return "refuses";
     case ClientInjection::exposed:
         return "exposed";
+    case ClientInjection::handshake_fails:
+        return "handshake fails";
     case ClientInjection::unchecked:
         return "not checked";
     }

@@ -86,6 +86,10 @@ struct Authentication {
     sasl::ClientStep::Problem problem = sasl::ClientStep::Problem::none;
     /// SCRAM-*-PLUS: the channel binding the exchange used (none for every other mechanism).
     sasl::ChannelBinding::Type channel_binding = sasl::ChannelBinding::Type::none;
+    /// LOGIN: the decoded second challenge (the password prompt, "Password:" or "Password\0"),
+    /// shown like recognition.challenge, when the exchange reached it. A client that answers
+    /// by the prompt text needs both (diagnose/clients.hpp).
+    std::optional<std::string> password_prompt;
 };
 
 struct MechanismRow {
@@ -147,13 +151,16 @@ std::string_view to_string(ClientOutcome outcome) noexcept;
 
 /// What a client library does with bytes injected behind the STARTTLS 220.
 enum class ClientInjection {
-    none,      ///< no bytes were injected: not applicable
-    discards,  ///< it drops them and goes on over TLS
-    refuses,   ///< it stops before the handshake
-    exposed,   ///< it reads them as the post-TLS EHLO reply (CVE-2011-0411 class)
+    none,     ///< no bytes were injected: not applicable
+    discards, ///< it drops them and goes on over TLS
+    refuses,  ///< it stops before the handshake
+    exposed,  ///< it reads them as the post-TLS EHLO reply (CVE-2011-0411 class)
+    /// it has read the 220 alone and meets them in its TLS handshake, which fails: not
+    /// exposed, but it sends no mail
+    handshake_fails,
     unchecked, ///< not checked by running the library
 };
-/// "discards", "refuses", "exposed", "not checked"; "" for none.
+/// "discards", "refuses", "exposed", "handshake fails", "not checked"; "" for none.
 std::string_view to_string(ClientInjection injection) noexcept;
 
 struct ClientRow {
@@ -231,6 +238,8 @@ struct ServerFacts {
     bool starttls_attempted = false;
     std::optional<smtp::Reply> starttls_reply;
     std::string starttls_injected; ///< bytes after the STARTTLS 220 (evidence)
+    /// They came in a read of their own, after the 220 (not behind it in the same read).
+    bool starttls_injected_late = false;
     std::optional<net::TlsInfo> tls;
     std::string tls_error; ///< handshake failure text
     std::optional<smtp::Reply> ehlo_after_tls_reply;
@@ -314,6 +323,10 @@ struct Report {
     bool token_given = false;
     bool client_certificate_given = false; ///< --cert (offered when a server asks)
     std::string user_shown;                ///< the user, or a length marker without --show-username
+    std::string user_shown; ///< the user, or a length marker without --show-username
+    /// The user names a domain (DOMAIN\user, DOMAIN/user or user@domain, a separator neither
+    /// first nor last): libcurl offers GSSAPI only then. Not rendered.
+    bool user_has_domain = false;
     bool insecure_auth_allowed = false;
     bool credentials_sent_insecurely = false;
 

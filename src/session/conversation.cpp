@@ -105,13 +105,43 @@ smtp::Reply Conversation::read_reply(net::Deadline deadline) {
     throw std::system_error(smtp::errc::too_many_lines);
 }
 
+void Conversation::await_late_injection() {
+    if (parser_.buffered() == 0 && late_wait_.count() > 0)
+        injected_late_ = read_late_bytes();
+}
+
+bool Conversation::read_late_bytes() {
+    char buffer[4096];
+    net::Deadline const until =
+        net::earliest(net::Clock::now() + late_wait_, timeouts_.run_deadline);
+    std::size_t n = 0;
+    try {
+        n = transport_.receive_some(buffer, sizeof buffer, until);
+    } catch (std::system_error const& e) {
+        if (e.code() == net::errc::timeout)
+            return false; // nothing came: the usual case
+        throw;
+    }
+    if (n == 0)
+        return false; // closed: the handshake says so
+    received_ += n;
+    recent_.append(buffer, n);
+    if (recent_.size() > 8192)
+        recent_.erase(0, recent_.size() - 4096);
+    parser_.feed(std::string_view(buffer, n));
+    return true;
+}
+
 net::TlsInfo Conversation::upgrade_to_tls(net::TlsConnectOptions const& options) {
     if (parser_.buffered() != 0) {
         // Anything the server sent after its 220 arrived in plaintext and could have been
         // injected by a man in the middle: never parse it as SMTP (smtp-facts §1.6).
         std::size_t const count = parser_.buffered();
         injected_ = recent_.substr(recent_.size() - std::min(count, recent_.size()));
-        log(TranscriptEvent::Kind::error, "data after the STARTTLS 220, before the handshake");
+        log(TranscriptEvent::Kind::error,
+            injected_late_ ? "data after the STARTTLS 220 (in a read of its own), before the "
+                             "handshake"
+                           : "data after the STARTTLS 220, before the handshake");
         if (discard_injected_) {
             // Dropped unread, as a client that discards its plaintext buffer does. The reply
             // counters are kept.

@@ -38,6 +38,15 @@ public:
     /// the handshake runs: what most client libraries do (tests/clients/FINDINGS.md).
     net::TlsInfo upgrade_to_tls(net::TlsConnectOptions const& options);
     void discard_injected(bool discard) noexcept { discard_injected_ = discard; }
+    /// How long await_late_injection() waits. 0 (default): it does not.
+    void late_injection_wait(std::chrono::milliseconds wait) noexcept { late_wait_ = wait; }
+    /// After the STARTTLS 220, before upgrade_to_tls(): when nothing followed the 220 in the
+    /// same read, waits up to late_injection_wait() for bytes sent in a segment of their own
+    /// (injected too; without the wait they reach the TLS layer as a broken record), and
+    /// buffers them for upgrade_to_tls() to judge.
+    void await_late_injection();
+    /// The injected bytes came in a read of their own, after the 220 (during that wait).
+    bool injected_late() const noexcept { return injected_late_; }
     /// Best effort QUIT (short deadline, errors ignored), then close.
     void quit() noexcept;
 
@@ -70,6 +79,9 @@ private:
     smtp::ReplyParser parser_;
     std::string injected_;
     bool discard_injected_ = false;
+    std::chrono::milliseconds late_wait_{0};
+    bool injected_late_ = false;
+    bool read_late_bytes();
     std::string recent_; ///< the last few KiB received, raw, for evidence
     void begin_wait(bool handshake);
     std::uint64_t received_ = 0;     ///< bytes read above TLS (or without it)

@@ -564,8 +564,9 @@ TEST_CASE("drop-after-3: 421 and close after the third failed attempt", "[engine
         "235 2.7.0 Authentication successful");
 }
 
-TEST_CASE("starttls-inject: extra bytes follow the 220 in the same write", "[engine][emulator]") {
-    Running running(sample("starttls-inject.json"));
+TEST_CASE("starttls-inject-same-segment: extra bytes follow the 220 in the same write",
+          "[engine][emulator]") {
+    Running running(sample("starttls-inject-same-segment.json"));
     TestClient client(running.server.port());
     REQUIRE(client.reply().starts_with("220 "));
     REQUIRE(client.command("EHLO client.test").starts_with("250"));
@@ -573,6 +574,22 @@ TEST_CASE("starttls-inject: extra bytes follow the 220 in the same write", "[eng
     CHECK(client.reply() == "220 2.0.0 Ready to start TLS");
     CHECK(client.pending(std::chrono::milliseconds(500)) ==
           "250-inject.example.test\r\n250 AUTH PLAIN\r\n");
+}
+
+TEST_CASE("starttls-inject: extra bytes follow the 220 in a write of their own, later",
+          "[engine][emulator]") {
+    Running running(sample("starttls-inject.json"));
+    REQUIRE(running.server.profile().starttls_inject_delay == std::chrono::milliseconds(30));
+    TestClient client(running.server.port());
+    REQUIRE(client.reply().starts_with("220 "));
+    REQUIRE(client.command("EHLO client.test").starts_with("250"));
+    client.send_line("STARTTLS");
+    auto const sent = std::chrono::steady_clock::now();
+    CHECK(client.reply() == "220 2.0.0 Ready to start TLS");
+    std::string const late = client.pending(std::chrono::milliseconds(1000));
+    CHECK(late == "250-inject.example.test\r\n250 AUTH PLAIN\r\n");
+    // The 220 came alone: the bytes arrived one delay later.
+    CHECK(std::chrono::steady_clock::now() - sent >= std::chrono::milliseconds(30));
 }
 
 TEST_CASE("plaintext pipelined behind STARTTLS is discarded, not executed", "[engine][emulator]") {

@@ -242,23 +242,32 @@ TEST_CASE("sequential and parallel runs give the same matrix", "[engine]") {
 
 TEST_CASE("plaintext injected after the STARTTLS 220 is never parsed as SMTP",
           "[engine][starttls]") {
-    Emulated server = Emulated::sample("starttls-inject");
-    // Without credentials the bytes are discarded unread and the run goes on over TLS, as most
-    // clients do: the capabilities are the ones the server sends inside TLS.
-    Probed p = probe(server.options());
-    CHECK(has_finding(p.verdict, "starttls.injection"));
-    CHECK_FALSE(p.report.server.starttls_injected.empty());
-    REQUIRE(p.report.server.after_tls.has_value());
-    CHECK(p.report.server.after_tls->auth == std::vector<std::string>{"PLAIN", "LOGIN"});
-    CHECK(p.verdict.exit_code == exit_code::problems);
-    // With credentials it stops at the injection: nothing secret follows it.
-    Setup o = server.options();
-    o.options.credentials =
-        smtpprobe::sasl::Credentials{"inject-user", "inject-test-password-not-real", ""};
-    Probed with_password = probe(o);
-    CHECK(has_finding(with_password.verdict, "starttls.injection"));
-    CHECK_FALSE(with_password.report.server.after_tls.has_value());
-    CHECK(with_password.verdict.exit_code == exit_code::no_session);
+    for (char const* sample : {"starttls-inject", "starttls-inject-same-segment"}) {
+        CAPTURE(sample);
+        bool const late = std::string_view(sample) == "starttls-inject";
+        Emulated server = Emulated::sample(sample);
+        // The bytes are discarded unread and the run goes on over TLS, as most clients do:
+        // the capabilities are the ones the server sends inside TLS. Bytes in a segment of
+        // their own are waited for (briefly) and caught the same way.
+        Probed p = probe(server.options());
+        CHECK(has_finding(p.verdict, "starttls.injection"));
+        CHECK(p.report.server.starttls_injected == "250-inject.example.test\r\n250 AUTH PLAIN\r\n");
+        CHECK(p.report.server.starttls_injected_late == late);
+        REQUIRE(p.report.server.after_tls.has_value());
+        CHECK(p.report.server.after_tls->auth == std::vector<std::string>{"PLAIN", "LOGIN"});
+        CHECK(p.verdict.exit_code == exit_code::problems);
+        // With credentials the matrix is complete too: they go only over verified TLS, which
+        // the injected bytes never reach.
+        Setup o = server.options();
+        o.options.credentials =
+            smtpprobe::sasl::Credentials{"inject-user", "inject-test-password-not-real", ""};
+        Probed with_password = probe(o);
+        CHECK(has_finding(with_password.verdict, "starttls.injection"));
+        REQUIRE(with_password.report.server.after_tls.has_value());
+        CHECK(row(with_password.report, "PLAIN").authentication.status == Status::accepted);
+        CHECK_FALSE(with_password.verdict.clients.empty());
+        CHECK(with_password.verdict.exit_code == exit_code::problems);
+    }
 }
 
 TEST_CASE("STARTTLS refused: auto carries on in plaintext, starttls mode stops",

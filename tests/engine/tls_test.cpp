@@ -482,7 +482,7 @@ TEST_CASE("a server that shows another certificate without SNI", "[engine][tls][
 
 TEST_CASE("STARTTLS injection: the bytes are evidence, shown escaped, never capabilities",
           "[engine][tls][starttls]") {
-    Emulated server = Emulated::sample("starttls-inject");
+    Emulated server = Emulated::sample("starttls-inject-same-segment");
     Probed p = probe(server.options());
     print_example("STARTTLS injection", p);
     Report const& r = p.report;

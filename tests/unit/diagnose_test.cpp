@@ -690,3 +690,112 @@ TEST_CASE("clients: STARTTLS refused, injected, and the loopback exemption", "[u
         CHECK(curl.outcome == Outcome::works);
     }
 }
+
+TEST_CASE("clients: the copied Go LOGIN smtp.Auth follows the server's prompts",
+          "[unit][diagnose]") {
+    ServerAuthView view = acs_view();
+    std::string_view const go = "Go net/smtp (LOGIN smtp.Auth)";
+    SECTION("Username: and Password: work") {
+        view.login_password_prompt = "Password:";
+        ClientVerdict const verdict =
+            verdict_for(smtpprobe::diagnose::client_compatibility(view), go);
+        CHECK(verdict.outcome == Outcome::works);
+        CHECK(verdict.mechanism == "LOGIN");
+        CHECK(verdict.error.empty());
+    }
+    SECTION("aiosmtpd's User Name\\0 breaks it at the first prompt") {
+        view.login_prompt = "User Name\\0"; // as the probe shows it
+        view.login_password_prompt = "Password\\0";
+        ClientVerdict const verdict =
+            verdict_for(smtpprobe::diagnose::client_compatibility(view), go);
+        CHECK(verdict.outcome == Outcome::fails);
+        CHECK(verdict.mechanism == "LOGIN"); // it has sent AUTH LOGIN, then "*"
+        CHECK(verdict.error == "unknown fromServer");
+        CHECK(contains(verdict.how, "user name prompt is \"User Name\\0\""));
+        // Clients that ignore the prompt text still work there.
+        CHECK(
+            verdict_for(smtpprobe::diagnose::client_compatibility(view), "Jakarta Mail").outcome ==
+            Outcome::works);
+    }
+    SECTION("a password prompt other than Password: breaks it at the second") {
+        view.login_password_prompt = "Password\\0";
+        ClientVerdict const verdict =
+            verdict_for(smtpprobe::diagnose::client_compatibility(view), go);
+        CHECK(verdict.outcome == Outcome::fails);
+        CHECK(verdict.error == "unknown fromServer");
+        CHECK(contains(verdict.how, "password prompt is \"Password\\0\""));
+    }
+    SECTION("without the password prompt it goes by the first, and says so") {
+        ClientVerdict const verdict =
+            verdict_for(smtpprobe::diagnose::client_compatibility(view), go);
+        CHECK(verdict.outcome == Outcome::works);
+        CHECK(contains(verdict.how, "password prompt was not seen"));
+    }
+    SECTION("no prompt probed: it depends") {
+        view.login_prompt.reset();
+        view.first_reply.erase("LOGIN");
+        CHECK(verdict_for(smtpprobe::diagnose::client_compatibility(view), go).outcome ==
+              Outcome::depends);
+    }
+    SECTION("it has no TLS check: plaintext to any name") {
+        ServerAuthView plain;
+        plain.advertised_before_tls = {"PLAIN", "LOGIN"};
+        plain.first_reply = {{"PLAIN", 334}, {"LOGIN", 334}};
+        plain.login_prompt = "Username:";
+        plain.server_name = "plain.example.test";
+        std::vector<ClientVerdict> const verdicts =
+            smtpprobe::diagnose::client_compatibility(plain);
+        ClientVerdict const& login = verdict_for(verdicts, go);
+        CHECK(login.outcome == Outcome::works);
+        CHECK(contains(login.how, "go in plaintext"));
+        CHECK(verdict_for(verdicts, "Go net/smtp (PlainAuth)").error == "unencrypted connection");
+    }
+}
+
+TEST_CASE("clients: curl takes GSSAPI only for a user that names a domain", "[unit][diagnose]") {
+    ServerAuthView view;
+    view.tls_available = true;
+    view.advertised_after_tls = {"GSSAPI", "NTLM", "LOGIN"};
+    view.first_reply = {{"GSSAPI", 334}, {"NTLM", 334}, {"LOGIN", 334}};
+    view.password_given = true;
+    ClientVerdict curl = verdict_for(smtpprobe::diagnose::client_compatibility(view), "libcurl");
+    CHECK(curl.mechanism == "NTLM");
+    CHECK(contains(curl.how, "passes over GSSAPI"));
+
+    view.user_has_domain = true;
+    curl = verdict_for(smtpprobe::diagnose::client_compatibility(view), "libcurl");
+    CHECK(curl.mechanism == "GSSAPI");
+    CHECK(curl.outcome == Outcome::fails); // smtpprobe's own GSSAPI exchange got no 235
+    CHECK(curl.error == "(94) An authentication function returned an error");
+
+    view.authenticated.insert("GSSAPI");
+    curl = verdict_for(smtpprobe::diagnose::client_compatibility(view), "libcurl");
+    CHECK(curl.outcome == Outcome::works);
+
+    view.advertised_after_tls = {"EXTERNAL", "PLAIN"};
+    view.first_reply = {{"EXTERNAL", 334}, {"PLAIN", 334}};
+    curl = verdict_for(smtpprobe::diagnose::client_compatibility(view), "libcurl");
+    CHECK(curl.mechanism == "PLAIN");
+    CHECK(contains(curl.how, "EXTERNAL only without a password"));
+}
+
+TEST_CASE("clients: injected bytes in a segment of their own break every handshake",
+          "[unit][diagnose]") {
+    ServerAuthView view = acs_view();
+    view.starttls_injected = true;
+    view.starttls_injected_late = true;
+    view.injected_auth = {"PLAIN"};
+    std::vector<ClientVerdict> const verdicts = smtpprobe::diagnose::client_compatibility(view);
+    for (ClientVerdict const& verdict : verdicts) {
+        CAPTURE(verdict.client);
+        if (verdict.verified()) {
+            CHECK(verdict.injection == ClientVerdict::Injection::handshake_fails);
+            CHECK(verdict.outcome == Outcome::fails);
+            CHECK_FALSE(verdict.reaches_auth());
+            CHECK_FALSE(verdict.error.empty());
+        } else {
+            CHECK(verdict.injection == ClientVerdict::Injection::unchecked);
+        }
+    }
+    CHECK(smtpprobe::to_string(ClientVerdict::Injection::handshake_fails) == "handshake fails");
+}

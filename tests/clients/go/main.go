@@ -6,8 +6,8 @@
 // standard output. The steps are smtp.SendMail's own (Hello, STARTTLS when advertised, the
 // AUTH extension check, Auth, Mail, Rcpt, Data, Quit), written out so that the client can be
 // given the server name apart from the address it connects to (SendMail takes only one) and
-// trust the test CA. Variants: "plain" (smtp.PlainAuth) and "login" (an smtp.Auth for LOGIN:
-// net/smtp has none, applications write this one).
+// trust the test CA. Variants: "plain" (smtp.PlainAuth) and "login" (the LOGIN smtp.Auth
+// applications copy: net/smtp has none).
 package main
 
 import (
@@ -45,33 +45,34 @@ type result struct {
 	AuthOK     bool   `json:"auth_ok"`
 }
 
-// loginAuth is LOGIN as applications write it for net/smtp: no initial response, the first
-// challenge answered with the user name and the second with the password (whatever the
-// prompts say), and plaintext refused the way PlainAuth refuses it.
+// loginAuth is the LOGIN smtp.Auth that applications copy (net/smtp has none): the snippet
+// of the article this project started from, as written there. Start asks for nothing (no TLS
+// check, unlike PlainAuth), and Next answers only the exact prompts "Username:" and
+// "Password:"; any other prompt ends the exchange with "unknown fromServer".
 type loginAuth struct {
-	user, password string
-	step           int
+	username, password string
+}
+
+func LoginAuth(username, password string) smtp.Auth {
+	return &loginAuth{username, password}
 }
 
 func (a *loginAuth) Start(server *smtp.ServerInfo) (string, []byte, error) {
-	if !server.TLS && server.Name != "localhost" && server.Name != "127.0.0.1" && server.Name != "::1" {
-		return "", nil, errors.New("unencrypted connection")
-	}
-	return "LOGIN", nil, nil
+	return "LOGIN", []byte{}, nil
 }
 
 func (a *loginAuth) Next(fromServer []byte, more bool) ([]byte, error) {
-	if !more {
-		return nil, nil
+	if more {
+		switch string(fromServer) {
+		case "Username:":
+			return []byte(a.username), nil
+		case "Password:":
+			return []byte(a.password), nil
+		default:
+			return nil, errors.New("unknown fromServer")
+		}
 	}
-	a.step++
-	switch a.step {
-	case 1:
-		return []byte(a.user), nil
-	case 2:
-		return []byte(a.password), nil
-	}
-	return nil, fmt.Errorf("unexpected third LOGIN challenge %q", fromServer)
+	return nil, nil
 }
 
 func run(a attempt) (res result) {
@@ -115,7 +116,7 @@ func run(a attempt) (res result) {
 	}
 	var auth smtp.Auth
 	if a.Variant == "login" {
-		auth = &loginAuth{user: a.User, password: a.Password}
+		auth = LoginAuth(a.User, a.Password)
 	} else {
 		auth = smtp.PlainAuth("", a.User, a.Password, a.Name)
 	}
