@@ -323,7 +323,6 @@ struct Report {
     bool token_given = false;
     bool client_certificate_given = false; ///< --cert (offered when a server asks)
     std::string user_shown;                ///< the user, or a length marker without --show-username
-    std::string user_shown; ///< the user, or a length marker without --show-username
     /// The user names a domain (DOMAIN\user, DOMAIN/user or user@domain, a separator neither
     /// first nor last): libcurl offers GSSAPI only then. Not rendered.
     bool user_has_domain = false;
