@@ -98,7 +98,7 @@ int external_accepted_with(std::string const& out, std::string const& subject) {
 
 } // namespace
 
-TEST_CASE("--cert/--key reach the single target, the batch (NDJSON) and --demo; the "
+TEST_CASE("the options --cert/--key reach the single target, the batch (NDJSON) and --demo: the "
           "passphrase comes from a variable and shows nowhere",
           "[cli][external]") {
     Emulated server = Emulated::inline_profile(client_certificate_profile());

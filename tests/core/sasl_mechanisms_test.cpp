@@ -501,7 +501,7 @@ TEST_CASE("ANONYMOUS sends its trace, which is no secret", "[core][sasl][anonymo
     CHECK(control.respond("a\r\nb").kind == ServerStep::Kind::malformed);
 }
 
-TEST_CASE("EXTERNAL sends the authzid or an empty response, no secret; the server grants the "
+TEST_CASE("EXTERNAL sends the authzid or an empty response, no secret: the server grants the "
           "identity established outside SASL",
           "[core][sasl][external]") {
     Client client = client_for("EXTERNAL", {}, {});

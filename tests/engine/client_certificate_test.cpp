@@ -88,7 +88,7 @@ TEST_CASE("EXTERNAL with --authzid: the identity of the certificate is granted, 
     CHECK(row(probe(s).report, "EXTERNAL").authentication.status == Status::rejected);
 }
 
-TEST_CASE("without a client certificate EXTERNAL cannot be tried; the server's request is "
+TEST_CASE("without a client certificate EXTERNAL cannot be tried: the server's request is "
           "reported",
           "[engine][external]") {
     Emulated server = Emulated::inline_profile(client_certificate_profile());
@@ -171,7 +171,7 @@ TEST_CASE("client certificates that do not load are named errors", "[engine][ext
     CHECK(load_error({mine.cert, "", ""}) == Kind::not_pem);
 }
 
-TEST_CASE("--all-addresses: every address is offered the certificate and EXTERNAL works on each",
+TEST_CASE("all addresses (--all-addresses) are offered the certificate and EXTERNAL works on each",
           "[engine][external][addresses]") {
     emulator::Pki const client = emulator::make_pki(emulator::client_certificate_spec(
         "pool client", "smtpprobe test pool client CA (not for production)"));
@@ -204,7 +204,7 @@ TEST_CASE("--all-addresses: every address is offered the certificate and EXTERNA
     }
 }
 
-TEST_CASE("a server that asks for a certificate without offering EXTERNAL gets it too; one that "
+TEST_CASE("a server that asks for a certificate without offering EXTERNAL gets it too: one that "
           "does not ask gets none",
           "[engine][external]") {
     nlohmann::json profile = client_certificate_profile();

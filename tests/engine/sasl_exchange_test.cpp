@@ -182,7 +182,7 @@ TEST_CASE("a DIGEST-MD5 server whose rspauth is wrong is a finding", "[engine][a
     require_no_secret(p, password, user);
 }
 
-TEST_CASE("a server whose NTLM CHALLENGE has no TargetInfo gets NTLMv2 all the same; refused, "
+TEST_CASE("a server whose NTLM CHALLENGE has no TargetInfo gets NTLMv2 all the same: refused, "
           "it is a finding (it may want NTLMv1)",
           "[engine][auth][sasl]") {
     // Shaped like Cyrus SASL's ntlm plugin (tests/integration, exim-cyrus): no TargetInfo.
