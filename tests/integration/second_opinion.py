@@ -463,7 +463,13 @@ def main() -> int:
         if r.text_run is not None:
             line = text_cell(r.text_run, r.case.mechanism)
             word = TEXT_WORDS[r.case.expect]
-            C.check(f"{L}: smtpprobe's text row reads \"{word}\"", f" {word} " in line + " ",
+            ok = f" {word} " in line + " "
+            if not ok and r.case.expect == "not_supported" and "AUTHENTICATED" not in r.text_run.stdout:
+                # Without a password (a ticket row) the matrix has no AUTHENTICATED column: the
+                # RECOGNISED column says it ("no").
+                word = "no"
+                ok = re.search(r"\s no\s", line + " ") is not None
+            C.check(f"{L}: smtpprobe's text row reads \"{word}\"", ok,
                     f"rc={r.text_run.rc} line={line!r}")
             ts.check_no_secrets(r.text_run)
     print_table(results)
