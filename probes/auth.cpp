@@ -208,7 +208,7 @@ SessionAfter authenticate(Conversation& conversation, MechanismRow& row,
                                                                std::move(bindings.tls_exporter));
         if (options.channel_binding.type == sasl::ChannelBinding::Type::none) {
             a.status = Status::skipped;
-            a.reason = "cannot try: no TLS session to bind the exchange to";
+            a.reason = "cannot try (no TLS session to bind the exchange to)";
             return SessionAfter::usable;
         }
         a.channel_binding = options.channel_binding.type;
