@@ -158,7 +158,7 @@ TEST_CASE("token preflight: every report of a batch (NDJSON) carries it", "[cli]
     check_nowhere(first_line(tokens("m365-app-only-no-role.jwt")), r);
 }
 
-TEST_CASE("token preflight: --demo, the valid token authenticates; the Nagios line warns of an "
+TEST_CASE("token preflight: --demo, the valid token authenticates, the Nagios line warns of an "
           "expired one",
           "[cli][token][demo]") {
     Files files;
@@ -180,7 +180,7 @@ TEST_CASE("token preflight: --demo, the valid token authenticates; the Nagios li
     check_nowhere(first_line(tokens("m365-expired.jwt")), nagios);
 }
 
-TEST_CASE("--oauth-token-cmd: the first line a real command prints is the token, in no output "
+TEST_CASE("oauth-token-cmd: the first line a real command prints is the token, in no output "
           "of any format",
           "[cli][token][redact]") {
     TokenServer t;
@@ -204,7 +204,7 @@ TEST_CASE("--oauth-token-cmd: the first line a real command prints is the token,
     }
 }
 
-TEST_CASE("--oauth-token-cmd: a command that fails, prints nothing, is killed or hangs names "
+TEST_CASE("oauth-token-cmd: a command that fails, prints nothing, is killed or hangs names "
           "its status, never its output",
           "[cli][token]") {
     TokenServer t;
@@ -240,7 +240,7 @@ TEST_CASE("--oauth-token-cmd: a command that fails, prints nothing, is killed or
     CHECK(t.server.server().connections_accepted() == 0); // nothing was probed without a token
 }
 
-TEST_CASE("--oauth-token-cmd is one of the token's sources", "[cli][token][usage]") {
+TEST_CASE("oauth-token-cmd is one of the token's sources", "[cli][token][usage]") {
     CommandResult r = run_command(binary + " --demo --user u --oauth-token-env X "
                                            "--oauth-token-cmd true");
     CHECK(r.exit_code == 64);

@@ -79,7 +79,7 @@ TEST_CASE("token preflight: --all-addresses keeps it, judged against the given c
     }
 }
 
-TEST_CASE("token preflight: recorded before connecting (a refused connection keeps it); "
+TEST_CASE("token preflight: recorded before connecting (a refused connection keeps it), "
           "--show-username shows the token's user",
           "[engine][token]") {
     Setup s;
@@ -101,7 +101,7 @@ TEST_CASE("token preflight: recorded before connecting (a refused connection kee
           std::string::npos);
 }
 
-TEST_CASE("token preflight: a password is not a token; no token, no preflight", "[engine][token]") {
+TEST_CASE("token preflight: a password is not a token, no token no preflight", "[engine][token]") {
     Setup s;
     s.target.host = "127.0.0.1";
     s.target.port = closed_loopback_port();

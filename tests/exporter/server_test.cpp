@@ -444,7 +444,7 @@ TEST_CASE("exporter: a module's proxy is used for its probes, the exporter's ALL
     CHECK(sample(direct->body, "smtpprobe_probe_success") == 1);
 }
 
-TEST_CASE("exporter: a module's oauth_token_cmd runs at each scrape; the preflight's findings "
+TEST_CASE("exporter: a module's oauth_token_cmd runs at each scrape, the preflight's findings "
           "are metrics, and the token appears in no output",
           "[exporter][server][token]") {
     Fixture f;

@@ -135,7 +135,7 @@ TEST_CASE("token rules: the nagios state of an expired token is at least WARNING
     CHECK(contains(out, "The token expired 368 days ago"));
 }
 
-TEST_CASE("token rules: delegated token without SMTP.Send; another user's token", "[unit][token]") {
+TEST_CASE("token rules: delegated token without SMTP.Send, another user's token", "[unit][token]") {
     Verdict const scope = evaluate(with_token(token_file("m365-no-smtp-send.jwt")), {});
     CHECK(oauth_ids(scope) == std::set<std::string>{"oauth.missing_scope"});
 
