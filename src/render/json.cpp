@@ -407,6 +407,7 @@ Json json_document(Report const& r, Verdict const& v) {
                              {"user", r.user_shown.empty() ? Json(nullptr) : Json(r.user_shown)},
                              {"insecure_auth_allowed", r.insecure_auth_allowed},
                              {"sent_insecurely", r.credentials_sent_insecurely}}},
+        {"token", token_json(r)},
         {"mechanisms", rows},
         {"ntlm", ntlm_json(r)},
         {"findings", findings},
