@@ -324,6 +324,7 @@ void check_rows(Probed const& p, std::vector<Expected> const& expected) {
         char const* const word =
             e.verdict == AuthVerdict::accepted                  ? " yes "
             : e.verdict == AuthVerdict::credentials_refused     ? " credentials refused "
+            : e.verdict == AuthVerdict::token_refused           ? " token refused "
             : e.verdict == AuthVerdict::mechanism_not_supported ? " not supported "
                                                                 : " cannot try ";
         CHECK(line.find(word) != std::string::npos);
