@@ -1,4 +1,7 @@
+#include "sasl/mechanisms.hpp"
 #include "sasl/oauth_error.hpp"
+#include "sasl/sasl.hpp"
+#include "smtp/ascii.hpp"
 #include "smtp/base64.hpp"
 
 #include <catch2/catch.hpp>
@@ -167,4 +170,22 @@ TEST_CASE("oauth_error: status meanings", "[oauth_error]") {
     CHECK(oauth_status_meaning("400").find("bad request") != std::string_view::npos);
     CHECK(oauth_status_meaning("299").empty());
     CHECK(oauth_status_meaning("").empty());
+}
+
+TEST_CASE("mechanisms: PLAIN-CLIENTTOKEN and XOAUTH are recognised names, not probed ones",
+          "[oauth_error][mechanisms]") {
+    using namespace smtpprobe::sasl;
+    for (char const* name : {"PLAIN-CLIENTTOKEN", "xoauth"}) {
+        CAPTURE(name);
+        Mechanism const* m = find_mechanism(name);
+        REQUIRE(m != nullptr);
+        CHECK_FALSE(m->implemented);
+        CHECK_FALSE(client_implements(name));
+        bool probed = false;
+        for (Mechanism const& c : catalogue())
+            probed = probed || smtpprobe::smtp::iequals(c.name, name);
+        CHECK_FALSE(probed);
+    }
+    CHECK(known_mechanisms().size() == catalogue().size() + 2);
+    CHECK(find_mechanism("X-UNKNOWN") == nullptr);
 }

@@ -231,3 +231,17 @@ TEST_CASE("render: authentication.oauth_error in JSON", "[unit][refusal][render]
             CHECK(m["authentication"]["verdict"] == "token_refused");
         }
 }
+
+TEST_CASE("render: Exchange's X-EXPS names under the matrix and in JSON",
+          "[unit][refusal][render]") {
+    Report r = seed_report();
+    r.server.after_tls->x_exps = {"GSSAPI", "NTLM\x1b[2J"};
+    std::string const text = render_text(r, verdict_of(r));
+    CHECK(
+        contains(text, "  X-EXPS GSSAPI NTLM\\x1B[2J: Exchange's server-to-server authentication"));
+    CHECK_FALSE(contains(text, "\x1b[2J"));
+    Json const doc = Json::parse(render_json(r, verdict_of(r)));
+    CHECK(doc["server"]["auth_mechanisms"]["x_exps"] == Json::array({"GSSAPI", "NTLM\x1b[2J"}));
+    Report const plain = seed_report();
+    CHECK_FALSE(contains(render_text(plain, verdict_of(plain)), "X-EXPS"));
+}
