@@ -85,7 +85,34 @@
 //                         listed here is scripted even if the SASL server implements it.
 //   auth.final_replies    {MECH: reply}: the last reply of a scripted exchange; a 235 counts
 //                         as a successful AUTH, anything else as a failed one.
-//   auth.accounts         [{"user", "password"} or {"user", "token"}]: accepted credentials.
+//   auth.accounts         [{"user", "password"} or {"user", "token"}]: accepted credentials
+//                         (a client can succeed with each; a user may have several entries).
+//   auth.refusals         [{"user", "password" or "token", "reply"}]: credentials the service
+//                         refuses with a reply of its own once they are right: "535 5.7.139
+//                         ... disabled for the Mailbox" for a mailbox without SMTP AUTH,
+//                         "534-5.7.9 ..." for the normal password of an account with 2-step
+//                         verification. A reply starting with 235 accepts. Checked after the
+//                         accounts; with token_rules "exchange_online", an accepted token whose
+//                         user is a refusal's gets that refusal's reply.
+//   auth.basic_auth_reply reply: every password mechanism (LOGIN, PLAIN, CRAM-MD5, ...) gets it
+//                         once the password was sent, right or wrong: a service past its
+//                         Basic-auth cut-off ("550 5.7.30 Basic authentication is not supported
+//                         for Client Submission."). refusals still apply first. Default: none.
+//   auth.token_rules      how XOAUTH2 and OAUTHBEARER tokens are judged:
+//                         "accounts" (default): only the accounts' tokens; a refused one gets an
+//                         error challenge (RFC 7628 §3.2.2 JSON; for XOAUTH2 Google's, status
+//                         401), then the failure reply after the client's acknowledgement.
+//                         "exchange_online": every token by its claims, as Exchange Online does
+//                         (sasl/bearer_token.hpp reads it, the signature unchecked): audience
+//                         Exchange Online; a delegated token with SMTP.Send whose user is the
+//                         XOAUTH2 user, or an app-only one with the SMTP.SendAsApp role for a
+//                         user that is an entry of accounts or refusals; not expired nor not yet
+//                         valid at the emulator's clock (ServerOptions::clock). A refused XOAUTH2
+//                         token gets the failure reply at once, without an error challenge.
+//                         "google": only the accounts' tokens; a refused one gets Google's
+//                         challenge {"status":"400","schemes":"Bearer","scope":
+//                         "https://mail.google.com/"}, with status 401 for a "ya29." token (a
+//                         Google token that is expired or revoked), then the failure reply.
 //   auth.challenge_nonce  string: fixes the CRAM-MD5 / SCRAM / DIGEST-MD5 server nonce
 //                         (reproducible runs).
 //   auth.ntlm_challenge   string: the base64 of the NTLM CHALLENGE_MESSAGE the SASL server

@@ -7,6 +7,7 @@
 #include "report/fatal_error.hpp"
 #include "sasl/bearer_token.hpp"
 #include "sasl/ntlm.hpp"
+#include "sasl/oauth_error.hpp"
 #include "sasl/sasl.hpp"
 #include "session/terminal_text.hpp" // escape_bytes(), escape_controls()
 #include "smtp/capabilities.hpp"
@@ -91,6 +92,9 @@ struct Authentication {
     /// shown like recognition.challenge, when the exchange reached it. A client that answers
     /// by the prompt text needs both (diagnose/clients.hpp).
     std::optional<std::string> password_prompt;
+    /// XOAUTH2, OAUTHBEARER: the error challenge the server sent after the token (the 334
+    /// before the final 535), decoded (sasl/oauth_error.hpp); none when it sent none.
+    std::optional<sasl::OAuthError> oauth_error;
 };
 
 struct MechanismRow {

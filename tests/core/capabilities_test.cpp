@@ -90,3 +90,18 @@ TEST_CASE("a hostile AUTH list is deduplicated in linear time and bounded",
     CHECK(caps.auth.size() == 256);
     CHECK(caps.auth.front() == "M0");
 }
+
+TEST_CASE("Exchange's X-EXPS names are kept apart from AUTH, upper-cased, once, bounded",
+          "[core][capabilities]") {
+    Capabilities caps = parse_capabilities(
+        reply("250-exch.example.test Hello [192.0.2.1]\r\n250-AUTH NTLM LOGIN\r\n"
+              "250-X-EXPS GSSAPI ntlm NTLM\r\n250 CHUNKING\r\n"));
+    CHECK(caps.x_exps == std::vector<std::string>{"GSSAPI", "NTLM"});
+    CHECK(caps.auth == std::vector<std::string>{"NTLM", "LOGIN"});
+    CHECK(parse_capabilities(reply("250-a\r\n250 AUTH LOGIN\r\n")).x_exps.empty());
+
+    std::string many = "250-a\r\n250 X-EXPS";
+    for (int i = 0; i < 100; ++i)
+        many += " M" + std::to_string(i);
+    CHECK(parse_capabilities(reply(many + "\r\n")).x_exps.size() == 32);
+}

@@ -324,6 +324,7 @@ void check_rows(Probed const& p, std::vector<Expected> const& expected) {
         char const* const word =
             e.verdict == AuthVerdict::accepted                  ? " yes "
             : e.verdict == AuthVerdict::credentials_refused     ? " credentials refused "
+            : e.verdict == AuthVerdict::token_refused           ? " token refused "
             : e.verdict == AuthVerdict::mechanism_not_supported ? " not supported "
                                                                 : " cannot try ";
         CHECK(line.find(word) != std::string::npos);
@@ -340,6 +341,7 @@ TEST_CASE("every mechanism with a wrong password, an unknown user, a wrong token
     Setup o = server.options();
     auto const a = AuthVerdict::accepted;
     auto const refused = AuthVerdict::credentials_refused;
+    auto const token_refused = AuthVerdict::token_refused;
     auto const unsupported = AuthVerdict::mechanism_not_supported;
     auto const cannot = AuthVerdict::cannot_try;
     std::vector<Expected> const not_offered = {{"GSSAPI", unsupported},
@@ -368,11 +370,12 @@ TEST_CASE("every mechanism with a wrong password, an unknown user, a wrong token
     SECTION("a wrong token, and no password") {
         o.options.credentials = sasl::Credentials{"token-user@example.test", "", "wrong-token-456"};
         Probed const p = probe(o);
-        std::vector<Expected> expected = {{"XOAUTH2", refused},    {"OAUTHBEARER", refused},
-                                          {"PLAIN", cannot},       {"LOGIN", cannot},
-                                          {"CRAM-MD5", cannot},    {"DIGEST-MD5", cannot},
-                                          {"SCRAM-SHA-1", cannot}, {"SCRAM-SHA-256", cannot},
-                                          {"NTLM", cannot},        {"ANONYMOUS", a}};
+        std::vector<Expected> expected = {
+            {"XOAUTH2", token_refused}, {"OAUTHBEARER", token_refused},
+            {"PLAIN", cannot},          {"LOGIN", cannot},
+            {"CRAM-MD5", cannot},       {"DIGEST-MD5", cannot},
+            {"SCRAM-SHA-1", cannot},    {"SCRAM-SHA-256", cannot},
+            {"NTLM", cannot},           {"ANONYMOUS", a}};
         expected.insert(expected.end(), not_offered.begin(), not_offered.end());
         check_rows(p, expected);
     }
