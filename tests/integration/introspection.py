@@ -170,6 +170,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     Handler.registry = Registry(args.tokens, args.log)
     server = http.server.ThreadingHTTPServer(("127.0.0.1", args.port), Handler)
     server.daemon_threads = True
+    server.block_on_close = False  # server_close() must not wait for a stuck connection
     done = threading.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda *_: done.set())
