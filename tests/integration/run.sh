@@ -269,7 +269,7 @@ OAUTH_OTHER_USER=other@integration.test
 mkdir -p "$STATE/oauth"
 eval "$(python3 "$HERE/introspection.py" tokens --out "$STATE/oauth/tokens.json" --user "$OAUTH_USER" \
     --other-user "$OAUTH_OTHER_USER" --issuer "http://127.0.0.1:$INTROSPECTION_PORT/")"
-[ -n "${OAUTH_TOKEN_VALID:-}" ] && [ -n "${OAUTH_TOKEN_REVOKED:-}" ] || die "introspection.py tokens made no tokens"
+if [ -z "${OAUTH_TOKEN_VALID:-}" ] || [ -z "${OAUTH_TOKEN_REVOKED:-}" ]; then die "introspection.py tokens made no tokens"; fi
 export OAUTH_USER OAUTH_OTHER_USER OAUTH_TOKEN_VALID OAUTH_TOKEN_EXPIRED OAUTH_TOKEN_OTHER_USER OAUTH_TOKEN_REVOKED
 export INTROSPECTION_PORT INTROSPECTION_LOG=$STATE/oauth/introspection.log
 # For the secret scan after the suite (scripts/scan-secrets.py --secrets-file).
