@@ -356,7 +356,7 @@ def check_no_secrets(run: Run, include_user: bool = True) -> None:
     blobs = {"stdout": run.stdout, "stderr": run.stderr, **run.extra_files}
     leaks = [f"{what} in {where}" for where, text in blobs.items()
              for what, form in SECRETS.items() if form and form in text]
-    C.check(f"{run.label}: no password (or its base64) in stdout, stderr, transcript",
+    C.check(f"{run.label}: no password or token (or their base64) in stdout, stderr, transcript",
             not leaks, ", ".join(leaks))
     if include_user:
         # The other user's token names its user in its claims: hidden the same way.
