@@ -297,10 +297,12 @@ Json json_document(Report const& r, Verdict const& v) {
                            ? Json(*s.final_capabilities()->size)
                            : Json(nullptr)}};
     bool const implicit = r.tls_used == TlsMode::implicit;
-    Json mechs{{"before_tls", s.before_tls && !implicit ? Json(s.before_tls->auth) : Json::array()},
-               {"after_tls", s.tls && s.after_tls ? Json(s.after_tls->auth) : Json::array()},
-               {"legacy_auth_equals",
-                s.final_capabilities() ? s.final_capabilities()->auth_equals_form : false}};
+    Json mechs{
+        {"before_tls", s.before_tls && !implicit ? Json(s.before_tls->auth) : Json::array()},
+        {"after_tls", s.tls && s.after_tls ? Json(s.after_tls->auth) : Json::array()},
+        {"legacy_auth_equals",
+         s.final_capabilities() ? s.final_capabilities()->auth_equals_form : false},
+        {"x_exps", s.final_capabilities() ? Json(s.final_capabilities()->x_exps) : Json::array()}};
     Json server{{"banner", reply_json(s.banner)},
                 {"ehlo", Json{{"command", std::string(to_string(s.hello_verb))},
                               {"reply", reply_json(s.ehlo_reply)},
