@@ -87,8 +87,8 @@ std::optional<json> decode_object(std::string_view part, char const* what, std::
 }
 
 std::string bounded(std::string text) {
-    if (text.size() > max_claim_value)
-        text.resize(max_claim_value);
+    if (text.size() > max_value)
+        text.resize(max_value);
     return text;
 }
 

@@ -31,9 +31,9 @@ enum class TokenKind {
 std::string_view to_string(TokenKind kind) noexcept;
 
 inline constexpr std::size_t max_token_bytes = 16 * 1024;
-inline constexpr int max_json_depth = 8;            ///< nesting of the header or the claims
-inline constexpr std::size_t max_list = 64;         ///< entries kept of aud, scp, roles, scope
-inline constexpr std::size_t max_claim_value = 512; ///< bytes kept of one claim value
+inline constexpr int max_json_depth = 8;      ///< nesting of the header or the claims
+inline constexpr std::size_t max_list = 64;   ///< entries kept of aud, scp, roles, scope
+inline constexpr std::size_t max_value = 512; ///< bytes kept of one claim value
 
 struct TokenClaims {
     std::vector<std::string> aud; ///< a string or a list in the token

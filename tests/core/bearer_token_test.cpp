@@ -168,7 +168,7 @@ TEST_CASE("bearer_token: bounded in length, nesting and values", "[bearer_token]
     many += R"(","upn":")" + std::string(2000, 'u') + R"("})";
     TokenClaims const c = *read_bearer_token(jwt(many)).claims;
     CHECK(c.scp.size() == max_list);
-    CHECK(c.upn.size() == max_claim_value);
+    CHECK(c.upn.size() == max_value);
 }
 
 TEST_CASE("bearer_token: base64url", "[bearer_token]") {
