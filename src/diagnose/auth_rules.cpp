@@ -62,7 +62,8 @@ void AuthRules::refusal_rules() {
             continue;
         classified_.insert(m.name);
         auto it = std::find_if(groups.begin(), groups.end(), [&](Group const& g) {
-            return g.refusal.id == refusal->id && g.refusal.title == refusal->title;
+            return g.refusal.id == refusal->id && g.refusal.title == refusal->title &&
+                   g.refusal.detail == refusal->detail;
         });
         if (it == groups.end()) {
             groups.push_back({std::move(*refusal), {}, {}});
@@ -72,11 +73,9 @@ void AuthRules::refusal_rules() {
         it->evidence.push_back("AUTH " + m.name + ": " + m.authentication.reply->wire());
     }
     for (Group& g : groups) {
-        std::string title = g.refusal.title;
-        if (g.refusal.id != "oauth.token_refused")
-            title += " (" + list_words(g.names) + ")";
-        else if (g.names.size() > 1)
-            title = "The server refused the OAuth token with " + list_words(g.names);
+        std::string const title = g.refusal.id == "oauth.token_refused"
+                                      ? g.refusal.title + " with " + list_words(g.names)
+                                      : g.refusal.title + " (" + list_words(g.names) + ")";
         add(g.refusal.id, any_accepted ? Severity::warning : g.refusal.severity, title,
             g.refusal.detail, g.evidence);
     }

@@ -104,8 +104,7 @@ std::string oauth_error_words(sasl::OAuthError const& e) {
 
 Refusal token_refused(MechanismRow const& row) {
     Authentication const& a = row.authentication;
-    Refusal r{"oauth.token_refused", Severity::error,
-              "The server refused the OAuth token with " + row.name, ""};
+    Refusal r{"oauth.token_refused", Severity::error, "The server refused the OAuth token", ""};
     std::string detail;
     if (a.oauth_error) {
         detail = "After the token the server sent " + oauth_error_words(*a.oauth_error) +

@@ -108,7 +108,8 @@ public:
           pki_(pki_for(profile_, options_)), client_pki_(client_pki_for(profile_, options_)),
           tls_(profile_, pki_, options_.no_sni_pki,
                client_pki_ ? client_pki_->ca_pem : options_.client_ca_pem.value_or("")),
-          sasl_options_(sasl_options_for(profile_)), context_{profile_, sasl_options_, recorder_},
+          sasl_options_(sasl_options_for(profile_)), context_{profile_, sasl_options_, recorder_,
+                                                              options_.clock},
           listeners_(open_listeners(options_)) {
         wake_.reset(::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK));
         if (wake_.get() < 0) {

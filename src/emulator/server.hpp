@@ -9,6 +9,8 @@
 
 #include <chrono>
 #include <cstddef>
+#include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -45,6 +47,9 @@ struct ServerOptions {
     /// How long one connection may last at all, whatever it does (drip-fed clients, tarpits,
     /// long profile delays). On expiry it ends as on the idle timeout.
     std::chrono::milliseconds max_session{15 * 60 * 1000};
+    /// The clock token checks use (auth.token_rules "exchange_online": exp and nbf), in
+    /// seconds since the epoch; none: the system clock. Tests set it.
+    std::function<std::int64_t()> clock;
 };
 
 class Server {

@@ -12,6 +12,8 @@
 
 #include <chrono>
 #include <cstddef>
+#include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -40,6 +42,8 @@ struct SessionContext {
     Profile const& profile;
     sasl::ServerOptions const& sasl_options;
     Recorder& recorder;
+    /// ServerOptions::clock (none: the system clock).
+    std::function<std::int64_t()> const& clock;
 };
 
 /// What a TLS handshake established that the session's AUTH needs.

@@ -35,9 +35,10 @@ void SmtpSession::start_exchange(std::string const& mechanism,
     sasl::ServerOptions options = context_.sasl_options;
     options.channel_binding = channel_binding_;
     options.external_identity = client_identity_;
-    options.now = std::chrono::duration_cast<std::chrono::seconds>(
-                      std::chrono::system_clock::now().time_since_epoch())
-                      .count();
+    options.now = context_.clock ? context_.clock()
+                                 : std::chrono::duration_cast<std::chrono::seconds>(
+                                       std::chrono::system_clock::now().time_since_epoch())
+                                       .count();
     exchange_.emplace(profile_.auth, options, mechanism);
     on_result(exchange_->begin(initial));
 }

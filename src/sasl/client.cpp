@@ -131,9 +131,8 @@ ClientStep xoauth2_step(Credentials const& credentials, int step) {
 
 ClientStep oauthbearer_step(Credentials const& credentials, ClientOptions const& options,
                             int step) {
-    // RFC 7628 §3.2.3: the error challenge is acknowledged with a single %x01. It carries
-    // nothing secret: the transcript shows it as "AQ==", and it is not registered with the
-    // redactor (which would otherwise hide every "AQ==" in every output).
+    // RFC 7628 §3.2.3: the error challenge is acknowledged with a single %x01 (nothing
+    // secret: the transcript shows it as AQ==).
     if (step > 1) {
         return respond_public("\x01");
     }

@@ -170,11 +170,11 @@ bool server_implements(std::string_view mechanism) noexcept;
 /// How the server judges a bearer token (XOAUTH2, OAUTHBEARER).
 enum class TokenRules {
     accounts, ///< only a token of the accounts; a refused one gets the RFC 7628 / Google error
-    /// Exchange Online (smtp-facts-additions §3.2): a token of the accounts, or any JWT (the
-    /// signature unchecked) for Exchange Online (audience), with SMTP.Send and the XOAUTH2 user
-    /// as its user (delegated) or the SMTP.SendAsApp role and a user that is one of the
-    /// accounts (app-only), valid at ServerOptions::now. A refused XOAUTH2 token gets the
-    /// failure at once, without an error challenge.
+    /// Exchange Online (smtp-facts-additions §3.2): every token judged by its claims, the
+    /// accounts' own included: a JWT (the signature unchecked) for Exchange Online (audience),
+    /// with SMTP.Send and the XOAUTH2 user as its user (delegated) or the SMTP.SendAsApp role
+    /// and a user that is one of the accounts (app-only), valid at ServerOptions::now. A
+    /// refused XOAUTH2 token gets the failure at once, without an error challenge.
     exchange_online,
     /// Gmail (smtp-facts-additions §3.3): a token of the accounts; a refused one gets
     /// Google's error challenge with status 401 for a Google access token ("ya29.": expired

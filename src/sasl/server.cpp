@@ -139,6 +139,14 @@ std::optional<ServerStep> exchange_online_token(ServerOptions const& options, st
 ServerStep judge_token(ServerOptions const& options, std::string_view user, std::string_view token,
                        bool xoauth2) {
     std::string_view const error = xoauth2 ? xoauth2_error : oauthbearer_error;
+    if (options.token_rules == TokenRules::exchange_online) {
+        // Exchange Online judges every token by its claims, the accounts' own included.
+        if (std::optional<ServerStep> accepted = exchange_online_token(options, user, token)) {
+            return std::move(*accepted);
+        }
+        // A refused XOAUTH2 token gets 535 5.7.3 at once, without an error challenge.
+        return xoauth2 ? failure() : challenge(std::string(error));
+    }
     if (int const account = token_account(options.accounts, user, token); account >= 0) {
         return success(options.accounts[static_cast<std::size_t>(account)].user, account);
     }
@@ -146,11 +154,7 @@ ServerStep judge_token(ServerOptions const& options, std::string_view user, std:
     case TokenRules::accounts:
         break;
     case TokenRules::exchange_online:
-        if (std::optional<ServerStep> accepted = exchange_online_token(options, user, token)) {
-            return std::move(*accepted);
-        }
-        // Exchange Online answers a refused XOAUTH2 token with 535 5.7.3 at once.
-        return xoauth2 ? failure() : challenge(std::string(error));
+        break; // above
     case TokenRules::google:
         return challenge(std::string(
             token.starts_with(google_access_token_prefix) ? google_error_401 : google_error_400));

@@ -9,6 +9,7 @@
 #include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>
 
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -74,7 +75,8 @@ struct Fixture {
     Profile profile;
     smtpprobe::sasl::ServerOptions options;
     Recorder recorder;
-    SessionContext context{profile, options, recorder};
+    std::function<std::int64_t()> clock; // none: the system clock
+    SessionContext context{profile, options, recorder, clock};
 };
 
 std::string const greeting = "220 mx.session.test ESMTP\r\n";
