@@ -84,6 +84,36 @@ std::string tls_note(ServerAuthView const& view, TlsHabits const& habits) {
     return "";
 }
 
+void fails_without_ehlo(ServerAuthView const& view, ClientVerdict& verdict,
+                        std::string_view error) {
+    if (verdict.outcome == Outcome::depends && view.helo_only) {
+        verdict.outcome = Outcome::fails;
+        verdict.error = error;
+        append(verdict.how, "a server without EHLO knows no AUTH");
+    }
+}
+
+ClientVerdict libcurl_without_auth(ServerAuthView const& view, std::string client,
+                                   std::string source) {
+    return {std::move(client), Outcome::fails, "",
+            std::string(view.legacy_auth_equals_only ? "it ignores AUTH= lines, so it sees no AUTH"
+                                                     : "the server advertises no AUTH") +
+                ", so it skips authentication without an error and sends the mail "
+                "unauthenticated (MAIL FROM is where a server that needs AUTH refuses it)",
+            std::move(source)};
+}
+
+ClientVerdict phpmailer_without_auth(ServerAuthView const& view, std::string client,
+                                     std::string source) {
+    ClientVerdict verdict{std::move(client), Outcome::fails, "",
+                          std::string("authenticate() fails with \"Authentication is not allowed "
+                                      "at this stage\"") +
+                              (view.legacy_auth_equals_only ? " (it ignores AUTH= lines)" : ""),
+                          std::move(source)};
+    verdict.error = "SMTP Error: Could not authenticate.";
+    return verdict;
+}
+
 ClientVerdict single(ServerAuthView const& view, Mechanisms const& list, std::string client,
                      std::string mech, std::string const& why, std::string_view error,
                      std::string source) {

@@ -57,6 +57,20 @@ struct TlsHabits {
 
 std::string tls_note(ServerAuthView const& view, TlsHabits const& habits);
 
+/// A library that sends AUTH after HELO too: a verdict still `depends` there fails with `error`,
+/// since a server without EHLO knows no AUTH.
+void fails_without_ehlo(ServerAuthView const& view, ClientVerdict& verdict, std::string_view error);
+
+/// libcurl when it sees no AUTH (none advertised, or an AUTH= line only): it skips
+/// authentication without an error.
+ClientVerdict libcurl_without_auth(ServerAuthView const& view, std::string client,
+                                   std::string source);
+
+/// PHPMailer after EHLO without a usable "AUTH " line: "Authentication is not allowed at this
+/// stage", no AUTH sent.
+ClientVerdict phpmailer_without_auth(ServerAuthView const& view, std::string client,
+                                     std::string source);
+
 /// A library that sends exactly one mechanism: the verdict is that mechanism's probe.
 ClientVerdict single(ServerAuthView const& view, Mechanisms const& list, std::string client,
                      std::string mech, std::string const& why, std::string_view error,
@@ -82,6 +96,15 @@ ClientVerdict nodemailer(ServerAuthView const& view, Mechanisms const& list,
                          std::string_view forced);
 ClientVerdict phpmailer(ServerAuthView const& view, Mechanisms const& list);
 ClientVerdict ruby_net_smtp(ServerAuthView const& view, Mechanisms const& list);
+
+// clients_oauth.cpp: the same libraries configured with an OAuth access token.
+
+ClientVerdict go_xoauth2(ServerAuthView const& view, Mechanisms const& list);
+ClientVerdict python_xoauth2(ServerAuthView const& view, Mechanisms const& list);
+ClientVerdict nodemailer_oauth2(ServerAuthView const& view, Mechanisms const& list);
+ClientVerdict jakarta_xoauth2(ServerAuthView const& view, Mechanisms const& list);
+ClientVerdict phpmailer_xoauth2(ServerAuthView const& view, Mechanisms const& list);
+ClientVerdict libcurl_bearer(ServerAuthView const& view, Mechanisms const& list);
 
 // clients_managed.cpp: libraries of managed runtimes (.NET, the JVM).
 

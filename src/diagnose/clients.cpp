@@ -229,6 +229,15 @@ std::vector<ClientVerdict> client_compatibility(ServerAuthView const& view) {
     add(ClientLibrary::libcurl, client_model::libcurl(view, list, "LOGIN"));
     add(ClientLibrary::ruby_net_smtp, client_model::ruby_net_smtp(view, list));
     add(ClientLibrary::lettre, client_model::lettre(view, list));
+    if (view.token_given || client_model::has_any_case(list, "XOAUTH2") ||
+        client_model::has_any_case(list, "OAUTHBEARER")) {
+        add(ClientLibrary::go_net_smtp, client_model::go_xoauth2(view, list));
+        add(ClientLibrary::python_smtplib, client_model::python_xoauth2(view, list));
+        add(ClientLibrary::nodemailer, client_model::nodemailer_oauth2(view, list));
+        add(ClientLibrary::jakarta_mail, client_model::jakarta_xoauth2(view, list));
+        add(ClientLibrary::phpmailer, client_model::phpmailer_xoauth2(view, list));
+        add(ClientLibrary::libcurl, client_model::libcurl_bearer(view, list));
+    }
     if (view.starttls_refusal) {
         for (ClientVerdict& verdict : verdicts) {
             verdict = starttls_refused(view, verdict);
