@@ -521,6 +521,7 @@ TEST_CASE("OAUTHBEARER answers the JSON error challenge with a single 0x01", "[c
     ClientStep const step = client.respond(R"({"status":"invalid_token"})");
     CHECK(step.kind == ClientStep::Kind::respond);
     CHECK(step.data == "\x01");
+    CHECK_FALSE(step.secret); // shown as "AQ==" in the transcript, like ANONYMOUS's trace
 }
 
 TEST_CASE("the client records every response it produces", "[core][sasl]") {

@@ -10,6 +10,10 @@
 #   - Postfix smtps (implicit TLS)                        127.0.0.1:$SMTPS_PORT      (2465)
 #     both with Dovecot SASL (auth socket only): PLAIN LOGIN CRAM-MD5 DIGEST-MD5 SCRAM-SHA-1
 #     SCRAM-SHA-256 GSSAPI ANONYMOUS (no NTLM: Debian 12's Dovecot does not start with it)
+#     and OAUTHBEARER XOAUTH2 through Dovecot's oauth2 passdb, which asks
+#   - the suite's OAuth token endpoint (introspection.py, RFC 7662, knows this
+#     run's four test tokens: valid, expired, another user's, revoked)
+#                                                          127.0.0.1:$INTROSPECTION_PORT (2089)
 #   - a private MIT KDC (kdc.sh), realms SMTPPROBE.TEST and OTHER.TEST,
 #     UDP and TCP                                          127.0.0.1:$KDC_PORT        (2088)
 #     with the smtp/127.0.0.1 and smtp/localhost keytab Dovecot's GSSAPI uses
@@ -34,7 +38,8 @@
 # the swaks checks ran); 2 the harness itself failed (a server did not start).
 #
 # Environment: SMTPPROBE (binary; default build/smtpprobe), SUBMISSION_PORT,
-# SMTPS_PORT, EXIM_PORT, EXIM_EXTERNAL_PORT, EXIM_SASL_PORT, KDC_PORT, AUTH_FAILURE_DELAY (Dovecot; default "2 secs", its
+# SMTPS_PORT, EXIM_PORT, EXIM_EXTERNAL_PORT, EXIM_SASL_PORT, KDC_PORT, INTROSPECTION_PORT,
+# AUTH_FAILURE_DELAY (Dovecot; default "2 secs", its
 # own default), DOVECOT_AUTH_PENALTY=on (Dovecot's per-IP brute-force
 # penalty, 2..15 s per failure; off by default, see QUIRKS.md),
 # SMTPPROBE_DEB_CACHE (where scripts/install-deps.sh put the
@@ -55,6 +60,7 @@ SUBMISSION_PORT=${SUBMISSION_PORT:-2587}
 SMTPS_PORT=${SMTPS_PORT:-2465}
 EXIM_PORT=${EXIM_PORT:-2526}
 EXIM_EXTERNAL_PORT=${EXIM_EXTERNAL_PORT:-2527}
+INTROSPECTION_PORT=${INTROSPECTION_PORT:-2089}
 # shellcheck source=tests/integration/kdc.sh
 . "$HERE/kdc.sh" # KDC_PORT (2088), kdc_start, kdc_stop
 AUTH_FAILURE_DELAY=${AUTH_FAILURE_DELAY:-2 secs}
@@ -130,8 +136,8 @@ wait_port() { # port: wait at most 10 s
 if command -v ss >/dev/null && ss -Hlun "sport = :$KDC_PORT" 2>/dev/null | grep -q .; then
     die "127.0.0.1:$KDC_PORT/udp is already in use; set KDC_PORT"
 fi
-for p in "$SUBMISSION_PORT" "$SMTPS_PORT" "$EXIM_PORT" "$EXIM_EXTERNAL_PORT" "$KDC_PORT"; do
-    if port_open "$p"; then die "127.0.0.1:$p is already in use; set SUBMISSION_PORT/SMTPS_PORT/EXIM_PORT/EXIM_EXTERNAL_PORT/KDC_PORT"; fi
+for p in "$SUBMISSION_PORT" "$SMTPS_PORT" "$EXIM_PORT" "$EXIM_EXTERNAL_PORT" "$KDC_PORT" "$INTROSPECTION_PORT"; do
+    if port_open "$p"; then die "127.0.0.1:$p is already in use; set SUBMISSION_PORT/SMTPS_PORT/EXIM_PORT/EXIM_EXTERNAL_PORT/KDC_PORT/INTROSPECTION_PORT"; fi
 done
 # The "KDC is down" check points Kerberos at 127.0.0.1:1, which must be closed.
 if port_open 1; then die "127.0.0.1:1 accepts connections; the KDC-down check needs it closed"; fi
@@ -148,6 +154,7 @@ DOVECOT_CONF=$STATE/dovecot/dovecot.conf
 EXIM_CONF=$STATE/exim/exim.conf
 EXIM_PID=""
 DOVECOT_PID=""
+INTROSPECTION_PID=""
 HOLD_PID=""
 TEST_PID=""
 
@@ -202,6 +209,7 @@ cleanup() {
     stop_pid "$EXIM_PID" exim
     exim_sasl_stop
     stop_pid "$DOVECOT_PID" dovecot
+    stop_pid "$INTROSPECTION_PID" introspection
     kdc_stop
     for p in $(our_pids); do
         pid_alive "$p" || continue
@@ -209,11 +217,11 @@ cleanup() {
         kill -KILL "$p" 2>/dev/null
     done
     left=""
-    for p in "$SUBMISSION_PORT" "$SMTPS_PORT" "$EXIM_PORT" "$EXIM_EXTERNAL_PORT" "$EXIM_SASL_PORT" "$KDC_PORT"; do
+    for p in "$SUBMISSION_PORT" "$SMTPS_PORT" "$EXIM_PORT" "$EXIM_EXTERNAL_PORT" "$EXIM_SASL_PORT" "$KDC_PORT" "$INTROSPECTION_PORT"; do
         port_open "$p" && left="$left $p"
     done
     if command -v ss >/dev/null; then
-        for p in "$SUBMISSION_PORT" "$SMTPS_PORT" "$EXIM_PORT" "$EXIM_EXTERNAL_PORT" "$EXIM_SASL_PORT" "$KDC_PORT"; do
+        for p in "$SUBMISSION_PORT" "$SMTPS_PORT" "$EXIM_PORT" "$EXIM_EXTERNAL_PORT" "$EXIM_SASL_PORT" "$KDC_PORT" "$INTROSPECTION_PORT"; do
             ss -Hltn "sport = :$p" 2>/dev/null | grep -q . && case " $left " in *" $p "*) ;; *) left="$left $p" ;; esac
         done
         # The KDC also answers on UDP.
@@ -223,10 +231,10 @@ cleanup() {
         echo "*** still listening after stop on port(s):$left" >&2
         [ "$rc" -eq 0 ] && rc=1
     else
-        say "all servers stopped; nothing listening on $SUBMISSION_PORT $SMTPS_PORT $EXIM_PORT $EXIM_EXTERNAL_PORT $EXIM_SASL_PORT $KDC_PORT"
+        say "all servers stopped; nothing listening on $SUBMISSION_PORT $SMTPS_PORT $EXIM_PORT $EXIM_EXTERNAL_PORT $EXIM_SASL_PORT $KDC_PORT $INTROSPECTION_PORT"
     fi
     if [ "$rc" -ne 0 ] && [ "$rc" -ne 77 ]; then
-        for f in "$STATE/postfix/maillog" "$STATE/dovecot/dovecot.log" "$STATE/kdc/kdc.log" "$STATE/exim/log/mainlog" "$STATE/exim/log/paniclog" \
+        for f in "$STATE/postfix/maillog" "$STATE/dovecot/dovecot.log" "$STATE/oauth/introspection.log" "$STATE/kdc/kdc.log" "$STATE/exim/log/mainlog" "$STATE/exim/log/paniclog" \
         "$STATE/exim-sasl/log/mainlog" "$STATE/exim-sasl/log/paniclog"; do
             [ -s "$f" ] || continue
             echo "--- last lines of $f"
@@ -253,6 +261,17 @@ TEST_USER=probe@integration.test
 TEST_PASSWORD=$(openssl rand -hex 16)
 WRONG_PASSWORD=wrong-$(openssl rand -hex 8)
 export TEST_USER TEST_PASSWORD WRONG_PASSWORD
+# OAuth (contract 6 of issue 19): four JWT-shaped bearer tokens, fresh per run
+# (introspection.py tokens), that only this run's introspection server knows. Dovecot's oauth2
+# passdb asks it about every XOAUTH2 / OAUTHBEARER token.
+OAUTH_USER=$TEST_USER
+OAUTH_OTHER_USER=other@integration.test
+mkdir -p "$STATE/oauth"
+eval "$(python3 "$HERE/introspection.py" tokens --out "$STATE/oauth/tokens.json" --user "$OAUTH_USER" \
+    --other-user "$OAUTH_OTHER_USER" --issuer "http://127.0.0.1:$INTROSPECTION_PORT/")"
+[ -n "${OAUTH_TOKEN_VALID:-}" ] && [ -n "${OAUTH_TOKEN_REVOKED:-}" ] || die "introspection.py tokens made no tokens"
+export OAUTH_USER OAUTH_OTHER_USER OAUTH_TOKEN_VALID OAUTH_TOKEN_EXPIRED OAUTH_TOKEN_OTHER_USER OAUTH_TOKEN_REVOKED
+export INTROSPECTION_PORT INTROSPECTION_LOG=$STATE/oauth/introspection.log
 # For the secret scan after the suite (scripts/scan-secrets.py --secrets-file).
 # The scan derives the NT hash of each line itself (and NTOWFv2 of each "user<tab>password"
 # line); the responses exchanged (DIGEST-MD5, CRAM-MD5, SCRAM) are added at the end, from
@@ -269,6 +288,10 @@ for p in sys.argv[2:]:
     for realm in ("", "dovecot.integration.test", "integration.test"):
         print(hashlib.md5(("%s:%s:%s" % (sys.argv[1], realm, p)).encode()).hexdigest())' \
             "$TEST_USER" "$TEST_PASSWORD" "$WRONG_PASSWORD"
+        # The bearer tokens, alone and with their user (the scan derives the XOAUTH2 response).
+        printf '%s\n' "$OAUTH_TOKEN_VALID" "$OAUTH_TOKEN_EXPIRED" "$OAUTH_TOKEN_OTHER_USER" "$OAUTH_TOKEN_REVOKED"
+        printf '%s\t%s\n' "$OAUTH_USER" "$OAUTH_TOKEN_VALID" "$OAUTH_USER" "$OAUTH_TOKEN_EXPIRED" \
+            "$OAUTH_USER" "$OAUTH_TOKEN_OTHER_USER" "$OAUTH_USER" "$OAUTH_TOKEN_REVOKED"
     } >"$SMTPPROBE_SECRETS_FILE"
 fi
 
@@ -306,6 +329,7 @@ render() { # template output
         -e "s|@SMTPS_PORT@|$SMTPS_PORT|g" \
         -e "s|@EXIM_PORT@|$EXIM_PORT|g" \
         -e "s|@EXIM_EXTERNAL_PORT@|$EXIM_EXTERNAL_PORT|g" \
+        -e "s|@INTROSPECTION_PORT@|$INTROSPECTION_PORT|g" \
         -e "s|@EXIM_CLIENT_CA@|$STATE/exim/tls/ca.pem|g" \
         -e "s|@AUTH_FAILURE_DELAY@|$AUTH_FAILURE_DELAY|g" \
         -e "s|@AUTH_PENALTY_MODE@|$([ "$DOVECOT_AUTH_PENALTY" = on ] && echo 0600 || echo 0)|g" \
@@ -327,10 +351,19 @@ if [ -n "${SMTPPROBE_SECRETS_FILE:-}" ]; then
     printf '%s\n' "$KRB5_PASSWORD" >>"$SMTPPROBE_SECRETS_FILE"
 fi
 
+# ---------------------------------------------------------------- OAuth introspection (introspection.py)
+# Before Dovecot, whose oauth2 passdb asks it about every XOAUTH2 / OAUTHBEARER token.
+say "starting the OAuth introspection server (RFC 7662, 127.0.0.1:$INTROSPECTION_PORT, 4 test tokens)"
+python3 "$HERE/introspection.py" serve --port "$INTROSPECTION_PORT" --tokens "$STATE/oauth/tokens.json" \
+    --log "$INTROSPECTION_LOG" --max-seconds 3600 >"$STATE/oauth/stdout.log" 2>&1 &
+INTROSPECTION_PID=$!
+wait_port "$INTROSPECTION_PORT" || { cat "$STATE/oauth/stdout.log" >&2; die "the introspection server is not listening on 127.0.0.1:$INTROSPECTION_PORT after 10 s"; }
+
 # ---------------------------------------------------------------- Dovecot (auth socket only)
 say "starting Dovecot $($DOVECOT --version | cut -d' ' -f1) (auth only, passwd-file, auth_failure_delay = $AUTH_FAILURE_DELAY, auth penalty $DOVECOT_AUTH_PENALTY)"
 mkdir -p "$STATE/dovecot/run" "$STATE/dovecot/state"
 render "$HERE/dovecot/dovecot.conf.in" "$DOVECOT_CONF"
+render "$HERE/dovecot/dovecot-oauth2.conf.ext.in" "$STATE/dovecot/dovecot-oauth2.conf.ext"
 printf '%s:{PLAIN}%s\n' "$TEST_USER" "$TEST_PASSWORD" >"$STATE/dovecot/users"
 # The Kerberos test user (kdc.sh) with the same password, so that one --user alice run
 # authenticates with every mechanism.
@@ -411,7 +444,7 @@ say "servers up after $(awk -v a="$T0" -v b="$(date +%s.%N)" 'BEGIN{printf "%.1f
 
 # Nothing of ours may listen outside loopback.
 if command -v ss >/dev/null; then
-    ours=" $(our_pids | tr '\n' ' ') $DOVECOT_PID $EXIM_PID $EXIM_SASL_PID $KDC_PID "
+    ours=" $(our_pids | tr '\n' ' ') $DOVECOT_PID $EXIM_PID $EXIM_SASL_PID $KDC_PID $INTROSPECTION_PID "
     bad=$(ss -Hltnp 2>/dev/null | while read -r _ _ _ local _ users; do
         for pid in $(printf '%s\n' "$users" | grep -o 'pid=[0-9]*' | cut -d= -f2); do
             case $ours in *" $pid "*) case $local in 127.0.0.1:*) ;; *) echo "$local(pid $pid)" ;; esac ;; esac
@@ -427,7 +460,7 @@ export EXIM_SASL_PERL_USER EXIM_SASL_PERL_PASSWORD
 export INTEG_STATE=$STATE INTEG_AUTH_FAILURE_DELAY=$AUTH_FAILURE_DELAY
 
 if [ "$HOLD" != 0 ]; then
-    say "holding the servers for $HOLD s (CA: $CA_FILE, user $TEST_USER, password $TEST_PASSWORD)"
+    say "holding the servers for $HOLD s (CA: $CA_FILE, user $TEST_USER, password $TEST_PASSWORD, tokens in $STATE/oauth/tokens.json)"
     sleep "$HOLD" &
     HOLD_PID=$!
     wait "$HOLD_PID" || true

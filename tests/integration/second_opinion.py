@@ -11,7 +11,10 @@ gssapi.json, external.json, cyrus.json, ...). Each file is a JSON list of rows:
     "tls": "starttls",                          or "implicit"
     "mechanisms": ["PLAIN", "LOGIN"],           what this server offers (after TLS)
     "credentials": "password",                  "password" (TEST_USER / TEST_PASSWORD; the
-                                                 wrong one is WRONG_PASSWORD), "ticket"
+                                                 wrong one is WRONG_PASSWORD), "token"
+                                                 (XOAUTH2, OAUTHBEARER: OAUTH_USER and run.sh's
+                                                 OAUTH_TOKEN_*; smtpprobe --oauth-token-env,
+                                                 msmtp the token as its password), "ticket"
                                                  (GSSAPI, a cache made by kinit),
                                                  "certificate" (EXTERNAL), "none"
     "env": {"KRB5_CONFIG": "${KRB5_CONFIG}"},   optional; values through os.path.expandvars
@@ -36,7 +39,10 @@ gssapi.json, external.json, cyrus.json, ...). Each file is a JSON list of rows:
 
 Cases per row and mechanism: "right" (the right credentials -> 235 accepted); for
 "password" rows also "wrong password" and "unknown user" (-> 535 refused; a mechanism that
-carries no secret, ANONYMOUS, is accepted whatever the password); per row once, "unoffered"
+carries no secret, ANONYMOUS, is accepted whatever the password); "token" rows have instead
+"valid token" (-> 235 accepted) and "expired token", "revoked token", "other user's token"
+(-> 535 refused after the error challenge; smtpprobe's verdict token_refused, its text row
+"token refused"); per row once, "unoffered"
 (-> mechanism not supported); then the row's "cases". Each case runs smtpprobe
 (`--format json --mechanisms MECH`) and msmtp (`--auth=MECH`); the check is that both verdicts
 are the expected one, hence agree. smtpprobe's row must also read as a verdict (accepted,
@@ -127,6 +133,7 @@ class Case:
     smtpprobe_args: list = field(default_factory=list)
     msmtp_args: list = field(default_factory=list)
     replace_args: bool = False  # the case's arguments replace the row's (another certificate)
+    token: str | None = None  # token rows: --oauth-token-env (smtpprobe), the password (msmtp)
 
 
 @dataclass
@@ -182,7 +189,7 @@ def parse_row(name: str, i: int, e: dict, msmtp_can: set[str]) -> Row:
             raise KeyError(f"{where}: missing {key!r}")
     if e["tls"] not in ("starttls", "implicit"):
         raise ValueError(f"{where}: tls must be starttls or implicit, not {e['tls']!r}")
-    if e["credentials"] not in ("password", "ticket", "certificate", "none"):
+    if e["credentials"] not in ("password", "token", "ticket", "certificate", "none"):
         raise ValueError(f"{where}: unknown credentials {e['credentials']!r}")
     port_text = os.environ.get(e["port_env"], "")
     if not port_text.isdigit():
@@ -212,11 +219,22 @@ def parse_row(name: str, i: int, e: dict, msmtp_can: set[str]) -> Row:
                expand(e.get("msmtp_args", [])), cannot, unoffered.upper() if unoffered else None, cases)
 
 
+# Token rows: case name -> (the token's variable from run.sh, the expected verdict).
+TOKEN_CASES = [("valid token", "OAUTH_TOKEN_VALID", "accepted"),
+               ("expired token", "OAUTH_TOKEN_EXPIRED", "refused"),
+               ("revoked token", "OAUTH_TOKEN_REVOKED", "refused"),
+               ("other user's token", "OAUTH_TOKEN_OTHER_USER", "refused")]
+
+
 def cases_of(row: Row) -> list[Case]:
     out = []
     pw = row.credentials == "password"
+    token_user = os.environ.get("OAUTH_USER", USER)
     for mech in row.mechanisms:
-        if pw:
+        if row.credentials == "token":
+            out += [Case(name, mech, expect, token_user, token=os.environ.get(var, ""))
+                    for name, var, expect in TOKEN_CASES]
+        elif pw:
             refused = "accepted" if mech in NO_SECRET_MECHS else "refused"
             out.append(Case("right", mech, "accepted", USER, PASSWORD))
             out.append(Case("wrong password", mech, refused, USER, WRONG))
@@ -229,7 +247,10 @@ def cases_of(row: Row) -> list[Case]:
             out.append(Case(c["name"], mech, c["expect"], USER if pw else None, PASSWORD if pw else None,
                             expand(c.get("env", {})), expand(c.get("smtpprobe_args", [])),
                             expand(c.get("msmtp_args", [])), bool(c.get("replace_args", False))))
-    if row.unoffered:
+    if row.unoffered and row.credentials == "token":
+        out.append(Case("unoffered", row.unoffered, "not_supported", token_user,
+                        token=os.environ.get("OAUTH_TOKEN_VALID", "")))
+    elif row.unoffered:
         out.append(Case("unoffered", row.unoffered, "not_supported", USER if pw else None,
                         PASSWORD if pw else None))
     return out
@@ -251,7 +272,10 @@ def run_smtpprobe(row: Row, case: Case, fmt: str = "json") -> ts.Run:
             "--transcript-file", transcript]
     env = dict(row.env)
     env.update(case.env)
-    if case.user is not None:
+    if case.token is not None:
+        argv += ["--user", case.user or "", "--oauth-token-env", "SMTPPROBE_TEST_TOKEN"]
+        env["SMTPPROBE_TEST_TOKEN"] = case.token
+    elif case.user is not None:
         argv += ["--user", case.user, "--password-env", "SMTPPROBE_TEST_SECRET"]
         env["SMTPPROBE_TEST_SECRET"] = case.password or ""
     argv += case.smtpprobe_args if case.replace_args else row.smtpprobe_args + case.smtpprobe_args
@@ -294,7 +318,8 @@ def run_msmtp(row: Row, case: Case) -> ts.Run:
     if case.user is not None:
         # --passwordeval runs a shell command: the password comes from the environment.
         argv += [f"--user={case.user}", "--passwordeval=printenv MSMTP_TEST_SECRET"]
-        env["MSMTP_TEST_SECRET"] = case.password or ""
+        # A token row: msmtp takes the token as the password (auth oauthbearer / xoauth2).
+        env["MSMTP_TEST_SECRET"] = case.token if case.token is not None else (case.password or "")
     argv += (case.msmtp_args if case.replace_args else row.msmtp_args + case.msmtp_args) + \
         ["--", RCPT_REFUSED]
     env_full = dict(os.environ)
@@ -372,7 +397,8 @@ TEXT_WORDS = {"accepted": "yes", "refused": "credentials refused", "not_supporte
 
 def wants_text(row: Row, case: Case) -> bool:
     """The text report is checked too for one refusal per row and the unoffered mechanism."""
-    return case.name == "unoffered" or (case.name == "wrong password" and case.mechanism == row.mechanisms[0])
+    return case.name == "unoffered" or (case.name in ("wrong password", "expired token")
+                                        and case.mechanism == row.mechanisms[0])
 
 
 def text_cell(run: ts.Run, mech: str) -> str:
@@ -456,6 +482,8 @@ def main() -> int:
         if r.probe_run.doc is not None:
             want = {"accepted": "accepted", "refused": "credentials_refused",
                     "not_supported": "mechanism_not_supported", "cannot_try": "cannot_try"}[r.case.expect]
+            if want == "credentials_refused" and r.case.token is not None:
+                want = "token_refused"  # a token refused after it was sent (contract 2, issue 19)
             auth = (ts.rows_by_name(r.probe_run.doc).get(r.case.mechanism) or {}).get("authentication") or {}
             C.check(f"{L}: smtpprobe's JSON row reads verdict {want}", auth.get("verdict") == want,
                     f"verdict={auth.get('verdict')!r} status={auth.get('status')!r} reason={auth.get('reason')!r}")
@@ -463,6 +491,8 @@ def main() -> int:
         if r.text_run is not None:
             line = text_cell(r.text_run, r.case.mechanism)
             word = TEXT_WORDS[r.case.expect]
+            if r.case.expect == "refused" and r.case.token is not None:
+                word = "token refused"
             ok = f" {word} " in line + " "
             if not ok and r.case.expect == "not_supported" and "AUTHENTICATED" not in r.text_run.stdout:
                 # Without a password (a ticket row) the matrix has no AUTHENTICATED column: the

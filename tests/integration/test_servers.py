@@ -13,7 +13,10 @@ Invoked by run.sh; everything comes from the environment:
   for Exim's EXTERNAL port (client_certs.sh): EXIM_EXTERNAL_PORT, CLIENT_CERT,
   CLIENT_KEY, CLIENT_KEY_ENCRYPTED, CLIENT_KEY_PASSPHRASE, WRONG_KEY_PASSPHRASE,
   OTHER_CLIENT_CERT, OTHER_CLIENT_KEY;
-  EXIM_SASL_PORT, EXIM_SASL_REALM, EXIM_SASL_DEBUG_LOG (Exim with Cyrus SASL, exim_sasl.sh).
+  EXIM_SASL_PORT, EXIM_SASL_REALM, EXIM_SASL_DEBUG_LOG (Exim with Cyrus SASL, exim_sasl.sh);
+  OAUTH_USER, OAUTH_OTHER_USER, OAUTH_TOKEN_VALID, OAUTH_TOKEN_EXPIRED, OAUTH_TOKEN_OTHER_USER,
+  OAUTH_TOKEN_REVOKED, INTROSPECTION_PORT, INTROSPECTION_LOG (Dovecot's oauth2 passdb and the
+  introspection server, introspection.py).
 Options: --only NAME[,NAME] (servers: postfix-submission, postfix-smtps, exim-acs,
 exim-external, exim-cyrus).
 
@@ -53,6 +56,9 @@ CYRUS_MECHS = ["PLAIN", "LOGIN", "CRAM-MD5", "DIGEST-MD5", "SCRAM-SHA-1", "SCRAM
                "ANONYMOUS"]
 # Mechanisms that need no secret: with credentials given they log in whatever the password.
 NO_SECRET_MECHS = {"ANONYMOUS"}
+# Mechanisms that carry an OAuth bearer token (Dovecot's oauth2 passdb checks it against the
+# suite's introspection server, introspection.py).
+TOKEN_MECHS = ["XOAUTH2", "OAUTHBEARER"]
 # What swaks (Debian 20201014) can do; DIGEST-MD5 through Authen::SASL (libauthen-sasl-perl).
 SWAKS_MECHS = ["PLAIN", "LOGIN", "CRAM-MD5", "DIGEST-MD5"]
 
@@ -94,7 +100,7 @@ class Server:
 def servers() -> list[Server]:
     postfix_common = dict(
         offered=["PLAIN", "LOGIN", "CRAM-MD5", "DIGEST-MD5", "SCRAM-SHA-1", "SCRAM-SHA-256",
-                 "GSSAPI", "ANONYMOUS"],
+                 "GSSAPI", "ANONYMOUS", "OAUTHBEARER", "XOAUTH2"],
         size=10240000,
         not_supported=ReplyShape(535, "5.7.8", r"^Error: authentication failed: Invalid authentication mechanism$"),
         cancel=ReplyShape(501, "5.7.0", r"^Authentication aborted$"),
@@ -188,9 +194,21 @@ def secret_forms() -> dict[str, str]:
         if ENV.get(name):
             forms[label] = ENV[name]
             forms[f"base64({label})"] = b64(ENV[name])
+    # The OAuth bearer tokens (introspection.py): raw, base64, the base64 core inside any longer
+    # blob (3 alignments: the XOAUTH2 and OAUTHBEARER responses) and the XOAUTH2 response, as
+    # scripts/scan-secrets.py derives them.
+    for label, token in OAUTH_TOKENS.items():
+        for what, value in scan.forms(USER, token):
+            if not any(what.startswith(d) for d in ("NT hash", "NTOWFv2", "DIGEST-MD5")):
+                forms[f"{what} of the {label} token"] = value
     return forms
 
 
+# label -> token, from run.sh (contract 6 of issue 19); empty when run.sh made none.
+OAUTH_TOKENS = {label: ENV[var] for label, var in (
+    ("valid", "OAUTH_TOKEN_VALID"), ("expired", "OAUTH_TOKEN_EXPIRED"),
+    ("other-user", "OAUTH_TOKEN_OTHER_USER"), ("revoked", "OAUTH_TOKEN_REVOKED")) if ENV.get(var)}
+OTHER_USER = ENV.get("OAUTH_OTHER_USER", "")
 SECRETS = secret_forms()
 
 
@@ -341,7 +359,9 @@ def check_no_secrets(run: Run, include_user: bool = True) -> None:
     C.check(f"{run.label}: no password (or its base64) in stdout, stderr, transcript",
             not leaks, ", ".join(leaks))
     if include_user:
-        leaks = [where for where, text in blobs.items() if USER in text]
+        # The other user's token names its user in its claims: hidden the same way.
+        leaks = [f"{who} in {where}" for where, text in blobs.items()
+                 for who in filter(None, (USER, OTHER_USER)) if who in text]
         C.check(f"{run.label}: user name hidden without --show-username", not leaks,
                 "found in " + ", ".join(leaks))
 
@@ -505,6 +525,11 @@ def check_authentication(s: Server, run: Run, doc: dict, expect: str) -> None:
                         st == "skipped" and (auth.get("reason") or "").startswith("cannot try (")
                         and "integration.test" in (auth.get("reason") or ""),
                         f"status={st!r} reason={auth.get('reason')!r}")
+        elif mech in s.offered and mech in TOKEN_MECHS:
+            # A password is no token: XOAUTH2 and OAUTHBEARER are recognised, not tried
+            # (oauth_checks() has the token runs).
+            C.check(f"{L}: {mech} authentication skipped (no token given)", st == "skipped",
+                    f"status={st!r} reason={auth.get('reason')!r}")
         elif mech in s.offered and mech in NO_SECRET_MECHS:
             # ANONYMOUS: run whenever credentials are given (the password does not matter),
             # withheld like the others without a verified certificate.
@@ -690,6 +715,210 @@ def assert_server(s: Server, res: dict, have_binary: bool) -> None:
                 f"rc={run.rc} {run.error} port={port} findings={ids} {run.stderr[:200]}")
     check_no_secrets(run, include_user=False)
     check_no_secrets(run)
+
+
+# ---------------------------------------------------------------------- OAuth (introspection.py)
+# What Dovecot 2.3.19's oauth2 passdb sends when it refuses a token, behind Postfix: the
+# mechanism's error challenge (a 334 with base64 JSON), then, after the client's answer, a 535
+# (data/smtp-facts-additions.md §3).
+OAUTH_ERROR = {"XOAUTH2": {"status": "401", "schemes": "bearer", "scope": "mail"},
+               "OAUTHBEARER": {"status": "invalid_token"}}
+# The client's answer to the error challenge: XOAUTH2 an empty line, OAUTHBEARER one 0x01 byte
+# (RFC 7628 §3.2.3), as smtpprobe's transcript shows them.
+OAUTH_ACK = {"XOAUTH2": "<empty response>", "OAUTHBEARER": "AQ=="}
+POSTFIX_REFUSAL = ReplyShape(535, "5.7.8", r"^Error: authentication failed: \(reason unavailable\)$")
+# run key -> (token label, format, extra arguments)
+OAUTH_RUNS = {
+    "valid": ("valid", "json", []),
+    "valid text": ("valid", "text", []),
+    "expired": ("expired", "json", []),
+    "expired text": ("expired", "text", []),
+    "revoked": ("revoked", "json", []),
+    "other-user": ("other-user", "json", []),
+    "other-user shown": ("other-user", "json", ["--show-username"]),
+}
+
+
+def oauth_run(s: Server, key: str) -> Run:
+    label, fmt, extra = OAUTH_RUNS[key]
+    name = "oauth-" + re.sub(r"[^a-z0-9]+", "-", key)
+    transcript = os.path.join(STATE, f"smtpprobe-{s.name}-{name}.transcript.txt")
+    argv = [SMTPPROBE, f"127.0.0.1:{s.port}", "--format", fmt, "--tls", s.tls, "--ca-file", CA_FILE,
+            "--timeout", "60", "--transcript-file", transcript, "--mechanisms", ",".join(TOKEN_MECHS),
+            "--user", USER, "--oauth-token-env", "SMTPPROBE_TEST_TOKEN"] + extra
+    return run_report(Run(f"{s.name}/{name}", argv), {"SMTPPROBE_TEST_TOKEN": OAUTH_TOKENS[label]},
+                      [transcript], fmt)
+
+
+def run_oauth(s: Server) -> dict:
+    with concurrent.futures.ThreadPoolExecutor(max_workers=4) as pool:
+        jobs = {key: pool.submit(oauth_run, s, key) for key in OAUTH_RUNS}
+    return {k: f.result() for k, f in jobs.items()}
+
+
+def transcript_exchange(run: Run, mech: str) -> list[str]:
+    """The lines of the AUTH <mech> exchange in the run's transcript, from the AUTH command to
+    the line before QUIT (or the next AUTH), without the time stamps: [" ~> AUTH XOAUTH2",
+    "<~  334 ", ...]."""
+    text = "\n".join(run.extra_files.values())
+    lines = [re.sub(r"^\[\s*\d+ ms\] ", "", line) for line in text.splitlines()]
+    start = next((i for i, line in enumerate(lines) if line in (f" ~> AUTH {mech}", f" -> AUTH {mech}")), None)
+    if start is None:
+        return []
+    out = [lines[start]]
+    for line in lines[start + 1:start + 12]:
+        if re.match(r"^ [~-]> (QUIT|AUTH )", line) or line.startswith("# connection"):
+            break
+        out.append(line)
+    return out
+
+
+def b64_json(text: str) -> dict | None:
+    try:
+        return json.loads(base64.b64decode(text, validate=True))
+    except (ValueError, TypeError):
+        return None
+
+
+def finding_ids(doc: dict | None) -> list[str]:
+    return [f.get("id") for f in (doc or {}).get("findings", []) if isinstance(f, dict)]
+
+
+def matrix_line(run: Run, mech: str) -> str:
+    return next((ln for ln in run.stdout.splitlines() if re.match(rf"^\s*{re.escape(mech)}\s", ln)), "")
+
+
+def assert_oauth(s: Server, res: dict, recognition: Run | None) -> None:
+    """XOAUTH2 and OAUTHBEARER against Dovecot's oauth2 passdb behind Postfix, with the four
+    tokens the introspection server knows (issue 19, acceptance 1)."""
+    print(f"--- OAuth on {s.name}: Dovecot oauth2 passdb, introspection 127.0.0.1:{ENV.get('INTROSPECTION_PORT')}")
+    # The cancel: the recognition run (no credentials) sends "*" after the 334.
+    if recognition is not None:
+        for mech in TOKEN_MECHS:
+            ex = transcript_exchange(recognition, mech)
+            # AUTH is offered only under TLS (" ~> " / "<~  " lines).
+            want = [f" ~> AUTH {mech}", "<~  334 ", " ~> *", "<~  501 5.7.0 Authentication aborted"]
+            C.check(f"{recognition.label}: {mech} cancel on the wire: AUTH {mech}, 334 (empty), *, "
+                    f"501 5.7.0 Authentication aborted", ex == want, repr(ex))
+
+    for key in ("valid", "expired", "revoked", "other-user"):
+        run = res[key]
+        expect_rc = {0} if key == "valid" else {1}
+        if (doc := check_basics(s, run, expect_rc)) is None:
+            continue
+        rows = rows_by_name(doc)
+        token = doc.get("token") or {}
+        C.check(f"{run.label}: the token section reads the JWT (kind jwt, signature not checked, "
+                f"aud and exp from its claims)",
+                token.get("kind") == "jwt" and token.get("signature_checked") is False
+                and (token.get("claims") or {}).get("aud") in ("https://mail.integration.test",
+                                                              ["https://mail.integration.test"])
+                and isinstance((token.get("claims") or {}).get("exp"), int),
+                json.dumps(token)[:400])
+        C.check(f"{run.label}: the token's user is hidden without --show-username",
+                token.get("user") not in (USER, OTHER_USER), repr(token.get("user")))
+        for mech in TOKEN_MECHS:
+            auth = (rows.get(mech) or {}).get("authentication") or {}
+            if key == "valid":
+                ok, why = reply_matches(auth.get("reply"), s.accepted)
+                C.check(f"{run.label}: {mech} with the valid token: accepted, {s.accepted.code} "
+                        f"{s.accepted.enhanced} (verdict accepted)",
+                        auth.get("status") == "accepted" and auth.get("verdict") == "accepted" and ok,
+                        f"status={auth.get('status')!r} verdict={auth.get('verdict')!r} {why}")
+                continue
+            ok, why = reply_matches(auth.get("reply"), POSTFIX_REFUSAL)
+            C.check(f"{run.label}: {mech} refused with Postfix's 535 5.7.8 after Dovecot's FAIL, "
+                    f"verdict token_refused",
+                    auth.get("verdict") == "token_refused" and ok,
+                    f"status={auth.get('status')!r} verdict={auth.get('verdict')!r} {why}")
+            err = auth.get("oauth_error") or {}
+            want = OAUTH_ERROR[mech]
+            got = {k: err.get(k) for k in ("status", "schemes", "scope") if k in err}
+            C.check(f"{run.label}: {mech} error challenge decoded into authentication.oauth_error "
+                    f"{json.dumps(want)}", got == want and b64_json(b64(err.get("text") or "")) == want,
+                    json.dumps(err)[:300])
+            ex = transcript_exchange(run, mech)
+            shape = [line[:8] for line in ex]
+            ok = (len(ex) == 6 and ex[1] == "<~  334 " and ex[2].startswith(" ~> <redacted: ")
+                  and ex[3].startswith("<~  334 ") and b64_json(ex[3][8:]) == want
+                  and ex[4] == f" ~> {OAUTH_ACK[mech]}"
+                  and ex[5] == "<~  535 5.7.8 Error: authentication failed: (reason unavailable)")
+            C.check(f"{run.label}: {mech} on the wire: 334, the token (redacted), 334 + base64 "
+                    f"{json.dumps(want)}, {OAUTH_ACK[mech]}, 535", ok, repr(shape if not ok else ex))
+        ids = finding_ids(doc)
+        if key != "valid":
+            C.check(f"{run.label}: finding oauth.token_refused", "oauth.token_refused" in ids, f"findings={ids}")
+        if key == "expired":
+            C.check(f"{run.label}: the preflight finds the token expired (oauth.token_expired)",
+                    "oauth.token_expired" in ids, f"findings={ids}")
+        if key == "other-user":
+            C.check(f"{run.label}: the other user's token is named as such before the refusal "
+                    f"(oauth.token_user_mismatch)", "oauth.token_user_mismatch" in ids, f"findings={ids}")
+        else:
+            C.check(f"{run.label}: no oauth.token_user_mismatch (the token is the user's)",
+                    "oauth.token_user_mismatch" not in ids, f"findings={ids}")
+        check_no_secrets(run)
+
+    for key, mech_word in (("valid text", "yes"), ("expired text", "token refused")):
+        run = res[key]
+        lines = {m: matrix_line(run, m) for m in TOKEN_MECHS}
+        code = "235" if key == "valid text" else "535"
+        C.check(f"{run.label}: the text matrix reads \"{mech_word}\" with the {code} for "
+                f"{' and '.join(TOKEN_MECHS)}",
+                all(f" {mech_word} " in line and f" {code} " in line + " " for line in lines.values()),
+                f"rc={run.rc} {json.dumps(lines)}")
+        if key == "expired text":
+            C.check(f"{run.label}: the decoded error challenge is shown",
+                    "401" in run.stdout and "invalid_token" in run.stdout,
+                    run.stdout[:1500])
+        check_no_secrets(run)
+
+    run = res["other-user shown"]
+    doc = run.doc or {}
+    C.check(f"{run.label}: with --show-username the token's user ({OTHER_USER}) and --user are shown",
+            (doc.get("token") or {}).get("user") == OTHER_USER and USER in run.stdout,
+            f"rc={run.rc} token.user={(doc.get('token') or {}).get('user')!r}")
+    check_no_secrets(run, include_user=False)
+
+
+def assert_oauth_logs() -> None:
+    """What the introspection server and Dovecot saw: every token was really checked."""
+    print("--- OAuth: the introspection server's and Dovecot's logs")
+    entries = []
+    try:
+        with open(ENV.get("INTROSPECTION_LOG", ""), encoding="utf-8") as f:
+            raw = f.read()
+        entries = [json.loads(line) for line in raw.splitlines() if line.strip()]
+    except (OSError, ValueError) as e:
+        raw = ""
+        C.check("the introspection log is readable", False, repr(e))
+    seen = {}
+    for e in entries:
+        if e.get("mode") == "post" and e.get("status") == 200:
+            seen.setdefault(e.get("token"), set()).add((e.get("active"), e.get("username")))
+    want = {"valid": {(True, USER)}, "expired": {(False, None)}, "revoked": {(False, None)},
+            "other-user": {(True, OTHER_USER)}}
+    C.check("Dovecot asked the introspection server (POST token=...) about each of the four "
+            "tokens, and got active/username as expected",
+            all(seen.get(k) == v for k, v in want.items()) and "unknown" not in seen,
+            json.dumps({k: sorted(map(list, v), key=str) for k, v in seen.items()}))
+    logs = {}
+    for name in ("dovecot/dovecot.log", "postfix/maillog", "oauth/introspection.log"):
+        try:
+            with open(os.path.join(STATE, name), encoding="utf-8", errors="replace") as f:
+                logs[name] = f.read()
+        except OSError:
+            logs[name] = ""
+    dovecot = logs["dovecot/dovecot.log"]
+    C.check("Dovecot's auth log names why: 'Introspection failed: Provided token is not valid' "
+            "(expired, revoked) and 'Username ... did not match ...' (the other user's token)",
+            "oauth2 failed: Introspection failed: Provided token is not valid" in dovecot
+            and f"Username '{USER}' did not match '{OTHER_USER}'" in dovecot,
+            "\n".join(line for line in dovecot.splitlines() if "oauth2" in line)[-600:])
+    leaks = [f"{label} token in {name}" for name, text in logs.items()
+             for label, token in OAUTH_TOKENS.items() if token in text]
+    C.check("no token in Dovecot's log, Postfix's log or the introspection log (run.sh prints "
+            "their tails when a run fails)", not leaks, ", ".join(leaks))
 
 
 # ---------------------------------------------------------------------- GSSAPI (kdc.sh)
@@ -1224,10 +1453,20 @@ def main() -> int:
         ext_future = pool.submit(run_external, external) if run_ext else None
         cyrus = [s for s in todo if s.name == "exim-cyrus"]
         cyrus_extra = pool.submit(run_cyrus_extra, cyrus[0], have_binary) if cyrus else None
+        # OAuth against Dovecot's oauth2 passdb, on both Postfix ports (run.sh's tokens).
+        oauth = {s.name: pool.submit(run_oauth, s) for s in todo
+                 if have_binary and s.name.startswith("postfix") and len(OAUTH_TOKENS) == 4}
         results = {name: f.result() for name, f in futures.items()}
         ext_results = ext_future.result() if ext_future else None
     for s in todo:
         assert_server(s, results[s.name], have_binary)
+        if s.name in oauth:
+            assert_oauth(s, oauth[s.name].result(), results[s.name].get("recognition"))
+    if oauth:
+        assert_oauth_logs()
+    elif have_binary and any(s.name.startswith("postfix") for s in todo):
+        C.check("run.sh exported the four OAuth test tokens (OAUTH_TOKEN_*)", False,
+                f"got {sorted(OAUTH_TOKENS)}")
     if have_binary and "KDC_DIR" in ENV:
         gssapi_checks(next(s for s in servers() if s.name == "postfix-submission"))
     if ext_results is not None:
