@@ -228,7 +228,10 @@ ClientVerdict nodemailer_oauth2(ServerAuthView const& view, Mechanisms const& li
 
 // mail.smtp.auth.mechanisms=XOAUTH2, the token as the password: it sends XOAUTH2 only when the
 // server advertises it (in any case), with the initial response; its OAuth2Authenticator has
-// no answer to a challenge ("OAUTH2 asked for more") and it closes the connection.
+// no answer to a challenge: doAuth() throws "OAUTH2 asked for more", but the finally block of
+// Authenticator.authenticate() closes the connection and throws another
+// AuthenticationFailedException in its place, whose message is the last reply: the 334 and
+// the error challenge's base64.
 ClientVerdict jakarta_xoauth2(ServerAuthView const& view, Mechanisms const& list) {
     std::string const client = "Jakarta Mail (auth.mechanisms XOAUTH2)";
     std::string const source = "smtp-facts.md §4.6; " + findings;
@@ -253,13 +256,13 @@ ClientVerdict jakarta_xoauth2(ServerAuthView const& view, Mechanisms const& list
                                 "it sends AUTH XOAUTH2 with the token as an initial response, "
                                 "XOAUTH2 being advertised",
                                 jakarta_error,
-                                "it has no answer to the error challenge: it throws "
-                                "AuthenticationFailedException(\"OAUTH2 asked for more\") and "
-                                "closes the connection",
+                                "it has no answer to the error challenge: it closes the "
+                                "connection and throws AuthenticationFailedException with the "
+                                "challenge as its message (334 and the base64 JSON)",
                                 source);
         TokenAnswer const a = token_answer(view, "XOAUTH2");
         if (a.kind == TokenAnswer::Kind::refused && a.challenge) {
-            verdict.error = "jakarta.mail.AuthenticationFailedException: OAUTH2 asked for more";
+            verdict.error = "jakarta.mail.AuthenticationFailedException: 334 ";
         }
     }
     append(verdict.how, tls_note(view, habits));
