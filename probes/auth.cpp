@@ -2,6 +2,7 @@
 
 #include "net/errc.hpp"
 #include "sasl/ntlm.hpp"
+#include "sasl/oauth_error.hpp"
 #include "smtp/base64.hpp"
 
 #include <chrono>
@@ -249,6 +250,10 @@ SessionAfter authenticate(Conversation& conversation, MechanismRow& row,
             r.ntlm = ntlm_challenge_information(reply);
         if (row.name == "LOGIN" && step == 1 && challenge && printable(*challenge))
             a.password_prompt = shown_challenge(*challenge);
+        // A 334 after the token is the error challenge of a refused token (RFC 7628 §3.2.2,
+        // Google's XOAUTH2); the client acknowledges it below and the 535 follows.
+        if (sent_credentials && sasl::uses_token(row.name) && !a.oauth_error)
+            a.oauth_error = sasl::decode_oauth_error(challenge_text(reply));
         sasl::ClientStep answer;
         if (!challenge) {
             answer.kind = sasl::ClientStep::Kind::cancel;

@@ -70,6 +70,7 @@ struct CommandLineValues {
     double connect_timeout = 10, command_timeout = 10, total_timeout = 60, banner_wait = 3;
     bool ipv4 = false, ipv6 = false, password_stdin = false;
     std::string source, user, password_env, password_file, token_env, token_file;
+    std::string token_command;
     std::string proxy_password_env, proxy_password_file;
     std::string key_passphrase_env, key_passphrase_file;
 };
@@ -123,6 +124,7 @@ po::options_description probe_options(ProbeRequest& r, CommandLineValues& v) {
         ("password-stdin", po::bool_switch(&v.password_stdin), "read the password from the first line of standard input")
         ("oauth-token-env", po::value(&v.token_env), "read an OAuth 2.0 access token (XOAUTH2, OAUTHBEARER) from this variable")
         ("oauth-token-file", po::value(&v.token_file), "read an OAuth 2.0 access token from this file")
+        ("oauth-token-cmd", po::value(&r.credentials.token_command), "run CMD (/bin/sh -c) and use the first line it prints as the OAuth 2.0 access token")
         ("gssapi-service", po::value(&o.gssapi_service), "GSSAPI service principal, SERVICE or SERVICE@HOST (default: smtp@ the target's host name)")
         ("authzid", po::value(&o.authzid), "authorisation identity to ask for (EXTERNAL; also PLAIN, SCRAM, DIGEST-MD5)")
         ("allow-insecure-auth", po::bool_switch(&o.allow_insecure_auth), "send credentials even without TLS or over TLS that did not verify")

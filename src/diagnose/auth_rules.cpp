@@ -1,5 +1,6 @@
 #include "diagnose/auth_rules.hpp"
 
+#include "diagnose/refusal_rules.hpp"
 #include "diagnose/rule_set.hpp"
 #include "report/words.hpp"
 #include "sasl/ntlm_auth.hpp"
@@ -24,6 +25,7 @@ public:
     void run() {
         auth_rules();
         ntlm_rules();
+        refusal_rules();
         credential_rules();
         server_problem_rules();
     }
@@ -31,9 +33,54 @@ public:
 private:
     void auth_rules();
     void ntlm_rules();
+    void refusal_rules();
     void credential_rules();
     void server_problem_rules();
+
+    /// Rows whose refusal refusal_rules() named: credential_rules() does not call them a
+    /// wrong password.
+    std::set<std::string> classified_;
 };
+
+/// Provider refusals and refused tokens (refusal_rules.hpp), one finding per kind of refusal
+/// with the mechanisms that got it.
+void AuthRules::refusal_rules() {
+    if (!r_.credentials_given)
+        return;
+    struct Group {
+        Refusal refusal;
+        std::vector<std::string> names;
+        std::vector<std::string> evidence;
+    };
+    std::vector<Group> groups;
+    bool any_accepted = false;
+    for (MechanismRow const& m : r_.rows) {
+        any_accepted = any_accepted || (m.authentication.status == Status::accepted &&
+                                        !sasl::needs_no_secret(m.name));
+        std::optional<Refusal> refusal = classify_refusal(m);
+        if (!refusal)
+            continue;
+        classified_.insert(m.name);
+        auto it = std::find_if(groups.begin(), groups.end(), [&](Group const& g) {
+            return g.refusal.id == refusal->id && g.refusal.title == refusal->title;
+        });
+        if (it == groups.end()) {
+            groups.push_back({std::move(*refusal), {}, {}});
+            it = std::prev(groups.end());
+        }
+        it->names.push_back(m.name);
+        it->evidence.push_back("AUTH " + m.name + ": " + m.authentication.reply->wire());
+    }
+    for (Group& g : groups) {
+        std::string title = g.refusal.title;
+        if (g.refusal.id != "oauth.token_refused")
+            title += " (" + list_words(g.names) + ")";
+        else if (g.names.size() > 1)
+            title = "The server refused the OAuth token with " + list_words(g.names);
+        add(g.refusal.id, any_accepted ? Severity::warning : g.refusal.severity, title,
+            g.refusal.detail, g.evidence);
+    }
+}
 
 void AuthRules::auth_rules() {
     ServerFacts const& s = r_.server;
@@ -214,6 +261,8 @@ void AuthRules::credential_rules() {
             continue; // ANONYMOUS tests no credential (auth.anonymous_login)
         if (a.status == Status::accepted)
             accepted.push_back(m.name);
+        else if (classified_.contains(m.name))
+            continue; // named by refusal_rules()
         else if (a.status == Status::rejected) {
             rejected.push_back(m.name);
             if (a.reply)

@@ -8,6 +8,7 @@
 #include "diagnose/rule_set.hpp"
 #include "diagnose/status_codes.hpp"
 #include "diagnose/tls_rules.hpp"
+#include "diagnose/token_rules.hpp"
 #include "smtp/capabilities.hpp"
 
 #include <algorithm>
@@ -286,6 +287,7 @@ void Rules::clients() {
 }
 
 void Rules::run() {
+    diagnose::token_findings(r_, v_.findings); // the preflight: before any connection
     session_rules();
     tls_rules();
     diagnose::auth_findings(r_, v_.findings);

@@ -23,25 +23,19 @@ constexpr RegistryEntry registry[] = {
 #include "diagnose/status_registry.inc"
 };
 
-bool contains_ci(std::string_view haystack, std::string_view needle) {
-    return std::search(haystack.begin(), haystack.end(), needle.begin(), needle.end(),
-                       [](char a, char b) { return ascii_lower(a) == ascii_lower(b); }) !=
-           haystack.end();
-}
-
 Vendor vendor_from_hint(std::string_view hint) {
-    if (contains_ci(hint, "azurecomm")) {
+    if (smtp::icontains(hint, "azurecomm")) {
         return Vendor::azure_acs;
     }
     // Host names of Microsoft 365 and the "Microsoft ESMTP MAIL Service" banner of Exchange.
     for (std::string_view marker : {"office365", "outlook.com", "microsoft", "exchange"}) {
-        if (contains_ci(hint, marker)) {
+        if (smtp::icontains(hint, marker)) {
             return Vendor::microsoft;
         }
     }
     // Gmail replies end in "- gsmtp".
     for (std::string_view marker : {"gmail", "google", "gsmtp"}) {
-        if (contains_ci(hint, marker)) {
+        if (smtp::icontains(hint, marker)) {
             return Vendor::google;
         }
     }

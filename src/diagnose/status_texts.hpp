@@ -128,7 +128,8 @@ inline constexpr ReplyCodeInfo reply_codes[] = {
 enum class Vendor { none, microsoft, azure_acs, google };
 
 // Where a vendor uses a code differently from the registry, or beyond it (smtp-facts.md §1.11,
-// §3.1-§3.3). Keyed by subject and detail: Microsoft sends 5.7.3 with 451 as well as 535.
+// §3.1-§3.3; data/smtp-facts-additions.md §3.2, §3.3 for the sources of the Microsoft and
+// Google texts). Keyed by subject and detail: Microsoft sends 5.7.3 with 451 as well as 535.
 struct Overlay {
     int subject;
     int detail;
@@ -172,12 +173,24 @@ inline constexpr Overlay overlays[] = {
      "often sends MAIL FROM without AUTH."},
     {7, 139, 5, Vendor::microsoft, true,
      "Authentication unsuccessful: SMTP AUTH (SmtpClientAuthentication) is disabled for the "
-     "tenant or for the mailbox, or a policy blocked the sign-in (\"the request did not meet the "
-     "criteria\": Conditional Access, security defaults or MFA; the exact cause is UNVERIFIED).",
+     "tenant or for the mailbox, basic authentication is disabled, the user is locked by the "
+     "security defaults, a sign-in policy blocked the sign-in (\"the request did not meet the "
+     "criteria\", which does not say which policy), or a federated sign-in service failed.",
      "For \"disabled for the Tenant\" run Set-TransportConfig -SmtpClientAuthenticationDisabled "
      "$false, for \"disabled for the Mailbox\" Set-CASMailbox -Identity <user> "
      "-SmtpClientAuthenticationDisabled $false (https://aka.ms/smtp_auth_disabled); otherwise ask "
      "the administrator which sign-in policy applies."},
+    {7, 60, 5, Vendor::microsoft, true,
+     "Client does not have permissions to send as this sender: the sender address is not the "
+     "authenticated mailbox's, nor one it may send as.",
+     "Send from the authenticated mailbox's own address, or have an administrator grant it Send "
+     "As on the sender; to send as any address of the domain, Microsoft points to an SMTP relay "
+     "connector instead of client submission."},
+    {2, 252, 5, Vendor::microsoft, true,
+     "SendAsDenied: after DATA, the message's sender is an address the authenticated mailbox may "
+     "not send as.",
+     "Make the From address the authenticated mailbox's own, or have an administrator grant the "
+     "mailbox Send As on it."},
     // Azure Communication Services, smtp-facts.md §3.1.
     {7, 3, 5, Vendor::azure_acs, false,
      "Authentication unsuccessful (535 5.7.3 was seen from ACS in an OAuth attempt); which ACS "

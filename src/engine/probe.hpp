@@ -13,6 +13,8 @@
 
 #include <chrono>
 #include <cstddef>
+#include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -47,6 +49,9 @@ struct ProbeOptions {
     /// --authzid: the authorisation identity EXTERNAL sends, and PLAIN, SCRAM and DIGEST-MD5
     /// with it (RFC 4422 §3.4.1); empty: none (the server derives it from the credentials).
     std::string authzid;
+    /// The local clock the token preflight compares exp/nbf with, in seconds since the epoch;
+    /// empty: the system clock (tests fix it).
+    std::function<std::int64_t()> clock;
     bool allow_insecure_auth = false;
     bool show_username = false;
     net::TlsClientOptions tls;

@@ -1,8 +1,53 @@
 #include "engine/report_setup.hpp"
 
+#include "smtp/ascii.hpp"
 #include "smtp/base64.hpp"
 
+#include <chrono>
+
 namespace smtpprobe {
+namespace {
+
+/// `user` as the report may show it; registered with the redactor unless `show_username`.
+std::string shown_user(std::string const& user, bool show_username, Redactor& redactor,
+                       std::string_view what) {
+    if (user.empty() || show_username)
+        return user;
+    redactor.add_secret(user, what);
+    return "<hidden: " + std::to_string(user.size()) + " characters; --show-username shows it>";
+}
+
+/// The token preflight's facts: the token read offline, against the caller's clock.
+TokenPreflight read_token(sasl::Credentials const& c, ProbeOptions const& options,
+                          Redactor& redactor) {
+    TokenPreflight p;
+    p.token = sasl::read_bearer_token(c.token);
+    p.checked_at = options.clock ? options.clock()
+                                 : std::chrono::duration_cast<std::chrono::seconds>(
+                                       std::chrono::system_clock::now().time_since_epoch())
+                                       .count();
+    if (!p.token.claims)
+        return p;
+    sasl::TokenClaims const& claims = *p.token.claims;
+    // Every claim naming the user is as private as --user, not only the one shown.
+    for (std::string const* name :
+         {&claims.upn, &claims.unique_name, &claims.preferred_username, &claims.email})
+        (void)shown_user(*name, options.show_username, redactor, "token user");
+    std::string const* user = claims.user();
+    if (user == nullptr)
+        return p;
+    p.user_shown = shown_user(*user, options.show_username, redactor, "token user");
+    p.user_claim = user == &claims.upn                  ? "upn"
+                   : user == &claims.unique_name        ? "unique_name"
+                   : user == &claims.preferred_username ? "preferred_username"
+                                                        : "email";
+    if (!c.user.empty())
+        p.user_matches = smtp::iequals(*user, c.user);
+    return p;
+}
+
+} // namespace
+
 namespace engine {
 
 void record_target(Report& report, Target const& target, ProbeOptions const& options,
@@ -19,6 +64,8 @@ void record_target(Report& report, Target const& target, ProbeOptions const& opt
         report.credentials_given = !c.password.empty() || !c.token.empty();
         report.token_given = !c.token.empty();
         report.user_shown = register_secrets(c, options.show_username, redactor);
+        if (report.token_given)
+            report.token = read_token(c, options, redactor);
         std::size_t const at = c.user.find_first_of("\\/@");
         report.user_has_domain = at != std::string::npos && at > 0 && at + 1 < c.user.size();
     }
@@ -50,13 +97,7 @@ std::string register_secrets(sasl::Credentials const& credentials, bool show_use
                              Redactor& redactor) {
     redactor.add_secret(credentials.password, "password");
     redactor.add_secret(credentials.token, "token");
-    if (credentials.user.empty())
-        return {};
-    if (show_username)
-        return credentials.user;
-    redactor.add_secret(credentials.user, "user name");
-    return "<hidden: " + std::to_string(credentials.user.size()) +
-           " characters; --show-username shows it>";
+    return shown_user(credentials.user, show_username, redactor, "user name");
 }
 
 } // namespace smtpprobe

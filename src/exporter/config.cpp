@@ -154,15 +154,20 @@ CredentialRequest credentials(YamlReader const& r, YAML::Node const& node,
     r.only_keys(node, path,
                 std::initializer_list<char const*>{"user", "password", "password_env",
                                                    "password_file", "token", "token_env",
-                                                   "token_file"});
+                                                   "token_file", "oauth_token_cmd"});
     CredentialRequest c;
     if (!node["user"])
         r.fail(path, "credentials need a user");
     c.user = r.string(node["user"], YamlReader::join(path, "user"));
     c.password = secret(r, node, path, "password");
     c.token = secret(r, node, path, "token");
-    if (!c.password.given() && !c.token.given())
-        r.fail(path, "credentials need password_env, password_file, token_env or token_file");
+    // A command, not a secret: it runs at each scrape (prepare()), so a token it fetches is
+    // always fresh. check() refuses it beside token_env/token_file.
+    if (YAML::Node const command = node["oauth_token_cmd"])
+        c.token_command = r.string(command, YamlReader::join(path, "oauth_token_cmd"));
+    if (!c.password.given() && !c.token.given() && c.token_command.empty())
+        r.fail(path, "credentials need password_env, password_file, token_env, token_file or "
+                     "oauth_token_cmd");
     return c;
 }
 

@@ -39,6 +39,10 @@ std::string describe_config(Config const& config) {
             // The user name is hidden in every output unless asked for (README "Secrets").
             out << YAML::Key << "user" << YAML::Value
                 << "<hidden, " + std::to_string(c.user->size()) + " characters>";
+            // The command may carry a client secret in its arguments: its length only.
+            if (!c.token_command.empty())
+                out << YAML::Key << "oauth_token_cmd" << YAML::Value
+                    << "<hidden, " + std::to_string(c.token_command.size()) + " characters>";
             for (auto const& [what, ref] :
                  {std::pair{"password", &c.password}, std::pair{"token", &c.token}}) {
                 if (ref->kind == SecretSource::Kind::env)

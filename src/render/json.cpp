@@ -132,6 +132,38 @@ Json channel_binding_json(Authentication const& a) {
     return name.empty() ? Json(nullptr) : Json(std::string(name));
 }
 
+std::string_view form_name(sasl::OAuthError::Form form) {
+    switch (form) {
+    case sasl::OAuthError::Form::json:
+        return "json";
+    case sasl::OAuthError::Form::not_json:
+        return "not_json";
+    case sasl::OAuthError::Form::not_base64:
+        return "not_base64";
+    case sasl::OAuthError::Form::empty:
+        break;
+    }
+    return "empty";
+}
+
+/// authentication.oauth_error: the decoded error challenge of a refused token. Members the
+/// server did not send are absent; values are the server's bytes (the dump escapes them and
+/// replaces invalid UTF-8), already cut to the decoder's bounds.
+Json oauth_error_json(sasl::OAuthError const& e) {
+    Json out{{"form", std::string(form_name(e.form))}, {"text", e.text}};
+    if (e.status)
+        out["status"] = *e.status;
+    if (e.schemes)
+        out["schemes"] = *e.schemes;
+    if (e.scope)
+        out["scope"] = *e.scope;
+    if (e.openid_configuration)
+        out["openid_configuration"] = *e.openid_configuration;
+    if (e.truncated)
+        out["truncated"] = true;
+    return out;
+}
+
 Json tls_versions_json(Report const& r) {
     if (!r.tls_versions)
         return nullptr;
@@ -306,6 +338,8 @@ Json json_document(Report const& r, Verdict const& v) {
                             {"channel_binding", channel_binding_json(m.authentication)},
                             {"verdict", std::string(to_string(auth_verdict(m)))},
                             {"problem", problem.empty() ? Json(nullptr) : Json(problem)}};
+        if (m.authentication.oauth_error)
+            authentication["oauth_error"] = oauth_error_json(*m.authentication.oauth_error);
         rows.push_back(Json{{"name", m.name},
                             {"catalogue", m.catalogue},
                             {"implemented", m.implemented},
@@ -373,6 +407,7 @@ Json json_document(Report const& r, Verdict const& v) {
                              {"user", r.user_shown.empty() ? Json(nullptr) : Json(r.user_shown)},
                              {"insecure_auth_allowed", r.insecure_auth_allowed},
                              {"sent_insecurely", r.credentials_sent_insecurely}}},
+        {"token", token_json(r)},
         {"mechanisms", rows},
         {"ntlm", ntlm_json(r)},
         {"findings", findings},

@@ -28,4 +28,8 @@ Json fatal_error_json(FatalError const& f);
 /// --all-addresses: one object per address probed; null without it (render/json_addresses.cpp).
 Json address_probes_json(Report const& r);
 
+/// The token preflight (render/json_token.cpp): kind, header, claims, user (as shown), the
+/// dates against the local clock; null without a token.
+Json token_json(Report const& r);
+
 } // namespace smtpprobe::json_parts

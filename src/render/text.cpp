@@ -229,6 +229,7 @@ std::string render_text(Report const& r, Verdict const& v, TextOptions const& op
     else if (r.credentials_given)
         out += "  user " + (r.user_shown.empty() ? std::string("(none)") : r.user_shown) + "\n";
     out += "\n";
+    text::token_section(r, st, out);
     text::addresses_section(r, st, out);
     if (r.server.banner || !r.server.tls_error.empty())
         server_section(r, st, out);

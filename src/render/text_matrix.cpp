@@ -55,6 +55,8 @@ std::string auth_cell(MechanismRow const& m) {
         return "yes";
     case AuthVerdict::credentials_refused:
         return "credentials refused";
+    case AuthVerdict::token_refused:
+        return "token refused";
     case AuthVerdict::mechanism_not_supported:
         return "not supported";
     case AuthVerdict::cannot_try:
@@ -64,6 +66,41 @@ std::string auth_cell(MechanismRow const& m) {
 }
 
 constexpr std::size_t auth_width = 21; // "credentials refused" and two spaces
+
+/// The decoded error challenge of a refused token, escaped for the terminal: "error
+/// challenge: status 400, schemes Bearer, scope https://mail.google.com/".
+std::string oauth_error_text(sasl::OAuthError const& e) {
+    using Form = sasl::OAuthError::Form;
+    std::string out;
+    switch (e.form) {
+    case Form::json: {
+        std::vector<std::string> parts;
+        auto part = [&](std::string_view name, std::optional<std::string> const& value) {
+            if (value)
+                parts.push_back(std::string(name) + " " + escape_controls(*value));
+        };
+        part("status", e.status);
+        part("schemes", e.schemes);
+        part("scope", e.scope);
+        part("openid-configuration", e.openid_configuration);
+        out = "error challenge: " +
+              (parts.empty() ? std::string("{} (no status)") : join(parts, ", "));
+        break;
+    }
+    case Form::not_json:
+        out = "error challenge (not JSON): \"" + escape_controls(e.text) + "\"";
+        break;
+    case Form::not_base64:
+        out = "error challenge (not base64): \"" + escape_controls(e.text) + "\"";
+        break;
+    case Form::empty:
+        out = "empty error challenge";
+        break;
+    }
+    if (e.truncated)
+        out += " (cut)";
+    return out;
+}
 
 /// The REPLY column with credentials: the exchange's last reply when credentials went out.
 std::string auth_detail(MechanismRow const& m) {
@@ -80,6 +117,8 @@ std::string auth_detail(MechanismRow const& m) {
     std::string out = a.reply->summary();
     if (a.status != Status::accepted && a.status != Status::rejected && !a.reason.empty())
         out += " (" + a.reason + ")";
+    if (a.oauth_error)
+        out += "; " + oauth_error_text(*a.oauth_error);
     if (a.server_verified)
         out += sasl::uses_ticket(m.name) ? "; the server proved it holds the service's key"
                                          : "; the server proved it knows the password";
@@ -146,9 +185,11 @@ void matrix_section(Report const& r, Style const& st, std::string& out) {
             std::string const word = auth_cell(m);
             std::string const cell_text = pad(word, auth_width);
             AuthVerdict const verdict = auth_verdict(m);
-            line += verdict == AuthVerdict::accepted              ? st.green(cell_text)
-                    : verdict == AuthVerdict::credentials_refused ? st.red(cell_text)
-                                                                  : cell_text;
+            bool const refused = verdict == AuthVerdict::credentials_refused ||
+                                 verdict == AuthVerdict::token_refused;
+            line += verdict == AuthVerdict::accepted ? st.green(cell_text)
+                    : refused                        ? st.red(cell_text)
+                                                     : cell_text;
         }
         std::string const detail =
             with_credentials ? auth_detail(m) : recognition_detail(m.recognition);

@@ -9,6 +9,8 @@
 
 namespace smtpprobe::text {
 
+/// The token preflight: the OAuth token's header and claims (render/text_token.cpp).
+void token_section(Report const& report, Style const& style, std::string& out);
 /// --all-addresses: one block per address (render/text_addresses.cpp).
 void addresses_section(Report const& report, Style const& style, std::string& out);
 /// The AUTH matrix and what an NTLM challenge disclosed (render/text_matrix.cpp).

@@ -103,6 +103,8 @@ std::string_view to_string(AuthVerdict verdict) noexcept {
         return "accepted";
     case AuthVerdict::credentials_refused:
         return "credentials_refused";
+    case AuthVerdict::token_refused:
+        return "token_refused";
     case AuthVerdict::mechanism_not_supported:
         return "mechanism_not_supported";
     case AuthVerdict::cannot_try:
@@ -126,7 +128,8 @@ AuthVerdict auth_verdict(MechanismRow const& row) noexcept {
     case Status::accepted:
         return AuthVerdict::accepted;
     case Status::rejected:
-        return AuthVerdict::credentials_refused;
+        return sasl::uses_token(row.name) ? AuthVerdict::token_refused
+                                          : AuthVerdict::credentials_refused;
     case Status::not_supported:
         return AuthVerdict::mechanism_not_supported;
     default:

@@ -5,7 +5,9 @@
 
 #include "net/tls.hpp"
 #include "report/fatal_error.hpp"
+#include "sasl/bearer_token.hpp"
 #include "sasl/ntlm.hpp"
+#include "sasl/oauth_error.hpp"
 #include "sasl/sasl.hpp"
 #include "session/terminal_text.hpp" // escape_bytes(), escape_controls()
 #include "smtp/capabilities.hpp"
@@ -90,6 +92,9 @@ struct Authentication {
     /// shown like recognition.challenge, when the exchange reached it. A client that answers
     /// by the prompt text needs both (diagnose/clients.hpp).
     std::optional<std::string> password_prompt;
+    /// XOAUTH2, OAUTHBEARER: the error challenge the server sent after the token (the 334
+    /// before the final 535), decoded (sasl/oauth_error.hpp); none when it sent none.
+    std::optional<sasl::OAuthError> oauth_error;
 };
 
 struct MechanismRow {
@@ -299,6 +304,21 @@ struct AddressProbe {
     std::string banner_host() const;
 };
 
+/// The offline token preflight (issue 19): what the OAuth token given says about itself, read
+/// before the first connection (engine/report_setup.cpp) against the local clock. The token
+/// itself is not kept; the claims are (they are not secrets), except that the user principal is
+/// shown only as `user_shown`.
+struct TokenPreflight {
+    sasl::BearerToken token;     ///< the decoded header and claims (never the token)
+    std::int64_t checked_at = 0; ///< the local clock, seconds since the epoch
+    /// The token's user (TokenClaims::user()) as the report may show it: itself with
+    /// --show-username, else a length marker; empty when the token names no user.
+    std::string user_shown;
+    std::string user_claim; ///< which claim holds it: "upn", "unique_name", ...
+    /// The token's user is --user (ASCII case-insensitive); nullopt when either is missing.
+    std::optional<bool> user_matches;
+};
+
 struct Report {
     // Target
     std::string host;
@@ -321,6 +341,7 @@ struct Report {
     // Credentials (never the secret itself)
     bool credentials_given = false;
     bool token_given = false;
+    std::optional<TokenPreflight> token;   ///< set whenever a token was given
     bool client_certificate_given = false; ///< --cert (offered when a server asks)
     std::string user_shown;                ///< the user, or a length marker without --show-username
     /// The user names a domain (DOMAIN\user, DOMAIN/user or user@domain, a separator neither

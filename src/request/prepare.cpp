@@ -2,6 +2,7 @@
 
 #include "emulator/server.hpp"
 #include "net/tls.hpp"
+#include "request/token_command.hpp"
 
 #include <cstdlib>
 #include <fstream>
@@ -40,18 +41,30 @@ std::optional<std::string> prompt_without_echo() {
     return without_line_end(line);
 }
 
-std::optional<sasl::Credentials> read_credentials(CredentialRequest const& k,
+/// The secrets, read once per prepare() (so once per scrape in the exporter). A token command
+/// runs for at most the probe's --timeout. Its token goes nowhere but into the credentials,
+/// which probe() registers with its redactor before its first output or connection.
+std::optional<sasl::Credentials> read_credentials(ProbeRequest const& r,
                                                   PrepareContext const& context) {
+    CredentialRequest const& k = r.credentials;
     if (!k.user)
         return std::nullopt;
     sasl::Credentials credentials;
     credentials.user = *k.user;
+    bool const command = !k.token_command.empty();
     if (k.password.given())
         credentials.password = read_secret(k.password, "password", context);
-    else if (!k.token.given() && context.prompt_password)
+    else if (!k.token.given() && !command && context.prompt_password)
         credentials.password = context.prompt_password().value_or("");
     if (k.token.given())
         credentials.token = read_secret(k.token, "token", context);
+    if (command) {
+        try {
+            credentials.token = run_token_command(k.token_command, r.options.total_timeout);
+        } catch (TokenCommandError const& e) {
+            throw PrepareError(e.what());
+        }
+    }
     return credentials;
 }
 
@@ -172,7 +185,7 @@ ProbeOptions PreparedRequest::options_for(Target const& target) const {
 
 PreparedRequest prepare(ProbeRequest request, PrepareContext const& context) {
     PreparedRequest prepared;
-    request.options.credentials = read_credentials(request.credentials, context);
+    request.options.credentials = read_credentials(request, context);
     prepared.proxy_ = read_proxy(request, context);
     net::TlsClientOptions& tls = request.options.tls;
     tls.use_system_store = tls.ca_file.empty() && tls.ca_path.empty() && tls.ca_pem.empty();

@@ -42,6 +42,7 @@ constexpr SettingName setting_names[] = {
     {Setting::user, "--user", "credentials.user"},
     {Setting::password, "--password-*", "credentials.password_*"},
     {Setting::token, "--oauth-token-*", "credentials.token_*"},
+    {Setting::token_command, "--oauth-token-cmd", "credentials.oauth_token_cmd"},
     {Setting::gssapi_service, "--gssapi-service", "gssapi_service"},
     {Setting::cert, "--cert", "cert"},
     {Setting::key, "--key", "key"},
@@ -158,8 +159,15 @@ void check_expectations(Expectations const& x, Checker const& c) {
 
 void check_credentials(ProbeRequest const& r, Checker const& c) {
     CredentialRequest const& k = r.credentials;
-    if (!k.user && (k.password.given() || k.token.given()))
+    bool const command = !k.token_command.empty();
+    if (!k.user && (k.password.given() || k.token.given() || command))
         c.fail(Setting::user, "a password or token needs a user");
+    if (command && k.token.given())
+        c.fail(Setting::token_command, "is one of the token's sources: give " +
+                                           c.name(Setting::token_command) + " or " +
+                                           c.name(Setting::token) + ", not both");
+    if (k.token_command.find_first_of(std::string("\r\n\0", 3)) != std::string::npos)
+        c.fail(Setting::token_command, "must be one line (no CR, LF or NUL)");
     // Without the environment (an exporter module), a proxy password without a proxy is known
     // to be wrong before any probe.
     if (r.proxy.password.given() && !r.proxy.from_environment &&

@@ -38,6 +38,9 @@ struct CredentialRequest {
     std::optional<std::string> user; ///< --user / credentials.user
     SecretSource password;
     SecretSource token; ///< OAuth 2.0 access token (XOAUTH2, OAUTHBEARER)
+    /// --oauth-token-cmd / credentials.oauth_token_cmd: a shell command whose first output
+    /// line is the token (msmtp's passwordeval), run by prepare(); instead of `token`.
+    std::string token_command;
     /// The passphrase of the client key (--key, options.tls.client_certificate): read by
     /// prepare() into options.tls.client_certificate.passphrase.
     SecretSource key_passphrase;
@@ -118,6 +121,7 @@ enum class Setting {
     user,
     password,
     token,
+    token_command,
     gssapi_service,
     cert,
     key,

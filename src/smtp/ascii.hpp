@@ -35,4 +35,11 @@ constexpr bool iequals(std::string_view a, std::string_view b) noexcept {
            });
 }
 
+/// True when `needle` occurs in `haystack`, ASCII letters compared without case.
+constexpr bool icontains(std::string_view haystack, std::string_view needle) noexcept {
+    return std::search(haystack.begin(), haystack.end(), needle.begin(), needle.end(),
+                       [](char x, char y) { return ascii_lower(x) == ascii_lower(y); }) !=
+           haystack.end();
+}
+
 } // namespace smtpprobe::smtp

@@ -140,7 +140,9 @@ TEST_CASE("explain: 5.7.139 is Microsoft's, with or without a hint", "[unit][dia
     REQUIRE(vendor.size() == 1);
     CHECK(vendor[0].text.starts_with("(vendor meaning)"));
     CHECK(contains(vendor[0].text, "disabled for the tenant or for the mailbox"));
-    CHECK(contains(vendor[0].text, "UNVERIFIED"));
+    // Settled by Microsoft's support article and the issue threads (smtp-facts-additions §3.2).
+    CHECK_FALSE(contains(vendor[0].text, "UNVERIFIED"));
+    CHECK(contains(vendor[0].text, "security defaults"));
     CHECK(contains(vendor[0].advice, "Set-CASMailbox"));
 
     std::vector<Meaning> const hinted =

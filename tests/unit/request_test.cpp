@@ -67,6 +67,7 @@ json describe(ProbeRequest const& r) {
     out["credentials"] = {{"user", r.credentials.user.value_or("<none>")},
                           {"password", secret(r.credentials.password)},
                           {"token", secret(r.credentials.token)},
+                          {"token_command", r.credentials.token_command},
                           {"key_passphrase", secret(r.credentials.key_passphrase)}};
     out["proxy"] = {{"url", r.proxy.url.value_or("<none>")},
                     {"noproxy", r.proxy.noproxy.value_or("<none>")},
@@ -167,6 +168,9 @@ TEST_CASE("drift: every setting both readers take gives the same request", "[uni
         {{"credentials"},
          {"--user", "alice@example.test", "--oauth-token-file", ca},
          "credentials: {user: alice@example.test, token_file: " + ca + "}"},
+        {{"credentials"},
+         {"--user", "alice@example.test", "--oauth-token-cmd", "printf '%s\\n' tok"},
+         "credentials: {user: alice@example.test, oauth_token_cmd: \"printf '%s\\\\n' tok\"}"},
         {{"expect"}, {"--expect-auth", "login,plain"}, "expect: {auth: [login, plain]}"},
         {{"expect"}, {"--expect-starttls"}, "expect: {starttls: true}"},
         {{"expect"}, {"--expect-tls-min", "1.3"}, "expect: {tls_min: \"1.3\"}"},
@@ -270,6 +274,12 @@ TEST_CASE("one check(), one error style: the option or the module key, then the 
          "authzid: " + std::string(256, 'a'),
          "--authzid: must be at most 255 bytes",
          "modules.m.authzid: must be at most 255 bytes"},
+        {{"--user", "u", "--oauth-token-file", ca, "--oauth-token-cmd", "true"},
+         "credentials: {user: u, token_file: " + ca + ", oauth_token_cmd: \"true\"}",
+         "--oauth-token-cmd: is one of the token's sources: give --oauth-token-cmd or "
+         "--oauth-token-*, not both",
+         "modules.m.credentials.oauth_token_cmd: is one of the token's sources: give "
+         "credentials.oauth_token_cmd or credentials.token_*, not both"},
     };
     for (Case const& c : cases) {
         INFO(c.yaml);
