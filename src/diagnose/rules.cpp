@@ -280,6 +280,8 @@ void Rules::clients() {
             view.authenticated.insert(m.name);
         else if (m.authentication.reply)
             view.exchange_refusal[m.name] = *m.authentication.reply;
+        if (m.authentication.oauth_error)
+            view.error_challenge.insert(m.name);
     }
     for (diagnose::ClientVerdict const& v : diagnose::client_compatibility(view))
         v_.clients.push_back({v.client, v.outcome, v.mechanism, v.how, v.source, v.error,

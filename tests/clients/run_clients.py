@@ -510,8 +510,11 @@ def compare(prediction, obs, version):
 
 
 def targets_of(key, targets):
-    """The targets a variant runs against: all, or for an OAuth variant those with "oauth"."""
-    return [t for t in targets if t["oauth"]] if key in TOKEN_VARIANTS else targets
+    """The targets a variant runs against: for an OAuth variant those with "oauth", for the
+    others all but the "oauth_only" ones (the same server with a refused token)."""
+    if key in TOKEN_VARIANTS:
+        return [t for t in targets if t["oauth"]]
+    return [t for t in targets if not t.get("oauth_only")]
 
 
 def main():
@@ -562,10 +565,16 @@ def main():
                                 token_user=t["token_user"] or t["user"] or DUMMY_USER,
                                 token=t["token"] or DUMMY_TOKEN,
                                 oauth=bool(t["token"]) or t["name"] in OAUTH_CONTRAST_PROFILES))
+            base = targets[-1]
             if t["tls"] == "none" and t["user"]:
                 # The same server named by its address: Go's localhost exemption applies.
-                targets.append(dict(targets[-1], label=t["name"] + "@127.0.0.1", name="127.0.0.1",
+                targets.append(dict(base, label=t["name"] + "@127.0.0.1", name="127.0.0.1",
                                     oauth=False))
+            if t["token"]:
+                # The same server with a token it does not know: its refusal (an error
+                # challenge, on the profiles that send one), for the OAuth variants only.
+                targets.append(dict(base, label=t["name"] + " (refused token)", token=DUMMY_TOKEN,
+                                    oauth_only=True))
         if args.real:
             env = os.environ
             cert = os.path.join(env["INTEG_STATE"], "tls", "server.pem")
@@ -584,6 +593,12 @@ def main():
                                     token_user=env.get("OAUTH_USER", env["TEST_USER"]),
                                     token=oauth_token if dovecot else DUMMY_TOKEN,
                                     oauth=bool(oauth_token)))
+                # Dovecot's refusals of a token (its error challenge, then Postfix's 535).
+                refused = {"postfix-submission (real)": "OAUTH_TOKEN_EXPIRED",
+                           "postfix-smtps (real)": "OAUTH_TOKEN_REVOKED"}.get(label)
+                if oauth_token and refused and env.get(refused):
+                    targets.append(dict(targets[-1], label="%s, %s token)" % (
+                        label[:-1], refused.split("_")[-1].lower()), token=env[refused], oauth_only=True))
         with open(hosts_file, "w") as f:
             f.write("127.0.0.1 localhost\n")
             for t in targets:
@@ -592,8 +607,9 @@ def main():
 
         t0 = time.monotonic()
         with concurrent.futures.ThreadPoolExecutor(4) as pool:
-            predictions = dict(zip([t["label"] for t in targets],
-                                   pool.map(lambda t: predict(args.smtpprobe, t), targets)))
+            password_targets = [t for t in targets if not t.get("oauth_only")]
+            predictions = dict(zip([t["label"] for t in password_targets],
+                                   pool.map(lambda t: predict(args.smtpprobe, t), password_targets)))
             oauth_targets = [t for t in targets if t["oauth"]] if wanted_token else []
             token_predictions = dict(zip([t["label"] for t in oauth_targets],
                                          pool.map(lambda t: predict(args.smtpprobe, t, True), oauth_targets)))
