@@ -84,6 +84,35 @@ std::string tls_note(ServerAuthView const& view, TlsHabits const& habits) {
     return "";
 }
 
+Quoted quoted(smtp::Reply const& reply) {
+    return {reply.code, reply.lines.size() > 1, reply.lines.empty() ? "" : reply.lines.front()};
+}
+
+Quoted quoted(ServerAuthView const& view, std::string_view mech) {
+    Quoted q{answer_to(view, mech).code, false, ""};
+    std::string const line = reply_text(view, mech);
+    if (line.size() > 4) {
+        q.text = line.substr(4);
+    }
+    return q;
+}
+
+std::string go_style(Quoted const& q) {
+    return std::to_string(q.code) + (q.text.empty() ? "" : " " + q.text);
+}
+
+std::string wire_style(Quoted const& q) {
+    return std::to_string(q.code) + (q.multiline ? "-" : " ") + q.text;
+}
+
+std::string python_style(Quoted const& q) {
+    std::string out = "SMTPAuthenticationError: (" + std::to_string(q.code) + ", ";
+    if (q.text.find_first_of("'\\\"") == std::string::npos) {
+        out += "b'" + q.text + (q.multiline ? "" : "')");
+    }
+    return out;
+}
+
 void fails_without_ehlo(ServerAuthView const& view, ClientVerdict& verdict,
                         std::string_view error) {
     if (verdict.outcome == Outcome::depends && view.helo_only) {

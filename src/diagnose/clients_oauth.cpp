@@ -11,49 +11,6 @@ namespace {
 
 std::string const findings = "tests/clients/FINDINGS.md (OAuth)";
 
-// A reply a library quotes in its error: the code, whether more lines follow, the first line.
-struct Quoted {
-    int code = 0;
-    bool multiline = false;
-    std::string text; ///< the first line's text, without the code
-};
-
-Quoted quoted(smtp::Reply const& reply) {
-    return {reply.code, reply.lines.size() > 1, reply.lines.empty() ? "" : reply.lines.front()};
-}
-
-// The recognition probe keeps the first line only ("504 5.7.4 Unrecognized ...").
-Quoted quoted(ServerAuthView const& view, std::string_view mech) {
-    Quoted q{answer_to(view, mech).code, false, ""};
-    std::string const line = reply_text(view, mech);
-    if (line.size() > 4) {
-        q.text = line.substr(4);
-    }
-    return q;
-}
-
-// "535 5.7.8 Username and Password not accepted" (Go's textproto.Error: the lines that follow
-// come after a "\n").
-std::string go_style(Quoted const& q) {
-    return std::to_string(q.code) + (q.text.empty() ? "" : " " + q.text);
-}
-
-// The reply as it came, first line: "535-5.7.8 ..." when more lines follow (Nodemailer's and
-// Jakarta Mail's errors quote the server's response as read).
-std::string wire_style(Quoted const& q) {
-    return std::to_string(q.code) + (q.multiline ? "-" : " ") + q.text;
-}
-
-// SMTPAuthenticationError's str(): "(535, b'5.7.8 ...')"; the bytes' repr is predicted only
-// for text that Python shows unescaped.
-std::string python_style(Quoted const& q) {
-    std::string out = "SMTPAuthenticationError: (" + std::to_string(q.code) + ", ";
-    if (q.text.find_first_of("'\\\"") == std::string::npos) {
-        out += "b'" + q.text + (q.multiline ? "" : "')");
-    }
-    return out;
-}
-
 // What the server does with a token sent with `mech`, as smtpprobe saw it.
 struct TokenAnswer {
     enum class Kind {

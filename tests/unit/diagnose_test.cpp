@@ -926,3 +926,25 @@ TEST_CASE("clients: a token for a server without OAuth", "[unit][diagnose]") {
     CHECK(verdict_for(lower, "PHPMailer (AuthType XOAUTH2)").mechanism.empty());
     CHECK(verdict_for(lower, "libcurl (--oauth2-bearer)").mechanism.empty());
 }
+
+TEST_CASE("clients: a password smtpprobe saw refused is refused for every library",
+          "[unit][diagnose]") {
+    ServerAuthView view = acs_view();
+    view.exchange_refusal = {
+        {"LOGIN",
+         smtpprobe::smtp::Reply{
+             550, {"5.7.30 Basic authentication is not supported for Client Submission"}}}};
+    std::vector<ClientVerdict> const verdicts = smtpprobe::diagnose::client_compatibility(view);
+    CHECK(verdict_for(verdicts, "Go net/smtp (LOGIN smtp.Auth)").error ==
+          "550 5.7.30 Basic authentication is not supported for Client Submission");
+    CHECK(verdict_for(verdicts, "Nodemailer").error ==
+          "Invalid login: 550 5.7.30 Basic authentication is not supported for Client Submission");
+    CHECK(verdict_for(verdicts, "libcurl").error == "(67) Login denied");
+    for (ClientVerdict const& verdict : verdicts) {
+        CAPTURE(verdict.client);
+        CHECK(verdict.outcome != Outcome::works);
+        if (verdict.mechanism == "LOGIN") {
+            CHECK(contains(verdict.how, "exchange with this password got 550 5.7.30"));
+        }
+    }
+}
