@@ -184,6 +184,11 @@ ClientVerdict in_order(ServerAuthView const& view, std::string client, Mechanism
             steps += mech + " gets " + std::to_string(p.code);
             continue;
         }
+        // smtpprobe's own exchange with the same password was refused: so is the library's.
+        if (auto const it = view.exchange_refusal.find(mech); it != view.exchange_refusal.end()) {
+            steps += mech + " refuses the password (" + go_style(quoted(it->second)) + ")";
+            continue;
+        }
         steps +=
             mech + (p.answer == Answer::recognised ? " gets 334" : " (advertised, not probed)");
         verdict.outcome = Outcome::works;
