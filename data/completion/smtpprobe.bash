@@ -66,7 +66,7 @@ _smtpprobe() {
         return ;;
     --ehlo-name | --connect-timeout | --command-timeout | --banner-wait | --timeout | --parallel | --sni | \
         --cert-warn-days | --cert-crit-days | --jobs | --count | --max-connections | --user | -u | --warning | --critical | --listen | \
-        --allow-target | --source | --noproxy | --gssapi-service | --authzid)
+        --allow-target | --source | --noproxy | --gssapi-service | --authzid | --oauth-token-cmd)
         return ;;
     --proxy)
         COMPREPLY=($(compgen -W 'socks5:// socks5h:// http://' -- "$cur"))
@@ -91,7 +91,7 @@ _smtpprobe() {
             --proxy-password-file --tls --ca-file --ca-path --insecure --sni --no-sni --tls-min
             --tls-max --cert-warn-days --cert-crit-days --tls-versions --cert --key
             --key-passphrase-env --key-passphrase-file --user --password-env
-            --password-file --password-stdin --oauth-token-env --oauth-token-file
+            --password-file --password-stdin --oauth-token-env --oauth-token-file --oauth-token-cmd
             --gssapi-service --authzid --allow-insecure-auth --mechanisms --show-username --expect-auth --expect-starttls
             --expect-tls-min --warning --critical --format --output --transcript
             --transcript-file --bundle --color --demo --profile --help --version' -- "$cur"))

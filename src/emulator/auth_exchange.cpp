@@ -19,6 +19,12 @@ bool contains(std::vector<std::string> const& list, std::string const& value) {
     return std::find(list.begin(), list.end(), value) != list.end();
 }
 
+/// A password mechanism: one that basic_auth_reply refuses.
+bool uses_password(std::string const& mechanism) {
+    return !sasl::uses_token(mechanism) && !sasl::needs_no_secret(mechanism) &&
+           !sasl::uses_certificate(mechanism) && !sasl::uses_ticket(mechanism);
+}
+
 } // namespace
 
 std::optional<AuthCommand> parse_auth_command(std::string_view args) {
@@ -124,6 +130,16 @@ AuthExchange::Result AuthExchange::next_scripted() {
 }
 
 AuthExchange::Result AuthExchange::next(sasl::ServerStep const& step) {
+    bool const finished = step.kind == sasl::ServerStep::Kind::success ||
+                          step.kind == sasl::ServerStep::Kind::failure;
+    if (step.kind == sasl::ServerStep::Kind::success) {
+        if (std::string const* reply = profile_.refusal_reply(step.account)) {
+            return {reply->starts_with("235") ? Kind::success : Kind::failure, *reply};
+        }
+    }
+    if (finished && !profile_.basic_auth_reply.empty() && uses_password(mechanism_)) {
+        return {Kind::failure, profile_.basic_auth_reply};
+    }
     switch (step.kind) {
     case sasl::ServerStep::Kind::success:
         return {Kind::success, {}};

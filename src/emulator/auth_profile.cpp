@@ -34,8 +34,15 @@ std::vector<std::string> mechanism_list(ProfileSource const& context, std::strin
 }
 
 sasl::Credentials parse_account(ProfileSource const& context, json const& value,
-                                std::string const& path) {
+                                std::string const& path, std::string* reply = nullptr) {
     ObjectReader reader(context, value, path);
+    if (reply != nullptr) {
+        std::optional<std::string> text = reader.reply("reply");
+        if (!text) {
+            context.fail(path, "missing \"reply\"");
+        }
+        *reply = std::move(*text);
+    }
     sasl::Credentials account;
     std::optional<std::string> user = reader.string("user");
     if (!user) {
@@ -138,6 +145,31 @@ void parse_auth(ObjectReader& top, AuthProfile& auth) {
                 parse_account(context, (*accounts)[i], "auth.accounts[" + std::to_string(i) + "]"));
         }
     }
+    if (json const* refusals = reader.find("refusals")) {
+        if (!refusals->is_array()) {
+            context.fail("auth.refusals", "expected an array of refusals");
+        }
+        for (std::size_t i = 0; i < refusals->size(); ++i) {
+            Refusal refusal;
+            refusal.credentials =
+                parse_account(context, (*refusals)[i], "auth.refusals[" + std::to_string(i) + "]",
+                              &refusal.reply);
+            auth.refusals.push_back(std::move(refusal));
+        }
+    }
+    auth.basic_auth_reply = reader.reply("basic_auth_reply").value_or("");
+    if (std::optional<std::string> rules = reader.string("token_rules")) {
+        if (*rules == "accounts") {
+            auth.token_rules = sasl::TokenRules::accounts;
+        } else if (*rules == "exchange_online") {
+            auth.token_rules = sasl::TokenRules::exchange_online;
+        } else if (*rules == "google") {
+            auth.token_rules = sasl::TokenRules::google;
+        } else {
+            context.fail("auth.token_rules", "expected \"accounts\", \"exchange_online\" or "
+                                             "\"google\"");
+        }
+    }
     auth.challenge_nonce = reader.string("challenge_nonce");
     if (std::optional<std::string> text = reader.string("ntlm_challenge")) {
         std::optional<std::string> bytes = smtp::base64_decode(*text);
@@ -158,6 +190,22 @@ void parse_auth(ObjectReader& top, AuthProfile& auth) {
         auth.failure_delay = std::chrono::milliseconds(*delay);
     }
     reader.finish();
+}
+
+std::vector<sasl::Credentials> AuthProfile::server_accounts() const {
+    std::vector<sasl::Credentials> out = accounts;
+    for (Refusal const& refusal : refusals) {
+        out.push_back(refusal.credentials);
+    }
+    return out;
+}
+
+std::string const* AuthProfile::refusal_reply(int account) const noexcept {
+    if (account < 0 || static_cast<std::size_t>(account) < accounts.size()) {
+        return nullptr;
+    }
+    std::size_t const index = static_cast<std::size_t>(account) - accounts.size();
+    return index < refusals.size() ? &refusals[index].reply : nullptr;
 }
 
 std::string const& AuthProfile::failure_reply_for(std::string const& mechanism) const {

@@ -13,6 +13,13 @@ namespace smtpprobe::emulator {
 
 class ObjectReader;
 
+/// Credentials the service refuses with a reply of their own once they are right (an account
+/// whose mailbox has SMTP AUTH disabled, a password that needs to be an app password).
+struct Refusal {
+    sasl::Credentials credentials;
+    std::string reply;
+};
+
 struct AuthProfile {
     std::vector<std::string> mechanisms;
     std::vector<std::string> mechanisms_before_tls;
@@ -32,6 +39,11 @@ struct AuthProfile {
     std::map<std::string, std::vector<std::string>> challenges; ///< scripted exchanges
     std::map<std::string, std::string> final_replies;           ///< their last replies
     std::vector<sasl::Credentials> accounts;
+    std::vector<Refusal> refusals;
+    /// Every password mechanism gets this once the password was sent, whatever it is (a
+    /// service past its Basic-auth cut-off); refusals[] still apply first. Empty: off.
+    std::string basic_auth_reply;
+    sasl::TokenRules token_rules = sasl::TokenRules::accounts;
     std::optional<std::string> challenge_nonce;
     std::optional<std::string> ntlm_challenge; ///< raw bytes (decoded from the profile's base64)
     unsigned drop_after_failures = 0;
@@ -40,6 +52,12 @@ struct AuthProfile {
 
     /// failure_replies[mechanism] when set, failure_reply otherwise.
     std::string const& failure_reply_for(std::string const& mechanism) const;
+    /// The credentials the SASL server checks: accounts, then the refusals' (an index past
+    /// accounts.size() is a refusal's).
+    std::vector<sasl::Credentials> server_accounts() const;
+    /// The reply for the entry `account` of server_accounts() (ServerStep::account) instead
+    /// of success_reply, or null for a plain account.
+    std::string const* refusal_reply(int account) const noexcept;
     /// True when the profile speaks AUTH at all (either list non-empty).
     bool enabled() const noexcept { return !mechanisms.empty() || !mechanisms_before_tls.empty(); }
 };

@@ -81,7 +81,8 @@ std::optional<Pki> client_pki_for(Profile const& profile, ServerOptions const& o
 sasl::ServerOptions sasl_options_for(Profile const& profile) {
     sasl::ServerOptions options;
     options.hostname = profile.hostname;
-    options.accounts = profile.auth.accounts;
+    options.accounts = profile.auth.server_accounts();
+    options.token_rules = profile.auth.token_rules;
     options.login_user_prompt = profile.auth.login_user_prompt;
     options.login_password_prompt = profile.auth.login_password_prompt;
     options.nonce = profile.auth.challenge_nonce;

@@ -4,6 +4,7 @@
 #include "emulator/reply_text.hpp"
 #include "emulator/smtp_session.hpp"
 
+#include <chrono>
 #include <utility>
 
 namespace smtpprobe::emulator {
@@ -34,6 +35,9 @@ void SmtpSession::start_exchange(std::string const& mechanism,
     sasl::ServerOptions options = context_.sasl_options;
     options.channel_binding = channel_binding_;
     options.external_identity = client_identity_;
+    options.now = std::chrono::duration_cast<std::chrono::seconds>(
+                      std::chrono::system_clock::now().time_since_epoch())
+                      .count();
     exchange_.emplace(profile_.auth, options, mechanism);
     on_result(exchange_->begin(initial));
 }

@@ -297,10 +297,12 @@ Json json_document(Report const& r, Verdict const& v) {
                            ? Json(*s.final_capabilities()->size)
                            : Json(nullptr)}};
     bool const implicit = r.tls_used == TlsMode::implicit;
-    Json mechs{{"before_tls", s.before_tls && !implicit ? Json(s.before_tls->auth) : Json::array()},
-               {"after_tls", s.tls && s.after_tls ? Json(s.after_tls->auth) : Json::array()},
-               {"legacy_auth_equals",
-                s.final_capabilities() ? s.final_capabilities()->auth_equals_form : false}};
+    Json mechs{
+        {"before_tls", s.before_tls && !implicit ? Json(s.before_tls->auth) : Json::array()},
+        {"after_tls", s.tls && s.after_tls ? Json(s.after_tls->auth) : Json::array()},
+        {"legacy_auth_equals",
+         s.final_capabilities() ? s.final_capabilities()->auth_equals_form : false},
+        {"x_exps", s.final_capabilities() ? Json(s.final_capabilities()->x_exps) : Json::array()}};
     Json server{{"banner", reply_json(s.banner)},
                 {"ehlo", Json{{"command", std::string(to_string(s.hello_verb))},
                               {"reply", reply_json(s.ehlo_reply)},
@@ -407,7 +409,6 @@ Json json_document(Report const& r, Verdict const& v) {
                              {"user", r.user_shown.empty() ? Json(nullptr) : Json(r.user_shown)},
                              {"insecure_auth_allowed", r.insecure_auth_allowed},
                              {"sent_insecurely", r.credentials_sent_insecurely}}},
-        {"token", token_json(r)},
         {"mechanisms", rows},
         {"ntlm", ntlm_json(r)},
         {"findings", findings},
@@ -429,6 +430,10 @@ Json json_document(Report const& r, Verdict const& v) {
         {"parallel", r.parallel},
         {"interrupted", r.interrupted},
         {"exit_code", v.exit_code}};
+    // Only when a token was given (round 3 contract 3), so reports without one stay as they
+    // were.
+    if (r.token)
+        doc["token"] = token_json(r);
     return doc;
 }
 

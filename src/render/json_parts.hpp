@@ -29,7 +29,7 @@ Json fatal_error_json(FatalError const& f);
 Json address_probes_json(Report const& r);
 
 /// The token preflight (render/json_token.cpp): kind, header, claims, user (as shown), the
-/// dates against the local clock; null without a token.
+/// dates against the local clock (the document's last key, present only with a token).
 Json token_json(Report const& r);
 
 } // namespace smtpprobe::json_parts

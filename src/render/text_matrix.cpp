@@ -213,6 +213,14 @@ void matrix_section(Report const& r, Style const& st, std::string& out) {
     }
     for (auto const& [reason, names] : reasons)
         out += "  " + wrap(join(names, ", ") + ": " + reason, 4, 2) + "\n";
+    // Exchange's X-EXPS names are not AUTH's: a note under the table, not rows.
+    if (smtp::Capabilities const* caps = s.final_capabilities(); caps && !caps->x_exps.empty())
+        out += "  " +
+               wrap("X-EXPS " + escape_controls(join(caps->x_exps, " ")) +
+                        ": Exchange's server-to-server authentication (the X-EXPS command), not "
+                        "offered to AUTH clients",
+                    4, 2) +
+               "\n";
     out += "\n";
 }
 

@@ -11,7 +11,11 @@ namespace {
 // smtp-facts §2.0 for who speaks first; §2.1-§2.11 for the references.
 constexpr Secret password = Secret::password;
 constexpr Secret token = Secret::token;
-constexpr std::array<Mechanism, 14> table{{
+// The first `probed` entries are the catalogue the matrix always probes; the rest are names
+// it recognises (and probes only when a server advertises them): Gmail's PLAIN-CLIENTTOKEN
+// and XOAUTH (smtp-facts §2.12, §3.3), which smtpprobe cannot run.
+constexpr std::size_t probed = 14;
+constexpr std::array<Mechanism, 16> table{{
     {"PLAIN", true, true, password, "RFC 4616"},
     {"LOGIN", false, true, password, "draft-murchison-sasl-login"},
     {"CRAM-MD5", false, true, password, "RFC 2195"},
@@ -26,11 +30,17 @@ constexpr std::array<Mechanism, 14> table{{
     {"GSSAPI", true, true, Secret::ticket, "RFC 4752"},
     {"ANONYMOUS", true, true, Secret::none, "RFC 4505"},
     {"EXTERNAL", true, true, Secret::certificate, "RFC 4422"},
+    {"PLAIN-CLIENTTOKEN", true, false, token, "Google (no published specification)"},
+    {"XOAUTH", true, false, token, "Google's OAuth 1.0 mechanism (retired)"},
 }};
 
 } // namespace
 
 std::span<Mechanism const> catalogue() noexcept {
+    return std::span<Mechanism const>(table).first(probed);
+}
+
+std::span<Mechanism const> known_mechanisms() noexcept {
     return table;
 }
 

@@ -27,7 +27,10 @@ struct Mechanism {
 
 /// The catalogue, in report order. Mechanisms a server advertises beyond it are appended.
 std::span<Mechanism const> catalogue() noexcept;
-/// The entry for `name` (any case), or null.
+/// The catalogue and the names recognised beyond it (PLAIN-CLIENTTOKEN, XOAUTH), which the
+/// matrix probes only when a server advertises them.
+std::span<Mechanism const> known_mechanisms() noexcept;
+/// The entry for `name` (any case), or null: any of known_mechanisms().
 Mechanism const* find_mechanism(std::string_view name) noexcept;
 
 /// RFC 4422 §3.1: 1 to 20 characters of A-Z, 0-9, "-" and "_" (any case here: servers send

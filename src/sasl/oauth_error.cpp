@@ -59,7 +59,7 @@ public:
             std::string key;
             bool key_cut = false;
             space();
-            if (!string(key, max_value, key_cut))
+            if (!string(key, max_error_value, key_cut))
                 return false;
             space();
             if (!take(':'))
@@ -200,7 +200,7 @@ private:
     /// Objects and arrays are skipped and kept as "{...}" / "[...]".
     bool value_text(std::string& out, bool& cut) {
         if (pos_ < text_.size() && text_[pos_] == '"')
-            return string(out, max_value, cut);
+            return string(out, max_error_value, cut);
         std::size_t const start = pos_;
         if (!skip_value())
             return false;
@@ -208,7 +208,7 @@ private:
         if (!raw.empty() && (raw.front() == '{' || raw.front() == '['))
             out = raw.front() == '{' ? "{...}" : "[...]";
         else
-            append_bounded(out, raw, max_value, cut);
+            append_bounded(out, raw, max_error_value, cut);
         return true;
     }
 
@@ -261,18 +261,18 @@ OAuthError decode_oauth_error(std::string_view challenge) {
     OAuthError out;
     if (challenge.empty())
         return out; // Form::empty
-    if (challenge.size() > max_challenge) {
+    if (challenge.size() > max_error_challenge) {
         out.form = OAuthError::Form::not_base64;
-        append_bounded(out.text, challenge, max_text, out.truncated);
+        append_bounded(out.text, challenge, max_error_text, out.truncated);
         return out;
     }
     std::optional<std::string> const bytes = smtp::base64_decode(challenge);
     if (!bytes) {
         out.form = OAuthError::Form::not_base64;
-        append_bounded(out.text, challenge, max_text, out.truncated);
+        append_bounded(out.text, challenge, max_error_text, out.truncated);
         return out;
     }
-    append_bounded(out.text, *bytes, max_text, out.truncated);
+    append_bounded(out.text, *bytes, max_error_text, out.truncated);
     OAuthError parsed;
     if (Reader(*bytes).object(parsed)) {
         out.form = OAuthError::Form::json;

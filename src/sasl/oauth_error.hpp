@@ -29,16 +29,16 @@ struct OAuthError {
     std::optional<std::string> schemes;              ///< Google/Microsoft: "Bearer"
     std::optional<std::string> scope;                ///< the scope the token should have
     std::optional<std::string> openid_configuration; ///< RFC 7628: the discovery document URL
-    std::string text;       ///< the decoded challenge (at most max_text bytes)
+    std::string text;       ///< the decoded challenge (at most max_error_text bytes)
     bool truncated = false; ///< `text` or a value was cut to its bound
 };
 
 /// At most this many bytes of the decoded challenge are kept in OAuthError::text, and at
-/// most max_value bytes of each member.
-inline constexpr std::size_t max_text = 512;
-inline constexpr std::size_t max_value = 256;
+/// most max_error_value bytes of each member.
+inline constexpr std::size_t max_error_text = 512;
+inline constexpr std::size_t max_error_value = 256;
 /// Challenges longer than this (base64 text) are not decoded at all, only kept (cut).
-inline constexpr std::size_t max_challenge = 16384;
+inline constexpr std::size_t max_error_challenge = 16384;
 
 /// Decodes the text of a 334 reply (base64, possibly empty). Never throws.
 OAuthError decode_oauth_error(std::string_view challenge);

@@ -158,14 +158,35 @@ struct ServerStep {
     Kind kind = Kind::challenge;
     std::string data;
     std::string user; ///< on success: the authenticated identity
+    /// On success: the index in ServerOptions::accounts of the entry whose credentials
+    /// matched (PLAIN, LOGIN, XOAUTH2, OAUTHBEARER), or whose user a token accepted by the
+    /// provider's rules names; -1 for none (and for the other mechanisms).
+    int account = -1;
 };
 
 /// Mechanisms the server side implements: the client list above but GSSAPI.
 bool server_implements(std::string_view mechanism) noexcept;
 
+/// How the server judges a bearer token (XOAUTH2, OAUTHBEARER).
+enum class TokenRules {
+    accounts, ///< only a token of the accounts; a refused one gets the RFC 7628 / Google error
+    /// Exchange Online (smtp-facts-additions §3.2): a token of the accounts, or any JWT (the
+    /// signature unchecked) for Exchange Online (audience), with SMTP.Send and the XOAUTH2 user
+    /// as its user (delegated) or the SMTP.SendAsApp role and a user that is one of the
+    /// accounts (app-only), valid at ServerOptions::now. A refused XOAUTH2 token gets the
+    /// failure at once, without an error challenge.
+    exchange_online,
+    /// Gmail (smtp-facts-additions §3.3): a token of the accounts; a refused one gets
+    /// Google's error challenge with status 401 for a Google access token ("ya29.": expired
+    /// or revoked) and 400 for anything else (not a Google token).
+    google,
+};
+
 struct ServerOptions {
     std::string hostname = "emulator.invalid"; ///< used in the CRAM-MD5 challenge
     std::vector<Credentials> accounts;         ///< user+password pairs, or user+token
+    TokenRules token_rules = TokenRules::accounts;
+    std::int64_t now = 0; ///< seconds since the epoch: the clock exchange_online checks with
     std::string login_user_prompt = "Username:";
     std::string login_password_prompt = "Password:";
     std::optional<std::string> nonce; ///< CRAM-MD5 / SCRAM / DIGEST-MD5 server nonce (tests)

@@ -1,8 +1,10 @@
+#include "sasl/bearer_token.hpp"
 #include "sasl/sasl.hpp"
 #include "sasl/scram.hpp"
 #include "sasl/server_steps.hpp"
 #include "smtp/ascii.hpp"
 
+#include <algorithm>
 #include <cstdint>
 #include <stdexcept>
 #include <utility>
@@ -45,6 +47,12 @@ constexpr int finished = -1;
 // Google's XOAUTH2 error challenge (developers.google.com/gmail/imap/xoauth2-protocol).
 constexpr std::string_view xoauth2_error =
     R"({"status":"401","schemes":"bearer","scope":"https://mail.google.com/"})";
+// Gmail's (smtp-facts-additions §3.3): 400 for a token that is not Google's, 401 for a Google
+// access token it does not accept (expired or revoked).
+constexpr std::string_view google_error_400 =
+    R"({"status":"400","schemes":"Bearer","scope":"https://mail.google.com/"})";
+constexpr std::string_view google_error_401 =
+    R"({"status":"401","schemes":"Bearer","scope":"https://mail.google.com/"})";
 // RFC 7628 §3.2.2: the status is the only required member of the error JSON.
 constexpr std::string_view oauthbearer_error = R"({"status":"invalid_token"})";
 
@@ -56,26 +64,98 @@ std::uint64_t random_number(std::size_t bytes) {
     return value;
 }
 
-bool password_matches(std::vector<Credentials> const& accounts, std::string_view user,
-                      std::string_view password) {
-    Credentials const* account = find_password_account(accounts, user);
-    return account != nullptr && detail::constant_time_equal(account->password, password);
-}
-
-/// The account a bearer token belongs to; with an empty user, any account holding the token
-/// (RFC 7628 §3.1 makes the authzid optional: the token identifies the user).
-Credentials const* find_token_account(std::vector<Credentials> const& accounts,
-                                      std::string_view user, std::string_view token) {
-    if (token.empty()) {
-        return nullptr;
-    }
-    for (Credentials const& account : accounts) {
-        if ((user.empty() || account.user == user) &&
-            detail::constant_time_equal(account.token, token)) {
-            return &account;
+/// The index of the entry of `user` whose password is `password`, or -1. A user may have
+/// several entries (an app password and the normal one, each with its own outcome).
+int password_account(std::vector<Credentials> const& accounts, std::string_view user,
+                     std::string_view password) {
+    for (std::size_t i = 0; i < accounts.size(); ++i) {
+        if (accounts[i].user == user && !accounts[i].password.empty() &&
+            detail::constant_time_equal(accounts[i].password, password)) {
+            return static_cast<int>(i);
         }
     }
-    return nullptr;
+    return -1;
+}
+
+/// The index of the entry holding a bearer token, or -1; with an empty user, any entry
+/// holding the token (RFC 7628 §3.1 makes the authzid optional: the token identifies the
+/// user).
+int token_account(std::vector<Credentials> const& accounts, std::string_view user,
+                  std::string_view token) {
+    if (token.empty()) {
+        return -1;
+    }
+    for (std::size_t i = 0; i < accounts.size(); ++i) {
+        if ((user.empty() || accounts[i].user == user) &&
+            detail::constant_time_equal(accounts[i].token, token)) {
+            return static_cast<int>(i);
+        }
+    }
+    return -1;
+}
+
+/// The first entry of `user` (ASCII case-insensitive, as Exchange compares addresses), or -1.
+int user_account(std::vector<Credentials> const& accounts, std::string_view user) {
+    for (std::size_t i = 0; i < accounts.size(); ++i) {
+        if (smtp::iequals(accounts[i].user, user)) {
+            return static_cast<int>(i);
+        }
+    }
+    return -1;
+}
+
+/// Exchange Online's rules for a token that is not one of the accounts' (TokenRules).
+std::optional<ServerStep> exchange_online_token(ServerOptions const& options, std::string_view user,
+                                                std::string_view token) {
+    BearerToken const read = read_bearer_token(token);
+    if (read.kind != TokenKind::jwt || !read.claims) {
+        return std::nullopt;
+    }
+    TokenClaims const& claims = *read.claims;
+    bool const for_exchange =
+        std::any_of(claims.aud.begin(), claims.aud.end(),
+                    [](std::string const& aud) { return exchange_online_audience(aud); });
+    if (!for_exchange || claims.expired(options.now) || claims.not_yet_valid(options.now)) {
+        return std::nullopt;
+    }
+    if (claims.app_only()) {
+        // The mailbox must be granted to the application: here, one of the accounts.
+        int const account = user_account(options.accounts, user);
+        if (!claims.has_role(smtp_send_as_app_role) || account < 0) {
+            return std::nullopt;
+        }
+        return success(std::string(user), account);
+    }
+    std::string const* token_user = claims.user();
+    if (!claims.has_scope(smtp_send_scope) || token_user == nullptr ||
+        (!user.empty() && !smtp::iequals(*token_user, user))) {
+        return std::nullopt;
+    }
+    return success(*token_user, user_account(options.accounts, *token_user));
+}
+
+/// The outcome of a bearer token for `user` (empty: the token names it): success, or the
+/// error challenge (or the failure at once) the token rules prescribe.
+ServerStep judge_token(ServerOptions const& options, std::string_view user, std::string_view token,
+                       bool xoauth2) {
+    std::string_view const error = xoauth2 ? xoauth2_error : oauthbearer_error;
+    if (int const account = token_account(options.accounts, user, token); account >= 0) {
+        return success(options.accounts[static_cast<std::size_t>(account)].user, account);
+    }
+    switch (options.token_rules) {
+    case TokenRules::accounts:
+        break;
+    case TokenRules::exchange_online:
+        if (std::optional<ServerStep> accepted = exchange_online_token(options, user, token)) {
+            return std::move(*accepted);
+        }
+        // Exchange Online answers a refused XOAUTH2 token with 535 5.7.3 at once.
+        return xoauth2 ? failure() : challenge(std::string(error));
+    case TokenRules::google:
+        return challenge(std::string(
+            token.starts_with(google_access_token_prefix) ? google_error_401 : google_error_400));
+    }
+    return challenge(std::string(error));
 }
 
 using KvPairs = std::vector<std::pair<std::string_view, std::string_view>>;
@@ -145,10 +225,11 @@ ServerStep plain_respond(ServerOptions const& options, std::string_view response
     if (!authzid.empty() && authzid != authcid) {
         return failure();
     }
-    if (!password_matches(options.accounts, authcid, password)) {
+    int const account = password_account(options.accounts, authcid, password);
+    if (account < 0) {
         return failure();
     }
-    return success(std::string(authcid));
+    return success(std::string(authcid), account);
 }
 
 bool is_lower_hex(std::string_view text) noexcept {
@@ -197,10 +278,7 @@ ServerStep xoauth2_respond(ServerOptions const& options, int step, std::string_v
     if (!user || user->empty() || !token) {
         return malformed();
     }
-    if (find_token_account(options.accounts, *user, *token) == nullptr) {
-        return challenge(std::string(xoauth2_error));
-    }
-    return success(std::string(*user));
+    return judge_token(options, *user, *token, true);
 }
 
 ServerStep oauthbearer_respond(ServerOptions const& options, int step, std::string_view response) {
@@ -226,11 +304,7 @@ ServerStep oauthbearer_respond(ServerOptions const& options, int step, std::stri
     if (!token) {
         return malformed();
     }
-    Credentials const* account = find_token_account(options.accounts, header->authzid, *token);
-    if (account == nullptr) {
-        return challenge(std::string(oauthbearer_error));
-    }
-    return success(account->user);
+    return judge_token(options, header->authzid, *token, false);
 }
 
 } // namespace
@@ -288,9 +362,8 @@ ServerStep Server::respond(std::string_view response) {
             login_user_ = std::string(response);
             result = challenge(options_.login_password_prompt);
         } else {
-            result = password_matches(options_.accounts, login_user_, response)
-                         ? success(login_user_)
-                         : failure();
+            int const account = password_account(options_.accounts, login_user_, response);
+            result = account >= 0 ? success(login_user_, account) : failure();
         }
     } else if (mechanism_ == "CRAM-MD5") {
         result = step == 1 ? cram_md5_respond(options_, cram_challenge_, response) : failure();

@@ -14,16 +14,16 @@
 namespace smtpprobe::sasl::detail {
 
 inline ServerStep challenge(std::string data) {
-    return {ServerStep::Kind::challenge, std::move(data), {}};
+    return {ServerStep::Kind::challenge, std::move(data), {}, -1};
 }
-inline ServerStep success(std::string user) {
-    return {ServerStep::Kind::success, {}, std::move(user)};
+inline ServerStep success(std::string user, int account = -1) {
+    return {ServerStep::Kind::success, {}, std::move(user), account};
 }
 inline ServerStep failure() {
-    return {ServerStep::Kind::failure, {}, {}};
+    return {ServerStep::Kind::failure, {}, {}, -1};
 }
 inline ServerStep malformed() {
-    return {ServerStep::Kind::malformed, {}, {}};
+    return {ServerStep::Kind::malformed, {}, {}, -1};
 }
 
 /// `count` bytes from RAND_bytes; throws std::runtime_error when the generator fails.

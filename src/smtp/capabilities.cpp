@@ -54,6 +54,9 @@ void add_mechanisms(Capabilities& caps, std::vector<std::string> const& names,
     }
 }
 
+/// X-EXPS names kept (a hostile line may list thousands).
+constexpr std::size_t max_x_exps = 32;
+
 } // namespace
 
 Capabilities parse_capabilities(Reply const& ehlo_reply) {
@@ -87,6 +90,12 @@ Capabilities parse_capabilities(Reply const& ehlo_reply) {
         if (cap.keyword == "AUTH") {
             caps.auth_space_form = true;
             add_mechanisms(caps, cap.params, seen);
+        } else if (cap.keyword == "X-EXPS") {
+            for (std::string const& name : cap.params)
+                if (caps.x_exps.size() < max_x_exps &&
+                    std::find(caps.x_exps.begin(), caps.x_exps.end(), to_upper(name)) ==
+                        caps.x_exps.end())
+                    caps.x_exps.push_back(to_upper(name));
         } else if (cap.keyword == "SIZE" && !cap.params.empty()) {
             std::uint64_t value = 0;
             std::string const& p = cap.params.front();

@@ -20,13 +20,16 @@ struct Capability {
 };
 
 struct Capabilities {
-    std::string domain;                ///< first EHLO line: the server's name
-    std::vector<Capability> items;     ///< lines 2..n, in order
-    std::vector<std::string> auth;     ///< mechanisms from "AUTH" and "AUTH=" lines, as sent,
-                                       ///< deduplicated case-insensitively
-    bool auth_space_form = false;      ///< an "AUTH m1 m2" line was present
-    bool auth_equals_form = false;     ///< a legacy "AUTH=m1 m2" line was present
-    bool auth_lowercase = false;       ///< some mechanism name had lower-case letters
+    std::string domain;            ///< first EHLO line: the server's name
+    std::vector<Capability> items; ///< lines 2..n, in order
+    std::vector<std::string> auth; ///< mechanisms from "AUTH" and "AUTH=" lines, as sent,
+                                   ///< deduplicated case-insensitively
+    bool auth_space_form = false;  ///< an "AUTH m1 m2" line was present
+    bool auth_equals_form = false; ///< a legacy "AUTH=m1 m2" line was present
+    bool auth_lowercase = false;   ///< some mechanism name had lower-case letters
+    /// Exchange's "X-EXPS GSSAPI NTLM" line: the mechanisms of its server-to-server
+    /// authentication (the X-EXPS command), upper-cased; not offered to AUTH.
+    std::vector<std::string> x_exps;
     std::optional<std::uint64_t> size; ///< SIZE n (0 = no fixed limit); nullopt if no number
     bool from_helo = false;            ///< the server only answered HELO: no capabilities
 

@@ -6,8 +6,8 @@
 #include <string>
 
 using smtpprobe::sasl::decode_oauth_error;
-using smtpprobe::sasl::max_text;
-using smtpprobe::sasl::max_value;
+using smtpprobe::sasl::max_error_text;
+using smtpprobe::sasl::max_error_value;
 using smtpprobe::sasl::oauth_status_meaning;
 using smtpprobe::sasl::OAuthError;
 using smtpprobe::smtp::base64_encode;
@@ -116,22 +116,22 @@ TEST_CASE("oauth_error: not JSON, not base64, empty", "[oauth_error]") {
 }
 
 TEST_CASE("oauth_error: hostile sizes are bounded", "[oauth_error]") {
-    SECTION("a huge value is cut to max_value") {
+    SECTION("a huge value is cut to max_error_value") {
         std::string const big(100000, 'A');
         OAuthError const e = decode_oauth_error(base64_encode(R"({"status":")" + big + "\"}"));
         // Too long to decode at all: kept (cut) as the base64 text.
         CHECK(e.form == Form::not_base64);
-        CHECK(e.text.size() == max_text);
+        CHECK(e.text.size() == max_error_text);
         CHECK(e.truncated);
     }
-    SECTION("a value longer than max_value in a challenge short enough to decode") {
+    SECTION("a value longer than max_error_value in a challenge short enough to decode") {
         std::string const big(5000, 'B');
         OAuthError const e = decode_json(R"({"scope":")" + big + R"(","status":"401"})");
         CHECK(e.form == Form::json);
         REQUIRE(e.scope);
-        CHECK(e.scope->size() == max_value);
+        CHECK(e.scope->size() == max_error_value);
         CHECK(e.status == "401");
-        CHECK(e.text.size() == max_text);
+        CHECK(e.text.size() == max_error_text);
         CHECK(e.truncated);
     }
     SECTION("deep nesting is refused without recursion") {
@@ -144,7 +144,7 @@ TEST_CASE("oauth_error: hostile sizes are bounded", "[oauth_error]") {
         OAuthError const e = decode_json(deep);
         CHECK(e.form == Form::not_json);
         CHECK_FALSE(e.status);
-        CHECK(e.text.size() == max_text);
+        CHECK(e.text.size() == max_error_text);
     }
     SECTION("nesting within the bound is skipped") {
         std::string nested = R"({"x":)";

@@ -443,3 +443,49 @@ TEST_CASE("exporter: a module's proxy is used for its probes, the exporter's ALL
     ::unsetenv("ALL_PROXY");
     CHECK(sample(direct->body, "smtpprobe_probe_success") == 1);
 }
+
+TEST_CASE("exporter: a module's oauth_token_cmd runs at each scrape; the preflight's findings "
+          "are metrics, and the token appears in no output",
+          "[exporter][server][token]") {
+    Fixture f;
+    std::ifstream in(source_path("samples/tokens/m365-expired.jwt"));
+    std::string token;
+    std::getline(in, token);
+    std::string const runs = (f.scratch.dir / "runs").string();
+    // The command counts its runs, then prints the token (read from the sample file).
+    std::string const command =
+        "echo run >> " + runs + "; cat " + source_path("samples/tokens/m365-expired.jwt");
+    auto s = f.start(config_yaml(f.ca, "  token:\n    ca_file: " + f.ca +
+                                           "\n    credentials:\n      user: sender@contoso.test\n"
+                                           "      oauth_token_cmd: \"" +
+                                           command + "\"\n"));
+    std::string all;
+    for (int scrape = 0; scrape < 2; ++scrape) {
+        httplib::Result r = get(*s, probe_path(f.postfix.server().port(), "token"));
+        CHECK(sample(r->body, "smtpprobe_finding{id=\"oauth.token_expired\",severity=\"error\"}") ==
+              1);
+        all += r->body;
+    }
+    std::ifstream counted(runs);
+    std::string line;
+    int lines = 0;
+    while (std::getline(counted, line))
+        ++lines;
+    CHECK(lines == 2);
+    all += get(*s, probe_path(f.postfix.server().port(), "token") + "&debug=true")->body;
+    all += get(*s, "/")->body + get(*s, "/logs?id=1")->body;
+    CHECK(all.find("Token\n  Kind         JWT (RS256") != std::string::npos); // the debug report
+    CHECK(all.find(token) == std::string::npos);
+    CHECK(all.find(command) == std::string::npos); // the status page shows its length only
+    CHECK(all.find("sender@contoso.test") == std::string::npos);
+
+    // A command that fails: the probe is not run, and the reason names the status only.
+    auto failing =
+        f.start(config_yaml(f.ca, "  broken:\n    ca_file: " + f.ca +
+                                      "\n    credentials:\n      user: u@example.test\n"
+                                      "      oauth_token_cmd: \"echo leaked; exit 7\"\n"));
+    httplib::Result r =
+        get(*failing, probe_path(f.postfix.server().port(), "broken") + "&debug=true");
+    CHECK(r->body.find("--oauth-token-cmd exited with status 7") != std::string::npos);
+    CHECK(r->body.find("leaked") == std::string::npos);
+}

@@ -26,7 +26,7 @@ set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 BUILD=${1:-/tmp/smtpprobe-fuzz}
 SECONDS_PER_TARGET=${FUZZ_SECONDS:-60}
-TARGETS=${FUZZ_TARGETS:-"reply_parser_fuzz sasl_fuzz profile_fuzz explain_fuzz ntlm_fuzz digest_md5_fuzz gssapi_fuzz"}
+TARGETS=${FUZZ_TARGETS:-"reply_parser_fuzz sasl_fuzz profile_fuzz explain_fuzz ntlm_fuzz digest_md5_fuzz gssapi_fuzz bearer_token_fuzz"}
 PARALLEL=${FUZZ_PARALLEL:-1}
 CXX=${CXX:-clang++}
 
@@ -106,12 +106,12 @@ build_target() {
     profile_fuzz) build "$1" "$ROOT"/src/emulator/{profile,object_reader,reply_text,auth_profile,behaviour,cert}.cpp "$ROOT"/src/net/{tls,tls_trust_store,errc,resolve,interrupt}.cpp "$ROOT"/src/smtp/*.cpp \
         "$ROOT"/src/sasl/*.cpp ;;
     explain_fuzz) build "$1" "$ROOT"/src/diagnose/status_codes.cpp ;;
-    ntlm_fuzz | digest_md5_fuzz | gssapi_fuzz) build "$1" "$SASL_LIB" ;;
+    ntlm_fuzz | digest_md5_fuzz | gssapi_fuzz | bearer_token_fuzz) build "$1" "$SASL_LIB" ;;
     esac
 }
 for target in $TARGETS; do
     case $target in
-    reply_parser_fuzz | sasl_fuzz | profile_fuzz | explain_fuzz | ntlm_fuzz | digest_md5_fuzz | gssapi_fuzz) ;;
+    reply_parser_fuzz | sasl_fuzz | profile_fuzz | explain_fuzz | ntlm_fuzz | digest_md5_fuzz | gssapi_fuzz | bearer_token_fuzz) ;;
     *)
         echo "unknown target $target" >&2
         exit 2
@@ -119,7 +119,7 @@ for target in $TARGETS; do
     esac
 done
 case " $TARGETS " in
-*" sasl_fuzz "* | *" ntlm_fuzz "* | *" digest_md5_fuzz "* | *" gssapi_fuzz "*) build_sasl_lib ;;
+*" sasl_fuzz "* | *" ntlm_fuzz "* | *" digest_md5_fuzz "* | *" gssapi_fuzz "* | *" bearer_token_fuzz "*) build_sasl_lib ;;
 esac
 # FUZZ_PARALLEL builds at once (one clang++ per target).
 building=()
@@ -361,6 +361,27 @@ for text in [
     b",".join(b"x%d=y" % i for i in range(40)),
 ]:
     write(d, text)
+
+# --- bearer tokens: mode 0 the tokens of samples/tokens as given; mode 1 their header and
+# claims as raw JSON (HEADER NUL CLAIMS), plus hand-written claims of every type
+d = os.path.join(build, "seeds/bearer_token_fuzz")
+reset(d)
+def unurl(part):
+    return base64.urlsafe_b64decode(part + "=" * (-len(part) % 4))
+for path in sorted(glob.glob(os.path.join(root, "samples/tokens/*.jwt")) +
+                   glob.glob(os.path.join(root, "samples/tokens/*.txt"))):
+    token = open(path, encoding="ascii").read().strip()
+    write(d, b"\x00" + token.encode())
+    parts = token.split(".")
+    if len(parts) == 3:
+        write(d, b"\x01" + unurl(parts[0]) + b"\x00" + unurl(parts[1]))
+header = b'{"alg":"RS256","typ":"JWT","kid":"k"}'
+for claims in [b'{}', b'{"aud":["a","b"],"scp":"x  y","roles":"r"}', b'{"exp":1.5e9,"nbf":-1,"iat":"x"}',
+               b'{"aud":7,"upn":[1],"roles":[1,"a"]}', b'{"x":[[[[[[[[[]]]]]]]]]}', b'[1]', b'not json',
+               b'{"idtyp":"app","roles":["SMTP.SendAsApp"],"aud":"00000002-0000-0ff1-ce00-000000000000"}']:
+    write(d, b"\x01" + header + b"\x00" + claims)
+for raw in [b"ya29.abc", b"a.b.c.d.e", b"eyJhbGciOiJub25lIn0..", b"...", b"a.b.c"]:
+    write(d, b"\x00" + raw)
 PY
 
 # Dictionaries: tokens of the two formats, and the fixed test credentials of sasl_fuzz.cpp
