@@ -84,6 +84,65 @@ std::string tls_note(ServerAuthView const& view, TlsHabits const& habits) {
     return "";
 }
 
+Quoted quoted(smtp::Reply const& reply) {
+    return {reply.code, reply.lines.size() > 1, reply.lines.empty() ? "" : reply.lines.front()};
+}
+
+Quoted quoted(ServerAuthView const& view, std::string_view mech) {
+    Quoted q{answer_to(view, mech).code, false, ""};
+    std::string const line = reply_text(view, mech);
+    if (line.size() > 4) {
+        q.text = line.substr(4);
+    }
+    return q;
+}
+
+std::string go_style(Quoted const& q) {
+    return std::to_string(q.code) + (q.text.empty() ? "" : " " + q.text);
+}
+
+std::string wire_style(Quoted const& q) {
+    return std::to_string(q.code) + (q.multiline ? "-" : " ") + q.text;
+}
+
+std::string python_style(Quoted const& q) {
+    std::string out = "SMTPAuthenticationError: (" + std::to_string(q.code) + ", ";
+    if (q.text.find_first_of("'\\\"") == std::string::npos) {
+        out += "b'" + q.text + (q.multiline ? "" : "')");
+    }
+    return out;
+}
+
+void fails_without_ehlo(ServerAuthView const& view, ClientVerdict& verdict,
+                        std::string_view error) {
+    if (verdict.outcome == Outcome::depends && view.helo_only) {
+        verdict.outcome = Outcome::fails;
+        verdict.error = error;
+        append(verdict.how, "a server without EHLO knows no AUTH");
+    }
+}
+
+ClientVerdict libcurl_without_auth(ServerAuthView const& view, std::string client,
+                                   std::string source) {
+    return {std::move(client), Outcome::fails, "",
+            std::string(view.legacy_auth_equals_only ? "it ignores AUTH= lines, so it sees no AUTH"
+                                                     : "the server advertises no AUTH") +
+                ", so it skips authentication without an error and sends the mail "
+                "unauthenticated (MAIL FROM is where a server that needs AUTH refuses it)",
+            std::move(source)};
+}
+
+ClientVerdict phpmailer_without_auth(ServerAuthView const& view, std::string client,
+                                     std::string source) {
+    ClientVerdict verdict{std::move(client), Outcome::fails, "",
+                          std::string("authenticate() fails with \"Authentication is not allowed "
+                                      "at this stage\"") +
+                              (view.legacy_auth_equals_only ? " (it ignores AUTH= lines)" : ""),
+                          std::move(source)};
+    verdict.error = "SMTP Error: Could not authenticate.";
+    return verdict;
+}
+
 ClientVerdict single(ServerAuthView const& view, Mechanisms const& list, std::string client,
                      std::string mech, std::string const& why, std::string_view error,
                      std::string source) {
@@ -123,6 +182,11 @@ ClientVerdict in_order(ServerAuthView const& view, std::string client, Mechanism
         }
         if (p.answer == Answer::rejected) {
             steps += mech + " gets " + std::to_string(p.code);
+            continue;
+        }
+        // smtpprobe's own exchange with the same password was refused: so is the library's.
+        if (auto const it = view.exchange_refusal.find(mech); it != view.exchange_refusal.end()) {
+            steps += mech + " refuses the password (" + go_style(quoted(it->second)) + ")";
             continue;
         }
         steps +=

@@ -44,6 +44,26 @@ std::string case_note(Mechanisms const& list, std::initializer_list<std::string_
 
 void append(std::string& how, std::string_view note);
 
+/// A reply a library quotes in its error: the code, whether more lines follow, the first line.
+struct Quoted {
+    int code = 0;
+    bool multiline = false;
+    std::string text; ///< the first line's text, without the code
+};
+
+Quoted quoted(smtp::Reply const& reply);
+/// The reply to "AUTH <mech>" of the recognition probe, which keeps the first line only.
+Quoted quoted(ServerAuthView const& view, std::string_view mech);
+/// "535 5.7.8 Username and Password not accepted" (Go's textproto.Error: the lines that
+/// follow come after a "\n").
+std::string go_style(Quoted const& q);
+/// The reply as read, first line: "535-5.7.8 ..." when more lines follow (Nodemailer's and
+/// Jakarta Mail's errors quote the server's response so).
+std::string wire_style(Quoted const& q);
+/// SMTPAuthenticationError's str(): "SMTPAuthenticationError: (535, b'5.7.8 ...')"; the bytes'
+/// repr only for text that Python shows unescaped, else up to the code.
+std::string python_style(Quoted const& q);
+
 /// An OAuth mechanism the library supports only when configured for it (smtp-facts.md §4.12),
 /// offered by the server and not refused in the probe.
 std::string oauth_note(ServerAuthView const& view, Mechanisms const& list,
@@ -56,6 +76,20 @@ struct TlsHabits {
 };
 
 std::string tls_note(ServerAuthView const& view, TlsHabits const& habits);
+
+/// A library that sends AUTH after HELO too: a verdict still `depends` there fails with `error`,
+/// since a server without EHLO knows no AUTH.
+void fails_without_ehlo(ServerAuthView const& view, ClientVerdict& verdict, std::string_view error);
+
+/// libcurl when it sees no AUTH (none advertised, or an AUTH= line only): it skips
+/// authentication without an error.
+ClientVerdict libcurl_without_auth(ServerAuthView const& view, std::string client,
+                                   std::string source);
+
+/// PHPMailer after EHLO without a usable "AUTH " line: "Authentication is not allowed at this
+/// stage", no AUTH sent.
+ClientVerdict phpmailer_without_auth(ServerAuthView const& view, std::string client,
+                                     std::string source);
 
 /// A library that sends exactly one mechanism: the verdict is that mechanism's probe.
 ClientVerdict single(ServerAuthView const& view, Mechanisms const& list, std::string client,
@@ -82,6 +116,15 @@ ClientVerdict nodemailer(ServerAuthView const& view, Mechanisms const& list,
                          std::string_view forced);
 ClientVerdict phpmailer(ServerAuthView const& view, Mechanisms const& list);
 ClientVerdict ruby_net_smtp(ServerAuthView const& view, Mechanisms const& list);
+
+// clients_oauth.cpp: the same libraries configured with an OAuth access token.
+
+ClientVerdict go_xoauth2(ServerAuthView const& view, Mechanisms const& list);
+ClientVerdict python_xoauth2(ServerAuthView const& view, Mechanisms const& list);
+ClientVerdict nodemailer_oauth2(ServerAuthView const& view, Mechanisms const& list);
+ClientVerdict jakarta_xoauth2(ServerAuthView const& view, Mechanisms const& list);
+ClientVerdict phpmailer_xoauth2(ServerAuthView const& view, Mechanisms const& list);
+ClientVerdict libcurl_bearer(ServerAuthView const& view, Mechanisms const& list);
 
 // clients_managed.cpp: libraries of managed runtimes (.NET, the JVM).
 

@@ -206,6 +206,56 @@ void injected_late(ClientVerdict& verdict) {
     verdict.injection = Injection::handshake_fails;
 }
 
+// smtpprobe's own exchange with the user's password, by the mechanism the library ends with,
+// was refused (a basic-auth cut-off, a locked account, a wrong password): the library, sending
+// the same password the same way, is refused too. Only an exchange with a password leaves a
+// refusal for these mechanisms (the plan runs none without one).
+void password_refused(ServerAuthView const& view, ClientVerdict& verdict) {
+    using client_model::go_style;
+    using client_model::wire_style;
+    auto const it = view.exchange_refusal.find(verdict.mechanism);
+    if (verdict.outcome != Outcome::works || it == view.exchange_refusal.end()) {
+        return;
+    }
+    client_model::Quoted const q = client_model::quoted(it->second);
+    verdict.outcome = Outcome::fails;
+    append(verdict.how, "smtpprobe's own " + verdict.mechanism +
+                            " exchange with this password got " + go_style(q) +
+                            ", and so does the library");
+    switch (verdict.library) {
+    case ClientLibrary::go_net_smtp:
+        verdict.error = go_style(q);
+        break;
+    case ClientLibrary::python_smtplib:
+        verdict.error = client_model::python_style(q);
+        break;
+    case ClientLibrary::nodemailer:
+        verdict.error = "Invalid login: " + wire_style(q);
+        break;
+    case ClientLibrary::jakarta_mail:
+        verdict.error = "jakarta.mail.AuthenticationFailedException: " + wire_style(q);
+        break;
+    case ClientLibrary::phpmailer:
+        verdict.error = "SMTP Error: Could not authenticate.";
+        break;
+    case ClientLibrary::libcurl:
+        verdict.error = "(67) Login denied";
+        break;
+    case ClientLibrary::ruby_net_smtp:
+        verdict.error = "Net::SMTPAuthenticationError";
+        break;
+    case ClientLibrary::mailkit:
+        verdict.error = "AuthenticationException";
+        break;
+    case ClientLibrary::dotnet_smtp_client:
+        verdict.error = "SmtpException";
+        break;
+    case ClientLibrary::lettre:
+        verdict.error = "permanent error";
+        break;
+    }
+}
+
 } // namespace
 
 std::vector<ClientVerdict> client_compatibility(ServerAuthView const& view) {
@@ -229,6 +279,18 @@ std::vector<ClientVerdict> client_compatibility(ServerAuthView const& view) {
     add(ClientLibrary::libcurl, client_model::libcurl(view, list, "LOGIN"));
     add(ClientLibrary::ruby_net_smtp, client_model::ruby_net_smtp(view, list));
     add(ClientLibrary::lettre, client_model::lettre(view, list));
+    for (ClientVerdict& verdict : verdicts) {
+        password_refused(view, verdict);
+    }
+    if (view.token_given || client_model::has_any_case(list, "XOAUTH2") ||
+        client_model::has_any_case(list, "OAUTHBEARER")) {
+        add(ClientLibrary::go_net_smtp, client_model::go_xoauth2(view, list));
+        add(ClientLibrary::python_smtplib, client_model::python_xoauth2(view, list));
+        add(ClientLibrary::nodemailer, client_model::nodemailer_oauth2(view, list));
+        add(ClientLibrary::jakarta_mail, client_model::jakarta_xoauth2(view, list));
+        add(ClientLibrary::phpmailer, client_model::phpmailer_xoauth2(view, list));
+        add(ClientLibrary::libcurl, client_model::libcurl_bearer(view, list));
+    }
     if (view.starttls_refusal) {
         for (ClientVerdict& verdict : verdicts) {
             verdict = starttls_refused(view, verdict);

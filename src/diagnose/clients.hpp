@@ -53,6 +53,14 @@ struct ServerAuthView {
     std::set<std::string> authenticated;
     /// The probe had a user name and password (not a token): the predictions are for them.
     bool password_given = false;
+    /// The probe had an OAuth token (--oauth-token-*): the OAuth rows are for it.
+    bool token_given = false;
+    /// Upper-case mechanism -> the final reply of smtpprobe's own exchange with the user's
+    /// credentials or token, when it was not 235 (what a library that sends the same gets).
+    std::map<std::string, smtp::Reply> exchange_refusal;
+    /// Upper-case token mechanisms (XOAUTH2, OAUTHBEARER) whose exchange got an error
+    /// challenge: a 334 with the error JSON after the token, before the final reply.
+    std::set<std::string> error_challenge;
     /// That user names a domain (DOMAIN\user, user@domain): libcurl offers GSSAPI only then.
     bool user_has_domain = false;
 };
@@ -86,7 +94,11 @@ struct ClientVerdict {
     /// For people: "Go net/smtp (PlainAuth)", "Go net/smtp (LOGIN smtp.Auth)", "Python smtplib
     /// (login())", "Nodemailer", "Nodemailer (authMethod PLAIN)", ".NET
     /// System.Net.Mail.SmtpClient", "MailKit", "Jakarta Mail", "PHPMailer", "libcurl", "libcurl
-    /// (AUTH=PLAIN)", "libcurl (AUTH=LOGIN)", "Ruby net-smtp (default :plain)", "lettre"
+    /// (AUTH=PLAIN)", "libcurl (AUTH=LOGIN)", "Ruby net-smtp (default :plain)", "lettre"; and
+    /// the OAuth configurations (clients_oauth.cpp): "Go net/smtp (XOAUTH2 smtp.Auth)", "Python
+    /// smtplib (auth() XOAUTH2)", "Nodemailer (OAuth2 accessToken)", "Jakarta Mail
+    /// (auth.mechanisms XOAUTH2)",
+    /// "PHPMailer (AuthType XOAUTH2)", "libcurl (--oauth2-bearer)"
     std::string client;
     Outcome outcome = Outcome::depends;
     std::string mechanism; ///< what it sends last, e.g. "PLAIN"; empty when it sends no AUTH
@@ -112,6 +124,12 @@ struct ClientVerdict {
 /// it); the mechanism list used is the one advertised after TLS. "works" means the mechanism it
 /// picks is advertised or answered 334; whether the credentials are right is not judged.
 /// OAuth or other configuration that would change the outcome is mentioned in `how`.
+///
+/// The OAuth configurations (a token instead of a password) follow, one verdict each, when a
+/// token was given or the server advertises XOAUTH2 or OAUTHBEARER: then they are a way in
+/// that someone may take, and without either they would only repeat "not offered". Their
+/// outcome is what the server did with smtpprobe's own token exchange; without a token it
+/// is `depends` wherever the token decides.
 std::vector<ClientVerdict> client_compatibility(ServerAuthView const& view);
 
 } // namespace smtpprobe::diagnose

@@ -146,13 +146,7 @@ ClientVerdict libcurl(ServerAuthView const& view, Mechanisms const& list, std::s
     TlsHabits const habits{"set CURLOPT_USE_SSL", "use an smtps:// URL"};
     ClientVerdict verdict;
     if (list.empty() || view.legacy_auth_equals_only) {
-        verdict = {client, Outcome::fails, "",
-                   std::string(view.legacy_auth_equals_only
-                                   ? "it ignores AUTH= lines, so it sees no AUTH"
-                                   : "the server advertises no AUTH") +
-                       ", so it skips authentication without an error and sends the mail "
-                       "unauthenticated (MAIL FROM is where a server that needs AUTH refuses it)",
-                   source};
+        verdict = libcurl_without_auth(view, client, source);
         append(verdict.how, tls_note(view, habits));
         return verdict;
     }

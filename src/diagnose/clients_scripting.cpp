@@ -81,12 +81,8 @@ ClientVerdict nodemailer(ServerAuthView const& view, Mechanisms const& list,
         error += ": " + reply_text(view, mech);
     }
     ClientVerdict verdict = single(view, list, client, mech, why, error, source);
-    if (verdict.outcome == Outcome::depends && view.helo_only) {
-        // No EHLO: every AUTH is an unknown command to such a server.
-        verdict.outcome = Outcome::fails;
-        verdict.error = "Invalid login";
-        append(verdict.how, "a server without EHLO knows no AUTH");
-    }
+    // No EHLO: every AUTH is an unknown command to such a server.
+    fails_without_ehlo(view, verdict, "Invalid login");
     if (verdict.outcome != Outcome::works) {
         append(verdict.how, oauth_note(view, list, {"XOAUTH2"}, "the oauth2 option"));
     }
@@ -105,18 +101,9 @@ ClientVerdict phpmailer(ServerAuthView const& view, Mechanisms const& list) {
         verdict =
             single(view, list, client, "LOGIN",
                    "after HELO it knows no capabilities and sends AUTH LOGIN", failed, source);
-        if (verdict.outcome == Outcome::depends) {
-            verdict.outcome = Outcome::fails;
-            verdict.error = failed;
-            append(verdict.how, "a server without EHLO knows no AUTH");
-        }
+        fails_without_ehlo(view, verdict, failed);
     } else if (list.empty() || view.legacy_auth_equals_only) {
-        verdict = {client, Outcome::fails, "",
-                   std::string("authenticate() fails with \"Authentication is not allowed at "
-                               "this stage\"") +
-                       (view.legacy_auth_equals_only ? " (it ignores AUTH= lines)" : ""),
-                   source};
-        verdict.error = failed;
+        verdict = phpmailer_without_auth(view, client, source);
     } else {
         std::string mech;
         for (std::string_view name : {"CRAM-MD5", "LOGIN", "PLAIN"}) {
@@ -154,11 +141,7 @@ ClientVerdict ruby_net_smtp(ServerAuthView const& view, Mechanisms const& list) 
         single(view, list, client, "PLAIN",
                "sends AUTH PLAIN without checking the list (it reads no mechanism list at all)",
                error, source);
-    if (verdict.outcome == Outcome::depends && view.helo_only) {
-        verdict.outcome = Outcome::fails;
-        verdict.error = error;
-        append(verdict.how, "a server without EHLO knows no AUTH");
-    }
+    fails_without_ehlo(view, verdict, error);
     if (verdict.outcome != Outcome::works) {
         if (answer_to(view, "LOGIN").answer == Answer::recognised ||
             (answer_to(view, "LOGIN").answer == Answer::unknown && has_any_case(list, "LOGIN"))) {

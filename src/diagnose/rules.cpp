@@ -248,6 +248,7 @@ void Rules::clients() {
     view.implicit_tls = r_.tls_used == TlsMode::implicit;
     view.helo_only = s.hello_verb == smtp::HelloVerb::helo;
     view.password_given = r_.credentials_given && !r_.token_given;
+    view.token_given = r_.token_given;
     view.user_has_domain = r_.user_has_domain;
     if (s.starttls_offered && s.starttls_reply && s.starttls_reply->code != 220)
         view.starttls_refusal = s.starttls_reply;
@@ -277,6 +278,10 @@ void Rules::clients() {
             view.login_password_prompt = *m.authentication.password_prompt;
         if (m.authentication.status == Status::accepted)
             view.authenticated.insert(m.name);
+        else if (m.authentication.reply)
+            view.exchange_refusal[m.name] = *m.authentication.reply;
+        if (m.authentication.oauth_error)
+            view.error_challenge.insert(m.name);
     }
     for (diagnose::ClientVerdict const& v : diagnose::client_compatibility(view))
         v_.clients.push_back({v.client, v.outcome, v.mechanism, v.how, v.source, v.error,

@@ -8,7 +8,8 @@
 // mail.smtp.ssl.enable for implicit TLS; the test CA through mail.smtp.ssl.socketFactory; the
 // server name as mail.smtp.host (HOSTS maps every name to its loopback address, so the
 // certificate is checked against the name). Transport.connect() (connect, EHLO, STARTTLS,
-// AUTH), then sendMessage() for MAIL/RCPT/DATA.
+// AUTH), then sendMessage() for MAIL/RCPT/DATA. The "xoauth2" variant sets
+// mail.smtp.auth.mechanisms=XOAUTH2 and passes the attempt's token as the password.
 import jakarta.mail.AuthenticationFailedException;
 import jakarta.mail.Message;
 import jakarta.mail.MessagingException;
@@ -121,9 +122,13 @@ public class JakartaClient {
             } else if ("implicit".equals(a.get("tls"))) {
                 p.put("mail.smtp.ssl.enable", "true");
             }
+            boolean oauth = "xoauth2".equals(a.get("variant"));
+            if (oauth) {
+                p.put("mail.smtp.auth.mechanisms", "XOAUTH2");
+            }
             Session session = Session.getInstance(p);
             transport = session.getTransport("smtp");
-            transport.connect(a.get("user"), a.get("password"));
+            transport.connect(a.get("user"), oauth ? a.get("token") : a.get("password"));
             authOk = true;
             step = "mail";
             MimeMessage message = new MimeMessage(session);

@@ -5,8 +5,9 @@
 //   client_targets CA_DIR PROFILE.json...
 //
 // Prints one JSON line per profile: {"name", "port", "tls", "hostname", "ca", "user",
-// "password"} (the profile's first password account; CA_DIR/<name>.pem holds its CA), then
-// "ready". Then reads commands on standard input, one per line:
+// "password", "token_user", "token"} (the profile's first password account and first token
+// account, empty when it has none; CA_DIR/<name>.pem holds its CA), then "ready". Then reads
+// commands on standard input, one per line:
 //   received NAME   -> one JSON line: the array of lines the profile's server has received
 //                      so far ("cN: LINE"). Credentials are in it: the reader must not store it.
 //   quit (or EOF)   -> stops every server and exits 0.
@@ -38,12 +39,17 @@ nlohmann::json describe(Server const& server, std::filesystem::path const& ca) {
                        {"hostname", profile.hostname},
                        {"ca", ca.string()},
                        {"user", ""},
-                       {"password", ""}};
+                       {"password", ""},
+                       {"token_user", ""},
+                       {"token", ""}};
     for (auto const& account : profile.auth.accounts) {
-        if (!account.password.empty()) {
+        if (!account.password.empty() && out["password"] == "") {
             out["user"] = account.user;
             out["password"] = account.password;
-            break;
+        }
+        if (!account.token.empty() && out["token"] == "") {
+            out["token_user"] = account.user;
+            out["token"] = account.token;
         }
     }
     return out;

@@ -8,10 +8,31 @@
 // SMTPSecure 'tls' (STARTTLS) when the server is one that offers it, 'ssl' for implicit TLS,
 // nothing otherwise (then SMTPAutoTLS, on by default, still uses STARTTLS when advertised);
 // exceptions on. smtpConnect() first (connect, EHLO, STARTTLS, AUTH), then send() for
-// MAIL/RCPT/DATA on the same connection, so the two failures stay apart.
+// MAIL/RCPT/DATA on the same connection, so the two failures stay apart. The "xoauth2"
+// variant sets AuthType 'XOAUTH2' and an OAuthTokenProvider of its own (PHPMailer 6.6's
+// interface; no league/oauth2-client) that returns the attempt's token; Username and Password
+// stay empty, as in PHPMailer's XOAUTH2 example.
 require '/usr/share/php/libphp-phpmailer/autoload.php';
 
+use PHPMailer\PHPMailer\OAuthTokenProvider;
 use PHPMailer\PHPMailer\PHPMailer;
+
+class StaticToken implements OAuthTokenProvider
+{
+    private $user;
+    private $token;
+
+    public function __construct(string $user, string $token)
+    {
+        $this->user = $user;
+        $this->token = $token;
+    }
+
+    public function getOauth64()
+    {
+        return base64_encode("user={$this->user}\001auth=Bearer {$this->token}\001\001");
+    }
+}
 
 function run_attempt(array $a): array
 {
@@ -22,8 +43,13 @@ function run_attempt(array $a): array
     $mail->Port = $a['port'];
     $mail->Helo = $a['ehlo'];
     $mail->SMTPAuth = true;
-    $mail->Username = $a['user'];
-    $mail->Password = $a['password'];
+    if ($a['variant'] === 'xoauth2') {
+        $mail->AuthType = 'XOAUTH2';
+        $mail->setOAuth(new StaticToken($a['user'], $a['token']));
+    } else {
+        $mail->Username = $a['user'];
+        $mail->Password = $a['password'];
+    }
     $mail->Timeout = 20;
     $mail->SMTPKeepAlive = true;
     if ($a['tls'] === 'starttls') {

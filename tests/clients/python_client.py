@@ -5,7 +5,9 @@
 For each attempt (see run_clients.py), one JSON line on standard output. The code is what an
 application writes: SMTP (or SMTP_SSL for implicit TLS), ehlo(), starttls() when the server is
 one that offers it, login(), sendmail(). It connects to the attempt's address but is given the
-server name for TLS, as if the name resolved to it.
+server name for TLS, as if the name resolved to it. The "xoauth2" variant calls
+auth("XOAUTH2", authobject) with the attempt's token instead of login(); the authobject
+answers a challenge (the error JSON after a refused token) with an empty response.
 """
 import json
 import smtplib
@@ -42,7 +44,11 @@ def run(a):
             client.starttls(context=context)
             client.ehlo()
         step = "auth"
-        client.login(a["user"], a["password"])
+        if a["variant"] == "xoauth2":
+            initial = "user=%s\x01auth=Bearer %s\x01\x01" % (a["user"], a["token"])
+            client.auth("XOAUTH2", lambda challenge=None: initial if challenge is None else "")
+        else:
+            client.login(a["user"], a["password"])
         res["auth_ok"] = True
         step = "mail"
         code, reply = client.mail(a["from"])

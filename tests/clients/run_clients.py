@@ -21,7 +21,14 @@ runtime is missing (outside CI), 2 when the harness fails.
 
 --real reads the integration suite's environment (run.sh exports it): SUBMISSION_PORT,
 SMTPS_PORT, EXIM_PORT, CA_FILE, INTEG_STATE (for the server certificate), TEST_USER,
-TEST_PASSWORD.
+TEST_PASSWORD, and OAUTH_USER and OAUTH_TOKEN_VALID (Dovecot's oauth2 passdb) when set.
+
+The OAuth variants (TOKEN_VARIANTS) authenticate with a token instead of a password. They run
+against the targets that hold a token account (an emulator profile's first "token" account,
+the real Postfix + Dovecot with OAUTH_TOKEN_VALID), and, as the case without OAuth, against
+the postfix-submission profile and the real Exim with a dummy token (the prediction then
+says "fails" and names the library's own error). Their predictions come from a run of
+smtpprobe with that user and token (--oauth-token-env) and no password.
 """
 import argparse
 import concurrent.futures
@@ -48,6 +55,10 @@ JAKARTA_JARS = ["/usr/share/java/jakarta-mail.jar", "/usr/share/java/jakarta-act
 FROM = "sender@clients.test"
 # For profiles without an account (their AUTH fails anyway): listed in tests/test-secrets.txt.
 DUMMY_USER, DUMMY_PASSWORD = "clients-test-user", "clients-test-password-not-real"
+# For the OAuth variants where a target holds no token account: listed there too.
+DUMMY_TOKEN = "clients-test-token-not-real"
+# The profiles without OAuth that the OAuth variants also run against, with DUMMY_TOKEN.
+OAUTH_CONTRAST_PROFILES = {"postfix-submission"}
 TO = "rcpt@clients.test"
 
 # Client variants: the key, the clients[] name of the prediction it checks, the runtime.
@@ -63,7 +74,16 @@ VARIANTS = [
     ("curl-plain", "libcurl (AUTH=PLAIN)", "curl"),
     ("curl-login", "libcurl (AUTH=LOGIN)", "curl"),
     ("jakarta", "Jakarta Mail", "java"),
+    ("go-xoauth2", "Go net/smtp (XOAUTH2 smtp.Auth)", "go"),
+    ("python-xoauth2", "Python smtplib (auth() XOAUTH2)", "python"),
+    ("node-oauth2", "Nodemailer (OAuth2 accessToken)", "node"),
+    ("php-xoauth2", "PHPMailer (AuthType XOAUTH2)", "php"),
+    ("curl-bearer", "libcurl (--oauth2-bearer)", "curl"),
+    ("jakarta-xoauth2", "Jakarta Mail (auth.mechanisms XOAUTH2)", "java"),
 ]
+# The variants that authenticate with the target's token (run only where target["oauth"]).
+TOKEN_VARIANTS = {"go-xoauth2", "python-xoauth2", "node-oauth2", "php-xoauth2", "curl-bearer",
+                  "jakarta-xoauth2"}
 VERBS = {"EHLO", "HELO", "STARTTLS", "AUTH", "MAIL", "RCPT", "DATA", "QUIT", "RSET", "NOOP", "BDAT"}
 
 
@@ -362,7 +382,7 @@ class Emulators:
             self.proc.wait()
 
 
-def predict(smtpprobe, target):
+def predict(smtpprobe, target, token=False):
     """smtpprobe's clients[] for the target, probed directly (not through a proxy).
 
     The clients authenticate with the target's account, and so does the prediction: what a
@@ -375,9 +395,13 @@ def predict(smtpprobe, target):
         cmd += ["--sni", target["name"]]
     if target["tls"] == "implicit":
         cmd += ["--tls", "implicit"]
-    # The password goes through the environment, never argv.
-    env = dict(os.environ, SMTPPROBE_CLIENTS_PASSWORD=target["password"])
-    account = ["--user", target["user"], "--password-env", "SMTPPROBE_CLIENTS_PASSWORD"]
+    # The password and the token go through the environment, never argv.
+    env = dict(os.environ, SMTPPROBE_CLIENTS_PASSWORD=target["password"],
+               SMTPPROBE_CLIENTS_TOKEN=target.get("token", ""))
+    if token:
+        account = ["--user", target["token_user"], "--oauth-token-env", "SMTPPROBE_CLIENTS_TOKEN"]
+    else:
+        account = ["--user", target["user"], "--password-env", "SMTPPROBE_CLIENTS_PASSWORD"]
     report, proc = None, None
     for extra in (account, []):
         proc = subprocess.run(cmd + extra, capture_output=True, text=True, timeout=60, env=env)
@@ -405,8 +429,12 @@ def run_curl(attempts, variant, msg_file):
             cmd += ["--login-options", "AUTH=PLAIN"]
         elif variant == "curl-login":
             cmd += ["--login-options", "AUTH=LOGIN"]
-        config = 'user = "%s:%s"\n' % (a["user"].replace("\\", "\\\\").replace('"', '\\"'),
-                                       a["password"].replace("\\", "\\\\").replace('"', '\\"'))
+        quote = lambda text: text.replace("\\", "\\\\").replace('"', '\\"')
+        if variant == "curl-bearer":
+            # --user without a password: with --oauth2-bearer curl asks for none.
+            config = 'user = "%s"\noauth2-bearer = "%s"\n' % (quote(a["user"]), quote(a["token"]))
+        else:
+            config = 'user = "%s:%s"\n' % (quote(a["user"]), quote(a["password"]))
         proc = subprocess.run(cmd, input=config, capture_output=True, text=True, timeout=40)
         err = proc.stderr.strip().replace("curl: ", "", 1) if proc.returncode else ""
         results.append({"id": a["id"], "failed_step": None if proc.returncode == 0 else "?",
@@ -481,6 +509,14 @@ def compare(prediction, obs, version):
     return problems
 
 
+def targets_of(key, targets):
+    """The targets a variant runs against: for an OAuth variant those with "oauth", for the
+    others all but the "oauth_only" ones (the same server with a refused token)."""
+    if key in TOKEN_VARIANTS:
+        return [t for t in targets if t["oauth"]]
+    return [t for t in targets if not t.get("oauth_only")]
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--smtpprobe", required=True)
@@ -514,6 +550,7 @@ def main():
     say("== versions: " + ", ".join("%s %s" % kv for kv in vers.items()))
 
     wanted = [v for v in VARIANTS if not args.clients or v[0] in args.clients.split(",")]
+    wanted_token = any(v[0] in TOKEN_VARIANTS for v in wanted)
     emulators = None
     proxies = []
     try:
@@ -524,23 +561,44 @@ def main():
             targets.append(dict(label=t["name"], source="emulator", profile=t["name"], connect="127.0.0.1",
                                 port=t["port"], probe_port=t["port"], name=t["hostname"], tls=t["tls"],
                                 ca=t["ca"], user=t["user"] or DUMMY_USER,
-                                password=t["password"] or DUMMY_PASSWORD))
+                                password=t["password"] or DUMMY_PASSWORD,
+                                token_user=t["token_user"] or t["user"] or DUMMY_USER,
+                                token=t["token"] or DUMMY_TOKEN,
+                                oauth=bool(t["token"]) or t["name"] in OAUTH_CONTRAST_PROFILES))
+            base = targets[-1]
             if t["tls"] == "none" and t["user"]:
                 # The same server named by its address: Go's localhost exemption applies.
-                targets.append(dict(targets[-1], label=t["name"] + "@127.0.0.1", name="127.0.0.1"))
+                targets.append(dict(base, label=t["name"] + "@127.0.0.1", name="127.0.0.1",
+                                    oauth=False))
+            if t["token"]:
+                # The same server with a token it does not know: its refusal (an error
+                # challenge, on the profiles that send one), for the OAuth variants only.
+                targets.append(dict(base, label=t["name"] + " (refused token)", token=DUMMY_TOKEN,
+                                    oauth_only=True))
         if args.real:
             env = os.environ
             cert = os.path.join(env["INTEG_STATE"], "tls", "server.pem")
             key = os.path.join(env["INTEG_STATE"], "tls", "server.key")
+            oauth_token = env.get("OAUTH_TOKEN_VALID", "")
             for label, port, implicit in (("postfix-submission (real)", env["SUBMISSION_PORT"], False),
                                           ("postfix-smtps (real)", env["SMTPS_PORT"], True),
                                           ("exim-acs (real)", env["EXIM_PORT"], False)):
+                dovecot = label.startswith("postfix")
                 proxy = RecordingProxy(int(port), implicit, cert, key, env["CA_FILE"])
                 proxies.append((label, proxy))
                 targets.append(dict(label=label, source="proxy", proxy=proxy, connect="127.0.0.1",
                                     port=proxy.port, probe_port=int(port), name="localhost",
                                     tls="implicit" if implicit else "starttls", ca=env["CA_FILE"],
-                                    user=env["TEST_USER"], password=env["TEST_PASSWORD"]))
+                                    user=env["TEST_USER"], password=env["TEST_PASSWORD"],
+                                    token_user=env.get("OAUTH_USER", env["TEST_USER"]),
+                                    token=oauth_token if dovecot else DUMMY_TOKEN,
+                                    oauth=bool(oauth_token)))
+                # Dovecot's refusals of a token (its error challenge, then Postfix's 535).
+                refused = {"postfix-submission (real)": "OAUTH_TOKEN_EXPIRED",
+                           "postfix-smtps (real)": "OAUTH_TOKEN_REVOKED"}.get(label)
+                if oauth_token and refused and env.get(refused):
+                    targets.append(dict(targets[-1], label="%s, %s token)" % (
+                        label[:-1], refused.split("_")[-1].lower()), token=env[refused], oauth_only=True))
         with open(hosts_file, "w") as f:
             f.write("127.0.0.1 localhost\n")
             for t in targets:
@@ -549,19 +607,28 @@ def main():
 
         t0 = time.monotonic()
         with concurrent.futures.ThreadPoolExecutor(4) as pool:
-            predictions = dict(zip([t["label"] for t in targets],
-                                   pool.map(lambda t: predict(args.smtpprobe, t), targets)))
-        say("== predictions from smtpprobe for %d targets in %.1f s" % (len(targets), time.monotonic() - t0))
+            password_targets = [t for t in targets if not t.get("oauth_only")]
+            predictions = dict(zip([t["label"] for t in password_targets],
+                                   pool.map(lambda t: predict(args.smtpprobe, t), password_targets)))
+            oauth_targets = [t for t in targets if t["oauth"]] if wanted_token else []
+            token_predictions = dict(zip([t["label"] for t in oauth_targets],
+                                         pool.map(lambda t: predict(args.smtpprobe, t, True), oauth_targets)))
+        say("== predictions from smtpprobe for %d targets (%d with a token) in %.1f s" % (
+            len(targets), len(token_predictions), time.monotonic() - t0))
 
         attempts = {}
         n = 0
         for key, _, runtime in wanted:
             attempts[key] = []
-            for t in targets:
+            token = key in TOKEN_VARIANTS
+            for t in targets_of(key, targets):
                 n += 1
                 attempts[key].append({"id": "a%d" % n, "variant": key.split("-", 1)[-1], "target": t["label"],
                                       "connect": t["connect"], "port": t["port"], "name": t["name"],
-                                      "tls": t["tls"], "ca": t["ca"], "user": t["user"], "password": t["password"],
+                                      "tls": t["tls"], "ca": t["ca"],
+                                      "user": t["token_user"] if token else t["user"],
+                                      "password": "" if token else t["password"],
+                                      "token": t["token"] if token else "",
                                       "ehlo": "a%d.clients.test" % n, "from": FROM, "to": TO})
         msg_file = os.path.join(args.work, "message.eml")
         with open(msg_file, "w") as f:
@@ -597,7 +664,7 @@ def main():
     rows = []
     for key, client_name, runtime in wanted:
         by_id = {r["id"]: r for r in results[key]}
-        for a, t in zip(attempts[key], targets):
+        for a, t in zip(attempts[key], targets_of(key, targets)):
             r = by_id[a["id"]]
             wire = wires[t["profile"] if t["source"] == "emulator" else t["label"]]
             obs = observe(wire, a["ehlo"])
@@ -612,7 +679,7 @@ def main():
             obs.update(outcome="works" if auth_ok else "fails", error=auth_error,
                        post_auth_error="" if auth_error else r["error"],
                        failed_step=r.get("failed_step"))
-            preds, _ = predictions[t["label"]]
+            preds, _ = (token_predictions if key in TOKEN_VARIANTS else predictions)[t["label"]]
             prediction = preds.get(client_name)
             problems = compare(prediction, obs, expected_version(runtime, vers))
             rows.append({"target": t["label"], "client": client_name, "variant": key,
@@ -644,10 +711,11 @@ def main():
     no_prediction = sum(1 for r in rows if r["prediction"] is None)
     elapsed = time.monotonic() - t_start
     say("")
-    say("%d agree, %d disagree (%d without a prediction); %d targets x %d client variants; %.1f s" % (
-        agree, disagree, no_prediction, len(targets), len(wanted), elapsed))
-    unverified = sorted({c["client"] for preds, _ in predictions.values() for c in preds.values()
-                         if not c.get("verified")})
+    say("%d agree, %d disagree (%d without a prediction); %d targets x %d client variants "
+        "(the OAuth ones on %d); %.1f s" % (agree, disagree, no_prediction, len(targets), len(wanted),
+                                            len([t for t in targets if t["oauth"]]), elapsed))
+    unverified = sorted({c["client"] for preds, _ in list(predictions.values()) + list(token_predictions.values())
+                         for c in preds.values() if not c.get("verified")})
     say("not run here, predictions from documentation (\"verified\": false): %s" % ", ".join(unverified))
     with open(os.path.join(args.output, "results%s.json" % ("-real" if args.real else "")), "w") as f:
         json.dump({"versions": vers, "agree": agree, "disagree": disagree, "seconds": round(elapsed, 1),

@@ -801,3 +801,150 @@ TEST_CASE("clients: injected bytes in a segment of their own break every handsha
     }
     CHECK(smtpprobe::to_string(ClientVerdict::Injection::handshake_fails) == "handshake fails");
 }
+
+// The OAuth client rows (clients_oauth.cpp): when they appear, and what each library does with
+// the token, as tests/clients/FINDINGS.md records it.
+TEST_CASE("clients: OAuth rows appear with a token or an advertised OAuth mechanism",
+          "[unit][diagnose]") {
+    // acs_view() advertises LOGIN only, and no token was given: no OAuth row.
+    CHECK(smtpprobe::diagnose::client_compatibility(acs_view()).size() == 14);
+
+    ServerAuthView token = acs_view();
+    token.token_given = true;
+    CHECK(smtpprobe::diagnose::client_compatibility(token).size() == 20);
+
+    ServerAuthView advertised;
+    advertised.tls_available = true;
+    advertised.implicit_tls = true;
+    advertised.advertised_after_tls = {"LOGIN", "PLAIN", "XOAUTH2"};
+    advertised.first_reply = {{"LOGIN", 334}, {"PLAIN", 334}, {"XOAUTH2", 334}};
+    std::vector<ClientVerdict> const verdicts =
+        smtpprobe::diagnose::client_compatibility(advertised);
+    REQUIRE(verdicts.size() == 20);
+    // Without a token the token decides: nobody is promised success.
+    for (std::string_view client :
+         {"Go net/smtp (XOAUTH2 smtp.Auth)", "Python smtplib (auth() XOAUTH2)",
+          "Nodemailer (OAuth2 accessToken)", "Jakarta Mail (auth.mechanisms XOAUTH2)",
+          "PHPMailer (AuthType XOAUTH2)", "libcurl (--oauth2-bearer)"}) {
+        CAPTURE(client);
+        ClientVerdict const& verdict = verdict_for(verdicts, client);
+        CHECK(verdict.outcome == Outcome::depends);
+        CHECK(verdict.mechanism == "XOAUTH2");
+        CHECK(contains(verdict.how, "depends on the token"));
+        CHECK(!verdict.checked_against.empty());
+    }
+}
+
+TEST_CASE("clients: a token refused after an error challenge (Gmail's list)", "[unit][diagnose]") {
+    ServerAuthView view;
+    view.tls_available = true;
+    view.token_given = true;
+    view.advertised_after_tls = {"LOGIN",       "PLAIN", "XOAUTH2", "PLAIN-CLIENTTOKEN",
+                                 "OAUTHBEARER", "XOAUTH"};
+    view.first_reply = {{"XOAUTH2", 334}, {"OAUTHBEARER", 334}, {"LOGIN", 334}, {"PLAIN", 334}};
+    smtpprobe::smtp::Reply const refused{
+        535,
+        {"5.7.8 Username and Password not accepted. For more information, go to",
+         "5.7.8  https://support.google.com/mail/?p=BadCredentials"}};
+    view.exchange_refusal = {{"XOAUTH2", refused}, {"OAUTHBEARER", refused}};
+    view.error_challenge = {"XOAUTH2", "OAUTHBEARER"};
+    std::vector<ClientVerdict> const verdicts = smtpprobe::diagnose::client_compatibility(view);
+
+    ClientVerdict const& curl = verdict_for(verdicts, "libcurl (--oauth2-bearer)");
+    CHECK(curl.outcome == Outcome::fails);
+    CHECK(curl.mechanism == "OAUTHBEARER"); // preferred over XOAUTH2
+    CHECK(curl.error == "(67) Login denied");
+    CHECK(contains(curl.how, "AQ=="));
+
+    ClientVerdict const& jakarta = verdict_for(verdicts, "Jakarta Mail (auth.mechanisms XOAUTH2)");
+    CHECK(jakarta.outcome == Outcome::fails);
+    // Its message is the error challenge as sent ("334 eyJ..."), not doAuth()'s own text.
+    CHECK(jakarta.error == "jakarta.mail.AuthenticationFailedException: 334 ");
+
+    // The libraries that answer the challenge quote the final, multi-line 535 in their way.
+    CHECK(verdict_for(verdicts, "Nodemailer (OAuth2 accessToken)").error ==
+          "Invalid login: 535-5.7.8 Username and Password not accepted. For more information, "
+          "go to");
+    CHECK(verdict_for(verdicts, "Python smtplib (auth() XOAUTH2)").error ==
+          "SMTPAuthenticationError: (535, b'5.7.8 Username and Password not accepted. For more "
+          "information, go to");
+    CHECK(verdict_for(verdicts, "Go net/smtp (XOAUTH2 smtp.Auth)").error ==
+          "535 5.7.8 Username and Password not accepted. For more information, go to");
+    CHECK(verdict_for(verdicts, "PHPMailer (AuthType XOAUTH2)").error ==
+          "SMTP Error: Could not authenticate.");
+    CHECK(contains(verdict_for(verdicts, "Nodemailer (OAuth2 accessToken)").how, "a second time"));
+
+    // Accepted: every one works with the mechanism it takes.
+    view.exchange_refusal.clear();
+    view.error_challenge.clear();
+    view.authenticated = {"XOAUTH2", "OAUTHBEARER"};
+    for (ClientVerdict const& verdict : smtpprobe::diagnose::client_compatibility(view)) {
+        if (contains(verdict.client, "XOAUTH2") || contains(verdict.client, "OAuth2") ||
+            contains(verdict.client, "oauth2")) {
+            CAPTURE(verdict.client);
+            CHECK(verdict.outcome == Outcome::works);
+            CHECK(verdict.error.empty());
+        }
+    }
+}
+
+TEST_CASE("clients: a token for a server without OAuth", "[unit][diagnose]") {
+    ServerAuthView view;
+    view.tls_available = true;
+    view.token_given = true;
+    view.advertised_after_tls = {"PLAIN", "LOGIN"};
+    view.first_reply = {{"PLAIN", 334}, {"LOGIN", 334}, {"XOAUTH2", 504}, {"OAUTHBEARER", 504}};
+    view.first_reply_text = {{"XOAUTH2", "504 5.5.4 Unrecognized authentication type"}};
+    std::vector<ClientVerdict> const verdicts = smtpprobe::diagnose::client_compatibility(view);
+
+    // Those that do not check the list send XOAUTH2 and quote the refusal.
+    CHECK(verdict_for(verdicts, "Go net/smtp (XOAUTH2 smtp.Auth)").error ==
+          "504 5.5.4 Unrecognized authentication type");
+    CHECK(verdict_for(verdicts, "Nodemailer (OAuth2 accessToken)").error ==
+          "Invalid login: 504 5.5.4 Unrecognized authentication type");
+    CHECK(verdict_for(verdicts, "Python smtplib (auth() XOAUTH2)").mechanism == "XOAUTH2");
+    // PHPMailer drops the AuthType and sends LOGIN with empty credentials.
+    ClientVerdict const& php = verdict_for(verdicts, "PHPMailer (AuthType XOAUTH2)");
+    CHECK(php.outcome == Outcome::fails);
+    CHECK(php.mechanism == "LOGIN");
+    // Jakarta Mail and curl check the list and send no AUTH.
+    ClientVerdict const& jakarta = verdict_for(verdicts, "Jakarta Mail (auth.mechanisms XOAUTH2)");
+    CHECK(jakarta.mechanism.empty());
+    CHECK(contains(jakarta.error, "No authentication mechanisms supported by both"));
+    ClientVerdict const& curl = verdict_for(verdicts, "libcurl (--oauth2-bearer)");
+    CHECK(curl.mechanism.empty());
+    CHECK(curl.error == "(67) Login denied");
+
+    // Names in lower case: Jakarta Mail matches them, PHPMailer and curl do not.
+    view.advertised_after_tls = {"plain", "login", "xoauth2"};
+    view.first_reply["XOAUTH2"] = 334;
+    view.exchange_refusal = {{"XOAUTH2", smtpprobe::smtp::Reply{535, {"5.7.8 no"}}}};
+    std::vector<ClientVerdict> const lower = smtpprobe::diagnose::client_compatibility(view);
+    CHECK(verdict_for(lower, "Jakarta Mail (auth.mechanisms XOAUTH2)").mechanism == "XOAUTH2");
+    CHECK(verdict_for(lower, "Jakarta Mail (auth.mechanisms XOAUTH2)").error ==
+          "jakarta.mail.AuthenticationFailedException: 535 5.7.8 no");
+    CHECK(verdict_for(lower, "PHPMailer (AuthType XOAUTH2)").mechanism.empty());
+    CHECK(verdict_for(lower, "libcurl (--oauth2-bearer)").mechanism.empty());
+}
+
+TEST_CASE("clients: a password smtpprobe saw refused is refused for every library",
+          "[unit][diagnose]") {
+    ServerAuthView view = acs_view();
+    view.exchange_refusal = {
+        {"LOGIN",
+         smtpprobe::smtp::Reply{
+             550, {"5.7.30 Basic authentication is not supported for Client Submission"}}}};
+    std::vector<ClientVerdict> const verdicts = smtpprobe::diagnose::client_compatibility(view);
+    CHECK(verdict_for(verdicts, "Go net/smtp (LOGIN smtp.Auth)").error ==
+          "550 5.7.30 Basic authentication is not supported for Client Submission");
+    CHECK(verdict_for(verdicts, "Nodemailer").error ==
+          "Invalid login: 550 5.7.30 Basic authentication is not supported for Client Submission");
+    CHECK(verdict_for(verdicts, "libcurl").error == "(67) Login denied");
+    for (ClientVerdict const& verdict : verdicts) {
+        CAPTURE(verdict.client);
+        CHECK(verdict.outcome != Outcome::works);
+        if (verdict.mechanism == "LOGIN") {
+            CHECK(contains(verdict.how, "550 5.7.30"));
+        }
+    }
+}

@@ -6,8 +6,9 @@
 // standard output. The steps are smtp.SendMail's own (Hello, STARTTLS when advertised, the
 // AUTH extension check, Auth, Mail, Rcpt, Data, Quit), written out so that the client can be
 // given the server name apart from the address it connects to (SendMail takes only one) and
-// trust the test CA. Variants: "plain" (smtp.PlainAuth) and "login" (the LOGIN smtp.Auth
-// applications copy: net/smtp has none).
+// trust the test CA. Variants: "plain" (smtp.PlainAuth), "login" (the LOGIN smtp.Auth
+// applications copy: net/smtp has none) and "xoauth2" (an XOAUTH2 smtp.Auth with the
+// attempt's token: net/smtp has none either).
 package main
 
 import (
@@ -33,6 +34,7 @@ type attempt struct {
 	CA       string `json:"ca"`
 	User     string `json:"user"`
 	Password string `json:"password"`
+	Token    string `json:"token"`
 	Ehlo     string `json:"ehlo"`
 	From     string `json:"from"`
 	To       string `json:"to"`
@@ -71,6 +73,25 @@ func (a *loginAuth) Next(fromServer []byte, more bool) ([]byte, error) {
 		default:
 			return nil, errors.New("unknown fromServer")
 		}
+	}
+	return nil, nil
+}
+
+// xoauth2Auth is an XOAUTH2 smtp.Auth as applications write it (net/smtp has none): Start
+// sends the token as the initial response, with no check of the mechanism list or of TLS;
+// Next answers a challenge (the server's error JSON after a refused token) with an empty
+// response, as Google's XOAUTH2 protocol page says, so that the server sends its final reply.
+type xoauth2Auth struct {
+	username, token string
+}
+
+func (a *xoauth2Auth) Start(server *smtp.ServerInfo) (string, []byte, error) {
+	return "XOAUTH2", []byte("user=" + a.username + "\x01auth=Bearer " + a.token + "\x01\x01"), nil
+}
+
+func (a *xoauth2Auth) Next(fromServer []byte, more bool) ([]byte, error) {
+	if more {
+		return []byte{}, nil
 	}
 	return nil, nil
 }
@@ -117,6 +138,8 @@ func run(a attempt) (res result) {
 	var auth smtp.Auth
 	if a.Variant == "login" {
 		auth = LoginAuth(a.User, a.Password)
+	} else if a.Variant == "xoauth2" {
+		auth = &xoauth2Auth{a.User, a.Token}
 	} else {
 		auth = smtp.PlainAuth("", a.User, a.Password, a.Name)
 	}

@@ -8,9 +8,12 @@
 // quit), so a failure shows which step it belongs to. The options are those of
 // createTransport(): requireTLS when the server is one that offers STARTTLS, secure for
 // implicit TLS, and auth.method 'PLAIN' for the "plain" variant (the default variant leaves the
-// choice to Nodemailer). Connects to the attempt's address with the server name as servername.
+// choice to Nodemailer). The "oauth2" variant gives auth {type: 'OAuth2', user, accessToken}
+// resolved the way SMTPTransport resolves it (getAuth: an XOAuth2 token holder and method
+// XOAUTH2), with no refresh token. Connects to the attempt's address with the server name as servername.
 const fs = require('fs');
 const SMTPConnection = require('nodemailer/lib/smtp-connection');
+const SMTPTransport = require('nodemailer/lib/smtp-transport');
 
 function describe(err) {
     let text = (err && err.constructor ? err.constructor.name : 'Error') + ': ' + (err && err.message);
@@ -51,9 +54,11 @@ async function run(a) {
             connection.connect(err => (err ? reject(err) : resolve()));
         });
         current = 'auth';
-        const auth = { user: a.user, pass: a.password };
+        let auth = { user: a.user, pass: a.password };
         if (a.variant === 'plain') {
             auth.method = 'PLAIN';
+        } else if (a.variant === 'oauth2') {
+            auth = new SMTPTransport({ auth: { type: 'OAuth2', user: a.user, accessToken: a.token } }).auth;
         }
         await step(connection, 'login', auth);
         res.auth_ok = true;
