@@ -183,10 +183,6 @@ private:
     bool microsoft_;
 };
 
-bool contains_nocase(std::string const& text, std::string_view word) {
-    return smtp::to_lower(text).find(word) != std::string::npos;
-}
-
 } // namespace
 
 bool exchange_online_target(Report const& report) {
@@ -199,8 +195,8 @@ bool exchange_online_target(Report const& report) {
     if (!report.server.banner)
         return false;
     std::string const banner = report.server.banner->wire();
-    return contains_nocase(banner, ".outlook.office365.com") ||
-           contains_nocase(banner, ".prod.outlook.com");
+    return smtp::icontains(banner, ".outlook.office365.com") ||
+           smtp::icontains(banner, ".prod.outlook.com");
 }
 
 void token_findings(Report const& report, std::vector<Finding>& out) {
