@@ -52,7 +52,7 @@ void run_envelope(Conversation& conversation, EnvelopeRequest const& request,
     using K = EnvelopeStep::Kind;
     envelope.mail_from = request.mail_from;
     envelope.rcpt = request.rcpt;
-    std::string_view const sender = request.mail_from == "<>" ? "" : request.mail_from;
+    std::string const sender = request.mail_from == "<>" ? std::string() : request.mail_from;
     smtp::Command const mail = smtp::mail_command(sender, mail_parameters(request, capabilities));
     EnvelopeStep step;
     step.kind = K::mail;
