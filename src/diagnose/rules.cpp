@@ -221,6 +221,10 @@ void Rules::explanations() {
              {&m.recognition.reply, &m.recognition.cancel_reply, &m.authentication.reply})
             if (*reply)
                 replies.push_back(&**reply);
+    if (r_.envelope)
+        for (EnvelopeStep const& step : r_.envelope->steps)
+            if (step.reply)
+                replies.push_back(&*step.reply);
     std::string const hint = vendor_hint();
     for (smtp::Reply const* reply : replies) {
         if (reply->code == 250 || reply->code == 220 || reply->code == 334)
