@@ -167,7 +167,7 @@ TEST_CASE("nagios mode takes one target: several are a usage error (UNKNOWN)", "
     CHECK(demo.exit_code == 64);
 }
 
-TEST_CASE("--mail-from and --rcpt reach every target of a batch, and each NDJSON line",
+TEST_CASE("a batch: --mail-from and --rcpt reach every target, and each NDJSON line",
           "[cli][batch][envelope]") {
     Emulated acs = Emulated::sample("azure-acs");
     Emulated postfix = Emulated::sample("postfix-submission");

@@ -418,7 +418,7 @@ TEST_CASE("emulate: bad --count, --certificate and --max-connections are usage e
     }
 }
 
-TEST_CASE("--demo --mail-from with credentials: ACS's sender refusal, named, with the fix",
+TEST_CASE("the demo with --mail-from and credentials: ACS's sender refusal, named, with the fix",
           "[cli][demo][envelope]") {
     std::string const user =
         "acs-demo.00000000-0000-0000-0000-000000000001.00000000-0000-0000-0000-000000000002";
