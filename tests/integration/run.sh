@@ -511,30 +511,26 @@ fi
 # Run in the background and `wait`, so that a TERM/INT reaches the trap at once
 # (the cleanup then stops the test process too).
 rc=0
-python3 "$HERE/test_servers.py" &
-TEST_PID=$!
-wait "$TEST_PID" || rc=$?
-TEST_PID=""
+run_python_suite() { # script: runs tests/integration/<script>; a failure (or 77, a skip) goes
+    # into rc unless an earlier suite failed already
+    local suite_rc=0
+    python3 "$HERE/$1" &
+    TEST_PID=$!
+    wait "$TEST_PID" || suite_rc=$?
+    TEST_PID=""
+    if [ "$suite_rc" -ne 0 ] && { [ "$rc" -eq 0 ] || [ "$rc" -eq 77 ]; }; then rc=$suite_rc; fi
+}
+run_python_suite test_servers.py
 
 # The second opinion per row: smtpprobe and msmtp on every second_opinion/*.json row.
-say "second opinion (msmtp) on every row of tests/integration/second_opinion/*.json"
-so_rc=0
-python3 "$HERE/second_opinion.py" &
-TEST_PID=$!
-wait "$TEST_PID" || so_rc=$?
-TEST_PID=""
 # 77: msmtp is missing, a skip like test_servers.py's.
-if [ "$so_rc" -ne 0 ] && { [ "$rc" -eq 0 ] || [ "$rc" -eq 77 ]; }; then rc=$so_rc; fi
+say "second opinion (msmtp) on every row of tests/integration/second_opinion/*.json"
+run_python_suite second_opinion.py
 
 # The envelope rows (issue 20): swaks --quit-after RCPT and smtpprobe on each sender/recipient
 # case, one delivery into MAILDIR, the bare LF / bare CR behaviour.
 say "envelope checks (swaks and smtpprobe) on the envelope ports"
-env_rc=0
-python3 "$HERE/envelope_checks.py" &
-TEST_PID=$!
-wait "$TEST_PID" || env_rc=$?
-TEST_PID=""
-if [ "$env_rc" -ne 0 ] && { [ "$rc" -eq 0 ] || [ "$rc" -eq 77 ]; }; then rc=$env_rc; fi
+run_python_suite envelope_checks.py
 
 for suite in ${WITH[@]+"${WITH[@]}"}; do
     say "running $suite"
