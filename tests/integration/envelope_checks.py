@@ -111,16 +111,18 @@ CASES = [
     Case(POSTFIX, "foreign sender, AUTH", True, FOREIGN, LOCAL_RCPT, 250, 553,
          r"^5\.7\.1 <" + re.escape(FOREIGN) + r">: Sender address rejected: not owned by user "
          + re.escape(USER) + "$",
-         [r"sender not owned by this account", r"smtpd_sender_login_maps"]),
+         # The acceptance's "sender not owned by this account": the finding
+         # (envelope.sender_not_owned) or the words, and the map to fix.
+         [r"sender[ _]not[ _]owned", r"smtpd_sender_login_maps"]),
     Case(POSTFIX, "unlisted sender, AUTH", True, NOBODY, LOCAL_RCPT, 250, 553,
          r"^5\.7\.1 <" + re.escape(NOBODY) + r">: Sender address rejected: not owned by user "
          + re.escape(USER) + "$",
-         [r"sender not owned by this account"]),
+         [r"sender[ _]not[ _]owned"]),
     Case(POSTFIX, "owned sender without AUTH", False, OWNED, LOCAL_RCPT, 250, 553,
          r"^5\.7\.1 <" + re.escape(OWNED) + r">: Sender address rejected: not logged in$"),
     Case(POSTFIX, "relay recipient without AUTH", False, NOBODY, RELAY_RCPT, 250, 554,
          r"^5\.7\.1 <" + re.escape(RELAY_RCPT) + r">: Relay access denied$",
-         [r"relay"]),
+         [r"relay[ _](access[ _])?denied"]),
     Case(POSTFIX, "relay recipient, AUTH", True, OWNED, RELAY_RCPT, 250, 250),
     Case(POSTFIX, "local recipient without AUTH", False, NOBODY, LOCAL_RCPT, 250, 250),
     Case(POSTFIX, "unknown local recipient, AUTH", True, OWNED, "nobody@" + LOCAL_DOMAIN, 250, 550,
