@@ -73,6 +73,8 @@ struct CommandLineValues {
     std::string token_command;
     std::string proxy_password_env, proxy_password_file;
     std::string key_passphrase_env, key_passphrase_file;
+    std::string mail_from;
+    std::vector<std::string> rcpt;
 };
 
 /// The probe's option table, bound to the request `r` where the types agree, else to `v`.
@@ -137,6 +139,12 @@ po::options_description probe_options(ProbeRequest& r, CommandLineValues& v) {
         ("expect-tls-min", po::value(&x.tls_min), "critical if the negotiated TLS version is older than this (1.2, 1.3)")
         ("warning", po::value<double>(), "warning if the whole run takes longer than this many seconds")
         ("critical", po::value<double>(), "critical if the whole run takes longer than this many seconds");
+    po::options_description envelope("Envelope (after the matrix, authenticated when credentials work: MAIL FROM, RCPT TO, RSET, QUIT; never DATA)", 100, 50);
+    envelope.add_options()
+        ("mail-from", po::value(&v.mail_from), "send MAIL FROM with this sender (<> for the null sender) and report the reply, its meaning and the fix")
+        ("rcpt", po::value(&v.rcpt)->composing(), "send RCPT TO with this recipient (repeatable; needs --mail-from)")
+        ("expect-sender-accepted", po::bool_switch(&x.sender_accepted), "critical unless MAIL FROM gets 2xx")
+        ("expect-rcpt-accepted", po::bool_switch(&x.rcpt_accepted), "critical unless every RCPT TO gets 2xx");
     po::options_description output("Output", 100, 50);
     output.add_options()
         ("format,f", po::value(&v.format)->default_value("text"), "text | json | ndjson (one report a line, as each target finishes) | nagios")
@@ -160,6 +168,7 @@ po::options_description probe_options(ProbeRequest& r, CommandLineValues& v) {
         .add(tls_options)
         .add(auth)
         .add(checks)
+        .add(envelope)
         .add(output)
         .add(general);
     return visible;
@@ -227,6 +236,8 @@ void convert(CommandLineValues const& v, po::variables_map const& vm, ProbeReque
         throw RequestError(setting, Reader::command_line, message);
     };
     r.targets.hosts = v.targets;
+    if (vm.count("mail-from") || !v.rcpt.empty())
+        r.options.envelope = probes::EnvelopeRequest{v.mail_from, v.rcpt, std::nullopt, false};
     std::optional<TlsMode> const tls = parse_tls_mode(v.tls);
     if (!tls)
         fail(Setting::tls, "must be auto, starttls, implicit or none (got \"" + v.tls + "\")");

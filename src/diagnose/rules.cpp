@@ -5,6 +5,7 @@
 #include "diagnose/address_rules.hpp"
 #include "diagnose/auth_rules.hpp"
 #include "diagnose/clients.hpp"
+#include "diagnose/envelope_rules.hpp"
 #include "diagnose/rule_set.hpp"
 #include "diagnose/status_codes.hpp"
 #include "diagnose/tls_rules.hpp"
@@ -220,6 +221,10 @@ void Rules::explanations() {
              {&m.recognition.reply, &m.recognition.cancel_reply, &m.authentication.reply})
             if (*reply)
                 replies.push_back(&**reply);
+    if (r_.envelope)
+        for (EnvelopeStep const& step : r_.envelope->steps)
+            if (step.reply)
+                replies.push_back(&*step.reply);
     std::string const hint = vendor_hint();
     for (smtp::Reply const* reply : replies) {
         if (reply->code == 250 || reply->code == 220 || reply->code == 334)
@@ -293,6 +298,10 @@ void Rules::run() {
     session_rules();
     tls_rules();
     diagnose::auth_findings(r_, v_.findings);
+    v_.envelope = diagnose::judge_envelope(r_);
+    if (v_.envelope)
+        for (Finding& f : diagnose::envelope_findings(*v_.envelope, r_))
+            v_.findings.push_back(std::move(f));
     provider_rules();
     event_rules();
     explanations();

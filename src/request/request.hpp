@@ -133,6 +133,11 @@ enum class Setting {
     warning,
     critical,
     proxy_password,
+    // The envelope (issue 20)
+    mail_from,
+    rcpt,
+    expect_sender_accepted,
+    expect_rcpt_accepted,
 };
 
 enum class Reader { command_line, exporter_module };

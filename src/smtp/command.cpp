@@ -69,4 +69,30 @@ Command cancel_command() {
     return plain("*");
 }
 
+Command rset_command() {
+    return plain("RSET");
+}
+
+namespace {
+std::string path(std::string_view address) {
+    check_argument(address);
+    if (address.find_first_of("<>") != std::string_view::npos)
+        throw std::invalid_argument("address contains < or >");
+    return "<" + std::string(address) + ">";
+}
+} // namespace
+
+Command mail_command(std::string_view address, std::vector<std::string> const& parameters) {
+    std::string text = "MAIL FROM:" + path(address);
+    for (std::string const& p : parameters) {
+        check_argument(p);
+        text += " " + p;
+    }
+    return plain(std::move(text));
+}
+
+Command rcpt_command(std::string_view address) {
+    return plain("RCPT TO:" + path(address));
+}
+
 } // namespace smtpprobe::smtp
