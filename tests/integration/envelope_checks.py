@@ -246,8 +246,18 @@ def step_code(step: dict) -> int | None:
     return None
 
 
+def step_kind(step: dict) -> str:
+    """JSON envelope.steps[].step: "mail", "rcpt", "rset", "data", "message", "quit"."""
+    return str(step.get("step", "")).lower()
+
+
 def step_named(steps: list[dict], kind: str) -> dict | None:
-    return next((st for st in steps if str(st.get("kind", "")).lower() == kind), None)
+    return next((st for st in steps if step_kind(st) == kind), None)
+
+
+def sent(transcript: str, verb: str) -> bool:
+    """Whether smtpprobe's transcript ("[  12 ms]  ~> RSET") shows the command sent."""
+    return re.search(r"^(\[[^\]]*\])?\s*[~-]> " + verb + r"\b", transcript, re.M) is not None
 
 
 def check_smtpprobe_case(case: Case, run: ts.Run, swaks: dict[str, tuple[int, str]]) -> None:
@@ -270,16 +280,16 @@ def check_smtpprobe_case(case: Case, run: ts.Run, swaks: dict[str, tuple[int, st
     else:
         C.check(f"{label}: no RCPT TO after the refused MAIL FROM (or a step with no reply)",
                 rcpt is None or step_code(rcpt) is None, f"got {rcpt}")
-    kinds = [str(st.get("kind", "")).lower() for st in steps]
+    kinds = [step_kind(st) for st in steps]
     C.check(f"{label}: no DATA step without --send", "data" not in kinds and "message" not in kinds,
             f"steps {kinds}")
     transcript = next(iter(run.extra_files.values()), "")
     C.check(f"{label}: the transcript has no DATA command",
-            re.search(r"^ ?[~-]> DATA\b", transcript, re.M) is None)
+            bool(transcript) and not sent(transcript, "DATA"))
     if case.mail == 250 and case.rcpt_code == 250:
         C.check(f"{label}: the envelope ends with RSET and QUIT",
-                "rset" in kinds and re.search(r"^ ?[~-]> RSET\b", transcript, re.M) is not None
-                and re.search(r"^ ?[~-]> QUIT\b", transcript, re.M) is not None, f"steps {kinds}")
+                "rset" in kinds and sent(transcript, "RSET") and sent(transcript, "QUIT")
+                and sent(transcript, "MAIL FROM"), f"steps {kinds}")
         C.check(f"{label}: exit 0 (everything accepted)", run.rc == 0, f"exit {run.rc}")
     else:
         C.check(f"{label}: exit 1 (a refused sender or recipient is an error finding)", run.rc == 1,
