@@ -462,9 +462,11 @@ def check_line_endings() -> None:
     for port, server, want in ((bare_lf, "postfix-barelf", r"reject"), (plain, "postfix-submission", r"line.?end")):
         run = smtpprobe_run(Server(server, port, "PLAIN"), "line-endings", False, ["--line-endings"])
         ts.check_no_secrets(run, include_user=False)
-        said = json.dumps((run.doc or {}).get("line_endings", run.doc or {}))
-        C.check(f"{server}: {name} classifies the bare LF as /{want}/",
-                run.doc is not None and re.search(want, said, re.I) is not None,
+        doc = run.doc or {}
+        found = (doc.get("server") or {}).get("line_endings") or doc.get("line_endings")
+        said = json.dumps(found) if found else ""
+        C.check(f"{server}: {name} classifies the bare LF as /{want}/ (JSON server.line_endings)",
+                bool(said) and re.search(want, said, re.I) is not None,
                 run.error or said[:400])
 
 
