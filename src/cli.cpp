@@ -137,6 +137,9 @@ po::options_description probe_options(ProbeRequest& r, CommandLineValues& v) {
         ("expect-tls-min", po::value(&x.tls_min), "critical if the negotiated TLS version is older than this (1.2, 1.3)")
         ("warning", po::value<double>(), "warning if the whole run takes longer than this many seconds")
         ("critical", po::value<double>(), "critical if the whole run takes longer than this many seconds");
+    po::options_description sending("Beyond AUTH, by request only (never in --format nagios or the exporter)", 100, 50);
+    sending.add_options()
+        ("line-endings", po::bool_switch(&o.line_endings), "on a connection of its own, send NOOP ended by a bare LF and by a bare CR and say whether the server rejects them, takes them as line ends, or waits (the safe part of an SMTP smuggling check; sends no mail)");
     po::options_description output("Output", 100, 50);
     output.add_options()
         ("format,f", po::value(&v.format)->default_value("text"), "text | json | ndjson (one report a line, as each target finishes) | nagios")
@@ -160,6 +163,7 @@ po::options_description probe_options(ProbeRequest& r, CommandLineValues& v) {
         .add(tls_options)
         .add(auth)
         .add(checks)
+        .add(sending)
         .add(output)
         .add(general);
     return visible;

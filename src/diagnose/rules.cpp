@@ -5,6 +5,7 @@
 #include "diagnose/address_rules.hpp"
 #include "diagnose/auth_rules.hpp"
 #include "diagnose/clients.hpp"
+#include "diagnose/line_ending_rules.hpp"
 #include "diagnose/rule_set.hpp"
 #include "diagnose/status_codes.hpp"
 #include "diagnose/tls_rules.hpp"
@@ -292,6 +293,7 @@ void Rules::run() {
     diagnose::token_findings(r_, v_.findings); // the preflight: before any connection
     session_rules();
     tls_rules();
+    diagnose::line_ending_findings(r_, v_.findings);
     diagnose::auth_findings(r_, v_.findings);
     provider_rules();
     event_rules();

@@ -133,6 +133,8 @@ enum class Setting {
     warning,
     critical,
     proxy_password,
+    // Beyond AUTH, by request only (S): command line only, never in nagios or the exporter.
+    line_endings,
 };
 
 enum class Reader { command_line, exporter_module };
