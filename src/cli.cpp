@@ -145,6 +145,9 @@ po::options_description probe_options(ProbeRequest& r, CommandLineValues& v) {
         ("rcpt", po::value(&v.rcpt)->composing(), "send RCPT TO with this recipient (repeatable; needs --mail-from)")
         ("expect-sender-accepted", po::bool_switch(&x.sender_accepted), "critical unless MAIL FROM gets 2xx")
         ("expect-rcpt-accepted", po::bool_switch(&x.rcpt_accepted), "critical unless every RCPT TO gets 2xx");
+    po::options_description sending("Beyond AUTH, by request only (never in --format nagios or the exporter)", 100, 50);
+    sending.add_options()
+        ("line-endings", po::bool_switch(&o.line_endings), "on a connection of its own, send NOOP ended by a bare LF and by a bare CR and say whether the server rejects them, takes them as line ends, or waits (the safe part of an SMTP smuggling check; sends no mail)");
     po::options_description output("Output", 100, 50);
     output.add_options()
         ("format,f", po::value(&v.format)->default_value("text"), "text | json | ndjson (one report a line, as each target finishes) | nagios")
@@ -169,6 +172,7 @@ po::options_description probe_options(ProbeRequest& r, CommandLineValues& v) {
         .add(auth)
         .add(checks)
         .add(envelope)
+        .add(sending)
         .add(output)
         .add(general);
     return visible;

@@ -94,7 +94,7 @@ _smtpprobe() {
             --password-file --password-stdin --oauth-token-env --oauth-token-file --oauth-token-cmd
             --gssapi-service --authzid --allow-insecure-auth --mechanisms --show-username --expect-auth --expect-starttls
             --expect-tls-min --warning --critical
-            --mail-from --rcpt --expect-sender-accepted --expect-rcpt-accepted
+            --mail-from --rcpt --expect-sender-accepted --expect-rcpt-accepted --line-endings
             --format --output --transcript
             --transcript-file --bundle --color --demo --profile --help --version' -- "$cur"))
     elif [[ $cword -eq 1 ]]; then

@@ -6,6 +6,7 @@
 #include "diagnose/auth_rules.hpp"
 #include "diagnose/clients.hpp"
 #include "diagnose/envelope_rules.hpp"
+#include "diagnose/line_ending_rules.hpp"
 #include "diagnose/rule_set.hpp"
 #include "diagnose/status_codes.hpp"
 #include "diagnose/tls_rules.hpp"
@@ -297,6 +298,7 @@ void Rules::run() {
     diagnose::token_findings(r_, v_.findings); // the preflight: before any connection
     session_rules();
     tls_rules();
+    diagnose::line_ending_findings(r_, v_.findings);
     diagnose::auth_findings(r_, v_.findings);
     v_.envelope = diagnose::judge_envelope(r_);
     if (v_.envelope)

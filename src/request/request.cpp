@@ -60,6 +60,8 @@ constexpr SettingName setting_names[] = {
     {Setting::rcpt, "--rcpt", "rcpt"},
     {Setting::expect_sender_accepted, "--expect-sender-accepted", "expect.sender_accepted"},
     {Setting::expect_rcpt_accepted, "--expect-rcpt-accepted", "expect.rcpt_accepted"},
+    // Beyond AUTH (S): no module key; an exporter never sends bare line endings or mail.
+    {Setting::line_endings, "--line-endings", ""},
 };
 
 constexpr std::chrono::milliseconds max_seconds{86'400'000};
@@ -268,6 +270,19 @@ RequestError::RequestError(Setting setting, Reader reader, std::string const& me
     : std::runtime_error(std::string(setting_name(setting, reader)) + ": " + message),
       setting_(setting), message_(message) {}
 
+// What goes beyond AUTH by request only (issue 20 items 4, 5): a one-off diagnosis, never a
+// monitoring check. Bare line endings repeated every few minutes get the prober's address
+// penalised by some servers (Postfix logs each one; fail2ban-style rules act on them).
+void check_by_request(ProbeRequest const& r, Checker const& c, Reader reader) {
+    if (!r.options.line_endings)
+        return;
+    if (reader == Reader::exporter_module)
+        c.fail(Setting::line_endings, "an exporter module never sends bare line endings");
+    if (r.outputs.format == Format::nagios)
+        c.fail(Setting::line_endings,
+               "a one-off check, not for monitoring: run it without --format nagios");
+}
+
 void check(ProbeRequest const& request, Reader reader) {
     Checker const c(reader);
     check_targets(request, c, reader);
@@ -275,6 +290,7 @@ void check(ProbeRequest const& request, Reader reader) {
     check_expectations(request.expect, c);
     check_credentials(request, c);
     check_envelope(request, c);
+    check_by_request(request, c, reader);
 }
 
 Target make_target(std::string host, unsigned short port, TlsMode tls,

@@ -138,6 +138,8 @@ enum class Setting {
     rcpt,
     expect_sender_accepted,
     expect_rcpt_accepted,
+    // Beyond AUTH, by request only (S): command line only, never in nagios or the exporter.
+    line_endings,
 };
 
 enum class Reader { command_line, exporter_module };

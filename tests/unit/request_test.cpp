@@ -58,6 +58,7 @@ json describe(ProbeRequest const& r) {
         {"authzid", o.authzid},
         {"no_sni", o.no_sni},
         {"tls_versions", o.tls_versions},
+        {"line_endings", o.line_endings},
         {"auth_before_tls", o.auth_before_tls},
         {"all_addresses", o.all_addresses},
         {"max_addresses", o.max_addresses},
@@ -333,6 +334,23 @@ TEST_CASE("one check(), one error style: the option or the module key, then the 
         CHECK(cli.starts_with(c.cli_error));
         CHECK(module.starts_with("drift.yml: " + c.module_error));
     }
+}
+
+// Beyond AUTH, by request only (S): command line only, never in nagios or the exporter.
+TEST_CASE("line endings option: the command line only, and never in nagios mode",
+          "[unit][request]") {
+    CHECK(from_command_line({"--line-endings"}).options.line_endings);
+    CHECK_FALSE(from_command_line({}).options.line_endings);
+    CHECK(error_of([] {
+              from_command_line({"--line-endings", "--format", "nagios"});
+          }) ==
+          "--line-endings: a one-off check, not for monitoring: run it without --format nagios");
+    CHECK(error_of([] { from_module("line_endings: true"); }).find("unknown key") !=
+          std::string::npos);
+    ProbeRequest r;
+    r.options.line_endings = true;
+    CHECK(error_of([&] { check(r, Reader::exporter_module); }) ==
+          "--line-endings: an exporter module never sends bare line endings");
 }
 
 TEST_CASE("the implicit-TLS rule is one rule", "[unit][request]") {
