@@ -8,10 +8,13 @@
 #include <openssl/x509.h>
 
 #include <atomic>
+#include <climits>
 #include <cstdlib>
+#include <dirent.h>
 #include <map>
 #include <mutex>
 #include <stdexcept>
+#include <string_view>
 #include <sys/stat.h>
 #include <vector>
 
@@ -83,6 +86,64 @@ std::string system_location(char const* variable, char const* fallback) {
 
 std::atomic<std::uint64_t> loads{0};
 
+/// An OpenSSL subject-hash link: eight hex digits, a dot, a decimal suffix ("3513523f.0").
+bool is_hash_link_name(std::string_view name) {
+    if (name.size() < 10 || name[8] != '.')
+        return false;
+    for (std::size_t i = 0; i < name.size(); ++i) {
+        char const c = name[i];
+        bool const ok = i < 8   ? (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f')
+                        : i > 8 ? c >= '0' && c <= '9'
+                                : true;
+        if (!ok)
+            return false;
+    }
+    return true;
+}
+
+bool has_hash_links(std::string const& directory) {
+    DIR* const dir = ::opendir(directory.c_str());
+    if (dir == nullptr)
+        return false;
+    bool found = false;
+    while (dirent const* entry = ::readdir(dir))
+        if (is_hash_link_name(entry->d_name)) {
+            found = true;
+            break;
+        }
+    ::closedir(dir);
+    return found;
+}
+
+/// The canonical path, or "" when it does not resolve.
+std::string resolved(char const* path) {
+    char buffer[PATH_MAX];
+    return path != nullptr && ::realpath(path, buffer) != nullptr ? std::string(buffer)
+                                                                  : std::string();
+}
+
+/// True when the system store is the distribution's default bundle and directory (named by
+/// SSL_CERT_FILE / SSL_CERT_DIR or not), the bundle lives in that directory, and the directory
+/// holds hash links: a distribution that keeps both from one list, as Debian's
+/// update-ca-certificates does (/usr/lib/ssl/cert.pem is a link to
+/// /etc/ssl/certs/ca-certificates.crt, and /etc/ssl/certs a hash link for each of its
+/// certificates). The directory alone then trusts the same certificates, and a probe reads the
+/// one or two its chains need instead of parsing about 144 (about 20 ms of CPU). Any other
+/// bundle (a private SSL_CERT_FILE, Fedora's /etc/pki/tls/cert.pem outside a hashed
+/// directory) is read the way OpenSSL reads it.
+bool bundle_mirrors_hashed_directory(TrustSource const& source) {
+    if (source.system_dir.find(':') != std::string::npos)
+        return false;
+    std::string const file = resolved(source.system_file.c_str());
+    std::string const dir = resolved(source.system_dir.c_str());
+    if (file.empty() || dir.empty() || file != resolved(X509_get_default_cert_file()) ||
+        dir != resolved(X509_get_default_cert_dir()))
+        return false;
+    std::string const prefix = dir + "/";
+    return file.starts_with(prefix) && file.find('/', prefix.size()) == std::string::npos &&
+           has_hash_links(dir);
+}
+
 StorePtr read_store(TrustSource const& source) {
     ++loads;
     StorePtr store(X509_STORE_new());
@@ -103,6 +164,15 @@ StorePtr read_store(TrustSource const& source) {
             X509_free(cert);
         }
         ERR_clear_error();
+    }
+    if (source.system && bundle_mirrors_hashed_directory(source)) {
+        // Only the hashed directory: OpenSSL reads the one certificate a chain needs, when it
+        // needs it (and keeps it in the store), instead of parsing the whole bundle up front.
+        X509_LOOKUP* const lookup = X509_STORE_add_lookup(store.get(), X509_LOOKUP_hash_dir());
+        if (lookup == nullptr ||
+            X509_LOOKUP_add_dir(lookup, source.system_dir.c_str(), X509_FILETYPE_PEM) != 1)
+            ERR_clear_error();
+        return store;
     }
     // The same calls SSL_CTX_set_default_verify_paths() makes on a context's own store:
     // the bundle file now, the hashed directory and the default OSSL_STORE looked up lazily.

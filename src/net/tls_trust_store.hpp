@@ -14,7 +14,10 @@ struct TlsClientOptions;
 /// use_system_store is set; nullptr when there is nothing to trust. The caller owns the
 /// reference (SSL_CTX_set_cert_store takes it over).
 ///
-/// Reading Debian's bundle (about 144 certificates) costs about 20 ms of CPU, so each store is
+/// Reading Debian's bundle (about 144 certificates) costs about 20 ms of CPU. Where the
+/// system's default bundle lives in its hashed directory and lists what the directory's hash
+/// links do (Debian's update-ca-certificates), the system store is that directory alone, looked
+/// up lazily: a probe reads the one or two certificates its chains need. Each store is
 /// read once per process and then shared, read-only, by every context, probe, batch target,
 /// address and exporter scrape; OpenSSL's X509_STORE locks its own lookups, so threads may
 /// verify against it at once. A store is keyed by where it comes from (the option values, and
