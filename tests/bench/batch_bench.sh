@@ -98,7 +98,7 @@ inner() {
         shift
         timeout 600 /usr/bin/time -f "%e %U %S %M" -o "$tmp/$label.time" \
             "$SMTPPROBE" "$@" "${ca_args[@]}" >"$tmp/$label.out" 2>"$tmp/$label.err" || true
-        read -r wall user sys rss <"$tmp/$label.time"
+        read -r wall user sys rss < <(tail -n 1 "$tmp/$label.time") # after any "exited with" line
         echo "$wall $(awk -v u="$user" -v s="$sys" 'BEGIN { print u + s }') $rss"
     }
     # CPU seconds so far of the emulators, of the delay (proxy or nfq_delay), and of the
@@ -132,6 +132,7 @@ inner() {
         load=$(cut -d' ' -f1 /proc/loadavg)
         lines=$(grep -c . "$tmp/batch$j.out" || true)
         ok=$(grep -c '"session_established":true' "$tmp/batch$j.out" || true)
+        [ "$lines" = "$TARGETS" ] || say "--jobs $j: $lines reports of $TARGETS; stderr: $(head -c 300 "$tmp/batch$j.err")"
         rows+=("$j $wall $cpu $rss $lines $ok $(awk -v a="$e0" -v b="$e1" 'BEGIN { print b - a }') $(awk -v a="$d0" -v b="$d1" 'BEGIN { print b - a }') $(awk -v a="$m0" -v b="$m1" 'BEGIN { print b - a }') $(awk -v a="$t0" -v b="$t1" 'BEGIN { print b - a }') $load")
     done
 
