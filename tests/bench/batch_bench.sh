@@ -49,12 +49,14 @@ inner() {
     local tmp=$BATCH_TMP k
     inner_traps
 
-    # Each emulator serves its share of the ports (--count); its connection cap is set well
-    # above what the largest --jobs can open (each target opens up to 4 connections, at most a
-    # fifth), so that no target meets the profile's "too many connections" reply.
+    # Each emulator serves its share of the ports (--count), consecutive ones, and the targets
+    # are probed in order, so at times every running job talks to the same emulator: its
+    # connection cap is set above what the largest --jobs can open (each target opens up to 4
+    # connections, at most a fifth, and a closing one still counts for a while), so that no
+    # target meets the profile's "too many connections" reply.
     local max_jobs=0 j
     for j in $JOBS; do [ "$j" -gt "$max_jobs" ] && max_jobs=$j; done
-    local cap=$((max_jobs * 8 / SERVERS + 64)) proxy_args=() first_port=$BASE
+    local cap=$((max_jobs * 8 + 64)) proxy_args=() first_port=$BASE
     [ "$cap" -le 10000 ] || cap=10000
     [ "$MODE" = proxy ] && first_port=$((BASE + PORTS))
     start_emulators "$BASE" "$PORTS" "$SERVERS" "$cap" "$tmp" || die "the emulators did not start"
@@ -133,6 +135,22 @@ inner() {
         lines=$(grep -c . "$tmp/batch$j.out" || true)
         ok=$(grep -c '"session_established":true' "$tmp/batch$j.out" || true)
         [ "$lines" = "$TARGETS" ] || say "--jobs $j: $lines reports of $TARGETS; stderr: $(head -c 300 "$tmp/batch$j.err")"
+        if [ "$ok" != "$lines" ] && command -v python3 >/dev/null 2>&1; then
+            python3 - "$tmp/batch$j.out" "$j" >>"$tmp/failures.txt" <<'PY' || true
+import collections, json, sys
+seen = collections.Counter()
+example = {}
+for line in open(sys.argv[1]):
+    report = json.loads(line)
+    error = report.get("fatal_error") or {}
+    if not report.get("session_established"):
+        key = f"{error.get('phase')}/{error.get('kind')}"
+        seen[key] += 1
+        example.setdefault(key, error.get("detail"))
+for key, n in seen.most_common():
+    print(f"--jobs {sys.argv[2]}: {n} without a session: {key}, e.g. {example[key]}")
+PY
+        fi
         rows+=("$j $wall $cpu $rss $lines $ok $(awk -v a="$e0" -v b="$e1" 'BEGIN { print b - a }') $(awk -v a="$d0" -v b="$d1" 'BEGIN { print b - a }') $(awk -v a="$m0" -v b="$m1" 'BEGIN { print b - a }') $(awk -v a="$t0" -v b="$t1" 'BEGIN { print b - a }') $load")
     done
 
@@ -161,6 +179,7 @@ inner() {
                 j, w, n / w, ok, r / 1024, 1000 * c / n, (oc > 0 ? c / n / oc : 0), 1000 * e / n,
                 1000 * d / n, cpus * m / t, cpus * rest / t, l }'
     done
+    [ ! -s "$tmp/failures.txt" ] || cat "$tmp/failures.txt"
     echo "(ok: reports with a session, of $TARGETS; ms/target: smtpprobe's user+sys CPU over the batch / targets;"
     echo " emu, ${delay_name}: their CPU over the same run / targets; machine: CPUs busy over the run from"
     echo " /proc/stat ($(nproc)c = all); rest: machine minus smtpprobe, emulators and ${delay_name}, in CPUs: kernel"
