@@ -43,7 +43,7 @@ say() { printf 'batch_bench: %s\n' "$*" >&2; }
 die() { say "$*"; exit 2; }
 
 # ---------------------------------------------------------------------------------------------
-# Inner half: emulators, optional proxy, the two measurements. MODE is netem or proxy.
+# Inner half: emulators, optional proxy, the measurements. MODE is netem, nfqueue or proxy.
 # ---------------------------------------------------------------------------------------------
 inner() {
     local tmp=$BATCH_TMP k
