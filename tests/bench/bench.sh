@@ -32,6 +32,8 @@ export LC_ALL=C
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 REPO=$(cd "$here/../.." && pwd)
+# shellcheck source=tests/bench/lib/bench_common.sh
+. "$here/lib/bench_common.sh"
 
 say() { printf 'bench: %s\n' "$*" >&2; }
 die() { say "error: $*"; exit 1; }
@@ -334,7 +336,7 @@ NS=smtpprobe-bench-$$
 NETNS=0
 INNER_PID=''
 cleanup() {
-    local rc=$? p i
+    local rc=$? i
     trap - EXIT INT TERM
     if [ -n "$INNER_PID" ]; then
         # The inner half runs in a session (and process group) of its own, so
@@ -345,17 +347,7 @@ cleanup() {
         done
         kill -KILL -- "-$INNER_PID" 2>/dev/null || true
     fi
-    if [ "$NETNS" = 1 ]; then
-        # Only processes in our own namespace: all of them were started by this script.
-        for i in 1 2 3; do
-            p=$(ip netns pids "$NS" 2>/dev/null || true)
-            [ -n "$p" ] || break
-            # shellcheck disable=SC2086  # a list of pids
-            if [ "$i" = 3 ]; then kill -9 $p; else kill $p; fi 2>/dev/null || true
-            sleep 0.2
-        done
-        ip netns del "$NS" 2>/dev/null || true
-    fi
+    [ "$NETNS" = 1 ] && netns_destroy "$NS"
     rm -rf "$BENCH_TMP"
     exit "$rc"
 }
@@ -364,15 +356,10 @@ trap 'exit 130' INT
 trap 'exit 143' TERM
 
 why_no_netns=''
-if [ "$(id -u)" != 0 ]; then
-    why_no_netns="not root"
-elif ! command -v ip >/dev/null 2>&1; then
-    why_no_netns="no 'ip' command (apt-get install iproute2)"
-elif ! err=$(ip netns add "$NS" 2>&1); then
-    why_no_netns="ip netns add failed: $err"
-else
+if netns_create "$NS"; then
     NETNS=1
-    ip -n "$NS" link set lo up || die "cannot bring up lo in namespace $NS"
+else
+    why_no_netns=$NETNS_WHY
 fi
 [ "$NETNS" = 1 ] || say "no network namespace ($why_no_netns): using the host's 127.0.0.1"
 
@@ -382,19 +369,10 @@ if [ "$BENCH_LATENCY" = auto ] || [ "$BENCH_LATENCY" = netem ]; then
     why_no_netem=''
     if [ "$NETNS" != 1 ]; then
         why_no_netem="needs the private namespace ($why_no_netns); netem is never put on the host's lo"
-    elif ! command -v tc >/dev/null 2>&1; then
-        why_no_netem="no 'tc' command (apt-get install iproute2)"
+    elif netns_netem "$NS" "$one_way"; then
+        BENCH_MODE=netem
     else
-        if command -v modprobe >/dev/null 2>&1; then
-            modprobe sch_netem 2>/dev/null || true
-        fi
-        if err=$(ip netns exec "$NS" tc qdisc add dev lo root netem delay "${one_way}ms" 2>&1); then
-            BENCH_MODE=netem
-        else
-            why_no_netem="tc qdisc add ... netem failed: $err"
-            command -v modprobe >/dev/null 2>&1 || why_no_netem+=" (no modprobe; kernel $(uname -r)"`
-                `"$([ -d "/lib/modules/$(uname -r)" ] || echo ', no /lib/modules'))"
-        fi
+        why_no_netem=$NETNS_WHY
     fi
     if [ "$BENCH_MODE" != netem ]; then
         say "netem unavailable: $why_no_netem"
@@ -403,36 +381,15 @@ if [ "$BENCH_LATENCY" = auto ] || [ "$BENCH_LATENCY" = netem ]; then
 fi
 # Without netem, a kernel packet delay all the same: an iptables NFQUEUE rule on the
 # namespace's lo hands every TCP packet to nfq_delay, which holds it one_way ms and accepts it
-# (each packet leaves lo's OUTPUT once, so each direction is delayed once). --queue-bypass lets
-# packets through undelayed, not dropped, if the program is gone; it runs in the namespace, so
-# the EXIT trap stops it with the rest.
+# (lib/bench_common.sh). It runs in the namespace, so the EXIT trap stops it with the rest.
 if [ "$BENCH_MODE" = none ] && { [ "$BENCH_LATENCY" = auto ] || [ "$BENCH_LATENCY" = nfqueue ]; }; then
     why_no_nfqueue=''
     if [ "$NETNS" != 1 ]; then
         why_no_nfqueue="needs the private namespace ($why_no_netns)"
-    elif ! command -v iptables-legacy >/dev/null 2>&1; then
-        why_no_nfqueue="no iptables-legacy (apt-get install iptables)"
-    elif ! command -v cc >/dev/null 2>&1; then
-        why_no_nfqueue="no C compiler (apt-get install gcc)"
-    elif ! err=$(cc -O2 -o "$BENCH_TMP/nfq_delay" "$here/nfq_delay.c" -lnetfilter_queue 2>&1); then
-        why_no_nfqueue="cannot build nfq_delay.c (apt-get install libnetfilter-queue-dev): ${err%%$'\n'*}"
-    elif ! err=$(ip netns exec "$NS" iptables-legacy -A INPUT -i lo -p tcp \
-        -j NFQUEUE --queue-num 0 --queue-bypass 2>&1); then
-        why_no_nfqueue="iptables-legacy -j NFQUEUE failed: $err"
+    elif netns_nfqueue "$NS" "$one_way" "$BENCH_TMP"; then
+        BENCH_MODE=nfqueue
     else
-        # Real-time priority: on a loaded machine a late wake-up would add to every packet.
-        ip netns exec "$NS" chrt -f 10 "$BENCH_TMP/nfq_delay" 0 "$one_way" >"$BENCH_TMP/nfq_delay.log" 2>&1 &
-        nfq_pid=$!
-        for _ in $(seq 1 50); do # at most 5 s for its start line
-            grep -q '^nfq_delay: queue' "$BENCH_TMP/nfq_delay.log" && break
-            kill -0 "$nfq_pid" 2>/dev/null || break
-            sleep 0.1
-        done
-        if grep -q '^nfq_delay: queue' "$BENCH_TMP/nfq_delay.log"; then
-            BENCH_MODE=nfqueue
-        else
-            why_no_nfqueue="nfq_delay did not start: $(head -c 300 "$BENCH_TMP/nfq_delay.log")"
-        fi
+        why_no_nfqueue=$NETNS_WHY
     fi
     if [ "$BENCH_MODE" != nfqueue ]; then
         say "NFQUEUE delay unavailable: $why_no_nfqueue"
