@@ -353,6 +353,19 @@ TEST_CASE("line endings option: the command line only, and never in nagios mode"
           "--line-endings: an exporter module never sends bare line endings");
 }
 
+// The fleet benchmark's --jobs 128 (issue 21): 128 jobs of at most 5 connections each stay
+// inside the usual 1024 descriptors.
+TEST_CASE("--jobs: from 1 to 128", "[unit][request]") {
+    CHECK(from_command_line({"--jobs", "128"}).targets.jobs == 128);
+    CHECK(from_command_line({"--jobs", "1"}).targets.jobs == 1);
+    CHECK(error_of([] {
+              from_command_line({"--jobs", "129"});
+          }) == "--jobs: must be between 1 and 128");
+    CHECK(error_of([] {
+              from_command_line({"--jobs", "0"});
+          }) == "--jobs: must be between 1 and 128");
+}
+
 TEST_CASE("the implicit-TLS rule is one rule", "[unit][request]") {
     CHECK(make_target("h", 0, TlsMode::auto_, {}).port == 587);
     CHECK(make_target("h", 0, TlsMode::implicit, {}).port == 465);
