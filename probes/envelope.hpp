@@ -2,7 +2,8 @@
 // The envelope probe (issue 20): on a session that is ready (authenticated when credentials
 // were given), "MAIL FROM:<addr>" with the parameters that apply, one "RCPT TO" per
 // recipient, then RSET and QUIT: swaks' --quit-after RCPT. No DATA is ever sent here without
-// EnvelopeRequest::send (added with --send). What the replies mean is decided by evaluate()
+// EnvelopeRequest::send (--send): then, when MAIL and at least one RCPT got 2xx, DATA, the
+// message (dot-stuffed, CRLF) and QUIT. What the replies mean is decided by evaluate()
 // (diagnose/envelope_rules.hpp), not here.
 
 #include "report/report.hpp"
@@ -23,6 +24,11 @@ struct EnvelopeRequest {
     std::optional<std::uint64_t> size;
     /// The message has 8-bit data: BODY=8BITMIME when the server advertises 8BITMIME.
     bool eight_bit = false;
+    /// --send: send `message` after DATA. The only way smtpprobe sends mail.
+    bool send = false;
+    /// --send: the message as given (--data-file, read by prepare()), or none: the engine
+    /// builds one (smtp::build_test_message) and sets `size` and `eight_bit` from it.
+    std::optional<std::string> message;
 };
 
 /// The MAIL parameters that apply under `capabilities` (null: none known): SIZE=n when a size
@@ -34,6 +40,11 @@ std::vector<std::string> mail_parameters(EnvelopeRequest const& request,
 
 /// Runs the envelope on `conversation` and appends each command and its reply to
 /// envelope.steps: MAIL FROM; when MAIL got 2xx, one RCPT TO per recipient; RSET; QUIT.
+/// With request.send (and request.message): when MAIL and at least one RCPT got 2xx, DATA,
+/// then after 354 the message as smtp::data_payload() sends it (in the transcript only as
+/// "<N bytes, M lines>"), its reply (envelope.message_sent, queue_id, recipients), and QUIT
+/// without RSET once it was accepted. An 8-bit message meets a server without 8BITMIME: no
+/// DATA, envelope.not_sent says why.
 /// A 421, or a broken connection, ends it there with envelope.stopped set. Never throws for
 /// what the server or the network does.
 void run_envelope(Conversation& conversation, EnvelopeRequest const& request,

@@ -75,6 +75,7 @@ struct CommandLineValues {
     std::string key_passphrase_env, key_passphrase_file;
     std::string mail_from;
     std::vector<std::string> rcpt;
+    bool send = false;
 };
 
 /// The probe's option table, bound to the request `r` where the types agree, else to `v`.
@@ -147,7 +148,9 @@ po::options_description probe_options(ProbeRequest& r, CommandLineValues& v) {
         ("expect-rcpt-accepted", po::bool_switch(&x.rcpt_accepted), "critical unless every RCPT TO gets 2xx");
     po::options_description sending("Beyond AUTH, by request only (never in --format nagios or the exporter)", 100, 50);
     sending.add_options()
-        ("line-endings", po::bool_switch(&o.line_endings), "on a connection of its own, send NOOP ended by a bare LF and by a bare CR and say whether the server rejects them, takes them as line ends, or waits (the safe part of an SMTP smuggling check; sends no mail)");
+        ("line-endings", po::bool_switch(&o.line_endings), "on a connection of its own, send NOOP ended by a bare LF and by a bare CR and say whether the server rejects them, takes them as line ends, or waits (the safe part of an SMTP smuggling check; sends no mail)")
+        ("send", po::bool_switch(&v.send), "send one test message after the envelope (needs --mail-from and --rcpt; one target): DATA, the message, its queue id; the only option that sends mail")
+        ("data-file", po::value(&r.data_file), "with --send: send this file as the message (headers and body, as given; line endings sent as CRLF, dot-stuffed) instead of a built one");
     po::options_description output("Output", 100, 50);
     output.add_options()
         ("format,f", po::value(&v.format)->default_value("text"), "text | json | ndjson (one report a line, as each target finishes) | nagios")
@@ -240,8 +243,12 @@ void convert(CommandLineValues const& v, po::variables_map const& vm, ProbeReque
         throw RequestError(setting, Reader::command_line, message);
     };
     r.targets.hosts = v.targets;
-    if (vm.count("mail-from") || !v.rcpt.empty())
-        r.options.envelope = probes::EnvelopeRequest{v.mail_from, v.rcpt, std::nullopt, false};
+    if (vm.count("mail-from") || !v.rcpt.empty() || v.send) {
+        probes::EnvelopeRequest& e = r.options.envelope.emplace();
+        e.mail_from = v.mail_from;
+        e.rcpt = v.rcpt;
+        e.send = v.send;
+    }
     std::optional<TlsMode> const tls = parse_tls_mode(v.tls);
     if (!tls)
         fail(Setting::tls, "must be auto, starttls, implicit or none (got \"" + v.tls + "\")");

@@ -55,7 +55,7 @@ _smtpprobe() {
         fi
         return ;;
     --ca-file | --password-file | --oauth-token-file | --output | -o | --transcript-file | --ca-out | --client-cert-out | --targets-file | \
-        --config | --proxy-password-file | --cert | --key | --key-passphrase-file)
+        --config | --proxy-password-file | --cert | --key | --key-passphrase-file | --data-file)
         COMPREPLY=($(compgen -f -- "$cur"))
         return ;;
     --ca-path | --bundle)
@@ -95,6 +95,7 @@ _smtpprobe() {
             --gssapi-service --authzid --allow-insecure-auth --mechanisms --show-username --expect-auth --expect-starttls
             --expect-tls-min --warning --critical
             --mail-from --rcpt --expect-sender-accepted --expect-rcpt-accepted --line-endings
+            --send --data-file
             --format --output --transcript
             --transcript-file --bundle --color --demo --profile --help --version' -- "$cur"))
     elif [[ $cword -eq 1 ]]; then

@@ -1,5 +1,6 @@
 #include "diagnose/envelope_rules.hpp"
 
+#include "report/words.hpp"
 #include "smtp/ascii.hpp"
 
 #include <string_view>
@@ -12,7 +13,7 @@ using Kind = EnvelopeStep::Kind;
 /// A known refusal: matched on the step, the enhanced code and words of the reply text.
 struct Known {
     std::string_view id;
-    bool mail, rcpt;           ///< at which step it is known
+    bool mail, rcpt;           ///< at which step it is known; neither: DATA and the message
     std::string_view enhanced; ///< "" : any
     std::string_view words;    ///< matched without case; "" : any text
     std::string_view meaning;
@@ -106,15 +107,65 @@ constexpr Known known[] = {
      "The server takes mail only from authenticated clients.", "Authenticate before MAIL FROM."},
     {"envelope.not_authenticated", true, true, "", "not authenticated",
      "The server takes mail only from authenticated clients.", "Authenticate before MAIL FROM."},
+    // Neither at MAIL nor at RCPT: refusals of DATA or of the message itself (--send).
+    // Exchange Online's SendAsDenied comes only after the message (smtp-facts-additions §3.4).
+    {"envelope.send_as_denied_after_data", false, false, "5.2.252", "",
+     "Exchange Online took the envelope but refused the message: the authenticated mailbox may "
+     "not send as the message's sender (SendAsDenied, 554 5.2.252). Exchange checks the From "
+     "header against the mailbox only after DATA.",
+     "Send as the account's own mailbox address (MAIL FROM and the From header), or have an "
+     "Exchange administrator grant the account Send As on the sender's mailbox "
+     "(Add-RecipientPermission -Identity <sender> -Trustee <account> -AccessRights SendAs; for "
+     "a shared mailbox the same, or Send on Behalf). Permission changes can take up to an hour "
+     "to apply."},
+    {"envelope.send_as_denied_after_data", false, false, "", "sendasdenied",
+     "The server refused the message: the authenticated mailbox may not send as the message's "
+     "sender (Exchange's SendAsDenied, after DATA).",
+     "Send as the account's own address, or grant the account Send As on the sender's mailbox "
+     "(Add-RecipientPermission ... -AccessRights SendAs)."},
+    {"envelope.message_too_big", false, false, "5.3.4", "",
+     "The message is over the server's size limit (552 5.3.4, RFC 1870).",
+     "Send a smaller message, or raise the server's limit (Postfix message_size_limit)."},
+    {"envelope.no_valid_recipients", false, false, "", "no valid recipients",
+     "The server refused DATA: none of the recipients was accepted.",
+     "Fix the refused RCPT TO first (see its row)."},
 };
 
+/// DATA and the message (--send): accepted, or refused with its meaning and fix.
+void judge_data_step(EnvelopeStep& step, Envelope const& envelope) {
+    smtp::Reply const& reply = *step.reply;
+    int const cls = reply.code / 100;
+    if (step.kind == Kind::data && reply.code == 354) {
+        step.meaning = "the server is ready for the message";
+        return;
+    }
+    if (step.kind == Kind::message && cls == 2) {
+        step.meaning = "the server took the message: a test message WAS SENT to " +
+                       join(envelope.recipients, ", ") +
+                       (envelope.queue_id.empty() ? std::string(" (the reply has no queue id "
+                                                                "smtpprobe knows)")
+                                                  : ", queued as " + envelope.queue_id);
+        return;
+    }
+    std::string_view const what = step.kind == Kind::data ? "DATA" : "the message";
+    step.finding_id = cls == 4 ? "envelope.message_deferred" : "envelope.message_refused";
+    step.meaning = std::string(cls == 4 ? "the server deferred " : "the server refused ") +
+                   std::string(what) + ": no message was sent";
+    step.fix = cls == 4 ? "Try again later; if it stays, the server's log says why."
+                        : "The reply's text and the server's log say which rule refused it "
+                          "(content, size, sender policy).";
+}
+
 Known const* find_known(Kind kind, smtp::Reply const& reply) {
-    if (reply.code / 100 == 2 || (kind != Kind::mail && kind != Kind::rcpt))
+    bool const after_data = kind == Kind::data || kind == Kind::message;
+    if (reply.code / 100 == 2 || reply.code == 354 ||
+        (kind != Kind::mail && kind != Kind::rcpt && !after_data))
         return nullptr;
     std::string const enhanced = reply.enhanced();
     std::string const text = reply.text();
     for (Known const& k : known) {
-        if ((kind == Kind::mail && !k.mail) || (kind == Kind::rcpt && !k.rcpt))
+        if ((kind == Kind::mail && !k.mail) || (kind == Kind::rcpt && !k.rcpt) ||
+            (after_data && (k.mail || k.rcpt)))
             continue;
         if (!k.enhanced.empty() && enhanced != k.enhanced)
             continue;
@@ -186,13 +237,15 @@ EnvelopeStep judge_step(EnvelopeStep step, Envelope const& envelope, Report cons
         step.meaning = cls == 2 ? "the transaction is reset: nothing was sent"
                                 : "RSET was not accepted (the QUIT that follows ends the session "
                                   "anyway; nothing was sent)";
+        if (envelope.send_requested && !envelope.message_sent && cls == 2)
+            step.meaning = "the transaction is reset: no message was sent";
         break;
     case Kind::quit:
         step.meaning = cls == 2 ? "the session ended" : "QUIT got an unexpected reply";
         break;
     case Kind::data:
     case Kind::message:
-        step.meaning = cls == 2 || reply.code == 354 ? "accepted" : "refused";
+        judge_data_step(step, envelope);
         break;
     }
     return step;
@@ -224,9 +277,11 @@ std::vector<Finding> envelope_findings(Envelope const& e, Report const& report) 
             continue;
         refused = true;
         bool const temporary = step.reply->code / 100 == 4;
-        std::string const what = step.kind == Kind::mail
-                                     ? "The sender " + step.argument + " was "
-                                     : "The recipient " + step.argument + " was ";
+        std::string const what = step.kind == Kind::mail ? "The sender " + step.argument + " was "
+                                 : step.kind == Kind::rcpt
+                                     ? "The recipient " + step.argument + " was "
+                                 : step.kind == Kind::data ? std::string("DATA was ")
+                                                           : std::string("The test message was ");
         out.push_back(
             {step.finding_id,
              temporary ? Severity::warning : Severity::error,
@@ -234,13 +289,36 @@ std::vector<Finding> envelope_findings(Envelope const& e, Report const& report) 
              step.meaning + " " + step.fix,
              {std::string(verb(step.kind)) + ": " + step.reply->wire()}});
     }
+    if (!e.not_sent.empty()) {
+        refused = true;
+        out.push_back({"envelope.eight_bit_without_8bitmime",
+                       Severity::error,
+                       "The 8-bit message was not sent: the server does not advertise 8BITMIME",
+                       "The message has bytes of 0x80 or more, and the server does not "
+                       "advertise 8BITMIME (RFC 6152), so smtpprobe did not send it (a server "
+                       "without 8BITMIME may refuse or mangle it). Encode the message in 7 bits "
+                       "(Content-Transfer-Encoding: quoted-printable or base64), or send through "
+                       "a server that advertises 8BITMIME.",
+                       {"--send: " + e.not_sent}});
+    }
+    if (e.message_sent)
+        out.push_back({"envelope.message_sent",
+                       Severity::info,
+                       "A test message was sent (--send)",
+                       "The server took the message after DATA: it was sent to " +
+                           join(e.recipients, ", ") +
+                           (e.queue_id.empty() ? std::string(" (no queue id in the reply)")
+                                               : ", queued as " + e.queue_id) +
+                           ". Look for it in the recipient's mailbox, or for the queue id in "
+                           "the server's log.",
+                       {}});
     if (!e.stopped.empty())
         out.push_back({"envelope.stopped",
                        Severity::warning,
                        "The envelope test stopped short",
                        e.stopped + ".",
                        {}});
-    else if (!refused)
+    else if (!refused && !e.message_sent)
         out.push_back({"envelope.accepted",
                        Severity::info,
                        "The server accepts this sender and every recipient",

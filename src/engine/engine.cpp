@@ -16,11 +16,17 @@
 #include "probes/envelope.hpp"
 #include "probes/line_endings.hpp"
 #include "probes/tls_versions.hpp"
+#include "smtp/message.hpp"
 
 #include <algorithm>
+#include <array>
+#include <chrono>
+#include <cstdio>
 #include <memory>
 #include <mutex>
+#include <random>
 #include <thread>
+#include <unistd.h>
 
 namespace smtpprobe {
 namespace {
@@ -69,6 +75,7 @@ private:
         return options_.credentials ? *options_.credentials : no_user_;
     }
     void envelope_probe(engine::Collector& collector);
+    probes::EnvelopeRequest envelope_request(Envelope& envelope) const;
     void line_ending_check(engine::Collector& collector);
 
     Target const& target_;
@@ -176,6 +183,7 @@ void Run::envelope_probe(engine::Collector& collector) {
     Envelope& envelope = report_.envelope.emplace();
     envelope.mail_from = options_.envelope->mail_from;
     envelope.rcpt = options_.envelope->rcpt;
+    envelope.send_requested = options_.envelope->send;
     MechanismRow const* accepted = nullptr;
     for (MechanismRow const& row : report_.rows)
         if (row.authentication.status == Status::accepted) {
@@ -212,8 +220,40 @@ void Run::envelope_probe(engine::Collector& collector) {
         envelope.authenticated = true;
         envelope.mechanism = row.name;
     }
-    probes::run_envelope(*session.conversation, *options_.envelope,
+    probes::EnvelopeRequest const request = envelope_request(envelope);
+    probes::run_envelope(*session.conversation, request,
                          opened.facts ? opened.facts->final_capabilities() : nullptr, envelope);
+}
+
+// --send: the message that goes, built here when --data-file gave none (its Date from the
+// probe's clock, its Message-ID's run id from std::random_device), and what MAIL FROM declares for
+// it: the real size (SIZE=, which wins over a declared one) and whether it is 8-bit.
+probes::EnvelopeRequest Run::envelope_request(Envelope& envelope) const {
+    probes::EnvelopeRequest request = *options_.envelope;
+    if (!request.send)
+        return request;
+    if (!request.message) {
+        smtp::TestMessage m;
+        m.from = request.mail_from;
+        m.to = request.rcpt;
+        m.date = options_.clock ? options_.clock()
+                                : std::chrono::duration_cast<std::chrono::seconds>(
+                                      std::chrono::system_clock::now().time_since_epoch())
+                                      .count();
+        std::random_device random;
+        char id[13];
+        std::snprintf(id, sizeof id, "%06x%06x", random() & 0xffffffu, random() & 0xffffffu);
+        m.run_id = id;
+        std::array<char, 256> host{};
+        if (::gethostname(host.data(), host.size() - 1) == 0)
+            m.client_host = host.data();
+        m.server = target_.host + ":" + std::to_string(target_.port);
+        request.message = smtp::build_test_message(m);
+        envelope.message_built = true;
+    }
+    request.size = smtp::message_size(smtp::data_payload(*request.message));
+    request.eight_bit = smtp::has_eight_bit(*request.message);
+    return request;
 }
 
 // The extra handshakes (probes/tls_versions.hpp). The no-SNI check costs a connection, so it

@@ -217,6 +217,13 @@ Module module(YamlReader const& r, std::string const& name, YAML::Node const& no
     m.name = name;
     if (node.IsNull())
         return m;
+    // --send and --data-file have no key: say why rather than "unknown key".
+    if (node.IsMap())
+        for (auto const& item : node)
+            if (std::string const k = item.first.as<std::string>(); k == "send" || k == "data_file")
+                r.fail(YamlReader::join(path, k),
+                       "an exporter module never sends mail (mail_from and rcpt test the "
+                       "envelope without DATA; --send is for a one-off run of smtpprobe)");
     r.only_keys(node, path, module_key_list);
     auto key = [&](char const* k) { return YamlReader::join(path, k); };
     ProbeRequest& q = m.request;

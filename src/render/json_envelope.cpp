@@ -30,7 +30,14 @@ Json envelope_json(Envelope const& e) {
                 {"rcpt_accepted", optional_bool(rcpt_accepted)},
                 {"stopped", or_null(e.stopped)},
                 {"message_sent", e.message_sent},
-                {"queue_id", or_null(e.queue_id)}};
+                {"queue_id", or_null(e.queue_id)},
+                // --send (added within schema 2): null without it.
+                {"send", e.send_requested},
+                {"recipients", e.recipients},
+                {"message_bytes", e.send_requested ? Json(e.message_bytes) : Json(nullptr)},
+                {"message_lines", e.send_requested ? Json(e.message_lines) : Json(nullptr)},
+                {"message_built", e.send_requested ? Json(e.message_built) : Json(nullptr)},
+                {"not_sent", or_null(e.not_sent)}};
 }
 
 } // namespace smtpprobe::json_parts

@@ -17,6 +17,7 @@
 
 #include <chrono>
 #include <cstddef>
+#include <cstdint>
 #include <map>
 #include <optional>
 #include <string>
@@ -356,7 +357,7 @@ struct EnvelopeStep {
     enum class Kind { mail, rcpt, rset, data, message, quit };
     Kind kind = Kind::mail;
     /// What followed the verb, as sent: "<addr> SIZE=123" for MAIL, "<addr>" for RCPT,
-    /// empty for RSET and QUIT.
+    /// "<N bytes, M lines>" for the message, empty for RSET, DATA and QUIT.
     std::string argument;
     std::optional<smtp::Reply> reply; ///< none: the connection broke before a reply came
     /// What the reply means, and the fix when it is a refusal: filled by evaluate() in
@@ -383,8 +384,17 @@ struct Envelope {
     /// Why the envelope probe did not run, or stopped short (no connection, the connection
     /// broke, the authentication failed this time); empty when it ran to QUIT.
     std::string stopped;
-    bool message_sent = false; ///< --send: the message was accepted after DATA
-    std::string queue_id;      ///< --send: the queue id in the final reply, when it had one
+    bool send_requested = false; ///< --send was given
+    bool message_sent = false;   ///< --send: the message was accepted after DATA
+    std::string queue_id;        ///< --send: the queue id in the final reply, when it had one
+    /// --send: the recipients the message went to (those whose RCPT TO got 2xx), as given.
+    std::vector<std::string> recipients;
+    std::uint64_t message_bytes = 0; ///< --send: the message's size (RFC 1870's count)
+    std::size_t message_lines = 0;   ///< --send: its lines
+    bool message_built = false;      ///< --send without --data-file: smtpprobe built it
+    /// --send: why no DATA was sent although MAIL and a RCPT got 2xx (8-bit data and no
+    /// 8BITMIME); empty otherwise.
+    std::string not_sent;
 
     /// The first step of `kind`, or null.
     EnvelopeStep const* first(EnvelopeStep::Kind kind) const noexcept;

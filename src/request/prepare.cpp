@@ -5,8 +5,10 @@
 #include "request/token_command.hpp"
 
 #include <cstdlib>
+#include <filesystem>
 #include <fstream>
 #include <iostream>
+#include <sstream>
 #include <termios.h>
 #include <unistd.h>
 
@@ -183,8 +185,33 @@ ProbeOptions PreparedRequest::options_for(Target const& target) const {
     return options;
 }
 
+namespace {
+
+/// --data-file: the message --send sends, read once, as it is (data_payload() makes its line
+/// endings CRLF and dot-stuffs it). Bounded: a test message, not a mailbox.
+std::string read_data_file(std::string const& path) {
+    constexpr std::uintmax_t max_bytes = 64 * 1024 * 1024;
+    std::error_code ec;
+    std::uintmax_t const size = std::filesystem::file_size(path, ec);
+    if (!ec && size > max_bytes)
+        throw PrepareError("--data-file: " + path + " is " + std::to_string(size) +
+                           " bytes; a test message is at most 64 MiB");
+    std::ifstream file(path, std::ios::binary);
+    if (!file)
+        throw PrepareError("--data-file: cannot read " + path);
+    std::ostringstream content;
+    content << file.rdbuf();
+    if (file.bad())
+        throw PrepareError("--data-file: cannot read " + path);
+    return std::move(content).str();
+}
+
+} // namespace
+
 PreparedRequest prepare(ProbeRequest request, PrepareContext const& context) {
     PreparedRequest prepared;
+    if (!request.data_file.empty() && request.options.envelope)
+        request.options.envelope->message = read_data_file(request.data_file);
     request.options.credentials = read_credentials(request, context);
     prepared.proxy_ = read_proxy(request, context);
     net::TlsClientOptions& tls = request.options.tls;

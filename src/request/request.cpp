@@ -62,6 +62,9 @@ constexpr SettingName setting_names[] = {
     {Setting::expect_rcpt_accepted, "--expect-rcpt-accepted", "expect.rcpt_accepted"},
     // Beyond AUTH (S): no module key; an exporter never sends bare line endings or mail.
     {Setting::line_endings, "--line-endings", ""},
+    // --send (S): no module key; an exporter never sends mail (config.cpp says so).
+    {Setting::send, "--send", ""},
+    {Setting::data_file, "--data-file", ""},
 };
 
 constexpr std::chrono::milliseconds max_seconds{86'400'000};
@@ -284,12 +287,45 @@ void check_by_request(ProbeRequest const& r, Checker const& c, Reader reader) {
                "a one-off check, not for monitoring: run it without --format nagios");
 }
 
+// --send: the only option that sends mail. One message, from one run, to one server: never
+// from a monitoring check (every scrape or check interval would send one), never once per
+// target or per address.
+void check_send(ProbeRequest const& r, Checker const& c, Reader reader) {
+    std::optional<probes::EnvelopeRequest> const& e = r.options.envelope;
+    bool const send = e && e->send;
+    if (!r.data_file.empty() && !send)
+        c.fail(Setting::data_file, "needs " + c.name(Setting::send) + " (it is the message " +
+                                       c.name(Setting::send) + " sends)");
+    if (!send)
+        return;
+    if (reader == Reader::exporter_module)
+        c.fail(Setting::send, "an exporter module never sends mail");
+    if (r.outputs.format == Format::nagios)
+        c.fail(Setting::send,
+               "sends a real message, not for monitoring: run it without --format nagios");
+    if (e->mail_from.empty() || e->rcpt.empty())
+        c.fail(Setting::send, "needs " + c.name(Setting::mail_from) + " and at least one " +
+                                  c.name(Setting::rcpt) +
+                                  " (the message goes from that sender to those recipients)");
+    if (e->mail_from == "<>" && r.data_file.empty())
+        c.fail(Setting::send, "with the null sender <>, give the message with " +
+                                  c.name(Setting::data_file) +
+                                  " (the message smtpprobe builds needs a From address)");
+    if (r.several_targets())
+        c.fail(Setting::send, "sends one message to one server: give one target (not several, "
+                              "--targets-file or --format ndjson)");
+    if (r.options.all_addresses)
+        c.fail(Setting::send, "would send one message per address with --all-addresses: give "
+                              "the one address to send through as the target");
+}
+
 void check(ProbeRequest const& request, Reader reader) {
     Checker const c(reader);
     check_targets(request, c, reader);
     check_options(request.options, c);
     check_expectations(request.expect, c);
     check_credentials(request, c);
+    check_send(request, c, reader);
     check_envelope(request, c);
     check_by_request(request, c, reader);
 }

@@ -88,6 +88,9 @@ struct ProbeRequest {
     ProxyRequest proxy;
     Expectations expect; ///< nagios is derived from the format (expectations())
     Outputs outputs;
+    /// --data-file: the message --send sends, as given; prepare() reads it into
+    /// options.envelope->message. Empty: the engine builds a test message.
+    std::string data_file;
 
     /// Several targets, a targets file, or NDJSON: reports are streamed one per target.
     bool several_targets() const noexcept;
@@ -140,6 +143,9 @@ enum class Setting {
     expect_rcpt_accepted,
     // Beyond AUTH, by request only (S): command line only, never in nagios or the exporter.
     line_endings,
+    // --send (issue 20 item 4): command line only, one target, never nagios or the exporter.
+    send,
+    data_file,
 };
 
 enum class Reader { command_line, exporter_module };

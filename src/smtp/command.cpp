@@ -72,6 +72,9 @@ Command cancel_command() {
 Command rset_command() {
     return plain("RSET");
 }
+Command data_command() {
+    return plain("DATA");
+}
 
 namespace {
 std::string path(std::string_view address) {

@@ -37,6 +37,8 @@ Command public_sasl_response_command(std::string_view raw);
 /// The RFC 4954 §4 cancel line "*".
 Command cancel_command();
 Command rset_command();
+/// "DATA" (RFC 5321 §4.1.1.4): sent only by --send.
+Command data_command();
 /// "MAIL FROM:<address> P1 P2" (RFC 5321 §4.1.1.2; "" gives the null path "<>"). Refuses
 /// (std::invalid_argument) an address or parameter with CR, LF or NUL, an address with < or >.
 Command mail_command(std::string_view address, std::vector<std::string> const& parameters = {});

@@ -255,8 +255,8 @@ TEST_CASE("all addresses: the envelope runs on the address the report is about",
              a.server().ca_pem() + b.server().ca_pem());
     s.options.credentials =
         sasl::Credentials{"alice@example.test", "postfix-test-password-not-real", ""};
-    s.options.envelope =
-        probes::EnvelopeRequest{"bob@example.test", {"carol@example.test"}, {}, false};
+    s.options.envelope = probes::EnvelopeRequest{
+        "bob@example.test", {"carol@example.test"}, {}, false, false, std::nullopt};
     Probed const p = probe(s);
     REQUIRE(p.report.address_probes.size() == 2);
     REQUIRE(p.report.envelope);

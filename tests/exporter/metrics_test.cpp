@@ -168,7 +168,8 @@ TEST_CASE("the envelope's reply codes, one series per step", "[exporter][metrics
     o.options.credentials =
         sasl::Credentials{"alice@example.test", "postfix-test-password-not-real", ""};
     o.options.envelope = probes::EnvelopeRequest{
-        "alice@example.test", {"carol@example.test", "dave@example.test"}, {}, false};
+        "alice@example.test", {"carol@example.test", "dave@example.test"}, {}, false, false,
+        std::nullopt};
     Observer observer;
     Report const report = smtpprobe::probe(o.target, o.options, observer);
     std::string const m =

@@ -23,7 +23,10 @@ Checks:
      reference; swaks cannot send MAIL parameters).
   4. One full send by swaks into MAILDIR, and one by smtpprobe --send (skipped while it has
      no --send): the delivered body equals the one sent, byte for byte, with lines that
-     start with a dot (and a line that is a lone dot).
+     start with a dot (and a line that is a lone dot); smtpprobe's steps (no RSET after the
+     message), Postfix's queue id as it read it, the transcript's "WAS SENT" and no body line.
+     One smtpprobe --send of its built message to Exim (which blackholes it): Exim's
+     "250 OK id=..." queue id.
   5. Bare LF / bare CR: the raw replies of the Postfix with and without
      smtpd_forbid_bare_newline, and smtpprobe --line-endings' classification (skipped while
      it has no --line-endings).
@@ -415,7 +418,50 @@ def smtpprobe_send() -> None:
     env = (run.doc or {}).get("envelope") or {}
     C.check(f"{name}: the report says a message was sent, with the queue id",
             env.get("message_sent") is True and bool(env.get("queue_id")), f"envelope {env}")
+    check_sent_steps(name, env, run, r"^Ok: queued as (?P<id>[0-9A-Za-z]{6,})$")
+    C.check(f"{name}: the message went to {LOCAL_RCPT}", env.get("recipients") == [LOCAL_RCPT],
+            f"recipients {env.get('recipients')}")
     check_delivery("smtpprobe --send", token, delivered(token, before))
+
+
+def check_sent_steps(name: str, env: dict, run: ts.Run, final: str) -> None:
+    """MAIL, RCPT, DATA 354, the message 250 with the server's queue id as smtpprobe read it,
+    then QUIT without RSET; the transcript marks the sending and holds no line of the body."""
+    steps = [st for st in env.get("steps", []) if isinstance(st, dict)]
+    kinds = [step_kind(st) for st in steps]
+    C.check(f"{name}: MAIL, RCPT, DATA, message, QUIT (no RSET after a sent message)",
+            kinds == ["mail", "rcpt", "data", "message", "quit"], f"steps {kinds}")
+    message = step_named(steps, "message") or {}
+    reply = message.get("reply") or {}
+    text = " ".join(reply.get("lines") or []) if isinstance(reply, dict) else ""
+    text = re.sub(r"^\d\.\d{1,3}\.\d{1,3} ", "", text)
+    m = re.match(final, text)
+    C.check(f"{name}: 250 after the message, its queue id read as the server words it",
+            step_code(message) == 250 and bool(m) and m.group("id") == env.get("queue_id"),
+            f"reply {reply}, queue_id {env.get('queue_id')!r}")
+    C.check(f"{name}: exit 0", run.rc == 0, f"exit {run.rc}")
+    transcript = "".join(run.extra_files.values())
+    C.check(f"{name}: the transcript says a message WAS SENT, and not what it said",
+            "--send: a test message WAS SENT to" in transcript
+            and "A line that starts with a dot" not in transcript
+            and "This is a test message from smtpprobe" not in transcript,
+            transcript[-300:])
+
+
+def smtpprobe_send_exim() -> None:
+    """A message smtpprobe builds, to Exim's envelope port (its router blackholes what it
+    accepts): Exim's queue id read from "250 OK id=..."."""
+    name = f"{EXIM.name}: smtpprobe --send (built message)"
+    if not have_binary() or not smtpprobe_knows("--send"):
+        skip(name, "smtpprobe has no --send yet" if have_binary() else "no smtpprobe binary")
+        return
+    run = smtpprobe_run(EXIM, "send", True, ["--mail-from", OWNED, "--rcpt", LOCAL_RCPT, "--send"])
+    ts.check_no_secrets(run, include_user=False)
+    env = (run.doc or {}).get("envelope") or {}
+    C.check(f"{name}: the report says a message was sent, built by smtpprobe",
+            env.get("message_sent") is True and env.get("message_built") is True, f"envelope {env}")
+    # Exim 4.96's message id: base-62 time, pid, fraction (6-6-2; 4.97 made it 6-11-4).
+    check_sent_steps(name, env, run, r"^OK id=(?P<id>[0-9A-Za-z]{6}-[0-9A-Za-z]{6,11}-[0-9A-Za-z]{2,4})$")
 
 
 # ---------------------------------------------------------------------- bare LF / bare CR
@@ -496,6 +542,7 @@ def main() -> int:
                  "no smtpprobe binary" if not have_binary() else "smtpprobe has no --mail-from yet")
     swaks_send()
     smtpprobe_send()
+    smtpprobe_send_exim()
     print(f"--- envelope checks took {time.monotonic() - t0:.1f} s")
     if C.failures:
         print("failed checks:\n  " + "\n  ".join(C.failures))

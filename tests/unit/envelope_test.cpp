@@ -166,7 +166,11 @@ TEST_CASE("expectations: --expect-sender-accepted and --expect-rcpt-accepted", "
 TEST_CASE("mail_parameters: only what the server advertises", "[unit][envelope]") {
     smtp::Capabilities caps =
         smtp::parse_capabilities(reply(250, {"mx", "SIZE 1000", "8BITMIME", "SMTPUTF8"}));
-    probes::EnvelopeRequest r{"a@example.org", {"b@example.org"}, 123, true};
+    probes::EnvelopeRequest r;
+    r.mail_from = "a@example.org";
+    r.rcpt = {"b@example.org"};
+    r.size = 123;
+    r.eight_bit = true;
     CHECK(probes::mail_parameters(r, &caps) ==
           std::vector<std::string>{"SIZE=123", "BODY=8BITMIME"});
     r.rcpt = {"b@bücher.example"};
@@ -222,4 +226,110 @@ TEST_CASE("render: the Envelope section in text and JSON, server bytes escaped",
     CHECK_FALSE(
         Json::parse(render_json(plain, evaluate(plain, Expectations{}))).contains("envelope"));
     CHECK_FALSE(contains(render_text(plain, evaluate(plain, Expectations{})), "\nEnvelope"));
+}
+
+// --send (issue 20 item 4): DATA and the message, judged; what the report says was sent.
+namespace {
+
+/// An envelope whose MAIL and RCPT got 250, then DATA 354 and `after` for the message.
+Report with_message(smtp::Reply after, bool sent) {
+    Report r = with_envelope(reply(250, {"2.1.0 Ok"}), reply(250, {"2.1.5 Ok"}));
+    Envelope& e = *r.envelope;
+    e.steps.resize(2); // MAIL, RCPT
+    e.send_requested = true;
+    e.message_bytes = 321;
+    e.message_lines = 12;
+    e.message_built = true;
+    e.steps.push_back(step(Kind::data, "", reply(354, {"End data with <CR><LF>.<CR><LF>"})));
+    e.steps.push_back(step(Kind::message, "<327 bytes, 12 lines>", std::move(after)));
+    if (sent) {
+        e.message_sent = true;
+        e.recipients = {"x@example.net"};
+        e.queue_id = "4XyZ1k2Lmnz0";
+    } else {
+        e.steps.push_back(step(Kind::rset, "", reply(250, {"2.0.0 OK"})));
+    }
+    e.steps.push_back(step(Kind::quit, "", reply(221, {"2.0.0 Bye"})));
+    return r;
+}
+
+} // namespace
+
+TEST_CASE("send: a message taken is said plainly, in text, JSON and a finding",
+          "[unit][envelope][send]") {
+    Report const r = with_message(reply(250, {"2.0.0 Ok: queued as 4XyZ1k2Lmnz0"}), true);
+    Verdict const v = evaluate(r, Expectations{});
+    Finding const* f = find_finding(v, "envelope.message_sent");
+    REQUIRE(f != nullptr);
+    CHECK(f->severity == Severity::info);
+    CHECK(contains(f->detail, "sent to x@example.net, queued as 4XyZ1k2Lmnz0"));
+    CHECK(find_finding(v, "envelope.accepted") == nullptr); // it says "no message was sent"
+    CHECK(v.exit_code == exit_code::ok);
+    std::string const text = render_text(r, v);
+    CHECK(contains(text, "\nEnvelope (connection 4, after AUTH LOGIN; a message was sent)\n"
+                         "  A test message WAS SENT to x@example.net, queued as 4XyZ1k2Lmnz0 "
+                         "(321 bytes, built by smtpprobe).\n"));
+    CHECK(contains(text, "  message <327 bytes, 12 lines>"));
+    Json const doc = Json::parse(render_json(r, v));
+    Json const& env = doc["envelope"];
+    CHECK(env["send"] == true);
+    CHECK(env["message_sent"] == true);
+    CHECK(env["queue_id"] == "4XyZ1k2Lmnz0");
+    CHECK(env["recipients"] == Json::array({"x@example.net"}));
+    CHECK(env["message_bytes"] == 321);
+    CHECK(env["steps"][2]["step"] == "data");
+    CHECK(env["steps"][3]["step"] == "message");
+    CHECK(contains(env["steps"][3]["meaning"].get<std::string>(), "WAS SENT to x@example.net"));
+}
+
+TEST_CASE("send: Exchange Online's SendAsDenied after DATA, named with its fix",
+          "[unit][envelope][send]") {
+    Report const r = with_message(
+        reply(554, {"5.2.252 SendAsDenied; probe@contoso.test not allowed to send as "
+                    "someone@example.org; STOREDRV.Submission.Exception:SendAsDeniedException."
+                    "MapiExceptionSendAsDenied; Failed to process message due to a permanent "
+                    "exception with message [BeginDiagnosticData]"}),
+        false);
+    Verdict const v = evaluate(r, Expectations{});
+    Finding const* f = find_finding(v, "envelope.send_as_denied_after_data");
+    REQUIRE(f != nullptr);
+    CHECK(f->severity == Severity::error);
+    CHECK(f->title == "The test message was refused (554 5.2.252)");
+    CHECK(contains(f->detail, "Add-RecipientPermission"));
+    CHECK(find_finding(v, "envelope.message_sent") == nullptr);
+    CHECK(v.exit_code == exit_code::problems);
+    std::string const text = render_text(r, v);
+    CHECK(contains(text, "--send: no message was sent)\n  --send: NO message was sent (see the "
+                         "replies below).\n"));
+    CHECK(Json::parse(render_json(r, v))["envelope"]["message_sent"] == false);
+}
+
+TEST_CASE("send: other refusals of DATA and of the message", "[unit][envelope][send]") {
+    auto const id = [](smtp::Reply after) {
+        Report const r = with_message(std::move(after), false);
+        return diagnose::judge_envelope(r)->steps.at(3).finding_id;
+    };
+    CHECK(id(reply(552, {"5.3.4 Message size exceeds fixed limit"})) == "envelope.message_too_big");
+    CHECK(id(reply(550, {"5.7.1 Message content rejected"})) == "envelope.message_refused");
+    CHECK(id(reply(451, {"4.3.0 Error: queue file write error"})) == "envelope.message_deferred");
+    Report refused_data = with_message(reply(250, {"ok"}), false);
+    refused_data.envelope->steps[2].reply = reply(554, {"5.5.1 Error: no valid recipients"});
+    Verdict const v = evaluate(refused_data, Expectations{});
+    Finding const* f = find_finding(v, "envelope.no_valid_recipients");
+    REQUIRE(f != nullptr);
+    CHECK(f->title == "DATA was refused (554 5.5.1)");
+}
+
+TEST_CASE("send: an 8-bit message to a server without 8BITMIME is not sent, and said so",
+          "[unit][envelope][send]") {
+    Report r = with_envelope(reply(250, {"2.1.0 Ok"}), reply(250, {"2.1.5 Ok"}));
+    r.envelope->send_requested = true;
+    r.envelope->not_sent = "the message has 8-bit data (a byte of 0x80 or more) and the server "
+                           "does not advertise 8BITMIME (RFC 6152), so it was not sent";
+    Verdict const v = evaluate(r, Expectations{});
+    Finding const* f = find_finding(v, "envelope.eight_bit_without_8bitmime");
+    REQUIRE(f != nullptr);
+    CHECK(f->severity == Severity::error);
+    CHECK(find_finding(v, "envelope.accepted") == nullptr);
+    CHECK(contains(render_text(r, v), "--send: NO message was sent: the message has 8-bit data"));
 }

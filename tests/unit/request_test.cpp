@@ -11,6 +11,8 @@
 #include <nlohmann/json.hpp>
 
 #include <cstdlib>
+#include <fstream>
+#include <iterator>
 #include <map>
 #include <set>
 #include <string>
@@ -67,8 +69,13 @@ json describe(ProbeRequest const& r) {
     };
     // The envelope (issue 20)
     out["envelope"] = o.envelope
-                          ? json{{"mail_from", o.envelope->mail_from}, {"rcpt", o.envelope->rcpt}}
+                          ? json{{"mail_from", o.envelope->mail_from},
+                                 {"rcpt", o.envelope->rcpt},
+                                 // --send (S): the command line only; a module cannot set it.
+                                 {"send", o.envelope->send},
+                                 {"message", o.envelope->message.value_or("<none>")}}
                           : json("<none>");
+    out["data_file"] = r.data_file;
     out["credentials"] = {{"user", r.credentials.user.value_or("<none>")},
                           {"password", secret(r.credentials.password)},
                           {"token", secret(r.credentials.token)},
@@ -364,6 +371,83 @@ TEST_CASE("--jobs: from 1 to 128", "[unit][request]") {
     CHECK(error_of([] {
               from_command_line({"--jobs", "0"});
           }) == "--jobs: must be between 1 and 128");
+}
+
+// --send (S): the only option that sends mail. The command line only, one target, never in
+// nagios mode or an exporter module.
+TEST_CASE("send option: the command line only, one message to one target", "[unit][request]") {
+    std::string const file = std::string(SMTPPROBE_SOURCE_DIR) + "/samples/exporter/smtpprobe.yml";
+    ProbeRequest const r = from_command_line({"--mail-from", "a@example.test", "--rcpt",
+                                              "b@example.test", "--send", "--data-file", file});
+    REQUIRE(r.options.envelope);
+    CHECK(r.options.envelope->send);
+    CHECK(r.data_file == file);
+    CHECK_FALSE(r.options.envelope->message); // read by prepare()
+    CHECK_FALSE(from_command_line({"--mail-from", "a@example.test"}).options.envelope->send);
+    std::vector<std::string> const send = {"--mail-from", "a@example.test", "--rcpt",
+                                           "b@example.test", "--send"};
+    auto with = [&](std::vector<std::string> more) {
+        std::vector<std::string> words = send;
+        words.insert(words.end(), more.begin(), more.end());
+        return error_of([&] { from_command_line(words); });
+    };
+    CHECK(with({}) == "(accepted)");
+    CHECK(error_of([] { from_command_line({"--send"}); }) ==
+          "--send: needs --mail-from and at least one --rcpt (the message goes from that sender "
+          "to those recipients)");
+    CHECK(error_of([] {
+              from_command_line({"--mail-from", "a@example.test", "--send"});
+          }).starts_with("--send: needs --mail-from and at least one --rcpt"));
+    CHECK(error_of([] {
+              from_command_line({"--data-file", "x.eml"});
+          }) == "--data-file: needs --send (it is the message --send sends)");
+    CHECK(with({"--format", "nagios"}) ==
+          "--send: sends a real message, not for monitoring: run it without --format nagios");
+    CHECK(with({"--format", "ndjson"}).starts_with("--send: sends one message to one server"));
+    CHECK(with({"second.example"}).starts_with("--send: sends one message to one server"));
+    CHECK(with({"--all-addresses"}).starts_with("--send: would send one message per address"));
+    CHECK(error_of([] {
+              from_command_line({"--mail-from", "<>", "--rcpt", "b@example.test", "--send"});
+          }).starts_with("--send: with the null sender <>, give the message with --data-file"));
+    // nagios: UNKNOWN, not exit 64 (the usage error carries the mode).
+    try {
+        std::vector<std::string> words = send;
+        words.insert(words.end(), {"--format", "nagios"});
+        from_command_line(words);
+        FAIL("accepted");
+    } catch (UsageError const& e) {
+        CHECK(e.nagios());
+    }
+    // An exporter module has no key for it, and says why.
+    for (char const* yaml : {"send: true", "data_file: /tmp/x.eml"})
+        CHECK(error_of([&] {
+                  from_module(std::string("mail_from: a@example.test\n    ") + yaml);
+              }).find("an exporter module never sends mail") != std::string::npos);
+    ProbeRequest m;
+    m.options.envelope.emplace();
+    m.options.envelope->mail_from = "a@example.test";
+    m.options.envelope->rcpt = {"b@example.test"};
+    m.options.envelope->send = true;
+    CHECK(error_of([&] { check(m, Reader::exporter_module); }) ==
+          "--send: an exporter module never sends mail");
+}
+
+TEST_CASE("send option: prepare() reads --data-file as it is, and refuses one it cannot read",
+          "[unit][request]") {
+    std::string const path = std::string(SMTPPROBE_SOURCE_DIR) + "/samples/exporter/smtpprobe.yml";
+    ProbeRequest r = from_command_line({"--mail-from", "a@example.test", "--rcpt", "b@example.test",
+                                        "--send", "--data-file", path});
+    PrepareContext context;
+    context.getenv = [](char const*) { return std::nullopt; };
+    PreparedRequest const prepared = prepare(r, context);
+    std::ifstream file(path, std::ios::binary);
+    std::string const want((std::istreambuf_iterator<char>(file)),
+                           std::istreambuf_iterator<char>());
+    REQUIRE(prepared.request().options.envelope->message);
+    CHECK(*prepared.request().options.envelope->message == want);
+    r.data_file = path + ".missing";
+    CHECK(error_of([&] { prepare(r, context); }) ==
+          "--data-file: cannot read " + path + ".missing");
 }
 
 TEST_CASE("the implicit-TLS rule is one rule", "[unit][request]") {
