@@ -74,6 +74,16 @@ void probe_auth_before_tls(Conversation& conversation, ServerFacts& facts) {
         conversation.exchange(smtp::cancel_command());
 }
 
+/// MAIL FROM:<> once, and RSET when it opened a transaction (a refused MAIL leaves none:
+/// RFC 5321 §4.1.1.2), so that the session goes on as if it had not been sent.
+smtp::Reply probe_mail(Conversation& conversation, ServerFacts& facts, Phase phase) {
+    facts.phase = phase;
+    smtp::Reply reply = conversation.exchange(smtp::mail_command("<>"));
+    if (reply.first_digit() == 2)
+        conversation.exchange(smtp::rset_command());
+    return reply;
+}
+
 } // namespace
 
 ServerFacts open_session(Conversation& conversation, SetupOptions const& options) {
@@ -110,6 +120,8 @@ ServerFacts open_session(Conversation& conversation, SetupOptions const& options
         // Implicit TLS: the one EHLO is already "after TLS".
         facts.after_tls = facts.before_tls;
         facts.ehlo_after_tls_reply = facts.ehlo_reply;
+        if (options.probe_mail_before_auth)
+            facts.mail_before_auth_reply = probe_mail(conversation, facts, Phase::mail_before_auth);
         facts.ready = true;
         return facts;
     }
@@ -117,11 +129,15 @@ ServerFacts open_session(Conversation& conversation, SetupOptions const& options
     bool const want_tls = options.mode == TlsMode::starttls ||
                           (options.mode == TlsMode::auto_ && facts.starttls_offered);
     if (!want_tls) {
+        if (options.probe_mail_before_auth)
+            facts.mail_before_tls_reply = probe_mail(conversation, facts, Phase::mail_before_tls);
         facts.ready = true;
         return facts;
     }
     if (options.probe_auth_before_tls)
         probe_auth_before_tls(conversation, facts);
+    if (options.probe_mail_before_auth)
+        facts.mail_before_tls_reply = probe_mail(conversation, facts, Phase::mail_before_tls);
     // With --tls starttls we try even when it is not listed: some servers accept STARTTLS
     // without advertising it, and the reply is evidence either way.
     facts.starttls_attempted = true;
@@ -143,6 +159,8 @@ ServerFacts open_session(Conversation& conversation, SetupOptions const& options
     // RFC 3207 §4.2: forget everything learnt before TLS and ask again.
     if (!ehlo_or_helo(conversation, options, facts, true))
         return facts;
+    if (options.probe_mail_before_auth)
+        facts.mail_before_auth_reply = probe_mail(conversation, facts, Phase::mail_before_auth);
     facts.ready = true;
     return facts;
 }

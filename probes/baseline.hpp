@@ -17,6 +17,11 @@ struct SetupOptions {
     /// Before STARTTLS, try "AUTH <mech>" once and record the reply (what a client that skips
     /// STARTTLS gets). Only the first connection of a run does this.
     bool probe_auth_before_tls = false;
+    /// Send "MAIL FROM:<>" once before STARTTLS (or on a plaintext session) and once under
+    /// TLS before AUTH, each followed by RSET when accepted: is TLS (and AUTH) needed for
+    /// mail? (ServerFacts::mail_before_tls_reply, mail_before_auth_reply). Only the first
+    /// connection of a run does this: 2 to 4 round trips, no extra connection.
+    bool probe_mail_before_auth = false;
     /// The banner, when the caller already read it (probes/contact.cpp waits for it itself).
     std::optional<smtp::Reply> banner;
 };

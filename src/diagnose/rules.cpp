@@ -5,6 +5,7 @@
 #include "diagnose/address_rules.hpp"
 #include "diagnose/auth_rules.hpp"
 #include "diagnose/clients.hpp"
+#include "diagnose/mandatory_rules.hpp"
 #include "diagnose/rule_set.hpp"
 #include "diagnose/status_codes.hpp"
 #include "diagnose/tls_rules.hpp"
@@ -115,6 +116,8 @@ void Rules::tls_rules() {
         v_.findings.push_back(std::move(f));
     for (Finding& f : diagnose::address_findings(r_))
         v_.findings.push_back(std::move(f));
+    diagnose::mandatory_findings(r_, v_.findings);
+    diagnose::message_findings(r_, v_.findings);
 }
 
 void Rules::port_rules() {

@@ -197,7 +197,8 @@ void SmtpSession::dispatch(std::string const& verb, std::string const& args) {
         on_auth(args);
         return;
     }
-    std::string const& reply = profile_.reply_for(verb, authenticated_);
+    bool const plaintext = !tls_active_ && profile_.tls == TlsMode::starttls;
+    std::string const& reply = profile_.reply_for(verb, authenticated_, plaintext);
     reply_to(verb, reply);
     if (verb == "QUIT") {
         close();

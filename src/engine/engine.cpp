@@ -111,6 +111,8 @@ engine::Connector Run::connector() {
     s.setup.tls.context = tls_context_.get();
     s.setup.tls.verify_name = verify_name();
     s.setup.tls.sni = sni();
+    s.setup.probe_auth_before_tls = options_.auth_before_tls;
+    s.setup.probe_mail_before_auth = options_.mail_before_auth;
     s.timeouts = Timeouts{options_.command_timeout, deadline_};
     s.transcript = transcript_;
     s.port = target_.port;
@@ -144,9 +146,7 @@ void Run::run_workers(engine::Collector& collector) {
     {
         std::vector<std::jthread> threads;
         for (unsigned i = 0; i < workers; ++i)
-            threads.emplace_back([this, &context, i] {
-                engine::run_worker(context, i == 0 && options_.auth_before_tls);
-            });
+            threads.emplace_back([this, &context, i] { engine::run_worker(context, i == 0); });
     }
     // A worker that found the queue empty early may have left before the extras arrived;
     // whatever is left now runs here, sequentially, within the same budget.

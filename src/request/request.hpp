@@ -133,6 +133,9 @@ enum class Setting {
     warning,
     critical,
     proxy_password,
+    // The message against the extensions (issue 20, developer M)
+    size,
+    requiretls,
 };
 
 enum class Reader { command_line, exporter_module };

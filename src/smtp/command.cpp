@@ -43,6 +43,14 @@ Command noop_command() {
     return plain("NOOP");
 }
 
+Command mail_command(std::string_view argument) {
+    check_argument(argument);
+    return plain("MAIL FROM:" + std::string(argument));
+}
+Command rset_command() {
+    return plain("RSET");
+}
+
 Command auth_command(std::string_view mechanism) {
     check_argument(mechanism);
     if (mechanism.find(' ') != std::string_view::npos)

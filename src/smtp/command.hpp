@@ -25,6 +25,10 @@ Command helo_command(std::string_view name);
 Command starttls_command();
 Command quit_command();
 Command noop_command();
+/// "MAIL FROM:<argument>": `argument` is the reverse-path with its parameters as sent
+/// ("<>", "<a@example.org> SIZE=123"); refused when it contains CR, LF or NUL.
+Command mail_command(std::string_view argument);
+Command rset_command();
 /// "AUTH <MECH>" without an initial response (RFC 4954 §4).
 Command auth_command(std::string_view mechanism);
 /// One SASL response line: base64 of `raw`. Marked secret; shown as a marker that says what

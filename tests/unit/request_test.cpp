@@ -63,6 +63,8 @@ json describe(ProbeRequest const& r) {
         {"max_addresses", o.max_addresses},
         {"mechanisms", o.mechanisms},
         {"gssapi_service", o.gssapi_service},
+        {"message_size", o.message_size ? std::to_string(*o.message_size) : "<none>"},
+        {"requiretls", o.requiretls},
     };
     out["credentials"] = {{"user", r.credentials.user.value_or("<none>")},
                           {"password", secret(r.credentials.password)},
@@ -152,6 +154,9 @@ TEST_CASE("drift: every setting both readers take gives the same request", "[uni
         {{"cert_crit_days"}, {"--cert-crit-days", "3"}, "cert_crit_days: 3"},
         {{"tls_versions"}, {"--tls-versions"}, "tls_versions: true"},
         {{"all_addresses"}, {"--all-addresses"}, "all_addresses: true"},
+        // The message against the extensions (issue 20, developer M)
+        {{"size"}, {"--size", "2048"}, "size: 2048"},
+        {{"requiretls"}, {"--requiretls"}, "requiretls: true"},
         {{"allow_insecure_auth"}, {"--allow-insecure-auth"}, "allow_insecure_auth: true"},
         {{"cert"}, {"--cert", ca}, "cert: " + ca},
         {{"cert", "key"}, {"--cert", ca, "--key", ca}, "cert: " + ca + "\n    key: " + ca},
