@@ -78,7 +78,7 @@ void probe_auth_before_tls(Conversation& conversation, ServerFacts& facts) {
 /// RFC 5321 §4.1.1.2), so that the session goes on as if it had not been sent.
 smtp::Reply probe_mail(Conversation& conversation, ServerFacts& facts, Phase phase) {
     facts.phase = phase;
-    smtp::Reply reply = conversation.exchange(smtp::mail_command("<>"));
+    smtp::Reply reply = conversation.exchange(smtp::mail_command(""));
     if (reply.first_digit() == 2)
         conversation.exchange(smtp::rset_command());
     return reply;

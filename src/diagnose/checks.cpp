@@ -69,6 +69,57 @@ void certificate_check(Report const& r, Expectations const& expect, std::vector<
     out.push_back({"certificate", status, message});
 }
 
+/// --expect-sender-accepted, --expect-rcpt-accepted: the envelope's MAIL FROM, every RCPT TO.
+void envelope_checks(Report const& r, Expectations const& expect, std::vector<Check>& out) {
+    using Kind = EnvelopeStep::Kind;
+    Envelope const* e = r.envelope ? &*r.envelope : nullptr;
+    auto reply_state = [](EnvelopeStep const& step) {
+        if (!step.reply)
+            return CheckState::unknown;
+        return step.reply->code / 100 == 2 ? CheckState::ok : CheckState::critical;
+    };
+    if (expect.sender_accepted) {
+        EnvelopeStep const* mail = e != nullptr ? e->first(Kind::mail) : nullptr;
+        if (mail == nullptr)
+            out.push_back({"envelope.sender", CheckState::unknown,
+                           e == nullptr ? "no envelope test (--mail-from not given, or no session)"
+                                        : "MAIL FROM not sent: " + e->stopped});
+        else
+            out.push_back({"envelope.sender", reply_state(*mail),
+                           "MAIL FROM:" + mail->argument + ": " +
+                               (mail->reply ? mail->reply->summary() : "no reply")});
+    }
+    if (expect.rcpt_accepted) {
+        std::vector<EnvelopeStep const*> rcpts;
+        if (e != nullptr)
+            for (EnvelopeStep const& step : e->steps)
+                if (step.kind == Kind::rcpt)
+                    rcpts.push_back(&step);
+        if (rcpts.empty()) {
+            out.push_back({"envelope.rcpt", CheckState::unknown,
+                           e == nullptr || e->rcpt.empty()
+                               ? "no recipient tested (--rcpt not given, or no session)"
+                               : "RCPT TO not sent (MAIL FROM was refused or the test stopped)"});
+        } else {
+            CheckState state = CheckState::ok;
+            std::string message;
+            for (EnvelopeStep const* step : rcpts) {
+                CheckState const s = reply_state(*step);
+                if (s != CheckState::ok) {
+                    state = s == CheckState::critical || state == CheckState::critical
+                                ? CheckState::critical
+                                : s;
+                    message += (message.empty() ? "" : "; ") + step->argument + ": " +
+                               (step->reply ? step->reply->summary() : "no reply");
+                }
+            }
+            if (message.empty())
+                message = std::to_string(rcpts.size()) + " recipient(s) accepted";
+            out.push_back({"envelope.rcpt", state, message});
+        }
+    }
+}
+
 } // namespace
 
 std::vector<Check> evaluate_checks(Report const& r, std::vector<Finding> const& findings,
@@ -97,6 +148,8 @@ std::vector<Check> evaluate_checks(Report const& r, std::vector<Finding> const& 
                     : "failed" + (r.server.tls_error.empty() ? "" : ": " + r.server.tls_error);
         out.push_back({"starttls", ok ? CheckState::ok : CheckState::critical, message});
     }
+    if (expect.sender_accepted || expect.rcpt_accepted)
+        envelope_checks(r, expect, out);
     if (!expect.tls_min.empty()) {
         int const want = net::tls_version_number(expect.tls_min);
         int const got = r.server.tls ? net::tls_version_number(r.server.tls->version) : 0;

@@ -24,6 +24,8 @@ inline constexpr int interrupted = 130;
 struct Expectations {
     std::vector<std::string> auth; ///< --expect-auth: recognised, or accepted with credentials
     bool starttls = false;         ///< --expect-starttls
+    bool sender_accepted = false;  ///< --expect-sender-accepted: MAIL FROM gets 2xx
+    bool rcpt_accepted = false;    ///< --expect-rcpt-accepted: every RCPT TO gets 2xx
     std::string tls_min;           ///< --expect-tls-min: "1.2"
     std::optional<double> warning_s, critical_s; ///< --warning / --critical for the total
     int cert_warn_days = 30; ///< certificate expiry thresholds for findings and checks
@@ -36,6 +38,8 @@ struct Verdict {
     std::vector<Finding> findings;
     std::vector<Explanation> explanations; ///< of every reply code seen
     std::vector<ClientRow> clients;        ///< client-library compatibility
+    /// Report::envelope with each step's meaning and fix (diagnose/envelope_rules.hpp).
+    std::optional<Envelope> envelope;
     /// Always "session" and "findings", "certificate" when TLS was used, plus one per
     /// expectation (Check::expected).
     std::vector<Check> checks;

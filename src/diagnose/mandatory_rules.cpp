@@ -117,6 +117,10 @@ void message_findings(Report const& report, std::vector<Finding>& out) {
     smtp::MessageNeeds needs;
     needs.size = report.message_size;
     needs.requiretls = report.requiretls;
+    if (report.envelope) {
+        needs.addresses = report.envelope->rcpt;
+        needs.addresses.insert(needs.addresses.begin(), report.envelope->mail_from);
+    }
     for (smtp::ExtensionMismatch const& m : smtp::check_message(*caps, needs)) {
         std::string evidence =
             "EHLO: " + (caps->has(m.keyword) ? "" : std::string("no ")) + m.keyword;
@@ -129,6 +133,12 @@ void message_findings(Report const& report, std::vector<Finding>& out) {
                            "With --size " + std::to_string(*report.message_size) + ": " + m.detail +
                                ". Make it smaller (attachments as links) or use "
                                "another server.",
+                           {evidence}});
+        else if (m.keyword == "SMTPUTF8")
+            out.push_back({"message.smtputf8_missing",
+                           Severity::error,
+                           "A non-ASCII address, and the server has no SMTPUTF8",
+                           m.detail + ".",
                            {evidence}});
         else if (m.keyword == "REQUIRETLS")
             out.push_back({"message.requiretls_unsupported",

@@ -15,8 +15,9 @@ namespace smtpprobe::diagnose {
 void mandatory_findings(Report const& report, std::vector<Finding>& out);
 
 /// The message against the extensions (issue 20 item 3), ids message.*: --size against the
-/// advertised SIZE, --requiretls against REQUIRETLS (smtp/extensions.hpp), before anything is
-/// sent. Errors: the server would refuse the message.
+/// advertised SIZE, the envelope's addresses (--mail-from, --rcpt) against SMTPUTF8,
+/// --requiretls against REQUIRETLS (smtp/extensions.hpp), before anything is sent. Errors: the
+/// server would refuse the message.
 void message_findings(Report const& report, std::vector<Finding>& out);
 
 } // namespace smtpprobe::diagnose

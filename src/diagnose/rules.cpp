@@ -5,6 +5,7 @@
 #include "diagnose/address_rules.hpp"
 #include "diagnose/auth_rules.hpp"
 #include "diagnose/clients.hpp"
+#include "diagnose/envelope_rules.hpp"
 #include "diagnose/mandatory_rules.hpp"
 #include "diagnose/rule_set.hpp"
 #include "diagnose/status_codes.hpp"
@@ -296,6 +297,10 @@ void Rules::run() {
     session_rules();
     tls_rules();
     diagnose::auth_findings(r_, v_.findings);
+    v_.envelope = diagnose::judge_envelope(r_);
+    if (v_.envelope)
+        for (Finding& f : diagnose::envelope_findings(*v_.envelope, r_))
+            v_.findings.push_back(std::move(f));
     provider_rules();
     event_rules();
     explanations();

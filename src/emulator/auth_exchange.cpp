@@ -130,6 +130,9 @@ AuthExchange::Result AuthExchange::next_scripted() {
 }
 
 AuthExchange::Result AuthExchange::next(sasl::ServerStep const& step) {
+    if (step.kind == sasl::ServerStep::Kind::success) {
+        user_ = step.user;
+    }
     bool const finished = step.kind == sasl::ServerStep::Kind::success ||
                           step.kind == sasl::ServerStep::Kind::failure;
     if (step.kind == sasl::ServerStep::Kind::success) {

@@ -56,6 +56,8 @@ public:
     Result answer(std::string_view line);
 
     std::string const& mechanism() const noexcept { return mechanism_; }
+    /// After a success: the authenticated identity (for the profile's envelope.senders).
+    std::string const& user() const noexcept { return user_; }
 
 private:
     Result next(sasl::ServerStep const& step);
@@ -69,6 +71,7 @@ private:
     std::size_t scripted_ = 0;                         ///< challenges sent from the script
     bool first_reply_pending_ = true;
     int rounds_ = 0;
+    std::string user_;
 };
 
 } // namespace smtpprobe::emulator

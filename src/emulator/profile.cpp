@@ -4,6 +4,7 @@
 #include "emulator/object_reader.hpp"
 #include "emulator/reply_text.hpp"
 #include "net/tls.hpp"
+#include "smtp/ascii.hpp"
 #include "smtp/capabilities.hpp"
 
 #include <nlohmann/json.hpp>
@@ -68,6 +69,28 @@ std::map<std::string, std::string> reply_map(ObjectReader& parent, std::string_v
         out[verb] = parent.checked_reply(*it, join_path(path, it.key()));
     }
     return out;
+}
+
+void parse_envelope(ObjectReader& top, EnvelopeRules& rules) {
+    json const* value = top.find("envelope");
+    if (value == nullptr) {
+        return;
+    }
+    ObjectReader reader(top.context(), *value, "envelope");
+    if (json const* senders = reader.find("senders")) {
+        if (!senders->is_object()) {
+            top.context().fail("envelope.senders", "expected an object {user: [address]}");
+        }
+        for (auto const& [user, addresses] : senders->items()) {
+            rules.senders[user] = reader.string_array(addresses, "envelope.senders." + user);
+        }
+    }
+    rules.sender_refused_reply =
+        reader.reply("sender_refused_reply").value_or(rules.sender_refused_reply);
+    rules.local_domains = reader.strings("local_domains").value_or(rules.local_domains);
+    rules.relay_denied_reply =
+        reader.reply("relay_denied_reply").value_or(rules.relay_denied_reply);
+    reader.finish();
 }
 
 void parse_ehlo(ObjectReader& top, EhloProfile& ehlo) {
@@ -227,6 +250,7 @@ Profile parse_profile(nlohmann::json const& document, std::string_view source) {
     fill_default_replies(profile.replies);
     profile.authenticated_replies = reply_map(top, "authenticated_replies");
     profile.plaintext_replies = reply_map(top, "plaintext_replies");
+    parse_envelope(top, profile.envelope);
     profile.data_end_reply = top.reply("data_end_reply").value_or(profile.data_end_reply);
 
     profile.starttls_inject = top.string("starttls_inject").value_or("");
@@ -283,6 +307,46 @@ Profile parse_profile_text(std::string_view content, std::string_view source) {
         throw std::runtime_error(std::string(source) + ": not valid JSON: " + e.what());
     }
     return parse_profile(document, source);
+}
+
+namespace {
+std::string_view domain_of(std::string_view address) {
+    std::size_t const at = address.rfind('@');
+    return at == std::string_view::npos ? std::string_view() : address.substr(at + 1);
+}
+} // namespace
+
+bool EnvelopeRules::sender_allowed(std::string const& user, std::string_view sender) const {
+    if (senders.empty()) {
+        return true;
+    }
+    for (std::string const& key : {user, std::string("*")}) {
+        auto const it = senders.find(key);
+        if (it == senders.end()) {
+            continue;
+        }
+        for (std::string const& allowed : it->second) {
+            bool const domain = allowed.starts_with("@");
+            if (domain ? smtp::iequals(domain_of(sender), std::string_view(allowed).substr(1))
+                       : smtp::iequals(sender, allowed)) {
+                return true;
+            }
+        }
+    }
+    return false;
+}
+
+bool EnvelopeRules::needs_relay(std::string_view recipient) const {
+    if (local_domains.empty()) {
+        return false;
+    }
+    std::string_view const domain = domain_of(recipient);
+    for (std::string const& local : local_domains) {
+        if (smtp::iequals(domain, local)) {
+            return false;
+        }
+    }
+    return true;
 }
 
 std::string_view to_string(TlsMode mode) noexcept {

@@ -138,6 +138,21 @@
 //   plaintext_replies     {VERB: reply}: like replies, used before STARTTLS (tls "starttls"
 //                         only), e.g. MAIL "530 5.7.0 Must issue a STARTTLS command first"
 //                         (Postfix with smtpd_tls_security_level = encrypt, RFC 3207 §4).
+//   envelope              the envelope's rules (issue 20), applied to MAIL and RCPT after the
+//                         hello check; without it MAIL and RCPT get replies /
+//                         authenticated_replies:
+//     senders             {user or "*": [address or "@domain"]}: once authenticated, the
+//                         MAIL FROM addresses each account may use ("*": every account;
+//                         "@example.org": any address of the domain; without case). Absent or
+//                         empty: any sender. An unauthenticated MAIL gets replies.MAIL.
+//     sender_refused_reply  reply to an authenticated MAIL FROM that senders does not allow;
+//                         "{sender}" becomes the address, "{user}" the account. Default
+//                         Postfix's "553 5.7.1 <{sender}>: Sender address rejected: not owned
+//                         by user {user}".
+//     local_domains       [string]: the recipient domains the server delivers to. Not empty:
+//                         an unauthenticated RCPT TO another domain gets relay_denied_reply.
+//     relay_denied_reply  default Postfix's "554 5.7.1 <{rcpt}>: Relay access denied"
+//                         ("{rcpt}" becomes the address).
 //   data_end_reply        default "250 2.0.0 OK: message discarded (the emulator never
 //                         delivers mail)".
 //   starttls_inject       string: bytes sent behind the STARTTLS 220, before the handshake
@@ -208,6 +223,20 @@ struct EhloProfile {
     std::vector<std::string> after_tls;
 };
 
+/// The "envelope" key: who may send as whom, and where to (see the format above).
+struct EnvelopeRules {
+    std::map<std::string, std::vector<std::string>> senders; ///< user or "*" -> addresses
+    std::string sender_refused_reply =
+        "553 5.7.1 <{sender}>: Sender address rejected: not owned by user {user}";
+    std::vector<std::string> local_domains;
+    std::string relay_denied_reply = "554 5.7.1 <{rcpt}>: Relay access denied";
+
+    /// Whether `user` (authenticated) may use `sender` in MAIL FROM.
+    bool sender_allowed(std::string const& user, std::string_view sender) const;
+    /// Whether a recipient needs relaying (local_domains given and its domain not in them).
+    bool needs_relay(std::string_view recipient) const;
+};
+
 /// A parsed, validated profile. Replies are stored as written in the file (multi-line replies
 /// joined with "\n"); the server formats and substitutes them when it sends them.
 struct Profile {
@@ -231,6 +260,7 @@ struct Profile {
     std::map<std::string, std::string> replies; ///< upper-case verb or "UNKNOWN"; defaults filled
     std::map<std::string, std::string> authenticated_replies;
     std::map<std::string, std::string> plaintext_replies; ///< before STARTTLS
+    EnvelopeRules envelope;
     std::string data_end_reply =
         "250 2.0.0 OK: message discarded (the emulator never delivers mail)";
     std::string starttls_inject;

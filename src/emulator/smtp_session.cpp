@@ -198,6 +198,14 @@ void SmtpSession::dispatch(std::string const& verb, std::string const& args) {
         return;
     }
     bool const plaintext = !tls_active_ && profile_.tls == TlsMode::starttls;
+    // Before STARTTLS, plaintext_replies come first (a server that wants TLS says so before
+    // it looks at the envelope).
+    if (!(plaintext && profile_.plaintext_replies.contains(verb))) {
+        if (std::optional<std::string> const refusal = envelope_refusal(verb, args)) {
+            reply_to(verb, *refusal);
+            return;
+        }
+    }
     std::string const& reply = profile_.reply_for(verb, authenticated_, plaintext);
     reply_to(verb, reply);
     if (verb == "QUIT") {
@@ -208,6 +216,41 @@ void SmtpSession::dispatch(std::string const& verb, std::string const& args) {
         phase_ = Phase::data;
         data_lines_ = 0;
     }
+}
+
+namespace {
+
+/// The address of "FROM:<addr> ..." / "TO:<addr>" (what lies between < and >).
+std::string path_address(std::string const& args) {
+    std::size_t const open = args.find('<');
+    std::size_t const close = open == std::string::npos ? open : args.find('>', open);
+    return close == std::string::npos ? std::string() : args.substr(open + 1, close - open - 1);
+}
+
+void substitute(std::string& text, std::string_view name, std::string const& value) {
+    for (std::size_t at = text.find(name); at != std::string::npos;
+         at = text.find(name, at + value.size()))
+        text.replace(at, name.size(), value);
+}
+
+} // namespace
+
+std::optional<std::string> SmtpSession::envelope_refusal(std::string const& verb,
+                                                         std::string const& args) const {
+    EnvelopeRules const& rules = profile_.envelope;
+    std::string const address = path_address(args);
+    if (verb == "MAIL" && authenticated_ && !rules.sender_allowed(user_, address)) {
+        std::string reply = rules.sender_refused_reply;
+        substitute(reply, "{sender}", address);
+        substitute(reply, "{user}", user_);
+        return reply;
+    }
+    if (verb == "RCPT" && !authenticated_ && rules.needs_relay(address)) {
+        std::string reply = rules.relay_denied_reply;
+        substitute(reply, "{rcpt}", address);
+        return reply;
+    }
+    return std::nullopt;
 }
 
 void SmtpSession::on_ehlo(std::string const& args) {

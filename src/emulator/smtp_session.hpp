@@ -105,6 +105,9 @@ private:
     void hold(std::chrono::milliseconds duration);
     void pause(std::chrono::milliseconds duration);
     void reply_to(std::string const& verb, std::string_view reply);
+    /// The profile's envelope rules for MAIL and RCPT: the refusal to send, or null.
+    std::optional<std::string> envelope_refusal(std::string const& verb,
+                                                std::string const& args) const;
     void close();
 
     SessionContext const& context_;
@@ -119,6 +122,7 @@ private:
     bool banner_sent_ = false;
     bool greeted_ = false;
     bool authenticated_ = false;
+    std::string user_; ///< the authenticated identity, once authenticated_
     unsigned failures_ = 0;
     std::size_t lines_ = 0;
     std::size_t data_lines_ = 0;

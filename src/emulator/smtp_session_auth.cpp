@@ -53,6 +53,7 @@ void SmtpSession::on_result(AuthExchange::Result const& result) {
         return;
     case AuthExchange::Result::Kind::success:
         authenticated_ = true;
+        user_ = exchange_->user();
         send(result.reply.empty() ? auth.success_reply : result.reply);
         return;
     case AuthExchange::Result::Kind::failure:

@@ -12,6 +12,8 @@
 #include "gss/mit_context.hpp"
 #include "net/errc.hpp"
 #include "net/interrupt.hpp"
+#include "probes/auth.hpp"
+#include "probes/envelope.hpp"
 #include "probes/tls_versions.hpp"
 
 #include <algorithm>
@@ -61,6 +63,11 @@ private:
     engine::Connector connector();
     void run_workers(engine::Collector& collector);
     void tls_checks(engine::Collector& collector);
+    sasl::ClientOptions client_options() const;
+    sasl::Credentials const& credentials() const {
+        return options_.credentials ? *options_.credentials : no_user_;
+    }
+    void envelope_probe(engine::Collector& collector);
 
     Target const& target_;
     ProbeOptions const& options_;
@@ -127,18 +134,22 @@ engine::Connector Run::connector() {
     return engine::make_connector(std::move(s));
 }
 
-void Run::run_workers(engine::Collector& collector) {
-    engine::Connector const connect = connector();
+sasl::ClientOptions Run::client_options() const {
     sasl::ClientOptions client;
     client.host = target_.host;
     client.port = target_.port;
     client.gssapi_service = options_.gssapi_service;
     client.gss_context = gss::make_mit_context;
     client.authzid = options_.authzid;
+    return client;
+}
+
+void Run::run_workers(engine::Collector& collector) {
+    engine::Connector const connect = connector();
     engine::WorkerContext const context{collector,
                                         connect,
-                                        options_.credentials ? &*options_.credentials : &no_user_,
-                                        client,
+                                        &credentials(),
+                                        client_options(),
                                         &observer_.redactor(),
                                         [this] { return observer_.interrupted(); },
                                         deadline_};
@@ -151,6 +162,59 @@ void Run::run_workers(engine::Collector& collector) {
     // A worker that found the queue empty early may have left before the extras arrived;
     // whatever is left now runs here, sequentially, within the same budget.
     engine::run_worker(context, false);
+}
+
+// The envelope (probes/envelope.hpp) on a connection of its own, so that the matrix's
+// connections stay as they were: it authenticates with the first mechanism of the matrix that
+// got 235 (the same credentials, so the same account), or, without credentials or without a
+// mechanism that worked, stays unauthenticated, as a client would.
+void Run::envelope_probe(engine::Collector& collector) {
+    if (!options_.envelope || !report_.session_established || observer_.interrupted())
+        return;
+    Envelope& envelope = report_.envelope.emplace();
+    envelope.mail_from = options_.envelope->mail_from;
+    envelope.rcpt = options_.envelope->rcpt;
+    MechanismRow const* accepted = nullptr;
+    for (MechanismRow const& row : report_.rows)
+        if (row.authentication.status == Status::accepted) {
+            accepted = &row;
+            break;
+        }
+    int const id = collector.next_connection_id();
+    engine::ConnectResult opened = connector()({id, false});
+    collector.connected(opened);
+    if (!opened.session) {
+        envelope.stopped = "no connection for the envelope: " + opened.failure;
+        return;
+    }
+    engine::Session& session = *opened.session;
+    envelope.connection = id;
+    if (accepted != nullptr &&
+        session.credentials.decision == engine::CredentialPolicy::Decision::send) {
+        MechanismRow row;
+        row.name = accepted->name;
+        probes::AuthAttempt const attempt{&credentials(), client_options(), &observer_.redactor()};
+        try {
+            probes::authenticate(*session.conversation, row, attempt);
+        } catch (std::system_error const& e) {
+            envelope.stopped = "AUTH " + row.name + " broke the connection: " + e.what();
+            return;
+        }
+        if (row.authentication.status != Status::accepted) {
+            envelope.stopped = "AUTH " + row.name + " got " +
+                               code_or_status(row.authentication.reply, row.authentication.status) +
+                               " on the envelope's connection, 235 in the matrix";
+            session.conversation->quit();
+            return;
+        }
+        envelope.authenticated = true;
+        envelope.mechanism = row.name;
+    }
+    probes::EnvelopeRequest request = *options_.envelope;
+    if (!request.size)
+        request.size = options_.message_size; // --size: declared with SIZE= (RFC 1870)
+    probes::run_envelope(*session.conversation, request,
+                         opened.facts ? opened.facts->final_capabilities() : nullptr, envelope);
 }
 
 // The extra handshakes (probes/tls_versions.hpp). The no-SNI check costs a connection, so it
@@ -231,6 +295,7 @@ Report Run::execute() {
         observer_.progress(p);
     });
     run_workers(collector);
+    envelope_probe(collector);
     tls_checks(collector);
 
     report_.interrupted = observer_.interrupted();

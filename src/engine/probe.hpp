@@ -6,6 +6,7 @@
 #include "net/opener.hpp"
 #include "net/resolve.hpp"
 #include "net/tls.hpp"
+#include "probes/envelope.hpp"
 #include "report/report.hpp"
 #include "sasl/sasl.hpp"
 #include "session/redactor.hpp"
@@ -79,6 +80,10 @@ struct ProbeOptions {
     std::size_t max_addresses = 16;
     /// Probe only these mechanisms (upper case); empty = the catalogue plus all advertised.
     std::vector<std::string> mechanisms;
+    /// --mail-from / --rcpt: after the matrix, the envelope probe (probes/envelope.hpp) on a
+    /// fresh connection, authenticated with the first mechanism that got 235 when credentials
+    /// were given (Report::envelope). None: no envelope probe.
+    std::optional<probes::EnvelopeRequest> envelope;
     /// The seams (net/opener.hpp); empty = the real ones (getaddrinfo, TCP). Tests give a fake
     /// resolver or a replay transport here. Without an opener, connections go through
     /// net::open_connection with `connection` (proxy, source address).

@@ -460,6 +460,9 @@ Json json_document(Report const& r, Verdict const& v) {
         {"exit_code", v.exit_code}};
     // Only when a token was given (round 3 contract 3), so reports without one stay as they
     // were.
+    // Only with --mail-from (issue 20): additive, reports without it stay as they were.
+    if (v.envelope)
+        doc["envelope"] = envelope_json(*v.envelope);
     if (r.token)
         doc["token"] = token_json(r);
     return doc;

@@ -32,4 +32,8 @@ Json address_probes_json(Report const& r);
 /// dates against the local clock (the document's last key, present only with a token).
 Json token_json(Report const& r);
 
+/// The judged envelope (Verdict::envelope; render/json_envelope.cpp); present in the document
+/// only with --mail-from (an additive schema change).
+Json envelope_json(Envelope const& e);
+
 } // namespace smtpprobe::json_parts

@@ -279,6 +279,7 @@ std::string render_text(Report const& r, Verdict const& v, TextOptions const& op
     extensions_section(r, st, out);
     text::matrix_section(r, st, out);
     text::ntlm_section(r, st, out);
+    text::envelope_section(v, st, out);
     text::checks_section(v, st, out);
     text::findings_section(v, st, out);
     text::clients_section(v, st, out);

@@ -16,6 +16,9 @@ void addresses_section(Report const& report, Style const& style, std::string& ou
 /// The AUTH matrix and what an NTLM challenge disclosed (render/text_matrix.cpp).
 void matrix_section(Report const& report, Style const& style, std::string& out);
 void ntlm_section(Report const& report, Style const& style, std::string& out);
+/// --mail-from / --rcpt: each envelope command, its reply, what it means and the fix
+/// (render/text_envelope.cpp).
+void envelope_section(Verdict const& verdict, Style const& style, std::string& out);
 /// What the verdict says: checks, findings, client libraries, codes seen
 /// (render/text_verdict.cpp).
 void checks_section(Verdict const& verdict, Style const& style, std::string& out);

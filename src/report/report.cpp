@@ -71,6 +71,29 @@ std::string_view to_string(Severity severity) noexcept {
     return "?";
 }
 
+namespace {
+/// Each envelope step's JSON name and its text form, in the order of EnvelopeStep::Kind.
+constexpr std::string_view envelope_step_names[][2] = {
+    {"mail", "MAIL FROM"}, {"rcpt", "RCPT TO"},    {"rset", "RSET"},
+    {"data", "DATA"},      {"message", "message"}, {"quit", "QUIT"},
+};
+} // namespace
+
+std::string_view to_string(EnvelopeStep::Kind kind) noexcept {
+    return envelope_step_names[static_cast<std::size_t>(kind)][0];
+}
+
+std::string_view verb(EnvelopeStep::Kind kind) noexcept {
+    return envelope_step_names[static_cast<std::size_t>(kind)][1];
+}
+
+EnvelopeStep const* Envelope::first(EnvelopeStep::Kind kind) const noexcept {
+    for (EnvelopeStep const& step : steps)
+        if (step.kind == kind)
+            return &step;
+    return nullptr;
+}
+
 std::string_view to_string(EventKind kind) noexcept {
     switch (kind) {
     case EventKind::reconnect:

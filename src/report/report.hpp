@@ -334,6 +334,44 @@ enum class MailGate {
 };
 /// "not_tested", "not_applicable", "refused", "accepted" (the JSON form).
 std::string_view to_string(MailGate gate) noexcept;
+/// One command of the envelope probe (probes/envelope.hpp) and what came back.
+struct EnvelopeStep {
+    enum class Kind { mail, rcpt, rset, data, message, quit };
+    Kind kind = Kind::mail;
+    /// What followed the verb, as sent: "<addr> SIZE=123" for MAIL, "<addr>" for RCPT,
+    /// empty for RSET and QUIT.
+    std::string argument;
+    std::optional<smtp::Reply> reply; ///< none: the connection broke before a reply came
+    /// What the reply means, and the fix when it is a refusal: filled by evaluate() in
+    /// Verdict::envelope (diagnose/envelope_rules.hpp), empty in the Report.
+    std::string meaning;
+    std::string fix;
+    std::string finding_id; ///< the finding this refusal became ("envelope.sender_not_owned")
+};
+/// "mail", "rcpt", "rset", "data", "message", "quit" (the JSON form).
+std::string_view to_string(EnvelopeStep::Kind kind) noexcept;
+/// "MAIL FROM", "RCPT TO", "RSET", "DATA", "message", "QUIT" (the text form).
+std::string_view verb(EnvelopeStep::Kind kind) noexcept;
+
+/// The envelope probe (--mail-from, --rcpt): after the matrix, on a fresh connection that
+/// authenticated with the first mechanism that got 235 (when credentials were given and one
+/// did), MAIL FROM, one RCPT TO per recipient, RSET, QUIT. No DATA without --send.
+struct Envelope {
+    bool authenticated = false; ///< the connection authenticated first
+    std::string mechanism;      ///< the mechanism it authenticated with
+    int connection = 0;         ///< the connection it ran on (0: none was opened)
+    std::string mail_from;      ///< as given ("<>" is the null sender)
+    std::vector<std::string> rcpt;
+    std::vector<EnvelopeStep> steps;
+    /// Why the envelope probe did not run, or stopped short (no connection, the connection
+    /// broke, the authentication failed this time); empty when it ran to QUIT.
+    std::string stopped;
+    bool message_sent = false; ///< --send: the message was accepted after DATA
+    std::string queue_id;      ///< --send: the queue id in the final reply, when it had one
+
+    /// The first step of `kind`, or null.
+    EnvelopeStep const* first(EnvelopeStep::Kind kind) const noexcept;
+};
 
 struct Report {
     // Target
@@ -375,6 +413,8 @@ struct Report {
     std::optional<SniCheck> sni_check;
 
     std::vector<MechanismRow> rows;
+    /// --mail-from / --rcpt: the envelope probe after the matrix; none without them.
+    std::optional<Envelope> envelope;
     std::vector<Event> events;
     std::optional<double> auth_ms; ///< from the first AUTH probe sent to the last reply
     double total_ms = 0;

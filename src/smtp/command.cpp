@@ -43,14 +43,6 @@ Command noop_command() {
     return plain("NOOP");
 }
 
-Command mail_command(std::string_view argument) {
-    check_argument(argument);
-    return plain("MAIL FROM:" + std::string(argument));
-}
-Command rset_command() {
-    return plain("RSET");
-}
-
 Command auth_command(std::string_view mechanism) {
     check_argument(mechanism);
     if (mechanism.find(' ') != std::string_view::npos)
@@ -75,6 +67,32 @@ Command public_sasl_response_command(std::string_view raw) {
 
 Command cancel_command() {
     return plain("*");
+}
+
+Command rset_command() {
+    return plain("RSET");
+}
+
+namespace {
+std::string path(std::string_view address) {
+    check_argument(address);
+    if (address.find_first_of("<>") != std::string_view::npos)
+        throw std::invalid_argument("address contains < or >");
+    return "<" + std::string(address) + ">";
+}
+} // namespace
+
+Command mail_command(std::string_view address, std::vector<std::string> const& parameters) {
+    std::string text = "MAIL FROM:" + path(address);
+    for (std::string const& p : parameters) {
+        check_argument(p);
+        text += " " + p;
+    }
+    return plain(std::move(text));
+}
+
+Command rcpt_command(std::string_view address) {
+    return plain("RCPT TO:" + path(address));
 }
 
 } // namespace smtpprobe::smtp

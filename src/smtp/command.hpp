@@ -4,6 +4,7 @@
 
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace smtpprobe::smtp {
 
@@ -25,10 +26,6 @@ Command helo_command(std::string_view name);
 Command starttls_command();
 Command quit_command();
 Command noop_command();
-/// "MAIL FROM:<argument>": `argument` is the reverse-path with its parameters as sent
-/// ("<>", "<a@example.org> SIZE=123"); refused when it contains CR, LF or NUL.
-Command mail_command(std::string_view argument);
-Command rset_command();
 /// "AUTH <MECH>" without an initial response (RFC 4954 §4).
 Command auth_command(std::string_view mechanism);
 /// One SASL response line: base64 of `raw`. Marked secret; shown as a marker that says what
@@ -39,5 +36,11 @@ Command sasl_response_command(std::string_view raw);
 Command public_sasl_response_command(std::string_view raw);
 /// The RFC 4954 §4 cancel line "*".
 Command cancel_command();
+Command rset_command();
+/// "MAIL FROM:<address> P1 P2" (RFC 5321 §4.1.1.2; "" gives the null path "<>"). Refuses
+/// (std::invalid_argument) an address or parameter with CR, LF or NUL, an address with < or >.
+Command mail_command(std::string_view address, std::vector<std::string> const& parameters = {});
+/// "RCPT TO:<address>"; refuses like mail_command().
+Command rcpt_command(std::string_view address);
 
 } // namespace smtpprobe::smtp

@@ -4,6 +4,8 @@
 
 #include <catch2/catch.hpp>
 
+#include <stdexcept>
+
 using namespace smtpprobe::smtp;
 
 namespace {
@@ -11,7 +13,8 @@ Capabilities caps(std::string const& wire) {
     ReplyParser parser;
     parser.feed(wire);
     std::optional<Reply> r = parser.next();
-    REQUIRE(r);
+    if (!r)
+        throw std::runtime_error("not a reply: " + wire);
     return parse_capabilities(*r);
 }
 Capabilities const postfix = caps("250-mail.example.test\r\n250-PIPELINING\r\n250-SIZE 10240000\r\n"

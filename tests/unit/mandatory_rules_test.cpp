@@ -100,3 +100,17 @@ TEST_CASE("the Extensions part lists each extension with its RFC, in text and JS
     CHECK(j["extensions"][5]["advertised"] == false);
     CHECK(j["extensions"][5]["rfc"] == "RFC 3461");
 }
+
+TEST_CASE("a non-ASCII --rcpt without SMTPUTF8 is an error finding", "[unit][mandatory]") {
+    Report r = seed_report(); // no SMTPUTF8
+    r.envelope.emplace();
+    r.envelope->mail_from = "sender@example.test";
+    r.envelope->rcpt = {"ok@example.org"};
+    CHECK(find_finding(evaluate(r, Expectations{}), "message.smtputf8_missing") == nullptr);
+    r.envelope->rcpt.push_back("j\xC3\xB6rg@example.org");
+    Verdict const v = evaluate(r, Expectations{});
+    Finding const* f = find_finding(v, "message.smtputf8_missing");
+    REQUIRE(f != nullptr);
+    CHECK(f->severity == Severity::error);
+    CHECK(contains(f->detail, "j\xC3\xB6rg@example.org"));
+}
