@@ -100,10 +100,11 @@ void without_auth(Report const& r, std::vector<Finding>& out) {
     else
         out.push_back(
             {"mail.without_auth",
-             Severity::warning,
+             Severity::info,
              "This submission port takes MAIL FROM before AUTH",
              "MAIL FROM:<> under TLS before AUTH got " + reply->status() + " on " + port_words(r) +
-                 ". RFC 6409 submission servers authenticate their clients; this one opens a "
+                 ". Postfix does this by default (smtpd_delay_reject = yes refuses at RCPT); this "
+                 "opens a "
                  "transaction without it (recipients may still be refused: --rcpt shows it).",
              {evidence}});
 }
