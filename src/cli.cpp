@@ -74,6 +74,8 @@ struct CommandLineValues {
     std::string proxy_password_env, proxy_password_file;
     std::string key_passphrase_env, key_passphrase_file;
     std::uint64_t size = 0; ///< --size, when given
+    std::string mail_from;
+    std::vector<std::string> rcpt;
 };
 
 /// The probe's option table, bound to the request `r` where the types agree, else to `v`.
@@ -143,6 +145,15 @@ po::options_description probe_options(ProbeRequest& r, CommandLineValues& v) {
     message.add_options()
         ("size", po::value(&v.size), "the size in bytes of the message you mean to send: a finding when it is over the advertised SIZE (RFC 1870)")
         ("requiretls", po::bool_switch(&o.requiretls), "the message is to be sent with REQUIRETLS (RFC 8689): a finding when the server does not advertise it");
+    po::options_description envelope("Envelope (after the matrix, authenticated when credentials work: MAIL FROM, RCPT TO, RSET, QUIT; never DATA)", 100, 50);
+    envelope.add_options()
+        ("mail-from", po::value(&v.mail_from), "send MAIL FROM with this sender (<> for the null sender) and report the reply, its meaning and the fix")
+        ("rcpt", po::value(&v.rcpt)->composing(), "send RCPT TO with this recipient (repeatable; needs --mail-from)")
+        ("expect-sender-accepted", po::bool_switch(&x.sender_accepted), "critical unless MAIL FROM gets 2xx")
+        ("expect-rcpt-accepted", po::bool_switch(&x.rcpt_accepted), "critical unless every RCPT TO gets 2xx");
+    po::options_description sending("Beyond AUTH, by request only (never in --format nagios or the exporter)", 100, 50);
+    sending.add_options()
+        ("line-endings", po::bool_switch(&o.line_endings), "on a connection of its own, send NOOP ended by a bare LF and by a bare CR and say whether the server rejects them, takes them as line ends, or waits (the safe part of an SMTP smuggling check; sends no mail)");
     po::options_description output("Output", 100, 50);
     output.add_options()
         ("format,f", po::value(&v.format)->default_value("text"), "text | json | ndjson (one report a line, as each target finishes) | nagios")
@@ -167,6 +178,8 @@ po::options_description probe_options(ProbeRequest& r, CommandLineValues& v) {
         .add(auth)
         .add(checks)
         .add(message)
+        .add(envelope)
+        .add(sending)
         .add(output)
         .add(general);
     return visible;
@@ -234,6 +247,8 @@ void convert(CommandLineValues const& v, po::variables_map const& vm, ProbeReque
         throw RequestError(setting, Reader::command_line, message);
     };
     r.targets.hosts = v.targets;
+    if (vm.count("mail-from") || !v.rcpt.empty())
+        r.options.envelope = probes::EnvelopeRequest{v.mail_from, v.rcpt, std::nullopt, false};
     std::optional<TlsMode> const tls = parse_tls_mode(v.tls);
     if (!tls)
         fail(Setting::tls, "must be auto, starttls, implicit or none (got \"" + v.tls + "\")");

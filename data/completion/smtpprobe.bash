@@ -93,7 +93,9 @@ _smtpprobe() {
             --key-passphrase-env --key-passphrase-file --user --password-env
             --password-file --password-stdin --oauth-token-env --oauth-token-file --oauth-token-cmd
             --gssapi-service --authzid --allow-insecure-auth --mechanisms --show-username --expect-auth --expect-starttls
-            --expect-tls-min --warning --critical --size --requiretls --format --output --transcript
+            --expect-tls-min --warning --critical --size --requiretls
+            --mail-from --rcpt --expect-sender-accepted --expect-rcpt-accepted --line-endings
+            --format --output --transcript
             --transcript-file --bundle --color --demo --profile --help --version' -- "$cur"))
     elif [[ $cword -eq 1 ]]; then
         COMPREPLY=($(compgen -W 'emulate explain exporter' -- "$cur") $(compgen -A hostname -- "$cur"))

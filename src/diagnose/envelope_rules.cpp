@@ -43,10 +43,11 @@ constexpr Known known[] = {
      "Send as the account's own address, or grant the account Send As on the sender's "
      "mailbox (Add-RecipientPermission ... -AccessRights SendAs)."},
     {"envelope.not_authenticated", true, true, "5.7.57", "",
-     "Exchange Online takes mail only from an authenticated client (530 5.7.57): this "
-     "connection had not authenticated when it sent MAIL FROM.",
-     "Authenticate before MAIL FROM (with STARTTLS first): give the credentials of a user "
-     "with an Exchange Online mailbox, with a mechanism the server offers (LOGIN or XOAUTH2)."},
+     "The server takes mail only from an authenticated client (5.7.57, Microsoft's code: "
+     "Exchange Online, ACS): this connection had not authenticated when it sent MAIL FROM.",
+     "Authenticate before MAIL FROM (after STARTTLS) with a mechanism the server offers: for "
+     "Exchange Online LOGIN or XOAUTH2 as a user with a mailbox, for ACS LOGIN with the "
+     "resource's SMTP user name."},
     {"envelope.sender_not_owned", true, true, "", "not owned by user",
      "Postfix refuses this sender for this account: the login is not the owner of the address "
      "in smtpd_sender_login_maps (reject_sender_login_mismatch or "

@@ -7,6 +7,7 @@
 #include "diagnose/clients.hpp"
 #include "diagnose/envelope_rules.hpp"
 #include "diagnose/mandatory_rules.hpp"
+#include "diagnose/line_ending_rules.hpp"
 #include "diagnose/rule_set.hpp"
 #include "diagnose/status_codes.hpp"
 #include "diagnose/tls_rules.hpp"
@@ -224,6 +225,10 @@ void Rules::explanations() {
              {&m.recognition.reply, &m.recognition.cancel_reply, &m.authentication.reply})
             if (*reply)
                 replies.push_back(&**reply);
+    if (r_.envelope)
+        for (EnvelopeStep const& step : r_.envelope->steps)
+            if (step.reply)
+                replies.push_back(&*step.reply);
     std::string const hint = vendor_hint();
     for (smtp::Reply const* reply : replies) {
         if (reply->code == 250 || reply->code == 220 || reply->code == 334)
@@ -296,6 +301,7 @@ void Rules::run() {
     diagnose::token_findings(r_, v_.findings); // the preflight: before any connection
     session_rules();
     tls_rules();
+    diagnose::line_ending_findings(r_, v_.findings);
     diagnose::auth_findings(r_, v_.findings);
     v_.envelope = diagnose::judge_envelope(r_);
     if (v_.envelope)

@@ -16,7 +16,13 @@ public:
     struct Line {
         std::string text;      ///< without CRLF or bare LF; only the head when too_long
         bool too_long = false; ///< the line was over the limit and was consumed whole
+        bool bare_lf = false;  ///< ended by a LF without a CR before it
     };
+
+    /// Whether a bare LF ends a line (the default, as Postfix before 3.9 and most servers) or
+    /// is part of it, only CRLF ending lines (BareLf::part_of_line).
+    enum class BareLf { line_end, part_of_line };
+    void bare_lf(BareLf mode) noexcept { bare_lf_ = mode; }
 
     /// max_length: the longest line accepted; head_length: how much of a longer one is kept.
     LineReader(std::size_t max_length, std::size_t head_length)
@@ -26,7 +32,7 @@ public:
     /// of the current chunk): the middle of an over-long line is dropped as it arrives.
     void feed(std::string_view bytes) {
         in_.append(bytes);
-        if (in_.find('\n') == std::string::npos && in_.size() > max_length_ + 1) {
+        if (line_end() == std::string::npos && in_.size() > max_length_ + 1) {
             if (!overflow_) {
                 overflow_ = true;
                 overflow_head_ = in_.substr(0, head_length_);
@@ -37,16 +43,18 @@ public:
 
     /// The next complete line, if one has arrived.
     std::optional<Line> next() {
-        std::size_t const newline = in_.find('\n');
+        std::size_t const newline = line_end();
         if (newline == std::string::npos) {
             feed({}); // applies the bound to what is left
             return std::nullopt;
         }
         std::size_t length = newline;
-        if (length > 0 && in_[length - 1] == '\r') {
+        bool const bare = length == 0 || in_[length - 1] != '\r';
+        if (!bare) {
             --length;
         }
         Line line;
+        line.bare_lf = bare;
         if (overflow_) {
             overflow_ = false;
             line.text = std::move(overflow_head_);
@@ -89,6 +97,15 @@ private:
     std::string in_;
     bool overflow_ = false;
     std::string overflow_head_;
+    BareLf bare_lf_ = BareLf::line_end;
+
+    /// Where the next line's LF is (npos: none yet).
+    std::size_t line_end() const {
+        if (bare_lf_ == BareLf::line_end)
+            return in_.find('\n');
+        std::size_t const crlf = in_.find("\r\n");
+        return crlf == std::string::npos ? crlf : crlf + 1;
+    }
 };
 
 } // namespace smtpprobe::emulator

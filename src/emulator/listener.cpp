@@ -26,13 +26,6 @@ std::string numeric_host(sockaddr_storage const& address, socklen_t length) {
 
 } // namespace
 
-void UniqueFd::reset(int fd) noexcept {
-    if (fd_ >= 0) {
-        ::close(fd_);
-    }
-    fd_ = fd;
-}
-
 Listener::Listener(std::string const& host, unsigned short port) {
     addrinfo hints{};
     hints.ai_family = AF_UNSPEC;

@@ -1,6 +1,8 @@
 #pragma once
 // The emulator's listening socket and the file descriptors around it.
 
+#include "net/unique_fd.hpp"
+
 #include <sys/socket.h>
 
 #include <string>
@@ -8,27 +10,7 @@
 
 namespace smtpprobe::emulator {
 
-/// Owns a file descriptor.
-class UniqueFd {
-public:
-    UniqueFd() = default;
-    explicit UniqueFd(int fd) noexcept : fd_(fd) {}
-    UniqueFd(UniqueFd&& other) noexcept : fd_(std::exchange(other.fd_, -1)) {}
-    UniqueFd& operator=(UniqueFd&& other) noexcept {
-        reset(std::exchange(other.fd_, -1));
-        return *this;
-    }
-    UniqueFd(UniqueFd const&) = delete;
-    UniqueFd& operator=(UniqueFd const&) = delete;
-    ~UniqueFd() { reset(); }
-
-    int get() const noexcept { return fd_; }
-    int release() noexcept { return std::exchange(fd_, -1); }
-    void reset(int fd = -1) noexcept;
-
-private:
-    int fd_ = -1;
-};
+using net::UniqueFd;
 
 /// A non-blocking listening TCP socket.
 class Listener {

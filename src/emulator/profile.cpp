@@ -252,6 +252,19 @@ Profile parse_profile(nlohmann::json const& document, std::string_view source) {
     profile.plaintext_replies = reply_map(top, "plaintext_replies");
     parse_envelope(top, profile.envelope);
     profile.data_end_reply = top.reply("data_end_reply").value_or(profile.data_end_reply);
+    if (std::optional<std::string> bare = top.string("bare_lf")) {
+        if (*bare == "line_end") {
+            profile.bare_lf = Profile::BareLf::line_end;
+        } else if (*bare == "reject") {
+            profile.bare_lf = Profile::BareLf::reject;
+        } else if (*bare == "wait") {
+            profile.bare_lf = Profile::BareLf::wait;
+        } else {
+            context.fail("bare_lf",
+                         "expected \"line_end\", \"reject\" or \"wait\", got \"" + *bare + "\"");
+        }
+    }
+    profile.bare_lf_reply = top.reply("bare_lf_reply").value_or(profile.bare_lf_reply);
 
     profile.starttls_inject = top.string("starttls_inject").value_or("");
     if (std::optional<long long> ms = top.integer("starttls_inject_delay_ms", 0, max_delay_ms)) {

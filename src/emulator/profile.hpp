@@ -155,6 +155,13 @@
 //                         ("{rcpt}" becomes the address).
 //   data_end_reply        default "250 2.0.0 OK: message discarded (the emulator never
 //                         delivers mail)".
+//   bare_lf               "line_end" (default: a LF without CR ends a line, as most servers
+//                         and Postfix < 3.9 by default), "reject" (a line ended by a bare LF
+//                         gets bare_lf_reply, as Postfix with smtpd_forbid_bare_newline =
+//                         reject; a 521 or 421 reply also closes) or "wait" (only CRLF ends a
+//                         line; the LF is part of it). A bare CR never ends a line.
+//   bare_lf_reply         default "550 5.5.2 Error: bare <LF> received" (Postfix's code 550 is
+//                         smtpd_forbid_bare_newline_reject_code's default; 521 disconnects).
 //   starttls_inject       string: bytes sent behind the STARTTLS 220, before the handshake
 //                         (CVE-2011-0411 class test for clients).
 //   starttls_inject_delay_ms  int 0..600000, default 0: 0 appends the bytes to the 220 in the
@@ -263,6 +270,9 @@ struct Profile {
     EnvelopeRules envelope;
     std::string data_end_reply =
         "250 2.0.0 OK: message discarded (the emulator never delivers mail)";
+    enum class BareLf { line_end, reject, wait };
+    BareLf bare_lf = BareLf::line_end;
+    std::string bare_lf_reply = "550 5.5.2 Error: bare <LF> received";
     std::string starttls_inject;
     std::chrono::milliseconds starttls_inject_delay{0};
     std::string starttls_active_reply = "503 5.5.1 TLS already active";

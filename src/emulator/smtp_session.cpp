@@ -23,7 +23,11 @@ constexpr std::size_t max_discarded_lines = 1000;
 
 SmtpSession::SmtpSession(SessionContext const& context, std::size_t id, std::string client_ip)
     : context_(context), profile_(context.profile), id_(id), client_ip_(std::move(client_ip)),
-      reader_(max_line, Recorder::max_line) {}
+      reader_(max_line, Recorder::max_line) {
+    if (profile_.bare_lf == Profile::BareLf::wait) {
+        reader_.bare_lf(LineReader::BareLf::part_of_line);
+    }
+}
 
 std::vector<Step> SmtpSession::start() {
     Behaviour const& behaviour = profile_.behaviour;
@@ -108,6 +112,17 @@ std::vector<Step> SmtpSession::timed_out() {
 }
 
 void SmtpSession::on_line(LineReader::Line const& line) {
+    if (line.bare_lf && profile_.bare_lf == Profile::BareLf::reject && phase_ != Phase::raw) {
+        // Postfix >= 3.9, 3.8.5, 3.7.10 with smtpd_forbid_bare_newline = reject: the reply
+        // code is smtpd_forbid_bare_newline_reject_code (550; 521 disconnects).
+        record(line.text + " [bare LF]");
+        send(profile_.bare_lf_reply);
+        if (profile_.bare_lf_reply.starts_with("521") ||
+            profile_.bare_lf_reply.starts_with("421")) {
+            close();
+        }
+        return;
+    }
     switch (phase_) {
     case Phase::command:
         if (line.too_long) {

@@ -14,6 +14,7 @@
 #include "net/interrupt.hpp"
 #include "probes/auth.hpp"
 #include "probes/envelope.hpp"
+#include "probes/line_endings.hpp"
 #include "probes/tls_versions.hpp"
 
 #include <algorithm>
@@ -68,6 +69,7 @@ private:
         return options_.credentials ? *options_.credentials : no_user_;
     }
     void envelope_probe(engine::Collector& collector);
+    void line_ending_check(engine::Collector& collector);
 
     Target const& target_;
     ProbeOptions const& options_;
@@ -250,6 +252,26 @@ void Run::tls_checks(engine::Collector& collector) {
         report_.sni_check = probes::check_sni(target, *tls_context_, target_.host);
 }
 
+// --line-endings: its own connections, set up as the matrix's are (STARTTLS when offered).
+void Run::line_ending_check(engine::Collector& collector) {
+    if (!options_.line_endings || !report_.session_established || observer_.interrupted())
+        return;
+    engine::Connector const connect = connector();
+    std::unique_ptr<engine::Session> session;
+    probes::NextSession const next = [&]() -> probes::ReadySession {
+        session.reset();
+        engine::ConnectRequest request;
+        request.id = collector.next_connection_id();
+        engine::ConnectResult result = connect(request);
+        if (!result.session)
+            return {nullptr, result.failure};
+        session = std::move(result.session);
+        session->conversation->note("line-ending check (--line-endings): no mail is sent");
+        return {session->conversation.get(), {}};
+    };
+    report_.line_endings = probes::check_line_endings(next, options_.line_ending_wait);
+}
+
 Report Run::execute() {
     engine::record_target(report_, target_, options_, observer_.redactor());
     tls_context_ = std::make_unique<net::TlsClientContext>(options_.tls);
@@ -297,6 +319,7 @@ Report Run::execute() {
     run_workers(collector);
     envelope_probe(collector);
     tls_checks(collector);
+    line_ending_check(collector);
 
     report_.interrupted = observer_.interrupted();
     report_.server.timings.resolve = resolve_ms;

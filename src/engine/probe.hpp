@@ -60,6 +60,12 @@ struct ProbeOptions {
     /// Also try TLS 1.0, 1.1, 1.2 and 1.3 one by one, each on its own connection, plus one
     /// handshake without SNI (probes/tls_versions.hpp).
     bool tls_versions = false;
+    /// --line-endings: after the matrix, on a fresh connection (after STARTTLS when offered),
+    /// send NOOP ended by a bare LF and by a bare CR and classify the server
+    /// (probes/line_endings.hpp). Never by default: some servers penalise the client for it.
+    bool line_endings = false;
+    /// How long --line-endings waits for a reply before it calls the server "waits".
+    std::chrono::milliseconds line_ending_wait{2'000};
     /// The first connection also tries one AUTH before STARTTLS (what a client that skips
     /// STARTTLS gets: ServerFacts::auth_before_tls_reply).
     bool auth_before_tls = true;

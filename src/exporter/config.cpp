@@ -28,7 +28,7 @@ constexpr std::string_view module_key_list[] = {
     "proxy_password_file", "ca_file", "ca_path", "insecure", "tls_min", "tls_max", "sni",
     "no_sni", "cert_warn_days", "cert_crit_days", "tls_versions", "cert", "key",
     "key_passphrase_env", "key_passphrase_file", "all_addresses", "credentials", "authzid",
-    "gssapi_service", "allow_insecure_auth", "size", "requiretls", "expect"};
+    "gssapi_service", "allow_insecure_auth", "size", "requiretls", "expect", "mail_from", "rcpt"};
 // clang-format on
 
 /// Errors name the file and the key path: "exporter.yml: modules.submission.tls: ...".
@@ -109,6 +109,18 @@ public:
         return out;
     }
 
+    /// A list of strings, or one string (a list of one): --rcpt's repeatable values.
+    std::vector<std::string> string_list(YAML::Node const& node, std::string const& path) const {
+        if (node.IsScalar())
+            return {string(node, path)};
+        if (!node.IsSequence())
+            fail(path, "expected a string or a list of strings");
+        std::vector<std::string> out;
+        for (std::size_t i = 0; i < node.size(); ++i)
+            out.push_back(string(node[i], path));
+        return out;
+    }
+
     static std::string join(std::string const& path, std::string const& key) {
         return path.empty() ? key : path + "." + key;
     }
@@ -173,15 +185,19 @@ CredentialRequest credentials(YamlReader const& r, YAML::Node const& node,
 
 void expectations(YamlReader const& r, YAML::Node const& node, std::string const& path,
                   Expectations& e) {
-    r.only_keys(
-        node, path,
-        std::initializer_list<char const*>{"auth", "starttls", "tls_min", "warning", "critical"});
+    r.only_keys(node, path,
+                std::initializer_list<char const*>{"auth", "starttls", "tls_min", "warning",
+                                                   "critical", "sender_accepted", "rcpt_accepted"});
     if (YAML::Node n = node["auth"])
         e.auth = r.mechanism_list(n, YamlReader::join(path, "auth"));
     if (YAML::Node n = node["starttls"])
         e.starttls = r.boolean(n, YamlReader::join(path, "starttls"));
     if (YAML::Node n = node["tls_min"])
         e.tls_min = r.string(n, YamlReader::join(path, "tls_min"));
+    if (YAML::Node n = node["sender_accepted"])
+        e.sender_accepted = r.boolean(n, YamlReader::join(path, "sender_accepted"));
+    if (YAML::Node n = node["rcpt_accepted"])
+        e.rcpt_accepted = r.boolean(n, YamlReader::join(path, "rcpt_accepted"));
     if (YAML::Node n = node["warning"])
         e.warning_s =
             static_cast<double>(r.duration(n, YamlReader::join(path, "warning")).count()) / 1000.0;
@@ -296,6 +312,14 @@ Module module(YamlReader const& r, std::string const& name, YAML::Node const& no
         o.allow_insecure_auth = r.boolean(n, key("allow_insecure_auth"));
     if (YAML::Node n = node["expect"])
         expectations(r, n, key("expect"), q.expect);
+    // The envelope check only (issue 20): MAIL FROM, RCPT TO, RSET; the exporter never sends.
+    if (node["mail_from"] || node["rcpt"]) {
+        probes::EnvelopeRequest& e = o.envelope.emplace();
+        if (YAML::Node n = node["mail_from"])
+            e.mail_from = r.string(n, key("mail_from"));
+        if (YAML::Node n = node["rcpt"])
+            e.rcpt = r.string_list(n, key("rcpt"));
+    }
     try {
         check(q, smtpprobe::Reader::exporter_module);
     } catch (RequestError const& e) {

@@ -52,6 +52,10 @@ std::string describe_config(Config const& config) {
             }
             out << YAML::EndMap;
         }
+        if (q.options.envelope) {
+            out << YAML::Key << "mail_from" << YAML::Value << q.options.envelope->mail_from;
+            out << YAML::Key << "rcpt" << YAML::Value << YAML::Flow << q.options.envelope->rcpt;
+        }
         if (!q.expect.auth.empty())
             out << YAML::Key << "expect_auth" << YAML::Value << YAML::Flow << q.expect.auth;
         out << YAML::EndMap;

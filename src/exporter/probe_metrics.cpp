@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <cstdio>
 #include <ctime>
+#include <map>
 
 namespace smtpprobe::exporter {
 namespace {
@@ -163,6 +164,22 @@ std::vector<prometheus::MetricFamily> probe_families(Report const& r, Verdict co
                 .Set(boolean(row.authentication.status == Status::accepted));
     }
 
+    if (r.envelope) {
+        // One series per step; with several recipients "rcpt" carries the highest code of
+        // their replies (a refusal outweighs an acceptance). No reply: no series.
+        auto& envelope =
+            f.gauge("smtpprobe_envelope_reply_code",
+                    "The reply code of each envelope step (module keys mail_from, rcpt): mail, "
+                    "rcpt (the highest of the recipients' replies), rset, quit");
+        std::map<std::string, int> codes;
+        for (EnvelopeStep const& step : r.envelope->steps)
+            if (step.reply) {
+                int& code = codes[std::string(to_string(step.kind))];
+                code = std::max(code, step.reply->code);
+            }
+        for (auto const& [step, code] : codes)
+            envelope.Add({{"step", step}}).Set(static_cast<double>(code));
+    }
     auto& finding = f.gauge("smtpprobe_finding", "A finding of the diagnosis (value 1)");
     for (Finding const& item : verdict.findings)
         finding.Add({{"id", item.id}, {"severity", std::string(to_string(item.severity))}}).Set(1);

@@ -208,6 +208,22 @@ Json sni_check_json(Report const& r) {
                 {"tls", c.tls ? tls_info_json(*c.tls) : Json(nullptr)}};
 }
 
+Json line_endings_json(Report const& r) {
+    if (!r.line_endings)
+        return nullptr;
+    Json tests = Json::array();
+    for (LineEndingTest const& t : r.line_endings->tests)
+        tests.push_back(Json{{"ending", std::string(to_string(t.ending))},
+                             {"behaviour", std::string(to_string(t.behaviour))},
+                             {"reply", reply_json(t.reply)},
+                             {"reply_after_crlf", t.reply_after_crlf},
+                             {"closed", t.closed},
+                             {"connection", t.connection},
+                             {"tls", t.tls},
+                             {"error", t.error.empty() ? Json(nullptr) : Json(t.error)}});
+    return Json{{"wait_ms", r.line_endings->wait.count()}, {"tests", tests}};
+}
+
 Json tls_json(Report const& r) {
     ServerFacts const& s = r.server;
     if (!s.tls)
@@ -341,6 +357,7 @@ Json json_document(Report const& r, Verdict const& v) {
         {"tls_error", s.tls_error.empty() ? Json(nullptr) : Json(s.tls_error)},
         {"tls_versions", tls_versions_json(r)},
         {"sni_check", sni_check_json(r)},
+        {"line_endings", line_endings_json(r)},
         {"port", port_json(s)},
         {"mail_probe",
          Json{{"without_tls", Json{{"status", std::string(to_string(r.mail_without_tls()))},

@@ -95,6 +95,37 @@ void tls_client_certificate_lines(net::TlsInfo const& t, bool given, Line const&
                      join(t.client_certificate_authorities, "; "));
 }
 
+/// "bare LF: rejects (521 5.5.2 ...); bare CR: waits (after a CRLF: 250 2.0.0 Ok)".
+std::string line_endings_text(LineEndingCheck const& check) {
+    std::string text;
+    for (LineEndingTest const& t : check.tests) {
+        text += text.empty() ? "" : "; ";
+        text += "bare " + std::string(to_string(t.ending)) + ": ";
+        switch (t.behaviour) {
+        case LineEndingBehaviour::rejects:
+            text += "rejected";
+            break;
+        case LineEndingBehaviour::line_end:
+            text += "taken as a line end";
+            break;
+        case LineEndingBehaviour::waits:
+            text += "not a line end (no reply in " + std::to_string(check.wait.count()) + " ms)";
+            break;
+        case LineEndingBehaviour::unknown:
+            text += "not tested";
+            break;
+        }
+        std::string detail;
+        if (t.reply)
+            detail = (t.reply_after_crlf ? "after a CRLF: " : "") + t.reply->first_line();
+        if (!t.error.empty())
+            detail += (detail.empty() ? "" : ", ") + t.error;
+        if (!detail.empty())
+            text += " (" + detail + ")";
+    }
+    return text;
+}
+
 template <typename Line> void tls_check_lines(Report const& r, Line const& line) {
     if (r.tls_versions) {
         std::string text;
@@ -119,6 +150,8 @@ template <typename Line> void tls_check_lines(Report const& r, Line const& line)
                     (c.tls->verified() ? ", verified" : ", NOT verified");
         line("SNI check", text);
     }
+    if (r.line_endings)
+        line("Line endings", line_endings_text(*r.line_endings));
 }
 
 /// "Is TLS mandatory?": the MAIL FROM:<> lines of the first connection (issue 20).

@@ -122,6 +122,24 @@ std::string_view to_string(ClientOutcome outcome) noexcept {
     return "depends";
 }
 
+std::string_view to_string(LineEnding ending) noexcept {
+    return ending == LineEnding::lf ? "LF" : "CR";
+}
+
+std::string_view to_string(LineEndingBehaviour behaviour) noexcept {
+    switch (behaviour) {
+    case LineEndingBehaviour::rejects:
+        return "rejects";
+    case LineEndingBehaviour::line_end:
+        return "line_end";
+    case LineEndingBehaviour::waits:
+        return "waits";
+    case LineEndingBehaviour::unknown:
+        return "unknown";
+    }
+    return "unknown";
+}
+
 std::string_view to_string(ClientInjection injection) noexcept {
     switch (injection) {
     case ClientInjection::none:

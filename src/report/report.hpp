@@ -15,6 +15,7 @@
 #include "smtp/greeter.hpp"
 #include "smtp/reply.hpp"
 
+#include <chrono>
 #include <cstddef>
 #include <map>
 #include <optional>
@@ -232,6 +233,37 @@ struct SniCheck {
     std::optional<net::TlsInfo> tls;
 };
 
+/// --line-endings (issue 20 item 5): how the server takes one command (NOOP) ended by a bare LF
+/// or a bare CR instead of CRLF (RFC 5321 §2.3.8). The safe part of an SMTP smuggling check
+/// (CVE-2023-51764 class): no DATA, no mail.
+enum class LineEnding { lf, cr };
+enum class LineEndingBehaviour {
+    rejects,  ///< an error reply to the bare ending (Postfix smtpd_forbid_bare_newline: 521 5.5.2)
+    line_end, ///< a 2xx to the NOOP: the bare ending ended the command line
+    waits,    ///< no reply within the wait: the bare ending did not end the line
+    unknown,  ///< the test could not be run or its outcome read (see error)
+};
+/// "LF", "CR".
+std::string_view to_string(LineEnding ending) noexcept;
+/// "rejects", "line_end", "waits", "unknown" (the JSON values).
+std::string_view to_string(LineEndingBehaviour behaviour) noexcept;
+struct LineEndingTest {
+    LineEnding ending = LineEnding::lf;
+    LineEndingBehaviour behaviour = LineEndingBehaviour::unknown;
+    int connection = 0; ///< the connection it ran on
+    bool tls = false;   ///< it ran over TLS (after STARTTLS, when offered)
+    /// The reply to the command with the bare ending; after a wait, the reply to the CRLF sent
+    /// then (reply_after_crlf).
+    std::optional<smtp::Reply> reply;
+    bool reply_after_crlf = false;
+    bool closed = false; ///< the server closed the connection after it
+    std::string error;   ///< why unknown, or what broke
+};
+struct LineEndingCheck {
+    std::vector<LineEndingTest> tests; ///< LF first, then CR
+    std::chrono::milliseconds wait{0}; ///< how long a reply was awaited before "waits"
+};
+
 /// What one connection learnt on its way to the state where AUTH is probed.
 struct ServerFacts {
     std::optional<smtp::Reply> banner;
@@ -411,6 +443,7 @@ struct Report {
     // TLS checks beyond the sessions
     std::optional<std::vector<TlsVersionResult>> tls_versions; ///< with --tls-versions
     std::optional<SniCheck> sni_check;
+    std::optional<LineEndingCheck> line_endings; ///< with --line-endings
 
     std::vector<MechanismRow> rows;
     /// --mail-from / --rcpt: the envelope probe after the matrix; none without them.

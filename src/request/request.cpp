@@ -5,6 +5,7 @@
 #include "sasl/mechanisms.hpp"
 #include "smtp/ascii.hpp"
 
+#include <algorithm>
 #include <chrono>
 
 namespace smtpprobe {
@@ -57,6 +58,13 @@ constexpr SettingName setting_names[] = {
     // The message against the extensions (issue 20, developer M)
     {Setting::size, "--size", "size"},
     {Setting::requiretls, "--requiretls", "requiretls"},
+    // The envelope (issue 20)
+    {Setting::mail_from, "--mail-from", "mail_from"},
+    {Setting::rcpt, "--rcpt", "rcpt"},
+    {Setting::expect_sender_accepted, "--expect-sender-accepted", "expect.sender_accepted"},
+    {Setting::expect_rcpt_accepted, "--expect-rcpt-accepted", "expect.rcpt_accepted"},
+    // Beyond AUTH (S): no module key; an exporter never sends bare line endings or mail.
+    {Setting::line_endings, "--line-endings", ""},
 };
 
 constexpr std::chrono::milliseconds max_seconds{86'400'000};
@@ -202,6 +210,39 @@ void check_credentials(ProbeRequest const& r, Checker const& c) {
         c.fail(Setting::authzid, "must be at most 255 bytes");
 }
 
+/// An envelope address as given: local@domain, no <>, space or control character (the
+/// command would carry them onto the wire); "<>" alone is the null sender (--mail-from only).
+bool envelope_address(std::string const& a, bool null_allowed) {
+    if (null_allowed && a == "<>")
+        return true;
+    return !a.empty() && a.size() <= 254 && std::none_of(a.begin(), a.end(), [](char ch) {
+        auto const c = static_cast<unsigned char>(ch);
+        return c < 0x20 || c == 0x7f || c == ' ' || c == '<' || c == '>';
+    });
+}
+
+void check_envelope(ProbeRequest const& r, Checker const& c) {
+    std::optional<probes::EnvelopeRequest> const& e = r.options.envelope;
+    if (e && e->mail_from.empty() && !e->rcpt.empty())
+        c.fail(Setting::rcpt,
+               "needs " + c.name(Setting::mail_from) + " (the envelope starts with MAIL FROM)");
+    if (e && !envelope_address(e->mail_from, true))
+        c.fail(Setting::mail_from, "is an address (local@domain, without <>, spaces or control "
+                                   "characters), or <> for the null sender");
+    if (e)
+        for (std::string const& rcpt : e->rcpt)
+            if (!envelope_address(rcpt, false))
+                c.fail(Setting::rcpt, "\"" + escape_controls(rcpt) +
+                                          "\" is not an address (local@domain, without <>, "
+                                          "spaces or control characters)");
+    if (e && e->rcpt.size() > 100)
+        c.fail(Setting::rcpt, "at most 100 recipients (RFC 5321 §4.5.3.1.8's minimum)");
+    if (r.expect.sender_accepted && !e)
+        c.fail(Setting::expect_sender_accepted, "needs " + c.name(Setting::mail_from));
+    if (r.expect.rcpt_accepted && (!e || e->rcpt.empty()))
+        c.fail(Setting::expect_rcpt_accepted, "needs " + c.name(Setting::rcpt));
+}
+
 } // namespace
 
 std::optional<ColorChoice> parse_color_choice(std::string_view text) noexcept {
@@ -235,12 +276,27 @@ RequestError::RequestError(Setting setting, Reader reader, std::string const& me
     : std::runtime_error(std::string(setting_name(setting, reader)) + ": " + message),
       setting_(setting), message_(message) {}
 
+// What goes beyond AUTH by request only (issue 20 items 4, 5): a one-off diagnosis, never a
+// monitoring check. Bare line endings repeated every few minutes get the prober's address
+// penalised by some servers (Postfix logs each one; fail2ban-style rules act on them).
+void check_by_request(ProbeRequest const& r, Checker const& c, Reader reader) {
+    if (!r.options.line_endings)
+        return;
+    if (reader == Reader::exporter_module)
+        c.fail(Setting::line_endings, "an exporter module never sends bare line endings");
+    if (r.outputs.format == Format::nagios)
+        c.fail(Setting::line_endings,
+               "a one-off check, not for monitoring: run it without --format nagios");
+}
+
 void check(ProbeRequest const& request, Reader reader) {
     Checker const c(reader);
     check_targets(request, c, reader);
     check_options(request.options, c);
     check_expectations(request.expect, c);
     check_credentials(request, c);
+    check_envelope(request, c);
+    check_by_request(request, c, reader);
 }
 
 Target make_target(std::string host, unsigned short port, TlsMode tls,

@@ -136,6 +136,13 @@ enum class Setting {
     // The message against the extensions (issue 20, developer M)
     size,
     requiretls,
+    // The envelope (issue 20)
+    mail_from,
+    rcpt,
+    expect_sender_accepted,
+    expect_rcpt_accepted,
+    // Beyond AUTH, by request only (S): command line only, never in nagios or the exporter.
+    line_endings,
 };
 
 enum class Reader { command_line, exporter_module };

@@ -1,5 +1,7 @@
 #include "request/token_command.hpp"
 
+#include "net/unique_fd.hpp"
+
 #include <algorithm>
 #include <cerrno>
 #include <csignal>
@@ -18,24 +20,6 @@ namespace smtpprobe {
 namespace {
 
 using Clock = std::chrono::steady_clock;
-
-/// A file descriptor closed when it goes.
-class Fd {
-public:
-    explicit Fd(int fd = -1) noexcept : fd_(fd) {}
-    Fd(Fd const&) = delete;
-    Fd& operator=(Fd const&) = delete;
-    ~Fd() { reset(); }
-    int get() const noexcept { return fd_; }
-    void reset() noexcept {
-        if (fd_ >= 0)
-            ::close(fd_);
-        fd_ = -1;
-    }
-
-private:
-    int fd_;
-};
 
 std::string seconds(std::chrono::milliseconds timeout) {
     auto const ms = timeout.count();
@@ -126,8 +110,8 @@ std::string run_token_command(std::string const& command, std::chrono::milliseco
     int ends[2];
     if (::pipe2(ends, O_CLOEXEC) != 0)
         fail("could not be started: " + std::string(std::strerror(errno)));
-    Fd read_end(ends[0]);
-    Fd write_end(ends[1]);
+    net::UniqueFd read_end(ends[0]);
+    net::UniqueFd write_end(ends[1]);
     pid_t const pid = start(command, write_end.get());
     write_end.reset();
 

@@ -298,6 +298,15 @@ std::optional<std::string> base64url_decode(std::string_view text) {
     return smtp::base64_decode(standard);
 }
 
+std::string base64url_encode(std::string_view bytes) {
+    std::string text = smtp::base64_encode(bytes);
+    while (!text.empty() && text.back() == '=')
+        text.pop_back();
+    for (char& c : text)
+        c = c == '+' ? '-' : c == '/' ? '_' : c;
+    return text;
+}
+
 BearerToken read_bearer_token(std::string_view token) noexcept {
     try {
         return read(token);

@@ -87,6 +87,9 @@ BearerToken read_bearer_token(std::string_view token) noexcept;
 /// The base64url alphabet (RFC 4648 §5), without padding, as JWS uses it. nullopt when the
 /// text is not base64url.
 std::optional<std::string> base64url_decode(std::string_view text);
+/// The base64url form of `bytes`, without padding (how a JWS part is written): the inverse of
+/// base64url_decode(), for the tests and the fuzz target that build tokens.
+std::string base64url_encode(std::string_view bytes);
 
 // Provider facts (data/smtp-facts-additions.md §7).
 

@@ -166,3 +166,26 @@ TEST_CASE("nagios mode takes one target: several are a usage error (UNKNOWN)", "
     CommandResult demo = run_command(binary + " --demo a.test b.test");
     CHECK(demo.exit_code == 64);
 }
+
+TEST_CASE("a batch: --mail-from and --rcpt reach every target, and each NDJSON line",
+          "[cli][batch][envelope]") {
+    Emulated acs = Emulated::sample("azure-acs");
+    Emulated postfix = Emulated::sample("postfix-submission");
+    CommandResult r =
+        run_command(binary + " --format ndjson --timeout 20 " + target(acs) + " " +
+                    target(postfix) + " --mail-from alice@example.test --rcpt x@elsewhere.example");
+    std::vector<Json> const lines = ndjson(r.out);
+    REQUIRE(lines.size() == 2);
+    std::map<std::string, Json> by_target;
+    for (Json const& l : lines)
+        by_target[key(l)] = l;
+    // Unauthenticated both: ACS refuses MAIL (5.7.57), Postfix refuses the relay recipient.
+    Json const& a = by_target.at(target(acs))["envelope"];
+    CHECK(a["mail_from"] == "alice@example.test");
+    CHECK(a["steps"][0]["reply"]["code"] == 530);
+    CHECK(a["steps"][0]["finding"] == "envelope.not_authenticated");
+    Json const& p = by_target.at(target(postfix))["envelope"];
+    CHECK(p["steps"][1]["reply"]["code"] == 554);
+    CHECK(p["steps"][1]["finding"] == "envelope.relay_denied");
+    CHECK(r.exit_code == 1);
+}

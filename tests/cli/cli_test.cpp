@@ -417,3 +417,23 @@ TEST_CASE("emulate: bad --count, --certificate and --max-connections are usage e
         CHECK(r.exit_code == 64);
     }
 }
+
+TEST_CASE("the demo with --mail-from and credentials: ACS's sender refusal, named, with the fix",
+          "[cli][demo][envelope]") {
+    std::string const user =
+        "acs-demo.00000000-0000-0000-0000-000000000001.00000000-0000-0000-0000-000000000002";
+    CommandResult r = run_command(
+        "env SMTPPROBE_DEMO_PW=demo-secret-never-printed " + binary + " --demo --user " + user +
+        " --password-env SMTPPROBE_DEMO_PW"
+        " --mail-from someone@not-connected.example --rcpt x@example.org");
+    CHECK(r.exit_code == 1);
+    CHECK(r.out.find("\nEnvelope (connection ") != std::string::npos);
+    CHECK(r.out.find("550 5.1.7 The specified sender domain has not been linked.") !=
+          std::string::npos);
+    CHECK(r.out.find("Azure Communication Services refuses this sender") != std::string::npos);
+    CHECK(r.out.find("fix: Connect the domain to the resource") != std::string::npos);
+    CHECK(r.out.find("The sender <someone@not-connected.example> was refused (550 5.1.7)") !=
+          std::string::npos);
+    CHECK(r.out.find("demo-secret-never-printed") == std::string::npos);
+    CHECK(r.out.find("RCPT TO") == std::string::npos); // MAIL was refused: no RCPT sent
+}

@@ -2,7 +2,6 @@
 // opaque tokens, the bounds, and the provider facts over the tokens of samples/tokens/.
 
 #include "sasl/bearer_token.hpp"
-#include "smtp/base64.hpp"
 
 #include <catch2/catch.hpp>
 
@@ -13,18 +12,9 @@ using namespace smtpprobe::sasl;
 
 namespace {
 
-std::string b64url(std::string const& bytes) {
-    std::string text = smtpprobe::smtp::base64_encode(bytes);
-    while (!text.empty() && text.back() == '=')
-        text.pop_back();
-    for (char& c : text)
-        c = c == '+' ? '-' : c == '/' ? '_' : c;
-    return text;
-}
-
 std::string jwt(std::string const& claims,
                 std::string const& header = R"({"alg":"RS256","typ":"JWT","kid":"k1"})") {
-    return b64url(header) + "." + b64url(claims) + ".c2lnbmF0dXJl";
+    return base64url_encode(header) + "." + base64url_encode(claims) + ".c2lnbmF0dXJl";
 }
 
 std::string sample(std::string const& name) {
@@ -124,24 +114,25 @@ TEST_CASE("bearer_token: Google's opaque tokens and other shapes", "[bearer_toke
     BearerToken const dotted = read_bearer_token("abcd.efgh.ijkl");
     CHECK(dotted.kind == TokenKind::not_jwt);
     CHECK(dotted.error == "the header is not JSON");
-    CHECK(read_bearer_token(b64url("[1]") + ".e30.x").error == "the header is not a JSON object");
+    CHECK(read_bearer_token(base64url_encode("[1]") + ".e30.x").error ==
+          "the header is not a JSON object");
 }
 
 TEST_CASE("bearer_token: a JWT whose claims do not decode says why", "[bearer_token]") {
-    std::string const header = b64url(R"({"alg":"none"})");
-    BearerToken const t = read_bearer_token(header + "." + b64url("not json") + ".");
+    std::string const header = base64url_encode(R"({"alg":"none"})");
+    BearerToken const t = read_bearer_token(header + "." + base64url_encode("not json") + ".");
     CHECK(t.kind == TokenKind::jwt);
     CHECK(t.alg == "none");
     CHECK_FALSE(t.claims);
     CHECK(t.error == "the claims part is not JSON");
     CHECK(read_bearer_token(header + ".a.x").error == "the claims part is not base64url");
     // Invalid UTF-8 in a claim is not JSON either.
-    CHECK(read_bearer_token(header + "." + b64url("{\"upn\":\"\xff\"}") + ".x").error ==
+    CHECK(read_bearer_token(header + "." + base64url_encode("{\"upn\":\"\xff\"}") + ".x").error ==
           "the claims part is not JSON");
 }
 
 TEST_CASE("bearer_token: a five-part JWE is recognised, not read", "[bearer_token]") {
-    std::string const header = b64url(R"({"alg":"RSA-OAEP","enc":"A256GCM"})");
+    std::string const header = base64url_encode(R"({"alg":"RSA-OAEP","enc":"A256GCM"})");
     BearerToken const t = read_bearer_token(header + ".a2V5.aXY.Y2lwaGVy.dGFn");
     CHECK(t.kind == TokenKind::jwe);
     CHECK(t.enc == "A256GCM");

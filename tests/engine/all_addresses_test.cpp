@@ -245,3 +245,22 @@ TEST_CASE("all addresses: the front end's redactor learns the SASL responses of 
         }
     CHECK(responses > 0);
 }
+
+TEST_CASE("all addresses: the envelope runs on the address the report is about",
+          "[engine][addresses][envelope]") {
+    Emulated a(pool_profile(), on("127.0.0.1"));
+    Emulated b(pool_profile(), on("127.0.0.2"));
+    Setup s =
+        pool({endpoint("127.0.0.1", a.server().port()), endpoint("127.0.0.2", b.server().port())},
+             a.server().ca_pem() + b.server().ca_pem());
+    s.options.credentials =
+        sasl::Credentials{"alice@example.test", "postfix-test-password-not-real", ""};
+    s.options.envelope =
+        probes::EnvelopeRequest{"bob@example.test", {"carol@example.test"}, {}, false};
+    Probed const p = probe(s);
+    REQUIRE(p.report.address_probes.size() == 2);
+    REQUIRE(p.report.envelope);
+    CHECK(p.report.envelope->authenticated);
+    CHECK(p.report.envelope->steps.at(0).reply->code == 553);
+    CHECK(has_finding(p.verdict, "envelope.sender_not_owned"));
+}

@@ -418,7 +418,10 @@ TEST_CASE("azure-acs: LOGIN only, only after STARTTLS", "[engine][emulator]") {
         CHECK(client.command(b64("demo-secret-never-printed")) ==
               "235 2.7.0 Authentication successful");
         CHECK(client.command("AUTH LOGIN") == "503 5.5.1 Already authenticated");
-        CHECK(client.command("MAIL FROM:<a@example.test>") == "250 2.1.0 Sender OK");
+        // The profile's envelope rules: only the connected domain's senders.
+        CHECK(client.command("MAIL FROM:<a@example.test>") ==
+              "550 5.1.7 The specified sender domain has not been linked.");
+        CHECK(client.command("MAIL FROM:<DoNotReply@demo.azurecomm.net>") == "250 2.1.0 Sender OK");
         CHECK(client.command("RCPT TO:<b@example.test>") == "250 2.1.5 Recipient OK");
         CHECK(client.command("DATA").starts_with("354 "));
         client.send_raw("Subject: test\r\n\r\nbody\r\n");

@@ -161,3 +161,27 @@ TEST_CASE("an all_addresses probe: per-address series under an address label",
     REQUIRE(expiry);
     CHECK(*expiry < static_cast<double>(std::time(nullptr)));
 }
+
+TEST_CASE("the envelope's reply codes, one series per step", "[exporter][metrics][envelope]") {
+    Emulated postfix = Emulated::sample("postfix-submission");
+    Setup o = postfix.options();
+    o.options.credentials =
+        sasl::Credentials{"alice@example.test", "postfix-test-password-not-real", ""};
+    o.options.envelope = probes::EnvelopeRequest{
+        "alice@example.test", {"carol@example.test", "dave@example.test"}, {}, false};
+    Observer observer;
+    Report const report = smtpprobe::probe(o.target, o.options, observer);
+    std::string const m =
+        observer.redactor().redact(render_probe_metrics(report, evaluate(report, {}), true));
+    record_output("exporter-envelope.prom", m);
+    CHECK(sample(m, "smtpprobe_envelope_reply_code{step=\"mail\"}") == 250);
+    CHECK(sample(m, "smtpprobe_envelope_reply_code{step=\"rcpt\"}") == 250);
+    CHECK(sample(m, "smtpprobe_envelope_reply_code{step=\"rset\"}") == 250);
+    CHECK(sample(m, "smtpprobe_envelope_reply_code{step=\"quit\"}") == 221);
+    CHECK_FALSE(sample(m, "smtpprobe_envelope_reply_code{step=\"data\"}"));
+
+    // Without mail_from: no envelope family at all.
+    Probed const plain = probe(postfix.options());
+    CHECK(render_probe_metrics(plain.report, plain.verdict, true).find("smtpprobe_envelope") ==
+          std::string::npos);
+}

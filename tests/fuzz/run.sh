@@ -26,7 +26,7 @@ set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 BUILD=${1:-/tmp/smtpprobe-fuzz}
 SECONDS_PER_TARGET=${FUZZ_SECONDS:-60}
-TARGETS=${FUZZ_TARGETS:-"reply_parser_fuzz sasl_fuzz profile_fuzz explain_fuzz ntlm_fuzz digest_md5_fuzz gssapi_fuzz bearer_token_fuzz"}
+TARGETS=${FUZZ_TARGETS:-"reply_parser_fuzz sasl_fuzz profile_fuzz explain_fuzz ntlm_fuzz digest_md5_fuzz gssapi_fuzz bearer_token_fuzz oauth_error_fuzz"}
 PARALLEL=${FUZZ_PARALLEL:-1}
 CXX=${CXX:-clang++}
 
@@ -106,12 +106,12 @@ build_target() {
     profile_fuzz) build "$1" "$ROOT"/src/emulator/{profile,object_reader,reply_text,auth_profile,behaviour,cert}.cpp "$ROOT"/src/net/{tls,tls_trust_store,errc,resolve,interrupt}.cpp "$ROOT"/src/smtp/*.cpp \
         "$ROOT"/src/sasl/*.cpp ;;
     explain_fuzz) build "$1" "$ROOT"/src/diagnose/status_codes.cpp ;;
-    ntlm_fuzz | digest_md5_fuzz | gssapi_fuzz | bearer_token_fuzz) build "$1" "$SASL_LIB" ;;
+    ntlm_fuzz | digest_md5_fuzz | gssapi_fuzz | bearer_token_fuzz | oauth_error_fuzz) build "$1" "$SASL_LIB" ;;
     esac
 }
 for target in $TARGETS; do
     case $target in
-    reply_parser_fuzz | sasl_fuzz | profile_fuzz | explain_fuzz | ntlm_fuzz | digest_md5_fuzz | gssapi_fuzz | bearer_token_fuzz) ;;
+    reply_parser_fuzz | sasl_fuzz | profile_fuzz | explain_fuzz | ntlm_fuzz | digest_md5_fuzz | gssapi_fuzz | bearer_token_fuzz | oauth_error_fuzz) ;;
     *)
         echo "unknown target $target" >&2
         exit 2
@@ -119,7 +119,7 @@ for target in $TARGETS; do
     esac
 done
 case " $TARGETS " in
-*" sasl_fuzz "* | *" ntlm_fuzz "* | *" digest_md5_fuzz "* | *" gssapi_fuzz "* | *" bearer_token_fuzz "*) build_sasl_lib ;;
+*" sasl_fuzz "* | *" ntlm_fuzz "* | *" digest_md5_fuzz "* | *" gssapi_fuzz "* | *" bearer_token_fuzz "* | *" oauth_error_fuzz "*) build_sasl_lib ;;
 esac
 # FUZZ_PARALLEL builds at once (one clang++ per target).
 building=()
@@ -381,6 +381,19 @@ for claims in [b'{}', b'{"aud":["a","b"],"scp":"x  y","roles":"r"}', b'{"exp":1.
                b'{"idtyp":"app","roles":["SMTP.SendAsApp"],"aud":"00000002-0000-0ff1-ce00-000000000000"}']:
     write(d, b"\x01" + header + b"\x00" + claims)
 for raw in [b"ya29.abc", b"a.b.c.d.e", b"eyJhbGciOiJub25lIn0..", b"...", b"a.b.c"]:
+    write(d, b"\x00" + raw)
+
+# --- error challenges: mode 0 the 334 text as sent; mode 1 decoded bytes the target encodes.
+# The forms of data/smtp-facts-additions.md §2.7/§2.8 and the Dovecot ones the suite saw.
+d = os.path.join(build, "seeds/oauth_error_fuzz")
+reset(d)
+for raw in [b'{"status":"400","schemes":"Bearer","scope":"https://mail.google.com/"}',
+            b'{"status":"401","schemes":"bearer","scope":"mail"}', b'{"status":"invalid_token"}',
+            b'{"status":"invalid_token","scope":"s","openid-configuration":"https://x/.well-known"}',
+            b'{"status":"\\u0000\\ud800","x":[[[{"y":1}]]],"scope":null}', b'not json', b'[]', b'{',
+            b'{"status":"' + b"a" * 600 + b'"}', b'\x1b[31m{"status":"400"}']:
+    write(d, b"\x01" + raw)
+for raw in [b"", b"eyJzdGF0dXMiOiI0MDAifQ==", b"not base64!", b"====", b"A" * 20000]:
     write(d, b"\x00" + raw)
 PY
 

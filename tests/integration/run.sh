@@ -21,12 +21,20 @@
 #     SIZE 31457280                                        127.0.0.1:$EXIM_PORT       (2526)
 #   - the same Exim asking for a client certificate (test CA), AUTH EXTERNAL
 #     only (client_certs.sh makes the certificates)       127.0.0.1:$EXIM_EXTERNAL_PORT (2527)
+#   - the same Exim with a sender ACL: after AUTH, only OWNED_SENDER
+#                                                          127.0.0.1:$EXIM_ENVELOPE_PORT (2532)
+#   - Postfix envelope port (issue 20): STARTTLS, AUTH after TLS, smtpd_sender_login_maps +
+#     reject_sender_login_mismatch, reject_unauth_destination, message_size_limit
+#     ENVELOPE_SIZE_LIMIT, and LOCAL_DOMAIN delivered by virtual(8) into maildirs under
+#     the state directory                                 127.0.0.1:$ENVELOPE_PORT   (2530)
+#   - Postfix with smtpd_forbid_bare_newline = reject      127.0.0.1:$BARE_LF_PORT    (2531)
 #   - Exim (exim4-daemon-heavy) with Cyrus SASL 2.1.28: STARTTLS, AUTH after TLS:
 #     PLAIN LOGIN CRAM-MD5 DIGEST-MD5 SCRAM-SHA-1 SCRAM-SHA-256 NTLM ANONYMOUS, from a
 #     private sasldb (exim_sasl.sh)                       127.0.0.1:$EXIM_SASL_PORT  (2528)
 # with a per-run test CA, then runs test_servers.py (smtpprobe's JSON checked
 # against each server's configuration, and swaks as a second opinion) and
-# second_opinion.py (smtpprobe and msmtp on every row of second_opinion/*.json), and
+# second_opinion.py (smtpprobe and msmtp on every row of second_opinion/*.json) and
+# envelope_checks.py (the envelope rows: smtpprobe and swaks, and one delivery), and
 # stops every server on exit, even on failure, and checks that nothing is left
 # listening. Each --with COMMAND (run by sh, from the source tree) is a further
 # suite that runs while the servers are up, after test_servers.py, with the
@@ -39,6 +47,7 @@
 #
 # Environment: SMTPPROBE (binary; default build/smtpprobe), SUBMISSION_PORT,
 # SMTPS_PORT, EXIM_PORT, EXIM_EXTERNAL_PORT, EXIM_SASL_PORT, KDC_PORT, INTROSPECTION_PORT,
+# ENVELOPE_PORT, BARE_LF_PORT, EXIM_ENVELOPE_PORT,
 # AUTH_FAILURE_DELAY (Dovecot; default "2 secs", its
 # own default), DOVECOT_AUTH_PENALTY=on (Dovecot's per-IP brute-force
 # penalty, 2..15 s per failure; off by default, see QUIRKS.md),
@@ -60,6 +69,9 @@ SUBMISSION_PORT=${SUBMISSION_PORT:-2587}
 SMTPS_PORT=${SMTPS_PORT:-2465}
 EXIM_PORT=${EXIM_PORT:-2526}
 EXIM_EXTERNAL_PORT=${EXIM_EXTERNAL_PORT:-2527}
+ENVELOPE_PORT=${ENVELOPE_PORT:-2530}
+BARE_LF_PORT=${BARE_LF_PORT:-2531}
+EXIM_ENVELOPE_PORT=${EXIM_ENVELOPE_PORT:-2532}
 INTROSPECTION_PORT=${INTROSPECTION_PORT:-2089}
 # shellcheck source=tests/integration/kdc.sh
 . "$HERE/kdc.sh" # KDC_PORT (2088), kdc_start, kdc_stop
@@ -136,8 +148,9 @@ wait_port() { # port: wait at most 10 s
 if command -v ss >/dev/null && ss -Hlun "sport = :$KDC_PORT" 2>/dev/null | grep -q .; then
     die "127.0.0.1:$KDC_PORT/udp is already in use; set KDC_PORT"
 fi
-for p in "$SUBMISSION_PORT" "$SMTPS_PORT" "$EXIM_PORT" "$EXIM_EXTERNAL_PORT" "$KDC_PORT" "$INTROSPECTION_PORT"; do
-    if port_open "$p"; then die "127.0.0.1:$p is already in use; set SUBMISSION_PORT/SMTPS_PORT/EXIM_PORT/EXIM_EXTERNAL_PORT/KDC_PORT/INTROSPECTION_PORT"; fi
+for p in "$SUBMISSION_PORT" "$SMTPS_PORT" "$EXIM_PORT" "$EXIM_EXTERNAL_PORT" "$KDC_PORT" "$INTROSPECTION_PORT" \
+    "$ENVELOPE_PORT" "$BARE_LF_PORT" "$EXIM_ENVELOPE_PORT"; do
+    if port_open "$p"; then die "127.0.0.1:$p is already in use; set SUBMISSION_PORT/SMTPS_PORT/EXIM_PORT/EXIM_EXTERNAL_PORT/KDC_PORT/INTROSPECTION_PORT/ENVELOPE_PORT/BARE_LF_PORT/EXIM_ENVELOPE_PORT"; fi
 done
 # The "KDC is down" check points Kerberos at 127.0.0.1:1, which must be closed.
 if port_open 1; then die "127.0.0.1:1 accepts connections; the KDC-down check needs it closed"; fi
@@ -217,11 +230,11 @@ cleanup() {
         kill -KILL "$p" 2>/dev/null
     done
     left=""
-    for p in "$SUBMISSION_PORT" "$SMTPS_PORT" "$EXIM_PORT" "$EXIM_EXTERNAL_PORT" "$EXIM_SASL_PORT" "$KDC_PORT" "$INTROSPECTION_PORT"; do
+    for p in "$SUBMISSION_PORT" "$SMTPS_PORT" "$EXIM_PORT" "$EXIM_EXTERNAL_PORT" "$EXIM_SASL_PORT" "$KDC_PORT" "$INTROSPECTION_PORT" "$ENVELOPE_PORT" "$BARE_LF_PORT" "$EXIM_ENVELOPE_PORT"; do
         port_open "$p" && left="$left $p"
     done
     if command -v ss >/dev/null; then
-        for p in "$SUBMISSION_PORT" "$SMTPS_PORT" "$EXIM_PORT" "$EXIM_EXTERNAL_PORT" "$EXIM_SASL_PORT" "$KDC_PORT" "$INTROSPECTION_PORT"; do
+        for p in "$SUBMISSION_PORT" "$SMTPS_PORT" "$EXIM_PORT" "$EXIM_EXTERNAL_PORT" "$EXIM_SASL_PORT" "$KDC_PORT" "$INTROSPECTION_PORT" "$ENVELOPE_PORT" "$BARE_LF_PORT" "$EXIM_ENVELOPE_PORT"; do
             ss -Hltn "sport = :$p" 2>/dev/null | grep -q . && case " $left " in *" $p "*) ;; *) left="$left $p" ;; esac
         done
         # The KDC also answers on UDP.
@@ -231,7 +244,7 @@ cleanup() {
         echo "*** still listening after stop on port(s):$left" >&2
         [ "$rc" -eq 0 ] && rc=1
     else
-        say "all servers stopped; nothing listening on $SUBMISSION_PORT $SMTPS_PORT $EXIM_PORT $EXIM_EXTERNAL_PORT $EXIM_SASL_PORT $KDC_PORT $INTROSPECTION_PORT"
+        say "all servers stopped; nothing listening on $SUBMISSION_PORT $SMTPS_PORT $EXIM_PORT $EXIM_EXTERNAL_PORT $EXIM_SASL_PORT $KDC_PORT $INTROSPECTION_PORT $ENVELOPE_PORT $BARE_LF_PORT $EXIM_ENVELOPE_PORT"
     fi
     if [ "$rc" -ne 0 ] && [ "$rc" -ne 77 ]; then
         for f in "$STATE/postfix/maillog" "$STATE/dovecot/dovecot.log" "$STATE/oauth/introspection.log" "$STATE/kdc/kdc.log" "$STATE/exim/log/mainlog" "$STATE/exim/log/paniclog" \
@@ -261,6 +274,16 @@ TEST_USER=probe@integration.test
 TEST_PASSWORD=$(openssl rand -hex 16)
 WRONG_PASSWORD=wrong-$(openssl rand -hex 8)
 export TEST_USER TEST_PASSWORD WRONG_PASSWORD
+# The envelope (issue 20, contract 4): TEST_USER owns OWNED_SENDER (Postfix's sender_login map,
+# Exim's sender ACL); OAUTH_OTHER_USER owns FOREIGN_SENDER. LOCAL_RCPT is the one mailbox of
+# LOCAL_DOMAIN (delivered into MAILDIR); RELAY_RCPT is in a domain the suite does not serve (with
+# AUTH, accepted and discarded: nothing leaves the machine).
+LOCAL_DOMAIN=local.integration.test
+OWNED_SENDER=owned@integration.test
+FOREIGN_SENDER=foreign@integration.test
+LOCAL_RCPT=rcpt@$LOCAL_DOMAIN
+RELAY_RCPT=somebody@relay.example
+ENVELOPE_SIZE_LIMIT=1048576
 # OAuth (contract 6 of issue 19): four JWT-shaped bearer tokens, fresh per run
 # (introspection.py tokens), that only this run's introspection server knows. Dovecot's oauth2
 # passdb asks it about every XOAUTH2 / OAUTHBEARER token.
@@ -329,6 +352,14 @@ render() { # template output
         -e "s|@SMTPS_PORT@|$SMTPS_PORT|g" \
         -e "s|@EXIM_PORT@|$EXIM_PORT|g" \
         -e "s|@EXIM_EXTERNAL_PORT@|$EXIM_EXTERNAL_PORT|g" \
+        -e "s|@EXIM_ENVELOPE_PORT@|$EXIM_ENVELOPE_PORT|g" \
+        -e "s|@ENVELOPE_PORT@|$ENVELOPE_PORT|g" \
+        -e "s|@BARE_LF_PORT@|$BARE_LF_PORT|g" \
+        -e "s|@ENVELOPE_SIZE_LIMIT@|$ENVELOPE_SIZE_LIMIT|g" \
+        -e "s|@LOCAL_DOMAIN@|$LOCAL_DOMAIN|g" \
+        -e "s|@OWNED_SENDER@|$OWNED_SENDER|g" \
+        -e "s|@POSTFIX_UID@|$(id -u postfix)|g" \
+        -e "s|@POSTFIX_GID@|$(id -g postfix)|g" \
         -e "s|@INTROSPECTION_PORT@|$INTROSPECTION_PORT|g" \
         -e "s|@EXIM_CLIENT_CA@|$STATE/exim/tls/ca.pem|g" \
         -e "s|@AUTH_FAILURE_DELAY@|$AUTH_FAILURE_DELAY|g" \
@@ -383,7 +414,14 @@ done
 mkdir -p "$POSTFIX_CONF" "$STATE/postfix/queue" "$STATE/postfix/data"
 render "$HERE/postfix/main.cf.in" "$POSTFIX_CONF/main.cf"
 render "$HERE/postfix/master.cf.in" "$POSTFIX_CONF/master.cf"
-say "starting Postfix $(postconf -c "$POSTFIX_CONF" -h mail_version) (submission 127.0.0.1:$SUBMISSION_PORT, smtps 127.0.0.1:$SMTPS_PORT)"
+# texthash: tables need no postmap. The test user owns OWNED_SENDER, another user FOREIGN_SENDER.
+printf '%s %s\n' "$OWNED_SENDER" "$TEST_USER" "$FOREIGN_SENDER" "$OAUTH_OTHER_USER" >"$POSTFIX_CONF/sender_login"
+printf '%s %s\n' "$LOCAL_RCPT" "$LOCAL_DOMAIN/${LOCAL_RCPT%@*}/" >"$POSTFIX_CONF/virtual_mailboxes"
+MAILDIR=$STATE/mail/$LOCAL_DOMAIN/${LOCAL_RCPT%@*}
+mkdir -p "$STATE/mail"
+chown postfix:postfix "$STATE/mail"
+chmod 755 "$STATE/mail"
+say "starting Postfix $(postconf -c "$POSTFIX_CONF" -h mail_version) (submission 127.0.0.1:$SUBMISSION_PORT, smtps 127.0.0.1:$SMTPS_PORT, envelope 127.0.0.1:$ENVELOPE_PORT, bare LF 127.0.0.1:$BARE_LF_PORT)"
 chown postfix "$STATE/postfix/data"
 if ! timeout 30 "$POSTFIX" -c "$POSTFIX_CONF" start >"$STATE/postfix/start.log" 2>&1; then
     cat "$STATE/postfix/start.log" >&2
@@ -425,7 +463,7 @@ render "$HERE/exim/exim.conf.in" "$EXIM_CONF"
 chmod 600 "$EXIM_CONF"
 exim_env=(env LD_PRELOAD="$NSS_WRAPPER" NSS_WRAPPER_PASSWD="$STATE/exim/passwd" NSS_WRAPPER_GROUP="$STATE/exim/group")
 EXIM_VERSION=$("${exim_env[@]}" "$EXIM_BIN" -C "$EXIM_CONF" -bV 2>&1 | sed -n 's/^Exim version \([^ ]*\).*/\1/p')
-say "starting Exim $EXIM_VERSION from $(basename "$EXIM_DEB") (127.0.0.1:$EXIM_PORT, ACS-like; 127.0.0.1:$EXIM_EXTERNAL_PORT, client certificates and EXTERNAL)"
+say "starting Exim $EXIM_VERSION from $(basename "$EXIM_DEB") (127.0.0.1:$EXIM_PORT, ACS-like; 127.0.0.1:$EXIM_EXTERNAL_PORT, client certificates and EXTERNAL; 127.0.0.1:$EXIM_ENVELOPE_PORT, sender ACL)"
 "${exim_env[@]}" "$EXIM_BIN" -C "$EXIM_CONF" -bdf >"$STATE/exim/stdout.log" 2>&1 &
 EXIM_PID=$!
 
@@ -433,7 +471,8 @@ EXIM_PID=$!
 exim_sasl_start
 
 # ---------------------------------------------------------------- wait
-for spec in "Postfix submission:$SUBMISSION_PORT" "Postfix smtps:$SMTPS_PORT" "Exim:$EXIM_PORT" "Exim EXTERNAL:$EXIM_EXTERNAL_PORT"; do
+for spec in "Postfix submission:$SUBMISSION_PORT" "Postfix smtps:$SMTPS_PORT" "Exim:$EXIM_PORT" "Exim EXTERNAL:$EXIM_EXTERNAL_PORT" \
+    "Postfix envelope:$ENVELOPE_PORT" "Postfix bare LF:$BARE_LF_PORT" "Exim envelope:$EXIM_ENVELOPE_PORT"; do
     if ! wait_port "${spec##*:}"; then
         cat "$STATE/exim/stdout.log" "$STATE/exim/log/paniclog" 2>/dev/null >&2 || true
         die "${spec%:*} is not listening on 127.0.0.1:${spec##*:} after 10 s"
@@ -458,6 +497,8 @@ export SMTPPROBE CA_FILE SUBMISSION_PORT SMTPS_PORT EXIM_PORT SWAKS MSMTP EXIM_V
 export EXIM_SASL_PORT EXIM_SASL_VERSION EXIM_SASL_REALM EXIM_SASL_DEBUG_LOG
 export EXIM_SASL_PERL_USER EXIM_SASL_PERL_PASSWORD
 export INTEG_STATE=$STATE INTEG_AUTH_FAILURE_DELAY=$AUTH_FAILURE_DELAY
+export ENVELOPE_PORT BARE_LF_PORT EXIM_ENVELOPE_PORT ENVELOPE_SIZE_LIMIT LOCAL_DOMAIN
+export OWNED_SENDER FOREIGN_SENDER LOCAL_RCPT RELAY_RCPT MAILDIR
 
 if [ "$HOLD" != 0 ]; then
     say "holding the servers for $HOLD s (CA: $CA_FILE, user $TEST_USER, password $TEST_PASSWORD, tokens in $STATE/oauth/tokens.json)"
@@ -470,20 +511,26 @@ fi
 # Run in the background and `wait`, so that a TERM/INT reaches the trap at once
 # (the cleanup then stops the test process too).
 rc=0
-python3 "$HERE/test_servers.py" &
-TEST_PID=$!
-wait "$TEST_PID" || rc=$?
-TEST_PID=""
+run_python_suite() { # script: runs tests/integration/<script>; a failure (or 77, a skip) goes
+    # into rc unless an earlier suite failed already
+    local suite_rc=0
+    python3 "$HERE/$1" &
+    TEST_PID=$!
+    wait "$TEST_PID" || suite_rc=$?
+    TEST_PID=""
+    if [ "$suite_rc" -ne 0 ] && { [ "$rc" -eq 0 ] || [ "$rc" -eq 77 ]; }; then rc=$suite_rc; fi
+}
+run_python_suite test_servers.py
 
 # The second opinion per row: smtpprobe and msmtp on every second_opinion/*.json row.
-say "second opinion (msmtp) on every row of tests/integration/second_opinion/*.json"
-so_rc=0
-python3 "$HERE/second_opinion.py" &
-TEST_PID=$!
-wait "$TEST_PID" || so_rc=$?
-TEST_PID=""
 # 77: msmtp is missing, a skip like test_servers.py's.
-if [ "$so_rc" -ne 0 ] && { [ "$rc" -eq 0 ] || [ "$rc" -eq 77 ]; }; then rc=$so_rc; fi
+say "second opinion (msmtp) on every row of tests/integration/second_opinion/*.json"
+run_python_suite second_opinion.py
+
+# The envelope rows (issue 20): swaks --quit-after RCPT and smtpprobe on each sender/recipient
+# case, one delivery into MAILDIR, the bare LF / bare CR behaviour.
+say "envelope checks (swaks and smtpprobe) on the envelope ports"
+run_python_suite envelope_checks.py
 
 for suite in ${WITH[@]+"${WITH[@]}"}; do
     say "running $suite"

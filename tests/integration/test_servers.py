@@ -720,7 +720,7 @@ def assert_server(s: Server, res: dict, have_binary: bool) -> None:
 # ---------------------------------------------------------------------- OAuth (introspection.py)
 # What Dovecot 2.3.19's oauth2 passdb sends when it refuses a token, behind Postfix: the
 # mechanism's error challenge (a 334 with base64 JSON), then, after the client's answer, a 535
-# (data/smtp-facts-additions.md §3).
+# (data/smtp-facts-additions.md, "auth-in-2026.md §3").
 OAUTH_ERROR = {"XOAUTH2": {"status": "401", "schemes": "bearer", "scope": "mail"},
                "OAUTHBEARER": {"status": "invalid_token"}}
 # The client's answer to the error challenge: XOAUTH2 an empty line, OAUTHBEARER one 0x01 byte

@@ -139,7 +139,7 @@ TEST_CASE("envelope findings and exit codes", "[unit][envelope]") {
     CHECK(okv.exit_code == exit_code::ok);
 }
 
-TEST_CASE("--expect-sender-accepted and --expect-rcpt-accepted", "[unit][envelope]") {
+TEST_CASE("expectations: --expect-sender-accepted and --expect-rcpt-accepted", "[unit][envelope]") {
     Expectations x;
     x.sender_accepted = true;
     x.rcpt_accepted = true;

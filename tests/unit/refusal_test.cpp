@@ -132,7 +132,8 @@ TEST_CASE("refusals: Gmail's 534 5.7.9 and 534 5.7.14", "[unit][refusal]") {
                     "5.7.14 then try again.",
                     "5.7.14  https://support.google.com/mail/answer/78754 x - gsmtp"}),
         Status::refused);
-    Finding const* w = find_finding(verdict_of(web), "auth.web_login_required");
+    Verdict const vw = verdict_of(web); // the finding points into it
+    Finding const* w = find_finding(vw, "auth.web_login_required");
     REQUIRE(w != nullptr);
     CHECK(contains(w->title, "web browser"));
     CHECK(find_finding(verdict_of(web), "auth.app_password_required") == nullptr);
@@ -163,7 +164,8 @@ TEST_CASE("refusals: a refused token is token_refused, with the decoded challeng
     // Exchange Online: no challenge, 535 5.7.3 at once; the finding lists its causes.
     Report const ms = refused_with(
         "XOAUTH2", reply(535, {"5.7.3 Authentication unsuccessful [X.prod.outlook.com]"}));
-    Finding const* m = find_finding(verdict_of(ms), "oauth.token_refused");
+    Verdict const vm = verdict_of(ms); // the finding points into it
+    Finding const* m = find_finding(vm, "oauth.token_refused");
     REQUIRE(m != nullptr);
     CHECK(contains(m->detail, "535 5.7.3"));
     CHECK(contains(m->detail, "not Microsoft Graph"));

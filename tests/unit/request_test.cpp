@@ -58,6 +58,7 @@ json describe(ProbeRequest const& r) {
         {"authzid", o.authzid},
         {"no_sni", o.no_sni},
         {"tls_versions", o.tls_versions},
+        {"line_endings", o.line_endings},
         {"auth_before_tls", o.auth_before_tls},
         {"all_addresses", o.all_addresses},
         {"max_addresses", o.max_addresses},
@@ -66,6 +67,10 @@ json describe(ProbeRequest const& r) {
         {"message_size", o.message_size ? std::to_string(*o.message_size) : "<none>"},
         {"requiretls", o.requiretls},
     };
+    // The envelope (issue 20)
+    out["envelope"] = o.envelope
+                          ? json{{"mail_from", o.envelope->mail_from}, {"rcpt", o.envelope->rcpt}}
+                          : json("<none>");
     out["credentials"] = {{"user", r.credentials.user.value_or("<none>")},
                           {"password", secret(r.credentials.password)},
                           {"token", secret(r.credentials.token)},
@@ -80,7 +85,9 @@ json describe(ProbeRequest const& r) {
                      {"warning", x.warning_s ? *x.warning_s : -1.0},
                      {"critical", x.critical_s ? *x.critical_s : -1.0},
                      {"cert_warn_days", x.cert_warn_days},
-                     {"cert_crit_days", x.cert_crit_days}};
+                     {"cert_crit_days", x.cert_crit_days},
+                     {"sender_accepted", x.sender_accepted},
+                     {"rcpt_accepted", x.rcpt_accepted}};
     return out;
 }
 
@@ -182,6 +189,20 @@ TEST_CASE("drift: every setting both readers take gives the same request", "[uni
         {{"expect"},
          {"--warning", "5", "--critical", "9.5"},
          "expect: {warning: 5s, critical: 9500ms}"},
+        // The envelope (issue 20)
+        {{"mail_from"}, {"--mail-from", "a@example.test"}, "mail_from: a@example.test"},
+        {{"mail_from"}, {"--mail-from", "<>"}, "mail_from: \"<>\""},
+        {{"mail_from", "rcpt"},
+         {"--mail-from", "a@example.test", "--rcpt", "b@example.test", "--rcpt", "c@example.org"},
+         "mail_from: a@example.test\n    rcpt: [b@example.test, c@example.org]"},
+        {{"mail_from", "rcpt"},
+         {"--mail-from", "a@example.test", "--rcpt", "b@example.test"},
+         "mail_from: a@example.test\n    rcpt: b@example.test"},
+        {{"expect"},
+         {"--mail-from", "a@example.test", "--rcpt", "b@example.test", "--expect-sender-accepted",
+          "--expect-rcpt-accepted"},
+         "mail_from: a@example.test\n    rcpt: [b@example.test]\n"
+         "    expect: {sender_accepted: true, rcpt_accepted: true}"},
     };
     json const cli_default = describe(from_command_line({}));
     json const module_default = describe(from_module(""));
@@ -279,6 +300,31 @@ TEST_CASE("one check(), one error style: the option or the module key, then the 
          "authzid: " + std::string(256, 'a'),
          "--authzid: must be at most 255 bytes",
          "modules.m.authzid: must be at most 255 bytes"},
+        // The envelope (issue 20)
+        {{"--rcpt", "b@example.test"},
+         "rcpt: [b@example.test]",
+         "--rcpt: needs --mail-from",
+         "modules.m.rcpt: needs mail_from"},
+        {{"--mail-from", "a@example.test>\r\nDATA"},
+         "mail_from: \"a@example.test>\\r\\nDATA\"",
+         "--mail-from: is an address",
+         "modules.m.mail_from: is an address"},
+        {{"--mail-from", ""},
+         "mail_from: \"\"",
+         "--mail-from: is an address",
+         "modules.m.mail_from: is an address"},
+        {{"--mail-from", "a@example.test", "--rcpt", "<b@example.test>"},
+         "mail_from: a@example.test\n    rcpt: [\"<b@example.test>\"]",
+         "--rcpt: \"<b@example.test>\" is not an address",
+         "modules.m.rcpt: \"<b@example.test>\" is not an address"},
+        {{"--expect-sender-accepted"},
+         "expect: {sender_accepted: true}",
+         "--expect-sender-accepted: needs --mail-from",
+         "modules.m.expect.sender_accepted: needs mail_from"},
+        {{"--mail-from", "a@example.test", "--expect-rcpt-accepted"},
+         "mail_from: a@example.test\n    expect: {rcpt_accepted: true}",
+         "--expect-rcpt-accepted: needs --rcpt",
+         "modules.m.expect.rcpt_accepted: needs rcpt"},
         {{"--user", "u", "--oauth-token-file", ca, "--oauth-token-cmd", "true"},
          "credentials: {user: u, token_file: " + ca + ", oauth_token_cmd: \"true\"}",
          "--oauth-token-cmd: is one of the token's sources: give --oauth-token-cmd or "
@@ -293,6 +339,23 @@ TEST_CASE("one check(), one error style: the option or the module key, then the 
         CHECK(cli.starts_with(c.cli_error));
         CHECK(module.starts_with("drift.yml: " + c.module_error));
     }
+}
+
+// Beyond AUTH, by request only (S): command line only, never in nagios or the exporter.
+TEST_CASE("line endings option: the command line only, and never in nagios mode",
+          "[unit][request]") {
+    CHECK(from_command_line({"--line-endings"}).options.line_endings);
+    CHECK_FALSE(from_command_line({}).options.line_endings);
+    CHECK(error_of([] {
+              from_command_line({"--line-endings", "--format", "nagios"});
+          }) ==
+          "--line-endings: a one-off check, not for monitoring: run it without --format nagios");
+    CHECK(error_of([] { from_module("line_endings: true"); }).find("unknown key") !=
+          std::string::npos);
+    ProbeRequest r;
+    r.options.line_endings = true;
+    CHECK(error_of([&] { check(r, Reader::exporter_module); }) ==
+          "--line-endings: an exporter module never sends bare line endings");
 }
 
 TEST_CASE("the implicit-TLS rule is one rule", "[unit][request]") {
