@@ -21,6 +21,12 @@ TEST_CASE("MAIL before STARTTLS accepted: a warning on 587, an info on 25", "[un
     CHECK(f->title == "This submission port takes mail without TLS");
     CHECK(f->evidence == std::vector<std::string>{"MAIL FROM:<> before TLS: 250 2.1.0 Sender OK"});
     CHECK(find_finding(v587, "mail.tls_required") == nullptr);
+    // Nagios: the mail_tls check is a WARNING on a submission port, not counted again under
+    // "findings" (a warning finding never is).
+    std::string const nagios587 = render_nagios(r, v587);
+    CHECK(nagios587.starts_with("SMTPPROBE WARNING - this submission port takes mail without TLS "
+                                "(250 2.1.0 Sender OK)"));
+    CHECK(contains(nagios587, "[WARNING] mail_tls: this submission port takes mail without TLS"));
 
     r.port = 25;
     Verdict const v25 = evaluate(r, Expectations{});
@@ -28,6 +34,7 @@ TEST_CASE("MAIL before STARTTLS accepted: a warning on 587, an info on 25", "[un
     REQUIRE(f != nullptr);
     CHECK(f->severity == Severity::info);
     CHECK(contains(f->detail, "RFC 3207 §4"));
+    CHECK(contains(render_nagios(r, v25), "[OK] mail_tls: port 25 takes mail without TLS"));
 }
 
 TEST_CASE("MAIL refused before TLS and before AUTH: TLS required, AUTH required",
@@ -49,6 +56,7 @@ TEST_CASE("MAIL refused before TLS and before AUTH: TLS required, AUTH required"
     CHECK(j["server"]["mail_probe"]["without_tls"]["status"] == "refused");
     CHECK(j["server"]["mail_probe"]["without_auth"]["status"] == "refused");
     CHECK(j["server"]["mail_probe"]["without_auth"]["reply"]["code"] == 530);
+    CHECK(contains(render_nagios(r, v), "[OK] mail_tls: TLS required before mail (530 5.7.0"));
 }
 
 TEST_CASE("no probe, no mail finding; the JSON says not_tested", "[unit][mandatory]") {
@@ -79,6 +87,17 @@ TEST_CASE("--size over the advertised SIZE and --requiretls without REQUIRETLS a
     REQUIRE(tls != nullptr);
     CHECK(tls->evidence == std::vector<std::string>{"EHLO: no REQUIRETLS"});
     CHECK(v.exit_code == exit_code::problems);
+    // Nagios: the user stated what the message needs, so each mismatch is CRITICAL, once.
+    std::string const nagios = render_nagios(r, v);
+    CHECK(nagios.starts_with("SMTPPROBE CRITICAL - message of 36700161 bytes over the server's "
+                             "SIZE 36700160; REQUIRETLS not advertised"));
+    CHECK(contains(nagios, "[CRITICAL] message.size: "));
+    CHECK(contains(nagios, "[CRITICAL] message.requiretls: "));
+    CHECK_FALSE(contains(nagios, "] findings: "));
+    r.message_size = 1000;
+    r.requiretls = false;
+    CHECK(contains(render_nagios(r, evaluate(r, Expectations{})),
+                   "[OK] message.size: message of 1000 bytes within SIZE 36700160"));
 }
 
 TEST_CASE("the Extensions part lists each extension with its RFC, in text and JSON",

@@ -300,6 +300,16 @@ TEST_CASE("one check(), one error style: the option or the module key, then the 
          "authzid: " + std::string(256, 'a'),
          "--authzid: must be at most 255 bytes",
          "modules.m.authzid: must be at most 255 bytes"},
+        // The message against the extensions (issue 20, M): the exporter's reader refuses the
+        // number itself, in its own words.
+        {{"--size", "0"},
+         "size: 0",
+         "--size: must be between 1 and 1099511627776 bytes",
+         "modules.m.size: expected a whole number from 1 to 1099511627776"},
+        {{"--size", "1099511627777"},
+         "size: 1099511627777",
+         "--size: must be between 1 and 1099511627776 bytes",
+         "modules.m.size: expected a whole number from 1 to 1099511627776"},
         // The envelope (issue 20)
         {{"--rcpt", "b@example.test"},
          "rcpt: [b@example.test]",
