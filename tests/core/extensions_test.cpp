@@ -23,7 +23,7 @@ Capabilities const acs =
     caps("250-smtp.azurecomm.net Hello\r\n250-SIZE 31457280\r\n250 AUTH LOGIN\r\n");
 } // namespace
 
-TEST_CASE("--size against SIZE: over the limit only when a number is advertised",
+TEST_CASE("a --size against SIZE: over the limit only when a number is advertised",
           "[core][extensions]") {
     CHECK_FALSE(check_size(postfix, 10240000));
     std::optional<ExtensionMismatch> over = check_size(postfix, 10240001);

@@ -112,7 +112,7 @@ TEST_CASE("Postfix with encrypt and ACS refuse MAIL before TLS: TLS required is 
     }
 }
 
-TEST_CASE("implicit TLS has no plaintext MAIL; the probe can be switched off",
+TEST_CASE("implicit TLS has no plaintext MAIL, and the probe can be switched off",
           "[engine][mandatory]") {
     SECTION("implicit") {
         Emulated tls = Emulated::sample("implicit-tls");

@@ -59,7 +59,7 @@ TEST_CASE("MAIL refused before TLS and before AUTH: TLS required, AUTH required"
     CHECK(contains(render_nagios(r, v), "[OK] mail_tls: TLS required before mail (530 5.7.0"));
 }
 
-TEST_CASE("no probe, no mail finding; the JSON says not_tested", "[unit][mandatory]") {
+TEST_CASE("no probe, no mail finding, and the JSON says not_tested", "[unit][mandatory]") {
     Report const r = seed_report();
     Verdict const v = evaluate(r, Expectations{});
     for (Finding const& f : v.findings)
@@ -68,7 +68,7 @@ TEST_CASE("no probe, no mail finding; the JSON says not_tested", "[unit][mandato
     CHECK(j["server"]["mail_probe"]["without_tls"]["status"] == "not_tested");
 }
 
-TEST_CASE("--size over the advertised SIZE and --requiretls without REQUIRETLS are errors",
+TEST_CASE("a --size over the advertised SIZE and --requiretls without REQUIRETLS are errors",
           "[unit][mandatory]") {
     Report r = seed_report(); // SIZE 36700160, no REQUIRETLS
     r.message_size = 36700160;
