@@ -62,16 +62,61 @@ bool ehlo_or_helo(Conversation& conversation, SetupOptions const& options, Serve
     return false;
 }
 
+std::string auth_probe_mechanism(ServerFacts const& facts) {
+    if (facts.before_tls && !facts.before_tls->auth.empty())
+        return smtp::to_upper(facts.before_tls->auth.front());
+    return "LOGIN";
+}
+
+void record_auth_before_tls(Conversation& conversation, ServerFacts& facts, smtp::Reply reply) {
+    facts.auth_before_tls_reply = std::move(reply);
+    if (facts.auth_before_tls_reply->code == 334)
+        conversation.exchange(smtp::cancel_command());
+}
+
 void probe_auth_before_tls(Conversation& conversation, ServerFacts& facts) {
     facts.phase = Phase::auth_before_tls;
-    std::string mechanism = "LOGIN";
-    if (facts.before_tls && !facts.before_tls->auth.empty())
-        mechanism = smtp::to_upper(facts.before_tls->auth.front());
-    facts.auth_before_tls_mechanism = mechanism;
-    smtp::Reply reply = conversation.exchange(smtp::auth_command(mechanism));
-    facts.auth_before_tls_reply = reply;
-    if (reply.code == 334)
-        conversation.exchange(smtp::cancel_command());
+    facts.auth_before_tls_mechanism = auth_probe_mechanism(facts);
+    record_auth_before_tls(
+        conversation, facts,
+        conversation.exchange(smtp::auth_command(*facts.auth_before_tls_mechanism)));
+}
+
+/// MAIL FROM:<> once, and RSET when it opened a transaction (a refused MAIL leaves none:
+/// RFC 5321 §4.1.1.2), so that the session goes on as if it had not been sent.
+///
+/// With PIPELINING advertised (`caps`), MAIL FROM:<> and RSET go in one group (RFC 2920
+/// §3.1: both may stand anywhere in a group; RSET is harmless when MAIL was refused), and
+/// before STARTTLS the AUTH-before-TLS probe ends the same group (`auth_probe`; nothing is
+/// ever pipelined behind an AUTH). So the probe costs no round trip of its own before TLS,
+/// and one (instead of two when accepted) under TLS: the first connection is the run's
+/// critical path (issue 21).
+void probe_mail(Conversation& conversation, ServerFacts& facts, Phase phase,
+                std::optional<smtp::Reply>& into, bool auth_probe = false) {
+    smtp::Capabilities const* caps = phase == Phase::mail_before_tls
+                                         ? (facts.before_tls ? &*facts.before_tls : nullptr)
+                                         : facts.final_capabilities();
+    facts.phase = phase;
+    if (caps == nullptr || !caps->has("PIPELINING")) {
+        if (auth_probe)
+            probe_auth_before_tls(conversation, facts);
+        facts.phase = phase;
+        into = conversation.exchange(smtp::mail_command(""));
+        if (into->first_digit() == 2)
+            conversation.exchange(smtp::rset_command());
+        return;
+    }
+    std::vector<smtp::Command> group{smtp::mail_command(""), smtp::rset_command()};
+    if (auth_probe) {
+        facts.auth_before_tls_mechanism = auth_probe_mechanism(facts);
+        group.push_back(smtp::auth_command(*facts.auth_before_tls_mechanism));
+    }
+    std::vector<smtp::Reply> replies = conversation.exchange_group(group);
+    into = replies[0];
+    if (auth_probe) {
+        facts.phase = Phase::auth_before_tls;
+        record_auth_before_tls(conversation, facts, std::move(replies[2]));
+    }
 }
 
 } // namespace
@@ -110,6 +155,8 @@ ServerFacts open_session(Conversation& conversation, SetupOptions const& options
         // Implicit TLS: the one EHLO is already "after TLS".
         facts.after_tls = facts.before_tls;
         facts.ehlo_after_tls_reply = facts.ehlo_reply;
+        if (options.probe_mail_before_auth)
+            probe_mail(conversation, facts, Phase::mail_before_auth, facts.mail_before_auth_reply);
         facts.ready = true;
         return facts;
     }
@@ -117,10 +164,15 @@ ServerFacts open_session(Conversation& conversation, SetupOptions const& options
     bool const want_tls = options.mode == TlsMode::starttls ||
                           (options.mode == TlsMode::auto_ && facts.starttls_offered);
     if (!want_tls) {
+        if (options.probe_mail_before_auth)
+            probe_mail(conversation, facts, Phase::mail_before_tls, facts.mail_before_tls_reply);
         facts.ready = true;
         return facts;
     }
-    if (options.probe_auth_before_tls)
+    if (options.probe_mail_before_auth)
+        probe_mail(conversation, facts, Phase::mail_before_tls, facts.mail_before_tls_reply,
+                   options.probe_auth_before_tls);
+    else if (options.probe_auth_before_tls)
         probe_auth_before_tls(conversation, facts);
     // With --tls starttls we try even when it is not listed: some servers accept STARTTLS
     // without advertising it, and the reply is evidence either way.
@@ -143,6 +195,8 @@ ServerFacts open_session(Conversation& conversation, SetupOptions const& options
     // RFC 3207 §4.2: forget everything learnt before TLS and ask again.
     if (!ehlo_or_helo(conversation, options, facts, true))
         return facts;
+    if (options.probe_mail_before_auth)
+        probe_mail(conversation, facts, Phase::mail_before_auth, facts.mail_before_auth_reply);
     facts.ready = true;
     return facts;
 }

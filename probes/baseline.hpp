@@ -17,6 +17,13 @@ struct SetupOptions {
     /// Before STARTTLS, try "AUTH <mech>" once and record the reply (what a client that skips
     /// STARTTLS gets). Only the first connection of a run does this.
     bool probe_auth_before_tls = false;
+    /// Send "MAIL FROM:<>" once before STARTTLS (or on a plaintext session) and once under
+    /// TLS before AUTH, each followed by RSET: is TLS (and AUTH) needed for mail?
+    /// (ServerFacts::mail_before_tls_reply, mail_before_auth_reply). Only the first connection
+    /// of a run does this. With PIPELINING, MAIL and RSET are one group (before STARTTLS the
+    /// AUTH probe ends it): no round trip of its own before TLS, one under TLS; without it
+    /// RSET only after a 2xx, 2 to 4 round trips.
+    bool probe_mail_before_auth = false;
     /// The banner, when the caller already read it (probes/contact.cpp waits for it itself).
     std::optional<smtp::Reply> banner;
 };

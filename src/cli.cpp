@@ -73,6 +73,7 @@ struct CommandLineValues {
     std::string token_command;
     std::string proxy_password_env, proxy_password_file;
     std::string key_passphrase_env, key_passphrase_file;
+    std::uint64_t size = 0; ///< --size, when given
     std::string mail_from;
     std::vector<std::string> rcpt;
     bool send = false;
@@ -140,6 +141,11 @@ po::options_description probe_options(ProbeRequest& r, CommandLineValues& v) {
         ("expect-tls-min", po::value(&x.tls_min), "critical if the negotiated TLS version is older than this (1.2, 1.3)")
         ("warning", po::value<double>(), "warning if the whole run takes longer than this many seconds")
         ("critical", po::value<double>(), "critical if the whole run takes longer than this many seconds");
+    // The message against the extensions (issue 20, developer M)
+    po::options_description message("Message (checked against the server's extensions; nothing is sent)", 100, 50);
+    message.add_options()
+        ("size", po::value(&v.size), "the size in bytes of the message you mean to send: a finding when it is over the advertised SIZE (RFC 1870)")
+        ("requiretls", po::bool_switch(&o.requiretls), "the message is to be sent with REQUIRETLS (RFC 8689): a finding when the server does not advertise it");
     po::options_description envelope("Envelope (after the matrix, authenticated when credentials work: MAIL FROM, RCPT TO, RSET, QUIT; never DATA)", 100, 50);
     envelope.add_options()
         ("mail-from", po::value(&v.mail_from), "send MAIL FROM with this sender (<> for the null sender) and report the reply, its meaning and the fix")
@@ -174,6 +180,7 @@ po::options_description probe_options(ProbeRequest& r, CommandLineValues& v) {
         .add(tls_options)
         .add(auth)
         .add(checks)
+        .add(message)
         .add(envelope)
         .add(sending)
         .add(output)
@@ -280,6 +287,8 @@ void convert(CommandLineValues const& v, po::variables_map const& vm, ProbeReque
     r.options.banner_wait = milliseconds(v.banner_wait);
     r.options.total_timeout = milliseconds(v.total_timeout);
     r.options.mechanisms = split_mechanism_list(v.mechanisms);
+    if (vm.count("size"))
+        r.options.message_size = v.size;
     r.expect.auth = split_mechanism_list(v.expect_auth);
     if (vm.count("warning"))
         r.expect.warning_s = vm["warning"].as<double>();

@@ -93,7 +93,7 @@ _smtpprobe() {
             --key-passphrase-env --key-passphrase-file --user --password-env
             --password-file --password-stdin --oauth-token-env --oauth-token-file --oauth-token-cmd
             --gssapi-service --authzid --allow-insecure-auth --mechanisms --show-username --expect-auth --expect-starttls
-            --expect-tls-min --warning --critical
+            --expect-tls-min --warning --critical --size --requiretls
             --mail-from --rcpt --expect-sender-accepted --expect-rcpt-accepted --line-endings
             --send --data-file
             --format --output --transcript

@@ -120,6 +120,65 @@ void envelope_checks(Report const& r, Expectations const& expect, std::vector<Ch
     }
 }
 
+Finding const* find(std::vector<Finding> const& findings, std::string_view id) {
+    for (Finding const& f : findings)
+        if (f.id == id)
+            return &f;
+    return nullptr;
+}
+
+/// --size, --requiretls: the user said what the message needs, so a mismatch is CRITICAL like
+/// an expectation (and not counted again under "findings").
+void message_checks(Report const& r, std::vector<Finding> const& findings,
+                    std::vector<Check>& out) {
+    if (!r.session_established)
+        return;
+    smtp::Capabilities const* caps = r.server.final_capabilities();
+    if (r.message_size) {
+        std::string const size = std::to_string(*r.message_size) + " bytes";
+        if (find(findings, "message.over_size") != nullptr)
+            out.push_back({"message.size", CheckState::critical,
+                           "message of " + size + " over the server's SIZE" +
+                               (caps && caps->size ? " " + std::to_string(*caps->size) : "")});
+        else
+            out.push_back({"message.size", CheckState::ok,
+                           "message of " + size +
+                               (caps && caps->size && *caps->size > 0
+                                    ? " within SIZE " + std::to_string(*caps->size)
+                                    : ": no size limit advertised")});
+    }
+    if (r.requiretls)
+        out.push_back(
+            find(findings, "message.requiretls_unsupported")
+                ? Check{"message.requiretls", CheckState::critical, "REQUIRETLS not advertised"}
+                : Check{"message.requiretls", CheckState::ok, "REQUIRETLS advertised"});
+}
+
+/// "Is TLS mandatory?": what MAIL FROM:<> got before STARTTLS. A submission port that takes
+/// mail without TLS is a WARNING (finding mail.without_tls); port 25 may (RFC 3207 §4).
+void mail_tls_check(Report const& r, std::vector<Check>& out) {
+    std::optional<smtp::Reply> const& reply = r.server.mail_before_tls_reply;
+    if (!reply)
+        return;
+    switch (r.mail_without_tls()) {
+    case MailGate::accepted:
+        out.push_back({"mail_tls", r.relay_port() ? CheckState::ok : CheckState::warning,
+                       (r.relay_port() ? "port 25 takes mail without TLS ("
+                                       : "this submission port takes mail without TLS (") +
+                           reply->summary() + ")"});
+        return;
+    case MailGate::refused:
+        out.push_back({"mail_tls", CheckState::ok,
+                       std::string(r.server.starttls_offered ? "TLS required before mail ("
+                                                             : "MAIL refused without TLS (") +
+                           reply->summary() + ")"});
+        return;
+    case MailGate::not_tested:
+    case MailGate::not_applicable:
+        return;
+    }
+}
+
 } // namespace
 
 std::vector<Check> evaluate_checks(Report const& r, std::vector<Finding> const& findings,
@@ -179,13 +238,16 @@ std::vector<Check> evaluate_checks(Report const& r, std::vector<Finding> const& 
             status = CheckState::warning;
         out.push_back({"time", status, "run took " + seconds_text(r.total_ms) + " s"});
     }
+    message_checks(r, findings, out);
     for (std::size_t i = first_expected; i < out.size(); ++i)
         out[i].expected = true;
     certificate_check(r, expect, out);
+    mail_tls_check(r, out);
     // Problems no expectation named still count, but only as a warning: the service works.
     std::vector<std::string> errors;
     for (Finding const& f : findings)
-        if (f.severity == Severity::error && f.id != "session.failed")
+        if (f.severity == Severity::error && f.id != "session.failed" &&
+            f.id != "message.over_size" && f.id != "message.requiretls_unsupported")
             errors.push_back(f.title);
     if (!errors.empty()) {
         std::string message = errors.front();

@@ -6,6 +6,7 @@
 #include "diagnose/auth_rules.hpp"
 #include "diagnose/clients.hpp"
 #include "diagnose/envelope_rules.hpp"
+#include "diagnose/mandatory_rules.hpp"
 #include "diagnose/line_ending_rules.hpp"
 #include "diagnose/rule_set.hpp"
 #include "diagnose/status_codes.hpp"
@@ -117,6 +118,8 @@ void Rules::tls_rules() {
         v_.findings.push_back(std::move(f));
     for (Finding& f : diagnose::address_findings(r_))
         v_.findings.push_back(std::move(f));
+    diagnose::mandatory_findings(r_, v_.findings);
+    diagnose::message_findings(r_, v_.findings);
 }
 
 void Rules::port_rules() {

@@ -156,7 +156,14 @@ void fill_default_replies(std::map<std::string, std::string>& replies) {
 
 } // namespace
 
-std::string const& Profile::reply_for(std::string const& verb, bool authenticated) const {
+std::string const& Profile::reply_for(std::string const& verb, bool authenticated,
+                                      bool plaintext) const {
+    if (plaintext) {
+        std::map<std::string, std::string>::const_iterator it = plaintext_replies.find(verb);
+        if (it != plaintext_replies.end()) {
+            return it->second;
+        }
+    }
     if (authenticated) {
         std::map<std::string, std::string>::const_iterator it = authenticated_replies.find(verb);
         if (it != authenticated_replies.end()) {
@@ -242,6 +249,7 @@ Profile parse_profile(nlohmann::json const& document, std::string_view source) {
     profile.replies = reply_map(top, "replies");
     fill_default_replies(profile.replies);
     profile.authenticated_replies = reply_map(top, "authenticated_replies");
+    profile.plaintext_replies = reply_map(top, "plaintext_replies");
     parse_envelope(top, profile.envelope);
     profile.data_end_reply = top.reply("data_end_reply").value_or(profile.data_end_reply);
     if (std::optional<std::string> bare = top.string("bare_lf")) {

@@ -135,6 +135,9 @@
 //                         of 354 reads the message up to "." and answers data_end_reply; the
 //                         message is discarded, never relayed.
 //   authenticated_replies {VERB: reply}: like replies, used after a successful AUTH.
+//   plaintext_replies     {VERB: reply}: like replies, used before STARTTLS (tls "starttls"
+//                         only), e.g. MAIL "530 5.7.0 Must issue a STARTTLS command first"
+//                         (Postfix with smtpd_tls_security_level = encrypt, RFC 3207 §4).
 //   envelope              the envelope's rules (issue 20), applied to MAIL and RCPT after the
 //                         hello check; without it MAIL and RCPT get replies /
 //                         authenticated_replies:
@@ -263,6 +266,7 @@ struct Profile {
     AuthProfile auth;
     std::map<std::string, std::string> replies; ///< upper-case verb or "UNKNOWN"; defaults filled
     std::map<std::string, std::string> authenticated_replies;
+    std::map<std::string, std::string> plaintext_replies; ///< before STARTTLS
     EnvelopeRules envelope;
     std::string data_end_reply =
         "250 2.0.0 OK: message discarded (the emulator never delivers mail)";
@@ -280,9 +284,10 @@ struct Profile {
     std::set<std::string> close_after;                       ///< "banner" or upper-case verb
     Behaviour behaviour;
 
-    /// The reply for a verb: authenticated_replies (when authenticated), then replies, then
-    /// replies["UNKNOWN"].
-    std::string const& reply_for(std::string const& verb, bool authenticated) const;
+    /// The reply for a verb: plaintext_replies (before STARTTLS), authenticated_replies (when
+    /// authenticated), then replies, then replies["UNKNOWN"].
+    std::string const& reply_for(std::string const& verb, bool authenticated,
+                                 bool plaintext = false) const;
     /// The delay before the reply to a verb (or "banner"); zero when none is set.
     std::chrono::milliseconds delay_for(std::string const& verb) const;
 };

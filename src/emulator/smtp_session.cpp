@@ -212,11 +212,16 @@ void SmtpSession::dispatch(std::string const& verb, std::string const& args) {
         on_auth(args);
         return;
     }
-    if (std::optional<std::string> const refusal = envelope_refusal(verb, args)) {
-        reply_to(verb, *refusal);
-        return;
+    bool const plaintext = !tls_active_ && profile_.tls == TlsMode::starttls;
+    // Before STARTTLS, plaintext_replies come first (a server that wants TLS says so before
+    // it looks at the envelope).
+    if (!(plaintext && profile_.plaintext_replies.contains(verb))) {
+        if (std::optional<std::string> const refusal = envelope_refusal(verb, args)) {
+            reply_to(verb, *refusal);
+            return;
+        }
     }
-    std::string const& reply = profile_.reply_for(verb, authenticated_);
+    std::string const& reply = profile_.reply_for(verb, authenticated_, plaintext);
     reply_to(verb, reply);
     if (verb == "QUIT") {
         close();

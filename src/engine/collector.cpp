@@ -16,6 +16,15 @@ int progress_of(ServerFacts const& f) {
     return f.banner ? 1 : 0;
 }
 
+/// The one-off MAIL FROM:<> replies (first connection) survive whichever connection's facts
+/// the report adopts.
+void adopt_mail_probe(ServerFacts& server, ServerFacts const& from) {
+    if (!server.mail_before_tls_reply)
+        server.mail_before_tls_reply = from.mail_before_tls_reply;
+    if (!server.mail_before_auth_reply)
+        server.mail_before_auth_reply = from.mail_before_auth_reply;
+}
+
 } // namespace
 
 Collector::Collector(Report& report, Plan& plan, std::function<void(Progress const&)> progress)
@@ -57,17 +66,20 @@ void Collector::connected(ConnectResult const& result) {
         facts_adopted_ = true;
         std::optional<std::string> mech = server.auth_before_tls_mechanism;
         std::optional<smtp::Reply> reply = server.auth_before_tls_reply;
+        ServerFacts const earlier = server;
         server = facts;
         if (!server.auth_before_tls_reply && reply) {
             server.auth_before_tls_mechanism = mech;
             server.auth_before_tls_reply = reply;
         }
+        adopt_mail_probe(server, earlier);
         report_.session_established = true;
     } else if (facts_adopted_ && facts.ready) {
         if (facts.auth_before_tls_reply && !server.auth_before_tls_reply) {
             server.auth_before_tls_mechanism = facts.auth_before_tls_mechanism;
             server.auth_before_tls_reply = facts.auth_before_tls_reply;
         }
+        adopt_mail_probe(server, facts);
         // Connections may land on different pool members; say so when they disagree.
         smtp::Capabilities const* mine = facts.final_capabilities();
         smtp::Capabilities const* theirs = server.final_capabilities();

@@ -92,7 +92,8 @@ ConnectResult connect(ConnectorSetup const& s, ConnectRequest const& request, Fo
     };
     probes::ContactOptions contact;
     contact.setup = s.setup;
-    contact.setup.probe_auth_before_tls = request.probe_auth_before_tls;
+    contact.setup.probe_auth_before_tls = request.first && s.setup.probe_auth_before_tls;
+    contact.setup.probe_mail_before_auth = request.first && s.setup.probe_mail_before_auth;
     contact.banner_wait = s.banner_wait;
     contact.command_timeout = s.timeouts.command;
     {

@@ -42,8 +42,10 @@ struct Session {
 };
 
 struct ConnectRequest {
-    int id = 0;                         ///< the connection number (transcript, events)
-    bool probe_auth_before_tls = false; ///< only the run's first connection does this
+    int id = 0; ///< the connection number (transcript, events)
+    /// The run's first connection: it runs the one-off probes that ConnectorSetup::setup asks
+    /// for (AUTH before STARTTLS, MAIL FROM:<> before TLS and before AUTH).
+    bool first = false;
 };
 
 struct ConnectResult {
@@ -62,7 +64,8 @@ using Connector = std::function<ConnectResult(ConnectRequest const&)>;
 struct ConnectorSetup {
     /// Opens connection number `id` (its "===" lines go into the transcript under that id).
     std::function<net::Opened(int id, std::vector<net::ConnectAttempt>&)> open;
-    probes::SetupOptions setup; ///< probe_auth_before_tls is set per request
+    /// probe_auth_before_tls and probe_mail_before_auth apply to the first request only
+    probes::SetupOptions setup;
     Timeouts timeouts;
     Transcript* transcript = nullptr;
     unsigned short port = 0; ///< for the transcript's "Connected to" line

@@ -127,6 +127,8 @@ engine::Connector Run::connector() {
     s.setup.tls.context = tls_context_.get();
     s.setup.tls.verify_name = verify_name();
     s.setup.tls.sni = sni();
+    s.setup.probe_auth_before_tls = options_.auth_before_tls;
+    s.setup.probe_mail_before_auth = options_.mail_before_auth;
     s.timeouts = Timeouts{options_.command_timeout, deadline_};
     s.transcript = transcript_;
     s.port = target_.port;
@@ -164,9 +166,7 @@ void Run::run_workers(engine::Collector& collector) {
     {
         std::vector<std::jthread> threads;
         for (unsigned i = 0; i < workers; ++i)
-            threads.emplace_back([this, &context, i] {
-                engine::run_worker(context, i == 0 && options_.auth_before_tls);
-            });
+            threads.emplace_back([this, &context, i] { engine::run_worker(context, i == 0); });
     }
     // A worker that found the queue empty early may have left before the extras arrived;
     // whatever is left now runs here, sequentially, within the same budget.
@@ -227,11 +227,15 @@ void Run::envelope_probe(engine::Collector& collector) {
 
 // --send: the message that goes, built here when --data-file gave none (its Date from the
 // probe's clock, its Message-ID's run id from std::random_device), and what MAIL FROM declares for
-// it: the real size (SIZE=, which wins over a declared one) and whether it is 8-bit.
+// it: the real size (SIZE=, which wins over a declared --size) and whether it is 8-bit. Without
+// --send, MAIL FROM declares --size when given.
 probes::EnvelopeRequest Run::envelope_request(Envelope& envelope) const {
     probes::EnvelopeRequest request = *options_.envelope;
-    if (!request.send)
+    if (!request.send) {
+        if (!request.size)
+            request.size = options_.message_size; // --size: declared with SIZE= (RFC 1870)
         return request;
+    }
     if (!request.message) {
         smtp::TestMessage m;
         m.from = request.mail_from;

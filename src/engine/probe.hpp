@@ -69,6 +69,16 @@ struct ProbeOptions {
     /// The first connection also tries one AUTH before STARTTLS (what a client that skips
     /// STARTTLS gets: ServerFacts::auth_before_tls_reply).
     bool auth_before_tls = true;
+    /// The first connection also sends MAIL FROM:<> once before STARTTLS and once under TLS
+    /// before AUTH (each with RSET when accepted): is TLS, is AUTH needed for mail?
+    /// (ServerFacts::mail_before_tls_reply, mail_before_auth_reply; issue 20).
+    bool mail_before_auth = true;
+    /// --size BYTES: the size of the message the user means to send, checked against the
+    /// advertised SIZE before anything is sent (issue 20 item 3); nullopt: not given.
+    std::optional<std::uint64_t> message_size;
+    /// --requiretls: the message is to be sent with REQUIRETLS (RFC 8689); checked against
+    /// the advertised REQUIRETLS.
+    bool requiretls = false;
     /// --all-addresses: probe every address of the name on its own (at most max_addresses,
     /// up to 4 at once) and report each of them (Report::address_probes). Without it, every
     /// connection goes to the first address that accepts.

@@ -57,6 +57,8 @@ void record_target(Report& report, Target const& target, ProbeOptions const& opt
     report.port = target.port;
     report.tls_mode = target.tls_mode;
     report.ehlo_name = options.ehlo_name;
+    report.message_size = options.message_size;
+    report.requiretls = options.requiretls;
     report.parallel = options.parallel;
     report.insecure_auth_allowed = options.allow_insecure_auth;
     if (options.credentials) {

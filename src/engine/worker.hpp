@@ -27,7 +27,8 @@ TaskResult run_task(WorkerContext const& context, Session& session, Task task, M
                     bool& keep);
 
 /// Works until the queue is empty, the deadline passes, the run is interrupted or the server
-/// cannot be reached. `first`: this worker's first connection probes AUTH before TLS.
+/// cannot be reached. `first`: this worker's first connection is the run's first (the one-off
+/// probes: AUTH and MAIL before TLS).
 void run_worker(WorkerContext const& context, bool first);
 
 } // namespace smtpprobe::engine

@@ -28,7 +28,7 @@ constexpr std::string_view module_key_list[] = {
     "proxy_password_file", "ca_file", "ca_path", "insecure", "tls_min", "tls_max", "sni",
     "no_sni", "cert_warn_days", "cert_crit_days", "tls_versions", "cert", "key",
     "key_passphrase_env", "key_passphrase_file", "all_addresses", "credentials", "authzid",
-    "gssapi_service", "allow_insecure_auth", "expect", "mail_from", "rcpt"};
+    "gssapi_service", "allow_insecure_auth", "size", "requiretls", "expect", "mail_from", "rcpt"};
 // clang-format on
 
 /// Errors name the file and the key path: "exporter.yml: modules.submission.tls: ...".
@@ -305,6 +305,11 @@ Module module(YamlReader const& r, std::string const& name, YAML::Node const& no
     }
     if (YAML::Node n = node["all_addresses"])
         o.all_addresses = r.boolean(n, key("all_addresses"));
+    // The message against the extensions (issue 20): checked, never sent.
+    if (YAML::Node n = node["size"])
+        o.message_size = static_cast<std::uint64_t>(r.integer(n, key("size"), 1, 1L << 40));
+    if (YAML::Node n = node["requiretls"])
+        o.requiretls = r.boolean(n, key("requiretls"));
     if (YAML::Node n = node["credentials"])
         q.credentials = credentials(r, n, key("credentials"));
     q.credentials.key_passphrase = secret(r, node, path, "key_passphrase");

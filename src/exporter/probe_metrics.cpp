@@ -164,6 +164,27 @@ std::vector<prometheus::MetricFamily> probe_families(Report const& r, Verdict co
                 .Set(boolean(row.authentication.status == Status::accepted));
     }
 
+    // "Is TLS mandatory?" (issue 20): 1 when MAIL FROM:<> got 2xx at that moment, 0 when
+    // refused; no series when it was not tested or has no such moment (implicit TLS has no
+    // plaintext, a plaintext session no TLS).
+    auto mail_gate = [&f](char const* name, char const* help, MailGate gate) {
+        if (gate == MailGate::accepted || gate == MailGate::refused)
+            f.gauge(name, help).Add({}).Set(boolean(gate == MailGate::accepted));
+    };
+    mail_gate("smtpprobe_mail_without_tls",
+              "1 when MAIL FROM:<> before STARTTLS (or on a plaintext session) got 2xx, 0 when "
+              "refused (530: TLS required)",
+              r.mail_without_tls());
+    mail_gate("smtpprobe_mail_without_auth",
+              "1 when MAIL FROM:<> under TLS before AUTH got 2xx, 0 when refused (530 5.7.57: "
+              "AUTH required)",
+              r.mail_without_auth());
+    if (smtp::Capabilities const* caps = s.final_capabilities(); caps && caps->size)
+        f.gauge("smtpprobe_size_limit_bytes",
+                "The message size limit the server advertised (EHLO SIZE; 0: no fixed limit)")
+            .Add({})
+            .Set(static_cast<double>(*caps->size));
+
     if (r.envelope) {
         // One series per step; with several recipients "rcpt" carries the highest code of
         // their replies (a refusal outweighs an acceptance). No reply: no series.

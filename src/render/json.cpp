@@ -2,6 +2,7 @@
 #include "render/ndjson.hpp"
 #include "render/render.hpp"
 #include "report/auth_verdict.hpp"
+#include "smtp/extensions.hpp"
 
 #include <algorithm>
 #include <cstdio>
@@ -177,6 +178,26 @@ Json tls_versions_json(Report const& r) {
     return out;
 }
 
+/// The extensions a sender cares about (issue 20 item 3): each with its RFC, what it means,
+/// and whether the server advertises it (under TLS when TLS was used); empty without EHLO.
+Json extensions_json(Report const& r) {
+    Json out = Json::array();
+    smtp::Capabilities const* caps = r.server.final_capabilities();
+    if (caps == nullptr || caps->from_helo)
+        return out;
+    for (smtp::SenderExtension const& e : smtp::sender_extensions()) {
+        Json entry{{"keyword", std::string(e.keyword)},
+                   {"rfc", std::string(e.rfc)},
+                   {"meaning", std::string(e.meaning)},
+                   {"advertised", caps->has(e.keyword)}};
+        if (e.keyword == "SIZE")
+            entry["limit_bytes"] =
+                caps->has("SIZE") && caps->size ? Json(*caps->size) : Json(nullptr);
+        out.push_back(std::move(entry));
+    }
+    return out;
+}
+
 Json sni_check_json(Report const& r) {
     if (!r.sni_check)
         return nullptr;
@@ -319,28 +340,34 @@ Json json_document(Report const& r, Verdict const& v) {
         {"legacy_auth_equals",
          s.final_capabilities() ? s.final_capabilities()->auth_equals_form : false},
         {"x_exps", s.final_capabilities() ? Json(s.final_capabilities()->x_exps) : Json::array()}};
-    Json server{{"banner", reply_json(s.banner)},
-                {"ehlo", Json{{"command", std::string(to_string(s.hello_verb))},
-                              {"reply", reply_json(s.ehlo_reply)},
-                              {"ehlo_refusal", reply_json(s.ehlo_refusal)}}},
-                {"capabilities", caps},
-                {"auth_mechanisms", mechs},
-                {"starttls",
-                 Json{{"offered", s.starttls_offered},
-                      {"attempted", s.starttls_attempted},
-                      {"reply", reply_json(s.starttls_reply)},
-                      {"injected_bytes",
-                       s.starttls_injected.empty() ? Json(nullptr) : Json(s.starttls_injected)}}},
-                {"tls", tls_json(r)},
-                {"tls_error", s.tls_error.empty() ? Json(nullptr) : Json(s.tls_error)},
-                {"tls_versions", tls_versions_json(r)},
-                {"sni_check", sni_check_json(r)},
-                {"line_endings", line_endings_json(r)},
-                {"port", port_json(s)},
-                {"auth_before_tls", s.auth_before_tls_reply
-                                        ? Json{{"mechanism", *s.auth_before_tls_mechanism},
-                                               {"reply", reply_json(s.auth_before_tls_reply)}}
-                                        : Json(nullptr)}};
+    Json server{
+        {"banner", reply_json(s.banner)},
+        {"ehlo", Json{{"command", std::string(to_string(s.hello_verb))},
+                      {"reply", reply_json(s.ehlo_reply)},
+                      {"ehlo_refusal", reply_json(s.ehlo_refusal)}}},
+        {"capabilities", caps},
+        {"auth_mechanisms", mechs},
+        {"starttls",
+         Json{{"offered", s.starttls_offered},
+              {"attempted", s.starttls_attempted},
+              {"reply", reply_json(s.starttls_reply)},
+              {"injected_bytes",
+               s.starttls_injected.empty() ? Json(nullptr) : Json(s.starttls_injected)}}},
+        {"tls", tls_json(r)},
+        {"tls_error", s.tls_error.empty() ? Json(nullptr) : Json(s.tls_error)},
+        {"tls_versions", tls_versions_json(r)},
+        {"sni_check", sni_check_json(r)},
+        {"line_endings", line_endings_json(r)},
+        {"port", port_json(s)},
+        {"mail_probe",
+         Json{{"without_tls", Json{{"status", std::string(to_string(r.mail_without_tls()))},
+                                   {"reply", reply_json(s.mail_before_tls_reply)}}},
+              {"without_auth", Json{{"status", std::string(to_string(r.mail_without_auth()))},
+                                    {"reply", reply_json(s.mail_before_auth_reply)}}}}},
+        {"auth_before_tls", s.auth_before_tls_reply
+                                ? Json{{"mechanism", *s.auth_before_tls_mechanism},
+                                       {"reply", reply_json(s.auth_before_tls_reply)}}
+                                : Json(nullptr)}};
     Json rows = Json::array();
     for (MechanismRow const& m : r.rows) {
         Json recognition{
@@ -418,6 +445,7 @@ Json json_document(Report const& r, Verdict const& v) {
         {"session_established", r.session_established},
         {"fatal_error", fatal_json(r)},
         {"server", server},
+        {"extensions", extensions_json(r)},
         {"certificate_thresholds", Json{{"warn_days", v.expectations.cert_warn_days},
                                         {"crit_days", v.expectations.cert_crit_days}}},
         {"credentials", Json{{"given", r.credentials_given},

@@ -3,6 +3,7 @@
 #include "render/text_sections.hpp"
 #include "render/text_style.hpp"
 #include "report/words.hpp"
+#include "smtp/extensions.hpp"
 
 #include <algorithm>
 #include <cstdio>
@@ -153,6 +154,25 @@ template <typename Line> void tls_check_lines(Report const& r, Line const& line)
         line("Line endings", line_endings_text(*r.line_endings));
 }
 
+/// "Is TLS mandatory?": the MAIL FROM:<> lines of the first connection (issue 20).
+template <class Line> void mail_probe_lines(Report const& r, Line const& line) {
+    ServerFacts const& s = r.server;
+    if (!s.mail_before_tls_reply && !s.mail_before_auth_reply)
+        return;
+    if (s.mail_before_tls_reply)
+        line("MAIL no TLS", "MAIL FROM:<> -> " + s.mail_before_tls_reply->wire() +
+                                (r.mail_without_tls() == MailGate::accepted
+                                     ? "  (takes mail without TLS)"
+                                     : (s.starttls_offered ? "  (TLS required)" : "  (refused)")));
+    else if (r.mail_without_tls() == MailGate::not_applicable)
+        line("MAIL no TLS", "not applicable: implicit TLS, no plaintext");
+    if (s.mail_before_auth_reply)
+        line("MAIL no AUTH",
+             "MAIL FROM:<> -> " + s.mail_before_auth_reply->wire() +
+                 (r.mail_without_auth() == MailGate::accepted ? "  (takes mail without AUTH)"
+                                                              : "  (AUTH required)"));
+}
+
 void server_section(Report const& r, Style const& st, std::string& out) {
     ServerFacts const& s = r.server;
     auto line = [&](std::string_view label, std::string const& value) {
@@ -181,6 +201,7 @@ void server_section(Report const& r, Style const& st, std::string& out) {
     if (s.auth_before_tls_reply)
         line("AUTH pre-TLS", "AUTH " + s.auth_before_tls_mechanism.value_or("") + " -> " +
                                  s.auth_before_tls_reply->wire());
+    mail_probe_lines(r, line);
     if (s.starttls_reply)
         line("STARTTLS", s.starttls_reply->wire());
     if (!s.starttls_injected.empty())
@@ -218,6 +239,28 @@ void server_section(Report const& r, Style const& st, std::string& out) {
                         (removed.empty() ? "" : "removed " + join(removed, " ")) + ")";
         }
         line(implicit ? "Extensions" : "After TLS", text);
+    }
+    out += "\n";
+}
+
+/// What each extension a sender cares about means, and whether this server advertises it
+/// (issue 20 item 3).
+void extensions_section(Report const& r, Style const& st, std::string& out) {
+    smtp::Capabilities const* caps = r.server.final_capabilities();
+    if (caps == nullptr || caps->from_helo)
+        return;
+    out += st.bold("Extensions") + st.dim("  (what each means for a sender)") + "\n";
+    for (smtp::SenderExtension const& e : smtp::sender_extensions()) {
+        bool const has = caps->has(e.keyword);
+        std::string value = has ? st.green("yes") : st.dim("no ");
+        if (has && e.keyword == "SIZE")
+            value += caps->size
+                         ? (*caps->size == 0 ? " (no fixed limit)"
+                                             : " (" + std::to_string(*caps->size) + " bytes)")
+                         : " (no limit given)";
+        out += "  " + pad(e.keyword, 20) +
+               wrap(value + "  " + std::string(e.rfc) + ": " + std::string(e.meaning), 22, 22) +
+               "\n";
     }
     out += "\n";
 }
@@ -266,6 +309,7 @@ std::string render_text(Report const& r, Verdict const& v, TextOptions const& op
     text::addresses_section(r, st, out);
     if (r.server.banner || !r.server.tls_error.empty())
         server_section(r, st, out);
+    extensions_section(r, st, out);
     text::matrix_section(r, st, out);
     text::ntlm_section(r, st, out);
     text::envelope_section(v, st, out);

@@ -20,6 +20,10 @@ std::string awaited(Phase phase) {
         return "reply to STARTTLS";
     case Phase::ehlo_after_tls:
         return "reply to EHLO after TLS";
+    case Phase::mail_before_tls:
+        return "reply to MAIL FROM:<> before STARTTLS";
+    case Phase::mail_before_auth:
+        return "reply to MAIL FROM:<> before AUTH";
     case Phase::resolve:
     case Phase::connect:
     case Phase::tls_handshake:
@@ -72,6 +76,10 @@ std::string_view to_string(Phase phase) noexcept {
         return "tls_handshake";
     case Phase::ehlo_after_tls:
         return "ehlo_after_tls";
+    case Phase::mail_before_tls:
+        return "mail_before_tls";
+    case Phase::mail_before_auth:
+        return "mail_before_auth";
     }
     return "?";
 }
@@ -94,6 +102,10 @@ std::string_view phase_words(Phase phase) noexcept {
         return "the TLS handshake";
     case Phase::ehlo_after_tls:
         return "EHLO after TLS";
+    case Phase::mail_before_tls:
+        return "MAIL FROM:<> before STARTTLS";
+    case Phase::mail_before_auth:
+        return "MAIL FROM:<> before AUTH";
     }
     return "?";
 }

@@ -23,6 +23,10 @@ enum class Phase {
     starttls,        ///< the reply to STARTTLS
     tls_handshake,   ///< after STARTTLS's 220, or at once for implicit TLS
     ehlo_after_tls,  ///< EHLO again, under TLS
+    /// The one MAIL FROM:<> (and RSET) of the run's first connection: before STARTTLS, or
+    /// (mail_before_auth) under TLS before AUTH; "is TLS mandatory?" (issue 20).
+    mail_before_tls,
+    mail_before_auth,
 };
 std::string_view to_string(Phase phase) noexcept;
 /// "waiting for the banner", "the TLS handshake", ...: the phase in a sentence.

@@ -25,6 +25,40 @@ std::optional<TlsMode> parse_tls_mode(std::string_view text) noexcept {
     return std::nullopt;
 }
 
+std::string_view to_string(MailGate gate) noexcept {
+    switch (gate) {
+    case MailGate::not_tested:
+        return "not_tested";
+    case MailGate::not_applicable:
+        return "not_applicable";
+    case MailGate::refused:
+        return "refused";
+    case MailGate::accepted:
+        return "accepted";
+    }
+    return "?";
+}
+
+namespace {
+MailGate gate_of(std::optional<smtp::Reply> const& reply) {
+    if (!reply)
+        return MailGate::not_tested;
+    return reply->first_digit() == 2 ? MailGate::accepted : MailGate::refused;
+}
+} // namespace
+
+MailGate Report::mail_without_tls() const noexcept {
+    if (tls_used == TlsMode::implicit && !server.mail_before_tls_reply)
+        return MailGate::not_applicable;
+    return gate_of(server.mail_before_tls_reply);
+}
+
+MailGate Report::mail_without_auth() const noexcept {
+    if (!server.mail_before_auth_reply && !server.tls && server.mail_before_tls_reply)
+        return MailGate::not_applicable;
+    return gate_of(server.mail_before_auth_reply);
+}
+
 std::string_view to_string(Severity severity) noexcept {
     switch (severity) {
     case Severity::info:

@@ -284,6 +284,12 @@ struct ServerFacts {
     std::optional<smtp::Capabilities> after_tls;
     std::optional<std::string> auth_before_tls_mechanism;
     std::optional<smtp::Reply> auth_before_tls_reply;
+    /// "Is TLS mandatory?" (issue 20): MAIL FROM:<> sent once on the run's first connection
+    /// (then RSET when it was accepted). Before STARTTLS, or on a plaintext session: does the
+    /// port take mail without TLS?
+    std::optional<smtp::Reply> mail_before_tls_reply;
+    /// Under TLS (STARTTLS or implicit), before AUTH: does mail need AUTH?
+    std::optional<smtp::Reply> mail_before_auth_reply;
     std::size_t bare_lf_lines = 0;
     std::size_t long_lines = 0;
 
@@ -352,6 +358,15 @@ struct TokenPreflight {
     std::optional<bool> user_matches;
 };
 
+/// "Is TLS mandatory?" (issue 20): what one MAIL FROM:<> of the first connection got.
+enum class MailGate {
+    not_tested,     ///< the probe did not run (not the first connection, or switched off)
+    not_applicable, ///< no such moment: implicit TLS has no plaintext, a plaintext run no TLS
+    refused,        ///< any reply but 2xx (530 5.7.0: TLS first; 530 5.7.57: AUTH first)
+    accepted,       ///< 250: a transaction was open (smtpprobe sent RSET)
+};
+/// "not_tested", "not_applicable", "refused", "accepted" (the JSON form).
+std::string_view to_string(MailGate gate) noexcept;
 /// One command of the envelope probe (probes/envelope.hpp) and what came back.
 struct EnvelopeStep {
     enum class Kind { mail, rcpt, rset, data, message, quit };
@@ -431,6 +446,10 @@ struct Report {
     bool insecure_auth_allowed = false;
     bool credentials_sent_insecurely = false;
 
+    // The message to be sent, as far as the extensions care (issue 20 item 3)
+    std::optional<std::uint64_t> message_size; ///< --size
+    bool requiretls = false;                   ///< --requiretls
+
     // TLS checks beyond the sessions
     std::optional<std::vector<TlsVersionResult>> tls_versions; ///< with --tls-versions
     std::optional<SniCheck> sni_check;
@@ -451,6 +470,16 @@ struct Report {
 
     /// Why no session was established, in a sentence (fatal's); empty with a session.
     std::string fatal_error() const { return fatal ? fatal->detail() : std::string(); }
+
+    /// MAIL FROM:<> before STARTTLS (or on the plaintext session): does the port take mail
+    /// without TLS? not_applicable with implicit TLS.
+    MailGate mail_without_tls() const noexcept;
+    /// MAIL FROM:<> under TLS before AUTH: does mail need AUTH? not_applicable when the
+    /// session never got TLS (the plaintext reply then answers both questions).
+    MailGate mail_without_auth() const noexcept;
+    /// The port is an MX-style relay port (25), where mail without TLS or AUTH is normal;
+    /// anything else is treated as submission (587, 465, 2525, ...).
+    bool relay_port() const noexcept { return port == 25; }
 };
 
 } // namespace smtpprobe

@@ -55,6 +55,9 @@ constexpr SettingName setting_names[] = {
     {Setting::warning, "--warning", "expect.warning"},
     {Setting::critical, "--critical", "expect.critical"},
     {Setting::proxy_password, "--proxy-password-*", "proxy_password_*"},
+    // The message against the extensions (issue 20, developer M)
+    {Setting::size, "--size", "size"},
+    {Setting::requiretls, "--requiretls", "requiretls"},
     // The envelope (issue 20)
     {Setting::mail_from, "--mail-from", "mail_from"},
     {Setting::rcpt, "--rcpt", "rcpt"},
@@ -151,6 +154,9 @@ void check_options(ProbeOptions const& e, Checker const& c) {
         at == std::string::npos || (at + 1 < g.size() && g.find('@', at + 1) == std::string::npos);
     if (!g.empty() && (!one_word || at == 0 || !host_part))
         c.fail(Setting::gssapi_service, "is SERVICE or SERVICE@HOST (e.g. smtp@mail.example.com)");
+    // RFC 1870's size-value is at most 20 digits; a message over 1 TiB is a typo.
+    if (e.message_size && (*e.message_size == 0 || *e.message_size > (1ULL << 40)))
+        c.fail(Setting::size, "must be between 1 and 1099511627776 bytes");
 }
 
 void check_expectations(Expectations const& x, Checker const& c) {

@@ -136,6 +136,9 @@ enum class Setting {
     warning,
     critical,
     proxy_password,
+    // The message against the extensions (issue 20, developer M)
+    size,
+    requiretls,
     // The envelope (issue 20)
     mail_from,
     rcpt,

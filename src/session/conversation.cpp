@@ -52,7 +52,7 @@ smtp::Reply Conversation::exchange(smtp::Command const& command) {
     return exchange(command, timeouts_.command);
 }
 
-smtp::Reply Conversation::exchange(smtp::Command const& command, std::chrono::milliseconds limit) {
+void Conversation::refuse_unsolicited() {
     if (std::optional<smtp::Reply> early = parser_.next()) {
         // A reply nobody asked for: a server announcing that it closes (RFC 5321 §3.8: 421
         // may come at any time), or one that would shift every later reply by one.
@@ -62,12 +62,37 @@ smtp::Reply Conversation::exchange(smtp::Command const& command, std::chrono::mi
             throw std::system_error(net::errc::closed_by_peer, text);
         throw std::system_error(smtp::errc::unexpected_code, "unsolicited reply: " + text);
     }
+}
+
+smtp::Reply Conversation::exchange(smtp::Command const& command, std::chrono::milliseconds limit) {
+    refuse_unsolicited();
     net::Deadline const until = net::earliest(
         net::Clock::now() + std::min(limit, timeouts_.command), timeouts_.run_deadline);
     begin_wait(false);
     log(TranscriptEvent::Kind::sent, command.shown);
     transport_.send_all(command.wire, until);
     return read_reply(until);
+}
+
+std::vector<smtp::Reply> Conversation::exchange_group(std::vector<smtp::Command> const& commands) {
+    if (commands.size() < 2)
+        return commands.empty() ? std::vector<smtp::Reply>{}
+                                : std::vector<smtp::Reply>{exchange(commands.front())};
+    refuse_unsolicited();
+    net::Deadline const until =
+        net::earliest(net::Clock::now() + timeouts_.command, timeouts_.run_deadline);
+    begin_wait(false);
+    std::string wire;
+    for (smtp::Command const& command : commands) {
+        log(TranscriptEvent::Kind::sent, command.shown);
+        wire += command.wire;
+    }
+    transport_.send_all(wire, until);
+    std::vector<smtp::Reply> replies;
+    replies.reserve(commands.size());
+    for (std::size_t i = 0; i < commands.size(); ++i)
+        replies.push_back(read_reply(until));
+    return replies;
 }
 
 smtp::Reply Conversation::read_reply(net::Deadline deadline) {

@@ -11,6 +11,7 @@
 #include <chrono>
 #include <cstdint>
 #include <string>
+#include <vector>
 
 namespace smtpprobe {
 
@@ -32,6 +33,12 @@ public:
     smtp::Reply exchange(smtp::Command const& command);
     /// The same, waiting at most `limit` (and the command timeout) for the reply.
     smtp::Reply exchange(smtp::Command const& command, std::chrono::milliseconds limit);
+    /// RFC 2920 command pipelining: sends the commands in one write, then reads one reply per
+    /// command, in order (one round trip). Only for a server that advertised PIPELINING, and
+    /// only MAIL, RCPT and RSET before the last command (EHLO, AUTH, STARTTLS, DATA, NOOP and
+    /// QUIT end a group: their outcome changes what may follow). Nothing is ever sent behind an
+    /// AUTH: a mechanism would take the next line as its response.
+    std::vector<smtp::Reply> exchange_group(std::vector<smtp::Command> const& commands);
     /// After the STARTTLS 220: refuses (smtp::errc::data_after_starttls) if any byte is
     /// buffered (CVE-2011-0411 class; RFC 3207 §4.2), otherwise runs the handshake. With
     /// discard_injected(true) the buffered bytes are kept in injected() and dropped unread, and
@@ -69,6 +76,8 @@ public:
 
 private:
     smtp::Reply read_reply(net::Deadline deadline);
+    /// Throws when a reply arrived before the next command was sent (see exchange()).
+    void refuse_unsolicited();
     void log(TranscriptEvent::Kind kind, std::string_view text);
     net::Deadline deadline() const;
 

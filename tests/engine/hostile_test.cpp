@@ -271,7 +271,8 @@ TEST_CASE("a TLS stall after STARTTLS: the ClientHello was sent and nothing came
             std::string const line = read_some(fd, 500ms);
             if (line.rfind("EHLO", 0) == 0) {
                 send_text(fd, "250-stall.example.test\r\n250 STARTTLS\r\n");
-            } else if (line.rfind("AUTH", 0) == 0) {
+            } else if (line.rfind("AUTH", 0) == 0 || line.rfind("MAIL", 0) == 0) {
+                // The AUTH and MAIL probes before STARTTLS.
                 send_text(fd, "530 5.7.0 Must issue a STARTTLS command first\r\n");
             } else if (line.rfind("STARTTLS", 0) == 0) {
                 send_text(fd, "220 2.0.0 go ahead\r\n");

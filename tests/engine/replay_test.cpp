@@ -97,6 +97,7 @@ Replayed replay(std::string const& path) {
     ProbeOptions options;
     options.parallel = 1;
     options.auth_before_tls = script.headers["auth-before-tls"] == "yes";
+    options.mail_before_auth = script.headers["mail-before-auth"] == "yes";
     // Without mechanisms the engine would probe the catalogue; a recording without AUTH
     // lines gets one the recording cannot answer, which must then show as not probed.
     options.mechanisms = mechanisms.empty() ? std::vector<std::string>{"PLAIN"} : mechanisms;

@@ -35,6 +35,10 @@ TEST_CASE("azure-acs: PLAIN not recognised, LOGIN recognised, only after TLS",
     CHECK(sample(m, "smtpprobe_auth_reply_info{code=\"334\",enhanced=\"\",mechanism=\"LOGIN\"}") ==
           1);
     CHECK(sample(m, "smtpprobe_starttls_offered") == 1);
+    // Is TLS mandatory? ACS refuses MAIL before STARTTLS and, under TLS, before AUTH.
+    CHECK(sample(m, "smtpprobe_mail_without_tls") == 0);
+    CHECK(sample(m, "smtpprobe_mail_without_auth") == 0);
+    CHECK(sample(m, "smtpprobe_size_limit_bytes") == 31457280);
     CHECK(sample(m, "smtpprobe_tls_verified") == 1);
     CHECK(sample(m, "smtpprobe_tls_version_info{version=\"TLSv1.3\"}") == 1);
     CHECK(sample(m, "smtpprobe_check_status{check=\"session\"}") == 0);
@@ -185,4 +189,24 @@ TEST_CASE("the envelope's reply codes, one series per step", "[exporter][metrics
     Probed const plain = probe(postfix.options());
     CHECK(render_probe_metrics(plain.report, plain.verdict, true).find("smtpprobe_envelope") ==
           std::string::npos);
+}
+
+TEST_CASE("postfix-submission takes MAIL before STARTTLS: smtpprobe_mail_without_tls 1",
+          "[exporter][metrics]") {
+    Emulated postfix = Emulated::sample("postfix-submission");
+    Probed const p = probe(postfix.options());
+    std::string const m = render_probe_metrics(p.report, p.verdict, true);
+    record_output("exporter-postfix-submission-mail.prom", m);
+    CHECK(sample(m, "smtpprobe_mail_without_tls") == 1);
+    CHECK(sample(m, "smtpprobe_mail_without_auth") == 1);
+    CHECK(sample(m, "smtpprobe_finding{id=\"mail.without_tls\",severity=\"warning\"}") == 1);
+}
+
+TEST_CASE("implicit TLS has no plaintext moment: no smtpprobe_mail_without_tls series",
+          "[exporter][metrics]") {
+    Emulated tls = Emulated::sample("implicit-tls");
+    Probed const p = probe(tls.options());
+    std::string const m = render_probe_metrics(p.report, p.verdict, true);
+    CHECK(m.find("smtpprobe_mail_without_tls") == std::string::npos);
+    CHECK(sample(m, "smtpprobe_mail_without_auth"));
 }

@@ -516,6 +516,93 @@ def check_line_endings() -> None:
                 run.error or said[:400])
 
 
+# ---------------------------------------------------------------------- is TLS mandatory?
+@dataclass
+class Gate:
+    server: Server
+    plain_mail: int  # MAIL FROM before STARTTLS (swaks without --tls)
+    finding: str  # smtpprobe's finding for it
+    text: str  # what the text report's "MAIL no TLS" line says (a regular expression)
+
+
+GATES = [
+    # Postfix with smtpd_tls_security_level = may: a submission port that takes mail in plaintext.
+    Gate(Server("postfix-submission", int(ENV["SUBMISSION_PORT"]), "PLAIN"), 250, "mail.without_tls",
+         r"takes mail without TLS"),
+    # Postfix with smtpd_tls_security_level = encrypt: 530 5.7.0 before STARTTLS.
+    Gate(Server("postfix-encrypt", int(ENV["ENCRYPT_PORT"]), "PLAIN"), 530, "mail.tls_required",
+         r"TLS required"),
+    # The ACS-shaped Exim (its MAIL ACL refuses plaintext) and the envelope Exim (takes it).
+    Gate(Server("exim", int(ENV["EXIM_PORT"]), "LOGIN"), 530, "mail.tls_required", r"TLS required"),
+    Gate(EXIM, 250, "mail.without_tls", r"takes mail without TLS"),
+]
+
+
+def swaks_mail(g: Gate, tls: bool) -> ts.Run:
+    """swaks --quit-after MAIL, in plaintext (a client that skips STARTTLS) or under TLS."""
+    argv = [SWAKS, "--server", f"127.0.0.1:{g.server.port}", "--ehlo", "probe.integration.test",
+            "--from", NOBODY, "--to", LOCAL_RCPT, "--timeout", "30", "--quit-after", "MAIL"]
+    if tls:
+        argv += ["--tls", "--tls-verify", "--tls-ca-path", CA_FILE]
+    return ts.run_process(ts.Run(f"{g.server.name}/swaks MAIL {'under TLS' if tls else 'before TLS'}", argv))
+
+
+def gate_status(doc: dict | None, which: str) -> tuple[str | None, int | None]:
+    probe = ((doc or {}).get("server") or {}).get("mail_probe") or {}
+    entry = probe.get(which) or {}
+    return entry.get("status"), step_code(entry)
+
+
+def check_gate(g: Gate, plain: ts.Run, under_tls: ts.Run, doc: ts.Run, text: ts.Run,
+               nagios: ts.Run) -> None:
+    name = g.server.name
+    swaks_plain = swaks_steps(plain.stdout + plain.stderr).get("MAIL FROM", (None, ""))
+    swaks_tls = swaks_steps(under_tls.stdout + under_tls.stderr).get("MAIL FROM", (None, ""))
+    print(f"observed {name}: swaks MAIL FROM before STARTTLS: {swaks_plain[0]} {swaks_plain[1]}; "
+          f"under TLS before AUTH: {swaks_tls[0]} {swaks_tls[1]}")
+    C.check(f"{name}: swaks MAIL FROM before STARTTLS gets {g.plain_mail}",
+            swaks_plain[0] == g.plain_mail, f"{swaks_plain}")
+    C.check(f"{name}: swaks MAIL FROM under TLS before AUTH gets 250", swaks_tls[0] == 250, f"{swaks_tls}")
+    for run in (doc, text, nagios):
+        ts.check_no_secrets(run, include_user=False)
+    status, code = gate_status(doc.doc, "without_tls")
+    want = "accepted" if g.plain_mail // 100 == 2 else "refused"
+    C.check(f"{name}: smtpprobe mail_probe.without_tls {status} {code} = swaks' {swaks_plain[0]} ({want})",
+            status == want and code == swaks_plain[0] == g.plain_mail, doc.error or f"{status} {code}")
+    status, code = gate_status(doc.doc, "without_auth")
+    C.check(f"{name}: smtpprobe mail_probe.without_auth {status} {code} = swaks' {swaks_tls[0]}",
+            status == "accepted" and code == swaks_tls[0], doc.error or f"{status} {code}")
+    ids = [f.get("id") for f in (doc.doc or {}).get("findings", []) if isinstance(f, dict)]
+    C.check(f"{name}: finding {g.finding}", g.finding in ids, f"findings: {ids}")
+    line = next((ln for ln in text.stdout.splitlines() if "MAIL no TLS" in ln), "")
+    C.check(f"{name}: text report 'MAIL no TLS' says /{g.text}/", re.search(g.text, line) is not None,
+            line or text.stdout[-400:])
+    mail_tls = next((ln for ln in nagios.stdout.splitlines() if "] mail_tls:" in ln), "")
+    want_state = "[OK]" if g.plain_mail // 100 != 2 else "[WARNING]"
+    C.check(f"{name}: nagios check mail_tls is {want_state}", mail_tls.startswith(want_state),
+            mail_tls or nagios.stdout[-400:])
+    # The probe's MAIL FROM:<> went out before STARTTLS, on the first connection.
+    transcript = next(iter(doc.extra_files.values()), "")
+    before = re.split(r"[~-]> STARTTLS", transcript, maxsplit=1)[0]
+    C.check(f"{name}: MAIL FROM:<> sent before STARTTLS (transcript)",
+            sent(before, "MAIL FROM") and "MAIL FROM:<>" in before,
+            transcript[:600])
+
+
+def check_gates() -> None:
+    if not have_binary():
+        skip("is TLS mandatory (smtpprobe)", "no smtpprobe binary")
+        return
+    with concurrent.futures.ThreadPoolExecutor(max_workers=8) as pool:
+        jobs = [(g, pool.submit(swaks_mail, g, False), pool.submit(swaks_mail, g, True),
+                 pool.submit(smtpprobe_run, g.server, "mail probe", False, []),
+                 pool.submit(smtpprobe_run, g.server, "mail probe text", False, [], "text"),
+                 pool.submit(smtpprobe_run, g.server, "mail probe nagios", False, [], "nagios"))
+                for g in GATES]
+        for g, *futures in jobs:
+            check_gate(g, *(f.result() for f in futures))
+
+
 # ---------------------------------------------------------------------- main
 def main() -> int:
     t0 = time.monotonic()
@@ -540,6 +627,7 @@ def main() -> int:
         else:
             skip(f"{c.server.name}: smtpprobe, {c.name}",
                  "no smtpprobe binary" if not have_binary() else "smtpprobe has no --mail-from yet")
+    check_gates()
     swaks_send()
     smtpprobe_send()
     smtpprobe_send_exim()

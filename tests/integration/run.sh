@@ -28,6 +28,8 @@
 #     ENVELOPE_SIZE_LIMIT, and LOCAL_DOMAIN delivered by virtual(8) into maildirs under
 #     the state directory                                 127.0.0.1:$ENVELOPE_PORT   (2530)
 #   - Postfix with smtpd_forbid_bare_newline = reject      127.0.0.1:$BARE_LF_PORT    (2531)
+#   - Postfix with smtpd_tls_security_level = encrypt (MAIL before STARTTLS gets 530;
+#     issue 20 "is TLS mandatory?")                       127.0.0.1:$ENCRYPT_PORT    (2533)
 #   - Exim (exim4-daemon-heavy) with Cyrus SASL 2.1.28: STARTTLS, AUTH after TLS:
 #     PLAIN LOGIN CRAM-MD5 DIGEST-MD5 SCRAM-SHA-1 SCRAM-SHA-256 NTLM ANONYMOUS, from a
 #     private sasldb (exim_sasl.sh)                       127.0.0.1:$EXIM_SASL_PORT  (2528)
@@ -47,7 +49,7 @@
 #
 # Environment: SMTPPROBE (binary; default build/smtpprobe), SUBMISSION_PORT,
 # SMTPS_PORT, EXIM_PORT, EXIM_EXTERNAL_PORT, EXIM_SASL_PORT, KDC_PORT, INTROSPECTION_PORT,
-# ENVELOPE_PORT, BARE_LF_PORT, EXIM_ENVELOPE_PORT,
+# ENVELOPE_PORT, BARE_LF_PORT, EXIM_ENVELOPE_PORT, ENCRYPT_PORT,
 # AUTH_FAILURE_DELAY (Dovecot; default "2 secs", its
 # own default), DOVECOT_AUTH_PENALTY=on (Dovecot's per-IP brute-force
 # penalty, 2..15 s per failure; off by default, see QUIRKS.md),
@@ -72,6 +74,7 @@ EXIM_EXTERNAL_PORT=${EXIM_EXTERNAL_PORT:-2527}
 ENVELOPE_PORT=${ENVELOPE_PORT:-2530}
 BARE_LF_PORT=${BARE_LF_PORT:-2531}
 EXIM_ENVELOPE_PORT=${EXIM_ENVELOPE_PORT:-2532}
+ENCRYPT_PORT=${ENCRYPT_PORT:-2533}
 INTROSPECTION_PORT=${INTROSPECTION_PORT:-2089}
 # shellcheck source=tests/integration/kdc.sh
 . "$HERE/kdc.sh" # KDC_PORT (2088), kdc_start, kdc_stop
@@ -149,8 +152,8 @@ if command -v ss >/dev/null && ss -Hlun "sport = :$KDC_PORT" 2>/dev/null | grep 
     die "127.0.0.1:$KDC_PORT/udp is already in use; set KDC_PORT"
 fi
 for p in "$SUBMISSION_PORT" "$SMTPS_PORT" "$EXIM_PORT" "$EXIM_EXTERNAL_PORT" "$KDC_PORT" "$INTROSPECTION_PORT" \
-    "$ENVELOPE_PORT" "$BARE_LF_PORT" "$EXIM_ENVELOPE_PORT"; do
-    if port_open "$p"; then die "127.0.0.1:$p is already in use; set SUBMISSION_PORT/SMTPS_PORT/EXIM_PORT/EXIM_EXTERNAL_PORT/KDC_PORT/INTROSPECTION_PORT/ENVELOPE_PORT/BARE_LF_PORT/EXIM_ENVELOPE_PORT"; fi
+    "$ENVELOPE_PORT" "$BARE_LF_PORT" "$EXIM_ENVELOPE_PORT" "$ENCRYPT_PORT"; do
+    if port_open "$p"; then die "127.0.0.1:$p is already in use; set SUBMISSION_PORT/SMTPS_PORT/EXIM_PORT/EXIM_EXTERNAL_PORT/KDC_PORT/INTROSPECTION_PORT/ENVELOPE_PORT/BARE_LF_PORT/EXIM_ENVELOPE_PORT/ENCRYPT_PORT"; fi
 done
 # The "KDC is down" check points Kerberos at 127.0.0.1:1, which must be closed.
 if port_open 1; then die "127.0.0.1:1 accepts connections; the KDC-down check needs it closed"; fi
@@ -230,11 +233,11 @@ cleanup() {
         kill -KILL "$p" 2>/dev/null
     done
     left=""
-    for p in "$SUBMISSION_PORT" "$SMTPS_PORT" "$EXIM_PORT" "$EXIM_EXTERNAL_PORT" "$EXIM_SASL_PORT" "$KDC_PORT" "$INTROSPECTION_PORT" "$ENVELOPE_PORT" "$BARE_LF_PORT" "$EXIM_ENVELOPE_PORT"; do
+    for p in "$SUBMISSION_PORT" "$SMTPS_PORT" "$EXIM_PORT" "$EXIM_EXTERNAL_PORT" "$EXIM_SASL_PORT" "$KDC_PORT" "$INTROSPECTION_PORT" "$ENVELOPE_PORT" "$BARE_LF_PORT" "$EXIM_ENVELOPE_PORT" "$ENCRYPT_PORT"; do
         port_open "$p" && left="$left $p"
     done
     if command -v ss >/dev/null; then
-        for p in "$SUBMISSION_PORT" "$SMTPS_PORT" "$EXIM_PORT" "$EXIM_EXTERNAL_PORT" "$EXIM_SASL_PORT" "$KDC_PORT" "$INTROSPECTION_PORT" "$ENVELOPE_PORT" "$BARE_LF_PORT" "$EXIM_ENVELOPE_PORT"; do
+        for p in "$SUBMISSION_PORT" "$SMTPS_PORT" "$EXIM_PORT" "$EXIM_EXTERNAL_PORT" "$EXIM_SASL_PORT" "$KDC_PORT" "$INTROSPECTION_PORT" "$ENVELOPE_PORT" "$BARE_LF_PORT" "$EXIM_ENVELOPE_PORT" "$ENCRYPT_PORT"; do
             ss -Hltn "sport = :$p" 2>/dev/null | grep -q . && case " $left " in *" $p "*) ;; *) left="$left $p" ;; esac
         done
         # The KDC also answers on UDP.
@@ -244,7 +247,7 @@ cleanup() {
         echo "*** still listening after stop on port(s):$left" >&2
         [ "$rc" -eq 0 ] && rc=1
     else
-        say "all servers stopped; nothing listening on $SUBMISSION_PORT $SMTPS_PORT $EXIM_PORT $EXIM_EXTERNAL_PORT $EXIM_SASL_PORT $KDC_PORT $INTROSPECTION_PORT $ENVELOPE_PORT $BARE_LF_PORT $EXIM_ENVELOPE_PORT"
+        say "all servers stopped; nothing listening on $SUBMISSION_PORT $SMTPS_PORT $EXIM_PORT $EXIM_EXTERNAL_PORT $EXIM_SASL_PORT $KDC_PORT $INTROSPECTION_PORT $ENVELOPE_PORT $BARE_LF_PORT $EXIM_ENVELOPE_PORT $ENCRYPT_PORT"
     fi
     if [ "$rc" -ne 0 ] && [ "$rc" -ne 77 ]; then
         for f in "$STATE/postfix/maillog" "$STATE/dovecot/dovecot.log" "$STATE/oauth/introspection.log" "$STATE/kdc/kdc.log" "$STATE/exim/log/mainlog" "$STATE/exim/log/paniclog" \
@@ -355,6 +358,7 @@ render() { # template output
         -e "s|@EXIM_ENVELOPE_PORT@|$EXIM_ENVELOPE_PORT|g" \
         -e "s|@ENVELOPE_PORT@|$ENVELOPE_PORT|g" \
         -e "s|@BARE_LF_PORT@|$BARE_LF_PORT|g" \
+        -e "s|@ENCRYPT_PORT@|$ENCRYPT_PORT|g" \
         -e "s|@ENVELOPE_SIZE_LIMIT@|$ENVELOPE_SIZE_LIMIT|g" \
         -e "s|@LOCAL_DOMAIN@|$LOCAL_DOMAIN|g" \
         -e "s|@OWNED_SENDER@|$OWNED_SENDER|g" \
@@ -421,7 +425,7 @@ MAILDIR=$STATE/mail/$LOCAL_DOMAIN/${LOCAL_RCPT%@*}
 mkdir -p "$STATE/mail"
 chown postfix:postfix "$STATE/mail"
 chmod 755 "$STATE/mail"
-say "starting Postfix $(postconf -c "$POSTFIX_CONF" -h mail_version) (submission 127.0.0.1:$SUBMISSION_PORT, smtps 127.0.0.1:$SMTPS_PORT, envelope 127.0.0.1:$ENVELOPE_PORT, bare LF 127.0.0.1:$BARE_LF_PORT)"
+say "starting Postfix $(postconf -c "$POSTFIX_CONF" -h mail_version) (submission 127.0.0.1:$SUBMISSION_PORT, smtps 127.0.0.1:$SMTPS_PORT, envelope 127.0.0.1:$ENVELOPE_PORT, bare LF 127.0.0.1:$BARE_LF_PORT, encrypt 127.0.0.1:$ENCRYPT_PORT)"
 chown postfix "$STATE/postfix/data"
 if ! timeout 30 "$POSTFIX" -c "$POSTFIX_CONF" start >"$STATE/postfix/start.log" 2>&1; then
     cat "$STATE/postfix/start.log" >&2
@@ -472,7 +476,7 @@ exim_sasl_start
 
 # ---------------------------------------------------------------- wait
 for spec in "Postfix submission:$SUBMISSION_PORT" "Postfix smtps:$SMTPS_PORT" "Exim:$EXIM_PORT" "Exim EXTERNAL:$EXIM_EXTERNAL_PORT" \
-    "Postfix envelope:$ENVELOPE_PORT" "Postfix bare LF:$BARE_LF_PORT" "Exim envelope:$EXIM_ENVELOPE_PORT"; do
+    "Postfix envelope:$ENVELOPE_PORT" "Postfix bare LF:$BARE_LF_PORT" "Exim envelope:$EXIM_ENVELOPE_PORT" "Postfix encrypt:$ENCRYPT_PORT"; do
     if ! wait_port "${spec##*:}"; then
         cat "$STATE/exim/stdout.log" "$STATE/exim/log/paniclog" 2>/dev/null >&2 || true
         die "${spec%:*} is not listening on 127.0.0.1:${spec##*:} after 10 s"
@@ -497,7 +501,7 @@ export SMTPPROBE CA_FILE SUBMISSION_PORT SMTPS_PORT EXIM_PORT SWAKS MSMTP EXIM_V
 export EXIM_SASL_PORT EXIM_SASL_VERSION EXIM_SASL_REALM EXIM_SASL_DEBUG_LOG
 export EXIM_SASL_PERL_USER EXIM_SASL_PERL_PASSWORD
 export INTEG_STATE=$STATE INTEG_AUTH_FAILURE_DELAY=$AUTH_FAILURE_DELAY
-export ENVELOPE_PORT BARE_LF_PORT EXIM_ENVELOPE_PORT ENVELOPE_SIZE_LIMIT LOCAL_DOMAIN
+export ENVELOPE_PORT BARE_LF_PORT EXIM_ENVELOPE_PORT ENCRYPT_PORT ENVELOPE_SIZE_LIMIT LOCAL_DOMAIN
 export OWNED_SENDER FOREIGN_SENDER LOCAL_RCPT RELAY_RCPT MAILDIR
 
 if [ "$HOLD" != 0 ]; then

@@ -50,9 +50,17 @@ ReplayScript load_replay(std::string const& path) {
 void ReplayTransport::send_all(std::string_view bytes, net::Deadline) {
     if (closed_)
         throw std::system_error(net::errc::closed_by_peer);
-    std::string line(bytes);
-    if (line.size() >= 2 && line.compare(line.size() - 2, 2, "\r\n") == 0)
-        line.resize(line.size() - 2);
+    ++writes_;
+    // A pipelined group (RFC 2920) is several lines in one write: each is checked in turn.
+    for (std::size_t at = 0; at < bytes.size();) {
+        std::size_t const end = bytes.find("\r\n", at);
+        std::size_t const next = end == std::string_view::npos ? bytes.size() : end + 2;
+        take_line(std::string(bytes.substr(at, (end == std::string_view::npos ? next : end) - at)));
+        at = next;
+    }
+}
+
+void ReplayTransport::take_line(std::string const& line) {
     // Either side quitting where the other goes on is where the recording and the client
     // part: the client may open another connection, or the recorded client stopped here.
     bool const recorded_quit = position_ < script_.steps.size() &&

@@ -39,17 +39,22 @@ public:
     /// Client lines that did not match the script, "expected X, got Y".
     std::vector<std::string> const& mismatches() const noexcept { return mismatches_; }
     bool finished() const noexcept { return position_ >= script_.steps.size(); }
+    /// How many times the client wrote (a pipelined group is one write).
+    int writes() const noexcept { return writes_; }
     /// A QUIT where the recording goes on (the client leaves early, to reconnect), or another
     /// line where the recorded client sent QUIT or where the recording has ended, is where client
     /// and recording part, not a mismatch: the step, or nullopt. The transport then hangs up.
     std::optional<std::size_t> left_at() const noexcept { return left_at_; }
 
 private:
+    void take_line(std::string const& line);
+
     ReplayScript script_;
     std::size_t position_ = 0;
     std::string pending_;
     bool tls_ = false;
     bool closed_ = false;
+    int writes_ = 0;
     std::optional<std::size_t> left_at_;
     std::vector<std::string> mismatches_;
 };

@@ -190,6 +190,7 @@ TEST_CASE("render_json: the seed case, field by field", "[unit][render]") {
                                         "session_established",
                                         "fatal_error",
                                         "server",
+                                        "extensions",
                                         "certificate_thresholds",
                                         "credentials",
                                         "mechanisms",

@@ -66,6 +66,8 @@ json describe(ProbeRequest const& r) {
         {"max_addresses", o.max_addresses},
         {"mechanisms", o.mechanisms},
         {"gssapi_service", o.gssapi_service},
+        {"message_size", o.message_size ? std::to_string(*o.message_size) : "<none>"},
+        {"requiretls", o.requiretls},
     };
     // The envelope (issue 20)
     out["envelope"] = o.envelope
@@ -166,6 +168,9 @@ TEST_CASE("drift: every setting both readers take gives the same request", "[uni
         {{"cert_crit_days"}, {"--cert-crit-days", "3"}, "cert_crit_days: 3"},
         {{"tls_versions"}, {"--tls-versions"}, "tls_versions: true"},
         {{"all_addresses"}, {"--all-addresses"}, "all_addresses: true"},
+        // The message against the extensions (issue 20, developer M)
+        {{"size"}, {"--size", "2048"}, "size: 2048"},
+        {{"requiretls"}, {"--requiretls"}, "requiretls: true"},
         {{"allow_insecure_auth"}, {"--allow-insecure-auth"}, "allow_insecure_auth: true"},
         {{"cert"}, {"--cert", ca}, "cert: " + ca},
         {{"cert", "key"}, {"--cert", ca, "--key", ca}, "cert: " + ca + "\n    key: " + ca},
@@ -302,6 +307,16 @@ TEST_CASE("one check(), one error style: the option or the module key, then the 
          "authzid: " + std::string(256, 'a'),
          "--authzid: must be at most 255 bytes",
          "modules.m.authzid: must be at most 255 bytes"},
+        // The message against the extensions (issue 20, M): the exporter's reader refuses the
+        // number itself, in its own words.
+        {{"--size", "0"},
+         "size: 0",
+         "--size: must be between 1 and 1099511627776 bytes",
+         "modules.m.size: expected a whole number from 1 to 1099511627776"},
+        {{"--size", "1099511627777"},
+         "size: 1099511627777",
+         "--size: must be between 1 and 1099511627776 bytes",
+         "modules.m.size: expected a whole number from 1 to 1099511627776"},
         // The envelope (issue 20)
         {{"--rcpt", "b@example.test"},
          "rcpt: [b@example.test]",
