@@ -16,6 +16,7 @@
 #include "probes/envelope.hpp"
 #include "probes/line_endings.hpp"
 #include "probes/tls_versions.hpp"
+#include "smtp/extensions.hpp"
 #include "smtp/message.hpp"
 
 #include <algorithm>

@@ -139,11 +139,6 @@ std::uint64_t message_size(DataPayload const& payload) {
     return payload.wire.size() - std::string_view(".\r\n").size() - payload.dots_stuffed;
 }
 
-bool has_eight_bit(std::string_view message) {
-    return std::any_of(message.begin(), message.end(),
-                       [](char c) { return static_cast<unsigned char>(c) >= 0x80; });
-}
-
 std::string queue_id(std::string_view text) {
     // Postfix: "Ok: queued as 4XyZ1k2Lmnz".
     if (std::size_t const at = ifind(text, "queued as "); at != std::string_view::npos)

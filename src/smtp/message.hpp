@@ -57,9 +57,6 @@ std::string build_test_message(TestMessage const& message);
 /// as CRLF, before dot-stuffing, without the final ".".
 std::uint64_t message_size(DataPayload const& payload);
 
-/// True when any byte is >= 0x80 (the message needs BODY=8BITMIME, RFC 6152).
-bool has_eight_bit(std::string_view message);
-
 /// The queue id in the reply after the message, as the server words it; empty when the text
 /// holds none that is known. Postfix "250 2.0.0 Ok: queued as 4XyZ1k2Lmnz"; Exim "250 OK
 /// id=1tJXyZ-000123-AB"; Exchange Online and ACS "250 2.6.0 <message-id> [InternalId=...]

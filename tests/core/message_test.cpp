@@ -1,5 +1,6 @@
 // data_payload(): what DATA sends after the 354 (RFC 5321 §4.5.2 dot-stuffing, CRLF only).
 
+#include "smtp/extensions.hpp"
 #include "smtp/message.hpp"
 
 #include <catch2/catch.hpp>
