@@ -3,7 +3,8 @@
 
     scripts/scan-secrets.py [--secrets-file FILE] OUTPUT_DIR [OUTPUT_DIR...]
 
-Secrets: the passwords and tokens of every account in samples/servers/*.json, the lines of
+Secrets: the passwords and tokens of every account in samples/servers/*.json and
+samples/hostile/*.json, the lines of
 tests/test-secrets.txt, and the lines of each --secrets-file (the integration suite writes its
 per-run random passwords to one; a line "USER<tab>SECRET" names the user too, so that the
 forms that need it are derived, and it adds the SASL responses the servers logged, which
@@ -98,7 +99,8 @@ def forms(user: str, secret: str):
 
 def secrets(extra_files):
     pairs = []
-    for path in glob.glob(os.path.join(ROOT, "samples/servers/*.json")):
+    for path in glob.glob(os.path.join(ROOT, "samples/servers/*.json")) + \
+            glob.glob(os.path.join(ROOT, "samples/hostile/*.json")):
         with open(path) as f:
             profile = json.load(f)
         if profile.get("hostname"):

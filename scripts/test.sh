@@ -126,6 +126,10 @@ step "proxies: microsocks and tinyproxy on 127.0.0.1 (tests/proxy/run.sh)" skipp
     env SMTPPROBE="$PWD/build/smtpprobe" SMTPPROBE_TEST_OUTPUT_DIR="$PWD/build/test-outputs" \
     tests/proxy/run.sh || true
 
+step "HTML report: Chromium and tidy (tests/html/run.sh)" skippable "HTML suite" \
+    env SMTPPROBE="$PWD/build/smtpprobe" SMTPPROBE_TEST_OUTPUT_DIR="$PWD/build/test-outputs" \
+    tests/html/run.sh || true
+
 step "package: cpack -G DEB, lintian, the unpacked binary" scripts/check-package.sh build || true
 
 fuzz_seconds=${SMTPPROBE_FUZZ_SECONDS:-45}

@@ -3,6 +3,8 @@
 #include "diagnose/evaluate.hpp"
 #include "engine/probe.hpp"
 #include "net/interrupt.hpp"
+#include "render/cells.hpp"
+#include "render/html.hpp"
 #include "render/text_style.hpp"
 #include "request/run.hpp"
 
@@ -38,14 +40,9 @@ SummaryRow summarise(std::string const& name, Report const& r, Verdict const& v)
     row.recognised = recognised.empty() ? "-" : "";
     for (std::string const& name_ : recognised)
         row.recognised += (row.recognised.empty() ? "" : ",") + name_;
-    Severity worst = Severity::info;
-    std::string title;
-    for (Finding const& f : v.findings)
-        if (title.empty() || f.severity > worst) {
-            worst = f.severity;
-            title = f.title;
-        }
-    row.worst = title.empty() ? "-" : std::string(to_string(worst)) + ": " + title;
+    Finding const* worst = cells::worst_finding(v.findings);
+    row.worst =
+        worst == nullptr ? "-" : std::string(to_string(worst->severity)) + ": " + worst->title;
     row.ms = r.total_ms;
     return row;
 }
@@ -142,7 +139,28 @@ public:
             out_ << "[\n";
     }
 
+    /// The HTML page folds each target's transcript in.
+    bool wants_transcript() const override { return format_ == Format::html; }
+
     void write(Target const& target, ProbeResult const& result) override {
+        std::string const name = target.host + ":" + std::to_string(target.port);
+        if (format_ == Format::html) {
+            // The page needs the summary first: the articles wait for the end (memory grows
+            // with the number of targets here, unlike the other formats).
+            std::lock_guard lock(mutex_);
+            std::string const anchor = "target-" + std::to_string(reports_ + 1);
+            html_rows_.push_back(result.rendered_html_with([&](Report const& r, Verdict const& v) {
+                return html_summary_row(name, anchor, r, v);
+            }));
+            std::string const transcript = result.transcript();
+            html_articles_.push_back(
+                result.rendered_html_with([&](Report const& r, Verdict const& v) {
+                    return render_html_article(r, v, transcript, anchor);
+                }));
+            worst_ = worse_exit_code(worst_, result.verdict().exit_code);
+            ++reports_;
+            return;
+        }
         std::string out = result.rendered(format_);
         std::lock_guard lock(mutex_);
         if (format_ == Format::json) {
@@ -151,8 +169,7 @@ public:
             out.pop_back(); // the newline; the separator follows
         } else if (format_ == Format::text) {
             out += "\n";
-            summary_.push_back(summarise(target.host + ":" + std::to_string(target.port),
-                                         result.report(), result.verdict()));
+            summary_.push_back(summarise(name, result.report(), result.verdict()));
         }
         out_ << out << std::flush;
         worst_ = worse_exit_code(worst_, result.verdict().exit_code);
@@ -165,6 +182,8 @@ public:
             out_ << "\n]\n";
         if (format_ == Format::text)
             out_ << summary_table(summary_, not_started);
+        if (format_ == Format::html)
+            out_ << render_html_batch(html_rows_, html_articles_, not_started);
         out_ << std::flush;
         return worst_;
     }
@@ -178,6 +197,7 @@ private:
     std::ostream& out_;
     mutable std::mutex mutex_;
     std::vector<SummaryRow> summary_;
+    std::vector<std::string> html_rows_, html_articles_; ///< redacted, each target's own redactor
     std::size_t reports_ = 0;
     int worst_ = exit_code::ok;
 };

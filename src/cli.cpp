@@ -159,11 +159,11 @@ po::options_description probe_options(ProbeRequest& r, CommandLineValues& v) {
         ("data-file", po::value(&r.data_file), "with --send: send this file as the message (headers and body, as given; line endings sent as CRLF, dot-stuffed) instead of a built one");
     po::options_description output("Output", 100, 50);
     output.add_options()
-        ("format,f", po::value(&v.format)->default_value("text"), "text | json | ndjson (one report a line, as each target finishes) | nagios")
+        ("format,f", po::value(&v.format)->default_value("text"), "text | json | ndjson (one report a line, as each target finishes) | nagios | html (one self-contained page)")
         ("output,o", po::value(&r.outputs.file), "write the report to this file instead of standard output")
         ("transcript", po::bool_switch(&r.outputs.transcript), "print the redacted session transcript on standard error")
         ("transcript-file", po::value(&r.outputs.transcript_file), "write the redacted transcript to this file")
-        ("bundle", po::value(&r.outputs.bundle_dir), "write report.txt, report.json and transcript.txt into this directory (for a support ticket)")
+        ("bundle", po::value(&r.outputs.bundle_dir), "write report.txt, report.json, report.html and transcript.txt into this directory (for a support ticket)")
         ("color", po::value(&v.color)->default_value("auto"), "auto | always | never (NO_COLOR is honoured)");
     po::options_description general("General", 100, 50);
     general.add_options()
@@ -264,7 +264,8 @@ void convert(CommandLineValues const& v, po::variables_map const& vm, ProbeReque
         r.targets.sni = v.sni;
     std::optional<Format> const format = parse_format(v.format);
     if (!format)
-        fail(Setting::format, "must be text, json, ndjson or nagios (got \"" + v.format + "\")");
+        fail(Setting::format,
+             "must be text, json, ndjson, nagios or html (got \"" + v.format + "\")");
     r.outputs.format = *format;
     std::optional<ColorChoice> const color = parse_color_choice(v.color);
     if (!color)

@@ -51,7 +51,8 @@ public:
     explicit CommandLineSink(Outputs const& outputs) : o_(outputs) {}
 
     bool wants_transcript() const override {
-        return o_.transcript || !o_.transcript_file.empty() || !o_.bundle_dir.empty();
+        return o_.transcript || !o_.transcript_file.empty() || !o_.bundle_dir.empty() ||
+               o_.format == Format::html; // the page folds the transcript in
     }
 
     void write(Target const&, ProbeResult const& result) override {
@@ -81,9 +82,10 @@ private:
         std::filesystem::create_directories(o_.bundle_dir, ec);
         write_output(o_.bundle_dir + "/report.txt", result.rendered(Format::text), "report");
         write_output(o_.bundle_dir + "/report.json", result.rendered(Format::json), "report");
+        write_output(o_.bundle_dir + "/report.html", result.rendered(Format::html), "report");
         write_output(o_.bundle_dir + "/transcript.txt", transcript, "transcript");
         std::cerr
-            << "smtpprobe: wrote " << o_.bundle_dir << "/report.txt, report.json and "
+            << "smtpprobe: wrote " << o_.bundle_dir << "/report.txt, report.json, report.html and "
             << "transcript.txt (secrets redacted; the user name too unless --show-username)\n";
     }
 

@@ -31,7 +31,7 @@ _smtpprobe() {
         COMPREPLY=($(compgen -W 'auto starttls implicit none' -- "$cur"))
         return ;;
     --format | -f)
-        COMPREPLY=($(compgen -W 'text json ndjson nagios' -- "$cur"))
+        COMPREPLY=($(compgen -W 'text json ndjson nagios html' -- "$cur"))
         return ;;
     --color)
         COMPREPLY=($(compgen -W 'auto always never' -- "$cur"))

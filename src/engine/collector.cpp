@@ -1,5 +1,9 @@
 #include "engine/collector.hpp"
 
+#include "report/timeline.hpp"
+
+#include <algorithm>
+
 namespace smtpprobe::engine {
 namespace {
 
@@ -27,8 +31,9 @@ void adopt_mail_probe(ServerFacts& server, ServerFacts const& from) {
 
 } // namespace
 
-Collector::Collector(Report& report, Plan& plan, std::function<void(Progress const&)> progress)
-    : report_(report), plan_(plan), progress_(std::move(progress)) {
+Collector::Collector(Report& report, Plan& plan, std::function<void(Progress const&)> progress,
+                     std::chrono::steady_clock::time_point run_start)
+    : report_(report), plan_(plan), progress_(std::move(progress)), run_start_(run_start) {
     report_.rows = plan_.rows();
 }
 
@@ -130,6 +135,40 @@ std::optional<Task> Collector::next_task() {
 MechanismRow Collector::row(std::size_t index) {
     std::lock_guard lock(mutex_);
     return report_.rows[index];
+}
+
+ConnectionTimings& Collector::timeline(int id) {
+    std::vector<ConnectionTimings>& all = report_.connection_timings;
+    auto it = std::find_if(all.begin(), all.end(),
+                           [id](ConnectionTimings const& c) { return c.connection == id; });
+    if (it != all.end())
+        return *it;
+    // In connection order, whichever thread reports first.
+    it = std::find_if(all.begin(), all.end(),
+                      [id](ConnectionTimings const& c) { return c.connection > id; });
+    return *all.insert(it, ConnectionTimings{id, {}});
+}
+
+void Collector::connected(ConnectResult const& result, int id,
+                          std::chrono::steady_clock::time_point opened) {
+    connected(result);
+    if (!result.facts)
+        return;
+    std::vector<StepTiming> const steps = steps_in_order(
+        *result.facts, std::chrono::duration<double, std::milli>(opened - run_start_).count());
+    std::lock_guard lock(mutex_);
+    std::vector<StepTiming>& mine = timeline(id).steps;
+    mine.insert(mine.begin(), steps.begin(), steps.end());
+}
+
+void Collector::timed_auth(int id, std::string const& mechanism,
+                           std::chrono::steady_clock::time_point start) {
+    auto const now = std::chrono::steady_clock::now();
+    StepTiming step{TimedStep::auth, mechanism,
+                    std::chrono::duration<double, std::milli>(start - run_start_).count(),
+                    std::chrono::duration<double, std::milli>(now - start).count()};
+    std::lock_guard lock(mutex_);
+    timeline(id).steps.push_back(std::move(step));
 }
 
 void Collector::started_auth() {

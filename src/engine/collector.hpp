@@ -28,13 +28,22 @@ struct TaskResult {
 
 class Collector {
 public:
-    /// `progress` is called after each task, one call at a time.
-    Collector(Report& report, Plan& plan, std::function<void(Progress const&)> progress);
+    /// `progress` is called after each task, one call at a time. `run_start` is the timeline's
+    /// zero (Report::connection_timings).
+    Collector(Report& report, Plan& plan, std::function<void(Progress const&)> progress,
+              std::chrono::steady_clock::time_point run_start = std::chrono::steady_clock::now());
 
     int next_connection_id();
     /// Adopts the facts of the first connection that got ready (or, until then, of the one
     /// that got furthest); the first ready one also adds the advertised mechanisms' rows.
     void connected(ConnectResult const& result);
+    /// The same, and connection `id`'s steps on the timeline: opened at `opened`, each step of
+    /// its facts' Timings after the previous one.
+    void connected(ConnectResult const& result, int id,
+                   std::chrono::steady_clock::time_point opened);
+    /// Connection `id` probed `mechanism` from `start` until now (the timeline's AUTH bar).
+    void timed_auth(int id, std::string const& mechanism,
+                    std::chrono::steady_clock::time_point start);
     /// No connection could be opened for `task`: it goes back to the queue. True when the
     /// other workers should stop trying too (no connection has ever got as far as AUTH).
     void connection_failed(Task task, std::string const& why);
@@ -61,6 +70,8 @@ private:
     std::string last_failure_;
     std::size_t rows_done_ = 0;
     std::optional<std::chrono::steady_clock::time_point> auth_start_, auth_end_;
+    std::chrono::steady_clock::time_point run_start_;
+    ConnectionTimings& timeline(int id); // with mutex_ held
 };
 
 } // namespace smtpprobe::engine

@@ -192,8 +192,9 @@ void Run::envelope_probe(engine::Collector& collector) {
             break;
         }
     int const id = collector.next_connection_id();
+    auto const opening = std::chrono::steady_clock::now();
     engine::ConnectResult opened = connector()({id, false});
-    collector.connected(opened);
+    collector.connected(opened, id, opening);
     if (!opened.session) {
         envelope.stopped = "no connection for the envelope: " + opened.failure;
         return;
@@ -354,10 +355,13 @@ Report Run::execute() {
         report_.addresses.push_back(e.address);
 
     engine::Plan plan(plan_input(options_));
-    engine::Collector collector(report_, plan, [this](Progress const& p) {
-        std::lock_guard lock(observer_mutex_);
-        observer_.progress(p);
-    });
+    engine::Collector collector(
+        report_, plan,
+        [this](Progress const& p) {
+            std::lock_guard lock(observer_mutex_);
+            observer_.progress(p);
+        },
+        start_);
     run_workers(collector);
     envelope_probe(collector);
     tls_checks(collector);

@@ -17,15 +17,20 @@ std::string shown_user(std::string const& user, bool show_username, Redactor& re
     return "<hidden: " + std::to_string(user.size()) + " characters; --show-username shows it>";
 }
 
+/// The caller's clock (the tests' fixed one), else the system's: seconds since 1970.
+std::int64_t now_seconds(ProbeOptions const& options) {
+    return options.clock ? options.clock()
+                         : std::chrono::duration_cast<std::chrono::seconds>(
+                               std::chrono::system_clock::now().time_since_epoch())
+                               .count();
+}
+
 /// The token preflight's facts: the token read offline, against the caller's clock.
 TokenPreflight read_token(sasl::Credentials const& c, ProbeOptions const& options,
                           Redactor& redactor) {
     TokenPreflight p;
     p.token = sasl::read_bearer_token(c.token);
-    p.checked_at = options.clock ? options.clock()
-                                 : std::chrono::duration_cast<std::chrono::seconds>(
-                                       std::chrono::system_clock::now().time_since_epoch())
-                                       .count();
+    p.checked_at = now_seconds(options);
     if (!p.token.claims)
         return p;
     sasl::TokenClaims const& claims = *p.token.claims;
@@ -60,6 +65,7 @@ void record_target(Report& report, Target const& target, ProbeOptions const& opt
     report.message_size = options.message_size;
     report.requiretls = options.requiretls;
     report.parallel = options.parallel;
+    report.started_at = now_seconds(options);
     report.insecure_auth_allowed = options.allow_insecure_auth;
     if (options.credentials) {
         sasl::Credentials const& c = *options.credentials;

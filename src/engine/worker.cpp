@@ -77,8 +77,9 @@ void run_worker(WorkerContext const& context, bool first) {
         }
         if (!session) {
             int const id = collector.next_connection_id();
+            auto const opening = std::chrono::steady_clock::now();
             ConnectResult opened = context.connect({id, first && open_failures == 0 && round == 0});
-            collector.connected(opened);
+            collector.connected(opened, id, opening);
             session = std::move(opened.session);
             if (!session) {
                 collector.connection_failed(*task, opened.failure);
@@ -89,6 +90,8 @@ void run_worker(WorkerContext const& context, bool first) {
         }
         MechanismRow const before = collector.row(task->row);
         collector.started_auth();
+        auto const auth_start = std::chrono::steady_clock::now();
+        int const session_id = session->id;
         bool keep = true;
         try {
             collector.finished(run_task(context, *session, *task, before, keep));
@@ -110,6 +113,7 @@ void run_worker(WorkerContext const& context, bool first) {
                 collector.finished(broken(*task, before, e));
             }
         }
+        collector.timed_auth(session_id, before.name, auth_start);
         if (!keep) {
             session->conversation->quit();
             session.reset();

@@ -18,6 +18,7 @@ void ScrapeSink::write(Target const&, ProbeResult const& result) {
     metrics = result.rendered_with(
         [this](Report const& r, Verdict const& v) { return render_probe_metrics(r, v, success); });
     report = result.rendered(Format::text);
+    html = result.rendered(Format::html);
     if (want_transcript_)
         transcript = result.transcript();
 }

@@ -25,6 +25,7 @@ public:
     std::string metrics;    ///< the exposition
     std::string report;     ///< the text report, for &debug=true and the status page
     std::string transcript; ///< likewise, when asked for
+    std::string html;       ///< the HTML report, for the status page's links
 
 private:
     bool want_transcript_;

@@ -1,6 +1,7 @@
 #pragma once
 // The last probes, for the status page and its /logs links (the blackbox exporter keeps the
-// same). Bounded: 32 entries, each debug report cut at 256 KiB; every text in it was redacted
+// same). Bounded: 32 entries, each debug report cut at 256 KiB (an HTML page over 256 KiB is
+// not kept: a cut page would not be one); every text in it was redacted
 // before it got here. Thread-safe.
 
 #include <chrono>
@@ -21,6 +22,7 @@ struct ProbeRecord {
     std::string result; ///< "success", "failure", "concurrency_limit"
     double seconds = 0;
     std::string debug; ///< redacted text report and transcript
+    std::string html;  ///< the redacted HTML report (render/html.hpp); empty: none
 };
 
 class RecentProbes {
@@ -33,6 +35,8 @@ public:
     /// Newest first.
     std::vector<ProbeRecord> list() const;
     std::optional<std::string> debug(std::uint64_t id) const;
+    /// The probe's HTML report; nullopt when the probe is gone or has none.
+    std::optional<std::string> html(std::uint64_t id) const;
 
 private:
     mutable std::mutex mutex_;

@@ -3,6 +3,7 @@
 #include "exporter/probe_adapter.hpp"
 #include "exporter/probe_metrics.hpp"
 #include "exporter/status_page.hpp"
+#include "render/html.hpp"
 #include "render/render.hpp"
 
 #include <httplib.h>
@@ -209,6 +210,7 @@ void Server::routes() {
         res.set_content("use POST or PUT to reload\n", "text/plain");
     });
     http_->Get("/", [this](httplib::Request const&, httplib::Response& res) {
+        res.set_header("Content-Security-Policy", std::string(html_content_security_policy));
         res.set_content(render_status_page(*config(), recent_.list()), "text/html; charset=utf-8");
     });
     http_->Get("/logs", [this](httplib::Request const& req, httplib::Response& res) {
@@ -216,12 +218,21 @@ void Server::routes() {
         std::string const text = req.get_param_value("id");
         std::from_chars_result const r =
             std::from_chars(text.data(), text.data() + text.size(), id);
+        bool const html = req.get_param_value("format") == "html";
         std::optional<std::string> debug;
         if (r.ec == std::errc() && r.ptr == text.data() + text.size())
-            debug = recent_.debug(id);
+            debug = html ? recent_.html(id) : recent_.debug(id);
         if (!debug) {
             res.status = 404;
             res.set_content("no such probe among the last 32\n", "text/plain");
+            return;
+        }
+        if (html) {
+            // The page forbids scripts itself; the header says it too, and that it is no frame.
+            res.set_header("Content-Security-Policy",
+                           std::string(html_content_security_policy) + "; frame-ancestors 'none'");
+            res.set_header("X-Content-Type-Options", "nosniff");
+            res.set_content(*debug, "text/html; charset=utf-8");
             return;
         }
         res.set_content(*debug, "text/plain; charset=utf-8");
@@ -287,7 +298,8 @@ void Server::handle_probe(httplib::Request const& req, httplib::Response& res) {
     auto const elapsed = [&] {
         return std::chrono::duration<double>(Clock::now() - start).count();
     };
-    ProbeRecord record{0, std::chrono::system_clock::now(), target->text(), module_name, "", 0, ""};
+    ProbeRecord record{0, std::chrono::system_clock::now(), target->text(), module_name, "", 0, "",
+                       ""};
     if (admission != ProbeLimiter::Admission::granted) {
         std::string const reason =
             std::string(admission == ProbeLimiter::Admission::queue_full
@@ -323,6 +335,7 @@ void Server::handle_probe(httplib::Request const& req, httplib::Response& res) {
     record.seconds = elapsed();
     record.debug = scrape.report + "\n--- transcript (redacted) ---\n" + scrape.transcript +
                    "\n--- metrics ---\n" + scrape.metrics;
+    record.html = std::move(scrape.html);
     if (debug)
         res.set_content(record.debug, "text/plain; charset=utf-8");
     else

@@ -1,5 +1,7 @@
 #include "exporter/status_page.hpp"
 
+#include "session/terminal_text.hpp" // html_escape()
+
 #include <ctime>
 
 namespace smtpprobe::exporter {
@@ -32,33 +34,6 @@ std::string url_encode(std::string_view text) {
 
 } // namespace
 
-std::string html_escape(std::string_view text) {
-    std::string out;
-    out.reserve(text.size());
-    for (char c : text) {
-        switch (c) {
-        case '&':
-            out += "&amp;";
-            break;
-        case '<':
-            out += "&lt;";
-            break;
-        case '>':
-            out += "&gt;";
-            break;
-        case '"':
-            out += "&quot;";
-            break;
-        case '\'':
-            out += "&#39;";
-            break;
-        default:
-            out += c;
-        }
-    }
-    return out;
-}
-
 std::string render_status_page(Config const& config, std::vector<ProbeRecord> const& recent) {
     std::string page =
         "<!DOCTYPE html>\n<html lang=\"en\">\n<head><meta charset=\"utf-8\">"
@@ -76,12 +51,14 @@ std::string render_status_page(Config const& config, std::vector<ProbeRecord> co
     for (ProbeRecord const& r : recent) {
         char seconds[32];
         std::snprintf(seconds, sizeof seconds, "%.3f", r.seconds);
-        page += "<tr><td>" + html_escape(r.target) + "</td><td>" + html_escape(r.module) +
-                "</td><td>" + html_escape(r.result) + "</td><td>" + seconds + "</td><td>" +
-                utc(r.when) + "</td><td><a href=\"/logs?id=" + std::to_string(r.id) +
-                "\">report</a> &middot; <a href=\"/probe?target=" + url_encode(r.target) +
-                "&amp;module=" + url_encode(r.module) + "&amp;debug=true\">probe again</a>" +
-                "</td></tr>\n";
+        page +=
+            "<tr><td>" + html_escape(r.target) + "</td><td>" + html_escape(r.module) + "</td><td>" +
+            html_escape(r.result) + "</td><td>" + seconds + "</td><td>" + utc(r.when) +
+            "</td><td><a href=\"/logs?id=" + std::to_string(r.id) +
+            "\">report</a> &middot; <a href=\"/logs?id=" + std::to_string(r.id) +
+            "&amp;format=html\">page</a> &middot; <a href=\"/probe?target=" + url_encode(r.target) +
+            "&amp;module=" + url_encode(r.module) + "&amp;debug=true\">probe again</a>" +
+            "</td></tr>\n";
     }
     page += "</table>\n<h2>Configuration</h2>\n<pre>" + html_escape(describe_config(config)) +
             "</pre>\n</body>\n</html>\n";

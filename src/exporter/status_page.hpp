@@ -1,6 +1,7 @@
 #pragma once
 // The exporter's page at /: the modules, the last probes with links to their debug reports
-// (/logs?id=N), and the configuration (which holds no secret; the user name is masked).
+// (/logs?id=N: the text report and transcript; /logs?id=N&format=html: the HTML report,
+// render/html.hpp), and the configuration (which holds no secret; the user name is masked).
 
 #include "exporter/config.hpp"
 #include "exporter/recent_probes.hpp"
@@ -12,8 +13,5 @@
 namespace smtpprobe::exporter {
 
 std::string render_status_page(Config const& config, std::vector<ProbeRecord> const& recent);
-
-/// &, <, >, " and ' as HTML entities.
-std::string html_escape(std::string_view text);
 
 } // namespace smtpprobe::exporter

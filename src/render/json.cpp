@@ -2,6 +2,7 @@
 #include "render/ndjson.hpp"
 #include "render/render.hpp"
 #include "report/auth_verdict.hpp"
+#include "report/words.hpp"
 #include "smtp/extensions.hpp"
 
 #include <algorithm>
@@ -321,6 +322,23 @@ std::vector<std::string> keyword_difference(std::optional<smtp::Capabilities> co
     return out;
 }
 
+/// Each connection's steps on the run's clock (issue 22's timeline): `timings_ms` per
+/// connection, each step with its start and its length in ms.
+Json connection_timings_json(Report const& r) {
+    Json out = Json::array();
+    for (ConnectionTimings const& c : r.connection_timings) {
+        Json steps = Json::array();
+        for (StepTiming const& s : c.steps)
+            steps.push_back(
+                Json{{"step", std::string(to_string(s.step))},
+                     {"mechanism", s.mechanism.empty() ? Json(nullptr) : Json(s.mechanism)},
+                     {"start", optional_ms(s.start_ms)},
+                     {"ms", optional_ms(s.ms)}});
+        out.push_back(Json{{"connection", c.connection}, {"timings_ms", steps}});
+    }
+    return out;
+}
+
 Json json_document(Report const& r, Verdict const& v) {
     ServerFacts const& s = r.server;
     bool const two_states = r.tls_used == TlsMode::starttls;
@@ -472,6 +490,8 @@ Json json_document(Report const& r, Verdict const& v) {
                             {"auth", optional_ms(r.auth_ms)},
                             {"total", optional_ms(r.total_ms)}}},
         {"connections", r.connections},
+        {"connection_timings", connection_timings_json(r)},
+        {"started_at", r.started_at == 0 ? Json(nullptr) : or_null(iso8601_utc(r.started_at))},
         {"parallel", r.parallel},
         {"interrupted", r.interrupted},
         {"exit_code", v.exit_code}};

@@ -1,5 +1,6 @@
 #include "render/render.hpp"
 
+#include "render/html.hpp"
 #include "render/ndjson.hpp"
 
 namespace smtpprobe {
@@ -14,12 +15,14 @@ std::string_view to_string(Format format) noexcept {
         return "ndjson";
     case Format::nagios:
         return "nagios";
+    case Format::html:
+        return "html";
     }
     return "text";
 }
 
 std::optional<Format> parse_format(std::string_view text) noexcept {
-    for (Format f : {Format::text, Format::json, Format::ndjson, Format::nagios})
+    for (Format f : {Format::text, Format::json, Format::ndjson, Format::nagios, Format::html})
         if (text == to_string(f))
             return f;
     return std::nullopt;
@@ -34,6 +37,8 @@ std::string render(Format format, Report const& report, Verdict const& verdict,
         return render_json_line(report, verdict);
     case Format::nagios:
         return render_nagios(report, verdict);
+    case Format::html:
+        return render_html(report, verdict);
     case Format::text:
         break;
     }

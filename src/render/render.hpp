@@ -12,8 +12,8 @@
 namespace smtpprobe {
 
 /// The report formats. ndjson is the JSON document on one line (render/ndjson.hpp).
-enum class Format { text, json, ndjson, nagios };
-/// "text", "json", "ndjson", "nagios".
+enum class Format { text, json, ndjson, nagios, html };
+/// "text", "json", "ndjson", "nagios", "html" (render/html.hpp).
 std::string_view to_string(Format format) noexcept;
 std::optional<Format> parse_format(std::string_view text) noexcept;
 
@@ -32,7 +32,8 @@ std::string render_json(Report const& report, Verdict const& verdict);
 /// guidelines: one status line, then perfdata).
 std::string render_nagios(Report const& report, Verdict const& verdict);
 
-/// The report in `format` (text with `options`). Not redacted: see request/run.hpp.
+/// The report in `format` (text with `options`; html without a transcript: ProbeResult adds
+/// it). Not redacted: see request/run.hpp.
 std::string render(Format format, Report const& report, Verdict const& verdict,
                    TextOptions const& options = {});
 

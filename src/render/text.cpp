@@ -1,5 +1,6 @@
 #include "render/render.hpp"
 
+#include "render/cells.hpp"
 #include "render/text_sections.hpp"
 #include "render/text_style.hpp"
 #include "report/words.hpp"
@@ -23,17 +24,6 @@ std::string caps_line(smtp::Capabilities const& caps) {
     for (smtp::Capability const& c : caps.items)
         lines.push_back(c.line);
     return lines.empty() ? std::string("(none)") : join(lines, ", ");
-}
-
-std::string validity(net::CertificateInfo const& c) {
-    std::string out = "valid " + c.not_before + " to " + c.not_after + " (";
-    if (c.days_until_valid > 0)
-        out += "not valid for another " + std::to_string(c.days_until_valid) + " day(s)";
-    else if (c.days_left < 0)
-        out += "expired " + std::to_string(-c.days_left) + " day(s) ago";
-    else
-        out += std::to_string(c.days_left) + " day(s) left";
-    return out + ")";
 }
 
 template <typename Line>
@@ -68,7 +58,7 @@ template <typename Line> void tls_chain_lines(net::TlsInfo const& t, Line const&
         line("", "   issuer " + c.issuer);
         if (!c.subject_alt_names.empty())
             line("", "   names " + join(c.subject_alt_names, ", "));
-        line("", "   " + validity(c));
+        line("", "   " + cells::validity(c));
         line("", "   " + c.key + ", " + c.signature_algorithm + "; SHA-256 " + c.sha256);
     }
 }
@@ -278,18 +268,8 @@ std::string render_text(Report const& r, Verdict const& v, TextOptions const& op
     if (r.addresses.size() > 1)
         out += "  addresses: " + join(r.addresses, ", ") + "\n";
     ConnectionPath const& p = r.path;
-    if (!p.proxy.empty()) {
-        std::string line = "through the proxy " + p.proxy;
-        if (!p.proxy_variable.empty())
-            line += " (from the environment: " + p.proxy_variable + ")";
-        if (!p.proxy_address.empty())
-            line += ", reached at " + p.proxy_address;
-        if (p.proxy_resolved)
-            line += "; the proxy resolved the name";
-        if (!p.proxy_bound.empty())
-            line += "; its outbound address: " + p.proxy_bound;
-        out += "  " + wrap(line, 4, 2) + "\n";
-    }
+    if (!p.proxy.empty())
+        out += "  " + wrap("through the proxy " + cells::proxy_text(p), 4, 2) + "\n";
     if (!p.proxy_bypass.empty())
         out += "  " + wrap(p.proxy_bypass, 4, 2) + "\n";
     if (!p.source.empty() || !p.proxy.empty()) {

@@ -1,5 +1,6 @@
 // The AUTH matrix and the NTLM block of the text report (the rows of Report::rows).
 
+#include "render/cells.hpp"
 #include "render/text_sections.hpp"
 #include "render/text_style.hpp"
 #include "report/auth_verdict.hpp"
@@ -11,122 +12,7 @@
 namespace smtpprobe::text {
 namespace {
 
-std::string recognised_cell(Recognition const& r) {
-    switch (r.status) {
-    case Status::recognised:
-        return "yes";
-    case Status::accepted:
-        return "yes (235!)";
-    case Status::not_supported:
-        return "no";
-    case Status::refused:
-        return "refused";
-    case Status::temporary_failure:
-        return "temp. fail";
-    case Status::error:
-        return "error";
-    case Status::skipped:
-        return "skipped";
-    default:
-        return "?";
-    }
-}
-
-std::string recognition_detail(Recognition const& r) {
-    std::string out;
-    if (r.reply) {
-        out = r.reply->code == 334 ? "334" : r.reply->summary();
-        if (r.reply->code == 334 && r.challenge)
-            out += " \"" + *r.challenge + "\"";
-    }
-    if (r.cancel_reply)
-        out += ", \"*\" -> " + std::to_string(r.cancel_reply->code) +
-               (r.cancel_reply->enhanced().empty() ? "" : " " + r.cancel_reply->enhanced());
-    if (!r.note.empty() && (r.status == Status::error || r.status == Status::skipped || !r.reply))
-        out += (out.empty() ? "" : "; ") + r.note;
-    return out;
-}
-
-/// The AUTHENTICATED column: the row's verdict in words, never a bare failure. Why a row
-/// could not be tried goes in the REPLY column or the notes under the table.
-std::string auth_cell(MechanismRow const& m) {
-    switch (auth_verdict(m)) {
-    case AuthVerdict::accepted:
-        return "yes";
-    case AuthVerdict::credentials_refused:
-        return "credentials refused";
-    case AuthVerdict::token_refused:
-        return "token refused";
-    case AuthVerdict::mechanism_not_supported:
-        return "not supported";
-    case AuthVerdict::cannot_try:
-        break;
-    }
-    return "cannot try";
-}
-
 constexpr std::size_t auth_width = 21; // "credentials refused" and two spaces
-
-/// The decoded error challenge of a refused token, escaped for the terminal: "error
-/// challenge: status 400, schemes Bearer, scope https://mail.google.com/".
-std::string oauth_error_text(sasl::OAuthError const& e) {
-    using Form = sasl::OAuthError::Form;
-    std::string out;
-    switch (e.form) {
-    case Form::json: {
-        std::vector<std::string> parts;
-        auto part = [&](std::string_view name, std::optional<std::string> const& value) {
-            if (value)
-                parts.push_back(std::string(name) + " " + escape_controls(*value));
-        };
-        part("status", e.status);
-        part("schemes", e.schemes);
-        part("scope", e.scope);
-        part("openid-configuration", e.openid_configuration);
-        out = "error challenge: " +
-              (parts.empty() ? std::string("{} (no status)") : join(parts, ", "));
-        break;
-    }
-    case Form::not_json:
-        out = "error challenge (not JSON): \"" + escape_controls(e.text) + "\"";
-        break;
-    case Form::not_base64:
-        out = "error challenge (not base64): \"" + escape_controls(e.text) + "\"";
-        break;
-    case Form::empty:
-        out = "empty error challenge";
-        break;
-    }
-    if (e.truncated)
-        out += " (cut)";
-    return out;
-}
-
-/// The REPLY column with credentials: the exchange's last reply when credentials went out.
-std::string auth_detail(MechanismRow const& m) {
-    Authentication const& a = m.authentication;
-    bool const attempted = a.status != Status::skipped && a.reply;
-    if (!attempted) {
-        std::string out = recognition_detail(m.recognition);
-        // An exchange that broke without a reply says why here (a recognised row that was not
-        // tried says it in the notes under the table).
-        if (a.status != Status::skipped && !a.reason.empty())
-            out += (out.empty() ? "" : "; ") + a.reason;
-        return out;
-    }
-    std::string out = a.reply->summary();
-    if (a.status != Status::accepted && a.status != Status::rejected && !a.reason.empty())
-        out += " (" + a.reason + ")";
-    if (a.oauth_error)
-        out += "; " + oauth_error_text(*a.oauth_error);
-    if (a.server_verified)
-        out += sasl::uses_ticket(m.name) ? "; the server proved it holds the service's key"
-                                         : "; the server proved it knows the password";
-    if (std::string_view const binding = sasl::channel_binding_name(a.channel_binding);
-        !binding.empty() && a.status == Status::accepted)
-        out += "; bound to this TLS session (" + std::string(binding) + ")";
-    return out;
-}
 
 } // namespace
 
@@ -173,7 +59,7 @@ void matrix_section(Report const& r, Style const& st, std::string& out) {
         else
             line +=
                 pad((s.tls ? m.advertised_after_tls : m.advertised_before_tls) ? "yes" : "-", 12);
-        std::string cell = recognised_cell(m.recognition);
+        std::string cell = cells::recognised_cell(m.recognition);
         std::string const padded = pad(cell, 12);
         if (m.recognition.status == Status::recognised)
             line += st.green(padded);
@@ -182,7 +68,7 @@ void matrix_section(Report const& r, Style const& st, std::string& out) {
         else
             line += padded;
         if (with_credentials) {
-            std::string const word = auth_cell(m);
+            std::string const word = cells::auth_cell(m);
             std::string const cell_text = pad(word, auth_width);
             AuthVerdict const verdict = auth_verdict(m);
             bool const refused = verdict == AuthVerdict::credentials_refused ||
@@ -192,7 +78,7 @@ void matrix_section(Report const& r, Style const& st, std::string& out) {
                                                      : cell_text;
         }
         std::string const detail =
-            with_credentials ? auth_detail(m) : recognition_detail(m.recognition);
+            with_credentials ? cells::auth_detail(m) : cells::recognition_detail(m.recognition);
         line += detail; // one line per row, however long: rows stay greppable
         out += line + "\n";
     }

@@ -1,4 +1,5 @@
 #include "report/report.hpp"
+#include "report/timeline.hpp"
 
 #include "report/auth_verdict.hpp"
 
@@ -108,6 +109,52 @@ std::string_view to_string(EventKind kind) noexcept {
         return "too_many_mechanisms";
     }
     return "?";
+}
+
+std::string_view to_string(TimedStep step) noexcept {
+    switch (step) {
+    case TimedStep::connect:
+        return "connect";
+    case TimedStep::proxy:
+        return "proxy";
+    case TimedStep::banner:
+        return "banner";
+    case TimedStep::ehlo:
+        return "ehlo";
+    case TimedStep::starttls:
+        return "starttls";
+    case TimedStep::tls_handshake:
+        return "tls_handshake";
+    case TimedStep::ehlo_after_tls:
+        return "ehlo_after_tls";
+    case TimedStep::auth:
+        return "auth";
+    }
+    return "?";
+}
+
+std::vector<StepTiming> steps_in_order(ServerFacts const& facts, double start_ms) {
+    Timings const& t = facts.timings;
+    std::vector<StepTiming> steps;
+    double at = start_ms;
+    auto step = [&](TimedStep s, std::optional<double> const& ms) {
+        if (!ms)
+            return;
+        steps.push_back(StepTiming{s, {}, at, *ms});
+        at += *ms;
+    };
+    bool const implicit = !facts.starttls_attempted;
+    step(TimedStep::connect, t.connect);
+    step(TimedStep::proxy, t.proxy);
+    if (implicit)
+        step(TimedStep::tls_handshake, t.tls_handshake);
+    step(TimedStep::banner, t.banner);
+    step(TimedStep::ehlo, t.ehlo);
+    step(TimedStep::starttls, t.starttls);
+    if (!implicit)
+        step(TimedStep::tls_handshake, t.tls_handshake);
+    step(TimedStep::ehlo_after_tls, t.ehlo_after_tls);
+    return steps;
 }
 
 std::string_view to_string(ClientOutcome outcome) noexcept {

@@ -199,6 +199,35 @@ struct Timings {
     std::optional<double> proxy; ///< the proxy handshake (SOCKS5 / HTTP CONNECT)
 };
 
+/// A step of one connection on the timeline (issue 22): what the time went to.
+enum class TimedStep {
+    connect,
+    proxy,
+    banner,
+    ehlo,
+    starttls,
+    tls_handshake,
+    ehlo_after_tls,
+    auth
+};
+/// "connect", "proxy", "banner", "ehlo", "starttls", "tls_handshake", "ehlo_after_tls", "auth"
+/// (the JSON form).
+std::string_view to_string(TimedStep step) noexcept;
+
+/// One step of a connection on the run's clock.
+struct StepTiming {
+    TimedStep step = TimedStep::connect;
+    std::string mechanism; ///< auth: the row's mechanism
+    double start_ms = 0;   ///< since the run started
+    double ms = 0;         ///< how long it took
+};
+
+/// The timeline of one connection (JSON `timings_ms`): its steps in the order they ran.
+struct ConnectionTimings {
+    int connection = 0; ///< 1, 2, ...
+    std::vector<StepTiming> steps;
+};
+
 /// How the connections were made: directly or through a proxy, from which local address.
 struct ConnectionPath {
     std::string proxy;        ///< "socks5://host:port" (never a password); empty: direct
@@ -461,7 +490,11 @@ struct Report {
     std::vector<Event> events;
     std::optional<double> auth_ms; ///< from the first AUTH probe sent to the last reply
     double total_ms = 0;
-    int connections = 0; ///< opened in the run
+    /// Each connection's steps on the run's clock, in connection order; empty when the probe
+    /// recorded none (a report read back, a probe that never started).
+    std::vector<ConnectionTimings> connection_timings;
+    std::int64_t started_at = 0; ///< when the run started, seconds since 1970 (0: unknown)
+    int connections = 0;         ///< opened in the run
     unsigned parallel = 0;
 
     bool session_established = false; ///< reached the state where AUTH can be probed

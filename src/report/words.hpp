@@ -48,6 +48,18 @@ inline std::string utc_time(std::int64_t seconds) {
     return buffer;
 }
 
+/// Seconds since the epoch as ISO 8601 UTC, "2100-01-01T00:00:00Z" (JSON); empty when out of
+/// the calendar's range.
+inline std::string iso8601_utc(std::int64_t seconds) {
+    std::tm tm{};
+    auto const t = static_cast<std::time_t>(seconds);
+    char buffer[40];
+    if (seconds < 0 || seconds > 253'402'300'799 || ::gmtime_r(&t, &tm) == nullptr ||
+        std::strftime(buffer, sizeof buffer, "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
+        return {};
+    return buffer;
+}
+
 /// A time difference in words, to a precision that suits it: "in 3 h 12 min", "2 days ago",
 /// "now". `delta` is the time minus now, in seconds.
 inline std::string relative_time(std::int64_t delta) {

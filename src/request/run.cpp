@@ -10,6 +10,10 @@ std::string ProbeResult::redacted(std::string const& text) const {
     return observer_->redactor().redact(text);
 }
 
+std::string ProbeResult::redacted_html(std::string const& page) const {
+    return observer_->redactor().redact_html(page);
+}
+
 std::string ProbeResult::transcript() const {
     return observer_->transcript().render(observer_->redactor());
 }

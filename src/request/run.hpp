@@ -5,6 +5,7 @@
 
 #include "diagnose/evaluate.hpp"
 #include "engine/probe.hpp"
+#include "render/html.hpp"
 #include "render/render.hpp"
 #include "request/prepare.hpp"
 
@@ -22,9 +23,16 @@ public:
     Report const& report() const noexcept { return report_; }
     Verdict const& verdict() const noexcept { return verdict_; }
 
-    /// The report in `format`, redacted.
+    /// The report in `format`, redacted; the HTML page with the transcript folded in, when
+    /// one was recorded.
     std::string rendered(Format format, TextOptions const& options = {}) const {
+        if (format == Format::html)
+            return redacted_html(render_html(report_, verdict_, transcript()));
         return redacted(render(format, report_, verdict_, options));
+    }
+    /// An HTML rendering of this result (the batch page's parts), redacted as HTML.
+    template <typename Render> std::string rendered_html_with(Render&& render_fn) const {
+        return redacted_html(render_fn(report_, verdict_));
     }
     /// Any other rendering of this result (the exporter's metrics), redacted.
     template <typename Render> std::string rendered_with(Render&& render_fn) const {
@@ -35,6 +43,7 @@ public:
 
 private:
     std::string redacted(std::string const& text) const;
+    std::string redacted_html(std::string const& page) const;
 
     Report report_;
     Verdict verdict_;

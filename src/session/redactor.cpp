@@ -60,6 +60,21 @@ std::string Redactor::redact(std::string_view text) const {
     return out;
 }
 
+std::string Redactor::redact_html(std::string_view page) const {
+    std::lock_guard lock(mutex_);
+    std::string out(page);
+    for (Entry const& e : entries_) {
+        std::string const value = html_escape(e.value);
+        std::string const marker = html_escape(e.marker);
+        std::size_t pos = 0;
+        while ((pos = out.find(value, pos)) != std::string::npos) {
+            out.replace(pos, value.size(), marker);
+            pos += marker.size();
+        }
+    }
+    return out;
+}
+
 bool Redactor::empty() const {
     std::lock_guard lock(mutex_);
     return entries_.empty();

@@ -19,6 +19,10 @@ public:
     void add_encoded(std::string_view encoded, std::string_view what);
     /// Returns text with every registered secret replaced by "<redacted WHAT>".
     std::string redact(std::string_view text) const;
+    /// The same for an HTML page, whose text is html_escape()d: each secret's forms as they
+    /// appear there, replaced by the marker escaped ("&lt;redacted WHAT&gt;"), so that the
+    /// marker stays text.
+    std::string redact_html(std::string_view page) const;
     bool empty() const;
 
 private:

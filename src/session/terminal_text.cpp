@@ -24,6 +24,22 @@ std::size_t sgr_length(std::string_view text, std::size_t i) {
     return 0;
 }
 
+/// The length of the UTF-8 sequence at text[i], or 0 when it is not one.
+std::size_t utf8_length(std::string_view text, std::size_t i) {
+    auto const u = [&](std::size_t k) { return static_cast<unsigned char>(text[k]); };
+    unsigned char const c = u(i);
+    std::size_t n = c >= 0xf0 && c <= 0xf4 ? 4 : c >= 0xe0 ? 3 : c >= 0xc2 && c < 0xe0 ? 2 : 0;
+    if (n == 0 || i + n > text.size())
+        return 0;
+    for (std::size_t k = 1; k < n; ++k)
+        if ((u(i + k) & 0xc0) != 0x80)
+            return 0;
+    if ((c == 0xe0 && u(i + 1) < 0xa0) || (c == 0xed && u(i + 1) >= 0xa0) ||
+        (c == 0xf0 && u(i + 1) < 0x90) || (c == 0xf4 && u(i + 1) >= 0x90))
+        return 0; // overlong, surrogate, beyond U+10FFFF
+    return n;
+}
+
 } // namespace
 
 std::string escape_bytes(std::string_view bytes) {
@@ -81,6 +97,43 @@ std::string terminal_safe(std::string_view text, bool keep_sgr) {
             out += escape_bytes(text.substr(i, 1));
         } else {
             out += text[i];
+        }
+    }
+    return out;
+}
+
+std::string html_escape(std::string_view raw) {
+    std::string const text = terminal_safe(raw, false);
+    std::string out;
+    out.reserve(text.size() + text.size() / 8);
+    for (std::size_t i = 0; i < text.size(); ++i) {
+        char const c = text[i];
+        switch (c) {
+        case '&':
+            out += "&amp;";
+            continue;
+        case '<':
+            out += "&lt;";
+            continue;
+        case '>':
+            out += "&gt;";
+            continue;
+        case '"':
+            out += "&quot;";
+            continue;
+        case '\'':
+            out += "&#39;";
+            continue;
+        default:
+            break;
+        }
+        if (static_cast<unsigned char>(c) < 0x80) {
+            out += c;
+        } else if (std::size_t const n = utf8_length(text, i); n > 0) {
+            out.append(text, i, n);
+            i += n - 1;
+        } else {
+            out += escape_bytes(text.substr(i, 1));
         }
     }
     return out;

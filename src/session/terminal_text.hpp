@@ -1,7 +1,8 @@
 #pragma once
 // Server-supplied bytes made safe to show: as escaped evidence, as one line of text, and as
 // a whole rendering on a terminal, where a hostile server's ESC, CSI or OSC sequence could
-// otherwise clear the screen, retitle the window or write the clipboard.
+// otherwise clear the screen, retitle the window or write the clipboard; and the same bytes
+// made text in an HTML page.
 
 #include <string>
 #include <string_view>
@@ -20,5 +21,9 @@ std::string escape_controls(std::string_view text);
 /// With `keep_sgr`, SGR sequences (ESC [ digits and ';' m: colours, which cannot move the
 /// cursor or talk to the terminal) are kept, for the renderer's own colours.
 std::string terminal_safe(std::string_view text, bool keep_sgr);
+/// Text for any HTML element or attribute value (render/html.hpp): control bytes made visible
+/// first, as terminal_safe() does (LF kept), bytes that are not UTF-8 as \xHH, then & < > " '
+/// as character references.
+std::string html_escape(std::string_view text);
 
 } // namespace smtpprobe

@@ -198,10 +198,20 @@ TEST_CASE("exporter: /probe of azure-acs, /metrics, / and /logs", "[exporter][se
     CHECK(r->body.find("<li>slow</li>") != std::string::npos);
     CHECK(r->body.find("127.0.0.1:" + std::to_string(f.acs.server().port())) != std::string::npos);
     CHECK(r->body.find("/logs?id=1") != std::string::npos);
+    CHECK(r->get_header_value("Content-Security-Policy").find("default-src 'none'") == 0);
+    CHECK(r->body.find("/logs?id=1&amp;format=html") != std::string::npos);
     r = get(*s, "/logs?id=1");
     CHECK(r->status == 200);
     CHECK(r->body.find("LOGIN") != std::string::npos);
+    // The link of the status page: the probe's HTML report, under the page's CSP.
+    r = get(*s, "/logs?id=1&format=html");
+    CHECK(r->status == 200);
+    CHECK(r->get_header_value("Content-Type") == "text/html; charset=utf-8");
+    CHECK(r->get_header_value("Content-Security-Policy").find("default-src 'none'") == 0);
+    CHECK(r->body.find("<h2>AUTH mechanisms</h2>") != std::string::npos);
+    CHECK(r->body.find("<script") == std::string::npos);
     CHECK(get(*s, "/logs?id=999")->status == 404);
+    CHECK(get(*s, "/logs?id=999&format=html")->status == 404);
     CHECK(get(*s, "/-/healthy")->body == "Healthy\n");
 }
 
@@ -277,6 +287,7 @@ TEST_CASE("exporter: credentials by reference authenticate and appear in no outp
         all += get(*s, probe_path(f.postfix.server().port(), module) + "&debug=true")->body;
     }
     all += get(*s, "/")->body + get(*s, "/logs?id=1")->body + get(*s, "/logs?id=2")->body;
+    all += get(*s, "/logs?id=1&format=html")->body + get(*s, "/logs?id=2&format=html")->body;
     ::unsetenv("SMTPPROBE_TEST_USER_PASSWORD");
     CHECK(all.find("postfix-test-password-not-real") == std::string::npos);
     CHECK(all.find("alice") == std::string::npos);

@@ -1,6 +1,7 @@
 // The status page at /: escaping, the recent probes and their links, the masked config.
 
 #include "exporter/status_page.hpp"
+#include "session/terminal_text.hpp"
 
 #include "support/harness.hpp"
 
@@ -11,7 +12,8 @@
 using namespace smtpprobe::exporter;
 
 TEST_CASE("the status page escapes what it shows and links the debug reports", "[exporter][page]") {
-    CHECK(html_escape("<a href='x'>&\"</a>") == "&lt;a href=&#39;x&#39;&gt;&amp;&quot;&lt;/a&gt;");
+    CHECK(smtpprobe::html_escape("<a href='x'>&\"</a>") ==
+          "&lt;a href=&#39;x&#39;&gt;&amp;&quot;&lt;/a&gt;");
     ::setenv("SMTPPROBE_PAGE_PW", "pw-everything-1", 1);
     Config const config =
         parse_config("allow_targets: [\"*.example.com:587\"]\nmodules:\n  sub_mission:\n"
@@ -32,6 +34,7 @@ TEST_CASE("the status page escapes what it shows and links the debug reports", "
     CHECK(page.find("<td>[2001:db8::1]:587</td><td>sub_mission</td><td>failure</td><td>1.250</td>"
                     "<td>1970-01-02 00:00:00Z</td>") != std::string::npos);
     CHECK(page.find("<a href=\"/logs?id=7\">report</a>") != std::string::npos);
+    CHECK(page.find("<a href=\"/logs?id=7&amp;format=html\">page</a>") != std::string::npos);
     CHECK(page.find("/probe?target=%5B2001%3Adb8%3A%3A1%5D%3A587&amp;module=sub_mission&amp;"
                     "debug=true") != std::string::npos);
     CHECK(page.find("*.example.com:587") != std::string::npos);

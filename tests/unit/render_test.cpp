@@ -202,6 +202,8 @@ TEST_CASE("render_json: the seed case, field by field", "[unit][render]") {
                                         "events",
                                         "timings_ms",
                                         "connections",
+                                        "connection_timings",
+                                        "started_at",
                                         "parallel",
                                         "interrupted",
                                         "exit_code"});

@@ -1,0 +1,14 @@
+#pragma once
+// A connection's steps on the timeline (issue 22), from the step durations its facts hold.
+
+#include "report/report.hpp"
+
+#include <vector>
+
+namespace smtpprobe {
+
+/// A connection's steps from its facts' Timings, laid end to end from `start_ms` in the order
+/// the connection ran them (implicit TLS before the banner, STARTTLS's handshake after its 220).
+std::vector<StepTiming> steps_in_order(ServerFacts const& facts, double start_ms);
+
+} // namespace smtpprobe
