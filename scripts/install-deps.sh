@@ -102,6 +102,9 @@ group node --unless-command npm nodejs npm
 # plugins (PLAIN ... SCRAM, NTLM, ANONYMOUS).
 group cyrus sasl2-bin libsasl2-modules
 group bench time strace iptables libnetfilter-queue-dev
+# The HTML report in a real browser (tests/html/run.sh): Debian's Chromium, headless, and HTML
+# Tidy to validate the markup.
+group html chromium tidy
 
 SELECTED=${SMTPPROBE_DEPS_GROUPS:-$ALL_GROUPS}
 if [ "${SMTPPROBE_NO_INTEGRATION:-0}" = 1 ]; then

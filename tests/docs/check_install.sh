@@ -74,7 +74,7 @@ grep -qw azure-acs <<<"$got" || problem "bash completion of --profile a: got '$g
 got=$(complete_words smtpprobe emulate --profile post | tr '\n' ' ')
 grep -qw postfix-submission <<<"$got" || problem "bash completion of emulate --profile post: got '$got'"
 got=$(complete_words smtpprobe --format '' | tr '\n' ' ')
-[ "$got" = "text json ndjson nagios " ] || problem "bash completion of --format: got '$got'"
+[ "$got" = "text json ndjson nagios html " ] || problem "bash completion of --format: got '$got'"
 got=$(complete_words smtpprobe --tls s | tr '\n' ' ')
 [ "$got" = "starttls " ] || problem "bash completion of --tls s: got '$got'"
 got=$(complete_words smtpprobe --tls-v | tr '\n' ' ')

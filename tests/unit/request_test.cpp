@@ -377,7 +377,7 @@ TEST_CASE("line endings option: the command line only, and never in nagios mode"
 
 // The fleet benchmark's --jobs 128 (issue 21): 128 jobs of at most 5 connections each stay
 // inside the usual 1024 descriptors.
-TEST_CASE("--jobs: from 1 to 128", "[unit][request]") {
+TEST_CASE("jobs option: from 1 to 128", "[unit][request]") {
     CHECK(from_command_line({"--jobs", "128"}).targets.jobs == 128);
     CHECK(from_command_line({"--jobs", "1"}).targets.jobs == 1);
     CHECK(error_of([] {
