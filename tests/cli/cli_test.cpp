@@ -13,6 +13,7 @@
 #include <fstream>
 #include <regex>
 #include <sstream>
+#include <string_view>
 #include <unistd.h>
 
 using namespace smtpprobe;
@@ -251,7 +252,7 @@ TEST_CASE("expectations appear as checks in JSON and make text/JSON exit 1 when 
     CHECK(status["tls_min"] == "OK");
 }
 
-TEST_CASE("the transcript shows the whole session and no secret: a bundle writes three files",
+TEST_CASE("the transcript shows the whole session and no secret: a bundle writes four files",
           "[cli][transcript]") {
     std::string const dir = "/tmp/smtpprobe-bundle-test-" + std::to_string(::getpid());
     CommandResult r = run_command(
@@ -263,7 +264,7 @@ TEST_CASE("the transcript shows the whole session and no secret: a bundle writes
     for (char const* line : {" -> EHLO", " -> STARTTLS", "=== TLS started", " ~> AUTH LOGIN",
                              "<~  334 VXNlcm5hbWU6", " ~> <redacted: ", "<~  235 2.7.0"})
         CHECK(r.err.find(line) != std::string::npos);
-    for (char const* file : {"/report.txt", "/report.json", "/transcript.txt"}) {
+    for (char const* file : {"/report.txt", "/report.json", "/report.html", "/transcript.txt"}) {
         std::ifstream in(dir + file);
         std::stringstream content;
         content << in.rdbuf();
@@ -273,6 +274,10 @@ TEST_CASE("the transcript shows the whole session and no secret: a bundle writes
         CHECK(content.str().find(smtp::base64_encode("demo-secret-never-printed")) ==
               std::string::npos);
         record_output(std::string("bundle") + file, content.str());
+        if (std::string_view(file) == "/report.html") {
+            CHECK(content.str().starts_with("<!DOCTYPE html>"));
+            CHECK(content.str().find("Content-Security-Policy") != std::string::npos);
+        }
     }
     std::filesystem::remove_all(dir);
 }
