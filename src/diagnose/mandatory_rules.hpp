@@ -3,7 +3,7 @@
 // connection got before STARTTLS (ServerFacts::mail_before_tls_reply) and under TLS before AUTH
 // (mail_before_auth_reply). Port 25 (an MX) may take mail without TLS or AUTH (RFC 3207 §4
 // even forbids requiring STARTTLS for local delivery there); any other port is judged as
-// submission, where it should not (data/smtp-facts-additions.md §20.1).
+// submission, where it should not (data/smtp-facts-additions.md §1.14).
 
 #include "report/report.hpp"
 

@@ -3,7 +3,7 @@
 // means, with its RFC, and the message's needs checked against what the server advertises
 // (--size against SIZE, non-ASCII addresses against SMTPUTF8, 8-bit data against 8BITMIME,
 // --requiretls against REQUIRETLS). Sans-I/O: functions over Capabilities.
-// Sources: data/smtp-facts-additions.md §20.2.
+// Sources: data/smtp-facts-additions.md §1.15.
 
 #include "smtp/capabilities.hpp"
 
