@@ -316,6 +316,58 @@ void findings_section(Verdict const& v, std::string& out) {
     out += "</section>\n";
 }
 
+/// --mail-from / --rcpt / --send: each envelope step with its reply, meaning and fix, as the
+/// text report's "Envelope" section has them; first whether a message went out, and to whom.
+void envelope_section(Verdict const& v, std::string& out) {
+    if (!v.envelope)
+        return;
+    Envelope const& e = *v.envelope;
+    std::string how = e.connection == 0 ? std::string("No connection")
+                                        : "Connection " + std::to_string(e.connection);
+    how += e.authenticated ? ", after AUTH " + e.mechanism : ", not authenticated";
+    how += e.message_sent     ? "; a message was sent."
+           : e.send_requested ? "; --send: no message was sent."
+                              : "; no DATA: no message was sent.";
+    out += "<section><h2>Envelope</h2>\n" + element("p", "", how) + "\n";
+    if (e.message_sent)
+        out += element("p", "mark",
+                       "A test message WAS SENT to " + join(e.recipients, ", ") +
+                           (e.queue_id.empty() ? std::string(" (no queue id in the reply)")
+                                               : ", queued as " + e.queue_id) +
+                           " (" + std::to_string(e.message_bytes) + " bytes, " +
+                           (e.message_built ? "built by smtpprobe" : "from --data-file") + ").") +
+               "\n";
+    else if (e.send_requested)
+        out += element("p", "mark",
+                       "--send: NO message was sent" +
+                           (e.not_sent.empty() ? std::string(" (see the replies below).")
+                                               : ": " + e.not_sent + ".")) +
+               "\n";
+    out += "<div class=\"scroll\"><table><thead><tr><th>Command</th><th>Reply</th>"
+           "<th>Meaning</th></tr></thead>\n<tbody>\n";
+    for (EnvelopeStep const& step : e.steps) {
+        std::string command(verb(step.kind));
+        if (!step.argument.empty())
+            command += " " + step.argument;
+        int const code = step.reply ? step.reply->code : 0;
+        std::string_view const cls = code == 0                        ? "error"
+                                     : code / 100 == 2 || code == 354 ? "recognised"
+                                     : code / 100 == 4                ? "withheld"
+                                                                      : "refused";
+        std::string meaning = step.meaning;
+        if (!step.fix.empty())
+            meaning += (meaning.empty() ? "" : " ") + std::string("Fix: ") + step.fix;
+        out += "<tr class=\"" + std::string(cls) + "\"><td><code>" + html_escape(command) +
+               "</code></td>" +
+               element("td", "reply", step.reply ? step.reply->wire() : "(no reply)") +
+               element("td", "", meaning) + "</tr>\n";
+    }
+    out += "</tbody></table></div>\n";
+    if (!e.stopped.empty())
+        out += element("p", "", "Stopped: " + e.stopped) + "\n";
+    out += "</section>\n";
+}
+
 /// The first verification issue at `depth`, or null.
 net::VerifyIssue const* issue_at(net::TlsInfo const& t, int depth) {
     for (net::VerifyIssue const& i : t.verify_issues)
@@ -575,6 +627,7 @@ std::string render_html_article(Report const& r, Verdict const& v, std::string_v
     server_section(r, out);
     matrix_section(r, out);
     findings_section(v, out);
+    envelope_section(v, out);
     chain_section(r, out);
     clients_section(v, out);
     explanations_section(v, out);

@@ -109,6 +109,49 @@ TEST_CASE("render_html: a hostile server's markup and escapes are text", "[unit]
     CHECK(contains(page, "<h3>#0 CN=&lt;script&gt;"));
 }
 
+TEST_CASE("render_html: the envelope's steps, their replies escaped, and whether mail went out",
+          "[unit][html]") {
+    Report r = seed_report();
+    Envelope e;
+    e.connection = 5;
+    e.authenticated = true;
+    e.mechanism = "LOGIN";
+    e.mail_from = "a@example.test";
+    e.rcpt = {"b@example.test"};
+    e.steps = {{EnvelopeStep::Kind::mail, "<a@example.test>",
+                reply(553, {"5.7.1 <a@example.test>: " + script + " not owned " + escapes}), "", "",
+                ""},
+               {EnvelopeStep::Kind::rset, "", reply(250, {"2.0.0 Ok"}), "", "", ""},
+               {EnvelopeStep::Kind::quit, "", std::nullopt, "", "", ""}};
+    r.envelope = e;
+    Verdict const v = evaluate(r, {});
+    REQUIRE(v.envelope);
+    std::string page = render_html(r, v);
+    REQUIRE(contains(page, "<h2>Envelope</h2>"));
+    CHECK(contains(page, "Connection 5, after AUTH LOGIN; no DATA: no message was sent."));
+    CHECK(contains(page, "<tr class=\"refused\"><td><code>MAIL FROM &lt;a@example.test&gt;"));
+    CHECK(contains(page, "<tr class=\"recognised\"><td><code>RSET</code>"));
+    CHECK(contains(page, "<td class=\"reply\">(no reply)</td>"));
+    CHECK(contains(page, "&lt;script&gt;document.title=&#39;pwned&#39;&lt;/script&gt; not owned"));
+    CHECK_FALSE(contains(page, "<script"));
+    CHECK_FALSE(contains(page, "\x1b"));
+    CHECK_FALSE(contains(page, "WAS SENT"));
+    // Ordered after the findings, before the chain.
+    CHECK(page.find("<h2>Findings</h2>") < page.find("<h2>Envelope</h2>"));
+    CHECK(page.find("<h2>Envelope</h2>") < page.find("<h2>Certificate chain</h2>"));
+
+    // --send: the first thing the section says is that a message went out, and to whom.
+    r.envelope->send_requested = true;
+    r.envelope->message_sent = true;
+    r.envelope->recipients = {"b@example.test"};
+    r.envelope->queue_id = "4XyZ";
+    r.envelope->message_bytes = 728;
+    r.envelope->message_built = true;
+    page = render_html(r, evaluate(r, {}));
+    CHECK(contains(page, "<p class=\"mark\">A test message WAS SENT to b@example.test, queued as "
+                         "4XyZ (728 bytes, built by smtpprobe).</p>"));
+}
+
 TEST_CASE("render_html: the timeline has a lane per connection and labelled bars", "[unit][html]") {
     Report r = seed_report();
     r.connection_timings = {
