@@ -156,4 +156,28 @@ Finding const* worst_finding(std::vector<Finding> const& findings) noexcept {
     return worst;
 }
 
+std::string envelope_context(Envelope const& e) {
+    std::string how = e.connection == 0 ? std::string("no connection")
+                                        : "connection " + std::to_string(e.connection);
+    how += e.authenticated ? ", after AUTH " + e.mechanism : ", not authenticated";
+    how += e.message_sent     ? "; a message was sent"
+           : e.send_requested ? "; --send: no message was sent"
+                              : "; no DATA: no message was sent";
+    return how;
+}
+
+std::string envelope_outcome(Envelope const& e) {
+    if (e.message_sent)
+        return "A test message WAS SENT to " + join(e.recipients, ", ") +
+               (e.queue_id.empty() ? std::string(" (no queue id in the reply)")
+                                   : ", queued as " + e.queue_id) +
+               " (" + std::to_string(e.message_bytes) + " bytes, " +
+               (e.message_built ? "built by smtpprobe" : "from --data-file") + ").";
+    if (e.send_requested)
+        return "--send: NO message was sent" + (e.not_sent.empty()
+                                                    ? std::string(" (see the replies below).")
+                                                    : ": " + e.not_sent + ".");
+    return {};
+}
+
 } // namespace smtpprobe::cells

@@ -23,6 +23,12 @@ std::string validity(net::CertificateInfo const& c);
 /// "socks5://h:1080 (from the environment: ALL_PROXY), reached at ...; ...": the proxy used,
 /// in words (the path must have one).
 std::string proxy_text(ConnectionPath const& p);
+/// The envelope's circumstances: "connection 7, after AUTH LOGIN; a message was sent".
+std::string envelope_context(Envelope const& e);
+/// With --send, what became of the message, first in the envelope's section: "A test message
+/// WAS SENT to ..., queued as ... (N bytes, built by smtpprobe)." or "--send: NO message was
+/// sent: why."; empty without --send.
+std::string envelope_outcome(Envelope const& e);
 /// The first finding of the highest severity; null when there is none.
 Finding const* worst_finding(std::vector<Finding> const& findings) noexcept;
 

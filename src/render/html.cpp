@@ -8,6 +8,7 @@
 #include "report/words.hpp"
 
 #include <algorithm>
+#include <cctype>
 #include <cstdio>
 
 namespace smtpprobe {
@@ -322,27 +323,11 @@ void envelope_section(Verdict const& v, std::string& out) {
     if (!v.envelope)
         return;
     Envelope const& e = *v.envelope;
-    std::string how = e.connection == 0 ? std::string("No connection")
-                                        : "Connection " + std::to_string(e.connection);
-    how += e.authenticated ? ", after AUTH " + e.mechanism : ", not authenticated";
-    how += e.message_sent     ? "; a message was sent."
-           : e.send_requested ? "; --send: no message was sent."
-                              : "; no DATA: no message was sent.";
-    out += "<section><h2>Envelope</h2>\n" + element("p", "", how) + "\n";
-    if (e.message_sent)
-        out += element("p", "mark",
-                       "A test message WAS SENT to " + join(e.recipients, ", ") +
-                           (e.queue_id.empty() ? std::string(" (no queue id in the reply)")
-                                               : ", queued as " + e.queue_id) +
-                           " (" + std::to_string(e.message_bytes) + " bytes, " +
-                           (e.message_built ? "built by smtpprobe" : "from --data-file") + ").") +
-               "\n";
-    else if (e.send_requested)
-        out += element("p", "mark",
-                       "--send: NO message was sent" +
-                           (e.not_sent.empty() ? std::string(" (see the replies below).")
-                                               : ": " + e.not_sent + ".")) +
-               "\n";
+    std::string context = cells::envelope_context(e) + ".";
+    context[0] = static_cast<char>(std::toupper(static_cast<unsigned char>(context[0])));
+    out += "<section><h2>Envelope</h2>\n" + element("p", "", context) + "\n";
+    if (std::string const outcome = cells::envelope_outcome(e); !outcome.empty())
+        out += element("p", "mark", outcome) + "\n";
     out += "<div class=\"scroll\"><table><thead><tr><th>Command</th><th>Reply</th>"
            "<th>Meaning</th></tr></thead>\n<tbody>\n";
     for (EnvelopeStep const& step : e.steps) {

@@ -1,3 +1,4 @@
+#include "render/cells.hpp"
 #include "render/text_sections.hpp"
 #include "report/words.hpp"
 
@@ -7,32 +8,12 @@ void envelope_section(Verdict const& v, Style const& st, std::string& out) {
     if (!v.envelope)
         return;
     Envelope const& e = *v.envelope;
-    std::string how = e.connection == 0 ? std::string("no connection")
-                                        : "connection " + std::to_string(e.connection);
-    how += e.authenticated ? ", after AUTH " + e.mechanism : ", not authenticated";
-    how += e.message_sent     ? "; a message was sent"
-           : e.send_requested ? "; --send: no message was sent"
-                              : "; no DATA: no message was sent";
-    out += st.bold("Envelope") + st.dim(" (" + how + ")") + "\n";
+    out += st.bold("Envelope") + st.dim(" (" + cells::envelope_context(e) + ")") + "\n";
     // --send: the first thing the section says is whether mail went out, and to whom.
-    if (e.message_sent) {
-        out +=
-            "  " +
-            st.bold(wrap("A test message WAS SENT to " + join(e.recipients, ", ") +
-                             (e.queue_id.empty() ? std::string(" (no queue id in the reply)")
-                                                 : ", queued as " + e.queue_id) +
-                             " (" + std::to_string(e.message_bytes) + " bytes, " +
-                             (e.message_built ? "built by smtpprobe" : "from --data-file") + ").",
-                         2, 2)) +
-            "\n";
-    } else if (e.send_requested) {
+    if (std::string const outcome = cells::envelope_outcome(e); !outcome.empty())
         out += "  " +
-               st.yellow(wrap("--send: NO message was sent" +
-                                  (e.not_sent.empty() ? std::string(" (see the replies below).")
-                                                      : ": " + e.not_sent + "."),
-                              2, 2)) +
+               (e.message_sent ? st.bold(wrap(outcome, 2, 2)) : st.yellow(wrap(outcome, 2, 2))) +
                "\n";
-    }
     for (EnvelopeStep const& step : e.steps) {
         std::string command = std::string(verb(step.kind));
         if (!step.argument.empty())
