@@ -80,18 +80,6 @@ std::string fact(std::string_view label, std::string_view value) {
     return "<dt>" + html_escape(label) + "</dt><dd>" + html_escape(value) + "</dd>\n";
 }
 
-std::string_view severity_class(Severity s) {
-    switch (s) {
-    case Severity::error:
-        return "error";
-    case Severity::warning:
-        return "warning";
-    case Severity::info:
-        break;
-    }
-    return "info";
-}
-
 std::string exit_meaning(int code, bool nagios) {
     if (nagios) {
         switch (code) {
@@ -138,11 +126,10 @@ std::string ms_text(double value) {
 
 void verdict_header(Report const& r, Verdict const& v, std::string& out) {
     Finding const* worst = cells::worst_finding(v.findings);
-    std::string_view const cls = !r.session_established ? "error"
-                                 : worst == nullptr     ? "ok"
-                                 : worst->severity == Severity::info
-                                     ? "ok"
-                                     : severity_class(worst->severity);
+    std::string_view const cls = !r.session_established              ? "error"
+                                 : worst == nullptr                  ? "ok"
+                                 : worst->severity == Severity::info ? "ok"
+                                                                     : to_string(worst->severity);
     out += "<header class=\"verdict " + std::string(cls) + "\">\n";
     out += "<h1>" + html_escape(r.host) + " port " + std::to_string(r.port) + "</h1>\n";
     if (!r.session_established && r.fatal)
@@ -300,7 +287,7 @@ void findings_section(Verdict const& v, std::string& out) {
         return;
     out += "<section><h2>Findings</h2>\n";
     for (Finding const& f : v.findings) {
-        std::string_view const cls = severity_class(f.severity);
+        std::string_view const cls = to_string(f.severity);
         out += "<div class=\"finding " + std::string(cls) + "\" id=\"finding-" + html_escape(f.id) +
                "\"><h3><span class=\"sev\">" + std::string(cls) + "</span>" + html_escape(f.title) +
                "</h3>\n";
