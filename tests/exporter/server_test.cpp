@@ -19,10 +19,12 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <chrono>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <future>
+#include <thread>
 
 using namespace smtpprobe;
 using namespace smtpprobe::test;
@@ -251,7 +253,16 @@ TEST_CASE("exporter: refusals are 4xx with a reason, and counted", "[exporter][s
     CHECK(get(*s, probe_path(f.acs.server().port()),
               {{"X-Prometheus-Scrape-Timeout-Seconds", "soon"}})
               ->status == 400);
-    std::string const m = get(*s, "/metrics")->body;
+    // httplib counts a request in its logger, which runs after the response is written: the
+    // last refusal's count may land a moment after its reply. Read until it has (at most 2 s).
+    std::string m;
+    for (int i = 0; i < 100; ++i) {
+        m = get(*s, "/metrics")->body;
+        if (sample(m, "smtpprobe_exporter_http_requests_total{code=\"400\",handler=\"probe\"}") >=
+            9)
+            break;
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
     CHECK(sample(m, "smtpprobe_exporter_http_requests_total{code=\"403\",handler=\"probe\"}") == 2);
     CHECK(sample(m, "smtpprobe_exporter_http_requests_total{code=\"400\",handler=\"probe\"}") == 9);
     CHECK(sample(m, "smtpprobe_exporter_http_requests_total{code=\"414\",handler=\"probe\"}") == 1);
