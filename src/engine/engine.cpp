@@ -167,11 +167,11 @@ void Run::run_workers(engine::Collector& collector) {
     {
         std::vector<std::jthread> threads;
         for (unsigned i = 0; i < workers; ++i)
-            threads.emplace_back([this, &context, i] { engine::run_worker(context, i == 0); });
+            threads.emplace_back([&context] { engine::run_worker(context); });
     }
     // A worker that found the queue empty early may have left before the extras arrived;
     // whatever is left now runs here, sequentially, within the same budget.
-    engine::run_worker(context, false);
+    engine::run_worker(context);
 }
 
 // The envelope (probes/envelope.hpp) on a connection of its own, so that the matrix's

@@ -59,7 +59,7 @@ TaskResult run_task(WorkerContext const& context, Session& session, Task task, M
     return result;
 }
 
-void run_worker(WorkerContext const& context, bool first) {
+void run_worker(WorkerContext const& context) {
     Collector& collector = context.collector;
     std::unique_ptr<Session> session;
     int open_failures = 0;
@@ -78,7 +78,7 @@ void run_worker(WorkerContext const& context, bool first) {
         if (!session) {
             int const id = collector.next_connection_id();
             auto const opening = std::chrono::steady_clock::now();
-            ConnectResult opened = context.connect({id, first && open_failures == 0 && round == 0});
+            ConnectResult opened = context.connect({id, id == 1});
             collector.connected(opened, id, opening);
             session = std::move(opened.session);
             if (!session) {

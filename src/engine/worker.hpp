@@ -27,8 +27,9 @@ TaskResult run_task(WorkerContext const& context, Session& session, Task task, M
                     bool& keep);
 
 /// Works until the queue is empty, the deadline passes, the run is interrupted or the server
-/// cannot be reached. `first`: this worker's first connection is the run's first (the one-off
-/// probes: AUTH and MAIL before TLS).
-void run_worker(WorkerContext const& context, bool first);
+/// cannot be reached. The connection numbered 1, whichever worker opens it, is the run's first:
+/// it carries the one-off probes (AUTH and MAIL before TLS), so the transcript's
+/// "# connection 1" is always the one that shows them.
+void run_worker(WorkerContext const& context);
 
 } // namespace smtpprobe::engine

@@ -76,6 +76,26 @@ TEST_CASE("a submission port that takes MAIL before STARTTLS gets a warning, onc
     CHECK(j["server"]["mail_probe"]["without_auth"]["status"] == "accepted");
 }
 
+TEST_CASE("the one-off probes ride on the transcript's connection 1, whichever worker opens it",
+          "[engine][mandatory]") {
+    // Four workers race for the first connection number; the probes follow the number, so
+    // "# connection 1" always shows MAIL FROM:<> and AUTH before STARTTLS (a CI run once
+    // found them on connection 2).
+    Emulated postfix = Emulated::sample("postfix-submission");
+    for (int run = 0; run < 8; ++run) {
+        Probed p = probe(postfix.options());
+        REQUIRE(p.report.session_established);
+        std::size_t const second = p.transcript.find("# connection 2");
+        REQUIRE(second != std::string::npos);
+        std::string const first = p.transcript.substr(0, second);
+        std::string const before_tls = first.substr(0, first.find("-> STARTTLS"));
+        CHECK(count(before_tls, "MAIL FROM:<>") == 1);
+        CHECK(count(before_tls, "-> AUTH ") == 1);
+        CHECK(count(first, "MAIL FROM:<>") == 2);
+        CHECK(count(p.transcript.substr(second), "MAIL FROM:<>") == 0);
+    }
+}
+
 TEST_CASE("Postfix with encrypt and ACS refuse MAIL before TLS: TLS required is shown",
           "[engine][mandatory]") {
     SECTION("postfix-submission-encrypt: 530 5.7.0 before TLS, 250 under TLS") {
