@@ -188,9 +188,10 @@ ServerFacts open_session(Conversation& conversation, SetupOptions const& options
         return facts;
     }
     facts.phase = Phase::tls_handshake;
-    conversation.await_late_injection(); // not part of the handshake's time
     net::Clock::time_point const handshake_start = net::Clock::now();
-    facts.tls = conversation.upgrade_to_tls(options.tls);
+    net::TlsConnectOptions tls = options.tls;
+    tls.after_starttls = true;
+    facts.tls = conversation.upgrade_to_tls(tls);
     facts.timings.tls_handshake = ms_since(handshake_start);
     // RFC 3207 §4.2: forget everything learnt before TLS and ask again.
     if (!ehlo_or_helo(conversation, options, facts, true))

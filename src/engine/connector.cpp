@@ -38,8 +38,6 @@ namespace {
 struct Found {
     std::mutex mutex;
     std::optional<TlsMode> mode;
-    bool contacted = false; ///< a connection got through its setup (or failed in it)
-    bool injected = false;  ///< one saw bytes injected after the STARTTLS 220
 };
 
 ConnectResult connect(ConnectorSetup const& s, ConnectRequest const& request, Found& found) {
@@ -81,13 +79,6 @@ ConnectResult connect(ConnectorSetup const& s, ConnectRequest const& request, Fo
         c.conversation =
             std::make_unique<Conversation>(*c.transport, s.transcript, s.timeouts, request.id);
         c.conversation->discard_injected(s.discard_injected);
-        {
-            // The first connections, and every one once an injection was seen, wait briefly
-            // for injected bytes that come in a segment of their own.
-            std::lock_guard lock(found.mutex);
-            if (!found.contacted || found.injected)
-                c.conversation->late_injection_wait(s.late_injection_wait);
-        }
         return c;
     };
     probes::ContactOptions contact;
@@ -118,11 +109,6 @@ ConnectResult connect(ConnectorSetup const& s, ConnectRequest const& request, Fo
     if (conversation != nullptr && !conversation->injected().empty()) {
         facts.starttls_injected = conversation->injected();
         facts.starttls_injected_late = conversation->injected_late();
-    }
-    {
-        std::lock_guard lock(found.mutex);
-        found.contacted = true;
-        found.injected = found.injected || !facts.starttls_injected.empty();
     }
     // Through a proxy: the TCP connect to it; the handshake is timed apart.
     facts.timings.connect = path.connect_ms > 0 ? path.connect_ms : connect_ms;

@@ -73,9 +73,6 @@ struct ConnectorSetup {
     /// Bytes injected after the STARTTLS 220 are dropped unread and TLS goes on (as most
     /// clients do) instead of refusing the connection. Credentials still need verified TLS.
     bool discard_injected = false;
-    /// How long the first connections (and all, once an injection was seen) wait after the
-    /// STARTTLS 220 for injected bytes that come in a segment of their own.
-    std::chrono::milliseconds late_injection_wait{0};
     /// --tls auto: no banner by then -> try implicit TLS on a fresh connection (contact.hpp).
     std::chrono::milliseconds banner_wait{3000};
 };

@@ -134,12 +134,12 @@ engine::Connector Run::connector() {
     s.transcript = transcript_;
     s.port = target_.port;
     s.allow_insecure_auth = options_.allow_insecure_auth;
-    // Bytes injected after the STARTTLS 220 (in the same read, or in one of their own within
-    // the wait) are kept as evidence, discarded unread, and the run goes on over TLS, as most
-    // clients do: that completes the matrix and shows what each client gets. Credentials
-    // still go only over TLS verified for chain and host, so the bytes cannot reach them.
+    // Bytes injected after the STARTTLS 220 (in the same read, or in one of their own before
+    // the server's first TLS record) are kept as evidence, discarded unread, and the run goes
+    // on over TLS, as most clients do: that completes the matrix and shows what each client
+    // gets. Credentials still go only over TLS verified for chain and host, so the bytes
+    // cannot reach them.
     s.discard_injected = true;
-    s.late_injection_wait = std::chrono::milliseconds(100);
     s.banner_wait = options_.banner_wait;
     return engine::make_connector(std::move(s));
 }

@@ -18,6 +18,8 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <string>
+#include <string_view>
 #include <system_error>
 
 namespace smtpprobe::net {
@@ -267,8 +269,80 @@ TlsInfo TcpTransport::start_tls(TlsConnectOptions const& options, Deadline deadl
     SSL_set_fd(ssl, fd_);
     prepare_client_ssl(ssl, options);
     SSL_set_connect_state(ssl);
+    if (!options.after_starttls) {
+        handshake(deadline);
+        return describe_tls(ssl, options);
+    }
+    // The ClientHello goes out with OpenSSL reading from an empty memory BIO, so that it reads
+    // nothing from the socket until the server's first byte is known to start a TLS record.
+    BIO* held = BIO_new(BIO_s_mem());
+    if (held == nullptr)
+        throw std::system_error(errc::tls_handshake_failed, openssl_error_text());
+    BIO_set_mem_eof_return(held, -1); // empty means "not yet", not end of stream
+    SSL_set0_rbio(ssl, held);
+    send_client_hello(deadline);
+    std::string plaintext = take_plaintext_before_tls(deadline);
+    BIO* socket_bio = SSL_get_wbio(ssl);
+    BIO_up_ref(socket_bio);
+    SSL_set0_rbio(ssl, socket_bio); // frees the memory BIO, which holds nothing
     handshake(deadline);
-    return describe_tls(ssl, options);
+    TlsInfo info = describe_tls(ssl, options);
+    info.plaintext_before_tls = std::move(plaintext);
+    return info;
+}
+
+void TcpTransport::send_client_hello(Deadline deadline) {
+    SSL* ssl = static_cast<SSL*>(ssl_);
+    for (int round = 0; round < 100'000; ++round) {
+        ERR_clear_error();
+        int const rc = SSL_do_handshake(ssl);
+        int const err = SSL_get_error(ssl, rc);
+        if (rc == 1 || err == SSL_ERROR_WANT_READ)
+            return; // sent; it waits for the server
+        if (err == SSL_ERROR_WANT_WRITE) {
+            wait(POLLOUT, deadline);
+            continue;
+        }
+        std::string text = openssl_error_text();
+        throw std::system_error(errc::tls_handshake_failed,
+                                text.empty() ? std::string("handshake failed") : text);
+    }
+    throw std::system_error(errc::timeout);
+}
+
+std::string TcpTransport::take_plaintext_before_tls(Deadline deadline) {
+    // A TLS record starts with its content type: change_cipher_spec (20) to heartbeat (24).
+    // Anything else at the start of a line is plaintext the server (or a man in the middle)
+    // sent after the STARTTLS 220: TCP keeps the order, so it comes before the ServerHello
+    // however late it was sent, and no timed wait is needed to catch it.
+    constexpr std::size_t max_plaintext = 64 * 1024;
+    std::string plaintext;
+    bool line_start = true;
+    char buffer[4096];
+    for (int round = 0; round < 100'000 && plaintext.size() < max_plaintext; ++round) {
+        ssize_t const n = ::recv(fd_, buffer, sizeof buffer, MSG_PEEK);
+        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+            wait(POLLIN, deadline);
+            continue;
+        }
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            break; // the end of the stream or an error: the handshake reports it
+        auto const first = static_cast<unsigned char>(buffer[0]);
+        if (line_start && first >= 20 && first <= 24)
+            break;
+        std::string_view const seen(buffer, static_cast<std::size_t>(n));
+        std::size_t const eol = seen.find('\n');
+        std::size_t const take = eol == std::string_view::npos ? seen.size() : eol + 1;
+        ssize_t const got = ::recv(fd_, buffer, take, 0); // what the peek showed, no more
+        if (got <= 0)
+            break;
+        plain_received_ += static_cast<std::uint64_t>(got);
+        plaintext.append(buffer, static_cast<std::size_t>(got));
+        line_start = buffer[got - 1] == '\n';
+    }
+    return plaintext;
 }
 
 std::unique_ptr<TcpTransport> TcpTransport::adopt(int fd, Endpoint peer, int cancel_fd) {

@@ -67,6 +67,12 @@ private:
     void wait(short events, Deadline deadline);
     /// Runs SSL_do_handshake on ssl_ (either side) until it completes.
     void handshake(Deadline deadline);
+    /// Client side: runs the handshake until the ClientHello is sent and it waits for the
+    /// server (which OpenSSL must not read from the socket yet).
+    void send_client_hello(Deadline deadline);
+    /// Reads, and returns, whole lines of plaintext that precede the server's first TLS
+    /// record (none from an honest server); leaves the record itself unread.
+    std::string take_plaintext_before_tls(Deadline deadline);
 
     int fd_ = -1;
     Endpoint peer_;

@@ -67,6 +67,10 @@ struct TlsInfo {
     std::vector<std::string> client_certificate_authorities;
     /// The client certificate offered in answer (--cert); none when not asked or none given.
     std::optional<CertificateInfo> client_certificate;
+    /// Plaintext lines that came after the STARTTLS 220, in a read of their own, and before
+    /// the server's first TLS record: injected (CVE-2011-0411 class), read and set aside by
+    /// the transport instead of being fed to the handshake. Empty from an honest server.
+    std::string plaintext_before_tls;
 
     bool verified() const noexcept { return chain_verified && host_verified; }
 };
@@ -135,6 +139,11 @@ struct TlsConnectOptions {
     TlsClientContext const* context = nullptr;
     std::string sni;         ///< empty: send none
     std::string verify_name; ///< host name or IP literal checked against the certificate
+    /// The handshake follows a STARTTLS 220: plaintext lines ahead of the server's first TLS
+    /// record are set aside (TlsInfo::plaintext_before_tls), not fed to the handshake. Off
+    /// for implicit TLS, where a plaintext banner must fail the handshake (that failure is
+    /// how a plaintext port is recognised).
+    bool after_starttls = false;
 };
 
 /// Prepares a client SSL* made from options.context: SNI, and the log the verify callback

@@ -130,43 +130,13 @@ smtp::Reply Conversation::read_reply(net::Deadline deadline) {
     throw std::system_error(smtp::errc::too_many_lines);
 }
 
-void Conversation::await_late_injection() {
-    if (parser_.buffered() == 0 && late_wait_.count() > 0)
-        injected_late_ = read_late_bytes();
-}
-
-bool Conversation::read_late_bytes() {
-    char buffer[4096];
-    net::Deadline const until =
-        net::earliest(net::Clock::now() + late_wait_, timeouts_.run_deadline);
-    std::size_t n = 0;
-    try {
-        n = transport_.receive_some(buffer, sizeof buffer, until);
-    } catch (std::system_error const& e) {
-        if (e.code() == net::errc::timeout)
-            return false; // nothing came: the usual case
-        throw;
-    }
-    if (n == 0)
-        return false; // closed: the handshake says so
-    received_ += n;
-    recent_.append(buffer, n);
-    if (recent_.size() > 8192)
-        recent_.erase(0, recent_.size() - 4096);
-    parser_.feed(std::string_view(buffer, n));
-    return true;
-}
-
 net::TlsInfo Conversation::upgrade_to_tls(net::TlsConnectOptions const& options) {
     if (parser_.buffered() != 0) {
         // Anything the server sent after its 220 arrived in plaintext and could have been
         // injected by a man in the middle: never parse it as SMTP (smtp-facts §1.6).
         std::size_t const count = parser_.buffered();
         injected_ = recent_.substr(recent_.size() - std::min(count, recent_.size()));
-        log(TranscriptEvent::Kind::error,
-            injected_late_ ? "data after the STARTTLS 220 (in a read of its own), before the "
-                             "handshake"
-                           : "data after the STARTTLS 220, before the handshake");
+        log(TranscriptEvent::Kind::error, "data after the STARTTLS 220, before the handshake");
         if (discard_injected_) {
             // Dropped unread, as a client that discards its plaintext buffer does. The reply
             // counters are kept.
@@ -188,6 +158,20 @@ net::TlsInfo Conversation::upgrade_to_tls(net::TlsConnectOptions const& options)
         log(TranscriptEvent::Kind::error, std::string("TLS handshake failed: ") + e.what());
         throw;
     }
+    if (!info.plaintext_before_tls.empty()) {
+        // Plaintext in a read of its own, after the ClientHello went out and before the
+        // server's first TLS record: the transport set it aside unread (net::TlsInfo).
+        injected_ = std::move(info.plaintext_before_tls);
+        info.plaintext_before_tls.clear();
+        injected_late_ = true;
+        log(TranscriptEvent::Kind::error, "data after the STARTTLS 220 (in a read of its own), "
+                                          "before the server's first TLS record");
+        if (!discard_injected_)
+            throw std::system_error(smtp::errc::data_after_starttls,
+                                    std::to_string(injected_.size()) + " bytes");
+        log(TranscriptEvent::Kind::info,
+            std::to_string(injected_.size()) + " bytes set aside unread; TLS went on");
+    }
     std::string summary = "TLS started: " + info.version + " " + info.cipher;
     summary += info.verified() ? ", certificate verified" : ", certificate NOT verified";
     if (!info.chain_verified)
@@ -207,7 +191,6 @@ void Conversation::quit() noexcept {
         smtp::Command const command = smtp::quit_command();
         log(TranscriptEvent::Kind::sent, command.shown);
         transport_.send_all(command.wire, until);
-        read_reply(until);
     } catch (...) {
         // QUIT is a courtesy; a server that hangs up first is not a finding.
     }

@@ -40,21 +40,22 @@ public:
     /// AUTH: a mechanism would take the next line as its response.
     std::vector<smtp::Reply> exchange_group(std::vector<smtp::Command> const& commands);
     /// After the STARTTLS 220: refuses (smtp::errc::data_after_starttls) if any byte is
-    /// buffered (CVE-2011-0411 class; RFC 3207 §4.2), otherwise runs the handshake. With
-    /// discard_injected(true) the buffered bytes are kept in injected() and dropped unread, and
-    /// the handshake runs: what most client libraries do (tests/clients/FINDINGS.md).
+    /// buffered (CVE-2011-0411 class; RFC 3207 §4.2), otherwise runs the handshake. Plaintext
+    /// that arrives later, before the server's first TLS record, is refused the same way once
+    /// the handshake is done (the transport keeps it out of TLS). With discard_injected(true)
+    /// the bytes are kept in injected() and dropped unread, and TLS goes on: what most client
+    /// libraries do (tests/clients/FINDINGS.md).
     net::TlsInfo upgrade_to_tls(net::TlsConnectOptions const& options);
     void discard_injected(bool discard) noexcept { discard_injected_ = discard; }
-    /// How long await_late_injection() waits. 0 (default): it does not.
-    void late_injection_wait(std::chrono::milliseconds wait) noexcept { late_wait_ = wait; }
-    /// After the STARTTLS 220, before upgrade_to_tls(): when nothing followed the 220 in the
-    /// same read, waits up to late_injection_wait() for bytes sent in a segment of their own
-    /// (injected too; without the wait they reach the TLS layer as a broken record), and
-    /// buffers them for upgrade_to_tls() to judge.
-    void await_late_injection();
-    /// The injected bytes came in a read of their own, after the 220 (during that wait).
+    /// The injected bytes came in a read of their own, after the 220: the transport found
+    /// them ahead of the server's first TLS record (net::TlsInfo::plaintext_before_tls).
     bool injected_late() const noexcept { return injected_late_; }
-    /// Best effort QUIT (short deadline, errors ignored), then close.
+    /// Sends QUIT (best effort: short deadline, errors ignored) and closes without waiting
+    /// for the 221, as Postfix's own client does by default (smtp_skip_quit_response = yes).
+    /// RFC 5321 §4.1.1.10 says a client SHOULD wait for it; nothing in the report depends on
+    /// it, and on the run's last connection the wait would be one more round trip on the
+    /// critical path (issue 21). Exchanges that end a conversation the user asked to see
+    /// (the envelope) send their own QUIT and read its reply.
     void quit() noexcept;
 
     bool tls() const noexcept { return transport_.tls_active(); }
@@ -88,9 +89,7 @@ private:
     smtp::ReplyParser parser_;
     std::string injected_;
     bool discard_injected_ = false;
-    std::chrono::milliseconds late_wait_{0};
     bool injected_late_ = false;
-    bool read_late_bytes();
     std::string recent_; ///< the last few KiB received, raw, for evidence
     void begin_wait(bool handshake);
     std::uint64_t received_ = 0;     ///< bytes read above TLS (or without it)

@@ -6,6 +6,9 @@
 #include <catch2/catch.hpp>
 
 #include <chrono>
+#include <fstream>
+#include <map>
+#include <thread>
 
 using namespace smtpprobe;
 using namespace smtpprobe::test;
@@ -267,6 +270,62 @@ TEST_CASE("plaintext injected after the STARTTLS 220 is never parsed as SMTP",
         CHECK(row(with_password.report, "PLAIN").authentication.status == Status::accepted);
         CHECK_FALSE(with_password.verdict.clients.empty());
         CHECK(with_password.verdict.exit_code == exit_code::problems);
+    }
+}
+
+TEST_CASE("plaintext injected long after the STARTTLS 220 is caught with no timed wait",
+          "[engine][starttls]") {
+    // TCP keeps the order: bytes sent after the 220 come before the server's first TLS record
+    // however late they are, so the transport finds them ahead of the ServerHello. Before
+    // 0.3 a 100 ms wait after every first connection's 220 caught only the prompt ones.
+    std::ifstream in(source_path("samples/servers/starttls-inject.json"));
+    nlohmann::json profile = nlohmann::json::parse(in);
+    profile["name"] = "starttls-inject-late";
+    profile["starttls_inject_delay_ms"] = 400;
+    Emulated server = Emulated::inline_profile(profile);
+    Probed p = probe(server.options());
+    CHECK(has_finding(p.verdict, "starttls.injection"));
+    CHECK(p.report.server.starttls_injected == "250-inject.example.test\r\n250 AUTH PLAIN\r\n");
+    CHECK(p.report.server.starttls_injected_late);
+    REQUIRE(p.report.server.after_tls.has_value());
+    CHECK(p.report.server.after_tls->auth == std::vector<std::string>{"PLAIN", "LOGIN"});
+    CHECK(p.transcript.find("before the server's first TLS record") != std::string::npos);
+    // An honest server's connections start TLS at once: no connection waits for injections.
+    Emulated acs = Emulated::sample("azure-acs");
+    Probed honest = probe(acs.options());
+    CHECK(honest.transcript.find("set aside unread") == std::string::npos);
+    CHECK(honest.report.server.starttls_injected.empty());
+}
+
+TEST_CASE("every connection ends with QUIT, and the run does not wait for its 221",
+          "[engine][quit]") {
+    // As Postfix's client does by default (smtp_skip_quit_response = yes): the 221 would be
+    // one more round trip on the critical path, and nothing in the report depends on it.
+    Emulated acs = Emulated::sample("azure-acs");
+    Probed p = probe(acs.options());
+    REQUIRE(p.report.session_established);
+    REQUIRE(p.report.connections >= 2);
+    CHECK(p.transcript.find("<~  221") == std::string::npos);
+    CHECK(p.transcript.find("<-  221") == std::string::npos);
+    // The server still gets every QUIT: it may read the last ones after the run returned.
+    std::map<std::string, std::string> last_line;
+    for (int wait = 0; wait < 200; ++wait) { // at most 2 s
+        last_line.clear();
+        for (std::string const& line : acs.server().received()) {
+            std::size_t const colon = line.find(": ");
+            last_line[line.substr(0, colon)] = line.substr(colon + 2);
+        }
+        bool all_quit = static_cast<int>(last_line.size()) == p.report.connections;
+        for (auto const& [connection, line] : last_line)
+            all_quit = all_quit && line == "QUIT";
+        if (all_quit)
+            break;
+        std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    CHECK(static_cast<int>(last_line.size()) == p.report.connections);
+    for (auto const& [connection, line] : last_line) {
+        INFO(connection);
+        CHECK(line == "QUIT");
     }
 }
 

@@ -38,7 +38,19 @@ public:
 
     /// Client lines that did not match the script, "expected X, got Y".
     std::vector<std::string> const& mismatches() const noexcept { return mismatches_; }
-    bool finished() const noexcept { return position_ >= script_.steps.size(); }
+    /// The client followed the recording to its end: every step taken, or all but the
+    /// server's reply to the client's last QUIT, which Conversation::quit() does not wait for.
+    bool finished() const noexcept {
+        if (position_ >= script_.steps.size())
+            return true;
+        if (position_ == 0 || script_.steps[position_ - 1].kind != ReplayStep::Kind::client ||
+            script_.steps[position_ - 1].text != "QUIT")
+            return false;
+        for (std::size_t i = position_; i < script_.steps.size(); ++i)
+            if (script_.steps[i].kind != ReplayStep::Kind::server)
+                return false;
+        return true;
+    }
     /// How many times the client wrote (a pipelined group is one write).
     int writes() const noexcept { return writes_; }
     /// A QUIT where the recording goes on (the client leaves early, to reconnect), or another
