@@ -12,6 +12,13 @@
 #                                 (INPUT; only TCP to or from PORTS, e.g. 20000:20999, when
 #                                 given) and starts nfq_delay there at real-time priority; sets
 #                                 NETNS_NFQ_PID and leaves its log in DIR/nfq_delay.log
+#   netns_veth NS SERVER_NS ONE_WAY_MS DIR
+#                                 a second namespace SERVER_NS joined to NS by a veth pair made
+#                                 inside them (NS 10.250.0.2, SERVER_NS 10.250.0.1, never on
+#                                 the host), with an NFQUEUE rule on INPUT of each end and an
+#                                 nfq_delay in each namespace: every packet waits ONE_WAY_MS
+#                                 once. Issue 21's method: on lo the same delay made one
+#                                 s_client session 1.4 x slower (tests/bench/README.md)
 #   netns_destroy NS              stops every process in NS (TERM, then KILL), deletes NS
 #   inner_traps                   for the inner half: what it starts goes into PIDS, and the
 #                                 EXIT trap (also on INT and TERM) stops them
@@ -97,6 +104,46 @@ netns_nfqueue() { # NS ONE_WAY_MS DIR [PORTS]
         NETNS_WHY="nfq_delay did not start: $(head -c 300 "$dir/nfq_delay.log")"
     fi
     return 1
+}
+
+nfq_start() { # NS ONE_WAY_MS DIR INTERFACE: the NFQUEUE rule on NS's INPUT and an nfq_delay
+    local ns=$1 one_way=$2 dir=$3 dev=$4 err log=$3/nfq_delay-$1.log
+    if ! err=$(ip netns exec "$ns" iptables-legacy -A INPUT -i "$dev" -p tcp \
+        -j NFQUEUE --queue-num 0 --queue-bypass 2>&1); then
+        NETNS_WHY="iptables-legacy -j NFQUEUE failed in $ns: $err"
+        return 1
+    fi
+    ip netns exec "$ns" chrt -f 10 "$dir/nfq_delay" 0 "$one_way" >"$log" 2>&1 &
+    local pid=$!
+    for _ in $(seq 1 50); do # at most 5 s for its start line
+        grep -q '^nfq_delay: queue' "$log" && return 0
+        kill -0 "$pid" 2>/dev/null || break
+        sleep 0.1
+    done
+    NETNS_WHY="nfq_delay did not start in $ns: $(head -c 300 "$log")"
+    return 1
+}
+
+netns_veth() { # NS SERVER_NS ONE_WAY_MS DIR
+    local ns=$1 srv=$2 one_way=$3 dir=$4 err
+    NETNS_WHY=''
+    if ! command -v iptables-legacy >/dev/null 2>&1; then
+        NETNS_WHY="no iptables-legacy (apt-get install iptables)"
+        return 1
+    elif ! err=$(cc -O2 -o "$dir/nfq_delay" "$NETNS_LIB_DIR/../nfq_delay.c" -lnetfilter_queue 2>&1); then
+        NETNS_WHY="cannot build nfq_delay.c (apt-get install libnetfilter-queue-dev): ${err%%$'\n'*}"
+        return 1
+    fi
+    netns_create "$srv" || return 1
+    # Made inside NS with its peer placed straight into SERVER_NS: the host never sees it.
+    if ! err=$({ ip -n "$ns" link add bench0 type veth peer name bench0 netns "$srv" &&
+        ip -n "$ns" addr add 10.250.0.2/24 dev bench0 &&
+        ip -n "$srv" addr add 10.250.0.1/24 dev bench0 &&
+        ip -n "$ns" link set bench0 up && ip -n "$srv" link set bench0 up; } 2>&1); then
+        NETNS_WHY="veth pair: $err"
+        return 1
+    fi
+    nfq_start "$ns" "$one_way" "$dir" bench0 && nfq_start "$srv" "$one_way" "$dir" bench0
 }
 
 netns_destroy() { # NS: only processes in our own namespace, all of them started by the caller
