@@ -155,17 +155,23 @@ ServerFacts open_session(Conversation& conversation, SetupOptions const& options
         // Implicit TLS: the one EHLO is already "after TLS".
         facts.after_tls = facts.before_tls;
         facts.ehlo_after_tls_reply = facts.ehlo_reply;
-        if (options.probe_mail_before_auth)
+        if (options.probe_mail_before_auth) {
+            net::Clock::time_point const start = net::Clock::now();
             probe_mail(conversation, facts, Phase::mail_before_auth, facts.mail_before_auth_reply);
+            facts.timings.mail_before_auth = ms_since(start);
+        }
         facts.ready = true;
         return facts;
     }
     facts.starttls_offered = facts.before_tls->has("STARTTLS");
     bool const want_tls = options.mode == TlsMode::starttls ||
                           (options.mode == TlsMode::auto_ && facts.starttls_offered);
+    net::Clock::time_point const probes_start = net::Clock::now();
     if (!want_tls) {
-        if (options.probe_mail_before_auth)
+        if (options.probe_mail_before_auth) {
             probe_mail(conversation, facts, Phase::mail_before_tls, facts.mail_before_tls_reply);
+            facts.timings.probes_before_tls = ms_since(probes_start);
+        }
         facts.ready = true;
         return facts;
     }
@@ -174,6 +180,8 @@ ServerFacts open_session(Conversation& conversation, SetupOptions const& options
                    options.probe_auth_before_tls);
     else if (options.probe_auth_before_tls)
         probe_auth_before_tls(conversation, facts);
+    if (options.probe_mail_before_auth || options.probe_auth_before_tls)
+        facts.timings.probes_before_tls = ms_since(probes_start);
     // With --tls starttls we try even when it is not listed: some servers accept STARTTLS
     // without advertising it, and the reply is evidence either way.
     facts.starttls_attempted = true;
@@ -196,8 +204,11 @@ ServerFacts open_session(Conversation& conversation, SetupOptions const& options
     // RFC 3207 §4.2: forget everything learnt before TLS and ask again.
     if (!ehlo_or_helo(conversation, options, facts, true))
         return facts;
-    if (options.probe_mail_before_auth)
+    if (options.probe_mail_before_auth) {
+        net::Clock::time_point const start = net::Clock::now();
         probe_mail(conversation, facts, Phase::mail_before_auth, facts.mail_before_auth_reply);
+        facts.timings.mail_before_auth = ms_since(start);
+    }
     facts.ready = true;
     return facts;
 }

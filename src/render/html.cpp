@@ -451,12 +451,24 @@ std::string_view step_colour(TimedStep s) {
         return "#d67a4f";
     case TimedStep::auth:
         return "#c94f7c";
+    case TimedStep::probes_before_tls:
+    case TimedStep::mail_before_auth:
+        return "#8a6d3b";
     }
     return "#999";
 }
 
 std::string step_label(StepTiming const& s) {
-    return s.step == TimedStep::auth ? "AUTH " + s.mechanism : std::string(to_string(s.step));
+    switch (s.step) {
+    case TimedStep::auth:
+        return "AUTH " + s.mechanism;
+    case TimedStep::probes_before_tls:
+        return "AUTH/MAIL before TLS";
+    case TimedStep::mail_before_auth:
+        return "MAIL before AUTH";
+    default:
+        return std::string(to_string(s.step));
+    }
 }
 
 void timeline_section(Report const& r, std::string& out) {
@@ -519,9 +531,12 @@ void timeline_section(Report const& r, std::string& out) {
     }
     out += "</svg></div>\n<p class=\"legend\">";
     for (TimedStep s : {TimedStep::connect, TimedStep::proxy, TimedStep::banner, TimedStep::ehlo,
-                        TimedStep::starttls, TimedStep::tls_handshake, TimedStep::auth})
+                        TimedStep::starttls, TimedStep::tls_handshake, TimedStep::auth,
+                        TimedStep::probes_before_tls})
         out += "<span style=\"color:" + std::string(step_colour(s)) + "\">&#9632;</span> " +
-               std::string(to_string(s)) + " ";
+               (s == TimedStep::probes_before_tls ? std::string("one-off probes (MAIL, AUTH)")
+                                                  : std::string(to_string(s))) +
+               " ";
     out += "</p>\n</section>\n";
 }
 

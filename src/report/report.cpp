@@ -129,6 +129,10 @@ std::string_view to_string(TimedStep step) noexcept {
         return "ehlo_after_tls";
     case TimedStep::auth:
         return "auth";
+    case TimedStep::probes_before_tls:
+        return "probes_before_tls";
+    case TimedStep::mail_before_auth:
+        return "mail_before_auth";
     }
     return "?";
 }
@@ -150,10 +154,12 @@ std::vector<StepTiming> steps_in_order(ServerFacts const& facts, double start_ms
         step(TimedStep::tls_handshake, t.tls_handshake);
     step(TimedStep::banner, t.banner);
     step(TimedStep::ehlo, t.ehlo);
+    step(TimedStep::probes_before_tls, t.probes_before_tls);
     step(TimedStep::starttls, t.starttls);
     if (!implicit)
         step(TimedStep::tls_handshake, t.tls_handshake);
     step(TimedStep::ehlo_after_tls, t.ehlo_after_tls);
+    step(TimedStep::mail_before_auth, t.mail_before_auth);
     return steps;
 }
 

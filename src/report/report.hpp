@@ -197,6 +197,9 @@ struct Check {
 struct Timings {
     std::optional<double> resolve, connect, banner, ehlo, starttls, tls_handshake, ehlo_after_tls;
     std::optional<double> proxy; ///< the proxy handshake (SOCKS5 / HTTP CONNECT)
+    /// The first connection's one-off probes: AUTH and MAIL FROM:<> before STARTTLS (one
+    /// round trip with PIPELINING), and MAIL FROM:<> under TLS before AUTH.
+    std::optional<double> probes_before_tls, mail_before_auth;
 };
 
 /// A step of one connection on the timeline (issue 22): what the time went to.
@@ -208,10 +211,12 @@ enum class TimedStep {
     starttls,
     tls_handshake,
     ehlo_after_tls,
-    auth
+    auth,
+    probes_before_tls, ///< the first connection's AUTH and MAIL FROM:<> before STARTTLS
+    mail_before_auth   ///< the first connection's MAIL FROM:<> under TLS, before AUTH
 };
-/// "connect", "proxy", "banner", "ehlo", "starttls", "tls_handshake", "ehlo_after_tls", "auth"
-/// (the JSON form).
+/// "connect", "proxy", "banner", "ehlo", "starttls", "tls_handshake", "ehlo_after_tls", "auth",
+/// "probes_before_tls", "mail_before_auth" (the JSON form).
 std::string_view to_string(TimedStep step) noexcept;
 
 /// One step of a connection on the run's clock.

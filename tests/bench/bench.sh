@@ -299,6 +299,25 @@ PY
             for (k in ok) if (!ok[k]) bad = 1
             if (bad) print "(!) = some run did not end as expected; see the logs kept in the temporary directory"
         }' "$BENCH_TMP/results" "$BENCH_TMP/rows"
+    # The critical path: the last --parallel 4 run's connection_timings (JSON), one line per
+    # connection, each step as start+ms (milliseconds from the run's start).
+    if command -v python3 >/dev/null 2>&1 && [ -s "$BENCH_TMP/smtpprobe-p4.json" ]; then
+        echo
+        echo "timeline of the last --parallel 4 run (ms from its start; step@start+duration):"
+        python3 - "$BENCH_TMP/smtpprobe-p4.json" <<'PY' || echo "  (no connection_timings in the JSON)"
+import json, sys
+doc = json.load(open(sys.argv[1]))
+short = {"connect": "tcp", "banner": "banner", "ehlo": "ehlo", "starttls": "starttls",
+         "tls_handshake": "tls", "ehlo_after_tls": "ehlo2", "proxy_handshake": "proxy"}
+for conn in doc["connection_timings"]:
+    steps, end = [], 0.0
+    for t in conn["timings_ms"]:
+        name = t["mechanism"] if t["step"] == "auth" else short.get(t["step"], t["step"])
+        steps.append(f"{name}@{t['start']:.0f}+{t['ms']:.0f}")
+        end = max(end, t["start"] + t["ms"])
+    print(f"  c{conn['connection']}  ends {end:5.0f}  " + " ".join(steps))
+PY
+    fi
     if [ "$BENCH_MODE" = none ]; then
         echo "NOTE: no added latency (plain loopback): round-trip counts are meaningless and the"
         echo "      figures mostly measure process start-up and CPU, not the 50 ms claim."

@@ -8,6 +8,10 @@
 
 #include <catch2/catch.hpp>
 
+#include <cstddef>
+#include <string>
+#include <vector>
+
 using namespace smtpprobe;
 using namespace smtpprobe::test;
 
@@ -224,4 +228,40 @@ TEST_CASE("without PIPELINING the MAIL probe waits for each reply, and RSET only
     REQUIRE(o.facts.mail_before_auth_reply);
     CHECK(o.facts.mail_before_auth_reply->enhanced() == "5.7.57");
     CHECK(o.writes == 6);
+}
+
+TEST_CASE("the timeline shows the first connection's one-off probes, so its steps meet end to end",
+          "[engine][mandatory][timeline]") {
+    for (char const* sample : {"azure-acs", "postfix-submission"}) { // without and with PIPELINING
+        INFO(sample);
+        Emulated server = Emulated::sample(sample);
+        Probed p = probe(server.options());
+        REQUIRE(p.report.session_established);
+        REQUIRE_FALSE(p.report.connection_timings.empty());
+        for (ConnectionTimings const& c : p.report.connection_timings) {
+            INFO("connection " << c.connection);
+            std::vector<std::string> names;
+            for (StepTiming const& s : c.steps)
+                names.emplace_back(to_string(s.step));
+            std::vector<std::string> const setup{"connect",  "banner",        "ehlo",
+                                                 "starttls", "tls_handshake", "ehlo_after_tls"};
+            std::vector<std::string> const first{
+                "connect",  "banner",        "ehlo",           "probes_before_tls",
+                "starttls", "tls_handshake", "ehlo_after_tls", "mail_before_auth"};
+            std::vector<std::string> const& want = c.connection == 1 ? first : setup;
+            REQUIRE(names.size() >= want.size());
+            CHECK(std::vector<std::string>(
+                      names.begin(), names.begin() + static_cast<std::ptrdiff_t>(want.size())) ==
+                  want);
+            // Laid end to end from the connect, the setup ends where the first AUTH row
+            // starts (before 0.3 the one-off probes were missing here: a gap on connection 1).
+            if (names.size() > want.size()) {
+                StepTiming const& last = c.steps[want.size() - 1];
+                StepTiming const& row = c.steps[want.size()];
+                CHECK(row.step == TimedStep::auth);
+                CHECK(row.start_ms >= last.start_ms + last.ms - 2.0);
+                CHECK(row.start_ms <= last.start_ms + last.ms + 15.0);
+            }
+        }
+    }
 }
