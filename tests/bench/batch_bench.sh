@@ -6,6 +6,9 @@
 # per second, CPU per target against one probe, peak RSS, and the CPU of what shares the cores
 # (emulators, the delay). Asserts nothing; not part of ctest.
 #
+# Connections per target (BATCH_PARALLEL): empty (default) keeps smtpprobe's default
+# --parallel 4; a number passes --parallel N to every run. A target's CPU is per connection.
+#
 # Trust store (BATCH_STORE): ca-file (default: --ca-file with the emulators' CAs) or realistic
 # (no CA option; SSL_CERT_FILE = a private copy of the system bundle plus the emulators' CAs,
 # SSL_CERT_DIR = an empty directory, as truststore_bench.py does).
@@ -35,9 +38,10 @@ SERVERS=${BATCH_SERVERS:-4}
 PORTS=${BATCH_PORTS:-$SERVERS}
 BASE=${BATCH_PORT:-4570} # emulators on BASE..BASE+PORTS-1, proxy ports (if any) on BASE+PORTS..
 STORE=${BATCH_STORE:-ca-file}
+PARALLEL=${BATCH_PARALLEL:-}
 RTT=${BENCH_RTT_MS:-50}
 LATENCY=${BENCH_LATENCY:-auto}
-export SMTPPROBE TARGETS JOBS SERVERS PORTS BASE STORE RTT
+export SMTPPROBE TARGETS JOBS SERVERS PORTS BASE STORE RTT PARALLEL
 
 say() { printf 'batch_bench: %s\n' "$*" >&2; }
 die() { say "$*"; exit 2; }
@@ -99,7 +103,8 @@ inner() {
         local label=$1
         shift
         timeout 600 /usr/bin/time -f "%e %U %S %M" -o "$tmp/$label.time" \
-            "$SMTPPROBE" "$@" "${ca_args[@]}" >"$tmp/$label.out" 2>"$tmp/$label.err" || true
+            "$SMTPPROBE" "$@" "${ca_args[@]}" ${PARALLEL:+--parallel "$PARALLEL"} \
+            >"$tmp/$label.out" 2>"$tmp/$label.err" || true
         read -r wall user sys rss < <(tail -n 1 "$tmp/$label.time") # after any "exited with" line
         echo "$wall $(awk -v u="$user" -v s="$sys" 'BEGIN { print u + s }') $rss"
     }
@@ -164,6 +169,7 @@ PY
     echo "check:    banner $banner_ms ms after connect (2 RTT = $((2 * RTT)) ms expected)"
     echo "servers:  $SERVERS emulator processes (azure-acs profile) on $PORTS ports, $TARGETS targets spread over the ports, --max-connections $cap each"
     echo "store:    $store_label"
+    echo "parallel: ${PARALLEL:-4 (the default)} connections per target"
     echo "one probe: wall ${one_wall} s, CPU ${one_cpu} s (mean of 5), peak RSS $((one_rss / 1024)) MiB"
     local delay_name=delay
     case $MODE in proxy) delay_name=proxy ;; nfqueue) delay_name=nfq_delay ;; esac
@@ -202,6 +208,7 @@ fi
 { [ "$SERVERS" -ge 1 ] && [ "$PORTS" -ge "$SERVERS" ] && [ "$PORTS" -le $((SERVERS * 1024)) ]; } ||
     die "BATCH_SERVERS <= BATCH_PORTS <= 1024 x BATCH_SERVERS"
 for j in $JOBS; do case $j in '' | *[!0-9]* | 0) die "BATCH_JOBS: positive integers" ;; esac; done
+case $PARALLEL in '' | [1-9] | 1[0-6]) ;; *) die "BATCH_PARALLEL: 1 to 16, or empty for the default" ;; esac
 case $LATENCY in auto | netem | nfqueue | proxy) ;; *) die "BENCH_LATENCY: auto | netem | nfqueue | proxy" ;; esac
 case $STORE in ca-file | realistic) ;; *) die "BATCH_STORE: ca-file | realistic" ;; esac
 
