@@ -921,6 +921,22 @@ def assert_oauth_logs() -> None:
             "their tails when a run fails)", not leaks, ", ".join(leaks))
 
 
+def assert_quit_logged() -> None:
+    """smtpprobe sends QUIT and closes without reading the 221 (Conversation::quit(), as
+    Postfix's own client does). Postfix must still see every such QUIT: its sessions end with
+    quit=1, and none with "lost connection after QUIT" (a 221 it could not write)."""
+    try:
+        with open(os.path.join(STATE, "postfix/maillog"), encoding="utf-8", errors="replace") as f:
+            maillog = f.read()
+    except OSError as e:
+        C.check("Postfix's maillog is readable", False, repr(e))
+        return
+    quits = len(re.findall(r"disconnect from \S+ .*\bquit=1\b", maillog))
+    lost = [line for line in maillog.splitlines() if "lost connection after QUIT" in line]
+    C.check(f"Postfix logged {quits} sessions ending with quit=1 and none 'lost connection after "
+            f"QUIT' (the 221 is not waited for)", quits >= 20 and not lost, "\n".join(lost[:5]))
+
+
 # ---------------------------------------------------------------------- GSSAPI (kdc.sh)
 # A Kerberos AP-REQ as GSSAPI sends it: a GSS-API InitialContextToken ([APPLICATION 0], two
 # length octets) with the Kerberos OID 1.2.840.113554.1.2.2, in base64.
@@ -1467,6 +1483,8 @@ def main() -> int:
     elif have_binary and any(s.name.startswith("postfix") for s in todo):
         C.check("run.sh exported the four OAuth test tokens (OAUTH_TOKEN_*)", False,
                 f"got {sorted(OAUTH_TOKENS)}")
+    if have_binary and any(s.name.startswith("postfix") for s in todo):
+        assert_quit_logged()
     if have_binary and "KDC_DIR" in ENV:
         gssapi_checks(next(s for s in servers() if s.name == "postfix-submission"))
     if ext_results is not None:
