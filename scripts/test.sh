@@ -11,7 +11,7 @@
 #   scripts/test.sh
 # Environment: SUBMISSION_PORT SMTPS_PORT EXIM_PORT (integration suite ports),
 #   EXPORTER_PORT_BASE (exporter suite, default 7500),
-#   SMTPPROBE_SKIP_SANITIZE=1, SMTPPROBE_FUZZ_SECONDS (per target, default 45; 0 skips the
+#   SMTPPROBE_SKIP_SANITIZE=1, SMTPPROBE_FUZZ_SECONDS (per target, default 20; 0 skips the
 #   fuzzers outside CI), CI=true (a skipped suite is a failure).
 set -eu
 cd "$(dirname "$0")/.."
@@ -132,11 +132,11 @@ step "HTML report: Chromium and tidy (tests/html/run.sh)" skippable "HTML suite"
 
 step "package: cpack -G DEB, lintian, the unpacked binary" scripts/check-package.sh build || true
 
-fuzz_seconds=${SMTPPROBE_FUZZ_SECONDS:-45}
+fuzz_seconds=${SMTPPROBE_FUZZ_SECONDS:-20}
 if [ "$fuzz_seconds" = 0 ] && [ "${CI:-}" != true ]; then
     echo "== fuzzers skipped (SMTPPROBE_FUZZ_SECONDS=0)"
 else
-    [ "$fuzz_seconds" != 0 ] || fuzz_seconds=45
+    [ "$fuzz_seconds" != 0 ] || fuzz_seconds=20
     step "fuzzers (${fuzz_seconds} s per target)" env FUZZ_SECONDS="$fuzz_seconds" FUZZ_CI=1 \
         FUZZ_PARALLEL="$jobs" tests/fuzz/run.sh build/fuzz || true
 fi
