@@ -160,17 +160,17 @@ net::TlsInfo Conversation::upgrade_to_tls(net::TlsConnectOptions const& options)
     }
     if (!info.plaintext_before_tls.empty()) {
         // Plaintext in a read of its own, after the ClientHello went out and before the
-        // server's first TLS record: the transport set it aside unread (net::TlsInfo).
-        injected_ = std::move(info.plaintext_before_tls);
+        // server's first TLS record: the transport set it aside unread (net::TlsInfo). It
+        // follows whatever came in the 220's own read.
+        std::string const late = std::to_string(info.plaintext_before_tls.size()) + " bytes";
+        injected_ += info.plaintext_before_tls;
         info.plaintext_before_tls.clear();
         injected_late_ = true;
         log(TranscriptEvent::Kind::error, "data after the STARTTLS 220 (in a read of its own), "
                                           "before the server's first TLS record");
         if (!discard_injected_)
-            throw std::system_error(smtp::errc::data_after_starttls,
-                                    std::to_string(injected_.size()) + " bytes");
-        log(TranscriptEvent::Kind::info,
-            std::to_string(injected_.size()) + " bytes set aside unread; TLS went on");
+            throw std::system_error(smtp::errc::data_after_starttls, late);
+        log(TranscriptEvent::Kind::info, late + " set aside unread; TLS went on");
     }
     std::string summary = "TLS started: " + info.version + " " + info.cipher;
     summary += info.verified() ? ", certificate verified" : ", certificate NOT verified";
