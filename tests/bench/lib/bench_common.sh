@@ -11,7 +11,7 @@
 #                                 builds nfq_delay into DIR, adds the NFQUEUE rule on NS's lo
 #                                 (INPUT; only TCP to or from PORTS, e.g. 20000:20999, when
 #                                 given) and starts nfq_delay there at real-time priority; sets
-#                                 NETNS_NFQ_PID and leaves its log in DIR/nfq_delay.log
+#                                 NETNS_NFQ_PID and leaves its log in DIR/nfq_delay-NS.log
 #   netns_veth NS SERVER_NS ONE_WAY_MS DIR
 #                                 a second namespace SERVER_NS joined to NS by a veth pair made
 #                                 inside them (NS 10.250.0.2, SERVER_NS 10.250.0.1, never on
@@ -80,44 +80,38 @@ netns_netem() { # NS ONE_WAY_MS
 }
 
 netns_nfqueue() { # NS ONE_WAY_MS DIR [PORTS]
-    local ns=$1 one_way=$2 dir=$3 ports=${4:-} match=() err
     NETNS_WHY='' NETNS_NFQ_PID=''
-    [ -z "$ports" ] || match=(-m multiport --ports "$ports")
+    nfq_build "$3" && nfq_start "$1" "$2" "$3" lo "${4:-}"
+}
+
+nfq_build() { # DIR: nfq_delay.c built into DIR/nfq_delay
+    local err
     if ! command -v iptables-legacy >/dev/null 2>&1; then
         NETNS_WHY="no iptables-legacy (apt-get install iptables)"
     elif ! command -v cc >/dev/null 2>&1; then
         NETNS_WHY="no C compiler (apt-get install gcc)"
-    elif ! err=$(cc -O2 -o "$dir/nfq_delay" "$NETNS_LIB_DIR/../nfq_delay.c" -lnetfilter_queue 2>&1); then
+    elif ! err=$(cc -O2 -o "$1/nfq_delay" "$NETNS_LIB_DIR/../nfq_delay.c" -lnetfilter_queue 2>&1); then
         NETNS_WHY="cannot build nfq_delay.c (apt-get install libnetfilter-queue-dev): ${err%%$'\n'*}"
-    elif ! err=$(ip netns exec "$ns" iptables-legacy -A INPUT -i lo -p tcp "${match[@]}" \
-        -j NFQUEUE --queue-num 0 --queue-bypass 2>&1); then
-        NETNS_WHY="iptables-legacy -j NFQUEUE failed: $err"
     else
-        # Real-time priority: on a loaded machine a late wake-up would add to every packet.
-        ip netns exec "$ns" chrt -f 10 "$dir/nfq_delay" 0 "$one_way" >"$dir/nfq_delay.log" 2>&1 &
-        NETNS_NFQ_PID=$!
-        for _ in $(seq 1 50); do # at most 5 s for its start line
-            grep -q '^nfq_delay: queue' "$dir/nfq_delay.log" && return 0
-            kill -0 "$NETNS_NFQ_PID" 2>/dev/null || break
-            sleep 0.1
-        done
-        NETNS_WHY="nfq_delay did not start: $(head -c 300 "$dir/nfq_delay.log")"
+        return 0
     fi
     return 1
 }
 
-nfq_start() { # NS ONE_WAY_MS DIR INTERFACE: the NFQUEUE rule on NS's INPUT and an nfq_delay
-    local ns=$1 one_way=$2 dir=$3 dev=$4 err log=$3/nfq_delay-$1.log
-    if ! err=$(ip netns exec "$ns" iptables-legacy -A INPUT -i "$dev" -p tcp \
+nfq_start() { # NS ONE_WAY_MS DIR INTERFACE [PORTS]: the NFQUEUE rule on NS's INPUT, and nfq_delay
+    local ns=$1 one_way=$2 dir=$3 dev=$4 ports=${5:-} match=() err log=$3/nfq_delay-$1.log
+    [ -z "$ports" ] || match=(-m multiport --ports "$ports")
+    if ! err=$(ip netns exec "$ns" iptables-legacy -A INPUT -i "$dev" -p tcp "${match[@]}" \
         -j NFQUEUE --queue-num 0 --queue-bypass 2>&1); then
         NETNS_WHY="iptables-legacy -j NFQUEUE failed in $ns: $err"
         return 1
     fi
+    # Real-time priority: on a loaded machine a late wake-up would add to every packet.
     ip netns exec "$ns" chrt -f 10 "$dir/nfq_delay" 0 "$one_way" >"$log" 2>&1 &
-    local pid=$!
+    NETNS_NFQ_PID=$!
     for _ in $(seq 1 50); do # at most 5 s for its start line
         grep -q '^nfq_delay: queue' "$log" && return 0
-        kill -0 "$pid" 2>/dev/null || break
+        kill -0 "$NETNS_NFQ_PID" 2>/dev/null || break
         sleep 0.1
     done
     NETNS_WHY="nfq_delay did not start in $ns: $(head -c 300 "$log")"
@@ -127,13 +121,7 @@ nfq_start() { # NS ONE_WAY_MS DIR INTERFACE: the NFQUEUE rule on NS's INPUT and 
 netns_veth() { # NS SERVER_NS ONE_WAY_MS DIR
     local ns=$1 srv=$2 one_way=$3 dir=$4 err
     NETNS_WHY=''
-    if ! command -v iptables-legacy >/dev/null 2>&1; then
-        NETNS_WHY="no iptables-legacy (apt-get install iptables)"
-        return 1
-    elif ! err=$(cc -O2 -o "$dir/nfq_delay" "$NETNS_LIB_DIR/../nfq_delay.c" -lnetfilter_queue 2>&1); then
-        NETNS_WHY="cannot build nfq_delay.c (apt-get install libnetfilter-queue-dev): ${err%%$'\n'*}"
-        return 1
-    fi
+    nfq_build "$dir" || return 1
     netns_create "$srv" || return 1
     # Made inside NS with its peer placed straight into SERVER_NS: the host never sees it.
     if ! err=$({ ip -n "$ns" link add bench0 type veth peer name bench0 netns "$srv" &&
