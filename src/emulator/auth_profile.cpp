@@ -185,7 +185,7 @@ void parse_auth(ObjectReader& top, AuthProfile& auth) {
     if (std::optional<long long> drop = reader.integer("drop_after_failures", 0, max_drop_after)) {
         auth.drop_after_failures = static_cast<unsigned>(*drop);
     }
-    auth.drop_reply = reader.reply("drop_reply").value_or(auth.drop_reply);
+    auth.drop_reply = reader.reply("drop_reply", true).value_or(auth.drop_reply);
     if (std::optional<long long> delay = reader.integer("failure_delay_ms", 0, max_delay_ms)) {
         auth.failure_delay = std::chrono::milliseconds(*delay);
     }

@@ -47,6 +47,7 @@ struct AuthProfile {
     std::optional<std::string> challenge_nonce;
     std::optional<std::string> ntlm_challenge; ///< raw bytes (decoded from the profile's base64)
     unsigned drop_after_failures = 0;
+    /// Sent after the failure that reaches drop_after_failures; empty: close without it.
     std::string drop_reply = "421 4.7.0 Too many authentication failures";
     std::chrono::milliseconds failure_delay{0};
 

@@ -84,7 +84,8 @@ void SmtpSession::on_auth_line(LineReader::Line const& line) {
 }
 
 /// Sends the reply for a failed, cancelled or undecodable attempt; after the profile's limit
-/// (RFC 4954 §9) follows it with drop_reply in the same write and ends the session.
+/// (RFC 4954 §9) follows it with drop_reply in the same write and ends the session. An empty
+/// drop_reply closes without one, as Exim does after folding its farewell into the 504.
 void SmtpSession::auth_failed(std::string const& reply, bool delayed) {
     AuthProfile const& auth = profile_.auth;
     ++failures_;
@@ -94,7 +95,9 @@ void SmtpSession::auth_failed(std::string const& reply, bool delayed) {
     }
     std::string wire = render_reply(reply, profile_.hostname, client_ip_);
     if (auth.drop_after_failures > 0 && failures_ >= auth.drop_after_failures) {
-        wire += render_reply(auth.drop_reply, profile_.hostname, client_ip_);
+        if (!auth.drop_reply.empty()) {
+            wire += render_reply(auth.drop_reply, profile_.hostname, client_ip_);
+        }
         send_wire(std::move(wire));
         close();
         return;

@@ -16,7 +16,7 @@ namespace smtpprobe::engine {
 struct Task {
     std::size_t row = 0;
     bool authenticate = false;
-    int attempts = 0; ///< reconnects so far (one is allowed when the server hangs up)
+    int attempts = 0; ///< reconnects so far (when the server hangs up; worker.cpp's may_retry)
 };
 
 /// What the plan needs to know of the options.

@@ -15,6 +15,21 @@ namespace {
 // never reused (run_task says so).
 constexpr int max_probes_per_connection = 8;
 
+// Reconnects one row may cause. A row gets one of its own; a drop met on a connection that had
+// answered earlier AUTH commands is not charged to the row (see run_worker), up to this bound.
+constexpr int max_attempts = 3;
+
+/// Whether the row whose AUTH met a closed connection runs again, on a fresh one.
+bool may_retry(Task const& task, Session const& session) {
+    // The server may have decided to hang up in its reply to an earlier command (Exim folds
+    // "Too many syntax or protocol errors" into the 504 of the mechanism that hit the limit),
+    // so a drop on a used connection says nothing about this row, and a retried row can land
+    // on another connection that is already dead. Only a drop on a connection this row had to
+    // itself uses up its one retry.
+    bool const inherited = session.auth_probes > 1;
+    return task.attempts == 0 || (inherited && task.attempts < max_attempts);
+}
+
 /// The cell after the connection broke during `task` (no retry left).
 TaskResult broken(Task task, MechanismRow row, std::system_error const& e) {
     bool const stopped = e.code() == net::errc::interrupted;
@@ -98,7 +113,7 @@ void run_worker(WorkerContext const& context) {
         } catch (std::system_error const& e) {
             keep = false;
             bool const dropped = e.code() == net::errc::closed_by_peer;
-            if (dropped && task->attempts == 0 && !context.interrupted()) {
+            if (dropped && may_retry(*task, *session) && !context.interrupted()) {
                 Task again = *task;
                 ++again.attempts;
                 TaskResult retry{again, before, {}, true, false, false};

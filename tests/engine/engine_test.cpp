@@ -226,6 +226,33 @@ TEST_CASE("a server that drops after failed attempts is reconnected and every ro
     }
 }
 
+TEST_CASE("a server that hangs up without saying so loses no row, however the retries land",
+          "[engine][reconnect]") {
+    // Exim folds its farewell into the 504 of the last unknown mechanism it takes, so the
+    // client learns of the drop only when its next command finds the connection closed. With
+    // every connection dying after one refusal, a row retried after such a drop often lands on
+    // another connection that is already dead; that must not count as the row's one retry (CI
+    // saw GSSAPI end in "connection closed by the server" against Exim this way).
+    std::ifstream in(source_path("samples/servers/drop-after-3.json"));
+    nlohmann::json profile = nlohmann::json::parse(in);
+    profile["auth"]["drop_after_failures"] = 1;
+    profile["auth"]["drop_reply"] = "";
+    Emulated server = Emulated::inline_profile(profile);
+    // Before the fix, 14 of 40 runs of this test failed.
+    for (int run = 0; run < 6; ++run) {
+        Setup o = server.options();
+        o.options.parallel = 4;
+        Probed p = probe(o);
+        INFO("run " << run);
+        REQUIRE(p.report.session_established);
+        for (MechanismRow const& m : p.report.rows) {
+            INFO(m.name << ": " << m.recognition.note);
+            CHECK(m.recognition.status != Status::error);
+            CHECK(m.recognition.status != Status::skipped);
+        }
+    }
+}
+
 TEST_CASE("sequential and parallel runs give the same matrix", "[engine]") {
     Emulated server = Emulated::sample("postfix-submission");
     Setup one = server.options();
