@@ -307,7 +307,8 @@ TEST_CASE("the demo takes a built-in --profile by name or a file", "[cli][demo]"
 
 namespace {
 
-/// Masks what changes from run to run: ports, times, dates, fingerprints, durations.
+/// Masks what changes from run to run: ports, times, dates, fingerprints, durations, and the
+/// line breaks that the widths of those move.
 std::string mask_volatile(std::string text) {
     struct Rule {
         char const* pattern;
@@ -326,7 +327,8 @@ std::string mask_volatile(std::string text) {
     };
     for (Rule const& rule : rules)
         text = std::regex_replace(text, std::regex(rule.pattern), rule.replacement);
-    return text;
+    // A time with one more digit moves where the text report wraps its Timing paragraph.
+    return std::regex_replace(text, std::regex(R"(\s+)"), " ");
 }
 
 std::string read_file(std::string const& path) {
