@@ -69,14 +69,16 @@ build() {
     fi
     mv -f "$BUILD/$target.tmp" "$BUILD/$target"
 }
-# The SASL layer (src/sasl/*.cpp and src/smtp/base64.cpp), compiled once into an archive for
-# the four targets that link only it (sasl_fuzz, ntlm_fuzz, digest_md5_fuzz, gssapi_fuzz), FUZZ_PARALLEL
-# sources at a time; a source is recompiled when it or a header under src/ is newer.
-SASL_LIB=$BUILD/obj/libsasl.a
-build_sasl_lib() {
+# The sans-I/O core (src/smtp/*.cpp and src/sasl/*.cpp), compiled once into an archive that
+# every target but explain_fuzz links (reply_parser_fuzz and profile_fuzz used to compile it
+# again each), FUZZ_PARALLEL sources at a time; a source is recompiled when it or a header
+# under src/ is newer.
+CORE_LIB=$BUILD/obj/libcore.a
+build_core_lib() {
     local src obj pids=() failed=0 changed=0
     mkdir -p "$BUILD/obj"
-    for src in "$ROOT"/src/sasl/*.cpp "$ROOT"/src/smtp/base64.cpp; do
+    rm -f "$BUILD/obj/libsasl.a" # the SASL-only archive of earlier versions
+    for src in "$ROOT"/src/sasl/*.cpp "$ROOT"/src/smtp/*.cpp; do
         obj="$BUILD/obj/$(basename "${src%.cpp}").o"
         if [ -f "$obj" ] && [ -z "$(find "$src" "$ROOT/src" -newer "$obj" \( -name "$(basename "$src")" -o -name '*.hpp' -o -name '*.inc' \) -print -quit)" ]; then
             continue
@@ -91,23 +93,23 @@ build_sasl_lib() {
     done
     for pid in ${pids[@]+"${pids[@]}"}; do wait "$pid" || failed=1; done
     if [ "$failed" != 0 ]; then
-        echo "build of the SASL objects failed" >&2
+        echo "build of the core objects failed" >&2
         exit 2
     fi
-    if [ "$changed" = 1 ] || [ ! -f "$SASL_LIB" ]; then
-        echo "== built $SASL_LIB"
-        rm -f "$SASL_LIB"
-        ar rcs "$SASL_LIB" "$BUILD"/obj/*.o
+    if [ "$changed" = 1 ] || [ ! -f "$CORE_LIB" ]; then
+        echo "== built $CORE_LIB"
+        rm -f "$CORE_LIB"
+        ar rcs "$CORE_LIB" "$BUILD"/obj/*.o
     fi
 }
 build_target() {
     case $1 in
-    reply_parser_fuzz) build "$1" "$ROOT"/src/smtp/*.cpp "$ROOT"/src/sasl/*.cpp ;;
-    sasl_fuzz) build "$1" "$SASL_LIB" ;;
-    profile_fuzz) build "$1" "$ROOT"/src/emulator/{profile,object_reader,reply_text,auth_profile,behaviour,cert}.cpp "$ROOT"/src/net/{tls,tls_trust_store,errc,resolve,interrupt}.cpp "$ROOT"/src/smtp/*.cpp \
-        "$ROOT"/src/sasl/*.cpp ;;
+    profile_fuzz) build "$1" "$ROOT"/src/emulator/{profile,object_reader,reply_text,auth_profile,behaviour,cert}.cpp \
+        "$ROOT"/src/net/{tls,tls_trust_store,errc,resolve,interrupt}.cpp "$CORE_LIB" ;;
     explain_fuzz) build "$1" "$ROOT"/src/diagnose/status_codes.cpp ;;
-    ntlm_fuzz | digest_md5_fuzz | gssapi_fuzz | bearer_token_fuzz | oauth_error_fuzz) build "$1" "$SASL_LIB" ;;
+    reply_parser_fuzz | sasl_fuzz | ntlm_fuzz | digest_md5_fuzz | gssapi_fuzz | bearer_token_fuzz | oauth_error_fuzz)
+        build "$1" "$CORE_LIB"
+        ;;
     esac
 }
 for target in $TARGETS; do
@@ -119,9 +121,7 @@ for target in $TARGETS; do
         ;;
     esac
 done
-case " $TARGETS " in
-*" sasl_fuzz "* | *" ntlm_fuzz "* | *" digest_md5_fuzz "* | *" gssapi_fuzz "* | *" bearer_token_fuzz "* | *" oauth_error_fuzz "*) build_sasl_lib ;;
-esac
+[ "$TARGETS" = explain_fuzz ] || build_core_lib
 # FUZZ_PARALLEL builds at once (one clang++ per target).
 building=()
 build_failed=0
