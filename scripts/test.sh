@@ -12,7 +12,7 @@
 #   scripts/test.sh
 # Environment: SUBMISSION_PORT SMTPS_PORT EXIM_PORT (integration suite ports),
 #   EXPORTER_PORT_BASE (exporter suite, default 7500),
-#   SMTPPROBE_SKIP_SANITIZE=1, SMTPPROBE_FUZZ_SECONDS (per target, default 20; 0 skips the
+#   SMTPPROBE_SKIP_SANITIZE=1, SMTPPROBE_FUZZ_SECONDS (per target, default 15; 0 skips the
 #   fuzzers outside CI), CI=true (a skipped suite is a failure).
 set -eu
 cd "$(dirname "$0")/.."
@@ -42,7 +42,7 @@ finish() {
 
 jobs=$(nproc 2>/dev/null || echo 2)
 [ "$jobs" -le 2 ] || jobs=2
-fuzz_seconds=${SMTPPROBE_FUZZ_SECONDS:-20}
+fuzz_seconds=${SMTPPROBE_FUZZ_SECONDS:-15}
 
 step "install dependencies" scripts/install-deps.sh || finish
 # The release tree build/ holds what the real-server, client, exporter and proxy suites and the
@@ -81,7 +81,9 @@ if [ "$sanitize" = 1 ]; then
     asan_log=build/asan-build.log
     asan_started=$(date +%s)
     (
-        cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Debug -DBUILD_TESTING=ON -DSMTPPROBE_SANITIZE=ON >/dev/null &&
+        # -g1: line tables and function names, what a sanitizer's report shows; no variables.
+        cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Debug -DCMAKE_CXX_FLAGS_DEBUG=-g1 -DBUILD_TESTING=ON \
+            -DSMTPPROBE_SANITIZE=ON >/dev/null &&
             nice -n 19 cmake --build build-asan -j"$jobs"
     ) >"$asan_log" 2>&1 &
     asan_pid=$!
@@ -165,7 +167,7 @@ fi
 if [ "$fuzz_seconds" = 0 ] && [ "${CI:-}" != true ]; then
     echo "== fuzzers skipped (SMTPPROBE_FUZZ_SECONDS=0)"
 else
-    [ "$fuzz_seconds" != 0 ] || fuzz_seconds=20
+    [ "$fuzz_seconds" != 0 ] || fuzz_seconds=15
     fuzz() {
         if [ -n "${fuzz_build_pid:-}" ]; then
             rc=0

@@ -1,6 +1,6 @@
 #!/bin/bash
 # Builds and runs the libFuzzer targets in tests/fuzz (see README.md there). scripts/test.sh
-# runs it in CI (20 s per target there; 60 s by default); it also runs by hand.
+# runs it in CI (15 s per target there; 60 s by default); it also runs by hand.
 #
 #   tests/fuzz/run.sh [BUILD_DIR]          BUILD_DIR defaults to /tmp/smtpprobe-fuzz
 #
